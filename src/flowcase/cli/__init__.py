@@ -1,0 +1,21 @@
+"""The ``flowcase`` command line. Each command group lives in its own module and registers itself here.
+
+Exit codes (documented in docs/cli.md): 0 success; 1 invalid input (the model, tests or a file is wrong);
+2 usage error; 3 an external service (Jira) failed or refused; 4 a conflict (someone else changed it first).
+"""
+
+from __future__ import annotations
+
+import click
+
+from flowcase import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="flowcase")
+def main() -> None:
+    """Visual test design for Jira: validate, convert and generate tests from workflow models."""
+
+
+# Command modules: each adds its commands to ``main`` when imported.
+from flowcase.cli import model_commands as _model_commands  # noqa: E402,F401

@@ -1,0 +1,73 @@
+"""A generated test suite: the contract between generation, exports, the web app and publishing.
+
+Serialised as JSON (``flowcase-suite/1``) by :func:`Suite.model_dump_json`; byte-identical for the same
+model and options.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowcase.model.types import Level, Scalar
+
+SUITE_FORMAT = "flowcase-suite/1"
+
+Criterion = Literal["all-steps", "all-decisions", "all-pairs", "all-paths", "purposes"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TestStep(_Frozen):
+    """One decision taken on the path: at ``node`` (of ``workflow``), row ``decision``."""
+
+    workflow: str = Field(description="Workflow id; for an inlined sub-workflow, 'caller_node>sub_workflow'.")
+    node: str
+    decision: str
+    name: str = Field(description="The node's display name.")
+    action: str = ""
+    expected: str = ""
+    condition: str = ""
+    objective: str = ""
+    requirements: tuple[str, ...] = ()
+
+
+class TestCase(_Frozen):
+    id: str = Field(description="Stable id derived from the path, e.g. 'TC-1a2b3c4d'.")
+    name: str
+    steps: tuple[TestStep, ...]
+    end: str = Field(description="Id of the end node reached in the main workflow.")
+    end_name: str = ""
+    data: dict[str, Scalar] = Field(default_factory=dict, description="Parameter values for this test.")
+    variants: tuple[dict[str, Scalar], ...] = Field(
+        default=(), description="Data variants of the same path (pairwise/n-wise); empty when only 'data'."
+    )
+    objectives: tuple[str, ...] = ()
+    requirements: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    priority: Level | None = None
+    risk: Level | None = None
+
+
+class CoverageItem(_Frozen):
+    kind: Literal["step", "decision", "pair", "path", "purpose", "requirement"]
+    ref: str = Field(description="What is covered, e.g. 'main/pin' or 'main/pin#ok' or 'main/pin#ok>main/pay#card'.")
+    covered_by: tuple[str, ...] = ()
+    reason: str | None = Field(default=None, description="Why it is not covered, when covered_by is empty.")
+
+
+class Suite(_Frozen):
+    format: Literal["flowcase-suite/1"] = SUITE_FORMAT
+    model: str = Field(description="Model id.")
+    model_name: str = ""
+    model_hash: str = Field(description="sha256 of the model's canonical JSON.")
+    criterion: Criterion
+    options: dict[str, Scalar] = Field(default_factory=dict)
+    tests: tuple[TestCase, ...]
+    coverage: tuple[CoverageItem, ...] = ()
+    lower_bound: int | None = Field(default=None, description="Proven lower bound on the number of tests.")
+    optimal: bool = Field(default=False, description="True only when len(tests) == lower_bound is proven minimal.")
+    notes: tuple[str, ...] = ()

@@ -1,0 +1,60 @@
+"""Errors and warnings about a model, each pointing at one place: workflow, element, field, line, column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    severity: Severity
+    code: str
+    message: str
+    workflow: str | None = None
+    element: str | None = None
+    field: str | None = None
+    line: int | None = None
+    column: int | None = None
+    path: tuple[str | int, ...] = ()
+
+    def located(self, line: int | None, column: int | None) -> Diagnostic:
+        return replace(self, line=line, column=column)
+
+    def where(self) -> str:
+        parts = []
+        if self.workflow:
+            parts.append(f"workflow {self.workflow!r}")
+        if self.element:
+            parts.append(self.element)
+        if self.field:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts)
+
+    def format(self, source: str | None = None) -> str:
+        """One line: ``file:line:col: severity: where: message [code]``."""
+        prefix = ""
+        if source:
+            prefix = source
+            if self.line is not None:
+                prefix += f":{self.line}"
+                if self.column is not None:
+                    prefix += f":{self.column}"
+            prefix += ": "
+        where = self.where()
+        return f"{prefix}{self.severity}: {where + ': ' if where else ''}{self.message} [{self.code}]"
+
+
+class ModelError(ValueError):
+    """A model that cannot be read or is invalid; carries every error found."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...], source: str | None = None) -> None:
+        self.diagnostics = tuple(diagnostics)
+        self.source = source
+        super().__init__("\n".join(d.format(source) for d in self.diagnostics) or "invalid model")
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")

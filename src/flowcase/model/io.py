@@ -1,0 +1,212 @@
+"""Reading and writing models in every supported format, with precise, located errors.
+
+``load_path``/``loads`` return a :class:`Loaded` (the model plus warnings about anything a format could not
+carry); they raise :class:`ModelError` for anything unreadable or not a valid document. Semantic checks
+(targets, expressions, reachability) are :func:`flowcase.model.validate.validate`'s job.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from flowcase.model.diagnostics import Diagnostic, ModelError
+from flowcase.model.types import Model
+
+Format = Literal["json", "yaml", "bpmn", "graphwalker"]
+FORMATS: tuple[Format, ...] = ("json", "yaml", "bpmn", "graphwalker")
+MAX_MODEL_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Loaded:
+    model: Model
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+
+def detect_format(name: str, text: str) -> Format:
+    """Guess the format from the file name, then from the content."""
+    lower = name.lower()
+    head = text.lstrip()[:4096]
+    if lower.endswith((".bpmn", ".bpmn20.xml", ".xml")) or head.startswith("<"):
+        return "bpmn"
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    if head.startswith("{"):
+        if '"flowcase"' not in head and '"models"' in head:
+            return "graphwalker"
+        return "json"
+    return "yaml"
+
+
+def load_path(path: str | Path, fmt: Format | None = None) -> Loaded:
+    p = Path(path)
+    if p.stat().st_size > MAX_MODEL_BYTES:
+        raise ModelError([Diagnostic("error", "too-large", f"file is larger than {MAX_MODEL_BYTES} bytes")], str(p))
+    text = p.read_text(encoding="utf-8")
+    return loads(text, fmt or detect_format(p.name, text), source=str(p))
+
+
+def loads(text: str, fmt: Format, source: str | None = None) -> Loaded:
+    if fmt == "json":
+        return Loaded(_from_json(text, source))
+    if fmt == "yaml":
+        return Loaded(_from_yaml(text, source))
+    if fmt == "bpmn":
+        from flowcase.model import bpmn
+
+        return bpmn.loads(text, source)
+    from flowcase.model import graphwalker
+
+    return graphwalker.loads(text, source)
+
+
+def dumps(model: Model, fmt: Format) -> str:
+    if fmt == "json":
+        return json.dumps(model.to_data(), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "yaml":
+        return yaml.safe_dump(model.to_data(), sort_keys=False, allow_unicode=True, width=100)
+    if fmt == "bpmn":
+        from flowcase.model import bpmn
+
+        return bpmn.dumps(model)
+    from flowcase.model import graphwalker
+
+    return graphwalker.dumps(model)
+
+
+def from_data(data: Any, source: str | None = None, positions: _Positions | None = None) -> Model:
+    """Build a model from plain data (parsed JSON/YAML), turning schema errors into located diagnostics."""
+    if not isinstance(data, dict):
+        raise ModelError([Diagnostic("error", "not-a-model", "the document must be a mapping/object")], source)
+    try:
+        return Model.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            err for err in exc.errors()
+            # pydantic also reports a non-empty list whose items failed as "too short": a consequence, not a cause
+            if not (err["type"] == "too_short" and isinstance(err.get("input"), list) and err["input"])
+        ]
+        raise ModelError([_diagnostic(err, data, positions) for err in errors], source) from None
+
+
+_Positions = dict[tuple[str | int, ...], tuple[int, int]]
+
+
+def _from_json(text: str, source: str | None) -> Model:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(
+            [Diagnostic("error", "syntax", f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)], source
+        ) from None
+    return from_data(data, source, _positions(text))
+
+
+def _from_yaml(text: str, source: str | None) -> Model:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ModelError(
+            [
+                Diagnostic(
+                    "error",
+                    "syntax",
+                    f"invalid YAML: {problem}",
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                )
+            ],
+            source,
+        ) from None
+    return from_data(data, source, _positions(text))
+
+
+def _positions(text: str) -> _Positions | None:
+    """Line and column of every value in a JSON or YAML text, keyed by its path (JSON is read as YAML)."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    found: _Positions = {}
+
+    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
+        found[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    found[(*path, key.value, "<key>")] = (key.start_mark.line + 1, key.start_mark.column + 1)
+                    walk(value, (*path, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    if root is not None:
+        walk(root, ())
+    return found
+
+
+def describe_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | None, str | None, str | None]:
+    """(workflow id, element description, field) for a location inside a model document."""
+    workflow = element = fieldname = None
+    node: Any = data
+    parts: list[str] = []
+    i = 0
+    while i < len(loc):
+        key = loc[i]
+        child = node[key] if isinstance(node, dict) and key in node else (
+            node[key] if isinstance(node, list) and isinstance(key, int) and key < len(node) else None
+        )
+        if isinstance(key, int) and isinstance(child, dict):
+            label = child.get("id") or child.get("name")
+            container = loc[i - 1] if i else ""
+            if container == "workflows":
+                workflow = str(label) if label else f"#{key + 1}"
+            else:
+                node_kind = child.get("kind")
+                kind = {"nodes": node_kind if node_kind in _KINDS else "node", "decisions": "decision", "parameters": "parameter",
+                        "variables": "variable"}.get(str(container), str(container))
+                parts.append(f"{kind} {label!r}" if label else f"{kind} #{key + 1}")
+        elif isinstance(key, str) and not isinstance(child, list | dict):
+            fieldname = key
+        elif isinstance(key, str) and i == len(loc) - 1:
+            fieldname = key
+        node = child
+        i += 1
+    element = ", ".join(parts) or None
+    return workflow, element, fieldname
+
+
+_KINDS = ("start", "step", "choice", "call", "end")
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "string_pattern_mismatch": "must start with a letter or '_' and use only letters, digits, '_', '.', '-'",
+    "too_short": "must not be empty",
+}
+
+
+def _diagnostic(err: Any, data: Any, positions: _Positions | None) -> Diagnostic:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in ("bool", "int", "float", "str")))
+    workflow, element, fieldname = describe_path(data, loc)
+    message = _MESSAGES.get(err["type"], err["msg"])
+    if err["type"] == "literal_error" and loc and loc[-1] == "kind":
+        message = "must be one of start, step, choice, call, end"
+    if err["type"] == "extra_forbidden" and loc:
+        fieldname = str(loc[-1])
+    line = column = None
+    if positions:
+        key = (*loc, "<key>") if err["type"] == "extra_forbidden" else loc
+        probe = key
+        while probe and probe not in positions:
+            probe = probe[:-1]
+        if probe in positions:
+            line, column = positions[probe]
+    return Diagnostic("error", "schema", message, workflow, element, fieldname, line, column, path=loc)
