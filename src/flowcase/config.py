@@ -1,0 +1,100 @@
+"""Application settings, read only from environment variables (prefix ``FLOWCASE_``).
+
+``DATABASE_URL`` (Heroku style) is accepted as well as ``FLOWCASE_DATABASE_URL``; ``postgres://`` URLs are
+rewritten for the psycopg 3 driver. Secrets are held as :class:`pydantic.SecretStr` so that a settings object
+never prints them. Other modules add their own fields here (one field, one comment).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Environment = Literal["production", "development", "test"]
+LicencePolicy = Literal["off", "warn", "enforce"]
+
+# A fixed Fernet key used ONLY when FLOWCASE_ENV=development (never in production or tests by default).
+DEV_SECRET_KEY = "Zmxvd2Nhc2UtZGV2ZWxvcG1lbnQta2V5LTMyYnl0ZXM="  # noqa: S105 - public, development only
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a usable configuration (one-line message, no secrets)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLOWCASE_", extra="ignore", frozen=True)
+
+    env: Environment = "production"
+    # Public URL of the app (the Connect descriptor's baseUrl; JWT aud of signed installs).
+    base_url: str = "http://127.0.0.1:8800"
+    # Connect app key: descriptor key and iss of outgoing JWTs.
+    app_key: str = "flowcase"
+    app_name: str = "flowcase"
+    database_url: str = Field(
+        default="sqlite:///./var/flowcase.db",
+        repr=False,  # may hold a password
+        validation_alias=AliasChoices("FLOWCASE_DATABASE_URL", "DATABASE_URL"),
+    )
+    # Encryption keys for secrets at rest (Fernet, comma-separated): first = current, the rest = old keys.
+    secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    # Where signed-install public keys are fetched from: {connect_key_server}/{kid}.
+    connect_key_server: str = "https://connect-install-keys.atlassian.com"
+    # What to do when Jira says the licence is not active (``lic`` query parameter).
+    licence_policy: LicencePolicy = "warn"
+    # Clock skew accepted on incoming JWTs (seconds).
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_db_url(cls, value: str) -> str:
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("base_url", "connect_key_server")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("app_key")
+    @classmethod
+    def _check_key(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-zA-Z0-9._-]{1,64}", value):
+            raise ValueError("must be 1-64 characters of letters, digits, '.', '_' or '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _dev_key(self) -> Settings:
+        if not self.secret_keys and self.env == "development":
+            object.__setattr__(self, "secret_keys", (SecretStr(DEV_SECRET_KEY),))
+        return self
+
+    def encryption_keys(self) -> list[str]:
+        """The raw encryption keys (current first); a clear error when none is configured."""
+        if not self.secret_keys:
+            raise ConfigError("FLOWCASE_SECRET_KEYS is not set (comma-separated Fernet keys, newest first)")
+        return [key.get_secret_value() for key in self.secret_keys]
+
+
+def get_settings() -> Settings:
+    """Settings from the current environment; invalid values raise :class:`ConfigError` with one line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"invalid configuration: FLOWCASE_{where.upper()}: {first['msg']}") from None
