@@ -27,6 +27,26 @@ MAX_MODEL_BYTES = 16 * 1024 * 1024
 class Loaded:
     model: Model
     warnings: tuple[Diagnostic, ...] = field(default=())
+    positions: dict[tuple[str | int, ...], tuple[int, int]] | None = field(default=None, repr=False, compare=False)
+
+    def locate(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list[Diagnostic]:
+        """Fill in line and column (for JSON and YAML sources) from each diagnostic's path."""
+        if not self.positions:
+            return list(diagnostics)
+        located = []
+        for d in diagnostics:
+            probe = d.path
+            while probe and probe not in self.positions:
+                probe = probe[:-1]
+            if not d.path or probe not in self.positions:
+                located.append(d)
+                continue
+            line, column = self.positions[probe]
+            if probe == d.path and d.column is not None:
+                located.append(d.located(line, column + d.column - 1))
+            else:
+                located.append(d.located(line, column))
+        return located
 
 
 def detect_format(name: str, text: str) -> Format:
@@ -53,10 +73,10 @@ def load_path(path: str | Path, fmt: Format | None = None) -> Loaded:
 
 
 def loads(text: str, fmt: Format, source: str | None = None) -> Loaded:
-    if fmt == "json":
-        return Loaded(_from_json(text, source))
-    if fmt == "yaml":
-        return Loaded(_from_yaml(text, source))
+    if fmt in ("json", "yaml"):
+        data = _parse_json(text, source) if fmt == "json" else _parse_yaml(text, source)
+        positions = _positions(text)
+        return Loaded(from_data(data, source, positions), positions=positions)
     if fmt == "bpmn":
         from flowcase.model import bpmn
 
@@ -98,19 +118,18 @@ def from_data(data: Any, source: str | None = None, positions: _Positions | None
 _Positions = dict[tuple[str | int, ...], tuple[int, int]]
 
 
-def _from_json(text: str, source: str | None) -> Model:
+def _parse_json(text: str, source: str | None) -> Any:
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ModelError(
             [Diagnostic("error", "syntax", f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)], source
         ) from None
-    return from_data(data, source, _positions(text))
 
 
-def _from_yaml(text: str, source: str | None) -> Model:
+def _parse_yaml(text: str, source: str | None) -> Any:
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -126,7 +145,6 @@ def _from_yaml(text: str, source: str | None) -> Model:
             ],
             source,
         ) from None
-    return from_data(data, source, _positions(text))
 
 
 def _positions(text: str) -> _Positions | None:
@@ -138,7 +156,8 @@ def _positions(text: str) -> _Positions | None:
     found: _Positions = {}
 
     def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
-        found[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
+        found[path] = (node.start_mark.line + 1, node.start_mark.column + 1 + quoted)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode):
@@ -171,12 +190,15 @@ def describe_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | None, st
                 workflow = str(label) if label else f"#{key + 1}"
             else:
                 node_kind = child.get("kind")
-                kind = {"nodes": node_kind if node_kind in _KINDS else "node", "decisions": "decision", "parameters": "parameter",
-                        "variables": "variable"}.get(str(container), str(container))
+                kinds = {
+                    "nodes": node_kind if node_kind in _KINDS else "node",
+                    "decisions": "decision",
+                    "parameters": "parameter",
+                    "variables": "variable",
+                }
+                kind = kinds.get(str(container), str(container))
                 parts.append(f"{kind} {label!r}" if label else f"{kind} #{key + 1}")
-        elif isinstance(key, str) and not isinstance(child, list | dict):
-            fieldname = key
-        elif isinstance(key, str) and i == len(loc) - 1:
+        elif isinstance(key, str) and (not isinstance(child, list | dict) or i == len(loc) - 1):
             fieldname = key
         node = child
         i += 1

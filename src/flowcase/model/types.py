@@ -15,13 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from flowcase.model.expr import Value
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION: Literal["1"] = "1"
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$"), Field(examples=["enter_pin"])
 ]
 RowId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
-Scalar = Annotated[bool | int | float | str, Field(union_mode="left_to_right")]
+Scalar = bool | int | float | str
 Level = Literal["low", "medium", "high", "critical"]
 NodeKind = Literal["start", "step", "choice", "call", "end"]
 
