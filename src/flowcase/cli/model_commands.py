@@ -123,7 +123,7 @@ def show_command(file: str, fmt: Format | None) -> None:
     """Print a readable summary of a model: parameters, variables, and each step's decision table."""
     with friendly_errors():
         loaded, diagnostics = load_checked(file, fmt)
-    render(loaded.model, Console(highlight=False, soft_wrap=False))
+    render(loaded.model, Console(highlight=False, width=None if sys.stdout.isatty() else 200))
     report(diagnostics, file)
 
 

@@ -1,0 +1,3 @@
+from flowcase.cli import main
+
+main()
