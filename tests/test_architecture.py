@@ -1,0 +1,57 @@
+"""The layering rules: the pure core never reaches into web, hosts or Jira; only hosts know their host."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "flowcase"
+CORE = ("model", "generate", "export")
+OUTER = ("flowcase.web", "flowcase.hosts", "flowcase.jira", "flowcase.sandbox", "flowcase.cli", "flowcase.db",
+         "flowcase.config")
+
+
+def imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("package", CORE)
+def test_core_imports_nothing_from_the_outer_layers(package: str) -> None:
+    offenders = {
+        f"{path.relative_to(SRC)} imports {module}"
+        for path in (SRC / package).rglob("*.py")
+        for module in imported_modules(path)
+        if module.startswith(OUTER)
+    }
+    assert not offenders
+
+
+def test_only_hosts_name_a_specific_host() -> None:
+    offenders = {
+        f"{path.relative_to(SRC)} imports {module}"
+        for path in SRC.rglob("*.py")
+        if path.relative_to(SRC).parts[0] not in ("hosts", "web", "sandbox", "cli")
+        for module in imported_modules(path)
+        if module.startswith(("flowcase.hosts.connect", "flowcase.hosts.forge"))
+    }
+    assert not offenders
+
+
+def test_the_model_is_immutable() -> None:
+    from pydantic import ValidationError
+
+    from flowcase.model.types import Model, Node, Workflow
+
+    model = Model(id="m", workflows=(Workflow(id="w", nodes=(Node(id="s", kind="start", next="e"),
+                                                               Node(id="e", kind="end"))),))
+    with pytest.raises(ValidationError):
+        model.main.nodes[0].next = "x"  # type: ignore[misc]
+    assert isinstance(model.workflows, tuple) and isinstance(model.main.nodes, tuple)
