@@ -121,13 +121,15 @@ class InstallationStore:
         with self._session() as session:
             return [_view(r) for r in session.scalars(select(Installation).order_by(Installation.client_key))]
 
-    def shared_secret(self, client_key: str) -> str | None:
-        """The decrypted secret of an installed site; None when unknown, uninstalled or disabled."""
+    def shared_secret(self, client_key: str, allow_disabled: bool = False) -> str | None:
+        """The decrypted secret of an installed site; None when unknown, uninstalled or (unless allowed) disabled."""
         with self._session() as session:
             row = session.get(Installation, client_key)
             if row is None or row.shared_secret_encrypted is None:
                 return None
-            if row.state in (InstallationState.UNINSTALLED, InstallationState.DISABLED):
+            if row.state == InstallationState.UNINSTALLED:
+                return None
+            if row.state == InstallationState.DISABLED and not allow_disabled:
                 return None
             return self._box.decrypt(row.shared_secret_encrypted)
 

@@ -73,12 +73,20 @@ def throwaway_postgres() -> Iterator[str]:
     try:
         subprocess.run(  # noqa: S603 - fixed binaries, no shell
             [initdb, "-D", str(data), "-U", "flowcase", "--auth=trust", "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, user=user, env=env, timeout=120,
+            check=True,
+            capture_output=True,
+            user=user,
+            env=env,
+            timeout=120,
         )
         options = f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off -c full_page_writes=off"
         subprocess.run(  # noqa: S603
             [pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"],
-            check=True, capture_output=True, user=user, env=env, timeout=90,
+            check=True,
+            capture_output=True,
+            user=user,
+            env=env,
+            timeout=90,
         )
         started = True
         yield f"postgresql+psycopg://flowcase@127.0.0.1:{port}/postgres"
@@ -90,7 +98,11 @@ def throwaway_postgres() -> Iterator[str]:
         if started:
             subprocess.run(  # noqa: S603
                 [pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
-                capture_output=True, user=user, env=env, timeout=60, check=False,
+                capture_output=True,
+                user=user,
+                env=env,
+                timeout=60,
+                check=False,
             )
         shutil.rmtree(root, ignore_errors=True)
 

@@ -1,0 +1,151 @@
+"""``ConnectHost``: the Atlassian Connect implementation of :class:`flowcase.hosts.base.Host`.
+
+Pages under ``/connect/`` accept only URL-bound tokens (``?jwt=`` with the qsh of that page URL); ``/api/``
+accepts context tokens (``Authorization: JWT``, ``qsh == "context-qsh"``) or a token bound to that API URL.
+Issue and project keys come from signed data only (the qsh-covered query of a page, or the context claim).
+Admin rights are never taken from the browser: on admin paths Jira is asked (``permissions/check``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from flowcase.config import Settings
+from flowcase.db.store import InstallationStore
+from flowcase.hosts.base import Caller
+from flowcase.hosts.connect.auth import ConnectJwtAuth, TenantUnavailableError
+from flowcase.hosts.connect.incoming import Mode, VerifiedRequest, verify_request
+from flowcase.hosts.connect.jwt import JwtError
+from flowcase.hosts.connect.licence import check_licence
+
+if TYPE_CHECKING:
+    from flowcase.jira.client import JiraClient
+
+log = logging.getLogger(__name__)
+
+ADMIN_PATHS = ("/connect/admin", "/api/admin")
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _key(value: object) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= 255 and set(value) <= _KEY_CHARS:
+        return value
+    return None
+
+
+def _context_keys(claims: dict[str, Any]) -> tuple[str | None, str | None]:
+    context = claims.get("context")
+    jira = context.get("jira") if isinstance(context, dict) else None
+    if not isinstance(jira, dict):
+        return None, None
+    issue, project = jira.get("issue"), jira.get("project")
+    return (
+        _key(issue.get("key")) if isinstance(issue, dict) else None,
+        _key(project.get("key")) if isinstance(project, dict) else None,
+    )
+
+
+class ConnectHost:
+    name = "connect"
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: InstallationStore,
+        *,
+        jira_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._jira_transport = jira_transport
+
+    def _app_path(self, request: Request) -> str:
+        path: str = request.scope["path"]
+        root = request.scope.get("root_path", "")
+        return path[len(root) :] if root and path.startswith(root) else path
+
+    async def authenticate(self, request: Request) -> Caller:
+        path = self._app_path(request)
+        mode: Mode = "either" if path.startswith("/api/") else "url"
+        try:
+            verified = await verify_request(
+                request,
+                self.store,
+                base_url=self.settings.base_url,
+                mode=mode,
+                leeway=self.settings.jwt_leeway_seconds,
+            )
+            licence = "unchecked"
+            if not verified.is_context:
+                licence = check_licence(
+                    request.query_params.get("lic"), self.settings.licence_policy, client_key=verified.client_key
+                )
+        except JwtError as exc:
+            log.warning("connect: %s %s refused (%s): %s", request.method, path, exc.status, exc.reason)
+            raise HTTPException(exc.status, exc.reason) from None
+        request.state.licence = licence
+        caller = self._caller(request, verified)
+        if path.startswith(ADMIN_PATHS):
+            if caller.account_id is None or not await self.has_global_permission(caller, "ADMINISTER"):
+                log.warning("connect: %s %s refused (403): not a Jira administrator", request.method, path)
+                raise HTTPException(403, "Jira administrators only")
+            caller = replace(caller, is_admin=True)
+        return caller
+
+    def _caller(self, request: Request, verified: VerifiedRequest) -> Caller:
+        if verified.is_context:
+            issue_key, project_key = _context_keys(verified.claims)
+        else:  # the query is covered by the qsh, so these came from Jira
+            issue_key = _key(request.query_params.get("issueKey"))
+            project_key = _key(request.query_params.get("projectKey"))
+        return Caller(
+            site_id=verified.client_key,
+            base_url=verified.installation.base_url,
+            account_id=verified.account_id,
+            issue_key=issue_key,
+            project_key=project_key,
+        )
+
+    def auth_for(self, site_id: str, base_url: str) -> ConnectJwtAuth:
+        return ConnectJwtAuth(
+            app_key=self.settings.app_key,
+            client_key=site_id,
+            base_url=base_url,
+            secret=lambda: self.store.shared_secret(site_id),
+        )
+
+    def jira(self, caller: Caller) -> JiraClient:
+        from flowcase.jira.client import JiraClient
+
+        return JiraClient(
+            caller.base_url, self.auth_for(caller.site_id, caller.base_url), transport=self._jira_transport
+        )
+
+    async def has_global_permission(self, caller: Caller, permission: str) -> bool:
+        """Ask Jira (as the app) whether ``caller``'s user holds a global permission."""
+        auth = self.auth_for(caller.site_id, caller.base_url)
+        body = {"accountId": caller.account_id, "globalPermissions": [permission]}
+        try:
+            async with httpx.AsyncClient(
+                base_url=caller.base_url, auth=auth, transport=self._jira_transport, timeout=10.0
+            ) as client:
+                response = await client.post("/rest/api/3/permissions/check", json=body)
+        except (httpx.HTTPError, TenantUnavailableError) as exc:
+            log.warning("connect: permission check for %s failed (%s)", caller.site_id, type(exc).__name__)
+            return False
+        if response.status_code != 200:
+            log.warning("connect: permission check for %s answered %s", caller.site_id, response.status_code)
+            return False
+        granted = response.json().get("globalPermissions", [])
+        return isinstance(granted, list) and permission in granted
+
+    async def installation_active(self, site_id: str) -> bool:
+        view = await run_in_threadpool(self.store.get, site_id)
+        return view is not None and view.active
