@@ -1,0 +1,196 @@
+"""Lifecycle: signed install/uninstall, enabled/disabled, reinstall, idempotence and order independence."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from flowcase.db.models import InstallationState
+from flowcase.hosts.connect.testing import ConnectTestbed, Tenant, jira_token, new_tenant
+
+INSTALLED = "/connect/lifecycle/installed"
+UNINSTALLED = "/connect/lifecycle/uninstalled"
+
+
+@pytest.fixture
+def bed(tmp_path: Path) -> Iterator[ConnectTestbed]:
+    testbed = ConnectTestbed(f"sqlite:///{tmp_path / 'app.db'}")
+    yield testbed
+    testbed.close()
+
+
+@pytest.fixture
+def client(bed: ConnectTestbed) -> Iterator[TestClient]:
+    with TestClient(bed.app, base_url="https://flowcase.example.com") as c:
+        yield c
+
+
+def install(client: TestClient, bed: ConnectTestbed, tenant: Tenant, **claims: object) -> int:
+    response = client.post(INSTALLED, json=bed.payload(tenant), headers=bed.install_headers(tenant, **claims))
+    return response.status_code
+
+
+def toggle(client: TestClient, bed: ConnectTestbed, tenant: Tenant, event: str, now: int | None = None) -> int:
+    path = f"/connect/lifecycle/{event}"
+    token = jira_token(tenant.client_key, tenant.secret, method="POST", url=path,
+                       app_base_url=bed.settings.base_url, now=now, account_id=None)
+    response = client.post(path, json=bed.payload(tenant, event), headers={"Authorization": f"JWT {token}"})
+    return response.status_code
+
+
+def test_descriptor(client: TestClient) -> None:
+    d = client.get("/atlassian-connect.json").json()
+    assert d["key"] == "com.example.flowcase"
+    assert d["baseUrl"] == "https://flowcase.example.com"
+    assert d["authentication"] == {"type": "jwt"}
+    assert d["scopes"] == ["READ", "WRITE", "ADMIN"]
+    assert d["apiMigrations"] == {"signed-install": True, "context-qsh": True, "gdpr": True}
+    assert d["enableLicensing"] is True
+    assert d["lifecycle"] == {e: f"/connect/lifecycle/{e}" for e in ("installed", "uninstalled", "enabled", "disabled")}
+    modules = d["modules"]
+    assert modules["jiraIssueContents"][0]["target"]["url"] == (
+        "/connect/issue-panel?issueKey={issue.key}&projectKey={project.key}"
+    )
+    assert modules["dialogs"][0]["url"] == "/connect/editor?issueKey={issue.key}"
+    assert modules["jiraProjectPages"][0]["url"] == "/connect/project?projectKey={project.key}"
+    assert modules["adminPages"][0]["url"] == "/connect/admin"
+    prop = modules["jiraEntityProperties"][0]
+    assert prop["entityType"] == "issue" and prop["keyConfigurations"][0]["propertyKey"] == "flowcase-summary"
+    # every lifecycle URL is really served
+    for path in d["lifecycle"].values():
+        assert client.post(path).status_code == 401
+
+
+def test_install_stores_the_install_fields_and_encrypts_the_secret(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    assert install(client, bed, tenant) == 204
+    view = bed.store.get(tenant.client_key)
+    assert view is not None and view.active and view.state == InstallationState.INSTALLED
+    assert view.base_url == tenant.base_url and view.product_type == "jira"
+    assert bed.store.shared_secret(tenant.client_key) == tenant.secret
+    with bed.engine.connect() as conn:
+        raw = conn.exec_driver_sql("SELECT shared_secret_encrypted FROM installations").scalar_one()
+    assert tenant.secret not in raw
+    # the signed page request now works
+    page = client.get(bed.page_url(tenant, "/connect/page?issueKey=TEST-1&projectKey=TEST&lic=active"))
+    assert page.status_code == 200, page.text
+    assert page.json()["site_id"] == tenant.client_key
+    assert page.json()["issue_key"] == "TEST-1"
+
+
+def test_key_fetched_once_per_kid(client: TestClient, bed: ConnectTestbed) -> None:
+    for _ in range(3):
+        assert install(client, bed, new_tenant()) == 204
+    assert bed.key_app.state.requests == [bed.signer.kid]
+
+
+def test_reinstall_overwrites_the_secret(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    assert install(client, bed, tenant, now=int(time.time()) - 10) == 204
+    old_secret = tenant.secret
+    tenant.secret = "new-" + old_secret
+    assert install(client, bed, tenant) == 204
+    assert bed.store.shared_secret(tenant.client_key) == tenant.secret
+    old_page = bed.page_url(Tenant(tenant.client_key, tenant.base_url, old_secret), "/connect/page?x=1")
+    assert client.get(old_page).status_code == 401
+    assert client.get(bed.page_url(tenant, "/connect/page?x=1")).status_code == 200
+
+
+def test_uninstall_erases_secret_and_refuses_everything_after(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    assert install(client, bed, tenant, now=int(time.time()) - 5) == 204
+    page = bed.page_url(tenant, "/connect/page?a=b")
+    response = client.post(UNINSTALLED, json=bed.payload(tenant, "uninstalled"),
+                           headers=bed.install_headers(tenant, "uninstalled"))
+    assert response.status_code == 204
+    view = bed.store.get(tenant.client_key)
+    assert view is not None and view.state == InstallationState.UNINSTALLED and not view.has_secret
+    with bed.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT shared_secret_encrypted FROM installations").scalar_one() is None
+    assert bed.store.shared_secret(tenant.client_key) is None
+    assert client.get(page).status_code == 401
+    assert toggle(client, bed, tenant, "enabled") == 401
+    # idempotent
+    again = client.post(UNINSTALLED, json=bed.payload(tenant, "uninstalled"),
+                        headers=bed.install_headers(tenant, "uninstalled"))
+    assert again.status_code == 204
+
+
+def test_enable_disable(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    now = int(time.time())
+    assert install(client, bed, tenant, now=now - 20) == 204
+    assert toggle(client, bed, tenant, "enabled", now=now - 10) == 204
+    assert bed.store.get(tenant.client_key).state == InstallationState.ENABLED  # type: ignore[union-attr]
+    assert toggle(client, bed, tenant, "disabled", now=now - 5) == 204
+    assert bed.store.get(tenant.client_key).state == InstallationState.DISABLED  # type: ignore[union-attr]
+    assert client.get(bed.page_url(tenant, "/connect/page")).status_code == 403
+    # a late, older "enabled" does not undo the newer "disabled"
+    assert toggle(client, bed, tenant, "enabled", now=now - 8) == 204
+    assert bed.store.get(tenant.client_key).state == InstallationState.DISABLED  # type: ignore[union-attr]
+    assert toggle(client, bed, tenant, "enabled", now=now) == 204
+    assert client.get(bed.page_url(tenant, "/connect/page")).status_code == 200
+
+
+def test_order_independent_uninstall_wins(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    now = int(time.time())
+    assert install(client, bed, tenant, now=now - 30) == 204
+    # uninstalled arrives before the (older) disabled: the final state is still uninstalled
+    response = client.post(UNINSTALLED, json=bed.payload(tenant, "uninstalled"),
+                           headers=bed.install_headers(tenant, "uninstalled", now=now))
+    assert response.status_code == 204
+    assert toggle(client, bed, tenant, "disabled", now=now - 1) == 401  # secret gone: refused
+    # a replay of the old signed install (still within its exp) cannot resurrect the site
+    assert install(client, bed, tenant, now=now - 30) == 204
+    assert bed.store.get(tenant.client_key).state == InstallationState.UNINSTALLED  # type: ignore[union-attr]
+    assert bed.store.shared_secret(tenant.client_key) is None
+    # a new signed install does
+    assert install(client, bed, tenant, now=now + 1) == 204
+    assert bed.store.shared_secret(tenant.client_key) == tenant.secret
+
+
+def test_uninstall_of_unknown_site_is_a_no_op(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    response = client.post(UNINSTALLED, json=bed.payload(tenant, "uninstalled"),
+                           headers=bed.install_headers(tenant, "uninstalled"))
+    assert response.status_code == 204
+    assert bed.store.get(tenant.client_key) is None
+
+
+def test_bad_payloads_are_400(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    headers = bed.install_headers(tenant)
+    assert client.post(INSTALLED, content=b"not json", headers=headers).status_code == 400
+    assert client.post(INSTALLED, json=[1], headers=headers).status_code == 400
+    assert client.post(INSTALLED, json=bed.payload(tenant, key="other.app"), headers=headers).status_code == 400
+    assert client.post(INSTALLED, json=bed.payload(tenant, baseUrl="javascript:x"), headers=headers).status_code == 400
+    payload = bed.payload(tenant)
+    del payload["sharedSecret"]
+    assert client.post(INSTALLED, json=payload, headers=headers).status_code == 400
+    assert bed.store.get(tenant.client_key) is None
+
+
+def test_licence_policy(tmp_path: Path) -> None:
+    bed = ConnectTestbed(f"sqlite:///{tmp_path / 'l.db'}", licence_policy="enforce")
+    try:
+        with TestClient(bed.app, base_url="https://flowcase.example.com") as client:
+            tenant = new_tenant()
+            assert install(client, bed, tenant) == 204
+            assert client.get(bed.page_url(tenant, "/connect/page?lic=none")).status_code == 403
+            assert client.get(bed.page_url(tenant, "/connect/page")).status_code == 403
+            ok = client.get(bed.page_url(tenant, "/connect/page?lic=active"))
+            assert ok.status_code == 200 and ok.json()["licence"] == "active"
+    finally:
+        bed.close()
+
+
+def test_licence_warn_lets_the_page_know(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    assert install(client, bed, tenant) == 204
+    response = client.get(bed.page_url(tenant, "/connect/page?lic=none"))
+    assert response.status_code == 200 and response.json()["licence"] == "inactive"
