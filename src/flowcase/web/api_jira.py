@@ -1,0 +1,134 @@
+"""API endpoints that read or write the customer's Jira: the model on the issue, diff, publish, project, admin.
+
+Customer data lives in Jira only (issue properties, published issues, app/project properties); this module
+holds nothing but the in-memory progress of running publish jobs (ids and counts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from flowcase.generate.suite import Criterion
+from flowcase.model.types import Scalar
+from flowcase.web import jira_ops
+from flowcase.web.api_models import checked, generate_suite
+from flowcase.web.auth import authenticate, current_host
+from flowcase.web.documents import EditorDoc, for_editor
+from flowcase.web.errors import ApiError, read_json
+from flowcase.web.pages import ISSUE_KEY, PROJECT_KEY
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SaveBody(_Body):
+    doc: EditorDoc
+    revision: int | None = Field(default=None, description="The revision the edit started from; None = new.")
+
+
+class SuiteBody(_Body):
+    issue_key: str = Field(alias="issueKey", pattern=ISSUE_KEY.pattern)
+    doc: EditorDoc
+    criterion: Criterion = "all-decisions"
+    options: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class SettingsBody(_Body):
+    settings: dict[str, Any]
+
+
+def _issue(request: Request) -> str:
+    key = str(request.path_params["issue_key"])
+    if not ISSUE_KEY.match(key):
+        raise ApiError(400, "bad-issue-key", f"not an issue key: {key!r}")
+    return key
+
+
+async def get_model(request: Request) -> Response:
+    caller = await authenticate(request)
+    key = _issue(request)
+    async with jira_ops.client(current_host(request), caller) as jira:
+        stored = await jira_ops.load_model(jira, key)
+        published = await jira_ops.published_summary(jira, key)
+    if stored is None:
+        return JSONResponse({"issueKey": key, "exists": False, "revision": None, "published": published})
+    model, revision = stored
+    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, "published": published,
+                         **for_editor(model)})
+
+
+async def put_model(request: Request) -> Response:
+    caller = await authenticate(request)
+    key = _issue(request)
+    body = await read_json(request, SaveBody)
+    model, _ = checked_or_draft(body.doc)
+    async with jira_ops.client(current_host(request), caller) as jira:
+        revision = await jira_ops.save_model(jira, key, model, body.revision)
+    return JSONResponse({"issueKey": key, "revision": revision})
+
+
+def checked_or_draft(doc: EditorDoc) -> tuple[Any, Any]:
+    """Saving keeps drafts: a model with semantic errors is still saved (only unreadable ones are refused)."""
+    from flowcase.web.api_models import build
+
+    return build(doc)
+
+
+async def diff(request: Request) -> Response:
+    caller = await authenticate(request)
+    body = await read_json(request, SuiteBody)
+    model, _ = checked(body.doc)
+    suite = generate_suite(model, body.criterion, body.options)
+    async with jira_ops.client(current_host(request), caller) as jira:
+        changes = await jira_ops.diff(jira, body.issue_key, model, suite)
+    return JSONResponse({"issueKey": body.issue_key, "diff": changes})
+
+
+async def start_publish(request: Request) -> Response:
+    caller = await authenticate(request)
+    body = await read_json(request, SuiteBody)
+    model, _ = checked(body.doc)
+    suite = generate_suite(model, body.criterion, body.options)
+    job = jira_ops.start_publish(request.app, current_host(request), caller, body.issue_key, model, suite)
+    return JSONResponse(job.as_json(), 202)
+
+
+async def publish_status(request: Request) -> Response:
+    caller = await authenticate(request)
+    job = jira_ops.find_job(request.app, str(request.path_params["job_id"]), caller.site_id)
+    if job is None:
+        raise HTTPException(404, "no such publish job")
+    return JSONResponse(job.as_json())
+
+
+async def project_workflows(request: Request) -> Response:
+    caller = await authenticate(request)
+    project = str(request.path_params["project_key"])
+    if not PROJECT_KEY.match(project):
+        raise ApiError(400, "bad-project-key", f"not a project key: {project!r}")
+    async with jira_ops.client(current_host(request), caller) as jira:
+        rows = await jira_ops.project_workflows(jira, project)
+    return JSONResponse({"projectKey": project, "workflows": rows})
+
+
+async def get_admin_settings(request: Request) -> Response:
+    caller = await authenticate(request)
+    async with jira_ops.client(current_host(request), caller) as jira:
+        values = await jira_ops.load_settings(jira)
+    return JSONResponse({"settings": values, "editable": caller.is_admin})
+
+
+async def put_admin_settings(request: Request) -> Response:
+    caller = await authenticate(request)
+    if not caller.is_admin:
+        raise HTTPException(403, "only Jira administrators can change flowcase settings")
+    body = await read_json(request, SettingsBody, limit=64 * 1024)
+    async with jira_ops.client(current_host(request), caller) as jira:
+        values = await jira_ops.save_settings(jira, body.settings)
+    return JSONResponse({"settings": values, "editable": True})

@@ -1,0 +1,105 @@
+"""The web application: pages, JSON API and static files, every request authenticated by a host.
+
+``create_app(settings)`` builds the app from settings alone (configuration comes only from the environment).
+Hosts: the Connect host (whenever encryption keys are configured, and always in production) and the
+standalone host when ``FLOWCASE_STANDALONE=1`` or in development. Tests pass ``hosts=``/``connect=``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from flowcase.config import Settings, get_settings
+from flowcase.hosts.base import Host
+from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
+from flowcase.hosts.standalone import StandaloneHost
+from flowcase.web import api_models
+from flowcase.web.errors import ApiError, api_error_handler, http_error_handler
+from flowcase.web.pages import page_routes
+from flowcase.web.security import SecurityHeadersMiddleware
+
+STATIC = Path(__file__).parent / "static"
+
+
+def api_routes() -> list[Route]:
+    from flowcase.web import api_jira
+
+    return [
+        Route("/api/models/validate", api_models.validate_model, methods=["POST"]),
+        Route("/api/models/import", api_models.import_model, methods=["POST"]),
+        Route("/api/models/editor", api_models.editor_document, methods=["POST"]),
+        Route("/api/generate", api_models.generate_tests, methods=["POST"]),
+        Route("/api/export", api_models.export_file, methods=["POST"]),
+        Route("/api/models/{issue_key}", api_jira.get_model, methods=["GET"]),
+        Route("/api/models/{issue_key}", api_jira.put_model, methods=["PUT"]),
+        Route("/api/diff", api_jira.diff, methods=["POST"]),
+        Route("/api/publish", api_jira.start_publish, methods=["POST"]),
+        Route("/api/publish/{job_id}", api_jira.publish_status, methods=["GET"]),
+        Route("/api/projects/{project_key}/workflows", api_jira.project_workflows, methods=["GET"]),
+        Route("/api/admin/settings", api_jira.get_admin_settings, methods=["GET"]),
+        Route("/api/admin/settings", api_jira.put_admin_settings, methods=["PUT"]),
+        Route("/api/{rest:path}", _api_not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+    ]
+
+
+async def _api_not_found(request: Request) -> Response:
+    raise HTTPException(404, f"no API endpoint {request.method} {request.url.path}")
+
+
+async def _root(request: Request) -> Response:
+    return RedirectResponse("/app/", 303)
+
+
+def standalone_enabled(settings: Settings) -> bool:
+    return os.environ.get("FLOWCASE_STANDALONE", "") == "1" or settings.env == "development"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    hosts: Sequence[Host] | None = None,
+    connect: ConnectSetup | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The app. By default: Connect (when encryption keys are configured) + standalone (when enabled).
+
+    ``hosts`` replaces the default host list; ``connect`` supplies a ready Connect setup (tests, demo).
+    """
+    settings = settings or get_settings()
+    host_list: list[Host] = list(hosts) if hosts is not None else []
+    connect_routes: list[BaseRoute] = []
+    if connect is None and hosts is None and (settings.secret_keys or not standalone_enabled(settings)):
+        connect = connect_from_settings(settings)
+    if connect is not None:
+        connect_routes = list(connect.routes)
+        if hosts is None:
+            host_list.append(connect.host)
+    if hosts is None and standalone_enabled(settings):
+        host_list.append(StandaloneHost.from_env(os.environ))
+    routes: list[BaseRoute] = [
+        Route("/", _root),
+        *connect_routes,
+        *extra_routes,
+        *page_routes(),
+        *api_routes(),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))],
+        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
+    )
+    app.state.settings = settings
+    app.state.hosts = host_list
+    app.state.connect = connect
+    return app

@@ -1,0 +1,89 @@
+"""JSON errors for the API: one shape everywhere, ``{"error": {"code", "message", "diagnostics"?}}``."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from flowcase.model.diagnostics import Diagnostic, ModelError
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+T = TypeVar("T", bound=BaseModel)
+
+
+class ApiError(Exception):
+    """An expected failure, reported to the caller as JSON with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": {"code": self.code, "message": self.message, **self.extra}}, self.status)
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "severity": d.severity, "code": d.code, "message": d.message, "workflow": d.workflow,
+        "element": d.element, "field": d.field, "line": d.line, "column": d.column,
+        "path": list(d.path), "text": d.format(),
+    }
+
+
+def model_error(exc: ModelError) -> ApiError:
+    first = exc.errors[0].format() if exc.errors else str(exc)
+    return ApiError(422, "invalid-model", first, diagnostics=[diagnostic_json(d) for d in exc.diagnostics])
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refusing anything larger than ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise ApiError(413, "too-large", f"request body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "too-large", f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, schema: type[T], limit: int = MAX_BODY_BYTES) -> T:
+    """Parse and validate a JSON body; a clear 400/415/422 otherwise."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise ApiError(415, "unsupported-media-type", "send the body as application/json")
+    body = await read_body(request, limit)
+    try:
+        return schema.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        if first["type"] == "json_invalid":
+            raise ApiError(400, "bad-json", f"the body is not valid JSON: {first['msg']}") from None
+        fields = [{"loc": [str(p) for p in e["loc"]], "message": e["msg"]} for e in exc.errors()]
+        raise ApiError(422, "bad-request", f"{where}: {first['msg']}", fields=fields) from None
+
+
+async def api_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        code = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
+        return JSONResponse({"error": {"code": code.get(exc.status_code, "http-error"), "message": exc.detail}},
+                            exc.status_code, headers=exc.headers)
+    return Response(f"{exc.status_code}: {exc.detail}\n", exc.status_code, headers=exc.headers,
+                    media_type="text/plain")

@@ -1,0 +1,529 @@
+// The full-page editor: diagram (bpmn-js), decision tables, parameters, undo/redo, autosave, import/export,
+// and the tests view (tests.js). All conversions happen on the server; this page holds BPMN XML + tables.
+import { getHost, saveBlob } from './host.js';
+import { renderGrid, parseList, formatList, parseValue, formatValue } from './grid.js';
+import { createModeler, kindOf, KIND_LABEL, outgoingTargets, flowNodes, workflowOf } from './modeler.js';
+import { TestsView } from './tests.js';
+
+const host = getHost();
+const ctx = host.context;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  issueKey: ctx.issueKey || null,
+  modelId: null,
+  tables: {},        // node id -> decision rows
+  parameters: [],
+  variables: [],
+  revision: null,
+  selected: null,    // bpmn element
+  messages: {},      // node id -> {row: {field: {severity, message}}}
+  dirty: false,
+  saving: false,
+  conflict: false,
+};
+
+const modeler = createModeler($('canvas'));
+window.flowcaseModeler = modeler; // for browser tests and debugging
+const commandStack = modeler.get('commandStack');
+const tests = new TestsView({ host, modeler, state, documentOf: () => currentDoc() });
+
+// --- history: one timeline for diagram commands and table/parameter edits --------------------------------
+const history = { past: [], future: [], replaying: false };
+
+function snapshot() {
+  return JSON.stringify({ tables: state.tables, parameters: state.parameters, variables: state.variables,
+    name: $('model-name').value });
+}
+
+function restore(snap) {
+  const s = JSON.parse(snap);
+  state.tables = s.tables;
+  state.parameters = s.parameters;
+  state.variables = s.variables;
+  $('model-name').value = s.name;
+}
+
+function recordData(before) {
+  history.past.push({ kind: 'data', before, after: snapshot() });
+  history.future = [];
+  changed();
+}
+
+function undo() {
+  const entry = history.past.pop();
+  if (!entry) return;
+  history.replaying = true;
+  if (entry.kind === 'diagram') commandStack.undo();
+  else restore(entry.before);
+  history.replaying = false;
+  history.future.push(entry);
+  renderAll();
+  changed();
+}
+
+function redo() {
+  const entry = history.future.pop();
+  if (!entry) return;
+  history.replaying = true;
+  if (entry.kind === 'diagram') commandStack.redo();
+  else restore(entry.after);
+  history.replaying = false;
+  history.past.push(entry);
+  renderAll();
+  changed();
+}
+
+modeler.on('commandStack.changed', (event) => {
+  if (history.replaying) return;
+  const trigger = event && event.trigger;
+  if (trigger === 'clear') return;
+  if (trigger === 'undo') { // the canvas's own Ctrl+Z
+    const i = history.past.map((e) => e.kind).lastIndexOf('diagram');
+    if (i >= 0) history.future.push(...history.past.splice(i, 1));
+  } else if (trigger === 'redo') {
+    const i = history.future.map((e) => e.kind).lastIndexOf('diagram');
+    if (i >= 0) history.past.push(...history.future.splice(i, 1));
+  } else {
+    history.past.push({ kind: 'diagram' });
+    history.future = [];
+  }
+  reconcileTables();
+  renderStep();
+  changed();
+});
+
+function updateUndoButtons() {
+  $('undo').disabled = history.past.length === 0;
+  $('redo').disabled = history.future.length === 0;
+}
+
+document.addEventListener('keydown', (ev) => {
+  const inField = ev.target.closest && ev.target.closest('input, select, textarea, #canvas');
+  if (inField || !(ev.ctrlKey || ev.metaKey)) return;
+  if (ev.key.toLowerCase() === 'z' && !ev.shiftKey) { ev.preventDefault(); undo(); }
+  else if (ev.key.toLowerCase() === 'y' || (ev.key.toLowerCase() === 'z' && ev.shiftKey)) { ev.preventDefault(); redo(); }
+});
+$('undo').onclick = undo;
+$('redo').onclick = redo;
+
+// --- tables follow the diagram -----------------------------------------------------------------------------
+
+function defaultRows(element) {
+  const targets = outgoingTargets(element);
+  return targets.map((t, i) => ({ id: String(i + 1), when: '', set: '', action: '', expected: '', next: t.id }));
+}
+
+// Each flow-carrying node gets a table; a new arrow gets a row; rows towards deleted nodes go.
+function reconcileTables() {
+  const nodes = flowNodes(modeler);
+  const ids = new Set(nodes.map((n) => n.id));
+  for (const key of Object.keys(state.tables)) if (!ids.has(key)) delete state.tables[key];
+  for (const node of nodes) {
+    if (kindOf(node) === 'end') { delete state.tables[node.id]; continue; }
+    const rows = (state.tables[node.id] || []).filter((r) => !r.next || ids.has(r.next));
+    const referenced = new Set(rows.map((r) => r.next));
+    for (const target of outgoingTargets(node)) {
+      if (!referenced.has(target.id)) rows.push({ id: nextRowId(rows), when: '', set: '', action: '', expected: '', next: target.id });
+    }
+    state.tables[node.id] = rows;
+  }
+}
+
+function nextRowId(rows) {
+  let n = rows.length + 1;
+  const used = new Set(rows.map((r) => String(r.id)));
+  while (used.has(String(n))) n += 1;
+  return String(n);
+}
+
+// --- rendering ---------------------------------------------------------------------------------------------
+
+function nameOf(element) {
+  return (element.businessObject && element.businessObject.name) || element.id;
+}
+
+const LEVELS = ['', 'low', 'medium', 'high', 'critical'];
+
+function renderStep() {
+  const el = state.selected && modeler.get('elementRegistry').get(state.selected.id);
+  const kind = kindOf(el);
+  if (!el || !kind || kind === 'end') {
+    $('step-editor').hidden = true;
+    $('step-empty').hidden = false;
+    $('step-empty').textContent = kind === 'end'
+      ? `“${nameOf(el)}” is an end: tests stop here, it has no decision table.`
+      : 'Select a step, choice, call or start on the diagram to edit its decision table.';
+    return;
+  }
+  $('step-empty').hidden = true;
+  $('step-editor').hidden = false;
+  $('step-kind').textContent = KIND_LABEL[kind];
+  $('step-name').textContent = nameOf(el);
+  const rows = state.tables[el.id] || (state.tables[el.id] = defaultRows(el));
+  const targets = () => {
+    const list = outgoingTargets(el).map((t) => ({ value: t.id, label: nameOf(t) }));
+    return list;
+  };
+  renderGrid($('table-host'), {
+    label: `Decision table of ${nameOf(el)}`,
+    addLabel: 'Add decision',
+    columns: [
+      { key: 'when', label: 'When', placeholder: 'always', width: '9rem' },
+      { key: 'set', label: 'Set', placeholder: 'x = x + 1', width: '7rem' },
+      { key: 'action', label: 'Action', width: '9rem' },
+      { key: 'expected', label: 'Expected result', width: '9rem' },
+      { key: 'next', label: 'Next', type: 'select', required: true, options: targets, width: '7rem' },
+      { key: 'objective', label: 'Test purpose', width: '7rem' },
+      { key: 'requirements', label: 'Requirements', width: '6rem', placeholder: 'DEMO-1',
+        format: (v) => (v || []).join(', '), parse: (t) => t.split(',').map((s) => s.trim()).filter(Boolean) },
+      { key: 'priority', label: 'Priority', type: 'select', options: () => LEVELS.slice(1).map((l) => ({ value: l, label: l })) },
+    ],
+    rows,
+    messages: state.messages[el.id] || {},
+    newRow: () => ({ id: nextRowId(state.tables[el.id] || []), when: '', set: '', action: '', expected: '',
+      next: (outgoingTargets(el)[0] || {}).id || '' }),
+    onCommit(next, structural) {
+      const before = snapshot();
+      state.tables[el.id] = next;
+      recordData(before);
+      if (structural) renderStep();
+    },
+  });
+}
+
+function renderData() {
+  renderGrid($('params-host'), {
+    label: 'Parameters',
+    addLabel: 'Add parameter',
+    columns: [
+      { key: 'name', label: 'Name', width: '7rem' },
+      { key: 'values', label: 'Values', width: '12rem', placeholder: 'ok, wrong',
+        format: formatList, parse: parseList },
+      { key: 'description', label: 'Description', width: '10rem' },
+    ],
+    rows: state.parameters,
+    messages: state.messages['#parameters'] || {},
+    newRow: () => ({ name: `p${state.parameters.length + 1}`, values: [true, false], description: '' }),
+    onCommit(next, structural) {
+      const before = snapshot();
+      state.parameters = next;
+      recordData(before);
+      if (structural) renderData();
+    },
+  });
+  renderGrid($('vars-host'), {
+    label: 'Variables',
+    addLabel: 'Add variable',
+    columns: [
+      { key: 'name', label: 'Name', width: '7rem' },
+      { key: 'initial', label: 'Initial value', width: '7rem', format: formatValue, parse: parseValue },
+      { key: 'description', label: 'Description', width: '10rem' },
+    ],
+    rows: state.variables,
+    messages: state.messages['#variables'] || {},
+    newRow: () => ({ name: `v${state.variables.length + 1}`, initial: 0, description: '' }),
+    onCommit(next, structural) {
+      const before = snapshot();
+      state.variables = next;
+      recordData(before);
+      if (structural) renderData();
+    },
+  });
+}
+
+function renderAll() {
+  renderStep();
+  renderData();
+  updateUndoButtons();
+}
+
+modeler.on('selection.changed', (event) => {
+  const el = event.newSelection && event.newSelection.length === 1 ? event.newSelection[0] : null;
+  state.selected = el && kindOf(el) ? el : null;
+  if (state.selected) selectTab('step', false);
+  renderStep();
+});
+
+// --- tabs --------------------------------------------------------------------------------------------------
+
+const TABS = ['step', 'data', 'tests'];
+function selectTab(name, focus = true) {
+  for (const t of TABS) {
+    const tab = $(`tab-${t}`);
+    const on = t === name;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(`panel-${t}`).hidden = !on;
+    if (on && focus) tab.focus();
+  }
+}
+for (const t of TABS) {
+  $(`tab-${t}`).addEventListener('click', () => selectTab(t));
+  $(`tab-${t}`).addEventListener('keydown', (ev) => {
+    const i = TABS.indexOf(t);
+    if (ev.key === 'ArrowRight') selectTab(TABS[(i + 1) % TABS.length]);
+    if (ev.key === 'ArrowLeft') selectTab(TABS[(i + TABS.length - 1) % TABS.length]);
+  });
+}
+
+// --- the document sent to the server -----------------------------------------------------------------------
+
+async function currentDoc() {
+  const { xml } = await modeler.saveXML({ format: false });
+  const tables = {};
+  for (const node of flowNodes(modeler)) {
+    if (kindOf(node) === 'end') continue;
+    const rows = state.tables[node.id];
+    if (rows) tables[node.id] = rows.map(cleanRow);
+  }
+  return {
+    bpmn: xml, tables,
+    parameters: state.parameters.map((p) => ({ name: p.name, values: p.values, ...(p.description ? { description: p.description } : {}) })),
+    variables: state.variables.map((v) => ({ name: v.name, initial: v.initial, ...(v.description ? { description: v.description } : {}) })),
+    id: state.modelId || undefined,
+    name: $('model-name').value,
+  };
+}
+
+function cleanRow(row) {
+  const out = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (v === '' || v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    out[k] = v;
+  }
+  if (!('next' in out)) out.next = '';
+  return out;
+}
+
+// --- loading -----------------------------------------------------------------------------------------------
+
+export async function loadDocument(data) {
+  await modeler.importXML(data.bpmn);
+  const model = data.model || {};
+  state.modelId = model.id || state.modelId;
+  $('model-name').value = model.name || '';
+  state.parameters = (model.parameters || []).map((p) => ({ description: '', ...p }));
+  state.variables = (model.variables || []).map((v) => ({ description: '', ...v }));
+  state.tables = {};
+  for (const [key, rows] of Object.entries(data.tables || {})) {
+    const nodeId = key.includes('/') ? key.slice(key.indexOf('/') + 1) : key;
+    state.tables[nodeId] = rows.map((r) => ({ ...r }));
+  }
+  reconcileTables();
+  history.past = [];
+  history.future = [];
+  state.selected = null;
+  modeler.get('canvas').zoom('fit-viewport', 'auto');
+  tests.reset();
+  renderAll();
+  showDiagnostics(data.diagnostics || []);
+}
+
+async function loadInitial() {
+  if (state.issueKey) {
+    try {
+      const data = await host.api('GET', `/api/models/${encodeURIComponent(state.issueKey)}`);
+      tests.setPublished(data.published || null);
+      if (data.exists) {
+        state.revision = data.revision;
+        await loadDocument(data);
+        setStatus(`Saved · revision ${data.revision}`);
+        return;
+      }
+    } catch (err) {
+      host.flag(`Could not load the workflow of ${state.issueKey}: ${err.message}`, 'error');
+    }
+  }
+  state.modelId = (state.issueKey || 'workflow').replace(/[^A-Za-z0-9_.-]/g, '_');
+  await modeler.createDiagram();
+  reconcileTables();
+  renderAll();
+  setStatus(state.issueKey ? 'New workflow: not saved yet' : 'Local model: use Download to keep it');
+}
+
+// --- validation and inline messages ------------------------------------------------------------------------
+
+let validateTimer = null;
+let validateSeq = 0;
+function scheduleValidate() {
+  clearTimeout(validateTimer);
+  validateTimer = setTimeout(validate, 500);
+}
+
+async function validate() {
+  const seq = ++validateSeq;
+  try {
+    const result = await host.api('POST', '/api/models/validate', { doc: await currentDoc() });
+    if (seq !== validateSeq) return;
+    showDiagnostics(result.diagnostics, result.model);
+  } catch (err) {
+    if (seq !== validateSeq) return;
+    showDiagnostics(err.diagnostics && err.diagnostics.length ? err.diagnostics : [{ severity: 'error', message: err.message, text: err.message }]);
+  }
+}
+
+function showDiagnostics(diagnostics, model) {
+  state.messages = {};
+  const list = $('problem-list');
+  list.replaceChildren();
+  for (const d of diagnostics) {
+    const where = locate(d, model);
+    if (where) {
+      const bucket = state.messages[where.key] || (state.messages[where.key] = {});
+      const row = bucket[where.row] || (bucket[where.row] = {});
+      if (!row[where.field]) row[where.field] = { severity: d.severity, message: d.message };
+    }
+    const li = document.createElement('li');
+    li.className = `fc-problem fc-problem-${d.severity}`;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'fc-problem-link';
+    button.textContent = `${d.severity === 'error' ? 'Error' : 'Warning'}: ${[d.element, d.field && `field ${d.field}`].filter(Boolean).join(', ')}${d.element || d.field ? ': ' : ''}${d.message}`;
+    const nodeId = where && where.node;
+    button.onclick = () => {
+      if (nodeId && modeler.get('elementRegistry').get(nodeId)) {
+        modeler.get('selection').select(modeler.get('elementRegistry').get(nodeId));
+      } else if (where && where.key.startsWith('#')) selectTab('data');
+    };
+    li.append(button);
+    list.append(li);
+  }
+  $('problems').hidden = diagnostics.length === 0;
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  $('problem-count').textContent = errors ? `${errors} error${errors > 1 ? 's' : ''}` : `${diagnostics.length} warning${diagnostics.length > 1 ? 's' : ''}`;
+  $('problem-count').className = `ak-lozenge ${errors ? 'ak-lozenge__appearance-removed' : 'ak-lozenge__appearance-moved'}`;
+  renderStep();
+  renderData();
+}
+
+// A diagnostic's path -> which grid cell shows it.
+function locate(d, model) {
+  const p = d.path || [];
+  if (p[0] === 'parameters' || p[0] === 'variables') {
+    return { key: `#${p[0]}`, row: p[1], field: p[2] === 'values' || p[2] === 'initial' || p[2] === 'description' ? p[2] : 'name' };
+  }
+  if (p[0] !== 'workflows' || !model) return null;
+  const wf = (model.workflows || [])[p[1]];
+  const node = wf && p[2] === 'nodes' ? (wf.nodes || [])[p[3]] : null;
+  if (!node) return null;
+  if (p[4] === 'decisions' && typeof p[5] === 'number') {
+    const field = ['when', 'set', 'action', 'expected', 'next', 'objective', 'requirements', 'priority'].includes(p[6]) ? p[6] : 'when';
+    return { key: node.id, node: node.id, row: p[5], field };
+  }
+  return { key: node.id, node: node.id, row: -1, field: 'when' };
+}
+
+// --- autosave with revision conflicts ----------------------------------------------------------------------
+
+function setStatus(text, kind = '') {
+  const el = $('save-status');
+  el.textContent = text;
+  el.className = `fc-save-status ${kind}`;
+}
+
+let saveTimer = null;
+function changed() {
+  state.dirty = true;
+  updateUndoButtons();
+  tests.invalidate();
+  scheduleValidate();
+  if (state.issueKey && !state.conflict) {
+    setStatus('Unsaved changes');
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(save, 1500);
+  }
+}
+
+async function save(overwrite = false) {
+  if (!state.issueKey) return;
+  if (state.saving) { clearTimeout(saveTimer); saveTimer = setTimeout(save, 500); return; }
+  state.saving = true;
+  setStatus('Saving…');
+  try {
+    const doc = await currentDoc();
+    const result = await host.api('PUT', `/api/models/${encodeURIComponent(state.issueKey)}`, { doc, revision: state.revision });
+    state.revision = result.revision;
+    state.dirty = false;
+    state.conflict = false;
+    setStatus(`Saved · revision ${result.revision}`, 'fc-ok');
+  } catch (err) {
+    if (err.status === 409) {
+      state.conflict = true;
+      showConflict(err);
+    } else setStatus(`Not saved: ${err.message}`, 'fc-bad');
+  } finally {
+    state.saving = false;
+  }
+}
+
+function showConflict(err) {
+  setStatus('Someone else saved this workflow.', 'fc-bad');
+  const status = $('save-status');
+  const reload = document.createElement('button');
+  reload.type = 'button';
+  reload.className = 'ak-button ak-button__appearance-link';
+  reload.textContent = 'Load theirs';
+  reload.onclick = async () => {
+    state.conflict = false;
+    const data = await host.api('GET', `/api/models/${encodeURIComponent(state.issueKey)}`);
+    state.revision = data.revision;
+    await loadDocument(data);
+    setStatus(`Loaded revision ${data.revision}`, 'fc-ok');
+  };
+  const keep = document.createElement('button');
+  keep.type = 'button';
+  keep.className = 'ak-button ak-button__appearance-link';
+  keep.textContent = 'Keep mine';
+  keep.onclick = () => {
+    state.revision = (err.body && err.body.error && err.body.error.revision) ?? state.revision;
+    state.conflict = false;
+    save(true);
+  };
+  status.append(' ', reload, ' ', keep);
+}
+
+if ($('save')) $('save').onclick = () => { clearTimeout(saveTimer); save(); };
+let nameBefore = null;
+$('model-name').addEventListener('focus', () => { nameBefore = snapshot(); });
+$('model-name').addEventListener('change', () => {
+  recordData(nameBefore || snapshot());
+  nameBefore = snapshot();
+});
+
+window.addEventListener('beforeunload', (ev) => {
+  if (state.issueKey && state.dirty) { ev.preventDefault(); }
+});
+
+// --- import / export ---------------------------------------------------------------------------------------
+
+$('import-file').addEventListener('change', async (ev) => {
+  const file = ev.target.files && ev.target.files[0];
+  ev.target.value = '';
+  if (!file) return;
+  try {
+    const text = await file.text();
+    const data = await host.api('POST', '/api/models/import', { text, filename: file.name });
+    const keepId = state.modelId;
+    await loadDocument(data);
+    if (state.issueKey) state.modelId = keepId || state.modelId;
+    host.flag(`Imported ${file.name}`, 'success');
+    changed();
+  } catch (err) {
+    host.flag(`Could not import ${file.name}: ${err.message}`, 'error');
+    if (err.diagnostics && err.diagnostics.length) showDiagnostics(err.diagnostics);
+  }
+});
+
+$('export').addEventListener('click', async () => {
+  const format = $('export-format').value;
+  try {
+    const body = { doc: await currentDoc(), format, ...tests.generationRequest() };
+    saveBlob(await host.download('/api/export', body));
+  } catch (err) {
+    host.flag(`Export failed: ${err.message}`, 'error');
+  }
+});
+
+window.flowcaseEditor = { state, loadDocument, currentDoc, undo, redo, save, selectTab };
+loadInitial().then(() => { document.getElementById('main').setAttribute('aria-busy', 'false'); host.resize(); });

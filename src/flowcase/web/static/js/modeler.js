@@ -1,0 +1,137 @@
+// bpmn-js set up for flowcase: a palette and context pad limited to flowcase elements, kind mapping,
+// path highlighting with markers, coverage badges with overlays. Uses the vendored UMD bundle (window.BpmnJS).
+
+export const KIND_OF = {
+  'bpmn:StartEvent': 'start',
+  'bpmn:Task': 'step',
+  'bpmn:UserTask': 'step',
+  'bpmn:ManualTask': 'step',
+  'bpmn:ServiceTask': 'step',
+  'bpmn:ScriptTask': 'step',
+  'bpmn:SendTask': 'step',
+  'bpmn:ReceiveTask': 'step',
+  'bpmn:BusinessRuleTask': 'step',
+  'bpmn:ExclusiveGateway': 'choice',
+  'bpmn:CallActivity': 'call',
+  'bpmn:SubProcess': 'call',
+  'bpmn:EndEvent': 'end',
+};
+
+export const KIND_LABEL = { start: 'Start', step: 'Step', choice: 'Choice', call: 'Call', end: 'End' };
+
+const KEEP_PALETTE = new Set([
+  'hand-tool', 'lasso-tool', 'space-tool', 'global-connect-tool', 'tool-separator',
+  'create.start-event', 'create.end-event', 'create.exclusive-gateway', 'create.task',
+]);
+const KEEP_PAD = new Set(['append.end-event', 'append.gateway', 'append.append-task', 'connect', 'delete']);
+
+function FlowcaseRestrictions(palette, contextPad, elementFactory, create, translate) {
+  palette.registerProvider(500, {
+    getPaletteEntries() {
+      return (entries) => {
+        const kept = {};
+        for (const [key, entry] of Object.entries(entries)) if (KEEP_PALETTE.has(key)) kept[key] = entry;
+        const start = (event) => create.start(event, elementFactory.createShape({ type: 'bpmn:CallActivity' }));
+        kept['create.call-activity'] = {
+          group: 'activity',
+          className: 'bpmn-icon-call-activity',
+          title: translate('Create call to a sub-workflow'),
+          action: { dragstart: start, click: start },
+        };
+        return kept;
+      };
+    },
+  });
+  contextPad.registerProvider(500, {
+    getContextPadEntries() {
+      return (entries) => {
+        const kept = {};
+        for (const [key, entry] of Object.entries(entries)) if (KEEP_PAD.has(key)) kept[key] = entry;
+        return kept;
+      };
+    },
+  });
+}
+FlowcaseRestrictions.$inject = ['palette', 'contextPad', 'elementFactory', 'create', 'translate'];
+
+export function createModeler(container) {
+  return new window.BpmnJS({
+    container,
+    keyboard: { bindTo: container },
+    additionalModules: [{ __init__: ['flowcaseRestrictions'], flowcaseRestrictions: ['type', FlowcaseRestrictions] }],
+  });
+}
+
+export function kindOf(element) {
+  return element && element.businessObject ? KIND_OF[element.type] || null : null;
+}
+
+// The workflow (process) an element belongs to.
+export function workflowOf(element) {
+  let bo = element && element.businessObject;
+  while (bo && bo.$type !== 'bpmn:Process') bo = bo.$parent;
+  return bo ? bo.id : null;
+}
+
+export function flowNodes(modeler) {
+  return modeler.get('elementRegistry').filter((e) => kindOf(e) && !e.labelTarget);
+}
+
+export function outgoingTargets(element) {
+  return (element.outgoing || []).filter((c) => c.target && kindOf(c.target)).map((c) => c.target);
+}
+
+export function clearPath(modeler) {
+  const canvas = modeler.get('canvas');
+  for (const el of modeler.get('elementRegistry').getAll()) {
+    canvas.removeMarker(el.id, 'fc-path');
+    canvas.removeMarker(el.id, 'fc-path-end');
+  }
+  modeler.get('overlays').remove({ type: 'fc-step-number' });
+}
+
+// Highlight a test's path: its nodes and the sequence flows between consecutive nodes; number the steps.
+export function highlightPath(modeler, nodeIds) {
+  clearPath(modeler);
+  const registry = modeler.get('elementRegistry');
+  const canvas = modeler.get('canvas');
+  const overlays = modeler.get('overlays');
+  const marked = [];
+  nodeIds.forEach((id, i) => {
+    const el = registry.get(id);
+    if (!el) return;
+    canvas.addMarker(id, i === nodeIds.length - 1 ? 'fc-path-end' : 'fc-path');
+    marked.push(id);
+    const badge = document.createElement('span');
+    badge.className = 'fc-step-number';
+    badge.textContent = String(i + 1);
+    overlays.add(id, 'fc-step-number', { position: { top: -12, left: -12 }, html: badge });
+    const next = nodeIds[i + 1];
+    if (next) {
+      const flow = (el.outgoing || []).find((c) => c.target && c.target.id === next);
+      if (flow) {
+        canvas.addMarker(flow.id, 'fc-path');
+        marked.push(flow.id);
+      }
+    }
+  });
+  return marked;
+}
+
+// Coverage badges: number of tests passing each node (red when none).
+export function showCoverage(modeler, counts) {
+  const overlays = modeler.get('overlays');
+  overlays.remove({ type: 'fc-coverage' });
+  for (const [id, info] of Object.entries(counts)) {
+    if (!modeler.get('elementRegistry').get(id)) continue;
+    const badge = document.createElement('span');
+    badge.className = `fc-coverage-badge ${info.count ? 'fc-covered' : 'fc-uncovered'}`;
+    badge.textContent = info.count ? `${info.count}` : '0';
+    badge.title = info.count ? `covered by ${info.count} test(s)` : `not covered${info.reason ? `: ${info.reason}` : ''}`;
+    overlays.add(id, 'fc-coverage', { position: { top: -12, right: 12 }, html: badge });
+  }
+}
+
+export function clearCoverage(modeler) {
+  modeler.get('overlays').remove({ type: 'fc-coverage' });
+}

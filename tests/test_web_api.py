@@ -1,0 +1,129 @@
+"""The web app's JSON API in standalone mode: authentication, input limits, validate/import/generate/export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from flowcase.config import Settings
+from flowcase.hosts.standalone import StandaloneHost
+from flowcase.web.app import create_app
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TOKEN = "local-test-token-0123456789"
+HEADERS = {"X-Flowcase-Client": "web"}
+
+
+@pytest.fixture
+def client() -> TestClient:
+    app = create_app(Settings(env="test"), hosts=[StandaloneHost(None, TOKEN)])
+    c = TestClient(app)
+    c.cookies.set("flowcase_local", TOKEN)
+    return c
+
+
+def login_model() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((EXAMPLES / "login.yaml").read_text())
+    return data
+
+
+def test_api_refuses_requests_without_the_local_token() -> None:
+    app = create_app(Settings(env="test"), hosts=[StandaloneHost(None, TOKEN)])
+    anonymous = TestClient(app)
+    r = anonymous.post("/api/models/validate", json={"doc": {"model": login_model()}}, headers=HEADERS)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthenticated"
+    wrong = anonymous.post("/api/models/validate", json={"doc": {"model": login_model()}},
+                           headers={**HEADERS, "Authorization": "Bearer not-the-token"})
+    assert wrong.status_code == 401
+
+
+def test_cookie_alone_is_not_enough_for_the_api(client: TestClient) -> None:
+    """A cross-site form could send the cookie but not the custom header."""
+    r = client.post("/api/models/validate", json={"doc": {"model": login_model()}})
+    assert r.status_code == 403
+    assert "X-Flowcase-Client" in r.json()["error"]["message"]
+
+
+def test_bearer_token_works_without_cookie() -> None:
+    app = create_app(Settings(env="test"), hosts=[StandaloneHost(None, TOKEN)])
+    r = TestClient(app).post("/api/models/validate", json={"doc": {"model": login_model()}},
+                             headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 200
+    assert r.json()["ok"] is True
+
+
+def test_validate_reports_located_diagnostics(client: TestClient) -> None:
+    model = login_model()
+    model["workflows"][0]["nodes"][2]["decisions"][1]["when"] = "attempts <"
+    r = client.post("/api/models/validate", json={"doc": {"model": model}}, headers=HEADERS)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["ok"] is False
+    errors = [d for d in body["diagnostics"] if d["severity"] == "error"]
+    assert errors and errors[0]["field"] == "when"
+    assert errors[0]["path"] == ["workflows", 0, "nodes", 2, "decisions", 1, "when"]
+
+
+def test_tables_from_the_editor_replace_node_decisions(client: TestClient) -> None:
+    model = login_model()
+    rows = [{"id": "go", "action": "Open it", "next": "cancelled"}]
+    r = client.post("/api/models/validate", json={"doc": {"model": model, "tables": {"login/open_form": rows}}},
+                    headers=HEADERS)
+    node = r.json()["model"]["workflows"][0]["nodes"][1]
+    assert node["decisions"] == [{"id": "go", "action": "Open it", "next": "cancelled"}]
+
+
+def test_schema_errors_are_422_with_diagnostics(client: TestClient) -> None:
+    r = client.post("/api/models/validate", json={"doc": {"model": {"id": "x", "workflows": []}}}, headers=HEADERS)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "invalid-model"
+    assert err["diagnostics"][0]["message"] == "must not be empty"
+
+
+@pytest.mark.parametrize(
+    ("content", "ctype", "status", "code"),
+    [
+        (b"{not json", "application/json", 400, "bad-json"),
+        (b'{"doc": {"model": {}}, "extra": 1}', "application/json", 422, "bad-request"),
+        (b'{"doc": {}}', "text/plain", 415, "unsupported-media-type"),
+    ],
+)
+def test_bad_bodies_get_clear_json_errors(client: TestClient, content: bytes, ctype: str, status: int,
+                                          code: str) -> None:
+    r = client.post("/api/models/validate", content=content, headers={**HEADERS, "Content-Type": ctype})
+    assert r.status_code == status
+    assert r.json()["error"]["code"] == code
+    assert r.json()["error"]["message"]
+
+
+def test_oversized_bodies_are_refused(client: TestClient) -> None:
+    big = b'{"doc": {"bpmn": "' + b"x" * (5 * 1024 * 1024) + b'"}}'
+    r = client.post("/api/models/validate", content=big, headers={**HEADERS, "Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "too-large"
+
+
+def test_unknown_api_path_is_json_404(client: TestClient) -> None:
+    r = client.get("/api/nothing-here", headers=HEADERS)
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not-found"
+
+
+def test_export_model_formats_download(client: TestClient) -> None:
+    r = client.post("/api/export", json={"doc": {"model": login_model()}, "format": "yaml"}, headers=HEADERS)
+    assert r.status_code == 200
+    assert r.headers["content-disposition"] == 'attachment; filename="login.flowcase.yaml"'
+    assert yaml.safe_load(r.text)["id"] == "login"
+
+
+def test_security_headers_on_api_responses(client: TestClient) -> None:
+    r = client.post("/api/models/validate", json={"doc": {"model": login_model()}}, headers=HEADERS)
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'self'" in r.headers["content-security-policy"]
