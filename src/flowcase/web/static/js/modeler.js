@@ -57,7 +57,6 @@ FlowcaseRestrictions.$inject = ['palette', 'contextPad', 'elementFactory', 'crea
 export function createModeler(container) {
   return new window.BpmnJS({
     container,
-    keyboard: { bindTo: container },
     additionalModules: [{ __init__: ['flowcaseRestrictions'], flowcaseRestrictions: ['type', FlowcaseRestrictions] }],
   });
 }
