@@ -100,7 +100,7 @@ def test_admin_page_checks_jira(setup: tuple[ConnectTestbed, TestClient, Tenant]
 
 
 def test_form_posted_token(setup: tuple[ConnectTestbed, TestClient, Tenant]) -> None:
-    bed, client, tenant = setup
+    _bed, client, tenant = setup
     token = jira_token(tenant.client_key, tenant.secret, method="POST", url="/connect/page?a=1",
                        app_base_url=APP_BASE_URL, now=int(time.time()))
     ok = client.post("/connect/page?a=1", data={"jwt": token})
