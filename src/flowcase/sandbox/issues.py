@@ -1,0 +1,380 @@
+"""Issues: creation and editing rules (as Jira validates them) and their JSON representation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from flowcase.sandbox.adf import AdfError, validate_adf
+from flowcase.sandbox.catalog import ISSUE_TYPES, LINK_TYPES, issue_type
+from flowcase.sandbox.errors import JiraHTTPError
+from flowcase.sandbox.models import Attachment, Issue, IssueLink, IssueProperty, Project
+from flowcase.sandbox.site import DEMO_USER, now
+
+SETTABLE = frozenset({"project", "issuetype", "summary", "description", "labels", "reporter"})
+PROPERTY_VALUE_LIMIT = 32768
+ISSUE_PROPERTY_KEY_LIMIT = 255
+APP_PROPERTY_KEY_LIMIT = 127
+
+
+def iso(value: Any) -> str:
+    return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}+0000"
+
+
+def next_id(session: Session, column: Any, start: int) -> int:
+    current = session.scalar(select(func.max(column)))
+    return max(int(current or 0) + 1, start)
+
+
+def find_project(session: Session, ref: object) -> Project | None:
+    text = str(ref).strip()
+    if text.isdigit():
+        return session.get(Project, int(text))
+    return session.scalar(select(Project).where(Project.key == text.upper()))
+
+
+def find_issue(session: Session, ref: str) -> Issue | None:
+    if ref.isdigit():
+        return session.get(Issue, int(ref))
+    return session.scalar(select(Issue).where(Issue.key == ref.upper()))
+
+
+def get_issue(session: Session, ref: str) -> Issue:
+    issue = find_issue(session, ref)
+    if issue is None:
+        raise JiraHTTPError(404, "Issue does not exist or you do not have permission to see it.")
+    return issue
+
+
+def _ref(value: Any, *names: str) -> Any:
+    if isinstance(value, dict):
+        for name in names:
+            if value.get(name) not in (None, ""):
+                return value[name]
+    return None
+
+
+def _check_labels(labels: Any, errors: dict[str, str]) -> list[str] | None:
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        errors["labels"] = "Labels must be a list of strings."
+        return None
+    for label in labels:
+        if not label or any(ch.isspace() for ch in label):
+            errors["labels"] = f"The label '{label}' contains spaces which is invalid."
+            return None
+        if len(label) > 255:
+            errors["labels"] = "The label must not exceed 255 characters."
+            return None
+    return list(dict.fromkeys(labels))
+
+
+def _check_summary(summary: Any, errors: dict[str, str]) -> str | None:
+    if not isinstance(summary, str) or not summary.strip():
+        errors["summary"] = "You must specify a summary of the issue."
+        return None
+    if "\n" in summary or "\r" in summary:
+        errors["summary"] = "The summary is invalid because it contains newline characters."
+        return None
+    if len(summary) > 255:
+        errors["summary"] = "Summary must be less than 255 characters."
+        return None
+    return summary
+
+
+def _check_description(value: Any, errors: dict[str, str]) -> str | None:
+    if value is None:
+        return None
+    try:
+        validate_adf(value)
+    except AdfError as exc:
+        errors["description"] = str(exc)
+        return None
+    return json.dumps(value, separators=(",", ":"))
+
+
+def check_property(key: str, raw: str, key_limit: int) -> Any:
+    """The parsed value of an entity property, or a Jira-shaped 400."""
+    if not key:
+        raise JiraHTTPError(400, "The property key cannot be empty.")
+    if len(key) > key_limit:
+        raise JiraHTTPError(400, f"The property key cannot be longer than {key_limit} characters.")
+    text = raw.strip()
+    if len(text) > PROPERTY_VALUE_LIMIT:
+        raise JiraHTTPError(400, f"The property value cannot be longer than {PROPERTY_VALUE_LIMIT} characters.")
+    try:
+        return json.loads(text) if text else _raise_empty()
+    except ValueError:
+        raise JiraHTTPError(400, "The property value must be a valid, non-empty JSON value.") from None
+
+
+def _raise_empty() -> Any:
+    raise ValueError("empty")
+
+
+def create_issue(session: Session, body: Any) -> Issue:
+    """Create one issue from a Jira create body, or raise a 400 with Jira's field errors."""
+    if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
+        raise JiraHTTPError(400, "Issue fields are required (a JSON object with 'fields').")
+    fields: dict[str, Any] = body["fields"]
+    errors: dict[str, str] = {}
+    for name in fields:
+        if name not in SETTABLE:
+            errors[name] = (
+                f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+            )
+    project_ref = _ref(fields.get("project"), "id", "key")
+    project = find_project(session, project_ref) if project_ref is not None else None
+    if project is None:
+        errors["project"] = "Specify a valid project ID or key"
+    type_ref = _ref(fields.get("issuetype"), "id", "name")
+    itype = issue_type(type_ref) if type_ref is not None else None
+    if itype is None:
+        errors["issuetype"] = "Specify an issue type" if type_ref is None else "The issue type selected is invalid."
+    summary = _check_summary(fields.get("summary"), errors)
+    description = _check_description(fields.get("description"), errors)
+    labels = _check_labels(fields.get("labels", []), errors)
+    properties = body.get("properties", [])
+    parsed_props: list[tuple[str, str]] = []
+    if not isinstance(properties, list):
+        errors["properties"] = "Properties must be a list of {key, value}."
+    else:
+        for prop in properties:
+            if not isinstance(prop, dict) or not isinstance(prop.get("key"), str) or "value" not in prop:
+                errors["properties"] = "Each property needs a key and a value."
+                break
+            raw = json.dumps(prop["value"], separators=(",", ":"))
+            try:
+                check_property(prop["key"], raw, ISSUE_PROPERTY_KEY_LIMIT)
+            except JiraHTTPError as exc:
+                errors["properties"] = "; ".join(exc.messages)
+                break
+            parsed_props.append((prop["key"], raw))
+    if errors:
+        raise JiraHTTPError(400, errors=errors)
+    assert project is not None and itype is not None and summary is not None and labels is not None
+    update = body.get("update")
+    if isinstance(update, dict) and "labels" in update:
+        labels = apply_label_ops(labels, update["labels"])
+    number = project.next_number
+    project.next_number += 1
+    stamp = now()
+    issue = Issue(
+        id=next_id(session, Issue.id, 10001),
+        key=f"{project.key}-{number}",
+        number=number,
+        project_id=project.id,
+        issuetype_id=itype.id,
+        summary=summary,
+        description=description,
+        labels=json.dumps(labels),
+        created=stamp,
+        updated=stamp,
+    )
+    session.add(issue)
+    session.flush()
+    for key, raw in parsed_props:
+        session.add(IssueProperty(issue_id=issue.id, key=key, value=raw))
+    return issue
+
+
+def apply_label_ops(labels: list[str], ops: Any) -> list[str]:
+    if not isinstance(ops, list):
+        raise JiraHTTPError(400, errors={"labels": "Label operations must be a list."})
+    result = list(labels)
+    for op in ops:
+        if not isinstance(op, dict) or len(op) != 1:
+            raise JiraHTTPError(400, errors={"labels": "Each label operation has one verb: add, remove or set."})
+        verb, value = next(iter(op.items()))
+        errors: dict[str, str] = {}
+        checked = _check_labels(value if verb == "set" else [value], errors)
+        if checked is None or verb not in ("add", "remove", "set"):
+            raise JiraHTTPError(400, errors=errors or {"labels": f"Unknown label operation '{verb}'."})
+        if verb == "set":
+            result = checked
+        elif verb == "add" and value not in result:
+            result.append(value)
+        elif verb == "remove" and value in result:
+            result.remove(value)
+    return result
+
+
+def edit_issue(session: Session, issue: Issue, body: Any) -> None:
+    if not isinstance(body, dict):
+        raise JiraHTTPError(400, "The request body must be a JSON object.")
+    fields = body.get("fields", {}) or {}
+    update = body.get("update", {}) or {}
+    if not isinstance(fields, dict) or not isinstance(update, dict):
+        raise JiraHTTPError(400, "'fields' and 'update' must be objects.")
+    errors: dict[str, str] = {}
+    for name in list(fields) + list(update):
+        if name not in ("summary", "description", "labels"):
+            errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+    if "summary" in fields:
+        summary = _check_summary(fields["summary"], errors)
+        if summary is not None:
+            issue.summary = summary
+    if "description" in fields:
+        description = _check_description(fields["description"], errors)
+        if "description" not in errors:
+            issue.description = description
+    if "labels" in fields:
+        labels = _check_labels(fields["labels"], errors)
+        if labels is not None:
+            issue.labels = json.dumps(labels)
+    if errors:
+        raise JiraHTTPError(400, errors=errors)
+    if "labels" in update:
+        issue.labels = json.dumps(apply_label_ops(json.loads(issue.labels), update["labels"]))
+    issue.updated = now()
+
+
+def issue_type_json(base: str, it: Any, project: Project | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "self": f"{base}/rest/api/3/issuetype/{it.id}",
+        "id": str(it.id),
+        "name": it.name,
+        "description": it.description,
+        "subtask": False,
+        "hierarchyLevel": it.hierarchy_level,
+        "iconUrl": f"{base}/_sandbox/static/issuetype-{it.name.lower()}.svg",
+    }
+    if project is not None:
+        data["scope"] = {"type": "PROJECT", "project": {"id": str(project.id)}}
+    return data
+
+
+def project_json(base: str, project: Project) -> dict[str, Any]:
+    return {
+        "self": f"{base}/rest/api/3/project/{project.id}",
+        "id": str(project.id),
+        "key": project.key,
+        "name": project.name,
+        "projectTypeKey": "software",
+        "simplified": False,
+        "style": "classic",
+        "isPrivate": False,
+        "issueTypes": [issue_type_json(base, it) for it in ISSUE_TYPES],
+    }
+
+
+def link_type_json(base: str, lt: Any) -> dict[str, Any]:
+    return {"id": str(lt.id), "name": lt.name, "inward": lt.inward, "outward": lt.outward,
+            "self": f"{base}/rest/api/3/issueLinkType/{lt.id}"}  # fmt: skip
+
+
+def user_json(base: str, account_id: str, display_name: str) -> dict[str, Any]:
+    return {"self": f"{base}/rest/api/3/user?accountId={account_id}", "accountId": account_id,
+            "displayName": display_name, "active": True, "accountType": "atlassian"}  # fmt: skip
+
+
+def _brief(base: str, issue: Issue) -> dict[str, Any]:
+    it = next(t for t in ISSUE_TYPES if t.id == issue.issuetype_id)
+    return {"id": str(issue.id), "key": issue.key, "self": f"{base}/rest/api/3/issue/{issue.id}",
+            "fields": {"summary": issue.summary, "status": STATUS, "issuetype": issue_type_json(base, it)}}  # fmt: skip
+
+
+STATUS = {"name": "To Do", "id": "10000", "statusCategory": {"id": 2, "key": "new", "name": "To Do"}}
+
+
+def attachment_json(base: str, att: Attachment) -> dict[str, Any]:
+    return {
+        "self": f"{base}/rest/api/3/attachment/{att.id}",
+        "id": str(att.id),
+        "filename": att.filename,
+        "author": user_json(base, DEMO_USER.account_id, DEMO_USER.display_name),
+        "created": iso(att.created),
+        "size": att.size,
+        "mimeType": att.mime_type,
+        "content": f"{base}/rest/api/3/attachment/content/{att.id}",
+    }
+
+
+def links_json(session: Session, base: str, issue: Issue) -> list[dict[str, Any]]:
+    out = []
+    rows = session.scalars(
+        select(IssueLink)
+        .where(or_(IssueLink.inward_issue_id == issue.id, IssueLink.outward_issue_id == issue.id))
+        .order_by(IssueLink.id)
+    )
+    for link in rows:
+        lt = next(t for t in LINK_TYPES if t.id == link.type_id)
+        entry: dict[str, Any] = {"id": str(link.id), "self": f"{base}/rest/api/3/issueLink/{link.id}",
+                                 "type": link_type_json(base, lt)}  # fmt: skip
+        if link.inward_issue_id == issue.id:
+            other = session.get(Issue, link.outward_issue_id)
+            if other is not None:
+                entry["outwardIssue"] = _brief(base, other)
+        else:
+            other = session.get(Issue, link.inward_issue_id)
+            if other is not None:
+                entry["inwardIssue"] = _brief(base, other)
+        out.append(entry)
+    return out
+
+
+def issue_fields(session: Session, base: str, issue: Issue, wanted: set[str] | None) -> dict[str, Any]:
+    """The ``fields`` object; ``wanted`` None means all fields."""
+
+    def want(name: str) -> bool:
+        return wanted is None or name in wanted
+
+    project = session.get(Project, issue.project_id)
+    assert project is not None
+    it = next(t for t in ISSUE_TYPES if t.id == issue.issuetype_id)
+    fields: dict[str, Any] = {}
+    simple: dict[str, Any] = {
+        "summary": issue.summary,
+        "description": json.loads(issue.description) if issue.description else None,
+        "labels": json.loads(issue.labels),
+        "status": STATUS,
+        "created": iso(issue.created),
+        "updated": iso(issue.updated),
+        "reporter": user_json(base, DEMO_USER.account_id, DEMO_USER.display_name),
+    }
+    for name, value in simple.items():
+        if want(name):
+            fields[name] = value
+    if want("issuetype"):
+        fields["issuetype"] = issue_type_json(base, it, project)
+    if want("project"):
+        fields["project"] = {k: v for k, v in project_json(base, project).items() if k != "issueTypes"}
+    if want("issuelinks"):
+        fields["issuelinks"] = links_json(session, base, issue)
+    if want("attachment"):
+        rows = session.scalars(select(Attachment).where(Attachment.issue_id == issue.id).order_by(Attachment.id))
+        fields["attachment"] = [attachment_json(base, a) for a in rows]
+    return fields
+
+
+def parse_field_list(values: list[str]) -> set[str] | None:
+    names = {part.strip() for value in values for part in value.split(",") if part.strip()}
+    if not names or "*all" in names or "*navigable" in names:
+        return None
+    return {n for n in names if not n.startswith("-")}
+
+
+def issue_json(
+    session: Session, base: str, issue: Issue, wanted: set[str] | None, properties: list[str] | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+        "id": str(issue.id),
+        "self": f"{base}/rest/api/3/issue/{issue.id}",
+        "key": issue.key,
+        "fields": issue_fields(session, base, issue, wanted),
+    }
+    if properties:
+        data["properties"] = issue_properties(session, issue, properties)
+    return data
+
+
+def issue_properties(session: Session, issue: Issue, keys: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in keys:
+        row = session.get(IssueProperty, (issue.id, key))
+        if row is not None:
+            out[key] = json.loads(row.value)
+    return out

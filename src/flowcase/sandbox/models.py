@@ -1,0 +1,83 @@
+"""The sandbox's own tables (its own metadata and database, never the app's)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class SandboxBase(DeclarativeBase):
+    pass
+
+
+class Meta(SandboxBase):
+    __tablename__ = "sb_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Project(SandboxBase):
+    __tablename__ = "sb_project"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    next_number: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Issue(SandboxBase):
+    __tablename__ = "sb_issue"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    project_id: Mapped[int] = mapped_column(ForeignKey("sb_project.id"), index=True)
+    issuetype_id: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)  # ADF as JSON text
+    labels: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    created: Mapped[datetime] = mapped_column()
+    updated: Mapped[datetime] = mapped_column()
+
+
+class IssueLink(SandboxBase):
+    __tablename__ = "sb_issue_link"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    type_id: Mapped[int] = mapped_column(Integer)
+    inward_issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), index=True)
+    outward_issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), index=True)
+
+
+class IssueProperty(SandboxBase):
+    __tablename__ = "sb_issue_property"
+    issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AppProperty(SandboxBase):
+    __tablename__ = "sb_app_property"
+    addon_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(127), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Attachment(SandboxBase):
+    __tablename__ = "sb_attachment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created: Mapped[datetime] = mapped_column()
+
+
+class Installation(SandboxBase):
+    __tablename__ = "sb_installation"
+    __table_args__ = (UniqueConstraint("app_key"),)
+    app_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    base_url: Mapped[str] = mapped_column(String(200))
+    shared_secret: Mapped[str] = mapped_column(String(200))
+    descriptor: Mapped[str] = mapped_column(Text)  # JSON
+    installed_at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,110 @@
+"""REST: issue entity properties and Connect app properties (Jira's key and 32,768-character limits)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from flowcase.sandbox.auth import require
+from flowcase.sandbox.errors import JiraHTTPError
+from flowcase.sandbox.issues import APP_PROPERTY_KEY_LIMIT, ISSUE_PROPERTY_KEY_LIMIT, check_property, get_issue
+from flowcase.sandbox.models import AppProperty, IssueProperty
+from flowcase.sandbox.rest_issues import sandbox_of
+from flowcase.sandbox.site import now
+
+
+def _missing(key: str) -> JiraHTTPError:
+    return JiraHTTPError(404, f"The property with key '{key}' does not exist.")
+
+
+async def issue_property_keys(request: Request) -> Response:
+    require(request)
+    sandbox = sandbox_of(request)
+    with sandbox.session() as s:
+        issue = get_issue(s, request.path_params["key"])
+        rows = s.scalars(select(IssueProperty).where(IssueProperty.issue_id == issue.id).order_by(IssueProperty.key))
+        base = f"{sandbox.base_url}/rest/api/3/issue/{issue.id}/properties/"
+        return JSONResponse({"keys": [{"self": base + quote(r.key, safe=""), "key": r.key} for r in rows]})
+
+
+async def issue_property(request: Request) -> Response:
+    require(request)
+    sandbox = sandbox_of(request)
+    key = request.path_params["prop"]
+    raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
+    with sandbox.session() as s:
+        issue = get_issue(s, request.path_params["key"])
+        row = s.get(IssueProperty, (issue.id, key))
+        if request.method == "GET":
+            if row is None:
+                raise _missing(key)
+            return JSONResponse({"key": key, "value": json.loads(row.value)})
+        if request.method == "DELETE":
+            if row is None:
+                raise _missing(key)
+            s.delete(row)
+            return Response(status_code=204)
+        value = check_property(key, raw, ISSUE_PROPERTY_KEY_LIMIT)
+        text = json.dumps(value, separators=(",", ":"))
+        issue.updated = now()
+        if row is None:
+            s.add(IssueProperty(issue_id=issue.id, key=key, value=text))
+            return Response(status_code=201)
+        row.value = text
+        return Response(status_code=200)
+
+
+def _app_guard(request: Request) -> str:
+    principal = require(request)
+    addon = str(request.path_params["addon"])
+    if principal.app_key != addon:
+        raise JiraHTTPError(403, "Only the app itself can access its app properties.")
+    return addon
+
+
+async def app_property_keys(request: Request) -> Response:
+    addon = _app_guard(request)
+    sandbox = sandbox_of(request)
+    with sandbox.session() as s:
+        rows = s.scalars(select(AppProperty).where(AppProperty.addon_key == addon).order_by(AppProperty.key))
+        base = f"{sandbox.base_url}/rest/atlassian-connect/1/addons/{addon}/properties/"
+        return JSONResponse({"keys": [{"self": base + quote(r.key, safe=""), "key": r.key} for r in rows]})
+
+
+async def app_property(request: Request) -> Response:
+    addon = _app_guard(request)
+    sandbox = sandbox_of(request)
+    key = request.path_params["prop"]
+    raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
+    with sandbox.session() as s:
+        row = s.get(AppProperty, (addon, key))
+        if request.method == "GET":
+            if row is None:
+                raise _missing(key)
+            url = f"{sandbox.base_url}/rest/atlassian-connect/1/addons/{addon}/properties/{quote(key, safe='')}"
+            return JSONResponse({"key": key, "value": json.loads(row.value), "self": url})
+        if request.method == "DELETE":
+            if row is None:
+                raise _missing(key)
+            s.delete(row)
+            return Response(status_code=204)
+        value = check_property(key, raw, APP_PROPERTY_KEY_LIMIT)
+        text = json.dumps(value, separators=(",", ":"))
+        if row is None:
+            s.add(AppProperty(addon_key=addon, key=key, value=text))
+            return JSONResponse({"message": "Property created."}, status_code=201)
+        row.value = text
+        return JSONResponse({"message": "Property updated."}, status_code=200)
+
+
+routes = [
+    Route("/rest/api/3/issue/{key}/properties", issue_property_keys, methods=["GET"]),
+    Route("/rest/api/3/issue/{key}/properties/{prop}", issue_property, methods=["GET", "PUT", "DELETE"]),
+    Route("/rest/atlassian-connect/1/addons/{addon}/properties", app_property_keys, methods=["GET"]),
+    Route("/rest/atlassian-connect/1/addons/{addon}/properties/{prop}", app_property, methods=["GET", "PUT", "DELETE"]),
+]

@@ -1,0 +1,165 @@
+"""The sandbox site: configuration, database, signing keys, users and the run-time knobs (faults, call log)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from flowcase.sandbox.faults import CallLog, FaultRegistry
+from flowcase.sandbox.models import Installation, Meta, SandboxBase
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8900"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    account_id: str
+    email: str
+    display_name: str
+    permissions: frozenset[str]
+
+
+ALL_PERMISSIONS = frozenset(
+    {
+        "BROWSE_PROJECTS", "CREATE_ISSUES", "EDIT_ISSUES", "LINK_ISSUES", "CREATE_ATTACHMENTS",
+        "DELETE_ISSUES", "DELETE_OWN_ATTACHMENTS", "DELETE_ALL_ATTACHMENTS", "ADD_COMMENTS",
+        "ADMINISTER_PROJECTS", "ADMINISTER", "ASSIGN_ISSUES", "TRANSITION_ISSUES", "SCHEDULE_ISSUES",
+        "RESOLVE_ISSUES", "ASSIGNABLE_USER", "WORK_ON_ISSUES", "MANAGE_WATCHERS", "VIEW_VOTERS_AND_WATCHERS",
+    }
+)  # fmt: skip
+GLOBAL_PERMISSIONS = frozenset({"ADMINISTER", "SYSTEM_ADMIN", "CREATE_SHARED_OBJECTS", "BULK_CHANGE", "USER_PICKER"})
+
+DEMO_USER = User("557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0001", "demo@example.com", "Demo User", ALL_PERMISSIONS)
+VIEWER_USER = User(
+    "557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0002", "viewer@example.com", "Read-only Viewer",
+    frozenset({"BROWSE_PROJECTS"}),
+)  # fmt: skip
+USERS = {u.account_id: u for u in (DEMO_USER, VIEWER_USER)}
+
+
+@dataclass(slots=True)
+class SandboxConfig:
+    """How to run a sandbox. Tokens left empty are generated (and shown by the CLI, never logged)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    database_url: str = "sqlite://"
+    api_token: str = ""
+    admin_token: str = ""
+    user_email: str = DEMO_USER.email
+    max_links_per_issue: int = 500
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_token_lifetime: int = 3600
+    jwt_leeway: int = 30
+    demo_data: bool = False
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        if not self.api_token:
+            self.api_token = secrets.token_urlsafe(24)
+        if not self.admin_token:
+            self.admin_token = secrets.token_urlsafe(24)
+
+
+@dataclass(slots=True)
+class SigningKey:
+    kid: str
+    private_pem: bytes
+    public_pem: bytes
+
+
+def new_signing_key() -> SigningKey:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return SigningKey(f"sandbox/{uuid.uuid4().hex}", private_pem, public_pem)
+
+
+def make_sandbox_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(slots=True)
+class Sandbox:
+    """Everything one running sandbox site holds. Routes reach it as ``request.app.state.sandbox``."""
+
+    config: SandboxConfig
+    engine: Engine
+    sessions: sessionmaker[Session]
+    signing_key: SigningKey = field(default_factory=new_signing_key)
+    faults: FaultRegistry = field(default_factory=FaultRegistry)
+    calls: CallLog = field(default_factory=CallLog)
+    page_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @classmethod
+    def open(cls, config: SandboxConfig) -> Sandbox:
+        engine = make_sandbox_engine(config.database_url)
+        SandboxBase.metadata.create_all(engine)
+        return cls(config=config, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.lock, self.sessions() as session, session.begin():
+            yield session
+
+    @property
+    def base_url(self) -> str:
+        return self.config.base_url
+
+    @property
+    def client_key(self) -> str:
+        """The site's tenant id (stable for one database, like a Jira Cloud site's clientKey)."""
+        with self.session() as s:
+            row = s.get(Meta, "client_key")
+            if row is None:
+                row = Meta(key="client_key", value=str(uuid.uuid4()))
+                s.add(row)
+            return row.value
+
+    def installation(self, app_key: str) -> Installation | None:
+        with self.session() as s:
+            return s.get(Installation, app_key)
+
+    def installations(self) -> list[Installation]:
+        with self.session() as s:
+            return list(s.scalars(select(Installation).order_by(Installation.app_key)))
+
+    def descriptors(self) -> list[dict[str, Any]]:
+        return [json.loads(i.descriptor) for i in self.installations()]
+
+    def user_for_email(self, email: str) -> User | None:
+        return next((u for u in USERS.values() if u.email == email), None)

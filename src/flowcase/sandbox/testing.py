@@ -1,0 +1,230 @@
+"""Test helpers: a running sandbox on a free 127.0.0.1 port, and a tiny Connect app to install into it.
+
+    from flowcase.sandbox.testing import running_sandbox
+
+    with running_sandbox() as sb:
+        sb.add_fault(kind="rate_limit", path_prefix="/rest/api/3/issue", method="POST", count=1, retry_after=2)
+        ...  # call sb.base_url with sb.basic_auth() or as an installed app
+        assert sb.count_calls("POST", "/rest/api/3/issue") == 2
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from flowcase.sandbox.app import SandboxApp, create_sandbox_app
+from flowcase.sandbox.connect import install
+from flowcase.sandbox.faults import Call, Fault
+from flowcase.sandbox.models import Installation
+from flowcase.sandbox.qsh import query_string_hash
+from flowcase.sandbox.server import bind, serve_in_thread
+from flowcase.sandbox.site import DEMO_USER, Sandbox, SandboxConfig
+
+
+@dataclass
+class RunningSandbox:
+    base_url: str
+    app: SandboxApp
+    sandbox: Sandbox
+
+    @property
+    def admin_token(self) -> str:
+        return self.sandbox.config.admin_token
+
+    @property
+    def api_token(self) -> str:
+        return self.sandbox.config.api_token
+
+    @property
+    def email(self) -> str:
+        return self.sandbox.config.user_email
+
+    @property
+    def key_server(self) -> str:
+        """What an app's ``connect_key_server`` setting should be to verify this sandbox's installs."""
+        return f"{self.base_url}/connect-keys"
+
+    def basic_auth(self) -> httpx.BasicAuth:
+        return httpx.BasicAuth(self.email, self.api_token)
+
+    def add_fault(self, **spec: Any) -> Fault:
+        """Add a fault rule (same fields as ``POST /_sandbox/faults``), e.g. ``kind="rate_limit", count=2``."""
+        return self.sandbox.faults.add(Fault.from_json(spec))
+
+    def clear_faults(self) -> None:
+        self.sandbox.faults.clear()
+
+    def calls(self) -> list[Call]:
+        return self.sandbox.calls.list()
+
+    def count_calls(self, method: str, path: str, status: int | None = None) -> int:
+        return self.sandbox.calls.count(method, path, status)
+
+    def clear_calls(self) -> None:
+        self.sandbox.calls.clear()
+
+    def install(self, descriptor_url: str) -> Installation:
+        """Install an app from its descriptor URL (the app must be reachable, e.g. another running server)."""
+        return asyncio.run(install(self.sandbox, descriptor_url))
+
+    def app_token(
+        self, app_key: str, method: str, url: str, *, ttl: int = 180, secret: str | None = None, **overrides: Any
+    ) -> str:
+        """A server-to-server JWT as an installed app would sign it (``overrides`` replace claims)."""
+        inst = self.sandbox.installation(app_key)
+        if inst is None:
+            raise LookupError(f"app {app_key!r} is not installed")
+        issued = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": app_key,
+            "aud": [self.sandbox.client_key],
+            "iat": issued,
+            "exp": issued + ttl,
+            "qsh": query_string_hash(method, url, self.base_url),
+        }
+        claims.update(overrides)
+        return jwt.encode(claims, secret or inst.shared_secret, algorithm="HS256")
+
+
+@contextlib.contextmanager
+def running_sandbox(config: SandboxConfig | None = None, *, demo_data: bool = False) -> Iterator[RunningSandbox]:
+    """A sandbox served by uvicorn on a free 127.0.0.1 port (in-memory SQLite unless ``config`` says otherwise)."""
+    sock = bind()
+    port = sock.getsockname()[1]
+    sock.close()
+    cfg = config or SandboxConfig()
+    cfg.base_url = f"http://127.0.0.1:{port}"
+    cfg.demo_data = cfg.demo_data or demo_data
+    app = create_sandbox_app(cfg)
+    with serve_in_thread(app, port=port) as url:
+        yield RunningSandbox(url, app, app.sandbox)
+
+
+# --- a tiny Connect app, for install-flow and browser tests -------------------------------------------------
+
+
+@dataclass
+class TinyApp:
+    """A minimal Connect app that verifies everything the sandbox sends it (signed installs, iframe JWTs)."""
+
+    key: str = "tiny-test-app"
+    key_server: str = ""
+    base_url: str = ""
+    installs: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    secret: str | None = None
+
+    def descriptor(self) -> dict[str, Any]:
+        return {
+            "key": self.key, "name": "Tiny test app", "baseUrl": self.base_url,
+            "authentication": {"type": "jwt"}, "apiVersion": 1, "scopes": ["READ", "WRITE"],
+            "lifecycle": {"installed": "/installed", "uninstalled": "/uninstalled"},
+            "apiMigrations": {"signed-install": True, "context-qsh": True, "gdpr": True},
+            "modules": {
+                "webPanels": [{"key": "tiny-panel", "name": {"value": "Tiny panel"},
+                               "location": "atl.jira.view.issue.right.context",
+                               "url": "/panel?issueKey={issue.key}&projectKey={project.key}"}],
+                "dialogs": [{"key": "tiny-dialog", "url": "/panel?issueKey={issue.key}&projectKey={project.key}"}],
+                "jiraEntityProperties": [{"key": "tiny-index", "name": {"value": "Tiny index"}, "entityType": "issue",
+                                          "keyConfigurations": [{"propertyKey": "tiny-summary", "extractions": [
+                                              {"objectName": "status", "type": "string", "alias": "tinyStatus"},
+                                              {"objectName": "count", "type": "number", "alias": "tinyCount"}]}]}],
+            },
+        }  # fmt: skip
+
+    async def _verify_install(self, request: Request, event: str) -> Response:
+        header = request.headers.get("authorization", "")
+        body = await request.json()
+        try:
+            token = header.removeprefix("JWT ")
+            head = jwt.get_unverified_header(token)
+            async with httpx.AsyncClient() as client:
+                pem = (await client.get(f"{self.key_server}/{head['kid']}")).content
+            claims = jwt.decode(token, pem, algorithms=["RS256"], audience=self.base_url)
+            if claims["iss"] != body["clientKey"]:
+                raise ValueError("iss is not the clientKey")
+            if claims["qsh"] != query_string_hash("POST", str(request.url), self.base_url):
+                raise ValueError("qsh mismatch")
+        except (ValueError, KeyError, jwt.PyJWTError, httpx.HTTPError) as exc:
+            self.failures.append(f"{event}: {exc}")
+            return Response(status_code=401)
+        self.installs.append({"event": event, "clientKey": body["clientKey"], "baseUrl": body["baseUrl"]})
+        if event == "installed":
+            self.secret = body["sharedSecret"]
+        return Response(status_code=204)
+
+    def asgi(self) -> Starlette:
+        async def descriptor(_request: Request) -> Response:
+            return JSONResponse(self.descriptor())
+
+        async def installed(request: Request) -> Response:
+            return await self._verify_install(request, "installed")
+
+        async def uninstalled(request: Request) -> Response:
+            return await self._verify_install(request, "uninstalled")
+
+        async def panel(request: Request) -> Response:
+            token = request.query_params.get("jwt", "")
+            target = request.url.path + ("?" + request.url.query if request.url.query else "")
+            try:
+                claims = jwt.decode(token, self.secret or "", algorithms=["HS256"])
+                if claims["qsh"] != query_string_hash("GET", target, self.base_url):
+                    raise ValueError("qsh mismatch")
+            except (ValueError, KeyError, jwt.PyJWTError) as exc:
+                return HTMLResponse(f"<p id='status'>refused: {type(exc).__name__}</p>", status_code=401)
+            host = request.query_params.get("xdm_e", "")
+            issue = request.query_params.get("issueKey", "")
+            page = PANEL_HTML.replace("{ALL_JS}", f"{host}/atlassian-connect/all.js").replace("{ISSUE}", issue)
+            return HTMLResponse(page)
+
+        return Starlette(routes=[
+            Route("/atlassian-connect.json", descriptor), Route("/installed", installed, methods=["POST"]),
+            Route("/uninstalled", uninstalled, methods=["POST"]), Route("/panel", panel),
+        ])  # fmt: skip
+
+
+PANEL_HTML = """<!doctype html><html><head><meta charset="utf-8">
+<script src="{ALL_JS}"></script></head><body>
+<p id="status">verified</p><p id="issue">{ISSUE}</p><p id="token">no token yet</p><p id="ctx"></p>
+<p id="myself"></p>
+<script>
+AP.context.getToken(function (t) {
+  var claims = JSON.parse(atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+  document.getElementById('token').textContent = 'context token qsh=' + claims.qsh;
+});
+AP.context.getContext(function (c) { document.getElementById('ctx').textContent = c.jira.issue.key; });
+AP.request('/rest/api/3/myself').then(function (r) {
+  document.getElementById('myself').textContent = 'request ' + r.xhr.status;
+});
+</script></body></html>"""
+
+
+@contextlib.contextmanager
+def running_tiny_app(sandbox: RunningSandbox, key: str = "tiny-test-app") -> Iterator[TinyApp]:
+    """Serve a :class:`TinyApp` trusting ``sandbox``'s key server, and install it into the sandbox."""
+    tiny = TinyApp(key=key, key_server=sandbox.key_server)
+    with serve_in_thread(tiny.asgi()) as url:
+        tiny.base_url = url
+        sandbox.install(f"{url}/atlassian-connect.json")
+        yield tiny
+
+
+def demo_user_id() -> str:
+    return DEMO_USER.account_id
+
+
+def dump(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True)
