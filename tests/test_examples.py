@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from flowcase.model.expr import Value, evaluate, parse_assignments, parse_condition
-from flowcase.model.io import load_path
+from flowcase.model.io import dumps, load_path
+from flowcase.model.semantics import same_meaning
 from flowcase.model.types import Decision, Model, Node
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -294,3 +295,58 @@ def test_password_reset_is_guard_free() -> None:
 
 
 # -- BPMN versions ------------------------------------------------------------------------------------------
+
+BPMN_DIR = EXAMPLES / "bpmn"
+BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+DI_NS = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+FLOW_NODES = {f"{BPMN_NS}{tag}" for tag in ("startEvent", "endEvent", "task", "exclusiveGateway", "callActivity")}
+XSD = ROOT / "tests/data/bpmn/xsd/BPMN20.xsd"
+REGENERATE = (
+    "regenerate with: .venv/bin/python -c 'from pathlib import Path; from flowcase.model.io import load_path, dumps; "
+    "[Path(f\"examples/bpmn/{p.stem}.bpmn\").write_text(dumps(load_path(p).model, \"bpmn\"), encoding=\"utf-8\") "
+    "for p in Path(\"examples\").glob(\"*.yaml\")]'"
+)
+
+
+def test_every_example_has_exactly_one_committed_bpmn_version() -> None:
+    assert sorted(p.stem for p in BPMN_DIR.glob("*.bpmn")) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_bpmn_is_what_the_exporter_writes_now(name: str) -> None:
+    committed = (BPMN_DIR / f"{name}.bpmn").read_text(encoding="utf-8")
+    assert committed == dumps(load(name), "bpmn"), REGENERATE
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_bpmn_loads_back_to_the_same_model(name: str) -> None:
+    loaded = load_path(BPMN_DIR / f"{name}.bpmn")
+    assert loaded.warnings == ()
+    assert same_meaning(load(name), loaded.model, descriptions=True) == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_bpmn_is_schema_valid_and_fully_drawn(name: str) -> None:
+    from lxml import etree  # type: ignore[import-untyped]
+
+    document = etree.parse(str(BPMN_DIR / f"{name}.bpmn"))
+    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    assert schema.validate(document), schema.error_log.last_error
+    root = document.getroot()
+    flows = root.findall(f".//{BPMN_NS}process/{BPMN_NS}sequenceFlow")
+    elements = [e for p in root.iter(f"{BPMN_NS}process") for e in p if e.tag in FLOW_NODES]
+    by_id = {e.get("id"): e for e in elements}
+    for flow in flows:
+        source, target = by_id[flow.get("sourceRef")], by_id[flow.get("targetRef")]
+        assert flow.get("id") in [o.text for o in source.findall(f"{BPMN_NS}outgoing")]
+        assert flow.get("id") in [i.text for i in target.findall(f"{BPMN_NS}incoming")]
+    drawn = {s.get("bpmnElement") for s in root.iter(f"{DI_NS}BPMNShape")}
+    routed = {e.get("bpmnElement") for e in root.iter(f"{DI_NS}BPMNEdge")}
+    assert len(by_id) == sum(len(w.nodes) for w in load(name).workflows)
+    assert set(by_id) <= drawn
+    assert {f.get("id") for f in flows} <= routed
+    model = load(name)
+    calls = {n.id: n.workflow for w in model.workflows for n in w.nodes if n.kind == "call"}
+    for call_id, callee in calls.items():
+        assert by_id[call_id].tag == f"{BPMN_NS}callActivity"
+        assert by_id[call_id].get("calledElement") == callee
