@@ -20,3 +20,4 @@ def main() -> None:
 # Command modules: each adds its commands to ``main`` when imported.
 from flowcase.cli import model_commands as _model_commands  # noqa: E402,F401
 from flowcase.cli import db_commands as _db_commands  # noqa: E402,F401
+from flowcase.cli import sandbox_commands as _sandbox_commands  # noqa: E402,F401
