@@ -17,7 +17,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from flowcase.model.diagnostics import Diagnostic, ModelError
-from flowcase.model.expr import BinOp, ExprError, Not, parse_condition
+from flowcase.model.expr import BinOp, ExprError, Not, names, parse_condition
 from flowcase.model.io import Loaded
 from flowcase.model.layout import edge_waypoints, layout_of
 from flowcase.model.types import (
@@ -425,7 +425,23 @@ def loads(text: str, source: str | None = None) -> Loaded:
     main_id = reader.process_workflow[processes[0].get("id") or ""]
     ordered = sorted(reader.workflows, key=lambda w: w.id != main_id)  # stable: main first, the rest as read
     model = _build_model(root, model_ext, ordered, processes[0], reader)
+    if model_ext is None:
+        _warn_undeclared(model, reader)
     return Loaded(model, tuple(reader.warnings))
+
+
+def _warn_undeclared(model: Model, reader: _Reader) -> None:
+    """Conditions read from plain BPMN name things that no parameter or variable declares yet."""
+    found: dict[str, None] = {}
+    for workflow in model.workflows:
+        for _, decision in workflow.edges():
+            try:
+                found.update((n.name, None) for n in names(parse_condition(decision.when)))
+            except ExprError:
+                continue
+    if found:
+        reader.warn("bpmn-undeclared", f"conditions use {', '.join(repr(n) for n in found)}: declare each as a "
+                    "parameter (with its values) or a variable before generating tests")
 
 
 def _parse(text: str, reader: _Reader) -> ET.Element:
@@ -503,7 +519,7 @@ def _read_collaboration(
         if name in ("participant", "extensionElements", "documentation"):
             continue
         what = "message flow" if name == "messageFlow" else repr(name)
-        reader.warn("bpmn-ignored", f"{what} {child.get('id') or ''} in the collaboration is not supported; ignored")
+        reader.warn("bpmn-ignored", f"{what} {child.get('id') or '?'!r} in the collaboration is not supported; ignored")
     return ordered
 
 
@@ -698,7 +714,12 @@ def _decision(
                         "the objective, the decision has no condition", workflow_id, where)
     elif label and (parsed := _condition_text(label, bare_name_ok=False)):
         when, objective = parsed, ""
-    elif label and draft.kind == "choice" and len(draft.element.findall(_b("outgoing"))) > 1:
+    elif (
+        label
+        and draft.kind == "choice"
+        and draft.element.get("default") != flow.get("id")  # the default flow gets the others' negation
+        and len(draft.element.findall(_b("outgoing"))) > 1
+    ):
         reader.warn("bpmn-approximated", f"label {label!r} is not a condition; kept as the objective, the "
                     "decision has no condition", workflow_id, where)
     if objective == when:
