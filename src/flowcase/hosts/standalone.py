@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 from starlette.exceptions import HTTPException
 
 from flowcase.hosts.base import Caller
@@ -105,6 +104,7 @@ class StandaloneHost:
         if self.site is None:
             raise HTTPException(503, "no Jira site configured: set FLOWCASE_JIRA_URL, FLOWCASE_JIRA_EMAIL, "
                                      "FLOWCASE_JIRA_TOKEN")
+        from flowcase.jira.auth import ApiTokenAuth
         from flowcase.jira.client import JiraClient
 
-        return JiraClient(self.site.base_url, httpx.BasicAuth(self.site.email, self.site.token))
+        return JiraClient(self.site.base_url, ApiTokenAuth(self.site.email, self.site.token))

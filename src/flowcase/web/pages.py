@@ -47,7 +47,7 @@ async def _render(request: Request, template: str, title: str, **context: Any) -
     page_context = {
         "mode": mode, "page": template.removesuffix(".html"), "issueKey": context.get("issue_key"),
         "projectKey": context.get("project_key") or caller.project_key, "isAdmin": caller.is_admin,
-        "links": _links(mode), "jiraUrl": caller.base_url,
+        "links": _links(mode), "jiraUrl": caller.base_url, "appKey": request.app.state.settings.app_key,
     }
     html = TEMPLATES.get_template(template).render(
         title=title, mode=mode, all_js=all_js_url(caller.base_url) if mode == "connect" else None,

@@ -2,7 +2,7 @@
 // and the tests view (tests.js). All conversions happen on the server; this page holds BPMN XML + tables.
 import { getHost, saveBlob } from './host.js';
 import { renderGrid, parseList, formatList, parseValue, formatValue } from './grid.js';
-import { createModeler, kindOf, KIND_LABEL, outgoingTargets, flowNodes, workflowOf } from './modeler.js';
+import { createModeler, kindOf, KIND_LABEL, outgoingTargets, flowNodes, keyOf, nodeIdOf, workflowOf, processes, elementIndex, markFlowLabels } from './modeler.js';
 import { TestsView } from './tests.js';
 
 const host = getHost();
@@ -12,7 +12,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   issueKey: ctx.issueKey || null,
   modelId: null,
-  tables: {},        // node id -> decision rows
+  tables: {},        // 'workflow/node' -> decision rows (next = node id)
   parameters: [],
   variables: [],
   revision: null,
@@ -89,8 +89,14 @@ modeler.on('commandStack.changed', (event) => {
     history.future = [];
   }
   reconcileTables();
+  markFlowLabels(modeler);
   renderStep();
   changed();
+});
+
+modeler.on('import.done', () => markFlowLabels(modeler));
+$('show-labels').addEventListener('change', (ev) => {
+  $('canvas').classList.toggle('fc-show-labels', ev.target.checked);
 });
 
 function updateUndoButtons() {
@@ -109,24 +115,29 @@ $('redo').onclick = redo;
 
 // --- tables follow the diagram -----------------------------------------------------------------------------
 
-function defaultRows(element) {
-  const targets = outgoingTargets(element);
-  return targets.map((t, i) => ({ id: String(i + 1), when: '', set: '', action: '', expected: '', next: t.id }));
+function blankRow(rows, next) {
+  return { id: nextRowId(rows), when: '', set: '', action: '', expected: '', next };
 }
 
-// Each flow-carrying node gets a table; a new arrow gets a row; rows towards deleted nodes go.
+// Each node on screen gets a table; a new arrow gets a row; rows towards deleted nodes go.
+// Only the workflows shown are touched: tables of other workflows are kept as they are.
 function reconcileTables() {
   const nodes = flowNodes(modeler);
-  const ids = new Set(nodes.map((n) => n.id));
-  for (const key of Object.keys(state.tables)) if (!ids.has(key)) delete state.tables[key];
+  const shown = new Set(nodes.map((n) => workflowOf(n)));
+  const keys = new Set(nodes.map((n) => keyOf(n)));
+  for (const key of Object.keys(state.tables)) {
+    if (shown.has(key.slice(0, key.indexOf('/'))) && !keys.has(key)) delete state.tables[key];
+  }
   for (const node of nodes) {
-    if (kindOf(node) === 'end') { delete state.tables[node.id]; continue; }
-    const rows = (state.tables[node.id] || []).filter((r) => !r.next || ids.has(r.next));
+    const key = keyOf(node);
+    if (kindOf(node) === 'end') { delete state.tables[key]; continue; }
+    const ids = new Set(nodes.filter((n) => workflowOf(n) === workflowOf(node)).map((n) => nodeIdOf(n)));
+    const rows = (state.tables[key] || []).filter((r) => !r.next || ids.has(r.next));
     const referenced = new Set(rows.map((r) => r.next));
     for (const target of outgoingTargets(node)) {
-      if (!referenced.has(target.id)) rows.push({ id: nextRowId(rows), when: '', set: '', action: '', expected: '', next: target.id });
+      if (!referenced.has(nodeIdOf(target))) rows.push(blankRow(rows, nodeIdOf(target)));
     }
-    state.tables[node.id] = rows;
+    state.tables[key] = rows;
   }
 }
 
@@ -160,11 +171,11 @@ function renderStep() {
   $('step-editor').hidden = false;
   $('step-kind').textContent = KIND_LABEL[kind];
   $('step-name').textContent = nameOf(el);
-  const rows = state.tables[el.id] || (state.tables[el.id] = defaultRows(el));
-  const targets = () => {
-    const list = outgoingTargets(el).map((t) => ({ value: t.id, label: nameOf(t) }));
-    return list;
-  };
+  const key = keyOf(el);
+  if (!state.tables[key]) reconcileTables();
+  const rows = state.tables[key] || [];
+  const targets = () => outgoingTargets(el).map((t) => ({ value: nodeIdOf(t), label: nameOf(t) }));
+  renderCall(el, kind);
   renderGrid($('table-host'), {
     label: `Decision table of ${nameOf(el)}`,
     addLabel: 'Add decision',
@@ -180,16 +191,45 @@ function renderStep() {
       { key: 'priority', label: 'Priority', type: 'select', options: () => LEVELS.slice(1).map((l) => ({ value: l, label: l })) },
     ],
     rows,
-    messages: state.messages[el.id] || {},
-    newRow: () => ({ id: nextRowId(state.tables[el.id] || []), when: '', set: '', action: '', expected: '',
-      next: (outgoingTargets(el)[0] || {}).id || '' }),
+    messages: state.messages[key] || {},
+    newRow: () => blankRow(state.tables[key] || [], outgoingTargets(el)[0] ? nodeIdOf(outgoingTargets(el)[0]) : ''),
     onCommit(next, structural) {
       const before = snapshot();
-      state.tables[el.id] = next;
+      state.tables[key] = next;
       recordData(before);
       if (structural) renderStep();
     },
   });
+}
+
+// A call node names the workflow it calls (BPMN calledElement = that process).
+function renderCall(el, kind) {
+  const box = $('call-box');
+  box.hidden = kind !== 'call';
+  if (kind !== 'call') return;
+  const select = $('call-target');
+  const own = workflowOf(el);
+  const current = el.businessObject.calledElement || '';
+  select.replaceChildren();
+  const none = document.createElement('option');
+  none.value = '';
+  none.textContent = '— choose a workflow —';
+  select.append(none);
+  for (const p of processes(modeler)) {
+    if (p.id === own) continue;
+    const opt = document.createElement('option');
+    opt.value = p.xmlId;
+    opt.textContent = p.name;
+    select.append(opt);
+  }
+  if (current && ![...select.options].some((o) => o.value === current)) {
+    const opt = document.createElement('option');
+    opt.value = current;
+    opt.textContent = current;
+    select.append(opt);
+  }
+  select.value = current;
+  select.onchange = () => modeler.get('modeling').updateProperties(el, { calledElement: select.value || undefined });
 }
 
 function renderData() {
@@ -241,13 +281,12 @@ function renderAll() {
 modeler.on('selection.changed', (event) => {
   const el = event.newSelection && event.newSelection.length === 1 ? event.newSelection[0] : null;
   state.selected = el && kindOf(el) ? el : null;
-  if (state.selected) selectTab('step', false);
   renderStep();
 });
 
 // --- tabs --------------------------------------------------------------------------------------------------
 
-const TABS = ['step', 'data', 'tests'];
+const TABS = ['tests', 'data'];
 function selectTab(name, focus = true) {
   for (const t of TABS) {
     const tab = $(`tab-${t}`);
@@ -272,11 +311,7 @@ for (const t of TABS) {
 async function currentDoc() {
   const { xml } = await modeler.saveXML({ format: false });
   const tables = {};
-  for (const node of flowNodes(modeler)) {
-    if (kindOf(node) === 'end') continue;
-    const rows = state.tables[node.id];
-    if (rows) tables[node.id] = rows.map(cleanRow);
-  }
+  for (const [key, rows] of Object.entries(state.tables)) tables[key] = rows.map(cleanRow);
   return {
     bpmn: xml, tables,
     parameters: state.parameters.map((p) => ({ name: p.name, values: p.values, ...(p.description ? { description: p.description } : {}) })),
@@ -306,10 +341,7 @@ export async function loadDocument(data) {
   state.parameters = (model.parameters || []).map((p) => ({ description: '', ...p }));
   state.variables = (model.variables || []).map((v) => ({ description: '', ...v }));
   state.tables = {};
-  for (const [key, rows] of Object.entries(data.tables || {})) {
-    const nodeId = key.includes('/') ? key.slice(key.indexOf('/') + 1) : key;
-    state.tables[nodeId] = rows.map((r) => ({ ...r }));
-  }
+  for (const [key, rows] of Object.entries(data.tables || {})) state.tables[key] = rows.map((r) => ({ ...r }));
   reconcileTables();
   history.past = [];
   history.future = [];
@@ -380,11 +412,10 @@ function showDiagnostics(diagnostics, model) {
     button.type = 'button';
     button.className = 'fc-problem-link';
     button.textContent = `${d.severity === 'error' ? 'Error' : 'Warning'}: ${[d.element, d.field && `field ${d.field}`].filter(Boolean).join(', ')}${d.element || d.field ? ': ' : ''}${d.message}`;
-    const nodeId = where && where.node;
     button.onclick = () => {
-      if (nodeId && modeler.get('elementRegistry').get(nodeId)) {
-        modeler.get('selection').select(modeler.get('elementRegistry').get(nodeId));
-      } else if (where && where.key.startsWith('#')) selectTab('data');
+      const el = where && elementIndex(modeler).get(where.key);
+      if (el) modeler.get('selection').select(el);
+      else if (where && where.key.startsWith('#')) selectTab('data');
     };
     li.append(button);
     list.append(li);
@@ -409,9 +440,9 @@ function locate(d, model) {
   if (!node) return null;
   if (p[4] === 'decisions' && typeof p[5] === 'number') {
     const field = ['when', 'set', 'action', 'expected', 'next', 'objective', 'requirements', 'priority'].includes(p[6]) ? p[6] : 'when';
-    return { key: node.id, node: node.id, row: p[5], field };
+    return { key: `${wf.id}/${node.id}`, row: p[5], field };
   }
-  return { key: node.id, node: node.id, row: -1, field: 'when' };
+  return { key: `${wf.id}/${node.id}`, row: -1, field: 'when' };
 }
 
 // --- autosave with revision conflicts ----------------------------------------------------------------------

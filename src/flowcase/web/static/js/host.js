@@ -112,10 +112,9 @@ function connectHost(AP) {
     editorUrl: (issue) => fill(pageContext.links.editor, { issue }),
     issueUrl: () => '',
     openEditor(issue) {
-      if (AP.navigator && AP.navigator.go) {
-        AP.navigator.go('addonmodule', { moduleKey: 'flowcase-editor', customData: { issueKey: issue } });
-      } else if (AP.dialog && AP.dialog.create) {
-        AP.dialog.create({ key: 'flowcase-editor', chrome: true, size: 'fullscreen', customData: { issueKey: issue } });
+      // The editor is the app's full-screen dialog module; Jira fills in {issue.key} from the page context.
+      if (AP.dialog && AP.dialog.create) {
+        AP.dialog.create({ key: `${pageContext.appKey}-editor`, chrome: false, size: 'fullscreen', customData: { issueKey: issue } });
       } else showFlag('Open the flowcase editor from the issue menu.', 'info');
     },
     initTheme() {

@@ -65,11 +65,38 @@ export function kindOf(element) {
   return element && element.businessObject ? KIND_OF[element.type] || null : null;
 }
 
-// The workflow (process) an element belongs to.
+function flowcaseId(bo) {
+  return (bo.$attrs && bo.$attrs['flowcase:id']) || bo.id;
+}
+
+// The flowcase node id of an element (the XML id unless the file had to rename it).
+export function nodeIdOf(element) {
+  return flowcaseId(element.businessObject);
+}
+
+// The workflow (process) an element belongs to, by its flowcase id.
 export function workflowOf(element) {
   let bo = element && element.businessObject;
   while (bo && bo.$type !== 'bpmn:Process') bo = bo.$parent;
-  return bo ? bo.id : null;
+  return bo ? flowcaseId(bo) : null;
+}
+
+export function keyOf(element) {
+  return `${workflowOf(element)}/${nodeIdOf(element)}`;
+}
+
+// "workflow/node" -> element, for the diagram on screen.
+export function elementIndex(modeler) {
+  const index = new Map();
+  for (const el of flowNodes(modeler)) index.set(keyOf(el), el);
+  return index;
+}
+
+// Every workflow (process) of the file: [{id (flowcase), xmlId, name}].
+export function processes(modeler) {
+  const defs = modeler.getDefinitions();
+  return (defs ? defs.rootElements : []).filter((e) => e.$type === 'bpmn:Process')
+    .map((p) => ({ id: flowcaseId(p), xmlId: p.id, name: p.name || flowcaseId(p) }));
 }
 
 export function flowNodes(modeler) {
@@ -96,15 +123,14 @@ export function highlightPath(modeler, nodeIds) {
   const canvas = modeler.get('canvas');
   const overlays = modeler.get('overlays');
   const marked = [];
+  const positions = new Map();
   nodeIds.forEach((id, i) => {
     const el = registry.get(id);
     if (!el) return;
     canvas.addMarker(id, i === nodeIds.length - 1 ? 'fc-path-end' : 'fc-path');
     marked.push(id);
-    const badge = document.createElement('span');
-    badge.className = 'fc-step-number';
-    badge.textContent = String(i + 1);
-    overlays.add(id, 'fc-step-number', { position: { top: -12, left: -12 }, html: badge });
+    if (!positions.has(id)) positions.set(id, []);
+    positions.get(id).push(i + 1);
     const next = nodeIds[i + 1];
     if (next) {
       const flow = (el.outgoing || []).find((c) => c.target && c.target.id === next);
@@ -114,7 +140,24 @@ export function highlightPath(modeler, nodeIds) {
       }
     }
   });
+  for (const [id, steps] of positions) {
+    const badge = document.createElement('span');
+    badge.className = 'fc-step-number';
+    badge.textContent = steps.join(',');
+    badge.title = `step ${steps.join(', ')} of the test`;
+    overlays.add(id, 'fc-step-number', { position: { top: -12, left: -12 }, html: badge });
+  }
   return marked;
+}
+
+// Labels of arrows (conditions, objectives) are hidden unless asked for: the tables show them.
+export function markFlowLabels(modeler) {
+  const canvas = modeler.get('canvas');
+  for (const el of modeler.get('elementRegistry').getAll()) {
+    if (el.type === 'label' && el.labelTarget && el.labelTarget.type === 'bpmn:SequenceFlow') {
+      canvas.addMarker(el.id, 'fc-flow-label');
+    }
+  }
 }
 
 // Coverage badges: number of tests passing each node (red when none).

@@ -1,5 +1,5 @@
 // The tests view: generate, list tests, highlight a test's path, coverage badges, diff, publish with progress.
-import { highlightPath, clearPath, showCoverage, clearCoverage } from './modeler.js';
+import { highlightPath, clearPath, showCoverage, clearCoverage, elementIndex } from './modeler.js';
 
 const $ = (id) => document.getElementById(id);
 const KIND_NAMES = { step: 'Steps', decision: 'Decisions', pair: 'Decision pairs', path: 'Paths', purpose: 'Purposes', requirement: 'Requirements' };
@@ -108,9 +108,10 @@ export class TestsView {
       return;
     }
     const main = test.steps.length ? test.steps[0].workflow : null;
-    const nodes = test.steps.filter((s) => s.workflow === main).map((s) => s.node);
-    nodes.push(test.end);
-    highlightPath(this.modeler, nodes);
+    const index = elementIndex(this.modeler);
+    const keys = test.steps.filter((s) => s.workflow === main).map((s) => `${main}/${s.node}`);
+    keys.push(`${main}/${test.end}`);
+    highlightPath(this.modeler, keys.map((k) => index.get(k)).filter(Boolean).map((el) => el.id));
     $('legend-test').textContent = `${test.id} ${test.name}`;
     $('legend').hidden = false;
   }
@@ -118,15 +119,14 @@ export class TestsView {
   renderCoverage() {
     const items = this.suite.coverage || [];
     const counts = {};
+    const index = elementIndex(this.modeler);
     const byKind = {};
     for (const item of items) {
       const k = byKind[item.kind] || (byKind[item.kind] = { total: 0, covered: 0 });
       k.total += 1;
       if (item.covered_by.length) k.covered += 1;
-      if (item.kind === 'step') {
-        const [wf, node] = item.ref.split('/');
-        if (!wf.includes('>')) counts[node] = { count: item.covered_by.length, reason: item.reason };
-      }
+      const el = item.kind === 'step' && index.get(item.ref);
+      if (el) counts[el.id] = { count: item.covered_by.length, reason: item.reason };
     }
     showCoverage(this.modeler, counts);
     const badges = $('coverage-badges');
