@@ -1,0 +1,261 @@
+"""BPMN 2.0: export valid against the OMG schema and complete for bpmn.io, lossless own round trip,
+import of plain files from bpmn.io / Camunda Modeler with a warning for everything approximated."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from flowcase.model.bpmn import BPMN, FLOWCASE, dumps, loads
+from flowcase.model.diagnostics import ModelError
+from flowcase.model.io import load_path
+from flowcase.model.semantics import same_meaning
+from flowcase.model.types import Decision, Model, Node, Workflow
+from flowcase.model.validate import validate
+
+DATA = Path(__file__).parent / "data" / "bpmn"
+ROOT = Path(__file__).parent.parent
+SAMPLES = sorted((DATA / "models").glob("*.yaml"))
+EXAMPLES = sorted([*ROOT.glob("examples/*.json"), *ROOT.glob("examples/*.yaml"), *ROOT.glob("examples/*.yml")])
+NS = {"bpmn": BPMN, "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+      "dc": "http://www.omg.org/spec/DD/20100524/DC", "di": "http://www.omg.org/spec/DD/20100524/DI",
+      "flowcase": FLOWCASE}
+FLOW_NODES = ("startEvent", "task", "exclusiveGateway", "callActivity", "endEvent")
+
+
+@pytest.fixture(scope="module")
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(DATA / "xsd" / "BPMN20.xsd")))
+
+
+def _models() -> list[tuple[str, Model]]:
+    return [(p.name, load_path(p).model) for p in [*SAMPLES, *EXAMPLES]]
+
+
+MODELS = _models()
+
+
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[n for n, _ in MODELS])
+def test_export_is_valid_bpmn_20(name: str, model: Model, schema: etree.XMLSchema) -> None:
+    doc = etree.fromstring(dumps(model).encode())
+    assert schema.validate(doc), schema.error_log.last_error
+
+
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[n for n, _ in MODELS])
+def test_export_structure_is_complete_for_modelling_tools(name: str, model: Model) -> None:
+    doc = etree.fromstring(dumps(model).encode())
+    ids = [e.get("id") for e in doc.iter() if e.get("id") is not None and e.tag.startswith("{http://www.omg")]
+    assert len(ids) == len(set(ids)), [i for i, n in Counter(ids).items() if n > 1]
+    processes = doc.findall("bpmn:process", NS)
+    assert len(processes) == len(model.workflows)
+    assert all(p.get("isExecutable") == "false" for p in processes)
+    shapes = {s.get("bpmnElement"): s for s in doc.iterfind(".//bpmndi:BPMNShape", NS)}
+    edges = {e.get("bpmnElement"): e for e in doc.iterfind(".//bpmndi:BPMNEdge", NS)}
+    planes = [p.get("bpmnElement") for p in doc.iterfind(".//bpmndi:BPMNPlane", NS)]
+    assert planes == [p.get("id") for p in processes]
+    for process in processes:
+        nodes = {e.get("id"): e for tag in FLOW_NODES for e in process.findall(f"bpmn:{tag}", NS)}
+        flows = process.findall("bpmn:sequenceFlow", NS)
+        for flow in flows:
+            source, target = flow.get("sourceRef"), flow.get("targetRef")
+            assert source in nodes and target in nodes
+            assert flow.get("id") in [o.text for o in nodes[source].findall("bpmn:outgoing", NS)]
+            assert flow.get("id") in [i.text for i in nodes[target].findall("bpmn:incoming", NS)]
+            assert len(edges[flow.get("id")].findall("di:waypoint", NS)) >= 2
+            assert flow.find("bpmn:extensionElements/flowcase:decision", NS) is not None
+        flow_ids = {f.get("id") for f in flows}
+        for node in nodes.values():
+            refs = [r.text for r in node.findall("bpmn:incoming", NS) + node.findall("bpmn:outgoing", NS)]
+            assert set(refs) <= flow_ids
+            bounds = shapes[node.get("id")].find("dc:Bounds", NS)
+            assert bounds is not None and float(bounds.get("width")) > 0
+        for call in process.findall("bpmn:callActivity", NS):
+            assert call.get("calledElement") in {p.get("id") for p in processes}
+
+
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[n for n, _ in MODELS])
+def test_round_trip_keeps_meaning_and_descriptions(name: str, model: Model) -> None:
+    text = dumps(model)
+    back = loads(text, "x.bpmn")
+    assert back.warnings == ()
+    assert same_meaning(model, back.model, descriptions=True) == []
+    assert dumps(back.model) == text  # deterministic and stable once layouts are written
+
+
+def test_export_is_deterministic() -> None:
+    model = load_path(SAMPLES[0]).model
+    assert dumps(model) == dumps(load_path(SAMPLES[0]).model)
+
+
+def test_repeated_node_ids_across_workflows_get_unique_xml_ids_and_come_back() -> None:
+    model = load_path(DATA / "models" / "claim-with-subworkflow.yaml").model
+    doc = etree.fromstring(dumps(model).encode())
+    sub = doc.findall("bpmn:process", NS)[1]
+    start = sub.find("bpmn:startEvent", NS)
+    assert start is not None and start.get("id") == "start_2" and start.get(f"{{{FLOWCASE}}}id") == "start"
+    back = loads(dumps(model)).model
+    assert [n.id for n in back.workflow("assessment").nodes] == ["start", "visit", "approved", "rejected"]
+
+
+def test_decision_fields_travel_in_the_extension_and_the_label_is_human() -> None:
+    model = load_path(DATA / "models" / "claim-with-subworkflow.yaml").model
+    doc = etree.fromstring(dumps(model).encode())
+    flow = doc.find(".//bpmn:sequenceFlow[@id='Flow_register_web']", NS)
+    assert flow is not None and flow.get("name") == "Register a web claim"
+    ext = flow.find("bpmn:extensionElements/flowcase:decision", NS)
+    assert ext is not None
+    assert ext.get("when") == 'channel == "web"' and ext.get("priority") == "high"
+    assert [r.text for r in ext.findall("flowcase:requirement", NS)] == ["CLM-1", "CLM-2"]
+    custom = {c.get("name"): (c.get("type"), c.text) for c in ext.findall("flowcase:custom", NS)}
+    assert custom["effort"] == ("int", "3") and custom["automated"] == ("bool", "true")
+    condition = flow.find("bpmn:conditionExpression", NS)
+    assert condition is not None and condition.text == 'channel == "web"'
+    # a condition-only flow is labelled with its condition
+    cover = doc.find(".//bpmn:sequenceFlow[@sourceRef='cover']", NS)
+    assert cover is not None and cover.get("name") == "covered"
+
+
+def test_exporting_a_decision_to_an_unknown_node_is_a_clear_error() -> None:
+    model = Model(
+        id="m",
+        workflows=(Workflow(id="w", nodes=(Node(id="s", kind="start", next="nowhere"), Node(id="e", kind="end"))),),
+    )
+    with pytest.raises(ModelError, match="unknown node 'nowhere'"):
+        dumps(model)
+
+
+# -- plain BPMN from modelling tools -------------------------------------------------------------------
+
+
+def _codes(loaded_warnings: tuple[object, ...]) -> list[str]:
+    return [w.message for w in loaded_warnings]  # type: ignore[attr-defined]
+
+
+def test_import_camunda_order_approval() -> None:
+    loaded = load_path(DATA / "camunda-order-approval.bpmn")
+    wf = loaded.model.main
+    assert loaded.model.id == "Definitions_1k9v3xq" and wf.id == "Process_OrderApproval"
+    assert [(n.id, n.kind) for n in wf.nodes] == [
+        ("StartEvent_1", "start"), ("Activity_CheckOrder", "step"), ("Gateway_Amount", "choice"),
+        ("Activity_ManagerApproval", "step"), ("Gateway_Approved", "choice"), ("Activity_Ship", "step"),
+        ("Event_Shipped", "end"), ("Event_Rejected", "end"),
+    ]
+    assert wf.node("Activity_CheckOrder").description.startswith("A clerk checks")
+    amount = wf.node("Gateway_Amount").table
+    assert [(d.when, d.objective, d.next) for d in amount] == [
+        ("amount > 1000", "more than 1000", "Activity_ManagerApproval"),
+        ("not (amount > 1000)", "otherwise", "Activity_Ship"),  # the default flow: negation of the others
+    ]
+    approved = wf.node("Gateway_Approved").table
+    assert approved[0].when == "approved" and approved[0].objective == "yes"
+    assert approved[1].when == "" and approved[1].objective == "no"
+    assert wf.node("Gateway_Amount").layout is not None and wf.node("Gateway_Amount").layout.x == 425
+    messages = "\n".join(_codes(loaded.warnings))
+    assert "boundary event on 'Activity_ManagerApproval'" in messages
+    assert "textAnnotation is not part of a workflow" in messages
+    assert "sequence flow 'Flow_Escalate'" in messages
+    assert "eq false" in messages  # a JUEL condition we cannot read is kept as text, with a warning
+    assert "'amount', 'approved'" in messages  # undeclared names
+    assert "label 'otherwise'" not in messages
+    errors = [d for d in validate(loaded.model) if d.severity == "error"]
+    assert {d.code for d in errors} == {"unknown-name"}  # only the undeclared names
+
+
+def test_import_bpmnio_support_ticket_inlines_the_sub_process() -> None:
+    loaded = load_path(DATA / "bpmnio-support-ticket.bpmn")
+    model = loaded.model
+    assert [w.id for w in model.workflows] == ["Process_1", "Activity_0investigate"]
+    call = model.main.node("Activity_0investigate")
+    assert call.kind == "call" and call.workflow == "Activity_0investigate"
+    sub = model.workflow("Activity_0investigate")
+    assert sub.start is not None and sub.start.id == "Event_0substart"
+    assert [e.name for e in sub.ends] == ["fix found", "cannot reproduce"]
+    assert [d.when for d in sub.node("Gateway_0repro").table] == ["attempts < 3", "attempts >= 3"]
+    # children of the expanded sub-process are moved to the origin of their own diagram
+    layouts = [n.layout for n in sub.nodes if n.layout]
+    assert min(lay.x for lay in layouts) == 40 and min(lay.y for lay in layouts) == 40
+    assert model.main.node("Event_0wait").kind == "step"
+    assert [d.objective for d in model.main.node("Gateway_1mv7r4z").table] == ["yes", "no"]
+    messages = "\n".join(_codes(loaded.warnings))
+    assert "intermediate event is read as a step" in messages
+    assert "parallelGateway is read as an exclusive choice" in messages
+    assert "label 'yes' is not a condition" in messages
+
+
+def test_import_collaboration_with_pools_lanes_and_a_call_activity() -> None:
+    loaded = load_path(DATA / "camunda-collaboration-claim.bpmn")
+    model = loaded.model
+    assert model.name == "Insurance claim"
+    assert [w.id for w in model.workflows] == ["Process_Claim", "Process_Assess"]
+    assert model.main.node("Activity_Assess").workflow == "Process_Assess"
+    assert model.main.node("T_che_Enregistrer").name == "Register claim"
+    assert [d.when for d in model.main.node("Gateway_Cover").table] == ["covered = true", "covered = false"]
+    messages = "\n".join(_codes(loaded.warnings))
+    for expected in ("pool 'Customer' has no process", "message flow 'Flow_Msg_Claim'", "lanes 'Claims desk'",
+                     "message startEvent", "'Tâche_Enregistrer' is not a valid", "3 pools"):
+        assert expected in messages
+
+
+@pytest.mark.parametrize("name", ["camunda-order-approval.bpmn", "bpmnio-support-ticket.bpmn",
+                                  "camunda-collaboration-claim.bpmn"])
+def test_imported_plain_files_export_again_as_valid_bpmn(name: str, schema: etree.XMLSchema) -> None:
+    model = load_path(DATA / name).model
+    text = dumps(model)
+    assert schema.validate(etree.fromstring(text.encode())), schema.error_log.last_error
+    assert same_meaning(model, loads(text).model) == []
+
+
+def test_plain_process_without_start_event_gets_one_with_a_warning() -> None:
+    text = f"""<bpmn:definitions xmlns:bpmn="{BPMN}" id="D" targetNamespace="x">
+      <bpmn:process id="P"><bpmn:task id="A" name="Do"><bpmn:outgoing>F</bpmn:outgoing></bpmn:task>
+      <bpmn:endEvent id="E"/><bpmn:sequenceFlow id="F" sourceRef="A" targetRef="E"/></bpmn:process>
+    </bpmn:definitions>"""
+    loaded = loads(text)
+    start = loaded.model.main.start
+    assert start is not None and start.id == "start" and [d.next for d in start.table] == ["A"]
+    assert any("no start event" in w.message for w in loaded.warnings)
+    # no DI: the layout module places the nodes on export
+    assert "<dc:Bounds" in dumps(loaded.model)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<bpmn:definitions", "invalid XML"),
+        ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><d>&a;</d>', "DTD"),
+        ("<definitions/>", "not a BPMN 2.0 document"),
+        (f'<bpmn:definitions xmlns:bpmn="{BPMN}" targetNamespace="x"/>', "no process"),
+    ],
+)
+def test_bad_input_is_a_one_line_error(text: str, expected: str) -> None:
+    with pytest.raises(ModelError) as info:
+        loads(text, "bad.bpmn")
+    message = str(info.value)
+    assert expected in message and "\n" not in message and message.startswith("bad.bpmn")
+
+
+def test_malformed_xml_points_at_line_and_column() -> None:
+    with pytest.raises(ModelError) as info:
+        loads(f'<bpmn:definitions xmlns:bpmn="{BPMN}">\n  <bpmn:process id="p">\n</bpmn:definitions>', "f.bpmn")
+    diagnostic = info.value.diagnostics[0]
+    assert diagnostic.line == 3 and diagnostic.column is not None
+
+
+def test_single_default_decision_comes_back_as_the_next_shorthand() -> None:
+    model = Model(
+        id="m",
+        workflows=(
+            Workflow(
+                id="w",
+                nodes=(
+                    Node(id="s", kind="start", decisions=(Decision(id="1", next="e"),)),
+                    Node(id="e", kind="end"),
+                ),
+            ),
+        ),
+    )
+    back = loads(dumps(model)).model
+    assert back.main.node("s").next == "e" and back.main.node("s").decisions == ()
