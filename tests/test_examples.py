@@ -10,7 +10,6 @@ ends, continues with the call node's rows whose ``after`` names that end (or is 
 from __future__ import annotations
 
 import functools
-import importlib
 import itertools
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -19,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from flowcase.model.expr import Value, evaluate, parse_assignments, parse_condition
-from flowcase.model.io import dumps, load_path
+from flowcase.model.io import dumps, load_path, loads
 from flowcase.model.semantics import same_meaning
 from flowcase.model.types import Decision, Model, Node
+from flowcase.model.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -174,10 +174,7 @@ def test_example_loads_and_validates_cleanly(name: str) -> None:
     loaded = load_path(EXAMPLES / f"{name}.yaml")
     assert loaded.warnings == ()
     assert loaded.model.id == name
-    validate = getattr(importlib.import_module("flowcase.model.validate"), "validate", None)
-    if validate is not None:
-        found = [d.format(name) for d in validate(loaded.model)]
-        assert found == []
+    assert [d.format(name) for d in validate(loaded.model)] == []
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -350,3 +347,24 @@ def test_committed_bpmn_is_schema_valid_and_fully_drawn(name: str) -> None:
     for call_id, callee in calls.items():
         assert by_id[call_id].tag == f"{BPMN_NS}callActivity"
         assert by_id[call_id].get("calledElement") == callee
+
+
+# -- docs/model.md ------------------------------------------------------------------------------------------
+
+
+def test_the_complete_example_in_the_model_docs_is_valid_and_coverable() -> None:
+    import re
+
+    text = (ROOT / "docs/model.md").read_text(encoding="utf-8")
+    first_block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert first_block is not None
+    loaded = loads(first_block.group(1), "yaml", "docs/model.md")
+    assert [d.format() for d in validate(loaded.model)] == []
+    assert all_decisions(loaded.model) == feasible_decisions(loaded.model)
+    assert len(all_decisions(loaded.model)) == 4
+
+
+def test_the_documented_arithmetic_is_what_the_language_does() -> None:
+    for source, value in (("7 / 2", 3), ("-7 / 2", -3), ("7.0 / 2", 3.5), ("-7 % 2", -1), ("true == 1", False)):
+        assert f"`{source}`" in (ROOT / "docs/model.md").read_text(encoding="utf-8")
+        assert evaluate(parse_condition(source), {}) == value
