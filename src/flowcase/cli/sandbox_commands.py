@@ -141,7 +141,7 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
         except InstallError as exc:
             raise click.ClickException(f"could not install flowcase into the sandbox: {exc}") from None
         click.echo(f"  Installed '{settings.app_key}' into the sandbox (signed install verified by the app).")
-        click.echo("  " + await store_demo_workflow(sandbox_app.sandbox, settings.app_key))
+        click.echo("  " + await store_demo_workflow(sandbox_app))
         _print_access(config)
         click.echo("")
         click.echo(f"Open {config.base_url}/browse/{WORKFLOW_STORY}   (Ctrl-C to stop)")

@@ -1,17 +1,33 @@
-"""Storing the example workflow on the demo story the way the app stores models (``flowcase.jira.storage``)."""
+"""Storing the example workflow on the demo story exactly as the app stores models: through
+``flowcase.jira.storage.save_model`` over the sandbox's own REST API (in-process, as the demo user)."""
 
 from __future__ import annotations
 
-import importlib
+import httpx
 
-from flowcase.sandbox.demo import WORKFLOW_STORY
-from flowcase.sandbox.site import Sandbox
+from flowcase.sandbox.app import SandboxApp
+from flowcase.sandbox.demo import WORKFLOW_STORY, demo_model_json
 
 
-async def store_demo_workflow(sandbox: Sandbox, app_key: str) -> str:
-    """Save the checkout example on DEMO-1 through the sandbox REST API; returns a one-line status."""
+async def store_demo_workflow(app: SandboxApp) -> str:
+    """Save the checkout example on DEMO-1 unless a model is already there; returns a one-line status."""
     try:
-        importlib.import_module("flowcase.jira.storage")
+        from flowcase.jira.client import JiraClient, JiraError
+        from flowcase.jira.storage import ConflictError, StorageError, load_model, save_model
     except ImportError:
-        return f"Example workflow not stored on {WORKFLOW_STORY}: flowcase.jira.storage is not available yet."
-    return f"Example workflow storage for {WORKFLOW_STORY} is not wired yet."
+        return f"Example workflow not stored on {WORKFLOW_STORY}: flowcase.jira.storage is not available."
+    from flowcase.model.io import loads
+
+    sandbox = app.sandbox
+    model = loads(demo_model_json(), "json", "demo_checkout.json").model
+    auth = httpx.BasicAuth(sandbox.config.user_email, sandbox.config.api_token)
+    transport = httpx.ASGITransport(app=app)
+    async with JiraClient(sandbox.base_url, auth, transport=transport, max_retries=2) as client:
+        try:
+            existing = await load_model(client, WORKFLOW_STORY)
+            if existing is not None:
+                return f"Example workflow already on {WORKFLOW_STORY} (revision {existing.revision})."
+            revision = await save_model(client, WORKFLOW_STORY, model, None)
+        except (JiraError, StorageError, ConflictError) as exc:
+            return f"Example workflow not stored on {WORKFLOW_STORY}: {exc}"
+    return f"Stored the example workflow '{model.label}' on {WORKFLOW_STORY} (revision {revision})."

@@ -81,3 +81,19 @@ class Installation(SandboxBase):
     shared_secret: Mapped[str] = mapped_column(String(200))
     descriptor: Mapped[str] = mapped_column(Text)  # JSON
     installed_at: Mapped[datetime] = mapped_column()
+
+
+class ProjectProperty(SandboxBase):
+    __tablename__ = "sb_project_property"
+    project_id: Mapped[int] = mapped_column(ForeignKey("sb_project.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Comment(SandboxBase):
+    __tablename__ = "sb_comment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), index=True)
+    author: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)  # ADF as JSON text
+    created: Mapped[datetime] = mapped_column()

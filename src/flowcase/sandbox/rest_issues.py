@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from flowcase.sandbox.adf import AdfError, validate_adf
 from flowcase.sandbox.auth import require
 from flowcase.sandbox.catalog import LINK_TYPES, link_type
 from flowcase.sandbox.errors import JiraHTTPError
@@ -19,12 +20,13 @@ from flowcase.sandbox.issues import (
     edit_issue,
     find_issue,
     get_issue,
+    iso,
     issue_json,
     link_type_json,
     next_id,
     parse_field_list,
 )
-from flowcase.sandbox.models import Attachment, Issue, IssueLink
+from flowcase.sandbox.models import Attachment, Comment, Issue, IssueLink
 from flowcase.sandbox.site import Sandbox, now
 
 BULK_LIMIT = 50
@@ -95,6 +97,36 @@ async def edit(request: Request) -> Response:
     with sandbox.session() as s:
         edit_issue(s, get_issue(s, request.path_params["key"]), body)
     return Response(status_code=204)
+
+
+async def comments(request: Request) -> Response:
+    principal = require(request)
+    sandbox = sandbox_of(request)
+    base = sandbox.base_url
+    if request.method == "POST":
+        body = await read_json(request)
+        adf = body.get("body") if isinstance(body, dict) else None
+        try:
+            validate_adf(adf)
+        except AdfError as exc:
+            raise JiraHTTPError(400, errors={"comment": str(exc)}) from None
+    with sandbox.session() as s:
+        issue = get_issue(s, request.path_params["key"])
+        if request.method == "POST":
+            row = Comment(id=next_id(s, Comment.id, 10000), issue_id=issue.id, author=principal.user.account_id,
+                          body=json.dumps(adf), created=now())  # fmt: skip
+            s.add(row)
+            s.flush()
+            return JSONResponse(comment_json(base, issue, row), status_code=201)
+        rows = list(s.scalars(select(Comment).where(Comment.issue_id == issue.id).order_by(Comment.id)))
+        return JSONResponse({"startAt": 0, "maxResults": len(rows), "total": len(rows),
+                             "comments": [comment_json(base, issue, r) for r in rows]})  # fmt: skip
+
+
+def comment_json(base: str, issue: Issue, row: Comment) -> dict[str, Any]:
+    return {"self": f"{base}/rest/api/3/issue/{issue.id}/comment/{row.id}", "id": str(row.id),
+            "author": {"accountId": row.author}, "body": json.loads(row.body), "created": iso(row.created),
+            "updated": iso(row.created)}  # fmt: skip
 
 
 async def link_types(request: Request) -> Response:
@@ -221,6 +253,7 @@ routes = [
     Route("/rest/api/3/issue/{key}", get, methods=["GET"]),
     Route("/rest/api/3/issue/{key}", edit, methods=["PUT"]),
     Route("/rest/api/3/issue/{key}/attachments", add_attachments, methods=["POST"]),
+    Route("/rest/api/3/issue/{key}/comment", comments, methods=["GET", "POST"]),
     Route("/rest/api/3/issueLinkType", link_types, methods=["GET"]),
     Route("/rest/api/3/issueLink", create_link, methods=["POST"]),
     Route("/rest/api/3/issueLink/{link_id}", link, methods=["GET", "DELETE"]),

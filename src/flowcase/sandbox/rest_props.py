@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import select
@@ -12,8 +13,14 @@ from starlette.routing import Route
 
 from flowcase.sandbox.auth import require
 from flowcase.sandbox.errors import JiraHTTPError
-from flowcase.sandbox.issues import APP_PROPERTY_KEY_LIMIT, ISSUE_PROPERTY_KEY_LIMIT, check_property, get_issue
-from flowcase.sandbox.models import AppProperty, IssueProperty
+from flowcase.sandbox.issues import (
+    APP_PROPERTY_KEY_LIMIT,
+    ISSUE_PROPERTY_KEY_LIMIT,
+    check_property,
+    find_project,
+    get_issue,
+)
+from flowcase.sandbox.models import AppProperty, IssueProperty, Project, ProjectProperty
 from flowcase.sandbox.rest_issues import sandbox_of
 from flowcase.sandbox.site import now
 
@@ -54,6 +61,50 @@ async def issue_property(request: Request) -> Response:
         issue.updated = now()
         if row is None:
             s.add(IssueProperty(issue_id=issue.id, key=key, value=text))
+            return Response(status_code=201)
+        row.value = text
+        return Response(status_code=200)
+
+
+async def project_property_keys(request: Request) -> Response:
+    require(request)
+    sandbox = sandbox_of(request)
+    with sandbox.session() as s:
+        project = _project(s, request.path_params["project"])
+        rows = s.scalars(
+            select(ProjectProperty).where(ProjectProperty.project_id == project.id).order_by(ProjectProperty.key)
+        )
+        base = f"{sandbox.base_url}/rest/api/3/project/{project.id}/properties/"
+        return JSONResponse({"keys": [{"self": base + quote(r.key, safe=""), "key": r.key} for r in rows]})
+
+
+def _project(s: Any, ref: str) -> Project:
+    project = find_project(s, ref)
+    if project is None:
+        raise JiraHTTPError(404, f"No project could be found with key '{ref}'.")
+    return project
+
+
+async def project_property(request: Request) -> Response:
+    require(request)
+    sandbox = sandbox_of(request)
+    key = request.path_params["prop"]
+    raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
+    with sandbox.session() as s:
+        project = _project(s, request.path_params["project"])
+        row = s.get(ProjectProperty, (project.id, key))
+        if request.method == "GET":
+            if row is None:
+                raise _missing(key)
+            return JSONResponse({"key": key, "value": json.loads(row.value)})
+        if request.method == "DELETE":
+            if row is None:
+                raise _missing(key)
+            s.delete(row)
+            return Response(status_code=204)
+        text = json.dumps(check_property(key, raw, ISSUE_PROPERTY_KEY_LIMIT), separators=(",", ":"))
+        if row is None:
+            s.add(ProjectProperty(project_id=project.id, key=key, value=text))
             return Response(status_code=201)
         row.value = text
         return Response(status_code=200)
@@ -105,6 +156,8 @@ async def app_property(request: Request) -> Response:
 routes = [
     Route("/rest/api/3/issue/{key}/properties", issue_property_keys, methods=["GET"]),
     Route("/rest/api/3/issue/{key}/properties/{prop}", issue_property, methods=["GET", "PUT", "DELETE"]),
+    Route("/rest/api/3/project/{project}/properties", project_property_keys, methods=["GET"]),
+    Route("/rest/api/3/project/{project}/properties/{prop}", project_property, methods=["GET", "PUT", "DELETE"]),
     Route("/rest/atlassian-connect/1/addons/{addon}/properties", app_property_keys, methods=["GET"]),
     Route("/rest/atlassian-connect/1/addons/{addon}/properties/{prop}", app_property, methods=["GET", "PUT", "DELETE"]),
 ]
