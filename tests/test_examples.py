@@ -298,15 +298,19 @@ BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 DI_NS = "{http://www.omg.org/spec/BPMN/20100524/DI}"
 FLOW_NODES = {f"{BPMN_NS}{tag}" for tag in ("startEvent", "endEvent", "task", "exclusiveGateway", "callActivity")}
 XSD = ROOT / "tests/data/bpmn/xsd/BPMN20.xsd"
-REGENERATE = (
-    "regenerate with: .venv/bin/python -c 'from pathlib import Path; from flowcase.model.io import load_path, dumps; "
-    "[Path(f\"examples/bpmn/{p.stem}.bpmn\").write_text(dumps(load_path(p).model, \"bpmn\"), encoding=\"utf-8\") "
-    "for p in Path(\"examples\").glob(\"*.yaml\")]'"
-)
+REGENERATE = "out of date: run .venv/bin/python examples/regenerate.py"
 
 
-def test_every_example_has_exactly_one_committed_bpmn_version() -> None:
+def test_every_example_has_exactly_one_committed_json_and_bpmn_version() -> None:
+    assert sorted(p.stem for p in EXAMPLES.glob("*.json")) == sorted(NAMES)
     assert sorted(p.stem for p in BPMN_DIR.glob("*.bpmn")) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_json_is_the_yaml_source_written_as_json(name: str) -> None:
+    committed = (EXAMPLES / f"{name}.json").read_text(encoding="utf-8")
+    assert committed == dumps(load(name), "json"), REGENERATE
+    assert load_path(EXAMPLES / f"{name}.json").model == load(name)
 
 
 @pytest.mark.parametrize("name", NAMES)
