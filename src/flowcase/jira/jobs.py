@@ -1,0 +1,432 @@
+"""Durable publish jobs: a job table (ids, hashes, counts and timestamps only) and workers that lease jobs.
+
+Nothing a customer wrote is stored: the job names the story (issue key), the model revision and the sha256 of
+the model and of the generated suite. A worker reloads the model from the story, regenerates the suite from the
+recipe kept next to it in Jira (property ``flowcase-publish``: criterion and options) and checks both hashes, so
+a job can only ever publish exactly what was asked.
+
+Leases: a worker claims a job for ``lease_seconds`` and renews the lease while it works. A worker that dies stops
+renewing; once the lease expires any other worker claims the job and runs publish again. Publishing is
+idempotent (see :mod:`flowcase.jira.publish`), and the per-test journal (table ``publish_job_tests``) tells the
+next worker which creates were sent but never confirmed, so it waits for Jira's search index before deciding
+that those tests are missing. A worker that lost its lease stops at its next checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, DateTime, ForeignKey, Integer, String, and_, delete, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from flowcase.db.engine import Base
+from flowcase.generate.suite import Suite
+from flowcase.jira.client import JiraClient, JiraError
+from flowcase.jira.publish import Progress, PublishError, PublishResult, publish
+from flowcase.jira.settings_store import PublishSettings, load_settings
+from flowcase.jira.storage import StorageError, load_composite
+from flowcase.model.types import Model
+
+log = logging.getLogger("flowcase.jira.jobs")
+
+RECIPE_KEY = "flowcase-publish"
+SAFE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,15}")
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class PublishJob(Base):
+    __tablename__ = "publish_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(255), index=True)
+    story_key: Mapped[str] = mapped_column(String(64))
+    project_key: Mapped[str] = mapped_column(String(32))
+    model_revision: Mapped[int] = mapped_column(Integer)
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    suite_sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    phase: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    obsoleted: Mapped[int] = mapped_column(Integer, default=0)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    create_calls: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    run_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    error_code: Mapped[str | None] = mapped_column(String(32))  # a fixed vocabulary, never Jira's text
+    error_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PublishJobTest(Base):
+    """One line per test a job sent to Jira: ``sending`` before the create call, ``created`` once confirmed."""
+
+    __tablename__ = "publish_job_tests"
+
+    job_id: Mapped[str] = mapped_column(String(32), ForeignKey("publish_jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)  # fmt: skip
+    test_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    test_hash: Mapped[str | None] = mapped_column(String(64))
+    issue_key: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """What the API shows about a job (ids and counts)."""
+
+    id: str
+    site_id: str
+    story_key: str
+    state: str
+    phase: str
+    total: int
+    done: int
+    created: int
+    updated: int
+    unchanged: int
+    obsoleted: int
+    failed: int
+    create_calls: int
+    attempts: int
+    error_code: str | None
+    error_status: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "storyKey": self.story_key, "state": self.state, "phase": self.phase,
+            "total": self.total, "done": self.done, "created": self.created, "updated": self.updated,
+            "unchanged": self.unchanged, "obsoleted": self.obsoleted, "failed": self.failed,
+            "createCalls": self.create_calls, "attempts": self.attempts, "error": self.error_code,
+            "errorStatus": self.error_status,
+        }  # fmt: skip
+
+
+def _view(row: PublishJob) -> JobView:
+    return JobView(row.id, row.site_id, row.story_key, row.state, row.phase, row.total, row.done, row.created,
+                   row.updated, row.unchanged, row.obsoleted, row.failed_count, row.create_calls, row.attempts,
+                   row.error_code, row.error_status)  # fmt: skip
+
+
+class LeaseLost(Exception):
+    """Another worker owns the job now: stop without writing anything more."""
+
+
+def suite_sha256(suite: Suite) -> str:
+    return hashlib.sha256(suite.model_dump_json().encode("utf-8")).hexdigest()
+
+
+class JobStore:
+    def __init__(self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime] = _now) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    def enqueue(self, *, site_id: str, story_key: str, project_key: str, model_revision: int, model_sha256: str,
+                suite_sha256: str, total: int) -> str:  # fmt: skip
+        if not ISSUE_KEY.fullmatch(story_key) or not re.fullmatch(r"[A-Z][A-Z0-9_]{0,30}", project_key):
+            raise ValueError("story and project must be Jira keys")
+        if not re.fullmatch(r"[0-9a-f]{64}", model_sha256) or not re.fullmatch(r"[0-9a-f]{64}", suite_sha256):
+            raise ValueError("hashes must be sha256 hex digests")
+        now = self.clock()
+        job = PublishJob(
+            id=uuid.uuid4().hex, site_id=site_id[:255], story_key=story_key, project_key=project_key,
+            model_revision=model_revision, model_sha256=model_sha256, suite_sha256=suite_sha256, state=QUEUED,
+            phase="queued", total=total, done=0, created=0, updated=0, unchanged=0, obsoleted=0, failed_count=0,
+            create_calls=0, attempts=0, run_after=now, created_at=now, updated_at=now,
+        )  # fmt: skip
+        with self.sessions.begin() as s:
+            s.add(job)
+        return job.id
+
+    def get(self, job_id: str, site_id: str | None = None) -> JobView | None:
+        with self.sessions() as s:
+            row = s.get(PublishJob, job_id)
+            if row is None or (site_id is not None and row.site_id != site_id):
+                return None
+            return _view(row)
+
+    def claim(self, worker_id: str, lease_seconds: float) -> JobView | None:
+        """Lease the oldest runnable job: queued and due, or running with an expired lease."""
+        now = self.clock()
+        runnable = or_(
+            and_(PublishJob.state == QUEUED, PublishJob.run_after <= now),
+            and_(PublishJob.state == RUNNING, PublishJob.lease_expires < now),
+        )
+        with self.sessions() as s:
+            candidates = s.scalars(select(PublishJob.id).where(runnable).order_by(PublishJob.created_at).limit(5))
+            ids = list(candidates)
+        for job_id in ids:
+            with self.sessions.begin() as s:
+                # Conditional update: only one worker can win the row (works on SQLite and PostgreSQL).
+                won = cast(CursorResult[Any], s.execute(
+                    update(PublishJob)
+                    .where(PublishJob.id == job_id, runnable)
+                    .values(state=RUNNING, lease_owner=worker_id, lease_expires=now + timedelta(seconds=lease_seconds),
+                            attempts=PublishJob.attempts + 1, updated_at=now)
+                )).rowcount
+            if won == 1:
+                return self.get(job_id)
+        return None
+
+    def _owned(self, s: Session, job_id: str, worker_id: str) -> PublishJob:
+        row = s.get(PublishJob, job_id, with_for_update=True)
+        if row is None or row.lease_owner != worker_id or row.state != RUNNING:
+            raise LeaseLost(job_id)
+        return row
+
+    def renew(self, job_id: str, worker_id: str, lease_seconds: float) -> None:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            row = self._owned(s, job_id, worker_id)
+            if row.lease_expires is not None and _aware(row.lease_expires) < now:
+                raise LeaseLost(job_id)
+            row.lease_expires = now + timedelta(seconds=lease_seconds)
+            row.updated_at = now
+
+    def progress(self, job_id: str, worker_id: str, progress: Progress) -> None:
+        with self.sessions.begin() as s:
+            row = self._owned(s, job_id, worker_id)
+            row.phase = progress.phase[:16]
+            row.done = progress.done
+            row.total = progress.total
+            row.updated_at = self.clock()
+
+    def mark_sending(self, job_id: str, worker_id: str, test_ids: Sequence[str]) -> None:
+        with self.sessions.begin() as s:
+            self._owned(s, job_id, worker_id)
+            known = set(s.scalars(select(PublishJobTest.test_id).where(PublishJobTest.job_id == job_id,
+                                                                       PublishJobTest.test_id.in_(test_ids))))
+            for test_id in test_ids:
+                if test_id not in known and SAFE_ID.fullmatch(test_id):
+                    s.add(PublishJobTest(job_id=job_id, test_id=test_id, state="sending"))
+
+    def mark_created(self, job_id: str, worker_id: str, rows: Sequence[tuple[str, str, str]]) -> None:
+        with self.sessions.begin() as s:
+            self._owned(s, job_id, worker_id)
+            for test_id, key, digest in rows:
+                if not (SAFE_ID.fullmatch(test_id) and ISSUE_KEY.fullmatch(key)):
+                    continue
+                row = s.get(PublishJobTest, (job_id, test_id))
+                if row is None:
+                    row = PublishJobTest(job_id=job_id, test_id=test_id)
+                    s.add(row)
+                row.issue_key, row.test_hash, row.state = key, digest[:64], "created"
+
+    def unconfirmed(self, job_id: str) -> set[str]:
+        with self.sessions() as s:
+            return set(s.scalars(select(PublishJobTest.test_id).where(PublishJobTest.job_id == job_id,
+                                                                      PublishJobTest.state == "sending")))
+
+    def finish(self, job_id: str, worker_id: str, result: PublishResult | None, *, error_code: str | None = None,
+               error_status: int | None = None, retry_in: float | None = None, max_attempts: int = 5) -> None:
+        """Record the outcome. ``retry_in`` re-queues the job (Jira outage) unless attempts are used up."""
+        now = self.clock()
+        with self.sessions.begin() as s:
+            row = self._owned(s, job_id, worker_id)
+            if result is not None:
+                row.created, row.updated, row.unchanged = result.created, result.updated, result.unchanged
+                row.obsoleted, row.failed_count = result.obsoleted, len(result.failed)
+                row.create_calls += result.create_calls
+                row.done = result.total
+            row.error_code, row.error_status = error_code, error_status
+            row.lease_owner, row.lease_expires, row.updated_at = None, None, now
+            if retry_in is not None and row.attempts < max_attempts:
+                row.state, row.phase = QUEUED, "waiting"
+                row.run_after = now + timedelta(seconds=retry_in)
+            else:
+                row.state = FAILED if error_code or (result and result.failed) else DONE
+                row.phase = row.state
+                row.finished_at = now
+
+    def purge_finished(self, older_than: timedelta) -> int:
+        """Delete finished jobs (and their test lines) older than ``older_than``."""
+        cutoff = self.clock() - older_than
+        with self.sessions.begin() as s:
+            old = select(PublishJob.id).where(PublishJob.state.in_((DONE, FAILED)), PublishJob.finished_at < cutoff)
+            s.execute(delete(PublishJobTest).where(PublishJobTest.job_id.in_(old)))
+            gone = cast(CursorResult[Any], s.execute(delete(PublishJob).where(PublishJob.id.in_(old))))
+            return int(gone.rowcount or 0)
+
+
+class _DbJournal:
+    def __init__(self, store: JobStore, job_id: str, worker_id: str, lease_seconds: float) -> None:
+        self.store, self.job_id, self.worker_id, self.lease_seconds = store, job_id, worker_id, lease_seconds
+
+    def uncertain(self) -> set[str]:
+        return self.store.unconfirmed(self.job_id)
+
+    def sending(self, test_ids: Sequence[str]) -> None:
+        self.store.renew(self.job_id, self.worker_id, self.lease_seconds)
+        self.store.mark_sending(self.job_id, self.worker_id, test_ids)
+
+    def created(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        self.store.mark_created(self.job_id, self.worker_id, rows)
+
+    def checkpoint(self, progress: Progress) -> None:
+        self.store.renew(self.job_id, self.worker_id, self.lease_seconds)
+        self.store.progress(self.job_id, self.worker_id, progress)
+
+
+# -- what a job publishes ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    model: Model
+    suite: Suite
+    settings: PublishSettings
+
+
+Resolver = Callable[[JiraClient, JobView, PublishJob], Awaitable[Work]]
+
+
+class JobInputError(Exception):
+    """The story no longer holds what the job was created for; ``code`` is recorded on the job."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+async def submit(store: JobStore, client: JiraClient, *, site_id: str, story_key: str, project_key: str,
+                 revision: int, model: Model, suite: Suite) -> str:  # fmt: skip
+    """Queue a publish of ``suite`` for the model saved on ``story_key`` at ``revision``.
+
+    The generation recipe (criterion and options) is written to the story's ``flowcase-publish`` property, in
+    Jira, so the job row needs nothing but hashes.
+    """
+    from flowcase.jira.storage import canonical_json
+
+    digest = suite_sha256(suite)
+    recipe = {"criterion": suite.criterion, "options": dict(suite.options), "modelRevision": revision,
+              "suiteSha256": digest}  # fmt: skip
+    await client.put_property("issue", story_key, RECIPE_KEY, recipe)
+    return store.enqueue(site_id=site_id, story_key=story_key, project_key=project_key, model_revision=revision,
+                         model_sha256=hashlib.sha256(canonical_json(model)).hexdigest(), suite_sha256=digest,
+                         total=len(suite.tests))  # fmt: skip
+
+
+def make_resolver(app_key: str | None = None) -> Resolver:
+    async def resolve(client: JiraClient, job: JobView, row: PublishJob) -> Work:
+        from flowcase.generate import GenerateOptions, generate
+
+        stored = await load_composite(client, job.story_key)
+        if stored is None:
+            raise JobInputError("model-missing", f"{job.story_key} has no model")
+        if stored.revision != row.model_revision or stored.sha256 != row.model_sha256:
+            raise JobInputError("model-changed", f"the model on {job.story_key} changed since the job was queued")
+        recipe = await client.get_property("issue", job.story_key, RECIPE_KEY)
+        if not isinstance(recipe, dict) or recipe.get("suiteSha256") != row.suite_sha256:
+            raise JobInputError("recipe-changed", f"a newer publish was requested for {job.story_key}")
+        suite = generate(stored.model, GenerateOptions.from_suite_options(recipe["criterion"], recipe["options"]))
+        if suite_sha256(suite) != row.suite_sha256:
+            raise JobInputError("suite-changed", "generation gave a different suite than when the job was queued")
+        settings = await load_settings(client, app_key=app_key, project_key=row.project_key)
+        return Work(stored.model, suite, settings)
+
+    return resolve
+
+
+class Worker:
+    def __init__(
+        self,
+        store: JobStore,
+        client_for: Callable[[JobView], JiraClient],
+        *,
+        resolve: Resolver | None = None,
+        worker_id: str | None = None,
+        lease_seconds: float = 60.0,
+        settle_seconds: float = 5.0,
+        retry_in: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.client_for = client_for
+        self.resolve = resolve or make_resolver()
+        self.worker_id = worker_id or uuid.uuid4().hex[:16]
+        self.lease_seconds = lease_seconds
+        self.settle_seconds = settle_seconds
+        self.retry_in = retry_in
+
+    async def run_one(self) -> JobView | None:
+        """Claim and run one job; returns its final view, or None when there was nothing to do."""
+        job = self.store.claim(self.worker_id, self.lease_seconds)
+        if job is None:
+            return None
+        log.info("worker %s runs job %s (attempt %d)", self.worker_id, job.id, job.attempts)
+        try:
+            await self._run(job)
+        except LeaseLost:
+            log.warning("worker %s lost the lease of job %s", self.worker_id, job.id)
+        return self.store.get(job.id)
+
+    async def _run(self, job: JobView) -> None:
+        with self.store.sessions() as s:
+            row = s.get(PublishJob, job.id)
+            assert row is not None
+            s.expunge(row)
+        journal = _DbJournal(self.store, job.id, self.worker_id, self.lease_seconds)
+        heartbeat = asyncio.create_task(self._heartbeat(job.id))
+        try:
+            async with self.client_for(job) as client:
+                work = await self.resolve(client, job, row)
+                result = await publish(client, work.model, work.suite, job.story_key, row.project_key,
+                                       work.settings, journal=journal, settle_seconds=self.settle_seconds)  # fmt: skip
+        except JobInputError as exc:
+            self.store.finish(job.id, self.worker_id, None, error_code=exc.code)
+        except (StorageError, ValueError):
+            self.store.finish(job.id, self.worker_id, None, error_code="bad-input")
+        except PublishError as exc:
+            code = "jira-unavailable" if exc.retryable else "jira-refused"
+            self.store.finish(job.id, self.worker_id, None, error_code=code, error_status=exc.status,
+                              retry_in=self.retry_in if exc.retryable else None)  # fmt: skip
+        except JiraError as exc:
+            self.store.finish(job.id, self.worker_id, None, error_code="jira-error", error_status=exc.status,
+                              retry_in=self.retry_in if exc.retryable else None)  # fmt: skip
+        else:
+            self.store.finish(job.id, self.worker_id, result)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, job_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                self.store.renew(job_id, self.worker_id, self.lease_seconds)
+            except LeaseLost:
+                return
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
+        """Work until ``stop`` is set."""
+        while not stop.is_set():
+            if await self.run_one() is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_seconds)
