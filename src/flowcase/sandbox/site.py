@@ -119,7 +119,7 @@ class Sandbox:
     config: SandboxConfig
     engine: Engine
     sessions: sessionmaker[Session]
-    signing_key: SigningKey = field(default_factory=new_signing_key)
+    _signing_key: SigningKey | None = None
     faults: FaultRegistry = field(default_factory=FaultRegistry)
     calls: CallLog = field(default_factory=CallLog)
     page_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
@@ -135,6 +135,14 @@ class Sandbox:
     def session(self) -> Iterator[Session]:
         with self.lock, self.sessions() as session, session.begin():
             yield session
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The RS256 key pair that signs installs (made on first use; a new ``kid`` per sandbox process)."""
+        with self.lock:
+            if self._signing_key is None:
+                self._signing_key = new_signing_key()
+            return self._signing_key
 
     @property
     def base_url(self) -> str:
