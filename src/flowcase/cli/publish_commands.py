@@ -1,0 +1,121 @@
+"""``flowcase publish``: generate the tests of a model and publish them to a Jira story with an API token.
+
+Idempotent: running it again updates changed tests, creates only new ones and marks dropped ones obsolete.
+The token is read from ``--token`` or ``FLOWCASE_JIRA_TOKEN``; it is never accepted inside the URL and never
+printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from urllib.parse import urlsplit
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from flowcase.cli import main
+from flowcase.cli.common import EXIT_CONFLICT, EXIT_INVALID, EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors, report
+from flowcase.generate.suite import Criterion, Suite
+from flowcase.jira.auth import ApiTokenAuth
+from flowcase.jira.client import JiraClient, JiraError
+from flowcase.jira.publish import Progress as PublishProgress
+from flowcase.jira.publish import PublishError, PublishResult, publish
+from flowcase.jira.settings_store import SettingsError, load_settings
+from flowcase.jira.storage import ConflictError
+from flowcase.model.types import Model
+
+PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}")
+ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,15}")
+CRITERIA = ("all-steps", "all-decisions", "all-pairs", "all-paths")
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        fail("--jira must be the site URL, e.g. https://your-site.atlassian.net", EXIT_USAGE)
+    if parts.username or parts.password or parts.query or parts.fragment:
+        fail("--jira must not carry credentials or a query; pass --email/--token or FLOWCASE_JIRA_* instead",
+             EXIT_USAGE)  # fmt: skip
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _generate(model: Model, criterion: Criterion) -> Suite:
+    from flowcase.generate import GenerateOptions, GenerationError, generate
+
+    try:
+        return generate(model, GenerateOptions(criterion=criterion))
+    except GenerationError as exc:
+        fail(f"cannot generate tests: {exc}")
+
+
+async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project: str, story: str,
+               show_progress: bool) -> PublishResult:  # fmt: skip
+    with Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+                  transient=True, disable=not show_progress) as bar:  # fmt: skip
+        task = bar.add_task("search", total=len(suite.tests))
+
+        def on_progress(p: PublishProgress) -> None:
+            bar.update(task, description=p.phase, completed=p.done, total=max(p.total, 1))
+
+        async with JiraClient(url, auth) as client:
+            settings = await load_settings(client, project_key=project)
+            return await publish(client, model, suite, story, project, settings, on_progress)
+
+
+@main.command("publish")
+@click.argument("model_file", type=click.Path(dir_okay=False))
+@click.option("--jira", "jira_url", required=True, envvar="FLOWCASE_JIRA_URL", help="Jira site URL.")
+@click.option("--project", required=True, help="Project key the test issues are created in.")
+@click.option("--story", required=True, help="Issue key of the story the tests are linked to.")
+@click.option("--email", envvar="FLOWCASE_JIRA_EMAIL", help="Atlassian account e-mail [env FLOWCASE_JIRA_EMAIL].")
+@click.option("--token", envvar="FLOWCASE_JIRA_TOKEN", help="API token [env FLOWCASE_JIRA_TOKEN; preferred].")
+@click.option("--criterion", type=click.Choice(CRITERIA), default="all-decisions", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def publish_command(model_file: str, jira_url: str, project: str, story: str, email: str | None,
+                    token: str | None, criterion: Criterion, quiet: bool) -> None:  # fmt: skip
+    """Generate the tests of MODEL_FILE and publish them as issues linked to --story.
+
+    Exit codes: 0 published; 1 invalid model; 2 usage; 3 Jira failed or refused (some tests may be missing: run
+    again, it resumes without duplicates); 4 conflict.
+    """
+    from flowcase.cli.model_commands import load_checked
+
+    url = check_url(jira_url)
+    if not PROJECT_KEY.fullmatch(project):
+        fail(f"--project {project!r} is not a Jira project key (e.g. DEMO)", EXIT_USAGE)
+    if not ISSUE_KEY.fullmatch(story):
+        fail(f"--story {story!r} is not an issue key (e.g. DEMO-1)", EXIT_USAGE)
+    if not email or not token:
+        fail("Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
+             EXIT_USAGE)  # fmt: skip
+    with friendly_errors():
+        loaded, diagnostics = load_checked(model_file)
+    if any(d.severity == "error" for d in diagnostics):
+        report(diagnostics, model_file)
+        sys.exit(EXIT_INVALID)
+    model = loaded.model
+    suite = _generate(model, criterion)
+    try:
+        auth = ApiTokenAuth(email, token)
+        result = asyncio.run(_run(url, auth, model, suite, project, story, not quiet and sys.stderr.isatty()))
+    except ValueError as exc:  # refused before sending (e.g. a token over plain http)
+        fail(str(exc), EXIT_USAGE)
+    except ConflictError as exc:
+        fail(str(exc), EXIT_CONFLICT)
+    except SettingsError as exc:
+        fail(f"project settings: {exc}", EXIT_SERVICE)
+    except (PublishError, JiraError) as exc:
+        message = str(exc)
+        if getattr(exc, "status", 0) == 401:
+            message += " (check the e-mail and API token)"
+        fail(message, EXIT_SERVICE)
+    click.echo(
+        f"{story}: {result.total} test(s): {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.obsoleted} marked obsolete, {result.links_created} link(s) added, "
+        f"{result.create_calls} create call(s)"
+    )
+    if result.failed:
+        fail(f"Jira refused {len(result.failed)} test(s), e.g. {result.failed[0]}; fix the project's issue type "
+             "or required fields and run again", EXIT_SERVICE)  # fmt: skip
