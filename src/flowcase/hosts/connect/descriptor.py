@@ -106,6 +106,7 @@ def build_descriptor(settings: Settings) -> dict[str, Any]:
                                 {"objectName": "status", "type": "string", "alias": "flowcaseStatus"},
                                 {"objectName": "testCount", "type": "number", "alias": "flowcaseTestCount"},
                                 {"objectName": "coverage", "type": "number", "alias": "flowcaseCoverage"},
+                                {"objectName": "updatedAt", "type": "date", "alias": "flowcaseUpdated"},
                             ],
                         }
                     ],
