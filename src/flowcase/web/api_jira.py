@@ -86,7 +86,7 @@ async def diff(request: Request) -> Response:
     model, _ = checked(body.doc)
     suite = generate_suite(model, body.criterion, body.options)
     async with jira_ops.client(current_host(request), caller) as jira:
-        changes = await jira_ops.diff(jira, body.issue_key, model, suite)
+        changes = await jira_ops.diff(jira, body.issue_key, model, suite, request.app.state.settings.app_key)
     return JSONResponse({"issueKey": body.issue_key, "diff": changes})
 
 
@@ -118,10 +118,19 @@ async def project_workflows(request: Request) -> Response:
 
 
 async def get_admin_settings(request: Request) -> Response:
+    """Site settings (app property), or a project's (``?projectKey=``) overlaid on them."""
     caller = await authenticate(request)
+    project = _project_param(request)
     async with jira_ops.client(current_host(request), caller) as jira:
-        values = await jira_ops.load_settings(jira)
-    return JSONResponse({"settings": values, "editable": caller.is_admin})
+        values = await jira_ops.load_settings(jira, request.app.state.settings.app_key, project)
+    return JSONResponse({"settings": values, "editable": caller.is_admin, "projectKey": project})
+
+
+def _project_param(request: Request) -> str | None:
+    project = request.query_params.get("projectKey")
+    if project is not None and not PROJECT_KEY.match(project):
+        raise ApiError(400, "bad-project-key", f"not a project key: {project!r}")
+    return project
 
 
 async def put_admin_settings(request: Request) -> Response:
@@ -129,6 +138,7 @@ async def put_admin_settings(request: Request) -> Response:
     if not caller.is_admin:
         raise HTTPException(403, "only Jira administrators can change flowcase settings")
     body = await read_json(request, SettingsBody, limit=64 * 1024)
+    project = _project_param(request)
     async with jira_ops.client(current_host(request), caller) as jira:
-        values = await jira_ops.save_settings(jira, body.settings)
-    return JSONResponse({"settings": values, "editable": True})
+        values = await jira_ops.save_settings(jira, body.settings, request.app.state.settings.app_key, project)
+    return JSONResponse({"settings": values, "editable": True, "projectKey": project})

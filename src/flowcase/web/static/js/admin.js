@@ -1,13 +1,16 @@
-// The admin page: flowcase settings stored in the customer's Jira (app properties).
+// The admin page: publishing settings stored in the customer's Jira (app property, or a project property).
 import { getHost } from './host.js';
 
 const host = getHost();
 const $ = (id) => document.getElementById(id);
 const form = $('settings');
+const query = () => ($('s-project').value.trim() ? `?projectKey=${encodeURIComponent($('s-project').value.trim())}` : '');
 
 async function load() {
+  $('main').setAttribute('aria-busy', 'true');
+  $('message').textContent = '';
   try {
-    const data = await host.api('GET', '/api/admin/settings');
+    const data = await host.api('GET', `/api/admin/settings${query()}`);
     for (const el of form.elements) {
       if (!el.name) continue;
       const v = data.settings[el.name];
@@ -24,6 +27,7 @@ async function load() {
   }
 }
 
+$('scope').addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const settings = {};
@@ -32,7 +36,7 @@ form.addEventListener('submit', async (ev) => {
     settings[el.name] = el.name === 'labels' ? el.value.split(',').map((s) => s.trim()).filter(Boolean) : el.value.trim();
   }
   try {
-    await host.api('PUT', '/api/admin/settings', { settings });
+    await host.api('PUT', `/api/admin/settings${query()}`, { settings });
     $('message').textContent = 'Settings saved.';
     host.flag('Settings saved', 'success');
   } catch (err) {

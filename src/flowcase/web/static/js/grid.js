@@ -89,8 +89,8 @@ export function renderGrid(host, spec) {
       input.addEventListener('change', () => {
         const next = rows.map((x) => ({ ...x }));
         next[r][col.key] = col.parse ? col.parse(input.value) : input.value;
-        rows[r] = next[r];
         commit(next, false);
+        rows[r] = next[r]; // later edits in this rendering build on this one
       });
       input.addEventListener('keydown', (ev) => onKey(ev, table, rows, commit, spec, r));
     }

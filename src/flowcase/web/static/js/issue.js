@@ -6,12 +6,16 @@ const key = host.context.issueKey;
 const $ = (id) => document.getElementById(id);
 let doc = null;
 
+const KIND = { 'all-steps': ['step', 'steps'], 'all-decisions': ['decision', 'decisions'], 'all-pairs': ['pair', 'decision pairs'],
+  'all-paths': ['path', 'paths'], purposes: ['purpose', 'purposes'] };
+
 function coverageText(suite) {
-  const items = suite.coverage || [];
+  const [kind, label] = KIND[suite.criterion] || [null, 'items'];
+  const items = (suite.coverage || []).filter((i) => !kind || i.kind === kind);
   if (!items.length) return '—';
   const covered = items.filter((i) => i.covered_by.length).length;
   const pct = Math.round((100 * covered) / items.length);
-  return `${pct}% (${covered}/${items.length} ${suite.criterion.replace('all-', '')})`;
+  return `${pct}% of ${label} (${covered}/${items.length})`;
 }
 
 function setBusy(on) { $('main').setAttribute('aria-busy', String(on)); }

@@ -133,8 +133,8 @@ export function highlightPath(modeler, nodeIds) {
     positions.get(id).push(i + 1);
     const next = nodeIds[i + 1];
     if (next) {
-      const flow = (el.outgoing || []).find((c) => c.target && c.target.id === next);
-      if (flow) {
+      // every arrow between the two nodes (parallel decisions may share a route)
+      for (const flow of (el.outgoing || []).filter((c) => c.target && c.target.id === next)) {
         canvas.addMarker(flow.id, 'fc-path');
         marked.push(flow.id);
       }

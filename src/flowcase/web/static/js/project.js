@@ -20,7 +20,7 @@ async function load() {
       story.append(a);
       if (w.summary) story.append(` ${w.summary}`);
       tr.insertCell().textContent = w.name || w.model || '—';
-      tr.insertCell().textContent = w.steps ?? '—';
+      tr.insertCell().textContent = w.coverage === null || w.coverage === undefined ? '—' : `${w.coverage}%`;
       tr.insertCell().textContent = w.tests ?? '—';
       const status = tr.insertCell();
       const lozenge = document.createElement('span');

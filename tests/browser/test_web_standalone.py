@@ -1,0 +1,133 @@
+"""The main job in standalone mode against the sandbox Jira: open a story, import a BPMN file, edit a decision
+table cell, generate, highlight a test's path, publish, and find the published tests in Jira."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import screenshot, serve
+
+from flowcase.config import Settings
+from flowcase.hosts.standalone import JiraSite, StandaloneHost
+from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.web.app import create_app
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TOKEN = "browser-test-token-0123456789"
+STORY = "DEMO-2"
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    with running_sandbox(demo_data=True) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def app_url(sandbox: RunningSandbox) -> Iterator[str]:
+    host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), TOKEN)
+    with serve(create_app(Settings(env="test"), hosts=[host])) as url:
+        yield url
+
+
+def sign_in(page: Any, app_url: str, target: str) -> None:
+    page.goto(f"{app_url}/app/login?token={TOKEN}&next={target}")
+
+
+def path_ids(page: Any) -> list[str]:
+    return list(page.evaluate(
+        "[...document.querySelectorAll('.djs-element.fc-path, .djs-element.fc-path-end')].map(e => e.dataset.elementId)"
+    ))
+
+
+def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -> None:
+    sign_in(page, app_url, f"/app/editor/{STORY}")
+    page.wait_for_selector(".djs-palette")
+    assert "New workflow" in page.inner_text("#save-status")
+
+    # import a BPMN file (as exported by bpmn.io / Camunda Modeler or flowcase)
+    page.set_input_files("#import-file", str(EXAMPLES / "bpmn" / "password-reset.bpmn"))
+    page.wait_for_selector(".djs-element[data-element-id=request]")
+    assert page.locator(".bjs-powered-by").is_visible()  # the bpmn.io watermark stays visible
+
+    # edit a decision-table cell of the "request" step with the keyboard
+    page.click(".djs-element[data-element-id=request]")
+    cell = page.locator("#table-host .fc-cell[data-row='0'][data-key='expected']")
+    cell.fill("A neutral confirmation is shown, whether or not the account exists.")
+    cell.press("ArrowDown")
+    expect_focus = page.evaluate("document.activeElement.dataset.row")
+    assert expect_focus == "1"
+    # autosave stores the model on the story (revision-checked)
+    page.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')", timeout=15000)
+
+    # an invalid condition shows an inline message from the API
+    when = page.locator("#table-host .fc-cell[data-row='1'][data-key='when']")
+    when.fill("attempts <")
+    when.press("Tab")
+    page.wait_for_selector("#table-host .fc-cell-msg")
+    assert page.locator("#table-host .fc-cell[data-row='1'][data-key='when']").get_attribute("aria-invalid") == "true"
+    page.click("#undo")
+    page.wait_for_function("!document.querySelector('#table-host .fc-cell-msg')", timeout=10000)
+    assert page.locator("#table-host .fc-cell[data-row='1'][data-key='when']").input_value() == ""
+    page.keyboard.press("Escape")
+
+    # generate, then click a test: its path is highlighted on the diagram
+    page.click("#generate")
+    page.wait_for_selector(".fc-test-row")
+    count = page.locator(".fc-test-row").count()
+    assert count >= 2
+    assert "proven minimal" in page.inner_text("#gen-summary")
+    second = page.locator(".fc-test-row").nth(1)
+    second.click()
+    highlighted = path_ids(page)
+    assert "start" in highlighted and "request" in highlighted
+    assert any(i.startswith("Flow_") for i in highlighted)  # the arrows of the path, too
+    assert page.locator(".fc-coverage-badge").count() > 0
+    first = page.locator(".fc-test-row").nth(0)
+    first.focus()
+    page.keyboard.press("Enter")
+    assert first.get_attribute("aria-selected") == "true"
+    assert first.get_attribute("data-test") in page.inner_text("#legend")
+    assert path_ids(page)
+    page.evaluate("window.flowcaseModeler.get('selection').select([])")
+    screenshot(page, "editor-tests")
+
+    # compare with the published suite (nothing published yet), then publish with progress
+    page.click("#diff")
+    page.wait_for_selector(".fc-diff")
+    assert f"New {count}" in (page.text_content(".fc-diff") or "")
+    page.click("#publish")
+    page.wait_for_function(
+        "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')",
+        timeout=30000)
+    assert page.locator("#publish-progress progress").get_attribute("value") == "100"
+    screenshot(page, "editor-published")
+
+    # the tests are issues in the sandbox Jira, linked to the story
+    r = httpx.get(f"{sandbox.base_url}/rest/api/3/search/jql",
+                  params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary,issuelinks"},
+                  auth=sandbox.basic_auth())
+    assert r.status_code == 200
+    issues = r.json()["issues"]
+    assert len(issues) == count
+    assert all(any((link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == STORY
+                   for link in i["fields"]["issuelinks"]) for i in issues)
+
+    # the issue panel shows the workflow, test count, coverage and last publish
+    page.goto(f"{app_url}/app/issue/{STORY}")
+    page.wait_for_function("document.getElementById('f-tests').textContent.trim() !== '…'")
+    page.wait_for_function("document.getElementById('main').getAttribute('aria-busy') === 'false'")
+    assert page.inner_text("#f-tests") == str(count)
+    assert page.inner_text("#f-published") != "Never"
+    screenshot(page, "issue-panel")
+
+    # the project page lists the story's workflow through the indexed property
+    page.goto(f"{app_url}/app/project/DEMO")
+    page.wait_for_function("document.getElementById('main').getAttribute('aria-busy') === 'false'")
+    assert STORY in page.inner_text("#workflows")
+    screenshot(page, "project")
+    assert not [e for e in page.js_errors if "favicon" not in e]
