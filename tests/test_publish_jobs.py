@@ -1,0 +1,285 @@
+"""Must show (issue 7): 300 tests published into the sandbox through the durable job, with injected 429s and 5xx
+and a worker killed mid-job (a real SIGKILL of a worker process), end with exactly 300 test issues, all linked;
+a second publish makes zero create calls. Also: a crash between Jira accepting a create and the job recording it
+does not duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowcase.db.engine import make_engine, session_factory
+from flowcase.db.migrate import upgrade
+from flowcase.generate import GenerateOptions, generate
+from flowcase.generate.suite import Suite
+from flowcase.jira.auth import ApiTokenAuth
+from flowcase.jira.client import JiraClient
+from flowcase.jira.jobs import DONE, JobStore, JobView, PublishJob, Worker, submit
+from flowcase.jira.publish import LABEL, OBSOLETE_LABEL, TEST_PROPERTY, model_label, publish
+from flowcase.jira.settings_store import PublishSettings
+from flowcase.jira.storage import save_model
+from flowcase.model.types import Model
+from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+
+PROJECT = "DEMO"
+BULK = "/rest/api/3/issue/bulk"
+
+
+def big_model(model_id: str, n: int = 300) -> Model:
+    """A model whose all-decisions suite has exactly ``n`` tests (one per product choice)."""
+    return Model.model_validate({
+        "id": model_id, "name": "Big checkout",
+        "workflows": [{"id": "main", "nodes": [
+            {"id": "start", "kind": "start", "next": "pick"},
+            {"id": "pick", "kind": "step", "name": "Pick a product", "decisions": [
+                {"id": f"p{i}", "action": f"Choose product number {i}", "expected": f"Product {i} is in the basket",
+                 "next": "done"} for i in range(n)]},
+            {"id": "done", "kind": "end", "name": "Paid"},
+        ]}],
+    })  # fmt: skip
+
+
+class RecordingSleep:
+    """Records every back-off the client asks for; waits a little (the sandbox does not enforce the wait)."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[RunningSandbox]:
+    with running_sandbox(demo_data=True) as running:
+        yield running
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/app.db"
+    upgrade(url)
+    return url
+
+
+def client_for(sb: RunningSandbox, sleep: Any = None) -> JiraClient:
+    kwargs = {"sleep": sleep} if sleep else {}
+    return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token), **kwargs)
+
+
+async def new_story(sb: RunningSandbox, summary: str = "Checkout story") -> str:
+    async with client_for(sb) as c:
+        made = await c.create_issue({"project": {"key": PROJECT}, "issuetype": {"name": "Story"}, "summary": summary})
+    return str(made["key"])
+
+
+async def published(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
+    async with client_for(sb) as c:
+        return await c.search_all(f'project = {PROJECT} AND labels = "{model_label(model_id)}" ORDER BY key',
+                                  fields=("labels", "issuelinks", "summary"), properties=(TEST_PROPERTY,))
+
+
+def story_links(issue: dict[str, Any], story: str) -> list[str]:
+    return [str(link["type"]["name"]) for link in issue["fields"]["issuelinks"]
+            if (link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == story]  # fmt: skip
+
+
+WORKER_SCRIPT = textwrap.dedent("""
+    import asyncio, sys
+    from flowcase.db.engine import make_engine, session_factory
+    from flowcase.jira.auth import ApiTokenAuth
+    from flowcase.jira.client import JiraClient
+    from flowcase.jira.jobs import JobStore, Worker
+
+    db, base, email, token = sys.argv[1:5]
+    store = JobStore(session_factory(make_engine(db)))
+    worker = Worker(store, lambda job: JiraClient(base, ApiTokenAuth(email, token)), worker_id="doomed",
+                    lease_seconds=2.0, settle_seconds=0.2)
+    print("claiming", flush=True)
+    asyncio.run(worker.run_one())
+""")
+
+
+def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, db_url: str) -> None:
+    model = big_model("bigcheckout")
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    assert len(suite.tests) == 300
+    story = asyncio.run(new_story(sb))
+    store = JobStore(session_factory(make_engine(db_url)))
+
+    async def prepare() -> str:
+        async with client_for(sb) as c:
+            revision = await save_model(c, story, model, None)
+            return await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
+                                revision=revision, model=model, suite=suite)  # fmt: skip
+
+    job_id = asyncio.run(prepare())
+    sb.clear_calls()
+
+    # Worker 1: a separate process, slowed down on bulk creates, killed with SIGKILL after two chunks landed.
+    sb.add_fault(kind="latency", path_prefix=BULK, method="POST", latency_ms=400, count=3)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    doomed = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, db_url, sb.base_url, sb.email, sb.api_token],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while sb.count_calls("POST", BULK, 201) < 2:
+            assert doomed.poll() is None, doomed.stderr.read().decode() if doomed.stderr else ""
+            assert time.monotonic() < deadline, "the first worker never got going"
+            time.sleep(0.05)
+        os.kill(doomed.pid, signal.SIGKILL)
+    finally:
+        doomed.wait(timeout=10)
+    assert doomed.returncode == -signal.SIGKILL
+    halfway = store.get(job_id)
+    assert halfway is not None and halfway.state == "running" and halfway.attempts == 1
+    made_before = len(asyncio.run(published(sb, "bigcheckout")))
+    assert 100 <= made_before < 300
+
+    # Jira misbehaves for the second worker: 429s and 503s with Retry-After, a 502 on search, a 500 on a link.
+    sb.clear_faults()
+    sb.add_fault(kind="rate_limit", path_prefix=BULK, method="POST", count=2, retry_after=2)
+    sb.add_fault(kind="error", status=503, path_prefix=BULK, method="POST", count=1, retry_after=1)
+    sb.add_fault(kind="error", status=502, path_prefix="/rest/api/3/search/jql", method="GET", count=1)
+    sb.add_fault(kind="error", status=500, path_prefix="/rest/api/3/issueLink", method="POST", count=1)
+    sleep = RecordingSleep()
+    rescuer = Worker(store, lambda job: client_for(sb, sleep), worker_id="rescuer", lease_seconds=5.0,
+                     settle_seconds=0.05)  # fmt: skip
+
+    async def rescue() -> JobView | None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # the dead worker's lease (2 s) must expire first
+            view = await rescuer.run_one()
+            if view is not None:
+                return view
+            await asyncio.sleep(0.2)
+        return None
+
+    final = asyncio.run(rescue())
+    assert final is not None and final.id == job_id
+    assert final.state == DONE and final.error_code is None and final.attempts == 2
+    assert sb.count_calls("POST", BULK, 429) == 2 and sb.count_calls("POST", BULK, 503) == 1
+    assert sb.count_calls("GET", "/rest/api/3/search/jql", 502) == 1
+    # Retry-After honoured (plus at most 30 % jitter), then exponential backoff for the 502 on search.
+    assert sum(1 for d in sleep.delays if 2.0 <= d <= 2.6) == 2 and any(1.0 <= d <= 1.3 for d in sleep.delays)
+
+    issues = asyncio.run(published(sb, "bigcheckout"))
+    assert len(issues) == 300
+    ids = {i["properties"][TEST_PROPERTY]["id"] for i in issues}
+    assert ids == {t.id for t in suite.tests}
+    assert all(story_links(i, story) == ["Test"] for i in issues)
+    assert all(LABEL in i["fields"]["labels"] and OBSOLETE_LABEL not in i["fields"]["labels"] for i in issues)
+    assert final.created == 300 - made_before and final.unchanged == made_before
+    # ceil((300 - made_before) / 50) bulk calls by the rescuer, plus the refused ones it retried.
+    rescued_calls = sb.count_calls("POST", BULK, 201)
+    assert rescued_calls - 2 == -(-(300 - made_before) // 50)
+
+    async def story_link_count() -> int:
+        async with client_for(sb) as c:
+            return len(await c.issue_links(story))
+
+    assert asyncio.run(story_link_count()) == 300
+
+    # A second publish of the same suite: nothing to create, update or link.
+    sb.clear_faults()
+    sb.clear_calls()
+
+    async def again() -> Any:
+        async with client_for(sb) as c:
+            return await publish(c, model, suite, story, PROJECT, PublishSettings())
+
+    result = asyncio.run(again())
+    assert (result.created, result.updated, result.unchanged, result.create_calls) == (0, 0, 300, 0)
+    assert sb.count_calls("POST", BULK) == 0 and sb.count_calls("POST", "/rest/api/3/issue") == 0
+    assert sb.count_calls("POST", "/rest/api/3/issueLink") == 0 and sb.count_calls("PUT", "/rest/api/3/issue/") == 0
+
+
+def test_crash_after_jira_accepted_a_create_does_not_duplicate(sb: RunningSandbox, db_url: str) -> None:
+    """The worker dies right after Jira answered a bulk create, before recording it: the next worker finds those
+    issues by their identity property and creates only the rest."""
+    model = big_model("crashy", 120)
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    story = asyncio.run(new_story(sb))
+    store = JobStore(session_factory(make_engine(db_url)))
+
+    async def prepare() -> str:
+        async with client_for(sb) as c:
+            revision = await save_model(c, story, model, None)
+            return await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
+                                revision=revision, model=model, suite=suite)  # fmt: skip
+
+    job_id = asyncio.run(prepare())
+
+    class Crash(BaseException):
+        pass
+
+    def crash_on_second_chunk(original: Any) -> Any:
+        seen = {"n": 0}
+
+        def created(self: Any, rows: Any) -> None:
+            seen["n"] += 1
+            if seen["n"] == 2:
+                raise Crash  # the process "dies" here: Jira created chunk 2, nobody recorded it
+            original(self, rows)
+
+        return created
+
+    from flowcase.jira import jobs as jobs_module
+
+    first = Worker(store, lambda job: client_for(sb), worker_id="first", lease_seconds=0.5, settle_seconds=0.05)
+    original = jobs_module._DbJournal.created
+    jobs_module._DbJournal.created = crash_on_second_chunk(original)  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Crash):
+            asyncio.run(first.run_one())
+    finally:
+        jobs_module._DbJournal.created = original  # type: ignore[method-assign]
+    assert store.unconfirmed(job_id)  # chunk 2 was sent but never confirmed
+    assert len(asyncio.run(published(sb, "crashy"))) == 100
+
+    time.sleep(0.6)  # the lease of the "dead" worker expires
+    sb.clear_calls()
+    second = Worker(store, lambda job: client_for(sb), worker_id="second", lease_seconds=5, settle_seconds=0.05)
+    view = asyncio.run(second.run_one())
+    assert view is not None and view.state == DONE
+    assert sb.count_calls("POST", BULK) == 1  # only the last 20 tests
+    issues = asyncio.run(published(sb, "crashy"))
+    assert len(issues) == 120
+    assert len({i["properties"][TEST_PROPERTY]["id"] for i in issues}) == 120
+    assert all(story_links(i, story) == ["Test"] for i in issues)
+
+
+def test_job_refuses_a_model_changed_after_queueing(sb: RunningSandbox, db_url: str) -> None:
+    model = big_model("moving", 3)
+    suite: Suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    story = asyncio.run(new_story(sb))
+    store = JobStore(session_factory(make_engine(db_url)))
+
+    async def prepare() -> str:
+        async with client_for(sb) as c:
+            revision = await save_model(c, story, model, None)
+            job = await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
+                               revision=revision, model=model, suite=suite)  # fmt: skip
+            await save_model(c, story, big_model("moving", 4), revision)
+            return job
+
+    job_id = asyncio.run(prepare())
+    view = asyncio.run(Worker(store, lambda job: client_for(sb), settle_seconds=0).run_one())
+    assert view is not None and view.id == job_id
+    assert (view.state, view.error_code, view.created) == ("failed", "model-changed", 0)
+    assert asyncio.run(published(sb, "moving")) == []
+    with session_factory(make_engine(db_url))() as s:
+        row = s.get(PublishJob, job_id)
+        assert row is not None and row.lease_owner is None and row.finished_at is not None
