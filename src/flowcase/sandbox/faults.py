@@ -173,11 +173,21 @@ class FaultMiddleware:
         auth = _auth_kind(scope)
         started = time.time()
 
+        def log(code: int) -> None:
+            nonlocal logged
+            if not logged and not path.startswith("/_sandbox/"):
+                self.calls.add(Call(method, path, code, auth, started))
+            logged = True
+
         async def recording_send(message: Message) -> None:
+            # Logged before the last body chunk leaves, so a client that got its answer sees the entry.
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                log(status["code"])
             await send(message)
 
+        logged = False
         try:
             fault = None if path.startswith("/_sandbox/") else self.faults.take(method, path)
             if fault is not None and fault.kind == "latency":
@@ -186,11 +196,12 @@ class FaultMiddleware:
             if fault is None:
                 await self.app(scope, receive, recording_send)
             elif fault.kind == "drop":
+                log(0)
                 await _drop(send)
             else:
                 await _send_fault(fault, recording_send)
         finally:
-            self.calls.add(Call(method, path, status["code"], auth, started))
+            log(status["code"])
 
 
 async def _send_fault(fault: Fault, send: Send) -> None:
