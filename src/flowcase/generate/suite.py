@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flowcase.model.types import Level, Scalar
 
-SUITE_FORMAT = "flowcase-suite/1"
+SUITE_FORMAT: Literal["flowcase-suite/1"] = "flowcase-suite/1"
 
 Criterion = Literal["all-steps", "all-decisions", "all-pairs", "all-paths", "purposes"]
 

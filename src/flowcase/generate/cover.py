@@ -1,0 +1,121 @@
+"""Guard-free covers of targets on the flat graph: direct for steps and decisions, on the line graph for pairs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flowcase.generate.flow import Digraph, Solver, min_count, min_cover
+from flowcase.generate.graph import FlatGraph
+from flowcase.generate.targets import Target
+
+
+@dataclass(slots=True)
+class Structural:
+    walks: list[list[int]]
+    count: int
+    length_optimal: bool
+
+
+def digraph(graph: FlatGraph) -> Digraph:
+    edges = graph.edges
+    return Digraph(
+        len(graph.vertices), [e.src for e in edges], [e.dst for e in edges],
+        [0 if e.synthetic else 1 for e in edges], graph.source, graph.sink,
+    )
+
+
+class _LineGraph:
+    """Decisions as vertices (plus start and end), consecutive decisions as arcs."""
+
+    def __init__(self, graph: FlatGraph) -> None:
+        self.graph = graph
+        self.decisions = [e.index for e in graph.decision_edges]
+        self.pos = {e: 2 + i for i, e in enumerate(self.decisions)}
+        src: list[int] = []
+        dst: list[int] = []
+        cost: list[int] = []
+        self.arc: dict[tuple[int, int], int] = {}
+
+        def link(a: int, b: int) -> None:
+            self.arc[(a, b)] = len(src)
+            src.append(a)
+            dst.append(b)
+            cost.append(0 if b == 1 else 1)
+
+        for nxt in graph.next_decisions(graph.source):
+            link(0, 1 if nxt < 0 else self.pos[nxt])
+        for e in self.decisions:
+            for nxt in graph.next_decisions(graph.edges[e].dst):
+                link(self.pos[e], 1 if nxt < 0 else self.pos[nxt])
+        self.digraph = Digraph(2 + len(self.decisions), src, dst, cost, 0, 1)
+
+    def requirements(self, targets: Sequence[Target]) -> tuple[list[int], list[int]]:
+        arcs, verts = [], []
+        for t in targets:
+            seq = t.waypoint.edges
+            if len(seq) == 2:
+                arcs.append(self.arc[(self.pos[seq[0]], self.pos[seq[1]])])
+            elif len(seq) == 1:
+                verts.append(self.pos[seq[0]])
+        return arcs, verts
+
+    def expand(self, line_walk: list[int]) -> list[int]:
+        g = self.graph
+        decisions = [self.decisions[self.digraph.dst[a] - 2] for a in line_walk if self.digraph.dst[a] >= 2]
+        walk: list[int] = []
+        here = g.source
+        for d in decisions:
+            walk += g.synthetic_route(here, g.edges[d].src)
+            walk.append(d)
+            here = g.edges[d].dst
+        walk += g.synthetic_route(here, g.sink)
+        return walk
+
+
+def _split(targets: Sequence[Target]) -> tuple[list[int], list[int]]:
+    edges = [t.waypoint.edges[0] for t in targets if len(t.waypoint.edges) == 1]
+    verts = [t.waypoint.vertex for t in targets if t.waypoint.vertex >= 0]
+    return edges, verts
+
+
+def structural_cover(graph: FlatGraph, targets: Sequence[Target], solver: Solver = "highs") -> Structural:
+    """The fewest walks (ignoring conditions) covering ``targets``, all of which must lie on some walk."""
+    if any(len(t.waypoint.edges) == 2 for t in targets):
+        line = _LineGraph(graph)
+        arcs, verts = line.requirements(targets)
+        cover = min_cover(line.digraph, arcs, verts, solver)
+        return Structural([line.expand(w) for w in cover.walks], cover.count, cover.length_optimal)
+    edges, verts = _split(targets)
+    cover = min_cover(digraph(graph), edges, verts, solver)
+    return Structural(cover.walks, cover.count, cover.length_optimal)
+
+
+def lower_bound(graph: FlatGraph, targets: Sequence[Target], solver: Solver = "highs") -> int:
+    """The proven minimum number of walks covering ``targets`` when conditions are ignored."""
+    if not targets:
+        return 0
+    if any(len(t.waypoint.edges) == 2 for t in targets):
+        line = _LineGraph(graph)
+        arcs, verts = line.requirements(targets)
+        return min_count(line.digraph, arcs, verts, solver)
+    edges, verts = _split(targets)
+    return min_count(digraph(graph), edges, verts, solver)
+
+
+def covered_by(graph: FlatGraph, walk: Sequence[int]) -> set[str]:
+    """Refs of every step, decision and consecutive decision pair the walk passes."""
+    refs: set[str] = set()
+    previous = ""
+    for e in walk:
+        edge = graph.edges[e]
+        vertex = graph.vertices[edge.dst]
+        if vertex.role == "node":
+            refs.add(vertex.ref)
+        if edge.synthetic:
+            continue
+        refs.add(edge.ref)
+        if previous:
+            refs.add(f"{previous}>{edge.ref}")
+        previous = edge.ref
+    return refs

@@ -1,0 +1,292 @@
+"""``generate(model, options)``: the suite for a criterion, minimal where provable, feasible always."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from flowcase.generate import assemble, data
+from flowcase.generate.cover import covered_by, digraph, lower_bound, structural_cover
+from flowcase.generate.graph import FlatGraph, flatten
+from flowcase.generate.guards import Found, Goal, Logic, Searcher, Waypoint
+from flowcase.generate.options import GenerateOptions, GenerationError
+from flowcase.generate.suite import CoverageItem, Suite, TestCase
+from flowcase.generate.targets import Target, filtered, matches, pairs, step_vertices, targets
+from flowcase.model.types import Model
+
+Progress = Callable[[str, int, int], None]
+SEARCH_LIMIT = 20_000  # node expansions per target search
+
+
+@dataclass
+class Context:
+    """The state of one generation run."""
+
+    model: Model
+    options: GenerateOptions
+    graph: FlatGraph
+    logic: Logic
+    alive_v: list[bool]
+    alive_e: list[bool]
+    searcher: Searcher
+    reach: list[bool]
+    progress: Progress | None = None
+    notes: list[str] = field(default_factory=list)
+    structural_count: int | None = None  # the proven minimum, when the guard-free cover was feasible as it is
+
+    @classmethod
+    def create(cls, model: Model, options: GenerateOptions, progress: Progress | None = None) -> Context:
+        options.check()
+        graph = flatten(model)
+        logic = Logic(graph, options.max_candidates)
+        dg = digraph(graph)
+        alive_v, alive_e = dg.alive()
+        searcher = Searcher(logic, alive_v, options.search_budget)
+        return cls(model, options, graph, logic, alive_v, alive_e, searcher, dg.reach(), progress)
+
+    def feasible(self, walk: list[int]) -> Found | None:
+        for chunk in range(min(self.logic.chunks(), 8)):
+            space = self.logic.space(chunk)
+            mask = self.logic.feasible(walk, space)
+            if mask:
+                return Found(walk, space, mask)
+        return None
+
+    def search(self, goal: Goal) -> tuple[Found | None, str]:
+        """A feasible walk for ``goal``, or the reason there is none."""
+        exhausted_all = True
+        chunks = min(self.logic.chunks(), 8)
+        for chunk in range(chunks):
+            found, exhausted = self.searcher.search(goal, self.logic.space(chunk), SEARCH_LIMIT)
+            if found is not None:
+                return found, ""
+            exhausted_all &= exhausted
+            if self.searcher.used > self.searcher.budget:
+                break
+        if not exhausted_all:
+            return None, f"no feasible path found within the search budget ({SEARCH_LIMIT} expansions per target)"
+        if self.logic.chunks() > chunks:
+            tried = chunks * self.options.max_candidates
+            return None, f"no feasible path found among the first {tried} parameter combinations"
+        return None, "no feasible path: the conditions along every path through it contradict each other"
+
+    def structural_reason(self, target: Target) -> str | None:
+        g = self.graph
+        wp = target.waypoint
+        vertices = [wp.vertex] if wp.vertex >= 0 else [g.edges[e].src for e in wp.edges]
+        edges = list(wp.edges)
+        for v in vertices:
+            if not self.reach[v]:
+                return "not reachable from the start"
+        for e in edges:
+            if not self.alive_e[e]:
+                return "no end of the main workflow can be reached after it"
+        for v in vertices:
+            if not self.alive_v[v]:
+                return "no end of the main workflow can be reached after it"
+        for e in edges:
+            if self.logic.never(e):
+                decision = g.edges[e].decision
+                return f"condition '{decision.when if decision else ''}' can never hold"
+        return None
+
+
+def generate(model: Model, options: GenerateOptions | None = None, progress: Progress | None = None) -> Suite:
+    """Generate the test suite of ``model`` for ``options`` (default: all decisions, one data row per test)."""
+    ctx = Context.create(model, options or GenerateOptions(), progress)
+    criterion = ctx.options.criterion
+    if criterion == "all-paths":
+        from flowcase.generate.paths import all_paths
+
+        return all_paths(ctx)
+    if criterion == "purposes":
+        from flowcase.generate.paths import purposes
+
+        return purposes(ctx)
+    found, reasons, wanted = cover_targets(ctx, targets(ctx.graph, ctx.options), previous=())
+    bound = ctx.structural_count
+    if bound is None:
+        bound = lower_bound(ctx.graph, [t for t in wanted if t.ref not in reasons])
+    return finish(ctx, found, reasons, bound, wanted)
+
+
+def cover_targets(
+    ctx: Context, wanted: list[Target], previous: Sequence[Found]
+) -> tuple[list[Found], dict[str, str], list[Target]]:
+    """Feasible walks covering every coverable target, starting from ``previous`` (kept as they are)."""
+    if ctx.options.criterion == "all-pairs":
+        wanted = [*wanted, *targets(ctx.graph, GenerateOptions(
+            criterion="all-decisions", priority=ctx.options.priority, risk=ctx.options.risk, tags=ctx.options.tags
+        ))]
+    reasons: dict[str, str] = {}
+    candidates = []
+    for t in wanted:
+        why = ctx.structural_reason(t)
+        if why is None:
+            candidates.append(t)
+        else:
+            reasons[t.ref] = why
+    kept: list[Found] = list(previous)
+    done: set[str] = set()
+    for f in kept:
+        done |= covered_by(ctx.graph, f.walk)
+    todo = [t for t in candidates if t.ref not in done]
+    if todo:
+        cover = structural_cover(ctx.graph, todo)
+        if not cover.length_optimal:
+            ctx.notes.append("the model has loops: the number of tests is minimal, the total length may not be")
+        feasible_all = True
+        for walk in cover.walks:
+            feasible = ctx.feasible(walk)
+            if feasible is not None:
+                kept.append(feasible)
+                done |= covered_by(ctx.graph, walk)
+            else:
+                feasible_all = False
+        if feasible_all and not previous and len(todo) == len(wanted):
+            ctx.structural_count = cover.count
+            return kept, reasons, wanted
+    todo = [t for t in candidates if t.ref not in done]
+    for i, t in enumerate(todo):
+        if ctx.progress:
+            ctx.progress("searching feasible paths", i, len(todo))
+        if t.ref in done:
+            continue
+        searched, why = ctx.search(Goal((t.waypoint,)))
+        if searched is None:
+            reasons[t.ref] = why
+            continue
+        kept.append(searched)
+        done |= covered_by(ctx.graph, searched.walk)
+    fixed = len(previous)
+    return fixed_then_pruned(ctx, kept, fixed, [t for t in candidates if t.ref not in reasons]), reasons, wanted
+
+
+def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list[Target]) -> list[Found]:
+    """Drop walks (newest first) whose wanted targets the other walks cover too."""
+    refs = {t.ref for t in wanted}
+    cover = [covered_by(ctx.graph, f.walk) & refs for f in walks]
+    count: dict[str, int] = {}
+    for c in cover:
+        for ref in c:
+            count[ref] = count.get(ref, 0) + 1
+    keep = [True] * len(walks)
+    for i in reversed(range(len(walks))):
+        if all(count[ref] >= 2 for ref in cover[i]):
+            keep[i] = False
+            for ref in cover[i]:
+                count[ref] -= 1
+    return [w for w, k in zip(walks, keep, strict=True) if k]
+
+
+def finish(
+    ctx: Context, found: list[Found], reasons: dict[str, str], bound: int | None, wanted: list[Target],
+    extra_items: Sequence[CoverageItem] = (), tests: list[TestCase] | None = None,
+) -> Suite:
+    """Build the tests, check each against the model, and assemble the suite with its coverage."""
+    g = ctx.graph
+    if tests is None:
+        found = sorted(found, key=lambda f: f.walk)
+        seen: set[str] = set()
+        unique = []
+        for f in found:
+            key = assemble.path_key(g, f.walk)
+            if key not in seen:
+                seen.add(key)
+                unique.append(f)
+        tests = [data.make_test(ctx, f) for f in unique]
+        keys = [assemble.path_key(g, f.walk) for f in unique]
+        tests = assemble.unique_ids(assemble.unique_names(tests, [f.walk for f in unique], g), keys)
+    walks = [_walk_of(g, t) for t in tests]
+    for t, walk in zip(tests, walks, strict=True):
+        for row in (t.data, *t.variants):
+            failure = assemble.check_feasible(ctx.model, g, walk, row)
+            if failure is not None:
+                raise RuntimeError(f"internal error: generated test {t.id} is infeasible: {failure}")
+    coverage = _coverage(ctx, tests, walks, reasons, wanted, extra_items)
+    optimal = bound is not None and len(tests) == bound
+    return Suite(
+        model=ctx.model.id, model_name=ctx.model.name, model_hash=assemble.model_hash(ctx.model),
+        criterion=ctx.options.criterion, options=ctx.options.to_suite_options(), tests=tuple(tests),
+        coverage=tuple(coverage), lower_bound=bound, optimal=optimal, notes=tuple(sorted(set(ctx.notes))),
+    )
+
+
+def _walk_of(g: FlatGraph, test: TestCase) -> list[int]:
+    return walk_of(g, test)
+
+
+def walk_of(g: FlatGraph, test: TestCase) -> list[int]:
+    """The walk of a test's steps in ``g``; raises KeyError when a step no longer exists or does not connect."""
+    walk: list[int] = []
+    here = g.source
+    for step in test.steps:
+        e = g.edge_by_ref[f"{step.workflow}/{step.node}#{step.decision}"]
+        walk += g.synthetic_route(here, g.edges[e].src) if here != g.edges[e].src else []
+        walk.append(e)
+        here = g.edges[e].dst
+    try:
+        walk += g.synthetic_route(here, g.sink)
+    except ValueError:
+        raise KeyError("the path does not end at an end of the main workflow") from None
+    end = g.main_ends.get(g.edges[walk[-1]].src)
+    if end is None or end.id != test.end:
+        raise KeyError("the path ends elsewhere")
+    return walk
+
+
+def _coverage(
+    ctx: Context, tests: list[TestCase], walks: list[list[int]], reasons: dict[str, str], wanted: list[Target],
+    extra: Sequence[CoverageItem],
+) -> list[CoverageItem]:
+    g = ctx.graph
+    by_ref: dict[str, list[str]] = {}
+    for t, walk in zip(tests, walks, strict=True):
+        for ref in covered_by(g, walk):
+            by_ref.setdefault(ref, []).append(t.id)
+    wanted_refs = {t.ref for t in wanted}
+    criterion = ctx.options.criterion
+    if criterion == "all-pairs":
+        wanted_refs |= {e.ref for e in g.decision_edges}
+
+    def item(kind: Literal["step", "decision", "pair"], ref: str, default_reason: str | None = None) -> CoverageItem:
+        ids = tuple(sorted(set(by_ref.get(ref, ()))))
+        if ids:
+            return CoverageItem(kind=kind, ref=ref, covered_by=ids)
+        reason = reasons.get(ref)
+        if reason is None:
+            reason = _structural(ctx, ref) or default_reason or (
+                "excluded by the filters" if filtered(ctx.options) and ref not in wanted_refs and
+                criterion in ("all-steps", "all-decisions", "all-pairs") else f"not required by {criterion}"
+            )
+        return CoverageItem(kind=kind, ref=ref, reason=reason)
+
+    items = [item("step", g.vertices[v].ref) for v in step_vertices(g)]
+    items += [item("decision", e.ref) for e in g.decision_edges]
+    if criterion == "all-pairs":
+        items += [item("pair", f"{a.ref}>{b.ref}") for a, b in pairs(g)]
+    requirement_tests: dict[str, set[str]] = {}
+    for e in g.decision_edges:
+        if e.decision is None:
+            continue
+        for req in e.decision.requirements:
+            requirement_tests.setdefault(req, set()).update(by_ref.get(e.ref, ()))
+    for req in sorted(requirement_tests):
+        ids = tuple(sorted(requirement_tests[req]))
+        items.append(CoverageItem(kind="requirement", ref=req, covered_by=ids,
+                                  reason=None if ids else "no test passes a decision linked to it"))
+    return [*items, *extra]
+
+
+def _structural(ctx: Context, ref: str) -> str | None:
+    g = ctx.graph
+    if ref in g.edge_by_ref:
+        e = g.edge_by_ref[ref]
+        return ctx.structural_reason(Target("decision", ref, Waypoint(edges=(e,))))
+    if ref in g.vertex_by_ref:
+        return ctx.structural_reason(Target("step", ref, Waypoint(vertex=g.vertex_by_ref[ref])))
+    return None
+
+
+__all__ = ["Context", "GenerateOptions", "GenerationError", "generate", "matches"]

@@ -1,0 +1,329 @@
+"""Minimum path covers: the fewest start-to-end walks through required edges and vertices.
+
+The exact method: condense the strongly connected components (a walk can tour a whole component once it is
+inside), then solve a minimum flow with lower bounds on the condensation, a DAG: node-split arcs carry a lower
+bound of 1 for components holding a requirement, cross arcs for required edges. Phase 1 minimises the flow on
+the return arc (the number of walks, a proven minimum); phase 2 fixes it and minimises the total cost (number
+of steps). Both phases are linear programs over a network matrix, so basic optimal solutions are integral;
+HiGHS (through scipy) solves them, with networkx's network simplex as the alternative. The flow is decomposed
+into paths of the condensation and each is lifted to a walk, touring the required items inside components.
+On acyclic graphs the total length is minimal too; inside cyclic components the tours are greedy.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from scipy.optimize import linprog  # type: ignore[import-untyped]
+from scipy.sparse import coo_matrix, csr_matrix  # type: ignore[import-untyped]
+from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
+
+Solver = Literal["highs", "networkx"]
+
+
+@dataclass(slots=True)
+class Digraph:
+    """A directed multigraph: edge ``i`` goes ``src[i] -> dst[i]`` and costs ``cost[i]`` steps."""
+
+    n: int
+    src: list[int]
+    dst: list[int]
+    cost: list[int]
+    s: int
+    t: int
+    out: list[list[int]] = field(default_factory=list)
+    inc: list[list[int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.out = [[] for _ in range(self.n)]
+        self.inc = [[] for _ in range(self.n)]
+        for i, (a, b) in enumerate(zip(self.src, self.dst, strict=True)):
+            self.out[a].append(i)
+            self.inc[b].append(i)
+
+    def reach(self) -> list[bool]:
+        return _bfs(self.n, self.s, self.out, self.dst)
+
+    def coreach(self) -> list[bool]:
+        return _bfs(self.n, self.t, self.inc, self.src)
+
+    def alive(self) -> tuple[list[bool], list[bool]]:
+        """(vertex on some s-t walk, edge on some s-t walk)."""
+        fwd, bwd = self.reach(), self.coreach()
+        vertices = [f and b for f, b in zip(fwd, bwd, strict=True)]
+        edges = [vertices[a] and vertices[b] for a, b in zip(self.src, self.dst, strict=True)]
+        return vertices, edges
+
+
+def _bfs(n: int, start: int, adj: list[list[int]], head: list[int]) -> list[bool]:
+    seen = [False] * n
+    seen[start] = True
+    queue = deque([start])
+    while queue:
+        v = queue.popleft()
+        for e in adj[v]:
+            w = head[e]
+            if not seen[w]:
+                seen[w] = True
+                queue.append(w)
+    return seen
+
+
+@dataclass(slots=True)
+class Cover:
+    walks: list[list[int]]
+    count: int
+    length_optimal: bool
+
+
+@dataclass(slots=True)
+class _Network:
+    nodes: int
+    tail: list[int]
+    head: list[int]
+    lower: list[int]
+    cost: list[int]
+    edge: list[int]  # original edge per arc, -1 for split and return arcs
+    ret: int
+    comp: list[int]
+    comp_internal: dict[int, list[int]]
+
+
+def _network(g: Digraph, req_edges: set[int], req_vertices: set[int], alive_v: list[bool],
+             alive_e: list[bool]) -> _Network:
+    idx = [i for i in range(g.n) if alive_v[i]]
+    pos = {v: k for k, v in enumerate(idx)}
+    live_edges = [e for e in range(len(g.src)) if alive_e[e]]
+    if live_edges:
+        rows = np.fromiter((pos[g.src[e]] for e in live_edges), dtype=np.int64, count=len(live_edges))
+        cols = np.fromiter((pos[g.dst[e]] for e in live_edges), dtype=np.int64, count=len(live_edges))
+        matrix = csr_matrix((np.ones(len(live_edges)), (rows, cols)), shape=(len(idx), len(idx)))
+        _, labels = connected_components(matrix, directed=True, connection="strong")
+    else:
+        labels = np.zeros(len(idx), dtype=np.int64)
+    comp = [-1] * g.n
+    for k, v in enumerate(idx):
+        comp[v] = int(labels[k])
+    ncomp = int(labels.max()) + 1 if len(idx) else 0
+    required_comp = [False] * ncomp
+    for v in req_vertices:
+        required_comp[comp[v]] = True
+    internal: dict[int, list[int]] = {}
+    tail: list[int] = []
+    head: list[int] = []
+    lower: list[int] = []
+    cost: list[int] = []
+    edge: list[int] = []
+    for e in live_edges:
+        a, b = comp[g.src[e]], comp[g.dst[e]]
+        if a == b:
+            internal.setdefault(a, []).append(e)
+            if e in req_edges:
+                required_comp[a] = True
+            continue
+        tail.append(2 * a + 1)
+        head.append(2 * b)
+        lower.append(1 if e in req_edges else 0)
+        cost.append(g.cost[e])
+        edge.append(e)
+    for c in range(ncomp):
+        tail.append(2 * c)
+        head.append(2 * c + 1)
+        lower.append(1 if required_comp[c] else 0)
+        cost.append(0)
+        edge.append(-1)
+    ret = len(tail)
+    tail.append(2 * comp[g.t] + 1)
+    head.append(2 * comp[g.s])
+    lower.append(0)
+    cost.append(0)
+    edge.append(-1)
+    return _Network(2 * ncomp, tail, head, lower, cost, edge, ret, comp, internal)
+
+
+def _solve_highs(net: _Network, objective: Sequence[int], fixed_return: int | None) -> list[int]:
+    m = len(net.tail)
+    rows = np.array(net.head + net.tail, dtype=np.int64)
+    cols = np.concatenate([np.arange(m), np.arange(m)])
+    vals = np.concatenate([np.ones(m), -np.ones(m)])
+    a_eq = coo_matrix((vals, (rows, cols)), shape=(net.nodes, m)).tocsr()
+    lb = np.array(net.lower, dtype=float)
+    ub = np.full(m, np.inf)
+    if fixed_return is not None:
+        lb[net.ret] = ub[net.ret] = fixed_return
+    result = linprog(
+        np.array(objective, dtype=float), A_eq=a_eq, b_eq=np.zeros(net.nodes),
+        bounds=np.column_stack([lb, ub]), method="highs-ds",
+    )
+    if result.status != 0:  # pragma: no cover - the problem is always feasible and bounded
+        raise RuntimeError(f"flow solver failed: {result.message}")
+    return [round(x) for x in result.x]
+
+
+def _solve_networkx(net: _Network, objective: Sequence[int], fixed_return: int | None) -> list[int]:
+    import networkx as nx  # type: ignore[import-untyped]
+
+    graph = nx.MultiDiGraph()
+    demand = [0] * net.nodes
+    lower = list(net.lower)
+    upper: list[int | None] = [None] * len(lower)
+    if fixed_return is not None:
+        lower[net.ret] = fixed_return
+        upper[net.ret] = fixed_return
+    for i, (a, b) in enumerate(zip(net.tail, net.head, strict=True)):
+        demand[a] += lower[i]
+        demand[b] -= lower[i]
+    graph.add_nodes_from((v, {"demand": demand[v]}) for v in range(net.nodes))
+    keys = []
+    for i, (a, b) in enumerate(zip(net.tail, net.head, strict=True)):
+        attrs: dict[str, int] = {"weight": int(objective[i])}
+        cap = upper[i]
+        if cap is not None:
+            attrs["capacity"] = cap - lower[i]
+        keys.append((a, b, graph.add_edge(a, b, **attrs)))
+    _, flow = nx.network_simplex(graph)
+    return [lower[i] + flow[a][b][k] for i, (a, b, k) in enumerate(keys)]
+
+
+def _solve(net: _Network, solver: Solver, length: bool) -> list[int]:
+    solve = _solve_highs if solver == "highs" else _solve_networkx
+    phase1 = [0] * len(net.tail)
+    phase1[net.ret] = 1
+    flow = solve(net, phase1, None)
+    if not length:
+        return flow
+    return solve(net, net.cost, flow[net.ret])
+
+
+def min_count(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] = (),
+              solver: Solver = "highs") -> int:
+    """The minimum number of s-t walks covering the required items (all must lie on some s-t walk)."""
+    alive_v, alive_e = g.alive()
+    net = _network(g, set(req_edges), set(req_vertices), alive_v, alive_e)
+    return _solve(net, solver, length=False)[net.ret]
+
+
+def min_cover(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] = (),
+              solver: Solver = "highs") -> Cover:
+    """The fewest s-t walks covering every required edge and vertex, shortest in total among those."""
+    redges, rverts = set(req_edges), set(req_vertices)
+    alive_v, alive_e = g.alive()
+    for e in redges:
+        if not alive_e[e]:
+            raise ValueError(f"required edge {e} is on no start-to-end walk")
+    for v in rverts:
+        if not alive_v[v]:
+            raise ValueError(f"required vertex {v} is on no start-to-end walk")
+    net = _network(g, redges, rverts, alive_v, alive_e)
+    flow = _solve(net, solver, length=True)
+    count = flow[net.ret]
+    paths = _decompose(net, flow, count)
+    walks = _lift(g, net, paths, redges, rverts, alive_e)
+    return Cover(walks, count, length_optimal=not net.comp_internal)
+
+
+def _decompose(net: _Network, flow: list[int], count: int) -> list[list[int]]:
+    out: list[list[int]] = [[] for _ in range(net.nodes)]
+    for i, a in enumerate(net.tail):
+        if i != net.ret and flow[i] > 0:
+            out[a].append(i)
+    remaining = list(flow)
+    start, end = net.head[net.ret], net.tail[net.ret]
+    paths: list[list[int]] = []
+    for _ in range(count):
+        v, arcs = start, []
+        while v != end:
+            arc = next((i for i in out[v] if remaining[i] > 0), None)
+            if arc is None:
+                break
+            remaining[arc] -= 1
+            if net.edge[arc] >= 0:
+                arcs.append(net.edge[arc])
+            v = net.head[arc]
+        paths.append(arcs)
+    return paths
+
+
+def _lift(g: Digraph, net: _Network, paths: list[list[int]], redges: set[int], rverts: set[int],
+          alive_e: list[bool]) -> list[list[int]]:
+    todo_e: dict[int, set[int]] = {}
+    todo_v: dict[int, set[int]] = {}
+    for e in redges:
+        c = net.comp[g.src[e]]
+        if c == net.comp[g.dst[e]]:
+            todo_e.setdefault(c, set()).add(e)
+    for v in rverts:
+        c = net.comp[v]
+        if c in net.comp_internal:
+            todo_v.setdefault(c, set()).add(v)
+    walks: list[list[int]] = []
+    for path in paths:
+        walk: list[int] = []
+        here = g.s
+        for e in [*path, -1]:
+            exit_vertex = g.t if e < 0 else g.src[e]
+            c = net.comp[here]
+            if c in net.comp_internal:
+                walk += _tour(g, net, c, here, exit_vertex, todo_e.pop(c, set()), todo_v.pop(c, set()))
+            if e >= 0:
+                walk.append(e)
+                here = g.dst[e]
+        walks.append(walk)
+    return walks
+
+
+def _tour(g: Digraph, net: _Network, c: int, start: int, finish: int, edges: set[int],
+          vertices: set[int]) -> list[int]:
+    """A walk inside component ``c`` from ``start`` to ``finish`` through every item given (greedy)."""
+    inside = set(net.comp_internal[c])
+    walk: list[int] = []
+    here = start
+    vertices.discard(here)
+
+    def step(e: int) -> None:
+        nonlocal here
+        walk.append(e)
+        edges.discard(e)
+        here = g.dst[e]
+        vertices.discard(here)
+
+    while edges or vertices:
+        direct = next((e for e in g.out[here] if e in edges), None)
+        if direct is not None:
+            step(direct)
+            continue
+        for e in _route(g, inside, here, lambda v: v in vertices or any(x in edges for x in g.out[v])):
+            step(e)
+    for e in _route(g, inside, here, lambda v: v == finish):
+        step(e)
+    return walk
+
+
+def _route(g: Digraph, inside: set[int], start: int, goal: Callable[[int], bool]) -> list[int]:
+    """Shortest edge sequence (inside the component) from ``start`` to the first vertex satisfying ``goal``."""
+    if goal(start):
+        return []
+    parent: dict[int, int] = {start: -1}
+    queue = deque([start])
+    while queue:
+        v = queue.popleft()
+        for e in g.out[v]:
+            if e not in inside:
+                continue
+            w = g.dst[e]
+            if w in parent:
+                continue
+            parent[w] = e
+            if goal(w):
+                route = []
+                while w != start:
+                    e2 = parent[w]
+                    route.append(e2)
+                    w = g.src[e2]
+                return route[::-1]
+            queue.append(w)
+    raise RuntimeError("component is not strongly connected")  # pragma: no cover

@@ -1,0 +1,135 @@
+"""Generation options, test purposes and the generation error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal, get_args
+
+from flowcase.generate.suite import Criterion
+from flowcase.model.types import LEVELS, Level, Scalar
+
+DataMode = Literal["one", "pairwise", "nwise"]
+CRITERIA: tuple[Criterion, ...] = get_args(Criterion)
+DATA_MODES: tuple[DataMode, ...] = get_args(DataMode)
+
+
+class GenerationError(ValueError):
+    """Options or a model that generation cannot work with; the message is one friendly line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    """A test purpose: one test that passes ``passes`` (in order), ends at ``reach`` and avoids ``avoid``.
+
+    References name a node (``pin``, ``main/pin``, ``pay>payment/card``) or a decision (``pin#ok``).
+    """
+
+    name: str = ""
+    passes: tuple[str, ...] = ()
+    reach: str | None = None
+    avoid: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        parts = [f"pass {p}" for p in self.passes]
+        if self.reach:
+            parts.append(f"reach {self.reach}")
+        parts += [f"avoid {a}" for a in self.avoid]
+        text = "; ".join(parts)
+        return f"{self.name}: {text}" if self.name else text
+
+
+def parse_purpose(text: str) -> Purpose:
+    """Parse ``[name:] pass REF; reach END; avoid REF`` (clauses separated by ';')."""
+    name = ""
+    body = text.strip()
+    head, sep, rest = body.partition(":")
+    if sep and head.strip().split(" ")[0] not in ("pass", "reach", "avoid"):
+        name, body = head.strip(), rest.strip()
+    passes: list[str] = []
+    avoid: list[str] = []
+    reach: str | None = None
+    for clause in (c.strip() for c in body.split(";")):
+        if not clause:
+            continue
+        verb, _, ref = clause.partition(" ")
+        ref = ref.strip()
+        if not ref:
+            raise GenerationError(f"purpose clause {clause!r} needs a reference after {verb!r}")
+        if verb == "pass":
+            passes.append(ref)
+        elif verb == "avoid":
+            avoid.append(ref)
+        elif verb == "reach":
+            if reach is not None:
+                raise GenerationError(f"purpose {text!r} has more than one 'reach' clause")
+            reach = ref
+        else:
+            raise GenerationError(f"purpose clause {clause!r} must start with 'pass', 'reach' or 'avoid'")
+    if not passes and reach is None:
+        raise GenerationError(f"purpose {text!r} needs at least one 'pass' or 'reach' clause")
+    return Purpose(name, tuple(passes), reach, tuple(avoid))
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateOptions:
+    """What to generate. Filters keep only targets at or above ``priority``/``risk`` or carrying a tag."""
+
+    criterion: Criterion = "all-decisions"
+    loop_bound: int = 1
+    max_paths: int = 10_000
+    purposes: tuple[Purpose, ...] = ()
+    priority: Level | None = None
+    risk: Level | None = None
+    tags: tuple[str, ...] = ()
+    data: DataMode = "one"
+    strength: int = 2
+    search_budget: int = 200_000
+    max_candidates: int = 4096
+
+    def check(self) -> None:
+        if self.criterion not in CRITERIA:
+            raise GenerationError(f"unknown criterion {self.criterion!r}; use one of {', '.join(CRITERIA)}")
+        if self.data not in DATA_MODES:
+            raise GenerationError(f"unknown data mode {self.data!r}; use one of {', '.join(DATA_MODES)}")
+        if self.loop_bound < 0:
+            raise GenerationError("the loop bound must be 0 or more")
+        if not 1 <= self.strength <= 6:
+            raise GenerationError("the strength must be between 1 and 6")
+        if self.criterion == "purposes" and not self.purposes:
+            raise GenerationError("criterion 'purposes' needs at least one purpose")
+        for level in (self.priority, self.risk):
+            if level is not None and level not in LEVELS:
+                raise GenerationError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
+        if self.max_paths < 1 or self.search_budget < 1 or self.max_candidates < 1:
+            raise GenerationError("limits must be positive")
+
+    def to_suite_options(self) -> dict[str, Scalar]:
+        """The options as they are recorded in a suite (only what differs from the defaults)."""
+        out: dict[str, Scalar] = {}
+        default = GenerateOptions()
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value == getattr(default, f.name):
+                continue
+            if f.name == "purposes":
+                out["purposes"] = " | ".join(p.describe() for p in value)
+            elif f.name == "tags":
+                out["tags"] = ",".join(value)
+            else:
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_suite_options(cls, criterion: Criterion, data: dict[str, Scalar]) -> GenerateOptions:
+        """Rebuild the options recorded by :meth:`to_suite_options`."""
+        kwargs: dict[str, object] = {"criterion": criterion}
+        for key, value in data.items():
+            if key == "purposes" and isinstance(value, str):
+                kwargs["purposes"] = tuple(parse_purpose(p) for p in value.split(" | ") if p.strip())
+            elif key == "tags" and isinstance(value, str):
+                kwargs["tags"] = tuple(t for t in value.split(",") if t)
+            elif key in {f.name for f in fields(cls)} and key != "criterion":
+                kwargs[key] = value
+        options = cls(**kwargs)  # type: ignore[arg-type]
+        options.check()
+        return options
