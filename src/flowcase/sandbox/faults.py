@@ -172,6 +172,7 @@ class FaultMiddleware:
         status = {"code": 0}
         auth = _auth_kind(scope)
         started = time.time()
+        logged = False
 
         def log(code: int) -> None:
             nonlocal logged
@@ -187,7 +188,6 @@ class FaultMiddleware:
                 log(status["code"])
             await send(message)
 
-        logged = False
         try:
             fault = None if path.startswith("/_sandbox/") else self.faults.take(method, path)
             if fault is not None and fault.kind == "latency":
