@@ -8,6 +8,7 @@ run as root, since PostgreSQL refuses to run as root) and removes it afterwards.
 
 from __future__ import annotations
 
+import glob
 import os
 import pwd
 import shutil
@@ -20,7 +21,7 @@ from pathlib import Path
 
 ENV_URL = "FLOWCASE_TEST_POSTGRES_URL"
 ENV_REQUIRE = "FLOWCASE_REQUIRE_POSTGRES"
-_SEARCH = ("/usr/local/bin", "/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/bin")
+_SEARCH = ("/usr/local/bin", *sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True), "/usr/bin")
 
 
 class PostgresUnavailable(RuntimeError):
