@@ -146,3 +146,26 @@ def test_reinstall_rotates_the_secret(running: Running) -> None:
     assert first != second
     assert store.shared_secret(sb.sandbox.client_key) == second
     assert len(store.all()) == 1
+
+
+def test_retried_calls_are_signed_afresh(running: Running) -> None:
+    """A 429 with Retry-After from the sandbox: JiraClient waits as told and the retry carries a valid new JWT."""
+    from flowcase.jira.client import JiraClient
+
+    sb = running.sandbox
+    sb.install(f"{running.app_url}/atlassian-connect.json")
+    sb.add_fault(kind="rate_limit", path_prefix="/rest/api/3/myself", method="GET", count=2, retry_after=3)
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def call() -> int:
+        auth = running.host.auth_for(sb.sandbox.client_key, sb.base_url)
+        async with JiraClient(sb.base_url, auth, sleep=fake_sleep) as jira:
+            return (await jira.request("GET", "/rest/api/3/myself", params={"expand": "groups"})).status_code
+
+    assert asyncio.run(call()) == 200
+    assert sb.count_calls("GET", "/rest/api/3/myself", 429) == 2
+    assert sb.count_calls("GET", "/rest/api/3/myself", 200) == 1
+    assert len(waits) == 2 and all(3 <= w <= 3 * 1.3 + 0.01 for w in waits)
