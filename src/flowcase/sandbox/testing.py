@@ -11,12 +11,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import jwt
@@ -32,6 +33,18 @@ from flowcase.sandbox.models import Installation
 from flowcase.sandbox.qsh import query_string_hash
 from flowcase.sandbox.server import bind, serve_in_thread
 from flowcase.sandbox.site import DEMO_USER, Sandbox, SandboxConfig
+
+T = TypeVar("T")
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion, also from code that already runs an event loop (e.g. Playwright's)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @dataclass
@@ -78,7 +91,7 @@ class RunningSandbox:
 
     def install(self, descriptor_url: str) -> Installation:
         """Install an app from its descriptor URL (the app must be reachable, e.g. another running server)."""
-        return asyncio.run(install(self.sandbox, descriptor_url))
+        return run_sync(install(self.sandbox, descriptor_url))
 
     def app_token(
         self, app_key: str, method: str, url: str, *, ttl: int = 180, secret: str | None = None, **overrides: Any
@@ -199,7 +212,8 @@ class TinyApp:
 PANEL_HTML = """<!doctype html><html><head><meta charset="utf-8">
 <script src="{ALL_JS}"></script></head><body>
 <p id="status">verified</p><p id="issue">{ISSUE}</p><p id="token">no token yet</p><p id="ctx"></p>
-<p id="myself"></p>
+<p id="myself"></p><p id="events"></p><p id="custom"></p><p id="closed"></p>
+<button id="flag">flag</button><button id="dialog">dialog</button><button id="close">close</button>
 <script>
 AP.context.getToken(function (t) {
   var claims = JSON.parse(atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
@@ -207,8 +221,23 @@ AP.context.getToken(function (t) {
 });
 AP.context.getContext(function (c) { document.getElementById('ctx').textContent = c.jira.issue.key; });
 AP.request('/rest/api/3/myself').then(function (r) {
-  document.getElementById('myself').textContent = 'request ' + r.xhr.status;
+  document.getElementById('myself').textContent = 'request ' + r.xhr.status + ' ' + JSON.parse(r.body).accountType;
 });
+AP.theming.initializeTheming();
+AP.events.on('ping', function (n) { document.getElementById('events').textContent = 'ping ' + n; });
+document.getElementById('flag').onclick = function () { AP.flag.create({title: 'Tiny', body: 'hello <b>x</b>'}); };
+document.getElementById('dialog').onclick = function () {
+  AP.dialog.create({key: 'tiny-dialog', customData: {n: 7}}).on('close', function (data) {
+    document.getElementById('closed').textContent = 'dialog closed ' + JSON.stringify(data);
+  });
+};
+if (window.location.search.indexOf('xdm_c=channel-' + 'tiny-test-app__tiny-dialog') >= 0) {
+  AP.dialog.getCustomData(function (d) {
+    document.getElementById('custom').textContent = 'custom ' + JSON.stringify(d);
+    AP.events.emit('ping', 1);
+  });
+  document.getElementById('close').onclick = function () { AP.dialog.close({ok: true}); };
+}
 </script></body></html>"""
 
 

@@ -1,0 +1,107 @@
+"""Headless Chromium on the sandbox's issue page: the app's panel renders inside the iframe with a valid token,
+and the AP bridge works across the frame boundary (context token, request, flags, dialogs, events, theming)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from flowcase.sandbox.testing import RunningSandbox, TinyApp, running_sandbox, running_tiny_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]  # fmt: skip
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("FLOWCASE_REQUIRE_BROWSER"):
+            pytest.fail(f"FLOWCASE_REQUIRE_BROWSER is set but {CHROMIUM} does not exist")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.js_errors = errors
+    pg.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
+             else route.abort())  # fmt: skip
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[tuple[RunningSandbox, TinyApp]]:
+    with running_sandbox(demo_data=True) as sb, running_tiny_app(sb) as tiny:
+        yield sb, tiny
+
+
+def test_issue_page_shows_the_app_panel_with_a_valid_token(page: Any, env: tuple[RunningSandbox, TinyApp]) -> None:
+    sb, tiny = env
+    page.goto(f"{sb.base_url}/browse/DEMO-1")
+    panel = page.frame_locator(f'iframe[data-ap-app="{tiny.key}"]')
+    # The tiny app answers 401 "refused" unless the iframe URL's JWT (signature and qsh) checks out.
+    assert panel.locator("#status").inner_text(timeout=10000) == "verified"
+    panel.locator("#token").filter(has_text="context token qsh=context-qsh").wait_for(timeout=10000)
+    panel.locator("#ctx").filter(has_text="DEMO-1").wait_for()
+    panel.locator("#myself").filter(has_text="request 200 app").wait_for()  # AP.request, signed as the app
+    height = page.eval_on_selector(f'iframe[data-ap-app="{tiny.key}"]', "el => el.getBoundingClientRect().height")
+    assert height != 150  # auto-resized from the default height by all.js
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "sandbox-issue-tiny-app.png"), full_page=True)
+    assert sb.count_calls("GET", "/rest/api/3/myself", 200) >= 1
+    assert page.js_errors == []
+
+
+def test_bridge_flags_dialogs_events_and_theming(page: Any, env: tuple[RunningSandbox, TinyApp]) -> None:
+    sb, tiny = env
+    page.goto(f"{sb.base_url}/browse/DEMO-1")
+    panel = page.frame_locator(f'iframe[data-ap-app="{tiny.key}"]').first
+    panel.locator("#status").filter(has_text="verified").wait_for(timeout=10000)
+    panel.locator("#myself").filter(has_text="request 200").wait_for()
+
+    page.click("#theme-toggle")
+    panel.locator('html[data-color-mode="dark"]').wait_for(timeout=5000)
+
+    panel.locator("#flag").click()
+    flag = page.locator("#flags .flag").first
+    flag.wait_for()
+    assert flag.inner_text().startswith("×\nTiny") or "Tiny" in flag.inner_text()
+    assert page.locator("#flags .flag b").count() == 0  # app text is shown as text, never as markup
+
+    panel.locator("#dialog").click()
+    dialog = page.frame_locator("#dialog-layer iframe")
+    dialog.locator("#custom").filter(has_text='custom {"n":7}').wait_for(timeout=10000)
+    panel.locator("#events").filter(has_text="ping 1").wait_for()  # AP.events from dialog to panel
+    dialog.locator("#close").click()
+    panel.locator("#closed").filter(has_text='dialog closed {"ok":true}').wait_for()
+    assert page.locator("#dialog-layer").is_hidden()
+    assert page.js_errors == []
+
+
+def test_host_ignores_messages_not_from_an_app_frame(page: Any, env: tuple[RunningSandbox, TinyApp]) -> None:
+    sb, tiny = env
+    page.goto(f"{sb.base_url}/browse/DEMO-1")
+    page.frame_locator(f'iframe[data-ap-app="{tiny.key}"]').locator("#status").wait_for(timeout=10000)
+    page.evaluate("""() => window.postMessage({ap: 'sandbox-ap/1', id: 1, method: 'flag.create',
+                                             args: [{title: 'forged'}]}, '*')""")
+    page.wait_for_timeout(300)
+    assert page.locator("#flags .flag").count() == 0
