@@ -22,3 +22,4 @@ from flowcase.cli import model_commands as _model_commands  # noqa: E402,F401
 from flowcase.cli import db_commands as _db_commands  # noqa: E402,F401
 from flowcase.cli import sandbox_commands as _sandbox_commands  # noqa: E402,F401
 from flowcase.cli import publish_commands as _publish_commands  # noqa: E402,F401
+from flowcase.cli import generate_commands as _generate_commands  # noqa: E402,F401

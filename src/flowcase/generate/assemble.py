@@ -148,11 +148,13 @@ def check_feasible(model: Model, graph: FlatGraph, walk: Sequence[int], data: di
         try:
             if evaluate(parse_condition(edge.decision.when), env) is not True:
                 return f"condition of {edge.ref} does not hold"
+            after = dict(env)
             for a in parse_assignments(edge.decision.set):
                 value = evaluate(a.expr, env)
                 if isinstance(value, tuple):
                     return f"assignment of {edge.ref} gives a list"
-                env[a.target] = value
+                after[a.target] = value
+            env = after
         except EvalError as exc:
             return f"{edge.ref}: {exc}"
     return None

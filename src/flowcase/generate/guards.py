@@ -1,11 +1,11 @@
 """Conditions and assignments along walks: candidate parameter assignments as bit masks, and a bounded search.
 
 A test fixes one assignment of parameters (from their finite domains) and starts with the variables' initial
-values; assignments (``set``) apply in order, each seeing the ones before. The parameters that some condition or
-assignment reads span the candidate space (their domains' product, in domain order, at most ``max_candidates`` at
-a time: larger spaces are walked in chunks). A set of candidates is a Python int used as a bit mask, so a
-condition filters all candidates at once. Variables stay concrete: when an assignment reads a parameter, the
-state splits by the values it produces.
+values; the assignments of a row (``set``) all read the state before the row (simultaneous assignment). The
+parameters that some condition or assignment reads span the candidate space (their domains' product, in domain
+order, at most ``max_candidates`` at a time: larger spaces are walked in chunks). A set of candidates is a
+Python int used as a bit mask, so a condition filters all candidates at once. Variables stay concrete: when an
+assignment reads a parameter, the state splits by the values it produces.
 """
 
 from __future__ import annotations
@@ -168,6 +168,7 @@ class Logic:
         return list(groups.items())
 
     def _assign(self, sets: tuple[Assignment, ...], env: dict[str, Value]) -> VarState | None:
+        after = dict(env)
         for a in sets:
             try:
                 value = evaluate(a.expr, env)
@@ -175,8 +176,8 @@ class Logic:
                 return None
             if isinstance(value, tuple):
                 return None
-            env[a.target] = value
-        return tuple(env[n] for n in self.var_names)
+            after[a.target] = value
+        return tuple(after[n] for n in self.var_names)
 
     def feasible(self, walk: list[int], space: Space) -> int:
         """The candidates (mask) for which ``walk`` is feasible."""

@@ -1,0 +1,156 @@
+"""``flowcase generate`` and ``flowcase diff``: test suites from model files, and what changed between versions."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from flowcase.cli import main
+from flowcase.cli.common import EXIT_INVALID, fail, friendly_errors, report
+from flowcase.generate import GenerateOptions, GenerationError, Suite, diff, generate, parse_purpose
+from flowcase.generate.engine import Progress
+from flowcase.generate.options import CRITERIA, DATA_MODES
+from flowcase.model.io import load_path
+from flowcase.model.types import LEVELS, Model
+
+UNREQUIRED = ("not required by", "excluded by the filters")
+
+
+def load_model(path: str) -> Model:
+    """Load a model file and refuse it when the validator reports errors (warnings are printed)."""
+    loaded = load_path(path)
+    try:
+        from flowcase.model.validate import validate
+    except ImportError:  # pragma: no cover - the validator ships with the package
+        return loaded.model
+    diagnostics = loaded.locate([*loaded.warnings, *validate(loaded.model)])
+    if any(d.severity == "error" for d in diagnostics):
+        report(diagnostics, path)
+        click.echo(f"flowcase: error: {path} has errors; fix them before generating", err=True)
+        sys.exit(EXIT_INVALID)
+    return loaded.model
+
+
+@contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+
+    with Bar(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("generating", total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        yield update
+
+
+def summary(suite: Suite) -> list[str]:
+    """The short human summary printed on stderr."""
+    steps = sum(len(t.steps) for t in suite.tests)
+    bound = "no lower bound" if suite.lower_bound is None else f"lower bound {suite.lower_bound}"
+    verdict = "optimal" if suite.optimal else "not proven optimal"
+    lines = [f"{len(suite.tests)} tests, {steps} steps ({suite.criterion}; {bound}; {verdict})"]
+    missing = [c for c in suite.coverage if not c.covered_by and not (c.reason or "").startswith(UNREQUIRED)]
+    if missing:
+        lines.append(f"{len(missing)} not covered:")
+        lines += [f"  {c.kind} {c.ref}: {c.reason}" for c in missing]
+    lines += [f"note: {n}" for n in suite.notes]
+    return lines
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command("generate")
+@click.argument("model_file", type=click.Path(dir_okay=False))
+@click.option("--criterion", type=click.Choice(CRITERIA), default="all-decisions", show_default=True)
+@click.option("--loop-bound", type=int, default=1, show_default=True, help="all-paths: loop-backs per path.")
+@click.option("--max-paths", type=int, default=10_000, show_default=True, help="all-paths: refuse above this.")
+@click.option("--purpose", "purposes", multiple=True,
+              help="'[name:] pass REF; reach END; avoid REF' (repeatable; implies --criterion purposes).")
+@click.option("--priority", type=click.Choice(LEVELS), help="Only decisions of this priority or higher.")
+@click.option("--risk", type=click.Choice(LEVELS), help="Only decisions of this risk or higher.")
+@click.option("--tag", "tags", multiple=True, help="Only decisions carrying one of these tags (repeatable).")
+@click.option("--data", type=click.Choice(DATA_MODES), default="one", show_default=True)
+@click.option("--strength", type=int, default=2, show_default=True, help="Strength of --data nwise.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the suite JSON here (default stdout).")
+def generate_command(
+    model_file: str, criterion: str, loop_bound: int, max_paths: int, purposes: tuple[str, ...],
+    priority: str | None, risk: str | None, tags: tuple[str, ...], data: str, strength: int, output: str | None,
+) -> None:
+    """Generate the test suite of MODEL_FILE as flowcase-suite/1 JSON, with a summary on stderr."""
+    with friendly_errors():
+        model = load_model(model_file)
+        try:
+            options = GenerateOptions(
+                criterion="purposes" if purposes else criterion,  # type: ignore[arg-type]
+                loop_bound=loop_bound, max_paths=max_paths,
+                purposes=tuple(parse_purpose(p) for p in purposes),
+                priority=priority, risk=risk, tags=tags,  # type: ignore[arg-type]
+                data=data, strength=strength,  # type: ignore[arg-type]
+            )
+            with _progress() as progress:
+                suite = generate(model, options, progress)
+        except GenerationError as exc:
+            fail(str(exc))
+        _write(suite.model_dump_json(indent=2) + "\n", output)
+        for line in summary(suite):
+            click.echo(line, err=True)
+
+
+def _load_suite(path: str) -> Suite:
+    try:
+        return Suite.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        fail(f"{path} is not a flowcase suite: {where}: {first['msg']}")
+
+
+@main.command("diff")
+@click.argument("old_file", type=click.Path(dir_okay=False))
+@click.argument("new_file", type=click.Path(dir_okay=False))
+@click.option("--tests", "tests_file", type=click.Path(dir_okay=False),
+              help="The previous suite (default: generated from OLD with default options).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the regenerated suite JSON here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the classification as JSON on stdout.")
+def diff_command(old_file: str, new_file: str, tests_file: str | None, output: str | None, as_json: bool) -> None:
+    """Classify tests between two versions of a model: unchanged, updated, new, obsolete."""
+    with friendly_errors():
+        old, new = load_model(old_file), load_model(new_file)
+        previous = _load_suite(tests_file) if tests_file else None
+        try:
+            result = diff(old, new, previous)
+        except GenerationError as exc:
+            fail(str(exc))
+        if output:
+            Path(output).write_text(result.suite.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        if as_json:
+            click.echo(result.model_dump_json(indent=2, exclude={"suite"}))
+        names = {t.id: t.name for t in result.suite.tests}
+        if previous is not None:
+            names.update({t.id: t.name for t in previous.tests if t.id not in names})
+        for kind in ("unchanged", "updated", "new", "obsolete"):
+            ids = getattr(result, kind)
+            click.echo(f"{kind}: {len(ids)}", err=True)
+            if kind == "unchanged":
+                continue
+            for test_id in ids:
+                extra = f" ({', '.join(result.changes[test_id])})" if kind == "updated" else ""
+                click.echo(f"  {test_id} {names.get(test_id, '')}{extra}", err=True)
+
+
