@@ -84,7 +84,7 @@ def test_bridge_flags_dialogs_events_and_theming(page: Any, env: tuple[RunningSa
     panel.locator("#flag").click()
     flag = page.locator("#flags .flag").first
     flag.wait_for()
-    assert flag.inner_text().startswith("×\nTiny") or "Tiny" in flag.inner_text()
+    assert "Tiny" in flag.inner_text() and "hello <b>x</b>" in flag.inner_text()
     assert page.locator("#flags .flag b").count() == 0  # app text is shown as text, never as markup
 
     panel.locator("#dialog").click()
@@ -105,3 +105,38 @@ def test_host_ignores_messages_not_from_an_app_frame(page: Any, env: tuple[Runni
                                              args: [{title: 'forged'}]}, '*')""")
     page.wait_for_timeout(300)
     assert page.locator("#flags .flag").count() == 0
+
+
+@pytest.fixture(scope="module")
+def real_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSandbox, str]]:
+    """The sandbox with the real flowcase app installed (as ``flowcase demo`` wires them) and the demo workflow."""
+    from flowcase.cli.sandbox_commands import _build_app
+    from flowcase.config import Settings
+    from flowcase.sandbox.demo_workflow import store_demo_workflow
+    from flowcase.sandbox.server import bind, serve_in_thread
+    from flowcase.sandbox.testing import run_sync
+
+    data = tmp_path_factory.mktemp("real-app")
+    with running_sandbox(demo_data=True) as sb:
+        probe = bind()
+        port = probe.getsockname()[1]
+        probe.close()
+        settings = Settings(env="development", base_url=f"http://127.0.0.1:{port}", connect_key_server=sb.key_server,
+                            database_url=f"sqlite:///{data / 'app.db'}")  # fmt: skip
+        with serve_in_thread(_build_app(settings), port=port) as app_url:
+            sb.install(f"{app_url}/atlassian-connect.json")
+            assert run_sync(store_demo_workflow(sb.app)).startswith("Stored the example workflow")
+            yield sb, app_url
+
+
+def test_real_flowcase_panel_renders_in_the_issue_page(page: Any, real_app: tuple[RunningSandbox, str]) -> None:
+    sb, _app_url = real_app
+    page.goto(f"{sb.base_url}/browse/DEMO-1")
+    panel = page.frame_locator('iframe[data-ap-module="flowcase-issue-panel"]')
+    # The panel loads the model through the app's API with an AP context token; the app reads it from the
+    # sandbox's issue properties with its own signed (JWT) calls.
+    panel.locator("#f-workflow").filter(has_text="Shop checkout with coupons").wait_for(timeout=15000)
+    assert sb.count_calls("GET", "/rest/api/3/issue/DEMO-1/properties/flowcase-model", 200) >= 1
+    assert any(c.auth == "jwt" and c.path.startswith("/rest/api/3/issue/DEMO-1") for c in sb.calls())
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / "sandbox-issue.png"), full_page=True)
