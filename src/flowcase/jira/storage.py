@@ -15,7 +15,7 @@ Layout on the story issue (see docs/jira.md):
 Optimistic concurrency: :func:`save_model` reads the manifest first and raises :class:`ConflictError` when its
 revision is not the one the edit started from; it writes the new chunks, re-reads the manifest (closing most of
 the window; Jira has no compare-and-swap, so a sub-second race between two savers remains and is documented),
-switches the manifest, then deletes the previous revision's chunks (and orphans of older crashed saves).
+switches the manifest, then deletes the previous revision's chunks and any orphans (of crashed or losing saves).
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ async def save_model(
     await write_summary(client, issue_key, model, revision, summary)
     for inc in includes:
         await _ensure_link(client, issue_key, inc.issue)
-    await _cleanup(client, issue_key, before, revision)
+    await _cleanup(client, issue_key, before, revision, token)
     return revision
 
 
@@ -232,13 +232,15 @@ async def _discard(client: JiraClient, issue_key: str, keys: Sequence[str], atta
         await client.delete_attachment(attachment_id)
 
 
-async def _cleanup(client: JiraClient, issue_key: str, previous: Mapping[str, Any] | None, revision: int) -> None:
-    """Delete the previous revision's data and chunks of older crashed saves (never those of ``revision``)."""
+async def _cleanup(
+    client: JiraClient, issue_key: str, previous: Mapping[str, Any] | None, revision: int, token: str
+) -> None:
+    """Delete the previous revision's data and the chunks of crashed or losing saves (never the current ones)."""
     if previous and previous.get("storage") == "attachment" and previous.get("attachment"):
         await client.delete_attachment(str(previous["attachment"]))
     for key in await client.property_keys("issue", issue_key):
         rev = _token_revision(key)
-        if rev is not None and rev < revision:
+        if rev is not None and rev <= revision and not key.startswith(f"{CHUNK_PREFIX}{token}-"):
             await client.delete_property("issue", issue_key, key)
 
 
