@@ -544,7 +544,7 @@ def _read_container(
         xml_id = child.get("id") or ""
         kind: NodeKind | None = None
         if tag == "documentation":
-            description = description or _text(child)
+            description = description or child.text or ""
             continue
         if tag in ("extensionElements", "incoming", "outgoing"):
             continue
@@ -600,7 +600,7 @@ def _read_container(
                         workflow_id, element_label(child))
         node_id = _node_id(child, used, workflow_id, reader)
         drafts[xml_id] = _NodeDraft(
-            xml_id, node_id, kind, child.get("name") or "", _text(child.find(_b("documentation"))), child
+            xml_id, node_id, kind, child.get("name") or "", child.findtext(_b("documentation")) or "", child
         )
         if tag in _SUBPROCESSES:
             sub_id = _unique(sanitise_id(xml_id or "subprocess"), reader.workflow_ids)

@@ -167,21 +167,15 @@ _LABELS = {"workflows": "workflow", "nodes": "node", "decisions": "decision", "p
 def _diff(a: Any, b: Any, where: list[str], found: list[str]) -> None:
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         for key in list(a) + [k for k in b if k not in a]:
-            label = where[-1] if where else ""
             if key not in b:
-                found.append(f"{_place(where)}: {_what(label, key)} only in the first model")
+                found.append(f"{_place([*where, str(key)])} only in the first model")
             elif key not in a:
-                found.append(f"{_place(where)}: {_what(label, key)} only in the second model")
+                found.append(f"{_place([*where, str(key)])} only in the second model")
             else:
                 _diff(a[key], b[key], [*where, str(key)], found)
         return
     if a != b:
         found.append(f"{_place(where)}: {a!r} != {b!r}")
-
-
-def _what(container: str, key: str) -> str:
-    kind = _LABELS.get(container)
-    return f"{kind} {key!r}" if kind else f"field {key!r}"
 
 
 def _place(where: list[str]) -> str:
