@@ -1,0 +1,61 @@
+"""``flowcase publish`` against the sandbox: publishes, is idempotent, never shows the token, clear exit codes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from flowcase.cli import main
+from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+
+EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "login.yaml")
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[RunningSandbox]:
+    with running_sandbox(demo_data=True) as running:
+        yield running
+
+
+def invoke(args: list[str], sb: RunningSandbox, token: str | None = None) -> tuple[int, str]:
+    env = {"FLOWCASE_JIRA_EMAIL": sb.email, "FLOWCASE_JIRA_TOKEN": token if token is not None else sb.api_token}
+    result = CliRunner().invoke(main, args, env=env)
+    return result.exit_code, result.output
+
+
+def test_publish_then_republish(sb: RunningSandbox) -> None:
+    args = ["publish", EXAMPLE, "--jira", sb.base_url, "--project", "DEMO", "--story", "DEMO-2", "-q"]
+    code, out = invoke(args, sb)
+    assert code == 0, out
+    match = re.search(r"(\d+) test\(s\): (\d+) created, 0 updated, 0 unchanged", out)
+    assert match and match.group(1) == match.group(2) and int(match.group(1)) > 3
+    sb.clear_calls()
+    code, out = invoke(args, sb)
+    assert code == 0, out
+    assert f"{match.group(1)} unchanged" in out and "0 created" in out and "0 create call(s)" in out
+    assert sb.count_calls("POST", "/rest/api/3/issue/bulk") == 0
+    assert sb.api_token not in out
+
+
+def test_usage_and_service_errors(sb: RunningSandbox, tmp_path: Path) -> None:
+    base = ["publish", EXAMPLE, "--project", "DEMO", "--story", "DEMO-1"]
+    code, out = invoke([*base, "--jira", f"http://me:{sb.api_token}@127.0.0.1:1"], sb)
+    assert code == 2 and "must not carry credentials" in out and sb.api_token not in out
+    code, out = invoke([*base, "--jira", sb.base_url + "/?token=x"], sb)
+    assert code == 2
+    code, out = invoke([*base, "--jira", sb.base_url], sb, token="")
+    assert code == 2 and "credentials missing" in out
+    code, out = invoke(["publish", EXAMPLE, "--jira", sb.base_url, "--project", "DEMO", "--story", "nope"], sb)
+    assert code == 2 and "not an issue key" in out
+    code, out = invoke([*base, "--jira", sb.base_url], sb, token="wrong-token-123")
+    assert code == 3 and "401" in out and "wrong-token-123" not in out and "Traceback" not in out
+    code, out = invoke(["publish", EXAMPLE, "--jira", sb.base_url, "--project", "DEMO", "--story", "DEMO-99999"], sb)
+    assert code == 3 and "DEMO-99999 does not exist" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("flowcase: '1'\nid: x\nworkflows: []\n")
+    code, out = invoke(["publish", str(bad), "--jira", sb.base_url, "--project", "DEMO", "--story", "DEMO-1"], sb)
+    assert code == 1 and "Traceback" not in out
