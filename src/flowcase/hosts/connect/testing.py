@@ -10,6 +10,7 @@ Used by the flowcase tests (and usable by anyone testing against the Connect hos
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Iterable
@@ -66,6 +67,12 @@ class InstallSigner:
         }
         claims.update(overrides)
         return self.token({k: v for k, v in claims.items() if v is not None})
+
+
+@functools.lru_cache(maxsize=1)
+def shared_test_key() -> rsa.RSAPrivateKey:
+    """One RSA key per test process (generating 2048-bit keys is slow); each testbed still gets its own kid."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def key_server_app(signers: Iterable[InstallSigner]) -> Starlette:
@@ -195,7 +202,7 @@ class ConnectTestbed:
         upgrade(self.settings.database_url)
         self.engine = make_engine(self.settings.database_url)
         self.store = InstallationStore(self.engine, SecretBox(self.settings.encryption_keys()))
-        self.signer = InstallSigner()
+        self.signer = InstallSigner(key=shared_test_key())
         self.key_app = key_server_app([self.signer])
         self.keys = InstallKeyProvider(
             self.settings.connect_key_server, transport=httpx.ASGITransport(app=self.key_app)
