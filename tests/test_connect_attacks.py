@@ -321,3 +321,15 @@ def test_enabled_with_mismatched_body(world: World, caplog: pytest.LogCaptureFix
     body = world.bed.payload(world.b, "disabled")
     refused(world.install(token, body, path), caplog, "payload does not match", code=403)
     assert world.bed.store.get(world.b.client_key).state == "installed"  # type: ignore[union-attr]
+
+
+def test_oversized_bodies(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    attacker, body = _hijack(world)
+    token = world.bed.signer.install_token(client_key=attacker.client_key, app_base_url=APP_BASE_URL, path=INSTALLED)
+    world.tokens.append(token)
+    huge = {**body, "description": "x" * 200_000}
+    response = world.client.post(INSTALLED, json=huge, headers={"Authorization": f"JWT {token}"})
+    refused(response.status_code, caplog, "too large", code=413)
+    form = world.client.post("/connect/page", data={"jwt": world.hs(world.a), "pad": "y" * 1_100_000})
+    assert form.status_code == 413
+    _victim_secret_unchanged(world)

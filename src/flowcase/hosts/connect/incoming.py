@@ -22,6 +22,7 @@ from flowcase.hosts.connect.jwt import JwtError, query_string_hash, unverified_i
 TokenSource = Literal["query", "form", "header"]
 Mode = Literal["url", "context", "either"]
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_FORM_BODY = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +69,7 @@ async def _form_params(request: Request) -> list[tuple[str, str]]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if request.method not in ("POST", "PUT") or content_type != FORM_TYPES[0]:
         return []
-    body = await request.body()
-    if len(body) > 1_000_000:
-        raise JwtError("request body too large")
+    body = await read_body_limited(request, MAX_FORM_BODY)
     return parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
 
 
@@ -144,3 +143,28 @@ async def verify_request(
             leeway=leeway,
         )
     return VerifiedRequest(installation, claims, source, claims.get("qsh") == "context-qsh")
+
+
+class BodyTooLarge(JwtError):
+    def __init__(self) -> None:
+        super().__init__("request body too large", status=413)
+
+
+async def read_body_limited(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) more than ``limit`` bytes without reading it all into memory first."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyTooLarge()
+    cached = getattr(request, "_body", None)
+    if isinstance(cached, bytes):
+        return cached
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # later readers (request.body(), .json(), .form()) get the same bytes
+    return body

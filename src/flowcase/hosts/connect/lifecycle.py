@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from flowcase.config import Settings
 from flowcase.db.store import InstallationData, InstallationStore
-from flowcase.hosts.connect.incoming import header_token, raw_target, verify_request
+from flowcase.hosts.connect.incoming import header_token, raw_target, read_body_limited, verify_request
 from flowcase.hosts.connect.jwt import JwtError, query_string_hash, unverified_header, verify_rs256
 from flowcase.hosts.connect.keys import InstallKeyProvider, valid_kid
 
@@ -48,9 +48,7 @@ def refused(exc: JwtError, request: Request, event: str) -> Response:
 
 
 async def _read_body(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise BadPayload("payload too large")
+    body = await read_body_limited(request, MAX_BODY)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
