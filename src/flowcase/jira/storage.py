@@ -255,6 +255,7 @@ async def write_summary(
         name=model.label[:200],
         revision=revision,
         workflows=len(model.workflows),
+        steps=sum(1 for w in model.workflows for n in w.nodes if n.kind not in ("start", "end")),
         updatedAt=_now(),
     )
     summary.setdefault("status", "draft")
