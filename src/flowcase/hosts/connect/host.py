@@ -83,7 +83,7 @@ class ConnectHost:
                 leeway=self.settings.jwt_leeway_seconds,
             )
             licence = "unchecked"
-            if not verified.is_context:
+            if not verified.is_context and not path.startswith("/api/"):  # page loads carry ``lic``
                 licence = check_licence(
                     request.query_params.get("lic"), self.settings.licence_policy, client_key=verified.client_key
                 )
