@@ -16,7 +16,7 @@ def _pct(text: str) -> str:
 
 def canonical_uri(path: str, base_path: str = "") -> str:
     prefix = base_path.rstrip("/")
-    if prefix and path.startswith(prefix):
+    if prefix and (path == prefix or path.startswith(prefix + "/")):  # whole segments only
         path = path[len(prefix) :]
     if not path:
         path = "/"
