@@ -172,3 +172,18 @@ def test_sqlite_file_directory_is_created(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'nested' / 'dir' / 'x.db'}"
     upgrade(url)
     assert (tmp_path / "nested" / "dir" / "x.db").exists()
+
+
+def test_postgres_helper_prefers_the_configured_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWCASE_TEST_POSTGRES_URL", "postgres://ci@db.internal:5432/flowcase")
+    with postgres_url() as url:
+        assert url == "postgresql+psycopg://ci@db.internal:5432/flowcase"
+
+
+def test_postgres_helper_explains_when_it_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowcase.db import testing
+
+    monkeypatch.delenv("FLOWCASE_TEST_POSTGRES_URL", raising=False)
+    monkeypatch.setattr(testing, "_binary", lambda name: None)
+    with pytest.raises(PostgresUnavailable, match="initdb/pg_ctl not found"), postgres_url():
+        pass
