@@ -58,7 +58,7 @@ def detect_format(name: str, text: str) -> Format:
     if lower.endswith((".yaml", ".yml")):
         return "yaml"
     if head.startswith("{"):
-        if '"flowcase"' not in head and '"models"' in head:
+        if '"workflows"' not in head and '"models"' in head:  # GraphWalker exports carry "flowcase" properties
             return "graphwalker"
         return "json"
     return "yaml"
