@@ -46,7 +46,7 @@ def path_ids(page: Any) -> list[str]:
 
 def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -> None:
     sign_in(page, app_url, f"/app/editor/{STORY}")
-    page.wait_for_selector(".djs-palette")
+    page.wait_for_selector("#main[aria-busy='false']")
     assert "New workflow" in page.inner_text("#save-status")
 
     # import a BPMN file (as exported by bpmn.io / Camunda Modeler or flowcase)
@@ -70,6 +70,9 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     when.press("Tab")
     page.wait_for_selector("#table-host .fc-cell-msg")
     assert page.locator("#table-host .fc-cell[data-row='1'][data-key='when']").get_attribute("aria-invalid") == "true"
+    assert page.locator("#problem-list li").count() >= 1
+    page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
+    screenshot(page, "editor-table")
     page.click("#undo")
     page.wait_for_function("!document.querySelector('#table-host .fc-cell-msg')", timeout=10000)
     assert page.locator("#table-host .fc-cell[data-row='1'][data-key='when']").input_value() == ""
@@ -130,4 +133,30 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     page.wait_for_function("document.getElementById('main').getAttribute('aria-busy') === 'false'")
     assert STORY in page.inner_text("#workflows")
     screenshot(page, "project")
+
+    # admin: publishing settings of the project, stored as a project property in Jira
+    page.goto(f"{app_url}/app/admin")
+    page.wait_for_function("document.getElementById('main').getAttribute('aria-busy') === 'false'")
+    page.fill("#s-project", "DEMO")
+    page.click("#scope button")
+    page.wait_for_function("document.getElementById('main').getAttribute('aria-busy') === 'false'")
+    page.fill("#s-labels", "regression, web")
+    page.click("#save")
+    page.wait_for_selector("#message:text-is('Settings saved.')")
+    stored = httpx.get(f"{sandbox.base_url}/rest/api/3/project/DEMO/properties/flowcase-settings",
+                       auth=sandbox.basic_auth())
+    assert stored.json()["value"]["labels"] == ["regression", "web"]
+    page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
+    screenshot(page, "admin")
+
+    # dark mode follows the system setting; the saved workflow reloads from the story
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{app_url}/app/editor/{STORY}")
+    page.wait_for_selector("#main[aria-busy='false']")
+    assert page.evaluate("document.documentElement.dataset.colorMode") == "dark"
+    assert "Saved" in page.inner_text("#save-status")
+    page.click("#generate")
+    page.wait_for_selector(".fc-test-row")
+    page.locator(".fc-test-row").nth(2).click()
+    screenshot(page, "editor-dark")
     assert not [e for e in page.js_errors if "favicon" not in e]

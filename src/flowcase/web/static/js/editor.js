@@ -2,7 +2,7 @@
 // and the tests view (tests.js). All conversions happen on the server; this page holds BPMN XML + tables.
 import { getHost, saveBlob } from './host.js';
 import { renderGrid, parseList, formatList, parseValue, formatValue } from './grid.js';
-import { createModeler, kindOf, KIND_LABEL, outgoingTargets, flowNodes, keyOf, nodeIdOf, workflowOf, processes, elementIndex, markFlowLabels } from './modeler.js';
+import { createModeler, kindOf, KIND_LABEL, outgoingTargets, flowNodes, keyOf, nodeIdOf, workflowOf, processes, elementIndex, markFlowLabels, fitDiagram } from './modeler.js';
 import { TestsView } from './tests.js';
 
 const host = getHost();
@@ -181,7 +181,7 @@ function renderStep() {
     addLabel: 'Add decision',
     columns: [
       { key: 'when', label: 'When', placeholder: 'always', width: '9rem' },
-      { key: 'set', label: 'Set', placeholder: 'x = x + 1', width: '7rem' },
+      { key: 'set', label: 'Set', placeholder: '—', width: '7rem' },
       { key: 'action', label: 'Action', width: '9rem' },
       { key: 'expected', label: 'Expected result', width: '9rem' },
       { key: 'next', label: 'Next', type: 'select', required: true, options: targets, width: '7rem' },
@@ -346,7 +346,7 @@ export async function loadDocument(data) {
   history.past = [];
   history.future = [];
   state.selected = null;
-  modeler.get('canvas').zoom('fit-viewport', 'auto');
+  fitDiagram(modeler);
   tests.reset();
   renderAll();
   showDiagnostics(data.diagnostics || []);
@@ -557,4 +557,8 @@ $('export').addEventListener('click', async () => {
 });
 
 window.flowcaseEditor = { state, loadDocument, currentDoc, undo, redo, save, selectTab };
-loadInitial().then(() => { document.getElementById('main').setAttribute('aria-busy', 'false'); host.resize(); });
+loadInitial().finally(() => {
+  $('import-file').disabled = false;
+  $('main').setAttribute('aria-busy', 'false');
+  host.resize();
+});

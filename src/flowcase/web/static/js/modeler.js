@@ -177,3 +177,16 @@ export function showCoverage(modeler, counts) {
 export function clearCoverage(modeler) {
   modeler.get('overlays').remove({ type: 'fc-coverage' });
 }
+
+// Fit the diagram in view, leaving room for the palette on the left and the watermark at the bottom right.
+export function fitDiagram(modeler) {
+  const canvas = modeler.get('canvas');
+  const { inner, outer } = canvas.viewbox();
+  if (!inner || !inner.width || !inner.height || !outer.width) return;
+  const left = 90;
+  const pad = 40;
+  const scale = Math.min(1.1, (outer.width - left - pad) / inner.width, (outer.height - 2 * pad) / inner.height);
+  const x = inner.x - (left + (outer.width - left - pad - inner.width * scale) / 2) / scale;
+  const y = inner.y - (outer.height - inner.height * scale) / 2 / scale;
+  canvas.viewbox({ x, y, width: outer.width / scale, height: outer.height / scale });
+}

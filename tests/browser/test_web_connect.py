@@ -1,0 +1,104 @@
+"""The main job inside the sandbox Jira's issue page: the app is installed into the sandbox as a Connect app,
+its panel and editor run in the sandbox's iframes, talk to the app with context JWTs from the AP bridge, and
+the app calls the sandbox's REST API signed as the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import free_port, screenshot, serve
+from cryptography.fernet import Fernet
+
+from flowcase.config import Settings
+from flowcase.db.migrate import upgrade
+from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.web.app import create_app
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+STORY = "DEMO-1"
+
+
+@dataclass
+class Env:
+    sandbox: RunningSandbox
+    app_url: str
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    db = tmp_path_factory.mktemp("connect") / "app.db"
+    with running_sandbox(demo_data=True) as sb:
+        port = free_port()
+        settings = Settings(
+            env="test", base_url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{db}",
+            secret_keys=Fernet.generate_key().decode(), connect_key_server=sb.key_server,
+        )
+        upgrade(settings.database_url)
+        app = create_app(settings)
+        assert [h.name for h in app.state.hosts] == ["connect"]
+        with serve(app, port) as url:
+            # install from another thread: Playwright's sync API owns this thread's event loop
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(sb.install, f"{url}/atlassian-connect.json").result()
+            yield Env(sb, url)
+
+
+def app_frame(page: Any, module_suffix: str) -> Any:
+    page.wait_for_selector(f"iframe[data-ap-module$='{module_suffix}']")
+    frame = page.frame_locator(f"iframe[data-ap-module$='{module_suffix}']")
+    return frame
+
+
+def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
+    sb = env.sandbox
+    page.goto(f"{sb.base_url}/browse/{STORY}")
+    panel = app_frame(page, "issue-panel")
+    panel.locator("#f-workflow").wait_for()
+    panel.locator("#main[aria-busy='false']").wait_for()
+    assert panel.locator("#f-workflow").inner_text() in ("None yet", )
+    # open the editor: a full-screen dialog of the app, opened through AP.dialog
+    panel.locator("#open-editor").click()
+    editor = app_frame(page, "-editor")
+    editor.locator("#main[aria-busy='false']").wait_for()
+    editor.locator("#import-file").set_input_files(str(EXAMPLES / "bpmn" / "checkout.bpmn"))
+    editor.locator(".djs-element[data-element-id=cart]").wait_for()
+    # edit a decision-table cell
+    editor.locator(".djs-element[data-element-id=cart]").click()
+    cell = editor.locator("#table-host .fc-cell[data-row='0'][data-key='action']")
+    cell.fill("Open the cart page with three items in it.")
+    cell.press("Tab")
+    editor.locator("#save-status:text-matches('^Saved')").wait_for(timeout=20000)
+    # generate, highlight a test, publish
+    editor.locator("#generate").click()
+    editor.locator(".fc-test-row").first.wait_for()
+    count = editor.locator(".fc-test-row").count()
+    editor.locator(".fc-test-row").nth(1).click()
+    assert editor.locator(".djs-element.fc-path").count() > 2
+    frame = next(f for f in page.frames if "/connect/editor" in f.url)
+    frame.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove());"
+                   "window.flowcaseModeler.get('selection').select([])")
+    screenshot(page, "sandbox-editor")
+    editor.locator("#publish").click()
+    editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
+
+    # the issues exist in the sandbox Jira
+    r = httpx.get(f"{sb.base_url}/rest/api/3/search/jql",
+                  params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary"},
+                  auth=sb.basic_auth())
+    assert r.status_code == 200
+    assert len(r.json()["issues"]) == count
+
+    # back on the issue page, the panel shows the published suite
+    page.goto(f"{sb.base_url}/browse/{STORY}")
+    panel = app_frame(page, "issue-panel")
+    panel.locator("#f-tests").wait_for()
+    panel.locator("#main[aria-busy='false']").wait_for()
+    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    assert panel.locator("#f-published").inner_text() != "Never"
+    screenshot(page, "sandbox-issue")
