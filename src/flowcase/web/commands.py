@@ -1,0 +1,35 @@
+"""``flowcase web``: the editor on this machine (standalone host), against a Jira site or local files only."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from flowcase.cli import main
+from flowcase.cli.common import EXIT_USAGE, fail
+
+
+@main.command("web")
+@click.option("--port", default=8700, show_default=True, type=click.IntRange(1, 65535), help="Port on 127.0.0.1.")
+def web_command(port: int) -> None:
+    """Open the flowcase editor locally. Jira from FLOWCASE_JIRA_URL/_EMAIL/_TOKEN (optional).
+
+    Only 127.0.0.1 is served, and only to a browser that presents the access token printed here.
+    """
+    import uvicorn
+
+    from flowcase.config import ConfigError, Settings
+    from flowcase.hosts.standalone import StandaloneHost
+    from flowcase.web.app import create_app
+
+    try:
+        host = StandaloneHost.from_env(os.environ)
+        settings = Settings(base_url=f"http://127.0.0.1:{port}")
+    except (ValueError, ConfigError) as exc:
+        fail(str(exc).splitlines()[0], EXIT_USAGE)
+    app = create_app(settings, hosts=[host])
+    where = f"Jira site {host.site.base_url}" if host.site else "local files only (no FLOWCASE_JIRA_URL)"
+    click.echo(f"flowcase editor for {where}")
+    click.echo(f"Open http://127.0.0.1:{port}/app/login?token={host.token}   (Ctrl-C to stop)")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
