@@ -353,6 +353,13 @@ def test_committed_bpmn_is_schema_valid_and_fully_drawn(name: str) -> None:
         assert by_id[call_id].get("calledElement") == callee
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_example_round_trips_through_graphwalker(name: str) -> None:
+    back = loads(dumps(load(name), "graphwalker"), "graphwalker", f"{name}.json")
+    assert back.warnings == ()
+    assert same_meaning(load(name), back.model, descriptions=True) == []
+
+
 # -- docs/model.md ------------------------------------------------------------------------------------------
 
 
