@@ -94,6 +94,9 @@ def test_bridge_flags_dialogs_events_and_theming(page: Any, env: tuple[RunningSa
     dialog.locator("#close").click()
     panel.locator("#closed").filter(has_text='dialog closed {"ok":true}').wait_for()
     assert page.locator("#dialog-layer").is_hidden()
+
+    panel.locator("#nav").click()  # AP.navigator.go('issue', {issueKey: 'DEMO-2'})
+    page.wait_for_url(f"{sb.base_url}/browse/DEMO-2")
     assert page.js_errors == []
 
 

@@ -155,6 +155,11 @@ def test_project_admin_and_general_pages(env: tuple[RunningSandbox, TinyApp]) ->
     sb, tiny = env
     assert "DEMO-4" in HTTP.get(f"{sb.base_url}/projects/DEMO").text
     assert tiny.key in HTTP.get(f"{sb.base_url}/admin").text
+    for path, expected in [("/projects/DEMO/apps/{app}/tiny-project", "projectKey=DEMO&"),
+                           ("/admin/apps/{app}/tiny-admin", "/panel?xdm_e=")]:  # fmt: skip
+        module_page = HTTP.get(sb.base_url + path.format(app=tiny.key))
+        src = html.unescape(re.search(r'<iframe[^>]+src="([^"]+)"', module_page.text).group(1))  # type: ignore[union-attr]
+        assert expected in src and HTTP.get(src).status_code == 200
     general = HTTP.get(f"{sb.base_url}/plugins/servlet/ac/{tiny.key}/tiny-dialog?issue.key=DEMO-2&ac.x=1")
     src = html.unescape(re.search(r'<iframe[^>]+src="([^"]+)"', general.text).group(1))  # type: ignore[union-attr]
     assert "issueKey=DEMO-2" in src and "ac.x=1" in src

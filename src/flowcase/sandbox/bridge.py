@@ -19,7 +19,7 @@ from starlette.routing import Route
 from flowcase.sandbox.connect import app_request_token, context_token
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.modules import find_module
-from flowcase.sandbox.pages import _frame, origin_of, read_page_token
+from flowcase.sandbox.pages import frame_for, origin_of, read_page_token
 from flowcase.sandbox.rest_issues import read_json
 from flowcase.sandbox.site import Sandbox
 
@@ -58,7 +58,7 @@ async def frame(request: Request) -> Response:
     module = find_module(inst, str(body.get("module", "")))
     if module is None:
         raise JiraHTTPError(404, f"The app has no module '{body.get('module')}'.")
-    return JSONResponse(_frame(sandbox, inst, module, context))
+    return JSONResponse(frame_for(sandbox, inst, module, context))
 
 
 async def app_request(request: Request) -> Response:

@@ -65,7 +65,7 @@ def read_page_token(sandbox: Sandbox, token: str) -> PageContext:
                        v.get("project.id", ""), v.get("issuetype.id", ""))  # fmt: skip
 
 
-def _frame(sandbox: Sandbox, installation: Installation, module: Module, context: PageContext,
+def frame_for(sandbox: Sandbox, installation: Installation, module: Module, context: PageContext,
            extra: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     url = module.url
     if extra:
@@ -137,13 +137,13 @@ async def browse(request: Request) -> Response:
                     s, raw.get("conditions"), issue.id
                 ):
                     module = next(m for m in modules_of(inst, "jiraIssueContents") if m.key == raw.get("key"))
-                    contents.append(_frame(sandbox, inst, module, context))
+                    contents.append(frame_for(sandbox, inst, module, context))
             for raw in raw_modules(inst, "webPanels"):
                 if str(raw.get("location", "")).startswith("atl.jira.view.issue") and all_hold(
                     s, raw.get("conditions"), issue.id
                 ):
                     module = next(m for m in modules_of(inst, "webPanels") if m.key == raw.get("key"))
-                    panels.append(_frame(sandbox, inst, module, context))
+                    panels.append(frame_for(sandbox, inst, module, context))
         description = plain_text(fields.get("description")) if fields.get("description") else ""
     return _render(request, sandbox, "issue.html", context, issue=issue, project=project, fields=fields,
                    description=description, contents=contents, panels=panels)  # fmt: skip
@@ -165,7 +165,7 @@ async def project_page(request: Request) -> Response:
         module = find_module(inst, module_key) if inst else None
         if inst is None or module is None:
             return _not_found(request, sandbox, "This app page does not exist.")
-        frame = _frame(sandbox, inst, module, context)
+        frame = frame_for(sandbox, inst, module, context)
     types = {it.id: it.name for it in ISSUE_TYPES}
     return _render(request, sandbox, "project.html", context, project=project, issues=issues, types=types,
                    tabs=tabs, frame=frame)  # fmt: skip
@@ -182,7 +182,7 @@ async def admin_page(request: Request) -> Response:
         module = find_module(inst, module_key) if inst else None
         if inst is None or module is None:
             return _not_found(request, sandbox, "This app page does not exist.")
-        frame = _frame(sandbox, inst, module, PageContext())
+        frame = frame_for(sandbox, inst, module, PageContext())
     return _render(request, sandbox, "admin.html", PageContext(), installations=installations, pages=pages,
                    frame=frame)  # fmt: skip
 
@@ -207,7 +207,7 @@ async def general_page(request: Request) -> Response:
         elif project is not None:
             context = PageContext(project_key=project.key, project_id=str(project.id))
     extra = {k: v for k, v in q.items() if k.startswith("ac.")}
-    frame = _frame(sandbox, inst, module, context, extra)
+    frame = frame_for(sandbox, inst, module, context, extra)
     return _render(request, sandbox, "general.html", context, frame=frame, module=module)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import html
 import json
 import time
 from collections.abc import Coroutine, Iterator
@@ -151,6 +152,9 @@ class TinyApp:
                                "location": "atl.jira.view.issue.right.context",
                                "url": "/panel?issueKey={issue.key}&projectKey={project.key}"}],
                 "dialogs": [{"key": "tiny-dialog", "url": "/panel?issueKey={issue.key}&projectKey={project.key}"}],
+                "jiraProjectPages": [{"key": "tiny-project", "name": {"value": "Tiny project page"},
+                                      "url": "/panel?projectKey={project.key}"}],
+                "adminPages": [{"key": "tiny-admin", "name": {"value": "Tiny admin"}, "url": "/panel"}],
                 "jiraEntityProperties": [{"key": "tiny-index", "name": {"value": "Tiny index"}, "entityType": "issue",
                                           "keyConfigurations": [{"propertyKey": "tiny-summary", "extractions": [
                                               {"objectName": "status", "type": "string", "alias": "tinyStatus"},
@@ -200,7 +204,8 @@ class TinyApp:
                 return HTMLResponse(f"<p id='status'>refused: {type(exc).__name__}</p>", status_code=401)
             host = request.query_params.get("xdm_e", "")
             issue = request.query_params.get("issueKey", "")
-            page = PANEL_HTML.replace("{ALL_JS}", f"{host}/atlassian-connect/all.js").replace("{ISSUE}", issue)
+            all_js = html.escape(f"{host}/atlassian-connect/all.js")
+            page = PANEL_HTML.replace("{ALL_JS}", all_js).replace("{ISSUE}", html.escape(issue))
             return HTMLResponse(page)
 
         return Starlette(routes=[
@@ -213,19 +218,23 @@ PANEL_HTML = """<!doctype html><html><head><meta charset="utf-8">
 <script src="{ALL_JS}"></script></head><body>
 <p id="status">verified</p><p id="issue">{ISSUE}</p><p id="token">no token yet</p><p id="ctx"></p>
 <p id="myself"></p><p id="events"></p><p id="custom"></p><p id="closed"></p>
-<button id="flag">flag</button><button id="dialog">dialog</button><button id="close">close</button>
+<button id="flag">flag</button><button id="nav">nav</button><button id="dialog">dialog</button>
+<button id="close">close</button>
 <script>
 AP.context.getToken(function (t) {
   var claims = JSON.parse(atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
   document.getElementById('token').textContent = 'context token qsh=' + claims.qsh;
 });
-AP.context.getContext(function (c) { document.getElementById('ctx').textContent = c.jira.issue.key; });
+AP.context.getContext(function (c) {
+  document.getElementById('ctx').textContent = (c.jira.issue || c.jira.project || {key: 'site'}).key;
+});
 AP.request('/rest/api/3/myself').then(function (r) {
   document.getElementById('myself').textContent = 'request ' + r.xhr.status + ' ' + JSON.parse(r.body).accountType;
 });
 AP.theming.initializeTheming();
 AP.events.on('ping', function (n) { document.getElementById('events').textContent = 'ping ' + n; });
 document.getElementById('flag').onclick = function () { AP.flag.create({title: 'Tiny', body: 'hello <b>x</b>'}); };
+document.getElementById('nav').onclick = function () { AP.navigator.go('issue', {issueKey: 'DEMO-2'}); };
 document.getElementById('dialog').onclick = function () {
   AP.dialog.create({key: 'tiny-dialog', customData: {n: 7}}).on('close', function (data) {
     document.getElementById('closed').textContent = 'dialog closed ' + JSON.stringify(data);
