@@ -1,0 +1,133 @@
+"""What every export shares: which steps a reader sees, their wording, data rows, labels and names.
+
+A path step that carries no text at all (a start node, an unnamed ``next``) is routing, not a test step:
+:func:`visible_steps` leaves it out. A step without an action is described by its node's name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from flowcase.generate.suite import TestCase, TestStep
+from flowcase.model.expr import ExprError, names, parse_condition
+from flowcase.model.types import Level, Scalar
+
+ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]+-[1-9][0-9]*$")
+_SPACES = re.compile(r"\s+")
+_NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
+
+
+def one_line(text: str) -> str:
+    """The text with every run of whitespace (newlines included) turned into one space."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def visible_steps(test: TestCase) -> list[TestStep]:
+    """The steps a tester performs: those with an action, an expected result, a condition or a real name."""
+    return [s for s in test.steps if s.action or s.expected or s.condition or (s.name and s.name != s.node)]
+
+
+def action_of(step: TestStep) -> str:
+    return step.action or step.name or step.node
+
+
+def step_ref(step: TestStep) -> str:
+    """``workflow/node#decision``: the same reference the suite's coverage items use."""
+    return f"{step.workflow}/{step.node}#{step.decision}"
+
+
+def workflow_id(instance: str) -> str:
+    """The workflow of a step's instance: ``fraud>fraud_assessment`` -> ``fraud_assessment``."""
+    return instance.rsplit(">", 1)[-1]
+
+
+def scalar_text(value: Scalar) -> str:
+    """A value as a tester types it: booleans as true/false, numbers without a trailing '.0' only if whole."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def variants_of(test: TestCase) -> list[dict[str, Scalar]]:
+    """Every data row of the test: its variants, or its single data row (possibly empty)."""
+    return [dict(v) for v in test.variants] if test.variants else [dict(test.data)]
+
+
+def columns_of(rows: Iterable[Mapping[str, Scalar]]) -> list[str]:
+    """Parameter names in first-seen order."""
+    return list(dict.fromkeys(name for row in rows for name in row))
+
+
+def data_text(data: Mapping[str, Scalar], sep: str = "\n") -> str:
+    return sep.join(f"{name} = {scalar_text(value)}" for name, value in data.items())
+
+
+def step_data(step: TestStep, data: Mapping[str, Scalar]) -> dict[str, Scalar]:
+    """The test data a step's condition reads (in the order the condition names it)."""
+    try:
+        read = [n.name for n in names(parse_condition(step.condition))]
+    except ExprError:
+        return {}
+    return {name: data[name] for name in dict.fromkeys(read) if name in data}
+
+
+JIRA_PRIORITY: dict[Level, str] = {"critical": "Highest", "high": "High", "medium": "Medium", "low": "Low"}
+
+
+def requirements_of(test: TestCase) -> list[str]:
+    """The test's requirement keys and its steps', once each, in order."""
+    keys = [*test.requirements, *(r for s in test.steps for r in s.requirements)]
+    return list(dict.fromkeys(keys))
+
+
+def id_label(test: TestCase) -> str:
+    """The Jira label carrying the stable id (labels cannot hold spaces)."""
+    return f"flowcase-id:{test.id}"
+
+
+def labels_of(test: TestCase) -> list[str]:
+    """Jira labels: the stable id label, then the test's tags (spaces replaced by '_')."""
+    tags = [re.sub(r"\s+", "_", t.strip()) for t in test.tags if t.strip()]
+    return list(dict.fromkeys([id_label(test), *tags]))
+
+
+def slug(text: str, default: str = "x") -> str:
+    """Lower-case words joined by '_' (for identifiers and file names)."""
+    out = _NOT_WORD.sub("_", text).strip("_").lower()
+    return out or default
+
+
+def unique_names(wanted: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Map keys to their wanted names, suffixing ``_2``, ``_3``... where two keys want the same name."""
+    result: dict[str, str] = {}
+    taken: set[str] = set()
+    for key, name in wanted:
+        if key in result:
+            continue
+        candidate, n = name, 1
+        while candidate.lower() in taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        taken.add(candidate.lower())
+        result[key] = candidate
+    return result
+
+
+def description_of(test: TestCase) -> str:
+    """A plain-text description: objectives, data, end, requirements and the stable id."""
+    lines: list[str] = []
+    if test.objectives:
+        lines.append("Objectives: " + "; ".join(one_line(o) for o in test.objectives))
+    if test.data:
+        lines.append("Test data: " + data_text(test.data, ", "))
+    if len(test.variants) > 1:
+        lines.append(f"Data variants: {len(test.variants)}")
+    ending = test.end_name or test.end
+    if ending:
+        lines.append(f"Ends at: {ending}")
+    reqs = requirements_of(test)
+    if reqs:
+        lines.append("Requirements: " + ", ".join(reqs))
+    lines.append(f"flowcase id: {test.id}")
+    return "\n".join(lines)
