@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from flowcase.model import io
 from flowcase.model.bpmn import BPMN, FLOWCASE, dumps, loads
 from flowcase.model.diagnostics import ModelError
 from flowcase.model.io import load_path
@@ -259,3 +260,22 @@ def test_single_default_decision_comes_back_as_the_next_shorthand() -> None:
     )
     back = loads(dumps(model)).model
     assert back.main.node("s").next == "e" and back.main.node("s").decisions == ()
+
+
+def test_invalid_flowcase_data_in_our_extension_is_a_one_line_error() -> None:
+    text = dumps(load_path(DATA / "models" / "order-loop.yaml").model)
+    broken = text.replace('<flowcase:model id="order-lifecycle"', '<flowcase:model id="not an id"')
+    with pytest.raises(ModelError) as info:
+        loads(broken, "m.bpmn")
+    assert "invalid at Model.id" in str(info.value) and "\n" not in str(info.value)
+    typed = text.replace('type="int" initial="0"', 'type="int" initial="zero"')
+    with pytest.raises(ModelError, match="invalid"):
+        loads(typed, "m.bpmn")
+
+
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[n for n, _ in MODELS])
+def test_json_text_to_bpmn_text_to_json_text_keeps_meaning(name: str, model: Model) -> None:
+    json_text = io.dumps(model, "json")
+    bpmn_text = io.dumps(io.loads(json_text, "json").model, "bpmn")
+    again = io.loads(io.dumps(io.loads(bpmn_text, "bpmn").model, "json"), "json").model
+    assert same_meaning(model, again, descriptions=True) == []

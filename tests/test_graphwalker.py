@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowcase.model import bpmn, graphwalker
+from flowcase.model import bpmn, graphwalker, io
 from flowcase.model.diagnostics import ModelError
 from flowcase.model.expr import evaluate, parse_assignments, parse_condition
 from flowcase.model.graphwalker import condition_to_js, dumps, js_to_assignments, js_to_condition, loads
@@ -218,9 +218,10 @@ def test_a_single_model_object_and_a_start_vertex_are_accepted() -> None:
         ('{"models": [', "invalid JSON"),
         ("[1, 2]", "not a GraphWalker document"),
         ('{"models": [{"vertices": {}}]}', "'vertices' of model #1 must be a list"),
-        ('{"models": [{"vertices": [{"id": "a"}], "edges": [], "startElementId": "zz"}]}', "'zz'"),
+        ('{"models": [{"vertices": [{"id": "a"}], "edges": [], "startElementId": "zz"}]}',
+         "startElementId 'zz' of model 'model' is neither a vertex nor an edge"),
         ('{"models": [{"properties": {"flowcase": {"workflow": {"id": "w"}}}, '
-         '"vertices": [{"id": "a", "properties": {"flowcase": {"kind": "blob"}}}]}]}', "invalid at kind"),
+         '"vertices": [{"id": "a", "properties": {"flowcase": {"kind": "blob"}}}]}]}', "invalid at Node.kind"),
     ],
 )
 def test_bad_input_is_a_one_line_error(text: str, expected: str) -> None:
@@ -324,3 +325,12 @@ def test_generated_models_keep_their_meaning_through_bpmn_and_graphwalker(model:
     # assignments stay parseable (the generated ones are valid)
     for _, decision in model.main.edges():
         parse_assignments(decision.set)
+
+
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[n for n, _ in MODELS])
+def test_json_text_to_graphwalker_text_to_json_text_keeps_meaning(name: str, model: Model) -> None:
+    json_text = io.dumps(model, "json")
+    gw_text = io.dumps(io.loads(json_text, "json").model, "graphwalker")
+    assert io.detect_format("model.json", gw_text) == "graphwalker"
+    again = io.loads(io.dumps(io.loads(gw_text, "graphwalker").model, "json"), "json").model
+    assert same_meaning(model, again, descriptions=True) == []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+from pydantic import ValidationError
 
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.expr import BinOp, ExprError, Not, names, parse_condition
@@ -403,6 +404,20 @@ class _Reader:
 def loads(text: str, source: str | None = None) -> Loaded:
     """Read BPMN 2.0 XML (ours, or from bpmn.io / Camunda Modeler); anything approximated is a warning."""
     reader = _Reader(source)
+    try:
+        return _load(text, reader)
+    except ModelError:
+        raise
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise reader.error("bpmn-invalid", f"the flowcase data in this file is invalid at {exc.title}"
+                           f"{'.' + where if where else ''}: {first['msg']}") from None
+    except ValueError as exc:  # a typed value that does not read as its type
+        raise reader.error("bpmn-invalid", f"the flowcase data in this file is invalid: {exc}") from None
+
+
+def _load(text: str, reader: _Reader) -> Loaded:
     root = _parse(text, reader)
     _read_shapes(root, reader)
     processes = _processes(root, reader)

@@ -355,10 +355,16 @@ def loads(text: str, source: str | None = None) -> Loaded:
             model = _read_ours(models, reader)
         else:
             model = _read_plain(models, reader)
+    except ModelError:
+        raise
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise reader.fail(f"the flowcase data in this file is invalid at {where}: {first['msg']}") from None
+        raise reader.fail(f"the flowcase data in this file is invalid at {exc.title}"
+                          f"{'.' + where if where else ''}: {first['msg']}") from None
+    except (TypeError, KeyError, IndexError, AttributeError, ValueError) as exc:
+        # a value of the wrong shape somewhere in the properties (a list where an object belongs, ...)
+        raise reader.fail(f"malformed GraphWalker data ({type(exc).__name__}: {exc})") from None
     return Loaded(model, tuple(reader.warnings))
 
 
