@@ -61,10 +61,11 @@ def test_issue_page_shows_the_app_panel_with_a_valid_token(page: Any, env: tuple
     # The tiny app answers 401 "refused" unless the iframe URL's JWT (signature and qsh) checks out.
     assert panel.locator("#status").inner_text(timeout=10000) == "verified"
     panel.locator("#token").filter(has_text="context token qsh=context-qsh").wait_for(timeout=10000)
-    panel.locator("#ctx").filter(has_text="DEMO-1").wait_for()
-    panel.locator("#myself").filter(has_text="request 200 app").wait_for()  # AP.request, signed as the app
-    height = page.eval_on_selector(f'iframe[data-ap-app="{tiny.key}"]', "el => el.getBoundingClientRect().height")
-    assert height != 150  # auto-resized from the default height by all.js
+    panel.locator("#ctx").filter(has_text="DEMO-1").wait_for(timeout=15000)
+    panel.locator("#myself").filter(has_text="request 200 app").wait_for(timeout=15000)  # AP.request, signed as the app
+    # all.js resizes the iframe from its default 150px to the content's height.
+    page.wait_for_function(f"""() => document.querySelector('iframe[data-ap-app="{tiny.key}"]')
+                                       .getBoundingClientRect().height > 200""", timeout=15000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "sandbox-issue-tiny-app.png"), full_page=True)
     assert sb.count_calls("GET", "/rest/api/3/myself", 200) >= 1
@@ -76,27 +77,27 @@ def test_bridge_flags_dialogs_events_and_theming(page: Any, env: tuple[RunningSa
     page.goto(f"{sb.base_url}/browse/DEMO-1")
     panel = page.frame_locator(f'iframe[data-ap-app="{tiny.key}"]').first
     panel.locator("#status").filter(has_text="verified").wait_for(timeout=10000)
-    panel.locator("#myself").filter(has_text="request 200").wait_for()
+    panel.locator("#myself").filter(has_text="request 200").wait_for(timeout=15000)
 
     page.click("#theme-toggle")
-    panel.locator('html[data-color-mode="dark"]').wait_for(timeout=5000)
+    panel.locator('html[data-color-mode="dark"]').wait_for(timeout=15000)
 
     panel.locator("#flag").click()
     flag = page.locator("#flags .flag").first
-    flag.wait_for()
+    flag.wait_for(timeout=15000)
     assert "Tiny" in flag.inner_text() and "hello <b>x</b>" in flag.inner_text()
     assert page.locator("#flags .flag b").count() == 0  # app text is shown as text, never as markup
 
     panel.locator("#dialog").click()
     dialog = page.frame_locator("#dialog-layer iframe")
     dialog.locator("#custom").filter(has_text='custom {"n":7}').wait_for(timeout=10000)
-    panel.locator("#events").filter(has_text="ping 1").wait_for()  # AP.events from dialog to panel
+    panel.locator("#events").filter(has_text="ping 1").wait_for(timeout=15000)  # AP.events from dialog to panel
     dialog.locator("#close").click()
-    panel.locator("#closed").filter(has_text='dialog closed {"ok":true}').wait_for()
+    panel.locator("#closed").filter(has_text='dialog closed {"ok":true}').wait_for(timeout=15000)
     assert page.locator("#dialog-layer").is_hidden()
 
     panel.locator("#nav").click()  # AP.navigator.go('issue', {issueKey: 'DEMO-2'})
-    page.wait_for_url(f"{sb.base_url}/browse/DEMO-2")
+    page.wait_for_url(f"{sb.base_url}/browse/DEMO-2", timeout=15000)
     assert page.js_errors == []
 
 
