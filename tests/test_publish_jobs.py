@@ -14,6 +14,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,7 @@ WORKER_SCRIPT = textwrap.dedent("""
     db, base, email, token = sys.argv[1:5]
     store = JobStore(session_factory(make_engine(db)))
     worker = Worker(store, lambda job: JiraClient(base, ApiTokenAuth(email, token)), worker_id="doomed",
-                    lease_seconds=2.0, settle_seconds=0.2)
+                    lease_seconds=4.0, settle_seconds=0.2)
     print("claiming", flush=True)
     asyncio.run(worker.run_one())
 """)
@@ -159,8 +160,8 @@ def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, db_url
                      settle_seconds=0.05)  # fmt: skip
 
     async def rescue() -> JobView | None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:  # the dead worker's lease (2 s) must expire first
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:  # the dead worker's lease (4 s) must expire first
             view = await rescuer.run_one()
             if view is not None:
                 return view
@@ -212,7 +213,8 @@ def test_crash_after_jira_accepted_a_create_does_not_duplicate(sb: RunningSandbo
     model = big_model("crashy", 120)
     suite = generate(model, GenerateOptions(criterion="all-decisions"))
     story = asyncio.run(new_story(sb))
-    store = JobStore(session_factory(make_engine(db_url)))
+    clock = {"now": datetime.now(UTC)}
+    store = JobStore(session_factory(make_engine(db_url)), clock=lambda: clock["now"])
 
     async def prepare() -> str:
         async with client_for(sb) as c:
@@ -238,7 +240,7 @@ def test_crash_after_jira_accepted_a_create_does_not_duplicate(sb: RunningSandbo
 
     from flowcase.jira import jobs as jobs_module
 
-    first = Worker(store, lambda job: client_for(sb), worker_id="first", lease_seconds=0.5, settle_seconds=0.05)
+    first = Worker(store, lambda job: client_for(sb), worker_id="first", lease_seconds=60, settle_seconds=0.05)
     original = jobs_module._DbJournal.created
     jobs_module._DbJournal.created = crash_on_second_chunk(original)  # type: ignore[method-assign]
     try:
@@ -249,7 +251,7 @@ def test_crash_after_jira_accepted_a_create_does_not_duplicate(sb: RunningSandbo
     assert store.unconfirmed(job_id)  # chunk 2 was sent but never confirmed
     assert len(asyncio.run(published(sb, "crashy"))) == 100
 
-    time.sleep(0.6)  # the lease of the "dead" worker expires
+    clock["now"] += timedelta(seconds=61)  # the lease of the "dead" worker expires
     sb.clear_calls()
     second = Worker(store, lambda job: client_for(sb), worker_id="second", lease_seconds=5, settle_seconds=0.05)
     view = asyncio.run(second.run_one())
@@ -283,3 +285,28 @@ def test_job_refuses_a_model_changed_after_queueing(sb: RunningSandbox, db_url: 
     with session_factory(make_engine(db_url))() as s:
         row = s.get(PublishJob, job_id)
         assert row is not None and row.lease_owner is None and row.finished_at is not None
+
+
+@pytest.mark.parametrize("fault", [{"kind": "error", "status": 500}, {"kind": "drop"}])
+def test_an_ambiguous_bulk_failure_is_reconciled_before_resending(sb: RunningSandbox, fault: dict[str, Any]) -> None:
+    """A 500 or a dropped connection on a bulk create is not resent blindly: publish looks the tests up first."""
+    model_id = f"ambiguous{fault['kind']}"
+    model = big_model(model_id, 55)
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    story = asyncio.run(new_story(sb))
+    sb.clear_calls()
+    sb.add_fault(path_prefix=BULK, method="POST", count=1, **fault)
+    searches_before = sb.count_calls("GET", "/rest/api/3/search/jql")
+
+    async def go() -> Any:
+        async with client_for(sb, RecordingSleep()) as c:
+            return await publish(c, model, suite, story, PROJECT, PublishSettings(), settle_seconds=0)
+
+    try:
+        result = asyncio.run(go())
+    finally:
+        sb.clear_faults()
+    assert result.created == 55 and not result.failed
+    assert result.create_calls == 3  # the failed call, then ceil(55/50) = 2
+    assert sb.count_calls("GET", "/rest/api/3/search/jql") - searches_before == 2  # initial + reconcile
+    assert len(asyncio.run(published(sb, model_id))) == 55
