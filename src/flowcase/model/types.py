@@ -176,4 +176,4 @@ class Model(_Frozen):
 
     def to_data(self) -> dict[str, Any]:
         """The document as plain data, in the canonical form written to JSON and YAML."""
-        return self.model_dump(mode="json", exclude_defaults=True, by_alias=True) | {"flowcase": FORMAT_VERSION}
+        return {"flowcase": FORMAT_VERSION} | self.model_dump(mode="json", exclude_defaults=True, by_alias=True)
