@@ -3,8 +3,11 @@ import of plain files from bpmn.io / Camunda Modeler with a warning for everythi
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -279,3 +282,50 @@ def test_json_text_to_bpmn_text_to_json_text_keeps_meaning(name: str, model: Mod
     bpmn_text = io.dumps(io.loads(json_text, "json").model, "bpmn")
     again = io.loads(io.dumps(io.loads(bpmn_text, "bpmn").model, "json"), "json").model
     assert same_meaning(model, again, descriptions=True) == []
+
+
+# -- bpmn.io itself (the vendored bpmn-js modeler in headless Chromium) --------------------------------
+
+CHROMIUM = Path(os.environ.get("FLOWCASE_CHROMIUM", "/usr/bin/chromium"))
+BPMN_JS = ROOT / "src" / "flowcase" / "web" / "static" / "vendor" / "bpmn-js-18.31.1" / "bpmn-modeler.production.min.js"
+IMPORT_AND_SAVE = """async (xml) => {
+  const modeler = new BpmnJS({container: '#canvas'});
+  const result = await modeler.importXML(xml);
+  const elements = modeler.get('elementRegistry').getAll().map(e => e.id);
+  const saved = await modeler.saveXML({format: true});
+  return {warnings: result.warnings.map(w => w.message), elements, xml: saved.xml};
+}"""
+
+
+@pytest.fixture(scope="module")
+def bpmn_io() -> Iterator[Any]:
+    if not CHROMIUM.exists() or not BPMN_JS.exists():
+        if os.environ.get("FLOWCASE_REQUIRE_BROWSER"):
+            pytest.fail(f"FLOWCASE_REQUIRE_BROWSER is set but {CHROMIUM} or {BPMN_JS.name} is missing")
+        pytest.skip("headless Chromium or the vendored bpmn-js is missing")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page()
+        page.route("**/*", lambda route: route.abort())  # nothing leaves the machine
+        page.set_content('<div id="canvas" style="width:1400px;height:900px"></div>')
+        page.add_script_tag(path=str(BPMN_JS))
+        yield page
+        browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[n for n, _ in MODELS])
+def test_bpmn_io_opens_the_export_without_warnings_and_keeps_our_data(name: str, model: Model, bpmn_io: Any) -> None:
+    text = dumps(model)
+    result = bpmn_io.evaluate(IMPORT_AND_SAVE, text)
+    assert result["warnings"] == []
+    doc = etree.fromstring(text.encode())
+    main = doc.find("bpmn:process", NS)
+    assert main is not None
+    drawn = {e.get("id") for e in main if e.tag != f"{{{BPMN}}}extensionElements" and e.get("id")}
+    assert drawn <= set(result["elements"])  # every node and flow of the main process is on the canvas
+    # what bpmn.io saves again (its own serialisation) still reads back to the same model
+    assert same_meaning(model, loads(result["xml"]).model, descriptions=True) == []

@@ -67,6 +67,11 @@ _ELEMENT_OF: dict[NodeKind, str] = {
 }
 
 
+# ``set`` is a method of every element in bpmn-moddle (bpmn.io's model): an attribute of that name would be lost
+# when bpmn.io saves the diagram, so assignments are written as ``assign`` (``set`` is still read).
+_ATTRIBUTE = {"set": "assign"}
+
+
 # -- scalars -------------------------------------------------------------------------------------------
 
 
@@ -251,7 +256,7 @@ def _decision_extension(decision: Decision) -> ET.Element:
     for name in ("when", "set", "after", "priority", "risk"):
         value = getattr(decision, name)
         if value:
-            attrs[name] = value
+            attrs[_ATTRIBUTE.get(name, name)] = value
     element = ET.Element(_f("decision"), attrs)
     for name in ("action", "expected", "objective"):
         value = getattr(decision, name)
@@ -804,7 +809,7 @@ def _our_decision(ours: ET.Element, target: str, flow: ET.Element, workflow_id: 
         {
             "id": row_id,
             "when": ours.get("when", ""),
-            "set": ours.get("set", ""),
+            "set": ours.get("assign", ours.get("set", "")),
             "action": (ours.findtext(_f("action")) or ""),
             "expected": (ours.findtext(_f("expected")) or ""),
             "next": target,
