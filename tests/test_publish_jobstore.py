@@ -109,3 +109,20 @@ def test_purge_removes_old_finished_jobs(store: tuple[JobStore, Clock]) -> None:
         clock.advance(3 * 86400)
     assert jobs.purge_finished(timedelta(days=4)) == 1
     assert jobs.get(old) is None and jobs.get(fresh) is not None
+
+
+def test_one_running_publish_per_story(store: tuple[JobStore, Clock]) -> None:
+    jobs, clock = store
+    first, second, elsewhere = enqueue(jobs, "DEMO-1"), enqueue(jobs, "DEMO-1"), enqueue(jobs, "DEMO-2")
+    a = jobs.claim("a", 30)
+    assert a is not None and a.id == first
+    b = jobs.claim("b", 30)
+    assert b is not None and b.id == elsewhere  # the second DEMO-1 job waits for the first
+    jobs.finish(elsewhere, "b", PublishResult())
+    assert jobs.claim("c", 30) is None
+    clock.advance(31)  # a died: its job is taken over before the later job for the same story
+    c = jobs.claim("c", 30)
+    assert c is not None and c.id == first
+    jobs.finish(first, "c", PublishResult())
+    d = jobs.claim("d", 30)
+    assert d is not None and d.id == second

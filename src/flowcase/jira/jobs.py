@@ -25,8 +25,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, DateTime, ForeignKey, Integer, String, and_, delete, or_, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import (
+    CursorResult,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    and_,
+    case,
+    delete,
+    exists,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
 
 from flowcase.db.engine import Base
 from flowcase.generate.suite import Suite
@@ -173,14 +186,27 @@ class JobStore:
             return _view(row)
 
     def claim(self, worker_id: str, lease_seconds: float) -> JobView | None:
-        """Lease the oldest runnable job: queued and due, or running with an expired lease."""
+        """Lease the oldest runnable job: queued and due, or running with an expired lease, and never while
+        another worker holds a live lease on a job for the same story (one publish per story at a time)."""
         now = self.clock()
-        runnable = or_(
-            and_(PublishJob.state == QUEUED, PublishJob.run_after <= now),
-            and_(PublishJob.state == RUNNING, PublishJob.lease_expires < now),
+        other = aliased(PublishJob)
+        busy = exists().where(
+            other.site_id == PublishJob.site_id,
+            other.story_key == PublishJob.story_key,
+            other.id != PublishJob.id,
+            other.state == RUNNING,
+            other.lease_expires >= now,
+        )
+        runnable = and_(
+            or_(
+                and_(PublishJob.state == QUEUED, PublishJob.run_after <= now),
+                and_(PublishJob.state == RUNNING, PublishJob.lease_expires < now),
+            ),
+            ~busy,
         )
         with self.sessions() as s:
-            candidates = s.scalars(select(PublishJob.id).where(runnable).order_by(PublishJob.created_at).limit(5))
+            order = (case((PublishJob.state == RUNNING, 0), else_=1), PublishJob.created_at)  # resume first
+            candidates = s.scalars(select(PublishJob.id).where(runnable).order_by(*order).limit(5))
             ids = list(candidates)
         for job_id in ids:
             with self.sessions.begin() as s:
