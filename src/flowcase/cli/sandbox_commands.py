@@ -111,6 +111,8 @@ def _build_app(settings: Any) -> Any:
               help="Where the sandbox and app databases are kept.")  # fmt: skip
 def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
     """Start the sandbox Jira and flowcase together, install flowcase, load demo data, print the URL to open."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from flowcase.config import ConfigError
     from flowcase.sandbox.app import create_sandbox_app
     from flowcase.sandbox.connect import InstallError, install
@@ -127,6 +129,8 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
         app = _build_app(settings)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
+    except (SQLAlchemyError, OSError) as exc:
+        fail(f"could not prepare the app database: {str(exc).splitlines()[0]}", EXIT_SERVICE)
     try:
         sandbox_sock = bind_or_explain("127.0.0.1", sandbox_port)
         app_sock = bind_or_explain("127.0.0.1", port)
