@@ -63,3 +63,16 @@ def test_plan_labels_summary_and_stable_hashes(suite_and_model: tuple[Model, Sui
 def test_model_label_is_a_valid_jira_label() -> None:
     assert model_label("checkout") == "flowcase-m-checkout"
     assert " " not in model_label("a b") and len(model_label("x" * 400)) == 255
+
+
+def test_very_long_tests_are_cut_to_fit_a_jira_description(suite_and_model: tuple[Model, Suite]) -> None:
+    _, suite = suite_and_model
+    test = suite.tests[0]
+    step = test.steps[-1].model_copy(update={"expected": "x" * 900})
+    long_test = test.model_copy(update={"steps": tuple(step for _ in range(200))})
+    doc = describe_test(long_test)
+    validate_adf(doc)
+    body = plain_text(doc)
+    assert 20_000 < len(body) <= 30_000
+    assert "more step(s): too long for a Jira description" in body
+    assert plain_text(describe_test(test)).count("too long") == 0

@@ -59,8 +59,27 @@ def _data_lines(test: TestCase) -> list[str]:
     return [f"{name} = {value}" for name, value in sorted(test.data.items())]
 
 
-def describe_test(test: TestCase, style: str = "steps-table", *, model_label: str = "") -> Node:
-    """The ADF description of one published test."""
+TEXT_LIMIT = 30_000  # Jira refuses descriptions over 32,767 characters
+
+
+def text_length(node: Any) -> int:
+    if isinstance(node, dict):
+        return len(node.get("text", "")) + sum(text_length(c) for c in node.get("content", []) or [])
+    return 0
+
+
+def describe_test(test: TestCase, style: str = "steps-table", *, model_label: str = "",
+                  limit: int = TEXT_LIMIT) -> Node:  # fmt: skip
+    """The ADF description of one published test; very long tests keep their first steps and say so."""
+    keep = len(test.steps)
+    doc = _describe(test, test.steps, style, model_label, 0)
+    while text_length(doc) > limit and keep > 0:
+        keep = keep * 3 // 4
+        doc = _describe(test, test.steps[:keep], style, model_label, len(test.steps) - keep)
+    return doc
+
+
+def _describe(test: TestCase, steps: Sequence[TestStep], style: str, model_label: str, omitted: int) -> Node:
     content: list[Node] = []
     if test.objectives:
         content.append(paragraph("Objectives: " + "; ".join(test.objectives)))
@@ -69,17 +88,19 @@ def describe_test(test: TestCase, style: str = "steps-table", *, model_label: st
         content += [paragraph("Test data", strong=True), bullets(data)]
     if style == "gherkin":
         lines = ["Scenario: " + test.name]
-        for i, step in enumerate(test.steps):
+        for i, step in enumerate(steps):
             lines.append(("Given " if i == 0 else "When ") + _action(step))
             if step.expected:
                 lines.append("Then " + step.expected)
         content.append({"type": "codeBlock", "attrs": {"language": "gherkin"}, "content": text("\n".join(lines))})
     elif style == "bullets":
-        items = [_action(s) + (f" -> {s.expected}" if s.expected else "") for s in test.steps]
+        items = [_action(s) + (f" -> {s.expected}" if s.expected else "") for s in steps]
         content.append({"type": "orderedList", "content": bullets(items)["content"]} if items else paragraph())
     else:
-        rows = [[str(i + 1), _action(s), s.condition, s.expected] for i, s in enumerate(test.steps)]
+        rows = [[str(i + 1), _action(s), s.condition, s.expected] for i, s in enumerate(steps)]
         content.append(table(("#", "Action", "Condition", "Expected result"), rows))
+    if omitted:
+        content.append(paragraph(f"... {omitted} more step(s): too long for a Jira description; see the model."))
     ending = test.end_name or test.end
     if ending:
         content.append(paragraph("Ends at: " + ending))
