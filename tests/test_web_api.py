@@ -116,10 +116,42 @@ def test_unknown_api_path_is_json_404(client: TestClient) -> None:
 
 
 def test_export_model_formats_download(client: TestClient) -> None:
-    r = client.post("/api/export", json={"doc": {"model": login_model()}, "format": "yaml"}, headers=HEADERS)
+    r = client.post("/api/export", json={"doc": {"model": login_model()}, "format": "model:yaml"}, headers=HEADERS)
     assert r.status_code == 200
     assert r.headers["content-disposition"] == 'attachment; filename="login.flowcase.yaml"'
     assert yaml.safe_load(r.text)["id"] == "login"
+
+
+def test_export_suite_formats_download(client: TestClient) -> None:
+    r = client.post("/api/export", json={"doc": {"model": login_model()}, "format": "xray", "project": "DEMO"},
+                    headers=HEADERS)
+    assert r.status_code == 200
+    assert r.headers["content-disposition"] == 'attachment; filename="login.xray.json"'
+    assert "DEMO" in r.text
+    unknown = client.post("/api/export", json={"doc": {"model": login_model()}, "format": "docx"}, headers=HEADERS)
+    assert unknown.status_code == 422 and "unknown export format" in unknown.json()["error"]["message"]
+
+
+def test_generate_returns_the_suite_and_rejects_bad_options(client: TestClient) -> None:
+    r = client.post("/api/generate", json={"doc": {"model": login_model()}}, headers=HEADERS)
+    suite = r.json()["suite"]
+    assert suite["criterion"] == "all-decisions" and suite["tests"] and suite["model"] == "login"
+    pairwise = client.post("/api/generate", json={"doc": {"model": login_model()}, "options": {"data": "pairwise"}},
+                           headers=HEADERS).json()["suite"]
+    assert pairwise["options"] == {"data": "pairwise"}
+    bad = client.post("/api/generate", json={"doc": {"model": login_model()}, "options": {"data": "lots"}},
+                      headers=HEADERS)
+    assert bad.status_code == 422 and "data mode" in bad.json()["error"]["message"]
+
+
+def test_import_bpmn_gives_the_editor_document(client: TestClient) -> None:
+    text = (EXAMPLES / "bpmn" / "login.bpmn").read_text()
+    r = client.post("/api/models/import", json={"text": text, "filename": "login.bpmn"}, headers=HEADERS)
+    body = r.json()
+    assert r.status_code == 200 and body["model"]["id"] == "login"
+    assert "<bpmn:definitions" in body["bpmn"] and "login/credentials" in body["tables"]
+    garbage = client.post("/api/models/import", json={"text": "<not-bpmn", "filename": "x.bpmn"}, headers=HEADERS)
+    assert garbage.status_code == 422 and garbage.json()["error"]["diagnostics"]
 
 
 def test_security_headers_on_api_responses(client: TestClient) -> None:

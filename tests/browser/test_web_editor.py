@@ -82,14 +82,15 @@ def test_draw_generate_undo_export(page: Any, app_url: str) -> None:
 
     # export downloads
     with page.expect_download() as info:
-        page.select_option("#export-format", "bpmn")
+        page.select_option("#export-format", "model:bpmn")
         page.click("#export")
     path = info.value.path()
     assert "<bpmn:definitions" in Path(path).read_text(encoding="utf-8")
     with page.expect_download() as info:
-        page.select_option("#export-format", "suite")
+        page.select_option("#export-format", "gherkin")
         page.click("#export")
-    assert info.value.suggested_filename.endswith(".suite.json")
+    assert info.value.suggested_filename.endswith(".feature")
+    assert "Scenario" in Path(info.value.path()).read_text(encoding="utf-8")
 
     # every control has an accessible name
     unnamed = page.evaluate("""[...document.querySelectorAll('input, select, button, [role=tab]')]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -41,7 +41,8 @@ ModelFormat = Literal["json", "yaml", "bpmn", "graphwalker"]
 
 
 class ExportBody(GenerateBody):
-    format: str = Field(pattern=r"^[a-z0-9-]{1,32}$")
+    format: str = Field(pattern=r"^(model:)?[a-z0-9-]{1,32}$", description="'model:<fmt>' or a suite export format.")
+    project: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]{0,49}$")
 
 
 def build(doc: EditorDoc) -> tuple[Model, list[Diagnostic]]:
@@ -124,12 +125,22 @@ async def generate_tests(request: Request) -> Response:
     })
 
 
-_MODEL_FORMATS: dict[str, tuple[ModelFormat, str, str]] = {
-    "json": ("json", "application/json", ".flowcase.json"),
-    "yaml": ("yaml", "application/yaml", ".flowcase.yaml"),
-    "bpmn": ("bpmn", "application/xml", ".bpmn"),
-    "graphwalker": ("graphwalker", "application/json", ".graphwalker.json"),
+MODEL_FORMATS: dict[str, tuple[ModelFormat, str, str, str]] = {
+    "model:bpmn": ("bpmn", "application/xml", ".bpmn", "BPMN 2.0 (bpmn.io, Camunda Modeler)"),
+    "model:json": ("json", "application/json", ".flowcase.json", "flowcase model, JSON"),
+    "model:yaml": ("yaml", "application/yaml", ".flowcase.yaml", "flowcase model, YAML"),
+    "model:graphwalker": ("graphwalker", "application/json", ".graphwalker.json", "GraphWalker JSON"),
 }
+
+
+def export_choices() -> list[dict[str, str]]:
+    """Every download the editor offers: the model formats, then the suite exports."""
+    from flowcase.export import FORMATS
+
+    choices = [{"value": k, "label": v[3], "group": "Workflow"} for k, v in MODEL_FORMATS.items()]
+    choices += [{"value": f.name, "label": f.description[:1].upper() + f.description[1:], "group": "Tests"}
+                for f in FORMATS.values()]
+    return choices
 
 
 def _filename(model: Model, suffix: str) -> str:
@@ -139,36 +150,27 @@ def _filename(model: Model, suffix: str) -> str:
 
 async def export_file(request: Request) -> Response:
     """A download: the model in a model format, or the generated suite in an export format."""
+    from flowcase.export import ExportError, ExportOptions, export
+
     await authenticate(request)
     body = await read_json(request, ExportBody)
-    if body.format in _MODEL_FORMATS:
+    if body.format.startswith("model:"):
+        if body.format not in MODEL_FORMATS:
+            raise ApiError(422, "unknown-format", f"unknown model format {body.format.removeprefix('model:')!r}")
         model, _ = build(body.doc)
-        fmt, media, suffix = _MODEL_FORMATS[body.format]
-        return _download(io.dumps(model, fmt), media, _filename(model, suffix))
+        fmt, media, suffix, _label = MODEL_FORMATS[body.format]
+        try:
+            text = io.dumps(model, fmt)
+        except ModelError as exc:
+            raise model_error(exc) from None
+        return _download(text, media, _filename(model, suffix))
     model, _ = checked(body.doc)
     suite = generate_suite(model, body.criterion, body.options)
-    if body.format == "suite":
-        return _download(suite.model_dump_json(indent=2) + "\n", "application/json", _filename(model, ".suite.json"))
-    content, media, suffix = _export_suite(model, suite, body.format)
-    return _download(content, media, _filename(model, suffix))
-
-
-def _export_suite(model: Model, suite: Suite, fmt: str) -> tuple[str, str, str]:
     try:
-        from flowcase import export
-    except ImportError:
-        raise ApiError(404, "unknown-format", f"export format {fmt!r} is not available") from None
-    render: Any = getattr(export, "export", None)
-    if render is None:
-        raise ApiError(404, "unknown-format", f"export format {fmt!r} is not available")
-    try:
-        result = render(suite, fmt, model=model)
-    except (KeyError, ValueError) as exc:
-        raise ApiError(404, "unknown-format", f"export format {fmt!r} is not available: {exc}") from None
-    text = result if isinstance(result, str) else str(getattr(result, "text", result))
-    media = str(getattr(result, "media_type", "text/plain"))
-    suffix = str(getattr(result, "suffix", f".{fmt}.txt"))
-    return text, media, suffix
+        result = export(suite, body.format, model=model, options=ExportOptions(project=body.project))
+    except ExportError as exc:
+        raise ApiError(422, "unknown-format", str(exc)) from None
+    return _download(result.text, result.media_type, _filename(model, result.suffix))
 
 
 def _download(text: str, media: str, filename: str) -> Response:

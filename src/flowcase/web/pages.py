@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from flowcase.hosts.standalone import COOKIE, StandaloneHost
+from flowcase.web.api_models import export_choices
 from flowcase.web.auth import authenticate, current_host, hosts_of
 
 TEMPLATES = Environment(
@@ -47,6 +48,7 @@ async def _render(request: Request, template: str, title: str, **context: Any) -
     page_context = {
         "mode": mode, "page": template.removesuffix(".html"), "issueKey": context.get("issue_key"),
         "projectKey": context.get("project_key") or caller.project_key, "isAdmin": caller.is_admin,
+        "exports": export_choices() if template == "editor.html" else [],
         "links": _links(mode), "jiraUrl": caller.base_url, "appKey": request.app.state.settings.app_key,
     }
     html = TEMPLATES.get_template(template).render(

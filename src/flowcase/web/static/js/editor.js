@@ -546,10 +546,27 @@ $('import-file').addEventListener('change', async (ev) => {
   }
 });
 
+(function exportChoices() {
+  const select = $('export-format');
+  const groups = {};
+  for (const c of ctx.exports || []) {
+    if (!groups[c.group]) {
+      groups[c.group] = document.createElement('optgroup');
+      groups[c.group].label = c.group;
+      select.append(groups[c.group]);
+    }
+    const opt = document.createElement('option');
+    opt.value = c.value;
+    opt.textContent = c.label;
+    groups[c.group].append(opt);
+  }
+}());
+
 $('export').addEventListener('click', async () => {
   const format = $('export-format').value;
   try {
-    const body = { doc: await currentDoc(), format, ...tests.generationRequest() };
+    const project = state.issueKey ? state.issueKey.replace(/-\d+$/, '') : undefined;
+    const body = { doc: await currentDoc(), format, project, ...tests.generationRequest() };
     saveBlob(await host.download('/api/export', body));
   } catch (err) {
     host.flag(`Export failed: ${err.message}`, 'error');
