@@ -144,3 +144,30 @@ def test_real_flowcase_panel_renders_in_the_issue_page(page: Any, real_app: tupl
     assert any(c.auth == "jwt" and c.path.startswith("/rest/api/3/issue/DEMO-1") for c in sb.calls())
     page.wait_for_timeout(300)
     page.screenshot(path=str(SCREENSHOTS / "sandbox-issue.png"), full_page=True)
+
+
+def test_real_flowcase_editor_project_and_admin_pages(page: Any, real_app: tuple[RunningSandbox, str]) -> None:
+    sb, _app_url = real_app
+    page.goto(f"{sb.base_url}/browse/DEMO-1")
+    panel = page.frame_locator('iframe[data-ap-module="flowcase-issue-panel"]')
+    panel.locator("#f-workflow").filter(has_text="Shop checkout with coupons").wait_for(timeout=15000)
+    panel.locator("#open-editor").click()  # opens the app's editor dialog module through AP.dialog.create
+    editor = page.frame_locator("#dialog-layer iframe")
+    editor.locator("svg").first.wait_for(timeout=20000)
+    from playwright.sync_api import expect
+
+    expect(editor.locator("#model-name")).to_have_value("Shop checkout with coupons", timeout=15000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SCREENSHOTS / "sandbox-editor-dialog.png"))
+
+    page.goto(f"{sb.base_url}/projects/DEMO/apps/flowcase/flowcase-project")
+    project = page.frame_locator('iframe[data-ap-module="flowcase-project"]')
+    project.locator("text=DEMO-1 >> visible=true").first.wait_for(timeout=15000)  # found through the app's JQL alias search
+    page.screenshot(path=str(SCREENSHOTS / "sandbox-project-page.png"))
+    assert any(c.path == "/rest/api/3/search/jql" and c.auth == "jwt" and c.status == 200 for c in sb.calls())
+
+    page.goto(f"{sb.base_url}/admin/apps/flowcase/flowcase-admin")
+    admin = page.frame_locator('iframe[data-ap-module="flowcase-admin"]')
+    admin.locator("h1").first.wait_for(timeout=15000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / "sandbox-admin-page.png"))
