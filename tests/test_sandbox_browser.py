@@ -162,7 +162,8 @@ def test_real_flowcase_editor_project_and_admin_pages(page: Any, real_app: tuple
 
     page.goto(f"{sb.base_url}/projects/DEMO/apps/flowcase/flowcase-project")
     project = page.frame_locator('iframe[data-ap-module="flowcase-project"]')
-    project.locator("text=DEMO-1 >> visible=true").first.wait_for(timeout=15000)  # found through the app's JQL alias search
+    # The story is found through the app's JQL search on the indexed property alias.
+    project.locator("text=DEMO-1 >> visible=true").first.wait_for(timeout=15000)
     page.screenshot(path=str(SCREENSHOTS / "sandbox-project-page.png"))
     assert any(c.path == "/rest/api/3/search/jql" and c.auth == "jwt" and c.status == 200 for c in sb.calls())
 
