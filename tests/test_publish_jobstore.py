@@ -126,3 +126,14 @@ def test_one_running_publish_per_story(store: tuple[JobStore, Clock]) -> None:
     jobs.finish(first, "c", PublishResult())
     d = jobs.claim("d", 30)
     assert d is not None and d.id == second
+
+
+def test_a_job_that_keeps_killing_its_workers_is_given_up(store: tuple[JobStore, Clock]) -> None:
+    jobs, clock = store
+    job_id = enqueue(jobs)
+    for _ in range(jobs.max_attempts):
+        assert jobs.claim("w", 30) is not None
+        clock.advance(31)  # the worker died without a word
+    assert jobs.claim("w", 30) is None
+    final = jobs.get(job_id)
+    assert final is not None and final.state == FAILED and final.error_code == "too-many-attempts"

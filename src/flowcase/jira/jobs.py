@@ -157,9 +157,11 @@ def suite_sha256(suite: Suite) -> str:
 
 
 class JobStore:
-    def __init__(self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime] = _now,
+                 max_attempts: int = 5) -> None:  # fmt: skip
         self.sessions = sessions
         self.clock = clock
+        self.max_attempts = max_attempts
 
     def enqueue(self, *, site_id: str, story_key: str, project_key: str, model_revision: int, model_sha256: str,
                 suite_sha256: str, total: int) -> str:  # fmt: skip
@@ -217,8 +219,14 @@ class JobStore:
                     .values(state=RUNNING, lease_owner=worker_id, lease_expires=now + timedelta(seconds=lease_seconds),
                             attempts=PublishJob.attempts + 1, updated_at=now)
                 )).rowcount
-            if won == 1:
-                return self.get(job_id)
+            if won != 1:
+                continue
+            view = self.get(job_id)
+            if view is not None and view.attempts > self.max_attempts:
+                # Workers keep dying on this job (or it keeps failing): stop instead of looping forever.
+                self.finish(job_id, worker_id, None, error_code="too-many-attempts")
+                continue
+            return view
         return None
 
     def _owned(self, s: Session, job_id: str, worker_id: str) -> PublishJob:
@@ -271,7 +279,8 @@ class JobStore:
                                                                       PublishJobTest.state == "sending")))
 
     def finish(self, job_id: str, worker_id: str, result: PublishResult | None, *, error_code: str | None = None,
-               error_status: int | None = None, retry_in: float | None = None, max_attempts: int = 5) -> None:
+               error_status: int | None = None, retry_in: float | None = None, max_attempts: int | None = None
+               ) -> None:  # fmt: skip
         """Record the outcome. ``retry_in`` re-queues the job (Jira outage) unless attempts are used up."""
         now = self.clock()
         with self.sessions.begin() as s:
@@ -283,7 +292,7 @@ class JobStore:
                 row.done = result.total
             row.error_code, row.error_status = error_code, error_status
             row.lease_owner, row.lease_expires, row.updated_at = None, None, now
-            if retry_in is not None and row.attempts < max_attempts:
+            if retry_in is not None and row.attempts < (max_attempts or self.max_attempts):
                 row.state, row.phase = QUEUED, "waiting"
                 row.run_after = now + timedelta(seconds=retry_in)
             else:
@@ -435,6 +444,11 @@ class Worker:
         except JiraError as exc:
             self.store.finish(job.id, self.worker_id, None, error_code="jira-error", error_status=exc.status,
                               retry_in=self.retry_in if exc.retryable else None)  # fmt: skip
+        except LeaseLost:
+            raise
+        except Exception as exc:  # a job must end in a recorded state, never hang
+            log.exception("job %s failed unexpectedly (%s)", job.id, type(exc).__name__)
+            self.store.finish(job.id, self.worker_id, None, error_code="internal-error")
         else:
             self.store.finish(job.id, self.worker_id, result)
         finally:
