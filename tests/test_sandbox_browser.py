@@ -172,3 +172,20 @@ def test_real_flowcase_editor_project_and_admin_pages(page: Any, real_app: tuple
     admin.locator("h1").first.wait_for(timeout=15000)
     page.wait_for_timeout(300)
     page.screenshot(path=str(SCREENSHOTS / "sandbox-admin-page.png"))
+
+
+def test_admin_page_uninstalls_and_uploads_an_app(page: Any, env: tuple[RunningSandbox, TinyApp]) -> None:
+    sb, tiny = env
+    page.goto(f"{sb.base_url}/admin")
+    page.click(f'button[data-uninstall="{tiny.key}"]')
+    page.locator("text=No apps installed.").wait_for(timeout=15000)
+    assert sb.sandbox.installation(tiny.key) is None and tiny.installs[-1]["event"] == "uninstalled"
+    page.fill("#descriptor-url", f"{tiny.base_url}/nothing-here.json")
+    page.click("#install-form button[type=submit]")
+    page.locator("#install-status").filter(has_text="answered HTTP 404").wait_for(timeout=15000)
+    page.fill("#descriptor-url", f"{tiny.base_url}/atlassian-connect.json")
+    page.click("#install-form button[type=submit]")
+    page.locator(f'button[data-uninstall="{tiny.key}"]').wait_for(timeout=15000)
+    assert tiny.installs[-1]["event"] == "installed" and tiny.failures == []
+    page.screenshot(path=str(SCREENSHOTS / "sandbox-manage-apps.png"))
+    assert page.js_errors == []

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from flowcase.sandbox.connect import app_request_token, context_token
+from flowcase.sandbox.connect import InstallError, app_request_token, context_token, install, uninstall
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.modules import find_module
 from flowcase.sandbox.pages import frame_for, origin_of, read_page_token
@@ -96,7 +96,24 @@ async def app_request(request: Request) -> Response:
                          "statusText": response.reason_phrase})  # fmt: skip
 
 
+async def manage_app(request: Request) -> Response:
+    """The admin page's "Upload app" and "Uninstall" (like UPM): install from a descriptor URL, or remove."""
+    sandbox, _context = _guard(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise JiraHTTPError(400, "The request body must be a JSON object.")
+    try:
+        if body.get("uninstall"):
+            await uninstall(sandbox, str(body["uninstall"]))
+            return JSONResponse({"uninstalled": str(body["uninstall"])})
+        inst = await install(sandbox, str(body.get("descriptorUrl", "")))
+    except InstallError as exc:
+        raise JiraHTTPError(400, f"Installation failed: {exc}") from None
+    return JSONResponse({"installed": inst.app_key})
+
+
 routes = [
+    Route("/_sandbox/bridge/apps", manage_app, methods=["POST"]),
     Route("/_sandbox/bridge/token", token, methods=["POST"]),
     Route("/_sandbox/bridge/frame", frame, methods=["POST"]),
     Route("/_sandbox/bridge/request", app_request, methods=["POST"]),

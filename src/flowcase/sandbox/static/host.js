@@ -202,7 +202,27 @@
             function (err) { reply(null, String(err && err.message || err)); });
   });
 
+  function manageApps() {
+    var form = document.getElementById('install-form');
+    var status = document.getElementById('install-status');
+    var run = function (body) {
+      status.textContent = 'Working…';
+      bridge('apps', body).then(function () { location.reload(); },
+                                function (err) { status.textContent = err.message; });
+    };
+    if (form) {
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        run({descriptorUrl: document.getElementById('descriptor-url').value});
+      });
+    }
+    document.querySelectorAll('button[data-uninstall]').forEach(function (button) {
+      button.addEventListener('click', function () { run({uninstall: button.dataset.uninstall}); });
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    manageApps();
     document.querySelectorAll('iframe.ap-iframe').forEach(function (el) { register(el); });
     applyTheme(mode);
     var button = document.getElementById('theme-toggle');
