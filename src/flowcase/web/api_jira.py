@@ -21,6 +21,7 @@ from flowcase.web.auth import authenticate, current_host
 from flowcase.web.documents import EditorDoc, for_editor
 from flowcase.web.errors import ApiError, read_json
 from flowcase.web.pages import ISSUE_KEY, PROJECT_KEY
+from flowcase.web.publishing import Publisher
 
 
 class _Body(BaseModel):
@@ -95,16 +96,19 @@ async def start_publish(request: Request) -> Response:
     body = await read_json(request, SuiteBody)
     model, _ = checked(body.doc)
     suite = generate_suite(model, body.criterion, body.options)
-    job = jira_ops.start_publish(request.app, current_host(request), caller, body.issue_key, model, suite)
-    return JSONResponse(job.as_json(), 202)
+    publisher: Publisher = request.app.state.publisher
+    job = await publisher.start(current_host(request), caller, body.issue_key, model, suite,
+                                request.app.state.settings.app_key)
+    return JSONResponse(job, 202)
 
 
 async def publish_status(request: Request) -> Response:
     caller = await authenticate(request)
-    job = jira_ops.find_job(request.app, str(request.path_params["job_id"]), caller.site_id)
+    publisher: Publisher = request.app.state.publisher
+    job = publisher.status(str(request.path_params["job_id"]), caller.site_id)
     if job is None:
         raise HTTPException(404, "no such publish job")
-    return JSONResponse(job.as_json())
+    return JSONResponse(job)
 
 
 async def project_workflows(request: Request) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,13 +21,17 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from flowcase.config import Settings, get_settings
-from flowcase.hosts.base import Host
+from flowcase.hosts.base import Caller, Host
 from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
 from flowcase.hosts.standalone import StandaloneHost
 from flowcase.web import api_models
 from flowcase.web.errors import ApiError, api_error_handler, http_error_handler
 from flowcase.web.pages import page_routes
+from flowcase.web.publishing import DurablePublisher, MemoryPublisher, Publisher
 from flowcase.web.security import SecurityHeadersMiddleware
+
+if TYPE_CHECKING:
+    from flowcase.jira.client import JiraClient
 
 STATIC = Path(__file__).parent / "static"
 
@@ -102,4 +107,23 @@ def create_app(
     app.state.settings = settings
     app.state.hosts = host_list
     app.state.connect = connect
+    app.state.publisher = make_publisher(settings, connect)
     return app
+
+
+def make_publisher(settings: Settings, connect: ConnectSetup | None) -> Publisher:
+    """Durable jobs in the app's database when there is one (Connect), else publishing in memory."""
+    if connect is None:
+        return MemoryPublisher()
+    from flowcase.db.engine import session_factory
+    from flowcase.jira.jobs import JobStore, JobView
+
+    setup = connect
+
+    def client_for(job: JobView) -> JiraClient:
+        installation = setup.store.get(job.site_id)
+        if installation is None or not installation.active:
+            raise ValueError("the app is no longer installed on this site")
+        return setup.host.jira(Caller(site_id=job.site_id, base_url=installation.base_url))
+
+    return DurablePublisher(JobStore(session_factory(setup.store.engine)), client_for, settings.app_key)

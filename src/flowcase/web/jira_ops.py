@@ -6,15 +6,9 @@ JSON errors (a Jira outage is a 502 with Jira's message, a revision conflict a 4
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from starlette.applications import Starlette
 
 from flowcase.generate.suite import Suite
 from flowcase.hosts.base import Caller, Host
@@ -48,42 +42,6 @@ def jira_error(exc: Any) -> ApiError:
     if status in (401, 403):
         return ApiError(403, "jira-forbidden", f"Jira refused: {text}")
     return ApiError(502, "jira-error", f"Jira failed ({status or 'no answer'}): {text}")
-
-
-# --- publish jobs: progress kept in memory (ids and counts only) ---------------------------------------------
-
-@dataclass
-class PublishJob:
-    id: str
-    site_id: str
-    issue_key: str
-    state: str = "queued"  # queued | running | done | failed
-    done: int = 0
-    total: int = 0
-    message: str = ""
-    result: dict[str, Any] | None = None
-    started: float = field(default_factory=time.time)
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "issueKey": self.issue_key, "state": self.state, "done": self.done,
-                "total": self.total, "message": self.message, "result": self.result}
-
-
-MAX_JOBS = 200
-
-
-def _jobs(app: Starlette) -> dict[str, PublishJob]:
-    jobs: dict[str, PublishJob] | None = getattr(app.state, "publish_jobs", None)
-    if jobs is None:
-        jobs = {}
-        app.state.publish_jobs = jobs
-    return jobs
-
-
-def find_job(app: Starlette, job_id: str, site_id: str) -> PublishJob | None:
-    job = _jobs(app).get(job_id)
-    return job if job is not None and job.site_id == site_id else None
 
 
 # --- the model on the issue ---------------------------------------------------------------------------------
@@ -158,59 +116,6 @@ async def diff(jira: JiraClient, issue_key: str, model: Model, suite: Suite, app
         if test_id not in wanted and OBSOLETE_LABEL not in have.labels:
             out["obsolete"].append({"id": test_id, "name": "", "key": have.key})
     return out
-
-
-PHASES = {"search": "Looking for published tests", "update": "Updating changed tests", "create": "Creating new tests",
-          "link": "Linking tests to the story", "obsolete": "Marking obsolete tests", "done": "Done"}
-
-
-def start_publish(app: Starlette, host: Host, caller: Caller, issue_key: str, model: Model,
-                  suite: Suite) -> PublishJob:
-    """Start publishing in the background; the caller polls :func:`find_job` for progress."""
-    jobs = _jobs(app)
-    running = [j for j in jobs.values() if j.site_id == caller.site_id and j.issue_key == issue_key
-               and j.state in ("queued", "running")]
-    if running:
-        raise ApiError(409, "already-publishing", f"{issue_key} is being published already", job=running[0].id)
-    while len(jobs) >= MAX_JOBS:
-        jobs.pop(next(iter(jobs)))
-    job = PublishJob(id=secrets.token_urlsafe(12), site_id=caller.site_id, issue_key=issue_key,
-                     total=len(suite.tests), message="Queued")
-    jobs[job.id] = job
-    job.task = asyncio.create_task(_run_publish(app, host, caller, job, model, suite))
-    return job
-
-
-async def _run_publish(app: Starlette, host: Host, caller: Caller, job: PublishJob, model: Model,
-                       suite: Suite) -> None:
-    from flowcase.jira.client import JiraError
-    from flowcase.jira.publish import Progress, PublishError, publish
-
-    def progress(p: Progress) -> None:
-        job.done, job.total = p.done, max(p.total, 1)
-        job.message = f"{PHASES.get(p.phase, p.phase)} ({p.done}/{p.total})"
-
-    job.state, job.message = "running", "Starting"
-    try:
-        async with client(host, caller) as jira:
-            project = _project_of(job.issue_key)
-            settings = await publish_settings(jira, app.state.settings.app_key, project)
-            result = await publish(jira, model, suite, job.issue_key, project, settings, progress)
-    except (PublishError, JiraError) as exc:
-        job.state, job.message = "failed", str(exc)
-        return
-    except ApiError as exc:
-        job.state, job.message = "failed", exc.message
-        return
-    job.result = result.as_json()
-    job.done = job.total
-    job.state = "done" if not result.failed else "failed"
-    parts = [f"{result.created} created", f"{result.updated} updated", f"{result.unchanged} unchanged"]
-    if result.obsoleted:
-        parts.append(f"{result.obsoleted} obsolete")
-    if result.failed:
-        parts.append(f"{len(result.failed)} refused by Jira")
-    job.message = f"Published {result.total} tests to {job.issue_key}: " + ", ".join(parts)
 
 
 # --- project page and settings --------------------------------------------------------------------------------
