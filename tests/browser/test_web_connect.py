@@ -102,3 +102,19 @@ def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
     panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
     assert panel.locator("#f-published").inner_text() != "Never"
     screenshot(page, "sandbox-issue")
+
+
+def test_project_and_admin_pages_inside_the_sandbox(page: Any, env: Env) -> None:
+    sb = env.sandbox
+    page.goto(f"{sb.base_url}/projects/DEMO/apps/flowcase/flowcase-project")
+    project = app_frame(page, "-project")
+    project.locator("#main[aria-busy='false']").wait_for()
+    assert "Workflows in DEMO" in project.locator("h1").inner_text()
+    assert project.locator("#message").inner_text() == "" or "No story" in project.locator("#message").inner_text()
+    screenshot(page, "sandbox-project")
+
+    page.goto(f"{sb.base_url}/admin/apps/flowcase/flowcase-admin")
+    admin = app_frame(page, "-admin")
+    admin.locator("#main[aria-busy='false']").wait_for()
+    assert admin.locator("#s-issue-type").input_value() == "Test"
+    screenshot(page, "sandbox-admin")
