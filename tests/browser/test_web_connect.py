@@ -12,13 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import free_port, screenshot, serve
 from cryptography.fernet import Fernet
+from webtools import free_port, screenshot, serve
 
 from flowcase.config import Settings
 from flowcase.db.migrate import upgrade
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
 from flowcase.web.app import create_app
+
+pytestmark = pytest.mark.browser
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STORY = "DEMO-1"

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import serve
+from webtools import serve
 
 from flowcase.config import Settings
 from flowcase.hosts.standalone import JiraSite, StandaloneHost
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
 from flowcase.web.app import create_app
+
+pytestmark = pytest.mark.browser
 
 TOKEN = "editor-test-token-0123456789"
 

@@ -9,12 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import screenshot, serve
+from webtools import screenshot, serve
 
 from flowcase.config import Settings
 from flowcase.hosts.standalone import JiraSite, StandaloneHost
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
 from flowcase.web.app import create_app
+
+pytestmark = pytest.mark.browser
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TOKEN = "browser-test-token-0123456789"
