@@ -310,3 +310,29 @@ def test_an_ambiguous_bulk_failure_is_reconciled_before_resending(sb: RunningSan
     assert result.create_calls == 3  # the failed call, then ceil(55/50) = 2
     assert sb.count_calls("GET", "/rest/api/3/search/jql") - searches_before == 2  # initial + reconcile
     assert len(asyncio.run(published(sb, model_id))) == 55
+
+
+def test_obsolete_tests_are_marked_not_deleted_and_come_back(sb: RunningSandbox) -> None:
+    story = asyncio.run(new_story(sb))
+    full, trimmed = big_model("cycle", 3), big_model("cycle", 2)
+    suite_full = generate(full, GenerateOptions(criterion="all-decisions"))
+    suite_trimmed = generate(trimmed, GenerateOptions(criterion="all-decisions"))
+    dropped = ({t.id for t in suite_full.tests} - {t.id for t in suite_trimmed.tests}).pop()
+
+    async def go() -> list[Any]:
+        async with client_for(sb) as c:
+            results = [await publish(c, full, suite_full, story, PROJECT, PublishSettings())]
+            results.append(await publish(c, trimmed, suite_trimmed, story, PROJECT, PublishSettings()))
+            results.append(await publish(c, trimmed, suite_trimmed, story, PROJECT, PublishSettings()))
+            labels_after_drop = {i["properties"][TEST_PROPERTY]["id"]: i["fields"]["labels"]
+                                 for i in await published(sb, "cycle")}  # fmt: skip
+            results.append(await publish(c, full, suite_full, story, PROJECT, PublishSettings()))
+            return [*results, labels_after_drop]
+
+    first, drop, again, back, labels = asyncio.run(go())
+    assert (first.created, drop.obsoleted, drop.created) == (3, 1, 0)
+    assert OBSOLETE_LABEL in labels[dropped] and len(labels) == 3  # marked, not deleted
+    assert again.obsoleted == 0 and again.updated == 0  # already marked: nothing to do
+    assert (back.created, back.updated, back.unchanged) == (0, 1, 2)  # the same issue is revived
+    revived = {i["properties"][TEST_PROPERTY]["id"]: i["fields"]["labels"] for i in asyncio.run(published(sb, "cycle"))}
+    assert OBSOLETE_LABEL not in revived[dropped]
