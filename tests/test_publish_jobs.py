@@ -144,6 +144,7 @@ def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, db_url
     finally:
         doomed.wait(timeout=10)
     assert doomed.returncode == -signal.SIGKILL
+    time.sleep(1.0)  # a bulk call in flight when the worker died may still land: Jira applied it, nobody recorded it
     halfway = store.get(job_id)
     assert halfway is not None and halfway.state == "running" and halfway.attempts == 1
     made_before = len(asyncio.run(published(sb, "bigcheckout")))
