@@ -96,12 +96,11 @@ def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
     assert r.status_code == 200
     assert len(r.json()["issues"]) == count
 
-    # back on the issue page, the panel shows the published suite
-    page.goto(f"{sb.base_url}/browse/{STORY}")
-    panel = app_frame(page, "issue-panel")
-    panel.locator("#f-tests").wait_for()
-    panel.locator("#main[aria-busy='false']").wait_for()
+    # closing the editor dialog refreshes the panel: it shows the published suite
+    editor.locator("#close").click()
+    page.wait_for_selector("iframe[data-ap-module$='-editor']", state="detached")
     panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    page.wait_for_timeout(300)  # let the sandbox resize the panel iframe
     assert panel.locator("#f-published").inner_text() != "Never"
     screenshot(page, "sandbox-issue")
 

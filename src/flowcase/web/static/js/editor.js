@@ -462,7 +462,7 @@ function changed() {
   if (state.issueKey && !state.conflict) {
     setStatus('Unsaved changes');
     clearTimeout(saveTimer);
-    saveTimer = setTimeout(save, 1500);
+    saveTimer = setTimeout(save, 800);
   }
 }
 
@@ -515,6 +515,12 @@ function showConflict(err) {
 }
 
 if ($('save')) $('save').onclick = () => { clearTimeout(saveTimer); save(); };
+if ($('close')) {
+  $('close').onclick = async () => {
+    if (state.dirty) { clearTimeout(saveTimer); await save(); }
+    if (!state.dirty) host.closeEditor();
+  };
+}
 let nameBefore = null;
 $('model-name').addEventListener('focus', () => { nameBefore = snapshot(); });
 $('model-name').addEventListener('change', () => {

@@ -4,7 +4,8 @@
 //   forge      - a Forge Custom UI shell (another issue builds it): window.__FLOWCASE_FORGE__ supplies
 //                {getContext(), invoke(method, path, body)}; this module only defines the seam.
 // Interface: {mode, context, api(method, path, body, opts), download(path, body), flag(message, type),
-//             resize(), editorUrl(issueKey), issueUrl(issueKey), openEditor(issueKey), initTheme()}
+//             resize(), editorUrl(issueKey), issueUrl(issueKey), openEditor(issueKey, onClose), closeEditor(),
+//             initTheme()}
 
 const pageContext = JSON.parse(document.getElementById('flowcase-context').textContent);
 
@@ -78,6 +79,10 @@ function standaloneHost() {
     editorUrl: (issue) => (issue ? fill(pageContext.links.editor, { issue }) : '/app/editor'),
     issueUrl: (issue) => fill(pageContext.links.issue, { issue }),
     openEditor(issue) { location.href = this.editorUrl(issue); },
+    closeEditor() {
+      const issue = pageContext.issueKey;
+      location.href = issue ? fill(pageContext.links.issue, { issue }) : '/app/';
+    },
     initTheme: applyColorMode,
   };
 }
@@ -111,11 +116,15 @@ function connectHost(AP) {
     resize() { if (AP.resize) AP.resize(); },
     editorUrl: (issue) => fill(pageContext.links.editor, { issue }),
     issueUrl: () => '',
-    openEditor(issue) {
+    openEditor(issue, onClose) {
       // The editor is the app's full-screen dialog module; Jira fills in {issue.key} from the page context.
       if (AP.dialog && AP.dialog.create) {
-        AP.dialog.create({ key: `${pageContext.appKey}-editor`, chrome: false, size: 'fullscreen', customData: { issueKey: issue } });
+        const dialog = AP.dialog.create({ key: `${pageContext.appKey}-editor`, chrome: false, size: 'fullscreen', customData: { issueKey: issue } });
+        if (onClose && dialog && dialog.on) dialog.on('close', onClose);
       } else showFlag('Open the flowcase editor from the issue menu.', 'info');
+    },
+    closeEditor() {
+      if (AP.dialog && AP.dialog.close) AP.dialog.close();
     },
     initTheme() {
       applyColorMode();
@@ -135,7 +144,8 @@ function forgeHost(shell) {
     resize() {},
     editorUrl: () => '',
     issueUrl: () => '',
-    openEditor: (issue) => shell.openEditor(issue),
+    openEditor: (issue, onClose) => shell.openEditor(issue, onClose),
+    closeEditor: () => shell.closeEditor && shell.closeEditor(),
     initTheme: applyColorMode,
   };
 }
