@@ -79,7 +79,7 @@ def _split(targets: Sequence[Target]) -> tuple[list[int], list[int]]:
     return edges, verts
 
 
-def structural_cover(graph: FlatGraph, targets: Sequence[Target], solver: Solver = "highs") -> Structural:
+def structural_cover(graph: FlatGraph, targets: Sequence[Target], solver: Solver = "auto") -> Structural:
     """The fewest walks (ignoring conditions) covering ``targets``, all of which must lie on some walk."""
     if any(len(t.waypoint.edges) == 2 for t in targets):
         line = _LineGraph(graph)
@@ -91,7 +91,7 @@ def structural_cover(graph: FlatGraph, targets: Sequence[Target], solver: Solver
     return Structural(cover.walks, cover.count, cover.length_optimal)
 
 
-def lower_bound(graph: FlatGraph, targets: Sequence[Target], solver: Solver = "highs") -> int:
+def lower_bound(graph: FlatGraph, targets: Sequence[Target], solver: Solver = "auto") -> int:
     """The proven minimum number of walks covering ``targets`` when conditions are ignored."""
     if not targets:
         return 0

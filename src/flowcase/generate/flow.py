@@ -22,7 +22,8 @@ from scipy.optimize import linprog  # type: ignore[import-untyped]
 from scipy.sparse import coo_matrix, csr_matrix  # type: ignore[import-untyped]
 from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
 
-Solver = Literal["highs", "networkx"]
+Solver = Literal["auto", "highs", "networkx", "ssp"]
+SMALL = 600  # arcs: up to this size the pure-Python successive shortest paths beat the LP's set-up cost
 
 
 @dataclass(slots=True)
@@ -189,8 +190,93 @@ def _solve_networkx(net: _Network, objective: Sequence[int], fixed_return: int |
     return [lower[i] + flow[a][b][k] for i, (a, b, k) in enumerate(keys)]
 
 
+def _solve_ssp(net: _Network, objective: Sequence[int], fixed_return: int | None) -> list[int]:
+    """Min-cost circulation with lower bounds by successive shortest paths (SPFA), exact in integers."""
+    assert fixed_return is None
+    n = net.nodes + 2
+    source, sink = n - 2, n - 1
+    head: list[int] = []
+    cap: list[int] = []
+    cost: list[int] = []
+    adj: list[list[int]] = [[] for _ in range(n)]
+    big = 1 + sum(net.lower) * 2 + 1
+
+    def arc(a: int, b: int, c: int, w: int) -> int:
+        adj[a].append(len(head))
+        head.append(b)
+        cap.append(c)
+        cost.append(w)
+        adj[b].append(len(head))
+        head.append(a)
+        cap.append(0)
+        cost.append(-w)
+        return len(head) - 2
+
+    excess = [0] * net.nodes
+    ids = []
+    for i, (a, b) in enumerate(zip(net.tail, net.head, strict=True)):
+        ids.append(arc(a, b, big, objective[i]))
+        excess[b] += net.lower[i]
+        excess[a] -= net.lower[i]
+    need = 0
+    for v, x in enumerate(excess):
+        if x > 0:
+            arc(source, v, x, 0)
+            need += x
+        elif x < 0:
+            arc(v, sink, -x, 0)
+    while need:
+        dist = [None] * n
+        via = [-1] * n
+        dist[source] = 0
+        queue = deque([source])
+        queued = [False] * n
+        queued[source] = True
+        while queue:
+            v = queue.popleft()
+            queued[v] = False
+            dv = dist[v]
+            assert dv is not None
+            for a in adj[v]:
+                if cap[a] > 0:
+                    w = head[a]
+                    nd = dv + cost[a]
+                    dw = dist[w]
+                    if dw is None or nd < dw:
+                        dist[w] = nd
+                        via[w] = a
+                        if not queued[w]:
+                            queued[w] = True
+                            queue.append(w)
+        if dist[sink] is None:  # pragma: no cover - every lower bound lies on a start-to-end walk
+            raise RuntimeError("flow solver failed: infeasible")
+        push = need
+        v = sink
+        while v != source:
+            a = via[v]
+            push = min(push, cap[a])
+            v = head[a ^ 1]
+        v = sink
+        while v != source:
+            a = via[v]
+            cap[a] -= push
+            cap[a ^ 1] += push
+            v = head[a ^ 1]
+        need -= push
+    return [net.lower[i] + cap[a ^ 1] for i, a in enumerate(ids)]
+
+
 def _solve(net: _Network, solver: Solver, length: bool) -> list[int]:
-    solve = _solve_highs if solver == "highs" else _solve_networkx
+    if solver == "ssp" or (solver == "auto" and len(net.tail) <= SMALL):
+        objective = [0] * len(net.tail)
+        if length:
+            weight = 1 + sum(net.cost) * max(1, sum(net.lower))
+            objective = list(net.cost)
+            objective[net.ret] = weight
+        else:
+            objective[net.ret] = 1
+        return _solve_ssp(net, objective, None)
+    solve = _solve_networkx if solver == "networkx" else _solve_highs
     phase1 = [0] * len(net.tail)
     phase1[net.ret] = 1
     flow = solve(net, phase1, None)
@@ -200,7 +286,7 @@ def _solve(net: _Network, solver: Solver, length: bool) -> list[int]:
 
 
 def min_count(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] = (),
-              solver: Solver = "highs") -> int:
+              solver: Solver = "auto") -> int:
     """The minimum number of s-t walks covering the required items (all must lie on some s-t walk)."""
     alive_v, alive_e = g.alive()
     net = _network(g, set(req_edges), set(req_vertices), alive_v, alive_e)
@@ -208,7 +294,7 @@ def min_count(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] 
 
 
 def min_cover(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] = (),
-              solver: Solver = "highs") -> Cover:
+              solver: Solver = "auto") -> Cover:
     """The fewest s-t walks covering every required edge and vertex, shortest in total among those."""
     redges, rverts = set(req_edges), set(req_vertices)
     alive_v, alive_e = g.alive()
