@@ -4,6 +4,7 @@ no customer text (model name, node names, actions, expected results, test names.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,13 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "checkout.yaml"
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as running:
-        yield running
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)  # client and in-process sandbox server share the GIL (see test_publish_jobs)
+    try:
+        with running_sandbox(demo_data=True) as running:
+            yield running
+    finally:
+        sys.setswitchinterval(previous)
 
 
 def customer_texts(model: Model, *suites: Suite) -> set[str]:

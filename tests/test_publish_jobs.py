@@ -64,8 +64,15 @@ class RecordingSleep:
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as running:
-        yield running
+    # The sandbox server runs in a thread of this process: switch threads more often than every 5 ms so the
+    # client and the server do not wait on each other for the GIL at every call (about 2x faster here).
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    try:
+        with running_sandbox(demo_data=True) as running:
+            yield running
+    finally:
+        sys.setswitchinterval(previous)
 
 
 @pytest.fixture
