@@ -37,6 +37,7 @@ async function refresh() {
       $('open-editor').textContent = 'Design tests';
       return;
     }
+    $('open-editor').textContent = 'Open editor';
     const model = data.model;
     const nodes = model.workflows.reduce((n, w) => n + (w.nodes || []).length, 0);
     $('f-workflow').textContent = `${model.name || model.id} · ${nodes} elements · revision ${data.revision}`;
