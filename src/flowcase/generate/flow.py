@@ -226,7 +226,7 @@ def _solve_ssp(net: _Network, objective: Sequence[int], fixed_return: int | None
         elif x < 0:
             arc(v, sink, -x, 0)
     while need:
-        dist = [None] * n
+        dist: list[int | None] = [None] * n
         via = [-1] * n
         dist[source] = 0
         queue = deque([source])
