@@ -53,7 +53,8 @@ async def _render(request: Request, template: str, title: str, **context: Any) -
     }
     html = TEMPLATES.get_template(template).render(
         title=title, mode=mode, all_js=all_js_url(caller.base_url) if mode == "connect" else None,
-        context_json=json.dumps(page_context).replace("<", "\\u003c"), **context,
+        context_json=json.dumps(page_context).replace("<", "\\u003c"), size_to_parent=template == "editor.html",
+        **context,
     )
     return HTMLResponse(html)
 
