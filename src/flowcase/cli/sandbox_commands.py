@@ -37,7 +37,7 @@ def _print_access(config: Any) -> None:
 
 @main.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (keep it local).")
-@click.option("--port", default=8900, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8900, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--data-dir", default=DEFAULT_DATA_DIR, show_default=True, type=click.Path(file_okay=False),
               help="Where sandbox.db is kept (or set FLOWCASE_SANDBOX_DATABASE_URL).")  # fmt: skip
 @click.option("--demo-data/--no-demo-data", default=True, show_default=True, help="Create project DEMO.")
@@ -106,7 +106,8 @@ def _build_app(settings: Any) -> Any:
 
 @main.command("demo")
 @click.option("--port", default=8800, show_default=True, type=click.IntRange(1, 65535), help="Port of the app.")
-@click.option("--sandbox-port", default=8900, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--sandbox-port", default=8900, show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the sandbox Jira.")  # fmt: skip
 @click.option("--data-dir", default=DEFAULT_DATA_DIR, show_default=True, type=click.Path(file_okay=False),
               help="Where the sandbox and app databases are kept.")  # fmt: skip
 def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
