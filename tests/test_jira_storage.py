@@ -26,6 +26,7 @@ from flowcase.jira.storage import (
     load_model,
     read_summary,
     save_model,
+    write_summary,
 )
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
@@ -249,3 +250,21 @@ def test_summary_property_is_queryable_with_jql(sb: RunningSandbox) -> None:
 
     keys = run(go())
     assert keys[0] == keys[-1] and len(keys) == 2
+
+
+def test_summary_status_follows_saves_and_publishes(sb: RunningSandbox) -> None:
+    async def go() -> list[str]:
+        async with client(sb) as c:
+            key = await story(c)
+            statuses = []
+            r1 = await save_model(c, key, small_model("st"), None)
+            statuses.append((await read_summary(c, key) or {}).get("status"))
+            await write_summary(c, key, small_model("st"), r1, {"status": "published", "testCount": 1})
+            statuses.append((await read_summary(c, key) or {}).get("status"))
+            await save_model(c, key, small_model("st", action="Changed"), r1)
+            summary = await read_summary(c, key) or {}
+            statuses.append(summary.get("status"))
+            assert summary.get("testCount") == 1  # the last publish's numbers stay until the next publish
+            return statuses
+
+    assert run(go()) == ["draft", "published", "changed"]

@@ -247,9 +247,14 @@ async def _cleanup(
 async def write_summary(
     client: JiraClient, issue_key: str, model: Model, revision: int, extra: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The small indexed ``flowcase-summary``; ``extra`` may set testCount, coverage, status, lastPublish."""
+    """The small indexed ``flowcase-summary``; ``extra`` may set testCount, coverage, status, lastPublish.
+
+    ``status``: ``draft`` (never published), ``published``, ``changed`` (saved again since the last publish).
+    """
     old = await client.get_property("issue", issue_key, SUMMARY_KEY)
     summary: dict[str, Any] = dict(old) if isinstance(old, dict) else {}
+    if summary.get("status") == "published" and summary.get("revision") != revision:
+        summary["status"] = "changed"  # saved since the last publish (publishing sets "published" again)
     summary.update(
         model=model.id,
         name=model.label[:200],
