@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from flowcase.generate.suite import Criterion
+from flowcase.hosts.base import Caller
 from flowcase.model.types import Scalar
 from flowcase.web import jira_ops
-from flowcase.web.api_models import checked, generate_suite
+from flowcase.web.api_models import build, checked, generate_suite
 from flowcase.web.auth import authenticate, current_host
 from flowcase.web.documents import EditorDoc, for_editor
 from flowcase.web.errors import ApiError, read_json
@@ -48,7 +49,29 @@ def _issue(request: Request) -> str:
     key = str(request.path_params["issue_key"])
     if not ISSUE_KEY.match(key):
         raise ApiError(400, "bad-issue-key", f"not an issue key: {key!r}")
+    _allowed_issue(request, key)
     return key
+
+
+def _allowed_issue(request: Request, key: str) -> None:
+    """A caller whose signed context names an issue may only touch that issue.
+
+    Inside Jira the app calls Jira as itself, so the user's own context (the issue Jira opened the page for) is
+    what limits them; a Connect call without an issue context is refused unless the caller is an admin.
+    """
+    caller: Caller = request.state.caller
+    if caller.issue_key is not None and caller.issue_key != key:
+        raise ApiError(403, "wrong-issue", f"this page was opened for {caller.issue_key}, not {key}")
+    if caller.issue_key is None and current_host(request).name == "connect" and not caller.is_admin:
+        raise ApiError(403, "no-issue-context", "open flowcase from the issue to work on it")
+
+
+def _allowed_project(request: Request, key: str) -> None:
+    caller: Caller = request.state.caller
+    if caller.project_key is not None and caller.project_key != key:
+        raise ApiError(403, "wrong-project", f"this page was opened for project {caller.project_key}, not {key}")
+    if caller.project_key is None and current_host(request).name == "connect" and not caller.is_admin:
+        raise ApiError(403, "no-project-context", "open flowcase from the project to list its workflows")
 
 
 async def get_model(request: Request) -> Response:
@@ -68,22 +91,16 @@ async def put_model(request: Request) -> Response:
     caller = await authenticate(request)
     key = _issue(request)
     body = await read_json(request, SaveBody)
-    model, _ = checked_or_draft(body.doc)
+    model, _ = build(body.doc)  # drafts are saved too: only an unreadable model is refused
     async with jira_ops.client(current_host(request), caller) as jira:
         revision = await jira_ops.save_model(jira, key, model, body.revision)
     return JSONResponse({"issueKey": key, "revision": revision})
 
 
-def checked_or_draft(doc: EditorDoc) -> tuple[Any, Any]:
-    """Saving keeps drafts: a model with semantic errors is still saved (only unreadable ones are refused)."""
-    from flowcase.web.api_models import build
-
-    return build(doc)
-
-
 async def diff(request: Request) -> Response:
     caller = await authenticate(request)
     body = await read_json(request, SuiteBody)
+    _allowed_issue(request, body.issue_key)
     model, _ = checked(body.doc)
     suite = generate_suite(model, body.criterion, body.options)
     async with jira_ops.client(current_host(request), caller) as jira:
@@ -94,6 +111,7 @@ async def diff(request: Request) -> Response:
 async def start_publish(request: Request) -> Response:
     caller = await authenticate(request)
     body = await read_json(request, SuiteBody)
+    _allowed_issue(request, body.issue_key)
     model, _ = checked(body.doc)
     suite = generate_suite(model, body.criterion, body.options)
     publisher: Publisher = request.app.state.publisher
@@ -116,6 +134,7 @@ async def project_workflows(request: Request) -> Response:
     project = str(request.path_params["project_key"])
     if not PROJECT_KEY.match(project):
         raise ApiError(400, "bad-project-key", f"not a project key: {project!r}")
+    _allowed_project(request, project)
     async with jira_ops.client(current_host(request), caller) as jira:
         rows = await jira_ops.project_workflows(jira, project)
     return JSONResponse({"projectKey": project, "workflows": rows})
