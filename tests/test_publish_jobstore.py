@@ -1,14 +1,19 @@
-"""The job table on its own (SQLite through the real migrations): claims, leases, re-queueing, purging."""
+"""The job table on its own (SQLite and PostgreSQL, through the real migrations): claims, leases, re-queueing,
+purging."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.db.migrate import upgrade
+from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 from flowcase.jira.jobs import DONE, FAILED, QUEUED, RUNNING, JobStore, LeaseLost
 from flowcase.jira.publish import Progress, PublishResult
 
@@ -26,12 +31,35 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> tuple[JobStore, Clock]:
-    url = f"sqlite:///{tmp_path}/jobs.db"
-    upgrade(url)
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[str | None]:
+    try:
+        with postgres_url() as url:
+            upgrade(url)
+            yield url
+    except PostgresUnavailable as exc:
+        if os.environ.get(ENV_REQUIRE) == "1":
+            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
+        yield None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[JobStore, Clock]]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/jobs.db"
+        upgrade(url)
+    else:
+        server = request.getfixturevalue("postgres_server")
+        if server is None:
+            pytest.skip("no PostgreSQL: set FLOWCASE_TEST_POSTGRES_URL or install initdb/pg_ctl")
+        url = server
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM publish_job_tests"))
+        conn.execute(text("DELETE FROM publish_jobs"))
     clock = Clock()
-    return JobStore(session_factory(make_engine(url)), clock=clock), clock
+    yield JobStore(session_factory(engine), clock=clock), clock
+    engine.dispose(), clock
 
 
 def enqueue(store: JobStore, story: str = "DEMO-1") -> str:
