@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
@@ -22,6 +23,7 @@ from flowcase.model.expr import Value
 Row = tuple[int, ...]
 Allowed = Callable[[dict[int, int]], bool]
 CANDIDATES = 40
+EFFORT = 300_000  # cell updates the row-removal local search may spend
 SEED = 20261127
 MAX_TUPLES = 2_000_000
 
@@ -33,11 +35,12 @@ def lower_bound(sizes: Sequence[int], strength: int = 2) -> int:
 
 def pairwise(
     domains: Mapping[str, Sequence[Value]], strength: int = 2,
-    constraints: Callable[[dict[str, Value]], bool] | None = None,
+    constraints: Callable[[dict[str, Value]], bool] | None = None, effort: int = EFFORT,
 ) -> list[dict[str, Value]]:
     """Rows covering every ``strength``-tuple of values; ``constraints`` sees partial rows and says if they may stand.
 
     A tuple that ``constraints`` refuses on its own is not required; the rows themselves always satisfy it.
+    ``effort`` bounds the local search that tries to remove rows after the greedy (0 to skip it).
     """
     names = list(domains)
     values = [list(domains[n]) for n in names]
@@ -50,12 +53,13 @@ def pairwise(
         def allowed(partial: dict[int, int]) -> bool:
             return check({names[c]: values[c][v] for c, v in sorted(partial.items())})
 
-    rows = covering_array([len(v) for v in values], strength, allowed)
+    rows = covering_array([len(v) for v in values], strength, allowed, effort=effort)
     return [{names[c]: values[c][r[c]] for c in range(len(names))} for r in rows]
 
 
 def covering_array(
-    sizes: Sequence[int], strength: int = 2, allowed: Allowed | None = None, seed: Row | None = None
+    sizes: Sequence[int], strength: int = 2, allowed: Allowed | None = None, seed: Row | None = None,
+    effort: int = EFFORT,
 ) -> list[Row]:
     """Rows of value indices covering every allowed ``strength``-tuple; the first row is ``seed`` when given."""
     sizes = list(sizes)
@@ -67,7 +71,10 @@ def covering_array(
         options = _constructions(sizes)
         if not options or (max(sizes) > 2 and min(len(o) for o in options) > lower_bound(sizes)):
             options.append(_greedy2(sizes))
-        return _put_first(min(options, key=len), seed, sizes)
+        best = min(options, key=len)
+        if len(best) > lower_bound(sizes) and effort > 0 and 2 < max(sizes) < 8:
+            best = _shrink(best, sizes, effort)
+        return _put_first(best, seed, sizes)
     return _greedy_general(sizes, strength, allowed, seed)
 
 
@@ -305,3 +312,94 @@ def _greedy_general(sizes: list[int], strength: int, allowed: Allowed | None, se
         rows.append(row)
         todo -= covered(row)
     return rows
+
+
+class _Pairs:
+    """Pair counts of an array, with the uncovered pairs kept in an indexable set."""
+
+    def __init__(self, rows: list[list[int]], sizes: list[int]) -> None:
+        self.sizes = sizes
+        self.k = len(sizes)
+        self.offset: dict[tuple[int, int], int] = {}
+        self.info: list[tuple[int, int, int, int]] = []
+        for i in range(self.k):
+            for j in range(i + 1, self.k):
+                self.offset[i, j] = len(self.info)
+                self.info.extend((i, a, j, b) for a in range(sizes[i]) for b in range(sizes[j]))
+        self.count = [0] * len(self.info)
+        for r in rows:
+            self.add_row(r, 1)
+        self.uncovered = [p for p, c in enumerate(self.count) if c == 0]
+        self.where = {p: n for n, p in enumerate(self.uncovered)}
+
+    def index(self, i: int, a: int, j: int, b: int) -> int:
+        if i > j:
+            i, a, j, b = j, b, i, a
+        return self.offset[i, j] + a * self.sizes[j] + b
+
+    def add_row(self, r: Sequence[int], step: int) -> None:
+        for (i, j), base in self.offset.items():
+            self.count[base + r[i] * self.sizes[j] + r[j]] += step
+
+    def alone(self, r: Sequence[int]) -> int:
+        return sum(1 for (i, j), base in self.offset.items() if self.count[base + r[i] * self.sizes[j] + r[j]] == 1)
+
+    def change(self, row: list[int], c: int, new: int) -> int:
+        """Set ``row[c] = new``; returns the change in the number of uncovered pairs."""
+        old = row[c]
+        if old == new:
+            return 0
+        delta = 0
+        count, uncovered, where = self.count, self.uncovered, self.where
+        for j in range(self.k):
+            if j == c:
+                continue
+            gone = self.index(c, old, j, row[j])
+            count[gone] -= 1
+            if count[gone] == 0:
+                delta += 1
+                where[gone] = len(uncovered)
+                uncovered.append(gone)
+            came = self.index(c, new, j, row[j])
+            if count[came] == 0:
+                delta -= 1
+                n = where.pop(came)
+                last = uncovered.pop()
+                if last != came:
+                    uncovered[n] = last
+                    where[last] = n
+            count[came] += 1
+        row[c] = new
+        return delta
+
+
+def _shrink(rows: list[Row], sizes: list[int], effort: int) -> list[Row]:
+    """Remove rows one at a time, repairing the pairs lost by a randomised local search (fixed seed).
+
+    Each round drops the row that alone covers the fewest pairs, then repeatedly picks an uncovered pair and a
+    random row, writes the pair into it, and keeps the change unless it uncovers more than it covers (with a
+    small probability of keeping a worse one). Stops at the first round that cannot repair within ``effort``.
+    """
+    k = len(sizes)
+    rnd = random.Random(SEED)  # noqa: S311 - reproducible search, not cryptography
+    current = [list(r) for r in rows]
+    best = list(rows)
+    floor = lower_bound(sizes)
+    while effort > 0 and len(current) > floor:
+        state = _Pairs(current, sizes)
+        alone = [state.alone(r) for r in current]
+        dropped = current.pop(min(range(len(current)), key=lambda x: (alone[x], x)))
+        state = _Pairs(current, sizes)
+        while state.uncovered and effort > 0:
+            effort -= 2 * k
+            i, a, j, b = state.info[state.uncovered[rnd.randrange(len(state.uncovered))]]
+            row = current[rnd.randrange(len(current))]
+            old_a, old_b = row[i], row[j]
+            if state.change(row, i, a) + state.change(row, j, b) > 0 and rnd.random() >= 0.1:
+                state.change(row, j, old_b)
+                state.change(row, i, old_a)
+        if state.uncovered:
+            break
+        del dropped
+        best = [tuple(r) for r in current]
+    return best
