@@ -129,3 +129,21 @@ def test_autosave_conflict_between_two_editors(browser: Any, app_url: str) -> No
     b.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
     a.context.close()
     b.context.close()
+
+
+def test_sub_workflows_are_switched_in_the_toolbar(page: Any, app_url: str) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    open_editor(page, app_url, "/app/editor")
+    assert page.locator("#workflow-switch").is_hidden()
+    page.set_input_files("#import-file", str(examples / "bpmn" / "insurance-claim.bpmn"))
+    page.wait_for_selector("#workflow-switch:not([hidden])")
+    names = page.evaluate("[...document.querySelectorAll('#workflow-select option')].map(o => o.textContent)")
+    assert len(names) == 2
+    page.select_option("#workflow-select", "1")
+    page.wait_for_selector(".djs-element[data-element-id=score]")
+    page.click(".djs-element[data-element-id=score]")
+    page.wait_for_selector("#table-host .fc-cell")
+    # generation still sees every workflow (tables of the hidden one are kept)
+    page.click("#generate")
+    page.wait_for_selector(".fc-test-row")
+    assert page.locator("#problems").is_hidden()

@@ -77,7 +77,12 @@ function redo() {
 modeler.on('commandStack.changed', (event) => {
   if (history.replaying) return;
   const trigger = event && event.trigger;
-  if (trigger === 'clear') return;
+  if (trigger === 'clear') { // a new diagram is shown: its commands cannot be undone from here any more
+    history.past = history.past.filter((e) => e.kind !== 'diagram');
+    history.future = history.future.filter((e) => e.kind !== 'diagram');
+    updateUndoButtons();
+    return;
+  }
   if (trigger === 'undo') { // the canvas's own Ctrl+Z
     const i = history.past.map((e) => e.kind).lastIndexOf('diagram');
     if (i >= 0) history.future.push(...history.past.splice(i, 1));
@@ -333,8 +338,38 @@ function cleanRow(row) {
 
 // --- loading -----------------------------------------------------------------------------------------------
 
+// Several workflows (a main one and sub-workflows): one BPMN diagram each, switched in the toolbar.
+function renderWorkflowSwitch() {
+  const select = $('workflow-select');
+  const defs = modeler.getDefinitions();
+  const diagrams = defs ? defs.diagrams || [] : [];
+  select.replaceChildren();
+  diagrams.forEach((d, i) => {
+    const root = d.plane && d.plane.bpmnElement;
+    const opt = document.createElement('option');
+    opt.value = String(i);
+    opt.textContent = (root && (root.name || root.id)) || `Diagram ${i + 1}`;
+    select.append(opt);
+  });
+  $('workflow-switch').hidden = diagrams.length < 2;
+}
+
+$('workflow-select').addEventListener('change', async (ev) => {
+  const defs = modeler.getDefinitions();
+  const diagram = defs && defs.diagrams[Number(ev.target.value)];
+  if (!diagram) return;
+  tests.select(null);
+  await modeler.open(diagram);
+  state.selected = null;
+  reconcileTables();
+  markFlowLabels(modeler);
+  fitDiagram(modeler);
+  renderStep();
+});
+
 export async function loadDocument(data) {
   await modeler.importXML(data.bpmn);
+  renderWorkflowSwitch();
   const model = data.model || {};
   state.modelId = model.id || state.modelId;
   $('model-name').value = model.name || '';
