@@ -59,3 +59,17 @@ def test_usage_and_service_errors(sb: RunningSandbox, tmp_path: Path) -> None:
     bad.write_text("flowcase: '1'\nid: x\nworkflows: []\n")
     code, out = invoke(["publish", str(bad), "--jira", sb.base_url, "--project", "DEMO", "--story", "DEMO-1"], sb)
     assert code == 1 and "Traceback" not in out
+
+
+def test_save_model_stores_it_once_and_refuses_to_overwrite_another_version(sb: RunningSandbox, tmp_path: Path) -> None:
+    opts = ["--jira", sb.base_url, "--project", "DEMO", "--story", "DEMO-3", "-q", "--save-model"]
+    code, out = invoke(["publish", EXAMPLE, *opts], sb)
+    assert code == 0 and "DEMO-3: model saved as revision 1" in out, out
+    code, out = invoke(["publish", EXAMPLE, *opts], sb)
+    assert code == 0 and "already this one (revision 1)" in out
+    edited = tmp_path / "login.yaml"
+    edited.write_text(Path(EXAMPLE).read_text().replace("name: Sign-in with lockout", "name: Sign-in, edited"))
+    code, out = invoke(["publish", str(edited), *opts], sb)
+    assert code == 4 and "changed by someone else" in out and "now revision 1" in out
+    code, out = invoke(["publish", str(edited), *opts, "--expect-revision", "1"], sb)
+    assert code == 0 and "model saved as revision 2" in out

@@ -8,6 +8,7 @@ printed.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import sys
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from flowcase.jira.client import JiraClient, JiraError
 from flowcase.jira.publish import Progress as PublishProgress
 from flowcase.jira.publish import PublishError, PublishResult, publish
 from flowcase.jira.settings_store import SettingsError, load_settings
-from flowcase.jira.storage import ConflictError
+from flowcase.jira.storage import ConflictError, StorageError, canonical_json, load_model, save_model
 from flowcase.model.types import Model
 
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}")
@@ -50,8 +51,21 @@ def _generate(model: Model, criterion: Criterion) -> Suite:
         fail(f"cannot generate tests: {exc}")
 
 
+async def _save(client: JiraClient, story: str, model: Model, expected: int | None) -> str:
+    """Store the model on the story (unchanged: nothing written; someone else's version: ConflictError)."""
+    stored = await load_model(client, story)
+    if stored is not None and stored.sha256 == hashlib.sha256(canonical_json(model)).hexdigest():
+        return f"{story}: the stored model is already this one (revision {stored.revision})"
+    current = stored.revision if stored else None
+    if current is not None and expected != current:
+        raise ConflictError(story, expected, current)
+    revision = await save_model(client, story, model, current)
+    return f"{story}: model saved as revision {revision}"
+
+
 async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project: str, story: str,
-               show_progress: bool) -> PublishResult:  # fmt: skip
+               show_progress: bool, save: bool = False, expected: int | None = None
+               ) -> tuple[PublishResult, str | None]:  # fmt: skip
     with Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
                   transient=True, disable=not show_progress) as bar:  # fmt: skip
         task = bar.add_task("search", total=len(suite.tests))
@@ -60,8 +74,9 @@ async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project
             bar.update(task, description=p.phase, completed=p.done, total=max(p.total, 1))
 
         async with JiraClient(url, auth) as client:
+            saved = await _save(client, story, model, expected) if save else None
             settings = await load_settings(client, project_key=project)
-            return await publish(client, model, suite, story, project, settings, on_progress)
+            return await publish(client, model, suite, story, project, settings, on_progress), saved
 
 
 @main.command("publish")
@@ -72,9 +87,14 @@ async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project
 @click.option("--email", envvar="FLOWCASE_JIRA_EMAIL", help="Atlassian account e-mail [env FLOWCASE_JIRA_EMAIL].")
 @click.option("--token", envvar="FLOWCASE_JIRA_TOKEN", help="API token [env FLOWCASE_JIRA_TOKEN; preferred].")
 @click.option("--criterion", type=click.Choice(CRITERIA), default="all-decisions", show_default=True)
+@click.option("--save-model", "save", is_flag=True, help="Also store the model on the story (panel, editor).")
+@click.option("--expect-revision", type=click.IntRange(min=1), default=None,
+              help="With --save-model: the stored revision you mean to replace (else a different stored model "
+                   "is a conflict, exit 4).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def publish_command(model_file: str, jira_url: str, project: str, story: str, email: str | None,
-                    token: str | None, criterion: Criterion, quiet: bool) -> None:  # fmt: skip
+                    token: str | None, criterion: Criterion, save: bool, expect_revision: int | None,
+                    quiet: bool) -> None:  # fmt: skip
     """Generate the tests of MODEL_FILE and publish them as issues linked to --story.
 
     Exit codes: 0 published; 1 invalid model; 2 usage; 3 Jira failed or refused (some tests may be missing: run
@@ -99,18 +119,23 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
     suite = _generate(model, criterion)
     try:
         auth = ApiTokenAuth(email, token)
-        result = asyncio.run(_run(url, auth, model, suite, project, story, not quiet and sys.stderr.isatty()))
+        result, saved = asyncio.run(_run(url, auth, model, suite, project, story, not quiet and sys.stderr.isatty(),
+                                         save, expect_revision))  # fmt: skip
     except ValueError as exc:  # refused before sending (e.g. a token over plain http)
         fail(str(exc), EXIT_USAGE)
     except ConflictError as exc:
         fail(str(exc), EXIT_CONFLICT)
     except SettingsError as exc:
         fail(f"project settings: {exc}", EXIT_SERVICE)
+    except StorageError as exc:
+        fail(str(exc), EXIT_SERVICE)
     except (PublishError, JiraError) as exc:
         message = str(exc)
         if getattr(exc, "status", 0) == 401:
             message += " (check the e-mail and API token)"
         fail(message, EXIT_SERVICE)
+    if saved:
+        click.echo(saved)
     click.echo(
         f"{story}: {result.total} test(s): {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.obsoleted} marked obsolete, {result.links_created} link(s) added, "
