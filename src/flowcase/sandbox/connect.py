@@ -210,7 +210,7 @@ def signed_iframe_url(sandbox: Sandbox, installation: Installation, module_key: 
         "xdm_c": f"channel-{descriptor['key']}__{module_key}",
         "cp": urlsplit(sandbox.base_url).path,
         "xdm_deprecated_addon_key_do_not_use": descriptor["key"],
-        "lic": "active" if descriptor.get("enableLicensing") else "none",
+        "lic": sandbox.config.licence if descriptor.get("enableLicensing") else "none",
         "cv": "1001.0.0",
         "tz": "Etc/UTC",
         "loc": "en-US",

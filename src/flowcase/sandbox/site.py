@@ -64,6 +64,8 @@ class SandboxConfig:
     max_token_lifetime: int = 3600
     jwt_leeway: int = 30
     demo_data: bool = False
+    # The ``lic`` parameter on iframe URLs of apps with enableLicensing: "active" or "none" (to test licence checks).
+    licence: str = "active"
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
