@@ -147,3 +147,13 @@ def test_sub_workflows_are_switched_in_the_toolbar(page: Any, app_url: str) -> N
     page.click("#generate")
     page.wait_for_selector(".fc-test-row")
     assert page.locator("#problems").is_hidden()
+    # test purposes: one test per purpose
+    page.select_option("#criterion", "purposes")
+    page.fill("#purposes", "Withdrawn: reach withdrawn\nExpert: pass fraud#expert; reach paid")
+    page.click("#generate")
+    page.wait_for_selector("#gen-summary:text-matches('for test purposes')")
+    assert page.locator(".fc-test-row").count() >= 1
+    # selecting a test shows the main workflow again, with the path highlighted
+    page.locator(".fc-test-row").first.click()
+    page.wait_for_selector(".djs-element.fc-path[data-element-id=register]")
+    assert page.input_value("#workflow-select") == "0"

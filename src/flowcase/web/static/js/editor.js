@@ -26,7 +26,7 @@ const state = {
 const modeler = createModeler($('canvas'));
 window.flowcaseModeler = modeler; // for browser tests and debugging
 const commandStack = modeler.get('commandStack');
-const tests = new TestsView({ host, modeler, state, documentOf: () => currentDoc() });
+const tests = new TestsView({ host, modeler, state, documentOf: () => currentDoc(), showWorkflow: (id) => showWorkflow(id) });
 
 // --- history: one timeline for diagram commands and table/parameter edits --------------------------------
 const history = { past: [], future: [], replaying: false };
@@ -354,17 +354,37 @@ function renderWorkflowSwitch() {
   $('workflow-switch').hidden = diagrams.length < 2;
 }
 
-$('workflow-select').addEventListener('change', async (ev) => {
+// Show the diagram of workflow ``id`` (its process' flowcase id); false when there is none.
+async function showWorkflow(id) {
   const defs = modeler.getDefinitions();
-  const diagram = defs && defs.diagrams[Number(ev.target.value)];
-  if (!diagram) return;
-  tests.select(null);
+  const diagrams = defs ? defs.diagrams || [] : [];
+  const index = diagrams.findIndex((d) => {
+    const root = d.plane && d.plane.bpmnElement;
+    return root && ((root.$attrs && root.$attrs['flowcase:id']) || root.id) === id;
+  });
+  if (index < 0) return false;
+  if ($('workflow-select').value !== String(index) && !$('workflow-switch').hidden) {
+    $('workflow-select').value = String(index);
+    await openDiagram(diagrams[index]);
+  }
+  return true;
+}
+
+async function openDiagram(diagram) {
   await modeler.open(diagram);
   state.selected = null;
   reconcileTables();
   markFlowLabels(modeler);
   fitDiagram(modeler);
   renderStep();
+}
+
+$('workflow-select').addEventListener('change', async (ev) => {
+  const defs = modeler.getDefinitions();
+  const diagram = defs && defs.diagrams[Number(ev.target.value)];
+  if (!diagram) return;
+  tests.select(null);
+  await openDiagram(diagram);
 });
 
 export async function loadDocument(data) {

@@ -5,8 +5,8 @@ const $ = (id) => document.getElementById(id);
 const KIND_NAMES = { step: 'Steps', decision: 'Decisions', pair: 'Decision pairs', path: 'Paths', purpose: 'Purposes', requirement: 'Requirements' };
 
 export class TestsView {
-  constructor({ host, modeler, state, documentOf }) {
-    Object.assign(this, { host, modeler, state, documentOf });
+  constructor({ host, modeler, state, documentOf, showWorkflow }) {
+    Object.assign(this, { host, modeler, state, documentOf, showWorkflow });
     this.suite = null;
     this.selected = null;
     this.published = null;
@@ -14,11 +14,23 @@ export class TestsView {
     $('clear-path').addEventListener('click', () => this.select(null));
     $('diff').addEventListener('click', () => this.diff());
     $('publish').addEventListener('click', () => this.publish());
+    const criterionChanged = () => {
+      $('purposes-box').hidden = $('criterion').value !== 'purposes';
+      $('loop-box').hidden = $('criterion').value !== 'all-paths';
+    };
+    $('criterion').addEventListener('change', criterionChanged);
+    criterionChanged();
   }
 
   generationRequest() {
+    const criterion = $('criterion').value;
     const data = $('data-option').value;
-    return { criterion: $('criterion').value, options: data === 'one' ? {} : { data } };
+    const options = data === 'one' ? {} : { data };
+    if (criterion === 'all-paths') options.loop_bound = Number($('loop-bound').value || 1);
+    if (criterion === 'purposes') {
+      options.purposes = $('purposes').value.split('\n').map((l) => l.trim()).filter(Boolean).join(' | ');
+    }
+    return { criterion, options };
   }
 
   reset() {
@@ -94,7 +106,7 @@ export class TestsView {
     if (n) this.select(suite.tests[0].id);
   }
 
-  select(testId) {
+  async select(testId) {
     this.selected = testId;
     for (const tr of document.querySelectorAll('.fc-test-row')) {
       const on = tr.dataset.test === testId;
@@ -108,6 +120,7 @@ export class TestsView {
       return;
     }
     const main = test.steps.length ? test.steps[0].workflow : null;
+    if (main && this.showWorkflow) await this.showWorkflow(main);
     const index = elementIndex(this.modeler);
     const keys = test.steps.filter((s) => s.workflow === main).map((s) => `${main}/${s.node}`);
     keys.push(`${main}/${test.end}`);
