@@ -55,6 +55,10 @@ def build_app(settings: Settings, host: ConnectHost) -> Starlette:
         caller = await authenticated(request)
         return JSONResponse({"site": caller.site_id, "issue": caller.issue_key, "licence": request.state.licence})
 
+    async def admin(request: Request) -> Response:
+        caller = await authenticated(request)
+        return JSONResponse({"is_admin": caller.is_admin, "account": caller.account_id})
+
     async def myself(request: Request) -> Response:
         caller = await authenticated(request)
         async with host.jira(caller) as jira:
@@ -68,6 +72,7 @@ def build_app(settings: Settings, host: ConnectHost) -> Starlette:
     routes = [
         *connect_routes(settings, host.store),
         Route("/connect/issue-panel", page),
+        Route("/connect/admin", admin),
         Route("/api/myself", myself),
     ]
     return Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware, hsts=False)],
@@ -169,3 +174,20 @@ def test_retried_calls_are_signed_afresh(running: Running) -> None:
     assert sb.count_calls("GET", "/rest/api/3/myself", 429) == 2
     assert sb.count_calls("GET", "/rest/api/3/myself", 200) == 1
     assert len(waits) == 2 and all(3 <= w <= 3 * 1.3 + 0.01 for w in waits)
+
+
+def test_admin_page_rights_come_from_jira(running: Running) -> None:
+    from flowcase.hosts.connect.testing import jira_token
+    from flowcase.sandbox.site import DEMO_USER, VIEWER_USER
+
+    sb = running.sandbox
+    installation = sb.install(f"{running.app_url}/atlassian-connect.json")
+    url = signed_iframe_url(sb.sandbox, installation, f"{APP_KEY}-admin", "/connect/admin", PageContext())
+    response = httpx.get(url)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"is_admin": True, "account": DEMO_USER.account_id}
+    assert sb.count_calls("POST", "/rest/api/3/permissions/check", 200) == 1
+    # the same page, signed by Jira for a user without ADMINISTER: Jira says no, so the app says 403
+    token = jira_token(sb.sandbox.client_key, installation.shared_secret, url="/connect/admin",
+                       app_base_url=running.app_url, account_id=VIEWER_USER.account_id)
+    assert httpx.get(f"{running.app_url}/connect/admin?jwt={token}").status_code == 403
