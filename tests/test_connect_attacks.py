@@ -272,6 +272,8 @@ def test_install_unknown_kid(world: World, caplog: pytest.LogCaptureFixture) -> 
     signer = InstallSigner(kid="unknown-kid")
     token = signer.install_token(client_key=attacker.client_key, app_base_url=APP_BASE_URL, path=INSTALLED)
     refused(world.install(token, body), caplog, "install key unavailable")
+    refused(world.install(token, body), caplog, "install key unavailable")
+    assert world.bed.key_app.state.requests.count("unknown-kid") == 1  # failures are remembered for a while
     _victim_secret_unchanged(world)
 
 

@@ -19,10 +19,12 @@ from flowcase.hosts.connect.testing import APP_BASE_URL, ConnectTestbed, Tenant,
 from flowcase.web.security import content_security_policy, origin_of
 
 ADMINS = {"557058:admin"}
+CHECKS: list[str] = []
 
 
 def permissions_jira(tenant: Tenant) -> Starlette:
     async def check(request: Request) -> Response:
+        CHECKS.append(request.url.path)
         token = request.headers["authorization"].removeprefix("JWT ")
         pyjwt.decode(token, tenant.secret, algorithms=["HS256"], audience=tenant.client_key)
         body = await request.json()
@@ -97,6 +99,10 @@ def test_admin_page_checks_jira(setup: tuple[ConnectTestbed, TestClient, Tenant]
     assert user.status_code == 403
     anonymous = client.get(bed.page_url(tenant, "/connect/admin", account_id=None))
     assert anonymous.status_code == 403
+    # Jira's answer is reused for a minute: a second admin page load makes no new check
+    before = len(CHECKS)
+    assert client.get(bed.page_url(tenant, "/connect/admin", account_id="557058:admin")).status_code == 200
+    assert len(CHECKS) == before
 
 
 def test_form_posted_token(setup: tuple[ConnectTestbed, TestClient, Tenant]) -> None:

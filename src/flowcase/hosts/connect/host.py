@@ -9,6 +9,7 @@ Admin rights are never taken from the browser: on admin paths Jira is asked (``p
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ADMIN_PATHS = ("/connect/admin", "/api/admin")
+ADMIN_CACHE_SECONDS = 60.0
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -65,6 +67,8 @@ class ConnectHost:
         self.settings = settings
         self.store = store
         self._jira_transport = jira_transport
+        # (site, account, permission) -> (granted, monotonic time): Jira's answer is reused for a minute.
+        self._permission_cache: dict[tuple[str, str, str], tuple[bool, float]] = {}
 
     def _app_path(self, request: Request) -> str:
         path: str = request.scope["path"]
@@ -129,7 +133,20 @@ class ConnectHost:
         )
 
     async def has_global_permission(self, caller: Caller, permission: str) -> bool:
-        """Ask Jira (as the app) whether ``caller``'s user holds a global permission."""
+        """Ask Jira (as the app) whether ``caller``'s user holds a global permission (answers kept 60 s)."""
+        key = (caller.site_id, caller.account_id or "", permission)
+        cached = self._permission_cache.get(key)
+        if cached is not None and time.monotonic() - cached[1] < ADMIN_CACHE_SECONDS:
+            return cached[0]
+        granted = await self._ask_global_permission(caller, permission)
+        if granted is None:  # Jira could not answer: refuse now, ask again next time
+            return False
+        if len(self._permission_cache) > 10_000:
+            self._permission_cache.clear()
+        self._permission_cache[key] = (granted, time.monotonic())
+        return granted
+
+    async def _ask_global_permission(self, caller: Caller, permission: str) -> bool | None:
         auth = self.auth_for(caller.site_id, caller.base_url)
         body = {"accountId": caller.account_id, "globalPermissions": [permission]}
         try:
@@ -139,11 +156,15 @@ class ConnectHost:
                 response = await client.post("/rest/api/3/permissions/check", json=body)
         except (httpx.HTTPError, TenantUnavailableError) as exc:
             log.warning("connect: permission check for %s failed (%s)", caller.site_id, type(exc).__name__)
-            return False
+            return None
         if response.status_code != 200:
             log.warning("connect: permission check for %s answered %s", caller.site_id, response.status_code)
-            return False
-        granted = response.json().get("globalPermissions", [])
+            return None
+        try:
+            granted = response.json().get("globalPermissions", [])
+        except (ValueError, AttributeError):
+            log.warning("connect: permission check for %s answered an unreadable body", caller.site_id)
+            return None
         return isinstance(granted, list) and permission in granted
 
     async def installation_active(self, site_id: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 KID_PATTERN = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*")
 MAX_KID_LENGTH = 200
 MAX_KEY_BYTES = 16_384
+NEGATIVE_TTL_SECONDS = 30.0
 
 
 def valid_kid(kid: object) -> bool:
@@ -37,6 +39,7 @@ class InstallKeyProvider:
         self._transport = transport
         self._timeout = timeout
         self._cache: dict[str, RSAPublicKey] = {}
+        self._failed: dict[str, float] = {}  # kid -> monotonic time of the last failed fetch
         self._lock = asyncio.Lock()
         self.fetches = 0
 
@@ -47,11 +50,21 @@ class InstallKeyProvider:
         cached = self._cache.get(kid)
         if cached is not None:
             return cached
+        failed_at = self._failed.get(kid)
+        if failed_at is not None and time.monotonic() - failed_at < NEGATIVE_TTL_SECONDS:
+            raise JwtError("install key unavailable")  # do not hammer the key server with a bad kid
         async with self._lock:
             cached = self._cache.get(kid)
             if cached is None:
-                cached = await self._fetch(kid)
+                try:
+                    cached = await self._fetch(kid)
+                except JwtError:
+                    if len(self._failed) > 10_000:
+                        self._failed.clear()
+                    self._failed[kid] = time.monotonic()
+                    raise
                 self._cache[kid] = cached
+                self._failed.pop(kid, None)
             return cached
 
     async def _fetch(self, kid: str) -> RSAPublicKey:
