@@ -42,7 +42,8 @@ class Context:
         logic = Logic(graph, options.max_candidates)
         dg = digraph(graph)
         alive_v, alive_e = dg.alive()
-        searcher = Searcher(logic, alive_v, options.search_budget)
+        budget = options.search_budget or max(200_000, 200 * len(graph.edges))
+        searcher = Searcher(logic, alive_v, budget)
         return cls(model, options, graph, logic, alive_v, alive_e, searcher, dg.reach(), progress)
 
     def feasible(self, walk: list[int]) -> Found | None:
@@ -136,17 +137,24 @@ def cover_targets(
         cover = structural_cover(ctx.graph, todo)
         if not cover.length_optimal:
             ctx.notes.append("the model has loops: the number of tests is minimal, the total length may not be")
-        feasible_all = True
+        infeasible = []
         for walk in cover.walks:
             feasible = ctx.feasible(walk)
             if feasible is not None:
                 kept.append(feasible)
                 done |= covered_by(ctx.graph, walk)
             else:
-                feasible_all = False
-        if feasible_all and not previous and len(todo) == len(wanted):
+                infeasible.append(walk)
+        if not infeasible and not previous and len(todo) == len(wanted):
             ctx.structural_count = cover.count
             return kept, reasons, wanted
+        by_ref = {t.ref: t for t in candidates}
+        for walk in infeasible:  # keep as many of the walk's targets together as conditions allow
+            on_walk = [by_ref[r] for r in _in_order(ctx.graph, walk) if r in by_ref and r not in done]
+            packed = _pack(ctx, on_walk)
+            if packed is not None:
+                kept.append(packed)
+                done |= covered_by(ctx.graph, packed.walk)
     todo = [t for t in candidates if t.ref not in done]
     for i, t in enumerate(todo):
         if ctx.progress:
@@ -161,6 +169,37 @@ def cover_targets(
         done |= covered_by(ctx.graph, searched.walk)
     fixed = len(previous)
     return fixed_then_pruned(ctx, kept, fixed, [t for t in candidates if t.ref not in reasons]), reasons, wanted
+
+
+def _in_order(graph: FlatGraph, walk: list[int]) -> list[str]:
+    """The refs a walk covers, in the order it reaches them."""
+    refs: list[str] = []
+    previous = ""
+    for e in walk:
+        edge = graph.edges[e]
+        vertex = graph.vertices[edge.dst]
+        if vertex.role == "node":
+            refs.append(vertex.ref)
+        if not edge.synthetic:
+            refs.append(edge.ref)
+            if previous:
+                refs.append(f"{previous}>{edge.ref}")
+            previous = edge.ref
+    return refs
+
+
+def _pack(ctx: Context, wanted: list[Target]) -> Found | None:
+    """A feasible walk through as many of ``wanted`` (in order) as possible, adding them one at a time."""
+    best: Found | None = None
+    waypoints: list[Waypoint] = []
+    for t in wanted:
+        if best is not None and t.ref in covered_by(ctx.graph, best.walk):
+            continue
+        found, _ = ctx.search(Goal((*waypoints, t.waypoint)))
+        if found is not None:
+            best = found
+            waypoints.append(t.waypoint)
+    return best
 
 
 def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list[Target]) -> list[Found]:

@@ -243,7 +243,11 @@ class Found:
 
 
 class Searcher:
-    """Shortest feasible walks through waypoints, by uniform-cost search over (vertex, variables, candidates)."""
+    """Shortest feasible walks through waypoints, by uniform-cost search over (vertex, variables, candidates).
+
+    A state whose candidates were all reached before at the same vertex, variables and progress is dropped: any
+    walk on from it is also a walk on from those earlier states, which were no longer to reach.
+    """
 
     def __init__(self, logic: Logic, alive: list[bool], budget: int) -> None:
         self.logic = logic
@@ -302,7 +306,7 @@ class Searcher:
             return None, True
         states = [start]
         parent: list[tuple[int, int]] = [(-1, -1)]
-        seen = {start: 0}
+        seen: dict[tuple[int, VarState, int], int] = {(start[0], start[1], start[3]): start[2]}
         queue: deque[int] = deque([0])
         final = len(wps) * 2
         expanded = 0
@@ -338,11 +342,12 @@ class Searcher:
                     idx = prog // 2
                     if idx < len(wps) and not prog % 2 and not reach[idx][w]:
                         continue
-                    key = (w, after, sub, prog)
-                    if key in seen:
+                    place = (w, after, prog)
+                    known = seen.get(place, 0)
+                    if not sub & ~known:  # every candidate here was already reached as early: nothing new
                         continue
-                    seen[key] = len(states)
-                    states.append(key)
+                    seen[place] = known | sub
+                    states.append((w, after, sub, prog))
                     parent.append((sid, e))
                     if edge.synthetic:
                         queue.appendleft(len(states) - 1)

@@ -83,7 +83,7 @@ class GenerateOptions:
     tags: tuple[str, ...] = ()
     data: DataMode = "one"
     strength: int = 2
-    search_budget: int = 200_000
+    search_budget: int | None = None  # node expansions in all; None: 200 per edge, at least 200,000
     max_candidates: int = 4096
 
     def check(self) -> None:
@@ -100,7 +100,7 @@ class GenerateOptions:
         for level in (self.priority, self.risk):
             if level is not None and level not in LEVELS:
                 raise GenerationError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
-        if self.max_paths < 1 or self.search_budget < 1 or self.max_candidates < 1:
+        if self.max_paths < 1 or (self.search_budget is not None and self.search_budget < 1) or self.max_candidates < 1:
             raise GenerationError("limits must be positive")
 
     def to_suite_options(self) -> dict[str, Scalar]:
