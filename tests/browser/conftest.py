@@ -18,8 +18,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--no-first-run", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not session-wide: Playwright's sync API keeps an event loop running in this
+    thread while it is started, which would break every later test that calls ``asyncio.run``."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("FLOWCASE_REQUIRE_BROWSER"):
             pytest.fail(f"FLOWCASE_REQUIRE_BROWSER is set but {CHROMIUM} does not exist")

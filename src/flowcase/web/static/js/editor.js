@@ -598,7 +598,8 @@ $('import-file').addEventListener('change', async (ev) => {
     const data = await host.api('POST', '/api/models/import', { text, filename: file.name });
     const keepId = state.modelId;
     await loadDocument(data);
-    if (state.issueKey) state.modelId = keepId || state.modelId;
+    // a story that already has a saved workflow keeps its model id: published tests are matched by it
+    if (state.issueKey && state.revision !== null) state.modelId = keepId || state.modelId;
     host.flag(`Imported ${file.name}`, 'success');
     changed();
   } catch (err) {
