@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from flowcase.generate.engine import Context
 
 MAX_VARIANT_CANDIDATES = 4096
+VARIANT_EFFORT = 50_000  # per test: data variants stay quick
 
 
 def first_data(ctx: Context, found: Found) -> dict[str, Scalar]:
@@ -56,7 +57,9 @@ def variants(ctx: Context, found: Found) -> tuple[dict[str, Scalar], ...]:
 
     first = first_data(ctx, found)
     seed = tuple(next(i for i, v in enumerate(p.values) if _same(v, first[p.name])) for p in params)
-    rows = covering_array([len(p.values) for p in params], min(strength, len(params)), allowed, seed=seed)
+    rows = covering_array(
+        [len(p.values) for p in params], min(strength, len(params)), allowed, seed=seed, effort=VARIANT_EFFORT
+    )
     return tuple({p.name: p.values[r[c]] for c, p in enumerate(params)} for r in rows)
 
 

@@ -23,7 +23,7 @@ from flowcase.model.expr import Value
 Row = tuple[int, ...]
 Allowed = Callable[[dict[int, int]], bool]
 CANDIDATES = 40
-EFFORT = 300_000  # cell updates the row-removal local search may spend
+EFFORT = 1_000_000  # cell evaluations the row-removal local search may spend
 SEED = 20261127
 MAX_TUPLES = 2_000_000
 
@@ -72,7 +72,7 @@ def covering_array(
         if not options or (max(sizes) > 2 and min(len(o) for o in options) > lower_bound(sizes)):
             options.append(_greedy2(sizes))
         best = min(options, key=len)
-        if len(best) > lower_bound(sizes) and effort > 0 and 2 < max(sizes) < 8:
+        if len(best) > lower_bound(sizes) and effort > 0 and max(sizes) > 2:
             best = _shrink(best, sizes, effort)
         return _put_first(best, seed, sizes)
     return _greedy_general(sizes, strength, allowed, seed)
@@ -376,9 +376,10 @@ class _Pairs:
 def _shrink(rows: list[Row], sizes: list[int], effort: int) -> list[Row]:
     """Remove rows one at a time, repairing the pairs lost by a randomised local search (fixed seed).
 
-    Each round drops the row that alone covers the fewest pairs, then repeatedly picks an uncovered pair and a
-    random row, writes the pair into it, and keeps the change unless it uncovers more than it covers (with a
-    small probability of keeping a worse one). Stops at the first round that cannot repair within ``effort``.
+    Each round drops the row that alone covers the fewest pairs. Then, repeatedly: pick an uncovered pair
+    (i=a, j=b); among the rows that already have i=a or j=b, find the single cell change that uncovers fewest
+    pairs; make it when it does not lose ground (or, rarely, anyway). A round that cannot repair every pair
+    within the remaining ``effort`` (cell evaluations) ends the search; the last complete array is returned.
     """
     k = len(sizes)
     rnd = random.Random(SEED)  # noqa: S311 - reproducible search, not cryptography
@@ -388,18 +389,27 @@ def _shrink(rows: list[Row], sizes: list[int], effort: int) -> list[Row]:
     while effort > 0 and len(current) > floor:
         state = _Pairs(current, sizes)
         alone = [state.alone(r) for r in current]
-        dropped = current.pop(min(range(len(current)), key=lambda x: (alone[x], x)))
+        current.pop(min(range(len(current)), key=lambda x: (alone[x], x)))
         state = _Pairs(current, sizes)
         while state.uncovered and effort > 0:
-            effort -= 2 * k
             i, a, j, b = state.info[state.uncovered[rnd.randrange(len(state.uncovered))]]
-            row = current[rnd.randrange(len(current))]
-            old_a, old_b = row[i], row[j]
-            if state.change(row, i, a) + state.change(row, j, b) > 0 and rnd.random() >= 0.1:
-                state.change(row, j, old_b)
-                state.change(row, i, old_a)
+            moves = [(row, j, b) if row[i] == a else (row, i, a) for row in current if row[i] == a or row[j] == b]
+            if not moves:
+                moves = [(current[rnd.randrange(len(current))], i, a)]
+            best_delta, best_moves = len(state.info), []
+            for row, c, v in moves:
+                effort -= k
+                old = row[c]
+                delta = state.change(row, c, v)
+                state.change(row, c, old)
+                if delta < best_delta:
+                    best_delta, best_moves = delta, [(row, c, v)]
+                elif delta == best_delta:
+                    best_moves.append((row, c, v))
+            row, c, v = best_moves[rnd.randrange(len(best_moves))]
+            if best_delta <= 0 or rnd.random() < 0.02:
+                state.change(row, c, v)
         if state.uncovered:
             break
-        del dropped
         best = [tuple(r) for r in current]
     return best
