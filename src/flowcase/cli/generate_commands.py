@@ -29,8 +29,8 @@ def load_model(path: str) -> Model:
     except ImportError:  # pragma: no cover - the validator ships with the package
         return loaded.model
     diagnostics = loaded.locate([*loaded.warnings, *validate(loaded.model)])
+    report(diagnostics, path)
     if any(d.severity == "error" for d in diagnostics):
-        report(diagnostics, path)
         click.echo(f"flowcase: error: {path} has errors; fix them before generating", err=True)
         sys.exit(EXIT_INVALID)
     return loaded.model
