@@ -85,6 +85,7 @@ export class TestsView {
       name.innerHTML = '<span class="fc-test-id"></span><span class="fc-test-name"></span>';
       name.firstChild.textContent = test.id;
       name.lastChild.textContent = test.name;
+      name.lastChild.title = test.name;
       tr.insertCell().textContent = String(test.steps.length);
       tr.insertCell().textContent = test.end_name || test.end;
       const data = Object.entries(test.data || {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
