@@ -159,3 +159,26 @@ def test_security_headers_on_api_responses(client: TestClient) -> None:
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'self'" in r.headers["content-security-policy"]
+
+
+def test_editor_document_round_trip_through_bpmn_and_tables(client: TestClient) -> None:
+    """What the editor holds (BPMN XML + tables + data) becomes the model; edits in the tables win."""
+    text = (EXAMPLES / "login.yaml").read_text()
+    loaded = client.post("/api/models/import", json={"text": text, "filename": "login.yaml"}, headers=HEADERS).json()
+    tables = loaded["tables"]
+    tables["login/open_form"][0]["expected"] = "The form is shown."
+    doc = {"bpmn": loaded["bpmn"], "tables": tables, "parameters": loaded["model"]["parameters"],
+           "variables": loaded["model"]["variables"], "id": "login", "name": "Renamed"}
+    r = client.post("/api/models/validate", json={"doc": doc}, headers=HEADERS).json()
+    assert r["ok"] is True
+    node = next(n for n in r["model"]["workflows"][0]["nodes"] if n["id"] == "open_form")
+    assert node["decisions"][0]["expected"] == "The form is shown."
+    assert r["model"]["name"] == "Renamed"
+    original = yaml.safe_load(text)
+    ids = [n["id"] for n in r["model"]["workflows"][0]["nodes"]]
+    assert ids == [n["id"] for n in original["workflows"][0]["nodes"]]
+    # a row pointing nowhere is reported on that row's 'next' cell
+    tables["login/open_form"][0]["next"] = "nowhere"
+    bad = client.post("/api/models/validate", json={"doc": {**doc, "tables": tables}}, headers=HEADERS).json()
+    err = next(d for d in bad["diagnostics"] if d["code"] == "unknown-target")
+    assert err["path"][-1] == "next" and err["path"][-2] == 0
