@@ -182,3 +182,24 @@ def test_editor_document_round_trip_through_bpmn_and_tables(client: TestClient) 
     bad = client.post("/api/models/validate", json={"doc": {**doc, "tables": tables}}, headers=HEADERS).json()
     err = next(d for d in bad["diagnostics"] if d["code"] == "unknown-target")
     assert err["path"][-1] == "next" and err["path"][-2] == 0
+
+
+class _BrokenJiraHost:
+    """A host that authenticates everyone and whose Jira client cannot be made (a bug, not bad input)."""
+
+    name = "broken"
+
+    async def authenticate(self, request: Any) -> Any:
+        from flowcase.hosts.base import Caller
+
+        return Caller(site_id="s", base_url="http://127.0.0.1:9")
+
+    def jira(self, caller: Any) -> Any:
+        raise RuntimeError("secret internal detail")
+
+
+def test_unexpected_errors_are_json_without_details() -> None:
+    app = create_app(Settings(env="test"), hosts=[_BrokenJiraHost()])
+    r = TestClient(app, raise_server_exceptions=False).get("/api/models/DEMO-1")
+    assert r.status_code == 500
+    assert r.json() == {"error": {"code": "internal", "message": "unexpected error; it was logged"}}

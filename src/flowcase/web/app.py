@@ -25,7 +25,7 @@ from flowcase.hosts.base import Caller, Host
 from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
 from flowcase.hosts.standalone import StandaloneHost
 from flowcase.web import api_models
-from flowcase.web.errors import ApiError, api_error_handler, http_error_handler
+from flowcase.web.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
 from flowcase.web.pages import page_routes
 from flowcase.web.publishing import DurablePublisher, MemoryPublisher, Publisher
 from flowcase.web.security import SecurityHeadersMiddleware
@@ -102,7 +102,8 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))],
-        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
+        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler,
+                            Exception: unexpected_error_handler},
     )
     app.state.settings = settings
     app.state.hosts = host_list

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from flowcase.model.diagnostics import Diagnostic, ModelError
 
+log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
 T = TypeVar("T", bound=BaseModel)
 
@@ -77,6 +79,14 @@ async def read_json(request: Request, schema: type[T], limit: int = MAX_BODY_BYT
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return exc.response()
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    """A bug, not bad input: logged with its traceback on the server, one JSON line for the caller."""
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": {"code": "internal", "message": "unexpected error; it was logged"}}, 500)
+    return Response("500: unexpected error; it was logged\n", 500, media_type="text/plain")
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:

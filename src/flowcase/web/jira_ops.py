@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 @asynccontextmanager
 async def client(host: Host, caller: Caller) -> AsyncIterator[JiraClient]:
     """The caller's Jira client, closed afterwards; Jira errors become :class:`ApiError`."""
+    from flowcase.hosts.connect.auth import TenantUnavailableError
     from flowcase.jira.client import JiraError
 
     jira = host.jira(caller)
@@ -29,6 +30,8 @@ async def client(host: Host, caller: Caller) -> AsyncIterator[JiraClient]:
         yield jira
     except JiraError as exc:
         raise jira_error(exc) from None
+    except TenantUnavailableError:
+        raise ApiError(403, "not-installed", "flowcase is not installed or is disabled on this Jira site") from None
     finally:
         await jira.close()
 
