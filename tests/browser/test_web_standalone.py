@@ -110,6 +110,7 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
         "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')",
         timeout=30000)
     assert page.locator("#publish-progress progress").get_attribute("value") == "100"
+    page.locator("#publish-progress").scroll_into_view_if_needed()
     screenshot(page, "editor-published")
 
     # the tests are issues in the sandbox Jira, linked to the story

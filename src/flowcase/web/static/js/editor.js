@@ -289,6 +289,14 @@ modeler.on('selection.changed', (event) => {
   renderStep();
 });
 
+// Enter on the focused canvas moves into the selected node's decision table.
+$('canvas').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && state.selected && !$('step-editor').hidden && !ev.target.closest('.djs-direct-editing-parent')) {
+    const cell = $('table-host').querySelector('.fc-cell');
+    if (cell) { ev.preventDefault(); cell.focus(); }
+  }
+});
+
 // --- tabs --------------------------------------------------------------------------------------------------
 
 const TABS = ['tests', 'data'];

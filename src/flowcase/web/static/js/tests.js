@@ -199,7 +199,7 @@ export class TestsView {
       if (job.state === 'done') {
         setProgress(bar, 100, job.message || 'Published');
         this.host.flag(job.message || 'Published to Jira', 'success');
-        if (job.result) $('diff-result').replaceChildren(renderDiff(job.result));
+        if (job.result) $('diff-result').replaceChildren(renderResult(job.result));
       } else {
         setProgress(bar, 100, `Failed: ${job.message}`);
         bar.classList.add('fc-failed');
@@ -212,6 +212,23 @@ export class TestsView {
       button.disabled = false;
     }
   }
+}
+
+// What a publish did: counts per kind of change.
+function renderResult(result) {
+  const wrap = document.createElement('div');
+  wrap.className = 'fc-diff fc-result';
+  const kinds = [['created', 'Created', 'new'], ['updated', 'Updated', 'inprogress'], ['unchanged', 'Unchanged', 'success'],
+    ['obsoleted', 'Marked obsolete', 'removed'], ['failed', 'Refused by Jira', 'removed']];
+  for (const [key, label, look] of kinds) {
+    const n = Array.isArray(result[key]) ? result[key].length : result[key] || 0;
+    if (!n && (key === 'failed' || key === 'obsoleted')) continue;
+    const lozenge = document.createElement('span');
+    lozenge.className = `ak-lozenge ak-lozenge__appearance-${look}`;
+    lozenge.textContent = `${label} ${n}`;
+    wrap.append(lozenge);
+  }
+  return wrap;
 }
 
 function setProgress(bar, percent, text) {
