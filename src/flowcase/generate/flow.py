@@ -23,7 +23,7 @@ from scipy.sparse import coo_matrix, csr_matrix  # type: ignore[import-untyped]
 from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
 
 Solver = Literal["auto", "highs", "networkx", "ssp"]
-SMALL = 600  # arcs: up to this size the pure-Python successive shortest paths beat the LP's set-up cost
+SMALL = 400  # arcs: up to this size the pure-Python successive shortest paths beat the LP's set-up cost
 
 
 @dataclass(slots=True)
