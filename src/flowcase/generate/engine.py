@@ -136,7 +136,7 @@ def cover_targets(
     if todo:
         cover = structural_cover(ctx.graph, todo)
         if not cover.length_optimal:
-            ctx.notes.append("the model has loops: the number of tests is minimal, the total length may not be")
+            ctx.notes.append("the model has loops: the total length of the tests may not be minimal")
         infeasible = []
         for walk in cover.walks:
             feasible = ctx.feasible(walk)
@@ -149,7 +149,9 @@ def cover_targets(
             ctx.structural_count = cover.count
             return kept, reasons, wanted
         by_ref = {t.ref: t for t in candidates}
-        for walk in infeasible:  # keep as many of the walk's targets together as conditions allow
+        for i, walk in enumerate(infeasible):  # keep as many of the walk's targets together as conditions allow
+            if ctx.progress:
+                ctx.progress("repairing infeasible paths", i, len(infeasible))
             on_walk = [by_ref[r] for r in _in_order(ctx.graph, walk) if r in by_ref and r not in done]
             packed = _pack(ctx, on_walk)
             if packed is not None:
