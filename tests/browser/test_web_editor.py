@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from webtools import serve
+from webtools import screenshot, serve
 
 from flowcase.config import Settings
 from flowcase.hosts.standalone import JiraSite, StandaloneHost
@@ -157,3 +157,22 @@ def test_sub_workflows_are_switched_in_the_toolbar(page: Any, app_url: str) -> N
     page.locator(".fc-test-row").first.click()
     page.wait_for_selector(".djs-element.fc-path[data-element-id=register]")
     assert page.input_value("#workflow-select") == "0"
+
+
+def test_uncovered_decisions_are_listed_with_their_reason(page: Any, app_url: str) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    open_editor(page, app_url, "/app/editor")
+    page.set_input_files("#import-file", str(examples / "login.yaml"))
+    page.wait_for_selector(".djs-element[data-element-id=remember]")
+    page.click(".djs-element[data-element-id=remember]")
+    when = page.locator("#table-host .fc-cell[data-row='0'][data-key='when']")
+    when.fill("remember_me and not remember_me")
+    when.press("Tab")
+    page.wait_for_function("document.getElementById('problem-list').textContent.includes('can never hold')")
+    page.click("#generate")
+    page.wait_for_selector("#uncovered li")
+    text = page.inner_text("#uncovered")
+    assert "remember#kept" in text
+    page.locator("#uncovered").scroll_into_view_if_needed()
+    page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
+    screenshot(page, "editor-uncovered")

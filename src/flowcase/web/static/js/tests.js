@@ -88,7 +88,7 @@ export class TestsView {
       name.lastChild.title = test.name;
       tr.insertCell().textContent = String(test.steps.length);
       tr.insertCell().textContent = test.end_name || test.end;
-      const data = Object.entries(test.data || {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+      const data = Object.entries(test.data || {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n');
       const cell = tr.insertCell();
       cell.textContent = data || '—';
       if (test.variants && test.variants.length) cell.textContent += ` (+${test.variants.length} variants)`;
