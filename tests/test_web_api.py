@@ -203,3 +203,17 @@ def test_unexpected_errors_are_json_without_details() -> None:
     r = TestClient(app, raise_server_exceptions=False).get("/api/models/DEMO-1")
     assert r.status_code == 500
     assert r.json() == {"error": {"code": "internal", "message": "unexpected error; it was logged"}}
+
+
+@pytest.mark.parametrize("name", ["camunda-order-approval.bpmn", "bpmnio-support-ticket.bpmn"])
+def test_import_of_files_from_camunda_modeler_and_bpmn_io(client: TestClient, name: str) -> None:
+    path = Path(__file__).resolve().parent / "data" / "bpmn" / name
+    r = client.post("/api/models/import", json={"text": path.read_text(), "filename": name}, headers=HEADERS)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"]["workflows"] and "<bpmn:definitions" in body["bpmn"]
+    # what the editor then sends back is the same model
+    doc = {"bpmn": body["bpmn"], "tables": body["tables"], "parameters": body["model"].get("parameters", []),
+           "variables": body["model"].get("variables", []), "id": body["model"]["id"]}
+    again = client.post("/api/models/validate", json={"doc": doc}, headers=HEADERS).json()
+    assert [w["id"] for w in again["model"]["workflows"]] == [w["id"] for w in body["model"]["workflows"]]
