@@ -130,6 +130,11 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     assert page.inner_text("#f-tests") == str(count)
     assert page.inner_text("#f-published") != "Never"
     screenshot(page, "issue-panel")
+    # publishing again from the panel changes nothing in Jira: same tests, no duplicates
+    page.click("#publish")
+    page.wait_for_function(
+        "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')")
+    assert f"0 created, 0 updated, {count} unchanged" in page.inner_text("#publish-progress")
 
     # the project page lists the story's workflow through the indexed property
     page.goto(f"{app_url}/app/project/DEMO")

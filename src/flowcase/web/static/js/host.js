@@ -4,7 +4,7 @@
 //   forge      - a Forge Custom UI shell (another issue builds it): window.__FLOWCASE_FORGE__ supplies
 //                {getContext(), invoke(method, path, body)}; this module only defines the seam.
 // Interface: {mode, context, api(method, path, body, opts), download(path, body), flag(message, type),
-//             resize(), editorUrl(issueKey), issueUrl(issueKey), openEditor(issueKey, onClose), closeEditor(),
+//             resize(), editorUrl(issueKey), issueUrl(issueKey), openEditor(issueKey, onClose), closeEditor(), issueChanged(),
 //             initTheme()}
 
 const pageContext = JSON.parse(document.getElementById('flowcase-context').textContent);
@@ -79,6 +79,7 @@ function standaloneHost() {
     editorUrl: (issue) => (issue ? fill(pageContext.links.editor, { issue }) : '/app/editor'),
     issueUrl: (issue) => fill(pageContext.links.issue, { issue }),
     openEditor(issue) { location.href = this.editorUrl(issue); },
+    issueChanged() {},
     closeEditor() {
       const issue = pageContext.issueKey;
       location.href = issue ? fill(pageContext.links.issue, { issue }) : '/app/';
@@ -126,6 +127,9 @@ function connectHost(AP) {
     closeEditor() {
       if (AP.dialog && AP.dialog.close) AP.dialog.close();
     },
+    issueChanged() { // new links on the story: let Jira show them
+      if (AP.jira && AP.jira.refreshIssuePage) AP.jira.refreshIssuePage();
+    },
     initTheme() {
       applyColorMode();
       if (AP.theming && AP.theming.initializeTheming) AP.theming.initializeTheming();
@@ -146,6 +150,7 @@ function forgeHost(shell) {
     issueUrl: () => '',
     openEditor: (issue, onClose) => shell.openEditor(issue, onClose),
     closeEditor: () => shell.closeEditor && shell.closeEditor(),
+    issueChanged: () => shell.issueChanged && shell.issueChanged(),
     initTheme: applyColorMode,
   };
 }

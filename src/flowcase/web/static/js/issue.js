@@ -81,6 +81,7 @@ async function publish() {
     bar.querySelector('.fc-progress-text').textContent = job.message || job.state;
     host.flag(job.state === 'done' ? job.message : `Publish failed: ${job.message}`, job.state === 'done' ? 'success' : 'error');
     await refresh();
+    if (job.state === 'done') host.issueChanged();
   } catch (err) {
     host.flag(`Publish failed: ${err.message}`, 'error');
   } finally {
