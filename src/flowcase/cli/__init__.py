@@ -18,9 +18,9 @@ def main() -> None:
 
 
 # Command modules: each adds its commands to ``main`` when imported.
-from flowcase.cli import model_commands as _model_commands  # noqa: E402,F401
 from flowcase.cli import db_commands as _db_commands  # noqa: E402,F401
-from flowcase.cli import sandbox_commands as _sandbox_commands  # noqa: E402,F401
-from flowcase.cli import publish_commands as _publish_commands  # noqa: E402,F401
 from flowcase.cli import generate_commands as _generate_commands  # noqa: E402,F401
+from flowcase.cli import model_commands as _model_commands  # noqa: E402,F401
+from flowcase.cli import publish_commands as _publish_commands  # noqa: E402,F401
+from flowcase.cli import sandbox_commands as _sandbox_commands  # noqa: E402,F401
 from flowcase.web import commands as _web_commands  # noqa: E402,F401
