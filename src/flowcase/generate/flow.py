@@ -192,14 +192,13 @@ def _solve_networkx(net: _Network, objective: Sequence[int], fixed_return: int |
 
 def _solve_ssp(net: _Network, objective: Sequence[int], fixed_return: int | None) -> list[int]:
     """Min-cost circulation with lower bounds by successive shortest paths (SPFA), exact in integers."""
-    assert fixed_return is None
     n = net.nodes + 2
     source, sink = n - 2, n - 1
     head: list[int] = []
     cap: list[int] = []
     cost: list[int] = []
     adj: list[list[int]] = [[] for _ in range(n)]
-    big = 1 + sum(net.lower) * 2 + 1
+    big = 1 + (sum(net.lower) + (fixed_return or 0)) * 2 + 1
 
     def arc(a: int, b: int, c: int, w: int) -> int:
         adj[a].append(len(head))
@@ -215,9 +214,14 @@ def _solve_ssp(net: _Network, objective: Sequence[int], fixed_return: int | None
     excess = [0] * net.nodes
     ids = []
     for i, (a, b) in enumerate(zip(net.tail, net.head, strict=True)):
-        ids.append(arc(a, b, big, objective[i]))
-        excess[b] += net.lower[i]
-        excess[a] -= net.lower[i]
+        low = net.lower[i]
+        if i == net.ret and fixed_return is not None:
+            low = fixed_return
+            ids.append(arc(a, b, 0, objective[i]))
+        else:
+            ids.append(arc(a, b, big, objective[i]))
+        excess[b] += low
+        excess[a] -= low
     need = 0
     for v, x in enumerate(excess):
         if x > 0:
@@ -263,7 +267,8 @@ def _solve_ssp(net: _Network, objective: Sequence[int], fixed_return: int | None
             cap[a ^ 1] += push
             v = head[a ^ 1]
         need -= push
-    return [net.lower[i] + cap[a ^ 1] for i, a in enumerate(ids)]
+    lows = [fixed_return if i == net.ret and fixed_return is not None else low for i, low in enumerate(net.lower)]
+    return [lows[i] + cap[a ^ 1] for i, a in enumerate(ids)]
 
 
 def _solve(net: _Network, solver: Solver, length: bool) -> list[int]:
@@ -307,9 +312,97 @@ def min_cover(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] 
     net = _network(g, redges, rverts, alive_v, alive_e)
     flow = _solve(net, solver, length=True)
     count = flow[net.ret]
+    if net.comp_internal and count:
+        exact = _shortest_walks(g, redges, rverts, alive_v, alive_e, count, solver)
+        if exact is not None:
+            return Cover(exact, count, length_optimal=True)
     paths = _decompose(net, flow, count)
     walks = _lift(g, net, paths, redges, rverts, alive_e)
     return Cover(walks, count, length_optimal=not net.comp_internal)
+
+
+def _shortest_walks(g: Digraph, redges: set[int], rverts: set[int], alive_v: list[bool], alive_e: list[bool],
+                    count: int, solver: Solver) -> list[list[int]] | None:
+    """On a graph with loops: the minimum-length circulation on the graph itself with ``count`` walks.
+
+    Any ``count`` covering walks form such a circulation, so its cost bounds their total length from below. When
+    the arcs it uses are connected, an Euler circuit through them, cut at the return arc, gives ``count`` walks
+    of exactly that length: the bound is met. Otherwise (a loop the flow tours on its own) return None.
+    """
+    tail: list[int] = []
+    head: list[int] = []
+    lower: list[int] = []
+    cost: list[int] = []
+    edge: list[int] = []
+    for v in range(g.n):
+        tail.append(2 * v)
+        head.append(2 * v + 1)
+        lower.append(1 if v in rverts else 0)
+        cost.append(0)
+        edge.append(-1)
+    for e in range(len(g.src)):
+        if alive_e[e]:
+            tail.append(2 * g.src[e] + 1)
+            head.append(2 * g.dst[e])
+            lower.append(1 if e in redges else 0)
+            cost.append(g.cost[e])
+            edge.append(e)
+    ret = len(tail)
+    tail.append(2 * g.t + 1)
+    head.append(2 * g.s)
+    lower.append(0)
+    cost.append(0)
+    edge.append(-1)
+    net = _Network(2 * g.n, tail, head, lower, cost, edge, ret, list(range(g.n)), {})
+    if solver == "ssp" or (solver == "auto" and len(tail) <= SMALL):
+        flow = _solve_ssp(net, cost, count)
+    else:
+        flow = (_solve_networkx if solver == "networkx" else _solve_highs)(net, cost, count)
+    used = [i for i, f in enumerate(flow) if f > 0]
+    parent = list(range(net.nodes))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in used:
+        parent[find(tail[i])] = find(head[i])
+    if len({find(tail[i]) for i in used}) != 1:
+        return None
+    remaining = list(flow)
+    out: list[list[int]] = [[] for _ in range(net.nodes)]
+    for i in used:
+        out[tail[i]].append(i)
+    pointer = [0] * net.nodes
+    stack: list[tuple[int, int]] = [(2 * g.s, -1)]
+    circuit: list[int] = []
+    while stack:
+        v, via = stack[-1]
+        arcs = out[v]
+        while pointer[v] < len(arcs) and remaining[arcs[pointer[v]]] == 0:
+            pointer[v] += 1
+        if pointer[v] < len(arcs):
+            a = arcs[pointer[v]]
+            remaining[a] -= 1
+            stack.append((head[a], a))
+        else:
+            stack.pop()
+            if via >= 0:
+                circuit.append(via)
+    circuit.reverse()
+    last = max(i for i, a in enumerate(circuit) if a == ret)
+    circuit = circuit[last + 1:] + circuit[: last + 1]
+    walks: list[list[int]] = []
+    current: list[int] = []
+    for a in circuit:
+        if a == ret:
+            walks.append(current)
+            current = []
+        elif edge[a] >= 0:
+            current.append(edge[a])
+    return walks
 
 
 def _decompose(net: _Network, flow: list[int], count: int) -> list[list[int]]:
