@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     licence_policy: LicencePolicy = "warn"
     # Clock skew accepted on incoming JWTs (seconds).
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # Forge Remote (docs/forge.md): the Forge app id (uuid or ari) enables the Forge host; FIT keys from here.
+    forge_app_id: str | None = None
+    forge_jwks_url: str = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
 
     @field_validator("secret_keys", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from flowcase.config import Settings, get_settings
 from flowcase.hosts.base import Caller, Host
 from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
+from flowcase.hosts.forge.factory import forge_from_settings
 from flowcase.hosts.standalone import StandaloneHost
 from flowcase.web import api_models
 from flowcase.web.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
@@ -89,6 +90,10 @@ def create_app(
         connect_routes = list(connect.routes)
         if hosts is None:
             host_list.append(connect.host)
+    forge = forge_from_settings(settings) if hosts is None else None  # Forge Remote (docs/forge.md)
+    if forge is not None:
+        host_list.append(forge.host)
+        connect_routes += forge.routes
     if hosts is None and standalone_enabled(settings):
         host_list.append(StandaloneHost.from_env(os.environ))
     routes: list[BaseRoute] = [
