@@ -8,12 +8,12 @@ import pytest
 from gherkin.parser import Parser
 from gherkin.pickles.compiler import Compiler
 from gherkin.token_scanner import TokenScanner
-from test_export_samples import NASTY, sample_model, sample_suite
 
 from flowcase.export import export
 from flowcase.export.common import one_line, visible_steps
 from flowcase.export.gherkin import free_text
 from flowcase.generate.suite import Suite
+from test_export_samples import NASTY, sample_model, sample_suite
 
 
 def parse(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -78,7 +78,7 @@ def test_hostile_text_survives_as_text() -> None:
 @pytest.mark.parametrize("line", ["Given x", "Scenario: y", "@tag", "# c", "| a |", '"""', "Examples:", "* star"])
 def test_description_lines_that_look_like_syntax_are_neutralised(line: str) -> None:
     feature = f"Feature: f\n  {free_text(line)}\n\n  Scenario: s\n    Given ok\n"
-    document, pickles = parse(feature)
+    _, pickles = parse(feature)
     assert len(pickles) == 1 and len(pickles[0]["steps"]) == 1
 
 

@@ -92,6 +92,13 @@ def labels_of(test: TestCase) -> list[str]:
     return list(dict.fromkeys([id_label(test), *tags]))
 
 
+def folder_of(suite_name: str, folder: str | None) -> str:
+    """A test repository folder path without leading or trailing '/': the given one, or the model's name."""
+    if folder is not None:
+        return "/".join(part.strip() for part in folder.split("/") if part.strip())
+    return suite_name.replace("/", "-").strip() or "flowcase"
+
+
 def slug(text: str, default: str = "x") -> str:
     """Lower-case words joined by '_' (for identifiers and file names)."""
     out = _NOT_WORD.sub("_", text).strip("_").lower()

@@ -23,6 +23,7 @@ from flowcase.export.common import (
     action_of,
     data_text,
     description_of,
+    folder_of,
     labels_of,
     one_line,
     requirements_of,
@@ -76,7 +77,7 @@ def generic(suite: Suite, *, bom: bool = False) -> str:
 
 
 def xray(suite: Suite, model: Model | None = None, *, folder: str | None = None, bom: bool = False) -> str:
-    repo = folder if folder is not None else "/" + (suite.model_name or suite.model)
+    repo = folder_of(suite.model_name or suite.model, folder)
     rows: list[list[str]] = []
     for test in suite.tests:
         links = ";".join(k for k in requirements_of(test) if ISSUE_KEY.match(k))

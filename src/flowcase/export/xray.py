@@ -16,6 +16,7 @@ from flowcase.export.common import (
     action_of,
     data_text,
     description_of,
+    folder_of,
     labels_of,
     one_line,
     requirements_of,
@@ -55,6 +56,6 @@ def entry(test: TestCase, *, project: str | None, folder: str) -> dict[str, Any]
 
 
 def render(suite: Suite, *, project: str | None = None, folder: str | None = None) -> str:
-    where = folder if folder is not None else "/" + (suite.model_name or suite.model).replace("/", "-")
+    where = folder_of(suite.model_name or suite.model, folder)
     tests = [entry(t, project=project, folder=where) for t in suite.tests]
     return json.dumps(tests, indent=2, ensure_ascii=False) + "\n"

@@ -18,6 +18,7 @@ from flowcase.export.common import (
     columns_of,
     data_text,
     description_of,
+    folder_of,
     labels_of,
     one_line,
     requirements_of,
@@ -46,8 +47,8 @@ def body(test: TestCase, *, project: str | None, folder: str | None) -> dict[str
     links = [k for k in requirements_of(test) if ISSUE_KEY.match(k)]
     if links:
         result["issueLinks"] = links
-    if folder:
-        result["folder"] = folder
+    if folder is not None and folder_of("", folder):
+        result["folder"] = "/" + folder_of("", folder)
     variants = [dict(v) for v in test.variants]
     parametrised = len(variants) > 1
     steps = []
