@@ -24,7 +24,7 @@ async function refresh() {
   setBusy(true);
   $('open-editor').href = host.editorUrl(key);
   $('open-editor').onclick = (ev) => {
-    if (host.mode === 'connect') { ev.preventDefault(); host.openEditor(key, () => refresh()); }
+    if (host.mode !== 'standalone') { ev.preventDefault(); host.openEditor(key, () => refresh()); }
   };
   try {
     const data = await host.api('GET', `/api/models/${encodeURIComponent(key)}`);
