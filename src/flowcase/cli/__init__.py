@@ -19,6 +19,7 @@ def main() -> None:
 
 # Command modules: each adds its commands to ``main`` when imported.
 from flowcase.cli import db_commands as _db_commands  # noqa: E402,F401
+from flowcase.cli import export_commands as _export_commands  # noqa: E402,F401
 from flowcase.cli import generate_commands as _generate_commands  # noqa: E402,F401
 from flowcase.cli import model_commands as _model_commands  # noqa: E402,F401
 from flowcase.cli import publish_commands as _publish_commands  # noqa: E402,F401
