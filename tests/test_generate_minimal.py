@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowcase.generate import GenerateOptions, generate
+from flowcase.generate import GenerateOptions, diff, generate
 from flowcase.generate.flow import Digraph, min_count, min_cover
 from flowcase.model.types import Decision, Model, Node, Workflow
 
@@ -127,10 +127,11 @@ def test_all_solvers_agree(g: Digraph) -> None:
         assert len({sum(map(len, c.walks)) for c in covers}) == 1
 
 
-def dag_model(g: Digraph) -> Model:
+def dag_model(g: Digraph, changed: int = -1) -> Model:
     nodes = [Node(id="start", kind="start", next="v0")]
     for v in range(g.n - 1):
-        rows = tuple(Decision(id=f"e{e}", action=f"go {e}", next=f"v{g.dst[e]}") for e in g.out[v])
+        rows = tuple(Decision(id=f"e{e}", action="changed" if e == changed else f"go {e}", next=f"v{g.dst[e]}")
+                     for e in g.out[v])
         nodes.append(Node(id=f"v{v}", kind="step", decisions=rows))
     nodes.append(Node(id=f"v{g.n - 1}", kind="end"))
     return Model(id="random", workflows=(Workflow(id="main", nodes=tuple(nodes)),))
@@ -158,3 +159,19 @@ def test_generated_suites_match_brute_force(g: Digraph, criterion: str) -> None:
     total = sum(len(t.steps) for t in suite.tests) - len(suite.tests)  # minus the start row of each test
     assert (len(suite.tests), total) == best
     assert suite.optimal and suite.lower_bound == len(suite.tests)
+
+
+@SETTINGS
+@given(graphs(cyclic=False), st.data())
+def test_text_edits_keep_ids_and_diff_sees_only_updates(g: Digraph, data: st.DataObject) -> None:
+    model = dag_model(g)
+    suite = generate(model)
+    edge = data.draw(st.sampled_from(range(len(g.src))))
+    node = f"v{g.src[edge]}"
+    edited = dag_model(g, changed=edge)
+    result = diff(model, edited, suite)
+    touched = {t.id for t in suite.tests if any(s.node == node and s.decision == f"e{edge}" for s in t.steps)}
+    assert set(result.updated) == touched
+    assert set(result.unchanged) == {t.id for t in suite.tests} - touched
+    assert not result.new and not result.obsolete
+    assert [t.id for t in generate(edited).tests] == [t.id for t in suite.tests]
