@@ -23,6 +23,7 @@ RESOURCES = {
     "project-page": ("project.html", "project.js"),
     "admin-page": ("admin.html", "admin.js"),
 }
+ISSUE_PLACEHOLDER = "…"
 _PAGE_SCRIPT = re.compile(r'<script type="module" src="/static/js/([a-z-]+\.js)"></script>')
 
 
@@ -34,7 +35,8 @@ def render(resource: str, app_key: str = "flowcase") -> str:
         "links": {"editor": "", "issue": "", "project": "", "admin": ""}, "jiraUrl": "", "appKey": app_key,
     }
     html = TEMPLATES.get_template(template).render(
-        title="flowcase", mode="connect", all_js=None, issue_key=None, project_key=None,
+        # issue-bound controls are rendered with a placeholder key; host-forge.js fills in the context's key
+        title="flowcase", mode="connect", all_js=None, issue_key=ISSUE_PLACEHOLDER, project_key=None,
         context_json=json.dumps(context).replace("<", "\\u003c"), size_to_parent=template == "editor.html",
     )
     if not _PAGE_SCRIPT.search(html):

@@ -60,5 +60,10 @@ window.__FLOWCASE_FORGE__ = {
   issueChanged() {},
 };
 
+// Custom UI pages are static: issue-bound controls carry a placeholder key until the Forge context names the issue.
+const lozenge = document.getElementById('issue-lozenge');
+if (lozenge && shellContext.issueKey) lozenge.textContent = shellContext.issueKey;
+else if (!shellContext.issueKey) ['issue-lozenge', 'save', 'close'].forEach((id) => document.getElementById(id)?.remove());
+
 const page = document.querySelector('script[data-flowcase-page]');
 await import(new URL(page.dataset.flowcasePage, new URL('.', import.meta.url)).href);

@@ -1,0 +1,105 @@
+"""The main job inside the sandbox Jira's Forge mode: the app is installed as a Forge app with a remote (this
+Python backend); its Custom UI resources (built from the same static front end) run in the sandbox's iframes with
+the Forge bridge stand-in, every API call is an ``invokeRemote`` carrying a Forge Invocation Token signed with
+the sandbox's JWKS, and the app calls the sandbox's REST API with the product token Forge sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from webtools import free_port, screenshot, serve
+
+from flowcase.config import Settings
+from flowcase.db.migrate import upgrade
+from flowcase.hosts.forge.customui import build
+from flowcase.hosts.forge.factory import forge_from_settings
+from flowcase.sandbox.forge_host import install_forge_app
+from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.web.app import create_app
+
+pytestmark = pytest.mark.browser
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+STORY = "DEMO-1"
+APP_ID = "5f0c6f0e-6c3b-4a53-9f53-1d0c0f0e0a01"
+
+
+@dataclass
+class Env:
+    sandbox: RunningSandbox
+    app_url: str
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    tmp = tmp_path_factory.mktemp("forge")
+    resources = tmp / "customui"
+    build(resources)
+    with running_sandbox(demo_data=True) as sb:
+        port = free_port()
+        settings = Settings(env="test", base_url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{tmp / 'app.db'}",
+                            forge_app_id=APP_ID, forge_jwks_url=f"{sb.base_url}/_forge/jwks.json")
+        upgrade(settings.database_url)
+        forge = forge_from_settings(settings)
+        assert forge is not None
+        app = create_app(settings, hosts=[forge.host], extra_routes=forge.routes)
+        with serve(app, port) as url, ThreadPoolExecutor(1) as pool:
+            # install from another thread: Playwright's sync API owns this thread's event loop
+            pool.submit(install_forge_app, sb.sandbox, app_id=APP_ID, remote_url=url, resources=resources).result()
+            yield Env(sb, url)
+
+
+def forge_frame(page: Any, resource: str) -> Any:
+    page.wait_for_selector(f"iframe[data-forge-resource='{resource}']")
+    return page.frame_locator(f"iframe[data-forge-resource='{resource}']")
+
+
+def test_main_job_inside_the_sandbox_forge_issue_page(page: Any, env: Env) -> None:
+    sb = env.sandbox
+    page.goto(f"{sb.base_url}/forge/browse/{STORY}")
+    panel = forge_frame(page, "issue-panel")
+    panel.locator("#main[aria-busy='false']").wait_for()
+    assert panel.locator("#f-workflow").inner_text() == "None yet"
+    # open the editor: a Forge modal of the app's "editor" resource, opened through @forge/bridge's Modal
+    panel.locator("#open-editor").click()
+    editor = forge_frame(page, "editor")
+    editor.locator("#main[aria-busy='false']").wait_for()
+    editor.locator("#import-file").set_input_files(str(EXAMPLES / "bpmn" / "checkout.bpmn"))
+    editor.locator(".djs-element[data-element-id=cart]").wait_for()
+    editor.locator(".djs-element[data-element-id=cart]").click()
+    cell = editor.locator("#table-host .fc-cell[data-row='0'][data-key='action']")
+    cell.fill("Open the cart page with three items in it.")
+    cell.press("Tab")
+    editor.locator("#save-status:text-matches('^Saved')").wait_for(timeout=20000)
+    editor.locator("#generate").click()
+    editor.locator(".fc-test-row").first.wait_for()
+    count = editor.locator(".fc-test-row").count()
+    editor.locator(".fc-test-row").nth(1).click()
+    assert editor.locator(".djs-element.fc-path").count() > 2
+    screenshot(page, "forge-sandbox-editor")
+    editor.locator("#publish").click()
+    editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
+
+    # the issues exist in the sandbox Jira, created with the Forge user token
+    r = httpx.get(f"{sb.base_url}/rest/api/3/search/jql",
+                  params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary"},
+                  auth=sb.basic_auth())
+    assert r.status_code == 200
+    assert len(r.json()["issues"]) == count
+
+    # closing the editor modal (view.close) calls the panel's onClose: it shows the published suite
+    editor.locator("#close").click()
+    page.wait_for_selector("iframe[data-forge-resource='editor']", state="detached")
+    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    page.reload()
+    panel = forge_frame(page, "issue-panel")
+    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    assert panel.locator("#f-published").inner_text() != "Never"
+    assert not [e for e in page.js_errors if "favicon" not in e]
+    screenshot(page, "forge-sandbox-issue")
