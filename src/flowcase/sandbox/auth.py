@@ -69,6 +69,11 @@ def authenticate(request: Request) -> Principal:
         return _check_jwt(sandbox, request, credentials.strip())
     if scheme.lower() == "basic" and credentials:
         return _check_basic(sandbox, credentials.strip())
+    if scheme.lower() == "bearer" and credentials:  # product tokens of the Forge mode (forge_host.py)
+        from flowcase.sandbox.forge_host import check_forge_token
+
+        principal: Principal = check_forge_token(sandbox, credentials.strip())
+        return principal
     if header:
         raise _unauthorized("Unsupported authorization scheme.")
     raise _unauthorized("Client must be authenticated to access this resource.")
