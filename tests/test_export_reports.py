@@ -16,7 +16,7 @@ def test_markdown_report_has_coverage_and_the_uncovered_reason() -> None:
     text = export(sample_suite(), "markdown", model=sample_model()).text
     assert "| decision | 7 | 7 | 100% |" in text
     assert "| pair | 0 | 1 | 0% |" in text
-    assert "| pair | pickup/enter_code#wrong>pickup/enter_code#ok | infeasible: after a wrong code" in text
+    assert "| pair | pickup/enter_code#wrong&gt;pickup/enter_code#ok | infeasible: after a wrong code" in text
     assert "Lower bound on the number of tests: 3 (proven minimal)" in text
     assert text.count("```mermaid") == 2
     # A table cell never breaks the table: pipes escaped, line breaks joined.

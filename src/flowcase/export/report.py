@@ -54,7 +54,8 @@ def headline(suite: Suite) -> list[str]:
 
 
 def md_cell(text: str) -> str:
-    return one_line(text).replace("\\", "\\\\").replace("|", "\\|") or " "
+    text = one_line(text).replace("\\", "\\\\").replace("|", "\\|")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") or " "
 
 
 def _mermaid_id(text: str) -> str:
