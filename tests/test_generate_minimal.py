@@ -7,14 +7,15 @@ import heapq
 import itertools
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from flowcase.generate import GenerateOptions, diff, generate
 from flowcase.generate.flow import Digraph, min_count, min_cover
 from flowcase.model.types import Decision, Model, Node, Workflow
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
 @st.composite
@@ -140,9 +141,10 @@ def dag_model(g: Digraph, changed: int = -1) -> Model:
 @SETTINGS
 @given(graphs(cyclic=False), st.sampled_from(["all-decisions", "all-steps", "all-pairs"]))
 def test_generated_suites_match_brute_force(g: Digraph, criterion: str) -> None:
+    paths = walks(g, 1)
+    assume(len(paths) <= 10)  # keeps the exhaustive search small
     model = dag_model(g)
     suite = generate(model, GenerateOptions(criterion=criterion))  # type: ignore[arg-type]
-    paths = walks(g, 1)
     coverable = [c for c in suite.coverage if c.kind in ("decision", "step", "pair") and
                  (c.covered_by or not (c.reason or "").startswith("not required"))]
     assert all(c.covered_by or "reached" in (c.reason or "") for c in coverable)
