@@ -7,6 +7,8 @@ with only the Forge host configured.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from starlette.applications import Starlette
@@ -111,7 +112,7 @@ ATTACKS: dict[str, Callable[[Env], str | None]] = {
     "wrong audience": lambda e: e.token(aud="ari:cloud:ecosystem::app/another-app"),
     "audience list of another app": lambda e: e.token(aud=["ari:cloud:ecosystem::app/another-app"]),
     "wrong issuer": lambda e: e.token(iss="forge/someone-else"),
-    "forged with another key under the same kid": lambda e: ForgeSigner(keys=[(e.signer.kid, ForgeSigner().keys[0][1])]).sign(e.claims()),
+    "forged with another key under the same kid": lambda e: _same_kid_other_key(e),
     "unknown kid": lambda e: ForgeSigner().sign(e.claims()),
     "alg none": lambda e: f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': e.signer.kid})}.{_b64(e.claims())}.",
     "HS256 with the public key as secret": lambda e: _hs256_confusion(e),
@@ -120,14 +121,15 @@ ATTACKS: dict[str, Callable[[Env], str | None]] = {
 }
 
 
+def _same_kid_other_key(e: Env) -> str:
+    return ForgeSigner(keys=[(e.signer.kid, ForgeSigner().keys[0][1])]).sign(e.claims())
+
+
 def _hs256_confusion(e: Env) -> str:
     pem = e.signer.keys[-1][1].public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     header = _b64({"alg": "HS256", "typ": "JWT", "kid": e.signer.kid})
     payload = _b64(e.claims())
-    import hashlib
-    import hmac
-
     sig = hmac.new(pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{base64.urlsafe_b64encode(sig).decode().rstrip('=')}"
 
