@@ -55,3 +55,19 @@ def test_the_model_is_immutable() -> None:
     with pytest.raises(ValidationError):
         model.main.nodes[0].next = "x"  # type: ignore[misc]
     assert isinstance(model.workflows, tuple) and isinstance(model.main.nodes, tuple)
+
+
+def test_copies_do_not_keep_derived_values_of_the_original() -> None:
+    from flowcase.model.types import Decision, Model, Node, Workflow
+
+    node = Node(id="s", kind="step", next="e")
+    assert [d.next for d in node.table] == ["e"]
+    changed = node.model_copy(update={"next": None, "decisions": (Decision(next="x"), Decision(next="y"))})
+    assert [d.next for d in changed.table] == ["x", "y"]
+    workflow = Workflow(id="w", nodes=(node,))
+    assert set(workflow.by_id) == {"s"}
+    assert set(workflow.model_copy(update={"nodes": (changed,)}).by_id) == {"s"}
+    model = Model(id="m", workflows=(workflow,))
+    assert set(model.workflows_by_id) == {"w"}
+    renamed = model.model_copy(update={"workflows": (workflow.model_copy(update={"id": "v"}),)})
+    assert set(renamed.workflows_by_id) == {"v"}
