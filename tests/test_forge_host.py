@@ -144,3 +144,22 @@ def test_uninstall_event_marks_the_installation(env: Env, tmp_path: Path) -> Non
         assert view is not None and not view.active
     finally:
         del forge_mode(env.sb.sandbox).apps["other"]
+
+
+def test_create_app_adds_forge_beside_connect_and_publish_jobs_use_forge_tokens(env: Env) -> None:
+    from types import SimpleNamespace
+
+    from cryptography.fernet import Fernet
+
+    from flowcase.hosts.forge.auth import ForgeTokenAuth
+
+    settings = Settings(env="test", database_url=env.db_url, secret_keys=Fernet.generate_key().decode(),
+                        forge_app_id=APP_ID, forge_jwks_url=f"{env.sb.base_url}/_forge/jwks.json")
+    app = create_app(settings)
+    assert [h.name for h in app.state.hosts] == ["connect", "forge"]
+    assert "/forge/lifecycle" in {getattr(r, "path", "") for r in app.routes}
+    client_for = app.state.publisher.worker.client_for
+    client = client_for(SimpleNamespace(site_id=env.installed.installation_id))
+    assert isinstance(client._http.auth, ForgeTokenAuth)
+    with pytest.raises(ValueError):
+        client_for(SimpleNamespace(site_id="ari:cloud:ecosystem::installation/unknown"))

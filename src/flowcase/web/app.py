@@ -24,6 +24,7 @@ from flowcase.config import Settings, get_settings
 from flowcase.hosts.base import Caller, Host
 from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
 from flowcase.hosts.forge.factory import forge_from_settings
+from flowcase.hosts.forge.host import FORGE_INSTALLATION, ForgeHost
 from flowcase.hosts.standalone import StandaloneHost
 from flowcase.web import api_models
 from flowcase.web.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
@@ -113,11 +114,11 @@ def create_app(
     app.state.settings = settings
     app.state.hosts = host_list
     app.state.connect = connect
-    app.state.publisher = make_publisher(settings, connect)
+    app.state.publisher = make_publisher(settings, connect, forge.host if forge is not None else None)
     return app
 
 
-def make_publisher(settings: Settings, connect: ConnectSetup | None) -> Publisher:
+def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: ForgeHost | None = None) -> Publisher:
     """Durable jobs in the app's database when there is one (Connect), else publishing in memory."""
     if connect is None:
         return MemoryPublisher()
@@ -127,6 +128,8 @@ def make_publisher(settings: Settings, connect: ConnectSetup | None) -> Publishe
     setup = connect
 
     def client_for(job: JobView) -> JiraClient:
+        if forge is not None and job.site_id.startswith(FORGE_INSTALLATION):  # Forge installation ids are ARIs
+            return forge.jira_for_site(job.site_id)
         installation = setup.store.get(job.site_id)
         if installation is None or not installation.active:
             raise ValueError("the app is no longer installed on this site")

@@ -36,6 +36,7 @@ TOKEN_SECONDS = 50 * 60.0  # Forge's product tokens are short-lived; never reuse
 ADMIN_CACHE_SECONDS = 60.0
 SYSTEM_HEADER = "x-forge-oauth-system"
 USER_HEADER = "x-forge-oauth-user"
+FORGE_INSTALLATION = "ari:cloud:ecosystem::installation/"
 
 
 def bearer(request: Request) -> str | None:
@@ -131,6 +132,13 @@ class ForgeHost:
         from flowcase.jira.client import JiraClient
 
         return JiraClient(caller.base_url, self.auth_for(caller), transport=self._jira_transport)
+
+    def jira_for_site(self, site_id: str) -> JiraClient:
+        """A client for background work (publish jobs): the app's system token, while Forge's last one is valid."""
+        record = self.store.get(site_id)
+        if record is None or not record.active:
+            raise ValueError("the app is no longer installed on this site")
+        return self.jira(Caller(site_id=site_id, base_url=record.base_url))
 
     async def has_global_permission(self, caller: Caller, permission: str) -> bool:
         key = (caller.site_id, caller.account_id or "")
