@@ -1,8 +1,8 @@
 // The only module that knows where the page runs. Three back ends share one interface:
 //   connect    - inside Jira: AP from all.js (only when Jira opened the page: xdm_e + jwt context)
 //   standalone - on a laptop: same-origin fetch with the local access cookie
-//   forge      - a Forge Custom UI shell (another issue builds it): window.__FLOWCASE_FORGE__ supplies
-//                {getContext(), invoke(method, path, body)}; this module only defines the seam.
+//   forge      - a Forge Custom UI page: host-forge.js (over @forge/bridge) loads first and supplies
+//                window.__FLOWCASE_FORGE__ {getContext(), invoke(method, path, body), ...}; see docs/forge.md.
 // Interface: {mode, context, api(method, path, body, opts), download(path, body), flag(message, type),
 //             resize(), editorUrl(issueKey), issueUrl(issueKey), openEditor(issueKey, onClose), closeEditor(), issueChanged(),
 //             initTheme()}
