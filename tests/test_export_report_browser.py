@@ -6,6 +6,7 @@ Skipped only when /usr/bin/chromium is missing and FLOWCASE_REQUIRE_BROWSER is u
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,13 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "docs" / "screenshots"
+# Tests refresh the screenshots in docs/ only when FLOWCASE_SCREENSHOTS=docs; otherwise they go to a temp folder,
+# so a test run never dirties the work tree.
+SHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("FLOWCASE_SCREENSHOTS") == "docs"
+    else Path(tempfile.gettempdir()) / "flowcase-screenshots"
+)
 HIGHLIGHT = "rgb(0, 82, 204)"
 
 

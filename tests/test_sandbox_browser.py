@@ -4,6 +4,7 @@ and the AP bridge works across the frame boundary (context token, request, flags
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+# Tests refresh the screenshots in docs/ only when FLOWCASE_SCREENSHOTS=docs; otherwise they go to a temp folder,
+# so a test run never dirties the work tree.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+    if os.environ.get("FLOWCASE_SCREENSHOTS") == "docs"
+    else Path(tempfile.gettempdir()) / "flowcase-screenshots"
+)
 
 
 @pytest.fixture(scope="module")

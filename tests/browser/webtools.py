@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +14,13 @@ from typing import Any
 
 import uvicorn
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Tests refresh the screenshots in docs/ only when FLOWCASE_SCREENSHOTS=docs; otherwise they go to a temp folder,
+# so a test run never dirties the work tree.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("FLOWCASE_SCREENSHOTS") == "docs"
+    else Path(tempfile.gettempdir()) / "flowcase-screenshots"
+)
 
 
 def free_port() -> int:
