@@ -17,10 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
-from scipy.optimize import linprog  # type: ignore[import-untyped]
-from scipy.sparse import coo_matrix, csr_matrix  # type: ignore[import-untyped]
-from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
+# numpy and scipy are imported where they are used: they take most of a second to load, and only
+# generation needs them (not every `flowcase` command that imports this package).
 
 Solver = Literal["auto", "highs", "networkx", "ssp"]
 SMALL = 400  # arcs: up to this size the pure-Python successive shortest paths beat the LP's set-up cost
@@ -99,6 +97,10 @@ def _network(g: Digraph, req_edges: set[int], req_vertices: set[int], alive_v: l
     idx = [i for i in range(g.n) if alive_v[i]]
     pos = {v: k for k, v in enumerate(idx)}
     live_edges = [e for e in range(len(g.src)) if alive_e[e]]
+    import numpy as np
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+    from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
+
     if live_edges:
         rows = np.fromiter((pos[g.src[e]] for e in live_edges), dtype=np.int64, count=len(live_edges))
         cols = np.fromiter((pos[g.dst[e]] for e in live_edges), dtype=np.int64, count=len(live_edges))
@@ -147,6 +149,10 @@ def _network(g: Digraph, req_edges: set[int], req_vertices: set[int], alive_v: l
 
 
 def _solve_highs(net: _Network, objective: Sequence[int], fixed_return: int | None) -> list[int]:
+    import numpy as np
+    from scipy.optimize import linprog  # type: ignore[import-untyped]
+    from scipy.sparse import coo_matrix
+
     m = len(net.tail)
     rows = np.array(net.head + net.tail, dtype=np.int64)
     cols = np.concatenate([np.arange(m), np.arange(m)])
