@@ -143,20 +143,25 @@ def real_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running
 def test_real_flowcase_panel_renders_in_the_issue_page(page: Any, real_app: tuple[RunningSandbox, str]) -> None:
     sb, _app_url = real_app
     page.goto(f"{sb.base_url}/browse/DEMO-1")
-    panel = page.frame_locator('iframe[data-ap-module="flowcase-issue-panel"]')
+    panel = page.frame_locator('iframe[data-ap-module="flowcase-issue-content"]')
     # The panel loads the model through the app's API with an AP context token; the app reads it from the
     # sandbox's issue properties with its own signed (JWT) calls.
     panel.locator("#f-workflow").filter(has_text="Shop checkout with coupons").wait_for(timeout=15000)
     assert sb.count_calls("GET", "/rest/api/3/issue/DEMO-1/properties/flowcase-model", 200) >= 1
     assert any(c.auth == "jwt" and c.path.startswith("/rest/api/3/issue/DEMO-1") for c in sb.calls())
+    # A story with a workflow shows it once, as issue content; the side panel is for stories without one.
+    assert page.locator('iframe[data-ap-module="flowcase-issue-panel"]').count() == 0
     page.wait_for_timeout(300)
     page.screenshot(path=str(SCREENSHOTS / "sandbox-issue.png"), full_page=True)
+    page.goto(f"{sb.base_url}/browse/DEMO-2")
+    page.wait_for_selector('iframe[data-ap-module="flowcase-issue-panel"]')
+    assert page.locator('iframe[data-ap-module="flowcase-issue-content"]').count() == 0
 
 
 def test_real_flowcase_editor_project_and_admin_pages(page: Any, real_app: tuple[RunningSandbox, str]) -> None:
     sb, _app_url = real_app
     page.goto(f"{sb.base_url}/browse/DEMO-1")
-    panel = page.frame_locator('iframe[data-ap-module="flowcase-issue-panel"]')
+    panel = page.frame_locator('iframe[data-ap-module="flowcase-issue-content"]')
     panel.locator("#f-workflow").filter(has_text="Shop checkout with coupons").wait_for(timeout=15000)
     panel.locator("#open-editor").click()  # opens the app's editor dialog module through AP.dialog.create
     editor = page.frame_locator("#dialog-layer iframe")

@@ -101,9 +101,11 @@ def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
     page.wait_for_selector("iframe[data-ap-module$='-editor']", state="detached")
     panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
     assert panel.locator("#open-editor").inner_text() == "Open editor"
-    # reloaded, the story shows its linked test issues and the panel in the issue content too
+    # reloaded, the story shows its linked test issues, and the workflow as issue content: the side panel that
+    # started it is only for stories without a workflow
     page.reload()
-    panel = app_frame(page, "issue-panel")
+    panel = app_frame(page, "issue-content")
+    assert page.locator("iframe[data-ap-module$='issue-panel']").count() == 0
     panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
     page.wait_for_timeout(300)  # let the sandbox resize the panel iframes
     assert panel.locator("#f-published").inner_text() != "Never"

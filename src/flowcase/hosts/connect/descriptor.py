@@ -66,7 +66,16 @@ def build_descriptor(settings: Settings) -> dict[str, Any]:
                     "name": _name("Test design"),
                     "location": "atl.jira.view.issue.right.context",
                     "url": "/connect/issue-panel?issueKey={issue.key}&projectKey={project.key}",
-                    "conditions": [{"condition": "user_is_logged_in"}],
+                    # Once the story has a workflow, the issue content above shows it; the side panel is the
+                    # way in for stories without one, so the two never show at once.
+                    "conditions": [
+                        {"condition": "user_is_logged_in"},
+                        {
+                            "condition": "entity_property_exists",
+                            "invert": True,
+                            "params": {"entity": "issue", "propertyKey": SUMMARY_PROPERTY},
+                        },
+                    ],
                 }
             ],
             "dialogs": [
