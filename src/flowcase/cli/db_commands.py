@@ -42,7 +42,7 @@ def _settings() -> Settings:
 
 @main.group("db")
 def db() -> None:
-    """The app's own database (installation records and job bookkeeping, no customer content): migrate, rotate encryption keys."""
+    """The app's own database (installations and job bookkeeping, no customer content): migrations, keys."""
 
 
 @db.command("upgrade")
