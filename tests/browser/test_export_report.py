@@ -1,17 +1,16 @@
 """The HTML report in headless Chromium: choosing a test highlights exactly its path; screenshots go to docs/.
 
-Skipped only when /usr/bin/chromium is missing and FLOWCASE_REQUIRE_BROWSER is unset (CI sets it).
+The browser comes from tests/browser/conftest.py (skipped only when chromium is missing and
+FLOWCASE_REQUIRE_BROWSER is unset).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from webtools import SCREENSHOTS
 
 from flowcase.export import export
 from flowcase.export.diagram import path_of
@@ -20,32 +19,8 @@ from flowcase.model.io import load_path
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
-ROOT = Path(__file__).resolve().parent.parent
-# Tests refresh the screenshots in docs/ only when FLOWCASE_SCREENSHOTS=docs; otherwise they go to a temp folder,
-# so a test run never dirties the work tree.
-SHOTS = (
-    ROOT / "docs" / "screenshots"
-    if os.environ.get("FLOWCASE_SCREENSHOTS") == "docs"
-    else Path(tempfile.gettempdir()) / "flowcase-screenshots"
-)
+ROOT = Path(__file__).resolve().parents[2]
 HIGHLIGHT = "rgb(0, 82, 204)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("FLOWCASE_REQUIRE_BROWSER"):
-            pytest.fail(f"FLOWCASE_REQUIRE_BROWSER is set but {CHROMIUM} does not exist")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def strokes(page: Any, selector: str) -> dict[str, str]:
@@ -88,8 +63,8 @@ def test_selected_test_path_is_highlighted(browser: Any, tmp_path: Path, example
     assert page.locator(f"#d-t{pick + 1} h2").inner_text().startswith(test.id)
     assert [u for u in requests if not u.startswith("file://")] == []
     assert errors == []
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"report-{example}.png"))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"report-{example}.png"))
     context.close()
 
 

@@ -3,43 +3,16 @@ and the AP bridge works across the frame boundary (context token, request, flags
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from webtools import SCREENSHOTS
 
 from flowcase.sandbox.testing import RunningSandbox, TinyApp, running_sandbox, running_tiny_app
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]  # fmt: skip
-# Tests refresh the screenshots in docs/ only when FLOWCASE_SCREENSHOTS=docs; otherwise they go to a temp folder,
-# so a test run never dirties the work tree.
-SCREENSHOTS = (
-    Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-    if os.environ.get("FLOWCASE_SCREENSHOTS") == "docs"
-    else Path(tempfile.gettempdir()) / "flowcase-screenshots"
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("FLOWCASE_REQUIRE_BROWSER"):
-            pytest.fail(f"FLOWCASE_REQUIRE_BROWSER is set but {CHROMIUM} does not exist")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture
