@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -46,24 +47,34 @@ async def issue_property(request: Request) -> Response:
     raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
     with sandbox.session() as s:
         issue = get_issue(s, request.path_params["key"])
-        row = s.get(IssueProperty, (issue.id, key))
-        if request.method == "GET":
-            if row is None:
-                raise _missing(key)
-            return JSONResponse({"key": key, "value": json.loads(row.value)})
-        if request.method == "DELETE":
-            if row is None:
-                raise _missing(key)
-            s.delete(row)
-            return Response(status_code=204)
-        value = check_property(key, raw, ISSUE_PROPERTY_KEY_LIMIT)
-        text = json.dumps(value, separators=(",", ":"))
-        issue.updated = now()
+        if request.method == "PUT":
+            issue.updated = now()  # rolled back with the session if the value is refused
+        return _entity_property(
+            s, request.method, key, raw, s.get(IssueProperty, (issue.id, key)),
+            lambda text: IssueProperty(issue_id=issue.id, key=key, value=text),
+        )
+
+
+def _entity_property(
+    s: Any, method: str, key: str, raw: str, row: IssueProperty | ProjectProperty | None,
+    create: Callable[[str], IssueProperty | ProjectProperty],
+) -> Response:
+    """GET, PUT or DELETE one issue or project property, answering as Jira does."""
+    if method == "GET":
         if row is None:
-            s.add(IssueProperty(issue_id=issue.id, key=key, value=text))
-            return Response(status_code=201)
-        row.value = text
-        return Response(status_code=200)
+            raise _missing(key)
+        return JSONResponse({"key": key, "value": json.loads(row.value)})
+    if method == "DELETE":
+        if row is None:
+            raise _missing(key)
+        s.delete(row)
+        return Response(status_code=204)
+    text = json.dumps(check_property(key, raw, ISSUE_PROPERTY_KEY_LIMIT), separators=(",", ":"))
+    if row is None:
+        s.add(create(text))
+        return Response(status_code=201)
+    row.value = text
+    return Response(status_code=200)
 
 
 async def project_property_keys(request: Request) -> Response:
@@ -92,22 +103,10 @@ async def project_property(request: Request) -> Response:
     raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
     with sandbox.session() as s:
         project = _project(s, request.path_params["project"])
-        row = s.get(ProjectProperty, (project.id, key))
-        if request.method == "GET":
-            if row is None:
-                raise _missing(key)
-            return JSONResponse({"key": key, "value": json.loads(row.value)})
-        if request.method == "DELETE":
-            if row is None:
-                raise _missing(key)
-            s.delete(row)
-            return Response(status_code=204)
-        text = json.dumps(check_property(key, raw, ISSUE_PROPERTY_KEY_LIMIT), separators=(",", ":"))
-        if row is None:
-            s.add(ProjectProperty(project_id=project.id, key=key, value=text))
-            return Response(status_code=201)
-        row.value = text
-        return Response(status_code=200)
+        return _entity_property(
+            s, request.method, key, raw, s.get(ProjectProperty, (project.id, key)),
+            lambda text: ProjectProperty(project_id=project.id, key=key, value=text),
+        )
 
 
 def _app_guard(request: Request) -> str:
