@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from webtools import STANDALONE_TOKEN, serve
+
+from flowcase.config import Settings
+from flowcase.hosts.standalone import JiraSite, StandaloneHost
+from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.web.app import create_app
 
 CHROMIUM = os.environ.get("FLOWCASE_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -52,3 +58,18 @@ def _local(url: str) -> bool:
     return url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
 
 
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    """A sandbox Jira with the demo data, one per test module."""
+    with running_sandbox(demo_data=True) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def app_url(sandbox: RunningSandbox) -> Iterator[str]:
+    """The app with the standalone host against the module's sandbox; sign in with ``webtools.sign_in``."""
+    host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), STANDALONE_TOKEN)
+    with serve(create_app(Settings(env="test"), hosts=[host])) as url:
+        yield url

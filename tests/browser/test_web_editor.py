@@ -3,38 +3,18 @@ export downloads, accessible names, and autosave conflicts between two editors o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from webtools import screenshot, serve
-
-from flowcase.config import Settings
-from flowcase.hosts.standalone import JiraSite, StandaloneHost
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.web.app import create_app
+from webtools import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
-TOKEN = "editor-test-token-0123456789"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
-def app_url(sandbox: RunningSandbox) -> Iterator[str]:
-    host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), TOKEN)
-    with serve(create_app(Settings(env="test"), hosts=[host])) as url:
-        yield url
 
 
 def open_editor(page: Any, app_url: str, path: str) -> None:
-    page.goto(f"{app_url}/app/login?token={TOKEN}&next={path}")
+    sign_in(page, app_url, path)
     page.wait_for_selector("#main[aria-busy='false']")
 
 

@@ -3,41 +3,19 @@ table cell, generate, highlight a test's path, publish, and find the published t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from webtools import screenshot, serve
+from webtools import screenshot, sign_in
 
-from flowcase.config import Settings
-from flowcase.hosts.standalone import JiraSite, StandaloneHost
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.web.app import create_app
+from flowcase.sandbox.testing import RunningSandbox
 
 pytestmark = pytest.mark.browser
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-TOKEN = "browser-test-token-0123456789"
 STORY = "DEMO-2"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as sb:
-        yield sb
-
-
-@pytest.fixture(scope="module")
-def app_url(sandbox: RunningSandbox) -> Iterator[str]:
-    host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), TOKEN)
-    with serve(create_app(Settings(env="test"), hosts=[host])) as url:
-        yield url
-
-
-def sign_in(page: Any, app_url: str, target: str) -> None:
-    page.goto(f"{app_url}/app/login?token={TOKEN}&next={target}")
 
 
 def path_ids(page: Any) -> list[str]:

@@ -23,6 +23,14 @@ SCREENSHOTS = (
 )
 
 
+STANDALONE_TOKEN = "browser-test-token-0123456789"
+
+
+def sign_in(page: Any, app_url: str, target: str) -> None:
+    """Open ``target`` of a standalone app (the ``app_url`` fixture) with its local access token."""
+    page.goto(f"{app_url}/app/login?token={STANDALONE_TOKEN}&next={target}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
