@@ -377,7 +377,7 @@ async def _save_held(
                 await _load(client, issue_key, before)
         except DamagedError as damage:
             before = None
-            current = damage.revision or _highest_revision(await client.property_keys("issue", issue_key))
+            current = damage.revision or await _highest_revision(client, issue_key)
         else:
             raise StorageError(f"the model on {issue_key} is not damaged (revision "
                                f"{before.revision if before else 'none'}): save it normally")  # fmt: skip
@@ -421,8 +421,13 @@ async def _save_held(
     return revision
 
 
-def _highest_revision(keys: Sequence[str]) -> int:
+async def _highest_revision(client: JiraClient, issue_key: str) -> int:
+    """The highest revision any trace on the issue names (data keys, the summary): a repair never reuses one."""
+    keys = await client.property_keys("issue", issue_key)
     revisions = [int(t[1 : t.index("x")]) for t in (_token_of(k) for k in keys) if t]
+    summary = await read_summary(client, issue_key)
+    if summary and isinstance(summary.get("revision"), int):
+        revisions.append(summary["revision"])
     return max(revisions, default=0)
 
 
