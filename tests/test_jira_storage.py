@@ -109,7 +109,7 @@ def test_a_model_of_more_than_1_mb_round_trips_in_chunks_under_the_limit(sb: Run
 def test_very_large_models_go_to_an_attachment_and_old_data_is_cleaned(sb: RunningSandbox) -> None:
     model = large_model("huge", 300_000, seed=3)
 
-    async def go() -> tuple[Any, Any, list[str], list[Any]]:
+    async def go() -> tuple[Any, ...]:
         async with client(sb) as c:
             key = await story(c)
             r1 = await save_model(c, key, small_model(), None)
@@ -117,14 +117,22 @@ def test_very_large_models_go_to_an_attachment_and_old_data_is_cleaned(sb: Runni
             stored = await load_model(c, key)
             keys_after_attachment = await c.property_keys("issue", key)
             r3 = await save_model(c, key, small_model(action="Again"), r2)
+            previous_of_r3 = await load_model(c, key, previous=True)
+            r4 = await save_model(c, key, small_model(action="Fourth"), r3)
             issue = await c.get_issue(key, fields=("attachment",))
             assert issue is not None
-            return stored, r3, keys_after_attachment, issue["fields"]["attachment"]
+            keys_after = await c.property_keys("issue", key)
+            return stored, r4, keys_after_attachment, previous_of_r3, issue["fields"]["attachment"], keys_after
 
-    stored, r3, keys, attachments = run(go())
+    stored, r4, keys, previous_of_r3, attachments, keys_after = run(go())
     assert stored.storage == "attachment" and stored.model == model and stored.revision == 2
-    assert not [k for k in keys if k.startswith(CHUNK_PREFIX)]  # revision 1's chunks were deleted
-    assert r3 == 3 and attachments == []  # revision 2's attachment was deleted by revision 3
+    # Revision 1 is revision 2's "previous": its chunks are kept until revision 3 is saved.
+    chunks_after_attachment = [k for k in keys if k.startswith(CHUNK_PREFIX)]
+    assert chunks_after_attachment and all(k.startswith(f"{CHUNK_PREFIX}r1x") for k in chunks_after_attachment)
+    assert previous_of_r3 is not None and previous_of_r3.revision == 2 and previous_of_r3.model == model
+    assert r4 == 4 and attachments == []  # revision 2's attachment was deleted once it was two saves old
+    chunk_keys = sorted(k for k in keys_after if k.startswith(CHUNK_PREFIX))
+    assert [k.split("x")[0] for k in chunk_keys] == ["flowcase-model-r3", "flowcase-model-r4"]
 
 
 def test_concurrent_saves_raise_a_conflict_instead_of_losing_an_update(sb: RunningSandbox) -> None:
@@ -172,8 +180,9 @@ def test_a_save_that_dies_half_way_leaves_the_previous_model_intact(sb: RunningS
     survived, after, keys = run(go())
     assert survived.revision == 1 and survived.model.main.node("a").table[0].action == "Before"
     assert after.model.main.node("a").table[0].action == "After"
-    chunk_keys = [k for k in keys if k.startswith(CHUNK_PREFIX)]
-    assert len(chunk_keys) == 1 and chunk_keys[0].startswith(f"{CHUNK_PREFIX}r2x")  # orphans cleaned
+    chunk_keys = sorted(k for k in keys if k.startswith(CHUNK_PREFIX))
+    # The crashed save's parts are gone; revision 2 and its previous (revision 1) remain.
+    assert [k.split("x")[0] for k in chunk_keys] == [f"{CHUNK_PREFIX}r1", f"{CHUNK_PREFIX}r2"]
 
 
 async def _no_sleep(_seconds: float) -> None:

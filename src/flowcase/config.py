@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Forge Remote (docs/forge.md): the Forge app id (uuid or ari) enables the Forge host; FIT keys from here.
     forge_app_id: str | None = None
     forge_jwks_url: str = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"
+    # Model saves hold a lease on the issue (docs/jira.md): the settle time must exceed one Jira read plus one
+    # write under load; longer is safer, shorter saves faster.
+    save_settle_seconds: float = Field(default=1.0, ge=0.05, le=30)
 
     @field_validator("secret_keys", mode="before")
     @classmethod

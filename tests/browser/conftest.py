@@ -71,5 +71,5 @@ def sandbox() -> Iterator[RunningSandbox]:
 def app_url(sandbox: RunningSandbox) -> Iterator[str]:
     """The app with the standalone host against the module's sandbox; sign in with ``webtools.sign_in``."""
     host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), STANDALONE_TOKEN)
-    with serve(create_app(Settings(env="test"), hosts=[host])) as url:
+    with serve(create_app(Settings(env="test", save_settle_seconds=0.2), hosts=[host])) as url:
         yield url

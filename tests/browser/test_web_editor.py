@@ -9,6 +9,11 @@ from typing import Any
 import pytest
 from webtools import screenshot, sign_in
 
+from flowcase.jira.auth import ApiTokenAuth
+from flowcase.jira.client import JiraClient
+from flowcase.jira.storage import CHUNK_PREFIX, MANIFEST_KEY, load_model
+from flowcase.sandbox.testing import RunningSandbox, run_sync
+
 pytestmark = pytest.mark.browser
 
 
@@ -101,14 +106,82 @@ def test_autosave_conflict_between_two_editors(browser: Any, app_url: str) -> No
 
     b.fill("#model-name", "Edited in B")
     b.press("#model-name", "Tab")
-    b.wait_for_selector("#save-status:text-matches('Someone else saved')")
-    b.click("#save-status button:text-is('Load theirs')")
+    b.wait_for_selector("#storage-banner:not([hidden])")
+    banner = b.inner_text("#storage-banner")
+    assert "Revision 2 was saved" in banner and " at " in banner and "started from" in banner, banner
+    assert b.input_value("#model-name") == "Edited in B"  # nothing of B's was thrown away by the conflict
+    b.click("#storage-banner button:text-is('Load revision 2')")
+    b.wait_for_selector("#storage-banner:has-text('discarded')")  # asks before discarding B's edits
+    b.click("#storage-banner button:text-is('Discard mine and load')")
     b.wait_for_function("document.getElementById('model-name').value === 'Edited in A'")
     b.fill("#model-name", "B after reload")
     b.press("#model-name", "Tab")
     b.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
+
+    # A is now behind: it overwrites, but only after confirming, and B's version stays restorable
+    a.fill("#model-name", "A insists")
+    a.press("#model-name", "Tab")
+    a.wait_for_selector("#storage-banner:not([hidden])")
+    a.click("#storage-banner button:text-is('Overwrite with mine')")
+    a.click("#storage-banner button:text-is('Overwrite')")
+    a.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
+    a.click("#restore-previous")
+    a.click("#storage-banner button:text-is('Restore')")
+    a.wait_for_function("document.getElementById('model-name').value === 'B after reload'")
+    assert "restored" in a.inner_text("#save-status")
     a.context.close()
     b.context.close()
+
+
+def test_a_damaged_stored_model_is_explained_then_restored_or_replaced(
+    browser: Any, app_url: str, sandbox: RunningSandbox
+) -> None:
+    async def jira(fn: Any) -> Any:
+        async with JiraClient(sandbox.base_url, ApiTokenAuth(sandbox.email, sandbox.api_token)) as c:
+            return await fn(c)
+
+    async def new_story(c: JiraClient) -> str:
+        made = await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "S"})
+        return str(made["key"])
+
+    async def damage(c: JiraClient) -> None:
+        manifest = await c.get_property("issue", story, MANIFEST_KEY)
+        await c.delete_property("issue", story, f"{CHUNK_PREFIX}{manifest['token']}-0")
+
+    story = run_sync(jira(new_story))
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    open_editor(page, app_url, f"/app/editor/{story}")
+    for name in ("Version one", "Version two"):
+        page.fill("#model-name", name)
+        page.press("#model-name", "Tab")
+        page.wait_for_function(f"document.getElementById('save-status').textContent.startsWith('Saved')"
+                               f" && document.getElementById('model-name').value === {name!r}")  # fmt: skip
+        page.wait_for_timeout(100)
+    run_sync(jira(damage))
+
+    open_editor(page, app_url, f"/app/editor/{story}")
+    page.wait_for_selector("#storage-banner:not([hidden])")
+    text = page.inner_text("#storage-banner")
+    assert "damaged" in text and "missing part 1" in text and "Nothing has been deleted" in text, text
+    page.click("#storage-banner button:text-is('Restore revision 1')")
+    page.click("#storage-banner button:text-is('Cancel')")  # backing out changes nothing
+    page.click("#storage-banner button:text-is('Restore revision 1')")
+    page.click("#storage-banner button:text-is('Restore')")
+    page.wait_for_function("document.getElementById('model-name').value === 'Version one'")
+
+    run_sync(jira(damage))
+    open_editor(page, app_url, f"/app/editor/{story}")
+    page.wait_for_selector("#storage-banner:not([hidden])")
+    page.fill("#model-name", "Replacement")
+    page.press("#model-name", "Tab")
+    page.wait_for_timeout(1200)  # autosave stays off while the stored model is damaged
+    assert run_sync(jira(lambda c: c.get_property("issue", story, MANIFEST_KEY)))["revision"] == 3
+    page.click("#storage-banner button:text-matches('Replace it')")
+    page.click("#storage-banner button:text-is('Replace')")
+    page.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
+    stored = run_sync(jira(lambda c: load_model(c, story)))
+    assert stored is not None and stored.model.name == "Replacement" and stored.revision == 4
+    page.context.close()
 
 
 def test_sub_workflows_are_switched_in_the_toolbar(page: Any, app_url: str) -> None:

@@ -21,6 +21,7 @@ def main() -> None:
 from flowcase.cli import db_commands as _db_commands  # noqa: E402,F401
 from flowcase.cli import export_commands as _export_commands  # noqa: E402,F401
 from flowcase.cli import generate_commands as _generate_commands  # noqa: E402,F401
+from flowcase.cli import jira_commands as _jira_commands  # noqa: E402,F401
 from flowcase.cli import model_commands as _model_commands  # noqa: E402,F401
 from flowcase.cli import publish_commands as _publish_commands  # noqa: E402,F401
 from flowcase.cli import sandbox_commands as _sandbox_commands  # noqa: E402,F401

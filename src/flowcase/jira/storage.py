@@ -3,27 +3,38 @@
 Layout on the story issue (see docs/jira.md):
 
 * ``flowcase-model`` (the manifest): ``{format, revision, sha256, size, encoding, storage, chunks | attachment,
-  token, includes, savedAt}``. It is written LAST, so it only ever points at fully written data.
+  token, includes, savedAt, savedBy, previous}``. It is written LAST, so it only ever points at fully written
+  data. ``previous`` describes the revision before it, whose data is kept until the next save: "restore previous
+  revision" reads it.
 * ``flowcase-model-<token>-<i>`` (``storage == "properties"``): ``{"d": <base64 slice>}`` of the zlib-compressed
   canonical JSON, each value well under Jira's 32,768-character limit. ``token`` = ``r<revision>x<nonce>``:
-  two writers racing for the same revision never share keys.
+  unique per save, so no two saves ever share keys.
 * an attachment ``flowcase-model-<token>.json.gz`` instead, when the encoded model is larger than
   ``attachment_threshold`` characters (default 1,000,000: about 31 properties).
 * ``flowcase-summary`` (small, indexed for JQL and the issue panel): name, status, test count, coverage,
   revision, last publish.
+* ``flowcase-lease-save`` while a save runs (:mod:`flowcase.jira.lease`).
 
-Optimistic concurrency: :func:`save_model` reads the manifest first and raises :class:`ConflictError` when its
-revision is not the one the edit started from; it writes the new chunks, re-reads the manifest (closing most of
-the window; Jira has no compare-and-swap, so a sub-second race between two savers remains and is documented),
-switches the manifest, then deletes the previous revision's chunks and any orphans (of crashed or losing saves).
+Concurrency: every save holds the issue's ``save`` lease from reading the manifest to switching it, so saves of
+one issue never interleave, whichever process makes them (web app, worker, CLI). Under the lease a save checks
+the revision it started from (:class:`ConflictError` otherwise), writes its data under new keys, checks that the
+lease is still its own (the fence), switches the manifest, then deletes data that neither the new manifest nor
+its ``previous`` references (older revisions, and the leftovers of saves that crashed).
+
+Reading never trusts what it reads: the manifest's sizes and chunk count are checked before anything is fetched,
+and inflation stops at the size the manifest declares (at most :data:`MAX_MODEL_BYTES`), so a hostile property or
+attachment cannot make the server inflate a bomb.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import gzip
 import hashlib
 import json
+import math
+import re
 import secrets
 import zlib
 from collections.abc import Mapping, Sequence
@@ -33,6 +44,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flowcase.jira import lease
 from flowcase.jira.client import JiraClient, JiraError
 from flowcase.model.types import Model
 
@@ -42,24 +54,66 @@ CHUNK_PREFIX = "flowcase-model-"
 MODEL_FORMAT = "flowcase-model/1"
 CHUNK_CHARS = 30_000  # base64 characters per property value ({"d": "..."} stays < 32,768)
 ATTACHMENT_THRESHOLD = 1_000_000
+MAX_MODEL_BYTES = 32 * 1024 * 1024  # canonical JSON of the largest model we read back (10,000 steps: ~6 MB)
+# zlib never grows data by more than ~0.1% + a few bytes; base64 adds a third: a generous bound on the chunks.
+MAX_CHUNKS = math.ceil((MAX_MODEL_BYTES * 1.01 + 64) * 4 / 3 / CHUNK_CHARS) + 1
 SUBWORKFLOW_LINK_TYPE = "Relates"
+SAVE_LEASE = "save"
+_TOKEN = re.compile(r"r[0-9]{1,9}x[0-9a-f]{1,32}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class StorageError(Exception):
     """The stored model is missing pieces, corrupt or unreadable (one-line message)."""
 
 
+class DamagedError(StorageError):
+    """The model stored on an issue cannot be read back: ``what`` says which part is damaged.
+
+    ``revision`` is the damaged revision when the manifest still names one. Nothing is deleted automatically:
+    the user may restore the previous revision or replace the damaged model (``save_model(replace_damaged=True)``).
+    """
+
+    def __init__(self, issue_key: str, what: str, revision: int | None = None) -> None:
+        self.issue_key = issue_key
+        self.what = what
+        self.revision = revision
+        super().__init__(f"the model on {issue_key} is damaged: {what}")
+
+
 class ConflictError(Exception):
     """Someone saved the model after the revision this edit started from."""
 
-    def __init__(self, issue_key: str, expected: int | None, actual: int | None) -> None:
+    def __init__(
+        self,
+        issue_key: str,
+        expected: int | None,
+        actual: int | None,
+        *,
+        saved_at: str | None = None,
+        saved_by: str | None = None,
+    ) -> None:
         self.issue_key = issue_key
         self.expected = expected
         self.actual = actual
+        self.saved_at = saved_at
+        self.saved_by = saved_by
+        when = f" at {saved_at}" if saved_at else ""
         super().__init__(
-            f"the model on {issue_key} was changed by someone else (now revision {actual}, "
+            f"the model on {issue_key} was changed by someone else (now revision {actual}{when}, "
             f"this edit started from {expected if expected is not None else 'nothing'}): reload and reapply"
         )
+
+
+class BusyError(ConflictError):
+    """Another save of the same issue held it for longer than we waited: nothing was written."""
+
+    def __init__(self, issue_key: str, message: str) -> None:
+        super().__init__(issue_key, None, None)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +131,31 @@ class Stored:
     sha256: str
     storage: str
     includes: tuple[Include, ...] = ()
+    saved_at: str | None = None
+    saved_by: str | None = None
+    previous_revision: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A checked manifest (or its ``previous`` entry): every field bounded before anything is fetched."""
+
+    revision: int
+    sha256: str
+    size: int
+    storage: str
+    token: str
+    chunks: int
+    attachment: str | None
+    includes: tuple[Include, ...]
+    saved_at: str | None
+    saved_by: str | None
+    previous: Manifest | None
+    raw: Mapping[str, Any]
+
+    def slim(self) -> dict[str, Any]:
+        """This revision as the next manifest's ``previous`` entry (no nested ``previous``)."""
+        return {k: v for k, v in self.raw.items() if k != "previous"}
 
 
 def canonical_json(model: Model) -> bytes:
@@ -88,11 +167,26 @@ def encode(raw: bytes) -> str:
     return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
 
 
-def decode(text: str) -> bytes:
+def inflate(data: bytes, limit: int, *, gzip_wrapped: bool = False) -> bytes:
+    """Decompress ``data`` but never produce more than ``limit`` bytes (a bomb stops at the cap, not in memory)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if gzip_wrapped else zlib.MAX_WBITS)
     try:
-        return zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True))
-    except (ValueError, zlib.error) as exc:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
         raise StorageError(f"stored model data is corrupt ({exc})") from exc
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise StorageError(f"stored model data inflates to more than its declared {limit:,} bytes")
+    if not inflater.eof:
+        raise StorageError("stored model data is truncated")
+    return out
+
+
+def decode(text: str, limit: int = MAX_MODEL_BYTES) -> bytes:
+    try:
+        packed = base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise StorageError(f"stored model data is corrupt ({exc})") from exc
+    return inflate(packed, limit)
 
 
 def split(text: str, size: int = CHUNK_CHARS) -> list[str]:
@@ -103,71 +197,132 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _revision(manifest: Any) -> int | None:
-    if manifest is None:
-        return None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("revision"), int):
-        raise StorageError("the flowcase-model property is not a flowcase manifest")
-    rev: int = manifest["revision"]
-    return rev
+def _token_of(key: str) -> str | None:
+    """The save token in a chunk key ``flowcase-model-<token>-<i>`` or attachment name; None for other keys."""
+    rest = key[len(CHUNK_PREFIX) :] if key.startswith(CHUNK_PREFIX) else ""
+    match = _TOKEN.match(rest)
+    return match.group(0) if match else None
 
 
-def _token_revision(key: str) -> int | None:
-    """The revision encoded in a chunk key ``flowcase-model-r<rev>x<nonce>-<i>``; None for other keys."""
-    rest = key[len(CHUNK_PREFIX) :]
-    if not key.startswith(CHUNK_PREFIX) or not rest.startswith("r") or "x" not in rest:
+def _int(value: Any, lo: int, hi: int) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi else None
+
+
+def parse_manifest(issue_key: str, value: Any, *, nested: bool = False) -> Manifest | None:
+    """Check a ``flowcase-model`` value (None: no model). Raises :class:`DamagedError` saying what is wrong."""
+    if value is None:
         return None
-    digits = rest[1 : rest.index("x")]
-    return int(digits) if digits.isdigit() else None
+    if not isinstance(value, dict) or _int(value.get("revision"), 1, 10**9) is None:
+        raise DamagedError(issue_key, "the flowcase-model property is not a flowcase manifest")
+    revision: int = value["revision"]
+
+    def bad(what: str) -> DamagedError:
+        return DamagedError(issue_key, f"{'its previous revision' if nested else 'revision ' + str(revision)} {what}",
+                            revision)  # fmt: skip
+
+    if value.get("format", MODEL_FORMAT) != MODEL_FORMAT:
+        raise bad(f"has an unknown format {str(value.get('format'))[:40]!r}")
+    sha = value.get("sha256")
+    if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+        raise bad("has no valid checksum")
+    size = _int(value.get("size"), 0, MAX_MODEL_BYTES)
+    if size is None:
+        raise bad(f"declares a size that is not a number up to {MAX_MODEL_BYTES:,} bytes")
+    storage = value.get("storage")
+    token = value.get("token")
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        raise bad("has no valid data token")
+    chunks, attachment = 0, None
+    if storage == "properties":
+        limit = math.ceil((size * 1.01 + 64) * 4 / 3 / CHUNK_CHARS) + 1
+        found = _int(value.get("chunks"), 1, min(limit, MAX_CHUNKS))
+        if found is None:
+            raise bad(f"declares {str(value.get('chunks'))[:20]!r} parts (expected 1 to {min(limit, MAX_CHUNKS)})")
+        chunks = found
+    elif storage == "attachment":
+        attachment = value.get("attachment")
+        if not isinstance(attachment, str) or not attachment.isdigit() or len(attachment) > 20:
+            raise bad("names no valid attachment")
+    else:
+        raise bad(f"uses an unknown storage {str(storage)[:40]!r}")
+    includes = tuple(
+        Include(str(i.get("workflow")), str(i.get("issue")))
+        for i in (value.get("includes") or [])[:1000]
+        if isinstance(i, dict)
+    )
+    previous = None
+    if not nested and value.get("previous") is not None:
+        try:
+            previous = parse_manifest(issue_key, value["previous"], nested=True)
+        except DamagedError:
+            previous = None  # a damaged "previous" entry only means there is nothing to restore
+    return Manifest(revision, sha, size, str(storage), token, chunks, attachment, includes,
+                    _text(value.get("savedAt")), _text(value.get("savedBy")), previous, value)  # fmt: skip
+
+
+def _text(value: Any) -> str | None:
+    return str(value)[:128] if isinstance(value, str | int) else None
 
 
 async def read_manifest(client: JiraClient, issue_key: str) -> dict[str, Any] | None:
     value = await client.get_property("issue", issue_key, MANIFEST_KEY)
-    _revision(value)
-    return value if isinstance(value, dict) else None
+    manifest = parse_manifest(issue_key, value)
+    return None if manifest is None else dict(manifest.raw)
 
 
-async def load_model(client: JiraClient, issue_key: str) -> Stored | None:
-    """The model saved on ``issue_key`` (None when there is none); checks the sha256 of what it reassembles."""
-    manifest = await read_manifest(client, issue_key)
-    if manifest is None:
-        return None
+async def load_model(client: JiraClient, issue_key: str, *, previous: bool = False) -> Stored | None:
+    """The model saved on ``issue_key`` (None when there is none); checks the sha256 of what it reassembles.
+
+    ``previous=True`` reads the revision before the current one instead (None when it is not kept).
+    Raises :class:`DamagedError` naming what is damaged.
+    """
+    manifest = parse_manifest(issue_key, await client.get_property("issue", issue_key, MANIFEST_KEY))
+    if manifest is not None and previous:
+        if manifest.previous is None:
+            return None
+        return await _load(client, issue_key, manifest.previous)
+    return None if manifest is None else await _load(client, issue_key, manifest)
+
+
+async def _load(client: JiraClient, issue_key: str, manifest: Manifest) -> Stored:
     raw = await _read_payload(client, issue_key, manifest)
     digest = hashlib.sha256(raw).hexdigest()
-    if digest != manifest.get("sha256"):
-        raise StorageError(f"the model on {issue_key} is corrupt (checksum mismatch at revision "
-                           f"{manifest.get('revision')})")  # fmt: skip
+    if digest != manifest.sha256:
+        raise DamagedError(issue_key, f"revision {manifest.revision} is corrupt (checksum mismatch)", manifest.revision)
     try:
         model = Model.model_validate_json(raw)
     except ValidationError as exc:
-        raise StorageError(f"the model on {issue_key} is not a valid flowcase model: {exc.errors()[0]['msg']}"
-                           ) from exc  # fmt: skip
-    includes = tuple(
-        Include(str(i.get("workflow")), str(i.get("issue")))
-        for i in manifest.get("includes") or []
-        if isinstance(i, dict)
-    )
-    return Stored(model, int(manifest["revision"]), digest, str(manifest.get("storage")), includes)
+        raise DamagedError(issue_key, f"revision {manifest.revision} is not a valid flowcase model: "
+                           f"{exc.errors()[0]['msg']}", manifest.revision) from exc  # fmt: skip
+    previous = manifest.previous.revision if manifest.previous else None
+    return Stored(model, manifest.revision, digest, manifest.storage, manifest.includes, manifest.saved_at,
+                  manifest.saved_by, previous)  # fmt: skip
 
 
-async def _read_payload(client: JiraClient, issue_key: str, manifest: Mapping[str, Any]) -> bytes:
-    storage = manifest.get("storage")
-    if storage == "attachment":
-        blob = await client.attachment_content(str(manifest.get("attachment")))
-        try:
-            return gzip.decompress(blob)
-        except (OSError, EOFError) as exc:
-            raise StorageError(f"the model attachment on {issue_key} is corrupt") from exc
-    if storage != "properties":
-        raise StorageError(f"unknown model storage {storage!r} on {issue_key}")
-    token, count = str(manifest.get("token")), int(manifest.get("chunks", 0))
-    parts: list[str] = []
-    for i in range(count):
-        value = await client.get_property("issue", issue_key, f"{CHUNK_PREFIX}{token}-{i}")
-        if not isinstance(value, dict) or not isinstance(value.get("d"), str):
-            raise StorageError(f"the model on {issue_key} is missing part {i + 1} of {count}")
-        parts.append(value["d"])
-    return decode("".join(parts))
+async def _read_payload(client: JiraClient, issue_key: str, manifest: Manifest) -> bytes:
+    where = f"revision {manifest.revision}"
+    try:
+        if manifest.storage == "attachment":
+            assert manifest.attachment is not None
+            try:
+                blob = await client.attachment_content(manifest.attachment)
+            except JiraError as exc:
+                if exc.status == 404:
+                    raise DamagedError(issue_key, f"{where}'s attachment is missing", manifest.revision) from exc
+                raise
+            return inflate(blob, manifest.size, gzip_wrapped=True)
+        parts: list[str] = []
+        for i in range(manifest.chunks):
+            value = await client.get_property("issue", issue_key, f"{CHUNK_PREFIX}{manifest.token}-{i}")
+            if not isinstance(value, dict) or not isinstance(value.get("d"), str) or len(value["d"]) > CHUNK_CHARS:
+                raise DamagedError(issue_key, f"{where} is missing part {i + 1} of {manifest.chunks}",
+                                   manifest.revision)  # fmt: skip
+            parts.append(value["d"])
+        return decode("".join(parts), manifest.size)
+    except DamagedError:
+        raise
+    except StorageError as exc:
+        raise DamagedError(issue_key, f"{where}: {exc}", manifest.revision) from exc
 
 
 async def save_model(
@@ -179,15 +334,62 @@ async def save_model(
     summary: Mapping[str, Any] | None = None,
     includes: Sequence[Include] = (),
     attachment_threshold: int = ATTACHMENT_THRESHOLD,
+    saved_by: str | None = None,
+    replace_damaged: bool = False,
+    timing: lease.LeaseTiming | None = None,
 ) -> int:
-    """Save ``model`` on ``issue_key`` if its current revision is ``expected_revision``; returns the new one."""
-    before = await read_manifest(client, issue_key)
-    current = _revision(before)
-    if current != expected_revision:
-        raise ConflictError(issue_key, expected_revision, current)
-    revision = (current or 0) + 1
-    token = f"r{revision}x{secrets.token_hex(3)}"
+    """Save ``model`` on ``issue_key`` if its current revision is ``expected_revision``; returns the new one.
+
+    ``replace_damaged=True`` is the explicit repair: allowed only while the stored model cannot be read back
+    (:class:`DamagedError`); it then replaces it whatever ``expected_revision`` says. Raises
+    :class:`ConflictError` (someone saved since), :class:`BusyError` (another save held the issue too long).
+    """
     raw = canonical_json(model)
+    if len(raw) > MAX_MODEL_BYTES:
+        raise StorageError(f"the model is {len(raw):,} bytes, more than the {MAX_MODEL_BYTES:,} that can be stored")
+    try:
+        async with lease.hold(client, issue_key, SAVE_LEASE, timing=timing) as held:
+            return await _save_held(client, held, issue_key, model, raw, expected_revision, summary, includes,
+                                    attachment_threshold, saved_by, replace_damaged)  # fmt: skip
+    except lease.LeaseBusy as exc:
+        raise BusyError(issue_key, str(exc)) from None
+
+
+async def _save_held(
+    client: JiraClient,
+    held: lease.Lease,
+    issue_key: str,
+    model: Model,
+    raw: bytes,
+    expected_revision: int | None,
+    summary: Mapping[str, Any] | None,
+    includes: Sequence[Include],
+    attachment_threshold: int,
+    saved_by: str | None,
+    replace_damaged: bool,
+) -> int:
+    value = await client.get_property("issue", issue_key, MANIFEST_KEY)
+    before: Manifest | None
+    if replace_damaged:
+        try:
+            before = parse_manifest(issue_key, value)
+            if before is not None:
+                await _load(client, issue_key, before)
+        except DamagedError as damage:
+            before = None
+            current = damage.revision or await _highest_revision(client, issue_key)
+        else:
+            raise StorageError(f"the model on {issue_key} is not damaged (revision "
+                               f"{before.revision if before else 'none'}): save it normally")  # fmt: skip
+    else:
+        before = parse_manifest(issue_key, value)
+        current = before.revision if before else 0
+        if (before.revision if before else None) != expected_revision:
+            raise ConflictError(issue_key, expected_revision, before.revision if before else None,
+                                saved_at=before.saved_at if before else None,
+                                saved_by=before.saved_by if before else None)  # fmt: skip
+    revision = current + 1
+    token = f"r{revision}x{secrets.token_hex(4)}"
     manifest: dict[str, Any] = {
         "format": MODEL_FORMAT,
         "revision": revision,
@@ -196,52 +398,70 @@ async def save_model(
         "token": token,
         "includes": [{"workflow": i.workflow, "issue": i.issue} for i in includes],
         "savedAt": _now(),
+        "savedBy": saved_by,
+        "previous": before.slim() if before else None,
     }
     encoded = encode(raw)
-    written: list[str] = []
-    attachment_id: str | None = None
     if len(encoded) > attachment_threshold:
-        blob = gzip.compress(raw, 9, mtime=0)
+        blob = gzip.compress(raw, 9, mtime=0)  # fixed header: the same model gives the same bytes
         attachment = await client.add_attachment(issue_key, f"{CHUNK_PREFIX}{token}.json.gz", blob, "application/gzip")
-        attachment_id = str(attachment.get("id"))
-        manifest.update(storage="attachment", encoding="gzip", attachment=attachment_id)
+        manifest.update(storage="attachment", encoding="gzip", attachment=str(attachment.get("id")))
     else:
         chunks = split(encoded)
         for i, chunk in enumerate(chunks):
-            key = f"{CHUNK_PREFIX}{token}-{i}"
-            await client.put_property("issue", issue_key, key, {"d": chunk})
-            written.append(key)
+            await client.put_property("issue", issue_key, f"{CHUNK_PREFIX}{token}-{i}", {"d": chunk})
         manifest.update(storage="properties", encoding="zlib+base64", chunks=len(chunks))
-    # Re-check just before the switch: a save that landed meanwhile wins, ours is rolled back.
-    latest = _revision(await read_manifest(client, issue_key))
-    if latest != current:
-        await _discard(client, issue_key, written, attachment_id)
-        raise ConflictError(issue_key, expected_revision, latest)
+    await held.check()  # the fence: only the lease holder may switch the manifest
     await client.put_property("issue", issue_key, MANIFEST_KEY, manifest)
     await write_summary(client, issue_key, model, revision, summary)
     for inc in includes:
         await _ensure_link(client, issue_key, inc.issue)
-    await _cleanup(client, issue_key, before, revision, token)
+    keep = {token} | ({before.token} if before else set())
+    await _cleanup(client, issue_key, keep)
     return revision
 
 
-async def _discard(client: JiraClient, issue_key: str, keys: Sequence[str], attachment_id: str | None) -> None:
-    for key in keys:
-        await client.delete_property("issue", issue_key, key)
-    if attachment_id:
-        await client.delete_attachment(attachment_id)
+async def _highest_revision(client: JiraClient, issue_key: str) -> int:
+    """The highest revision any trace on the issue names (data keys, the summary): a repair never reuses one."""
+    keys = await client.property_keys("issue", issue_key)
+    revisions = [int(t[1 : t.index("x")]) for t in (_token_of(k) for k in keys) if t]
+    summary = await read_summary(client, issue_key)
+    if summary and isinstance(summary.get("revision"), int):
+        revisions.append(summary["revision"])
+    return max(revisions, default=0)
 
 
-async def _cleanup(
-    client: JiraClient, issue_key: str, previous: Mapping[str, Any] | None, revision: int, token: str
-) -> None:
-    """Delete the previous revision's data and the chunks of crashed or losing saves (never the current ones)."""
-    if previous and previous.get("storage") == "attachment" and previous.get("attachment"):
-        await client.delete_attachment(str(previous["attachment"]))
+async def _cleanup(client: JiraClient, issue_key: str, keep: set[str]) -> None:
+    """Delete model data that neither the current manifest nor its ``previous`` references: older revisions and
+    the leftovers of saves that crashed. Runs under the save lease, so no save is writing meanwhile."""
     for key in await client.property_keys("issue", issue_key):
-        rev = _token_revision(key)
-        if rev is not None and rev <= revision and not key.startswith(f"{CHUNK_PREFIX}{token}-"):
+        token = _token_of(key)
+        if token is not None and token not in keep:
             await client.delete_property("issue", issue_key, key)
+    issue = await client.get_issue(issue_key, fields=("attachment",))
+    for attachment in ((issue or {}).get("fields") or {}).get("attachment") or []:
+        token = _token_of(str(attachment.get("filename", "")))
+        if token is not None and token not in keep and attachment.get("id") is not None:
+            await client.delete_attachment(str(attachment["id"]))
+
+
+async def restore_previous(
+    client: JiraClient, issue_key: str, expected_revision: int | None, *, saved_by: str | None = None,
+    timing: lease.LeaseTiming | None = None,
+) -> int:
+    """Save the previous revision again as a new revision (so the restore itself can be undone the same way)."""
+    previous = await load_model(client, issue_key, previous=True)
+    if previous is None:
+        raise StorageError(f"{issue_key} keeps no previous revision of its model")
+    manifest = parse_manifest(issue_key, await client.get_property("issue", issue_key, MANIFEST_KEY))
+    damaged = False
+    if manifest is not None:
+        try:
+            await _load(client, issue_key, manifest)
+        except DamagedError:
+            damaged = True
+    return await save_model(client, issue_key, previous.model, expected_revision, includes=previous.includes,
+                            saved_by=saved_by, replace_damaged=damaged, timing=timing)  # fmt: skip
 
 
 async def write_summary(
@@ -309,7 +529,9 @@ async def load_composite(client: JiraClient, issue_key: str) -> Stored | None:
 
 
 __all__ = [
+    "BusyError",
     "ConflictError",
+    "DamagedError",
     "Include",
     "JiraError",
     "StorageError",
@@ -317,6 +539,7 @@ __all__ = [
     "load_composite",
     "load_model",
     "read_summary",
+    "restore_previous",
     "save_model",
     "write_summary",
 ]

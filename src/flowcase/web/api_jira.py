@@ -32,6 +32,13 @@ class _Body(BaseModel):
 class SaveBody(_Body):
     doc: EditorDoc
     revision: int | None = Field(default=None, description="The revision the edit started from; None = new.")
+    replace_damaged: bool = Field(default=False, alias="replaceDamaged",
+                                  description="Replace a stored model that cannot be read back (after the user "
+                                              "confirmed); refused when the stored model is healthy.")
+
+
+class RestoreBody(_Body):
+    revision: int | None = Field(description="The current revision (the one being replaced by the previous).")
 
 
 class SuiteBody(_Body):
@@ -92,9 +99,25 @@ async def put_model(request: Request) -> Response:
     key = _issue(request)
     body = await read_json(request, SaveBody)
     model, _ = build(body.doc)  # drafts are saved too: only an unreadable model is refused
+    settle = request.app.state.settings.save_settle_seconds
     async with jira_ops.client(current_host(request), caller) as jira:
-        revision = await jira_ops.save_model(jira, key, model, body.revision)
+        revision = await jira_ops.save_model(jira, key, model, body.revision, saved_by=caller.account_id,
+                                             replace_damaged=body.replace_damaged, settle=settle)  # fmt: skip
     return JSONResponse({"issueKey": key, "revision": revision})
+
+
+async def restore_model(request: Request) -> Response:
+    """Make the previous revision current again (as a new revision, so the restore can be undone the same way)."""
+    caller = await authenticate(request)
+    key = _issue(request)
+    body = await read_json(request, RestoreBody)
+    settle = request.app.state.settings.save_settle_seconds
+    async with jira_ops.client(current_host(request), caller) as jira:
+        revision = await jira_ops.restore_previous(jira, key, body.revision, saved_by=caller.account_id,
+                                                   settle=settle)  # fmt: skip
+        stored = await jira_ops.load_model(jira, key)
+    assert stored is not None
+    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, **for_editor(stored[0])})
 
 
 async def diff(request: Request) -> Response:

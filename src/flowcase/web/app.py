@@ -49,6 +49,7 @@ def api_routes() -> list[Route]:
         Route("/api/export", api_models.export_file, methods=["POST"]),
         Route("/api/models/{issue_key}", api_jira.get_model, methods=["GET"]),
         Route("/api/models/{issue_key}", api_jira.put_model, methods=["PUT"]),
+        Route("/api/models/{issue_key}/restore", api_jira.restore_model, methods=["POST"]),
         Route("/api/diff", api_jira.diff, methods=["POST"]),
         Route("/api/publish", api_jira.start_publish, methods=["POST"]),
         Route("/api/publish/{job_id}", api_jira.publish_status, methods=["GET"]),

@@ -50,24 +50,65 @@ def jira_error(exc: Any) -> ApiError:
 # --- the model on the issue ---------------------------------------------------------------------------------
 
 async def load_model(jira: JiraClient, issue_key: str) -> tuple[Model, int] | None:
-    from flowcase.jira.storage import StorageError
+    """The stored model and its revision; a damaged one is a 409 ``storage-damaged`` saying what is damaged and
+    whether the previous revision can be restored (nothing is repaired without the user's say)."""
+    from flowcase.jira.storage import DamagedError, StorageError
     from flowcase.jira.storage import load_model as load
 
     try:
         stored = await load(jira, issue_key)
+    except DamagedError as exc:
+        try:
+            previous = await load(jira, issue_key, previous=True)
+        except StorageError:
+            previous = None
+        raise ApiError(409, "storage-damaged", str(exc), damaged=exc.what, revision=exc.revision,
+                       previousRevision=previous.revision if previous else None) from None  # fmt: skip
     except StorageError as exc:
         raise ApiError(502, "storage-error", f"the workflow stored on {issue_key} cannot be read: {exc}") from None
     return None if stored is None else (stored.model, stored.revision)
 
 
-async def save_model(jira: JiraClient, issue_key: str, model: Model, revision: int | None) -> int:
-    from flowcase.jira.storage import ConflictError
+def _timing(settle: float) -> Any:
+    from flowcase.jira.lease import LeaseTiming
+
+    return LeaseTiming(settle=settle)
+
+
+def _conflict(exc: Any) -> ApiError:
+    from flowcase.jira.storage import BusyError
+
+    if isinstance(exc, BusyError):
+        return ApiError(409, "busy", str(exc), revision=None)
+    return ApiError(409, "conflict", str(exc), revision=exc.actual, savedAt=exc.saved_at, savedBy=exc.saved_by)
+
+
+async def save_model(jira: JiraClient, issue_key: str, model: Model, revision: int | None, *,
+                     saved_by: str | None = None, replace_damaged: bool = False, settle: float = 1.0
+                     ) -> int:  # fmt: skip
+    from flowcase.jira.storage import ConflictError, StorageError
     from flowcase.jira.storage import save_model as save
 
     try:
-        return await save(jira, issue_key, model, revision)
+        return await save(jira, issue_key, model, revision, saved_by=saved_by, replace_damaged=replace_damaged,
+                          timing=_timing(settle))  # fmt: skip
     except ConflictError as exc:
-        raise ApiError(409, "conflict", str(exc), revision=exc.actual) from None
+        raise _conflict(exc) from None
+    except StorageError as exc:
+        raise ApiError(409 if replace_damaged else 422, "storage-refused", str(exc)) from None
+
+
+async def restore_previous(jira: JiraClient, issue_key: str, revision: int | None, *, saved_by: str | None = None,
+                           settle: float = 1.0) -> int:  # fmt: skip
+    from flowcase.jira.storage import ConflictError, StorageError
+    from flowcase.jira.storage import restore_previous as restore
+
+    try:
+        return await restore(jira, issue_key, revision, saved_by=saved_by, timing=_timing(settle))
+    except ConflictError as exc:
+        raise _conflict(exc) from None
+    except StorageError as exc:
+        raise ApiError(409, "no-previous", str(exc)) from None
 
 
 async def published_summary(jira: JiraClient, issue_key: str) -> dict[str, Any] | None:

@@ -1,6 +1,7 @@
 // The full-page editor: diagram (bpmn-js), decision tables, parameters, undo/redo, autosave, import/export,
 // and the tests view (tests.js). All conversions happen on the server; this page holds BPMN XML + tables.
 import { getHost, saveBlob } from './host.js';
+import { createStorageUi } from './storage.js';
 import { renderGrid, parseList, formatList, parseValue, formatValue } from './grid.js';
 import { createModeler, kindOf, KIND_LABEL, outgoingTargets, flowNodes, keyOf, nodeIdOf, workflowOf, processes, elementIndex, markFlowLabels, fitDiagram } from './modeler.js';
 import { TestsView } from './tests.js';
@@ -416,6 +417,7 @@ export async function loadDocument(data) {
 }
 
 async function loadInitial() {
+  let damagedError = null;
   if (state.issueKey) {
     try {
       const data = await host.api('GET', `/api/models/${encodeURIComponent(state.issueKey)}`);
@@ -427,7 +429,8 @@ async function loadInitial() {
         return;
       }
     } catch (err) {
-      host.flag(`Could not load the workflow of ${state.issueKey}: ${err.message}`, 'error');
+      if (err.status === 409 && err.body?.error?.code === 'storage-damaged') damagedError = err;
+      else host.flag(`Could not load the workflow of ${state.issueKey}: ${err.message}`, 'error');
     }
   }
   state.modelId = (state.issueKey || 'workflow').replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -435,6 +438,7 @@ async function loadInitial() {
   reconcileTables();
   renderAll();
   setStatus(state.issueKey ? 'New workflow: not saved yet' : 'Local model: use Download to keep it');
+  if (damagedError) storageUi.damaged(damagedError);
 }
 
 // --- validation and inline messages ------------------------------------------------------------------------
@@ -530,7 +534,7 @@ function changed() {
 }
 
 async function save(overwrite = false) {
-  if (!state.issueKey) return;
+  if (!state.issueKey || (state.conflict && !overwrite)) return; // a conflict waits for the user's choice
   if (state.saving) { clearTimeout(saveTimer); saveTimer = setTimeout(save, 500); return; }
   state.saving = true;
   setStatus('Saving…');
@@ -543,39 +547,14 @@ async function save(overwrite = false) {
     setStatus(`Saved · revision ${result.revision}`, 'fc-ok');
   } catch (err) {
     if (err.status === 409) {
-      state.conflict = true;
-      showConflict(err);
+      storageUi.conflict(err);
     } else setStatus(`Not saved: ${err.message}`, 'fc-bad');
   } finally {
     state.saving = false;
   }
 }
 
-function showConflict(err) {
-  setStatus('Someone else saved this workflow.', 'fc-bad');
-  const status = $('save-status');
-  const reload = document.createElement('button');
-  reload.type = 'button';
-  reload.className = 'ak-button ak-button__appearance-link';
-  reload.textContent = 'Load theirs';
-  reload.onclick = async () => {
-    state.conflict = false;
-    const data = await host.api('GET', `/api/models/${encodeURIComponent(state.issueKey)}`);
-    state.revision = data.revision;
-    await loadDocument(data);
-    setStatus(`Loaded revision ${data.revision}`, 'fc-ok');
-  };
-  const keep = document.createElement('button');
-  keep.type = 'button';
-  keep.className = 'ak-button ak-button__appearance-link';
-  keep.textContent = 'Keep mine';
-  keep.onclick = () => {
-    state.revision = (err.body && err.body.error && err.body.error.revision) ?? state.revision;
-    state.conflict = false;
-    save(true);
-  };
-  status.append(' ', reload, ' ', keep);
-}
+const storageUi = createStorageUi({ host, state, loadDocument, setStatus, save, currentDoc });
 
 if ($('save')) $('save').onclick = () => { clearTimeout(saveTimer); save(); };
 if ($('close')) {

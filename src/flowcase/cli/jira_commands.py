@@ -1,0 +1,138 @@
+"""``flowcase jira ...``: the model kept on a Jira story, from the command line (API token, like ``publish``).
+
+``save`` stores a model file on the story with the same revision check as the editor; ``restore`` makes the
+previous revision current again; ``--replace-damaged`` is the explicit repair of a model that cannot be read back.
+Exit codes: 0 done; 1 invalid model; 2 usage; 3 Jira failed or the stored model is damaged; 4 conflict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from flowcase.cli import main
+from flowcase.cli.common import EXIT_CONFLICT, EXIT_INVALID, EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors, report
+from flowcase.cli.publish_commands import ISSUE_KEY, check_url
+from flowcase.config import ConfigError, get_settings
+from flowcase.jira.auth import ApiTokenAuth
+from flowcase.jira.client import JiraClient, JiraError
+from flowcase.jira.lease import LeaseTiming
+from flowcase.jira.storage import ConflictError, DamagedError, StorageError, load_model, restore_previous, save_model
+
+T = TypeVar("T")
+
+jira_url_option = click.option("--jira", "jira_url", required=True, envvar="FLOWCASE_JIRA_URL",
+                               help="Jira site URL [env FLOWCASE_JIRA_URL].")  # fmt: skip
+email_option = click.option("--email", envvar="FLOWCASE_JIRA_EMAIL",
+                            help="Atlassian account e-mail [env FLOWCASE_JIRA_EMAIL].")  # fmt: skip
+token_option = click.option("--token", envvar="FLOWCASE_JIRA_TOKEN",
+                            help="API token [env FLOWCASE_JIRA_TOKEN; preferred].")  # fmt: skip
+expect_option = click.option("--expect-revision", type=click.IntRange(min=1), default=None,
+                             help="The stored revision you mean to replace (else any other stored revision is a "
+                                  "conflict, exit 4).")  # fmt: skip
+
+
+@main.group("jira")
+def jira_group() -> None:
+    """The model kept on a Jira story: save a model file there, restore the previous revision, repair."""
+
+
+def _timing() -> LeaseTiming:
+    try:
+        return LeaseTiming(settle=get_settings().save_settle_seconds)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+def _run(jira_url: str, email: str | None, token: str | None, story: str,
+         action: Callable[[JiraClient], Awaitable[T]]) -> T:  # fmt: skip
+    url = check_url(jira_url)
+    if not ISSUE_KEY.fullmatch(story):
+        fail(f"{story!r} is not an issue key (e.g. DEMO-1)", EXIT_USAGE)
+    if not email or not token:
+        fail("Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
+             EXIT_USAGE)  # fmt: skip
+
+    async def go() -> T:
+        async with JiraClient(url, ApiTokenAuth(email, token)) as client:
+            return await action(client)
+
+    try:
+        return asyncio.run(go())
+    except ConflictError as exc:
+        fail(str(exc), EXIT_CONFLICT)
+    except DamagedError as exc:
+        fail(f"{exc}; `flowcase jira restore {story}` brings back the previous revision, or save a model file "
+             "with --replace-damaged to replace it", EXIT_SERVICE)  # fmt: skip
+    except (StorageError, JiraError) as exc:
+        fail(str(exc), EXIT_SERVICE)
+    except ValueError as exc:  # refused before sending (e.g. a token over plain http)
+        fail(str(exc), EXIT_USAGE)
+
+
+@jira_group.command("save")
+@click.argument("model_file", type=click.Path(dir_okay=False))
+@click.option("--story", required=True, help="Issue key of the story that keeps the model.")
+@jira_url_option
+@email_option
+@token_option
+@expect_option
+@click.option("--replace-damaged", is_flag=True,
+              help="Replace a stored model that cannot be read back (refused while the stored model is healthy).")
+def save_command(model_file: str, story: str, jira_url: str, email: str | None, token: str | None,
+                 expect_revision: int | None, replace_damaged: bool) -> None:  # fmt: skip
+    """Store MODEL_FILE on --story (what the panel and the editor open)."""
+    from flowcase.cli.model_commands import load_checked
+
+    with friendly_errors():
+        loaded, diagnostics = load_checked(model_file)
+    if any(d.severity == "error" for d in diagnostics):
+        report(diagnostics, model_file)
+        raise SystemExit(EXIT_INVALID)
+    timing = _timing()
+
+    async def action(client: JiraClient) -> int:
+        if replace_damaged:
+            return await save_model(client, story, loaded.model, None, replace_damaged=True, timing=timing)
+        stored = await load_model(client, story)
+        current = stored.revision if stored else None
+        if current is not None and expect_revision != current:
+            raise ConflictError(story, expect_revision, current, saved_at=stored.saved_at if stored else None)
+        return await save_model(client, story, loaded.model, current, timing=timing)
+
+    revision = _run(jira_url, email, token, story, action)
+    click.echo(f"{story}: model saved as revision {revision}")
+
+
+@jira_group.command("restore")
+@click.argument("story")
+@jira_url_option
+@email_option
+@token_option
+@expect_option
+def restore_command(story: str, jira_url: str, email: str | None, token: str | None,
+                    expect_revision: int | None) -> None:  # fmt: skip
+    """Make the previous revision of STORY's model current again (saved as a new revision: undo it the same way).
+
+    Works on a damaged model too: the previous revision is kept until the next save.
+    """
+    timing = _timing()
+
+    async def action(client: JiraClient) -> tuple[int, int]:
+        try:
+            current = await load_model(client, story)
+            revision = current.revision if current else None
+        except DamagedError as exc:
+            revision = exc.revision
+        if expect_revision is not None and revision != expect_revision:
+            raise ConflictError(story, expect_revision, revision)
+        previous = await load_model(client, story, previous=True)
+        if previous is None:
+            raise StorageError(f"{story} keeps no previous revision of its model")
+        return previous.revision, await restore_previous(client, story, revision, timing=timing)
+
+    old, new = _run(jira_url, email, token, story, action)
+    click.echo(f"{story}: revision {old} restored as revision {new}")

@@ -1,0 +1,143 @@
+"""The web API's side of model storage against the sandbox: concurrent saves from two editors, the conflict's
+who-and-when, restoring the previous revision, and damaged storage explained and replaced only on request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from flowcase.config import Settings
+from flowcase.hosts.standalone import JiraSite, StandaloneHost
+from flowcase.jira.auth import ApiTokenAuth
+from flowcase.jira.client import JiraClient
+from flowcase.jira.storage import CHUNK_PREFIX, MANIFEST_KEY
+from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.web.app import create_app
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TOKEN = "web-storage-test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    with running_sandbox(demo_data=True) as sb:
+        yield sb
+
+
+@pytest.fixture
+def client(sandbox: RunningSandbox) -> Iterator[TestClient]:
+    host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), TOKEN)
+    with TestClient(create_app(Settings(env="test", save_settle_seconds=0.3), hosts=[host])) as c:
+        yield c
+
+
+def doc(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((EXAMPLES / "password-reset.yaml").read_text())
+    return {"model": data, "name": name}
+
+
+def new_story(sandbox: RunningSandbox) -> str:
+    async def go() -> str:
+        async with JiraClient(sandbox.base_url, ApiTokenAuth(sandbox.email, sandbox.api_token)) as c:
+            made = await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "S"})
+            return str(made["key"])
+
+    return asyncio.run(go())
+
+
+def jira(sandbox: RunningSandbox, fn: Any) -> Any:
+    async def go() -> Any:
+        async with JiraClient(sandbox.base_url, ApiTokenAuth(sandbox.email, sandbox.api_token)) as c:
+            return await fn(c)
+
+    return asyncio.run(go())
+
+
+def test_two_editors_saving_the_same_revision_at_once(client: TestClient, sandbox: RunningSandbox) -> None:
+    key = new_story(sandbox)
+    base = client.put(f"/api/models/{key}", json={"doc": doc("base"), "revision": None}, headers=AUTH)
+    assert base.status_code == 200
+    sandbox.add_fault(kind="latency", path_prefix=f"/rest/api/3/issue/{key}", latency_ms=80)
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            answers = list(pool.map(
+                lambda n: client.put(f"/api/models/{key}", json={"doc": doc(n), "revision": 1}, headers=AUTH),
+                ["alice", "bob", "carol"]))  # fmt: skip
+    finally:
+        sandbox.clear_faults()
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 409, 409], [a.text for a in answers]
+    winner = next(a for a in answers if a.status_code == 200)
+    winner_name = ["alice", "bob", "carol"][answers.index(winner)]
+    for loser in (a for a in answers if a.status_code == 409):
+        error = loser.json()["error"]
+        assert error["code"] == "conflict" and error["revision"] == 2 and error["savedAt"]
+    loaded = client.get(f"/api/models/{key}", headers=AUTH).json()
+    assert loaded["revision"] == 2 and loaded["model"]["name"] == winner_name
+    # the user who lost chose "overwrite" after confirming: the editor resends with the revision it was shown
+    again = client.put(f"/api/models/{key}", json={"doc": doc("bob wins"), "revision": 2}, headers=AUTH)
+    assert again.status_code == 200 and again.json()["revision"] == 3
+
+
+def test_restore_previous_revision(client: TestClient, sandbox: RunningSandbox) -> None:
+    key = new_story(sandbox)
+    client.put(f"/api/models/{key}", json={"doc": doc("one"), "revision": None}, headers=AUTH)
+    client.put(f"/api/models/{key}", json={"doc": doc("two"), "revision": 1}, headers=AUTH)
+    stale = client.post(f"/api/models/{key}/restore", json={"revision": 1}, headers=AUTH)
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "conflict"
+    restored = client.post(f"/api/models/{key}/restore", json={"revision": 2}, headers=AUTH)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["revision"] == 3 and restored.json()["model"]["name"] == "one"
+    assert client.get(f"/api/models/{key}", headers=AUTH).json()["model"]["name"] == "one"
+    fresh = new_story(sandbox)
+    client.put(f"/api/models/{fresh}", json={"doc": doc("only"), "revision": None}, headers=AUTH)
+    none = client.post(f"/api/models/{fresh}/restore", json={"revision": 1}, headers=AUTH)
+    assert none.status_code == 409 and none.json()["error"]["code"] == "no-previous"
+
+
+def test_damaged_storage_is_explained_and_replaced_only_after_confirmation(
+    client: TestClient, sandbox: RunningSandbox
+) -> None:
+    key = new_story(sandbox)
+    client.put(f"/api/models/{key}", json={"doc": doc("one"), "revision": None}, headers=AUTH)
+    client.put(f"/api/models/{key}", json={"doc": doc("two"), "revision": 1}, headers=AUTH)
+
+    async def damage(c: JiraClient) -> None:
+        manifest = await c.get_property("issue", key, MANIFEST_KEY)
+        await c.delete_property("issue", key, f"{CHUNK_PREFIX}{manifest['token']}-0")
+
+    jira(sandbox, damage)
+    loaded = client.get(f"/api/models/{key}", headers=AUTH)
+    assert loaded.status_code == 409
+    error = loaded.json()["error"]
+    assert error["code"] == "storage-damaged" and "missing part 1" in error["damaged"]
+    assert error["revision"] == 2 and error["previousRevision"] == 1
+    # nothing was deleted by reading: the previous revision is still there to restore
+    replaced = client.put(f"/api/models/{key}", json={"doc": doc("mine"), "revision": None, "replaceDamaged": True},
+                          headers=AUTH)  # fmt: skip
+    assert replaced.status_code == 200 and replaced.json()["revision"] == 3
+    assert client.get(f"/api/models/{key}", headers=AUTH).json()["model"]["name"] == "mine"
+    refused = client.put(f"/api/models/{key}", json={"doc": doc("x"), "revision": None, "replaceDamaged": True},
+                         headers=AUTH)  # fmt: skip
+    assert refused.status_code == 409 and "not damaged" in refused.json()["error"]["message"]
+
+
+def test_a_hostile_manifest_is_a_clear_answer_not_a_500(client: TestClient, sandbox: RunningSandbox) -> None:
+    key = new_story(sandbox)
+
+    async def plant(c: JiraClient) -> None:
+        await c.put_property("issue", key, MANIFEST_KEY, {"format": "flowcase-model/1", "revision": 1,
+                             "sha256": "0" * 64, "size": 10, "token": "r1xab", "storage": "properties",
+                             "chunks": "many"})  # fmt: skip
+
+    jira(sandbox, plant)
+    loaded = client.get(f"/api/models/{key}", headers=AUTH)
+    assert loaded.status_code == 409 and "declares 'many' parts" in loaded.json()["error"]["message"]
