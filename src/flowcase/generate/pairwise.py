@@ -23,6 +23,7 @@ from flowcase.model.expr import Value
 Row = tuple[int, ...]
 Allowed = Callable[[dict[int, int]], bool]
 CANDIDATES = 40
+CANDIDATES = 30  # candidate rows per row of the constraint-aware greedy
 EFFORT = 1_000_000  # cell evaluations the row-removal local search may spend
 SEED = 20261127
 MAX_TUPLES = 2_000_000
@@ -74,11 +75,11 @@ def covering_array(
         best = min(options, key=len)
         if len(best) > lower_bound(sizes) and effort > 0 and max(sizes) > 2:
             best = _shrink(best, sizes, effort)
-        return _put_first(best, seed, sizes)
+        return put_first(best, seed, sizes)
     return _greedy_general(sizes, strength, allowed, seed)
 
 
-def _put_first(rows: list[Row], seed: Row | None, sizes: Sequence[int]) -> list[Row]:
+def put_first(rows: list[Row], seed: Row | None, sizes: Sequence[int]) -> list[Row]:
     """Relabel values per column so that ``seed`` is a row, and move it to the front."""
     if seed is None or not rows:
         return rows
@@ -271,23 +272,23 @@ def _tuples(sizes: list[int], strength: int, allowed: Allowed | None) -> set[tup
     return found
 
 
-def _greedy_general(sizes: list[int], strength: int, allowed: Allowed | None, seed: Row | None) -> list[Row]:
-    """One row at a time: start from the first uncovered tuple, then pick each value covering the most tuples."""
+def _greedy_general(
+    sizes: list[int], strength: int, allowed: Allowed | None, seed: Row | None, candidates: int = CANDIDATES
+) -> list[Row]:
+    """AETG-style: each row is the best of ``candidates`` rows, each grown from an uncovered tuple by choosing, column
+    by column in a shuffled order (fixed seed), the allowed value that covers the most uncovered tuples. Then rows
+    that cover nothing of their own are dropped."""
     k = len(sizes)
     todo = _tuples(sizes, strength, allowed)
     rows: list[Row] = []
+    rng = random.Random(0)  # noqa: S311 - deterministic search order, not security
 
     def covered(row: Row) -> set[tuple[tuple[int, int], ...]]:
         return {tuple((c, row[c]) for c in cols) for cols in itertools.combinations(range(k), strength)}
 
-    if seed is not None and (allowed is None or allowed(dict(enumerate(seed)))):
-        rows.append(tuple(seed))
-        todo -= covered(tuple(seed))
-    while todo:
-        target = min(todo)
+    def grow(target: tuple[tuple[int, int], ...], order: list[int]) -> Row | None:
         partial = dict(target)
-        ok = True
-        for c in range(k):
+        for c in order:
             if c in partial:
                 continue
             best, best_score = -1, -1
@@ -302,16 +303,32 @@ def _greedy_general(sizes: list[int], strength: int, allowed: Allowed | None, se
                 if score > best_score:
                     best, best_score = val, score
             if best < 0:
-                ok = False
-                break
+                return None
             partial[c] = best
-        if not ok:
-            todo.discard(target)  # no row can hold it under the constraints
+        return tuple(partial[c] for c in range(k))
+
+    if seed is not None and (allowed is None or allowed(dict(enumerate(seed)))):
+        rows.append(tuple(seed))
+        todo -= covered(tuple(seed))
+    while todo:
+        first = min(todo)
+        row = grow(first, list(range(k)))
+        if row is None:
+            todo.discard(first)  # no row can hold it under the constraints
             continue
-        row = tuple(partial[c] for c in range(k))
-        rows.append(row)
-        todo -= covered(row)
-    return rows
+        best_row, best_gain = row, len(covered(row) & todo)
+        pool = sorted(todo)
+        for _ in range(candidates - 1):
+            order = list(range(k))
+            rng.shuffle(order)
+            trial = grow(pool[rng.randrange(len(pool))], order)
+            if trial is not None:
+                gain = len(covered(trial) & todo)
+                if gain > best_gain:
+                    best_row, best_gain = trial, gain
+        rows.append(best_row)
+        todo -= covered(best_row)
+    return _drop_redundant(rows, sizes) if strength == 2 else rows
 
 
 class _Pairs:
