@@ -61,7 +61,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 
 
 def test_the_migration_head_is_the_forge_table() -> None:
-    assert head_revision() == "0003_forge_installations"
+    assert head_revision() == "0004_lifecycle_replay"
 
 
 def test_install_stores_only_what_forge_sends(env: Env) -> None:
