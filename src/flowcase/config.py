@@ -52,13 +52,24 @@ class Settings(BaseSettings):
     # Model saves hold a lease on the issue (docs/jira.md): the settle time must exceed one Jira read plus one
     # write under load; longer is safer, shorter saves faster.
     save_settle_seconds: float = Field(default=1.0, ge=0.05, le=30)
+    # Production: Connect sites must be https hosts under one of these suffixes (comma-separated) ...
+    tenant_host_suffixes: Annotated[tuple[str, ...], NoDecode] = (".atlassian.net", ".jira.com", ".jira-dev.com")
+    # ... and a Forge apiBaseUrl one of these hosts (docs/operations.md).
+    forge_api_hosts: Annotated[tuple[str, ...], NoDecode] = ("api.atlassian.com",)
 
-    @field_validator("secret_keys", mode="before")
+    @field_validator("secret_keys", "tenant_host_suffixes", "forge_api_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("tenant_host_suffixes")
+    @classmethod
+    def _dotted(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not re.fullmatch(r"\.[a-z0-9-]+(\.[a-z0-9-]+)+", s.lower()) for s in value):
+            raise ValueError("each suffix must look like .example.net")
+        return tuple(s.lower() for s in value)
 
     @field_validator("database_url")
     @classmethod

@@ -24,6 +24,7 @@ from flowcase.db.store import InstallationData, InstallationStore, ReplayRefused
 from flowcase.hosts.connect.incoming import header_token, raw_target, read_body_limited, verify_request
 from flowcase.hosts.connect.jwt import JwtError, query_string_hash, unverified_header, verify_rs256
 from flowcase.hosts.connect.keys import InstallKeyProvider, valid_kid
+from flowcase.hosts.siteurl import SitePolicy, SiteUrlError
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,10 @@ def parse_install(data: dict[str, Any], settings: Settings, *, need_secret: bool
         raise BadPayload("payload is for another app")
     client_key = _text(data, "clientKey", 255, required=True)
     base_url = _site_url(_text(data, "baseUrl", 255, required=True) or "", "baseUrl", settings)
+    try:
+        SitePolicy.connect(settings).check(base_url)
+    except SiteUrlError as exc:
+        raise BadPayload(f"invalid baseUrl: {exc}") from None
     secret = _text(data, "sharedSecret", 1024, required=need_secret)
     extra = {attr: _text(data, field, limit, required=False) for field, (attr, limit) in _TEXT_FIELDS.items()}
     if extra["display_url"] is not None:
