@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # Model saves hold a lease on the issue (docs/jira.md): the settle time must exceed one Jira read plus one
     # write under load; longer is safer, shorter saves faster.
     save_settle_seconds: float = Field(default=1.0, ge=0.05, le=30)
+    # Level of the app's log on stderr (the access log is INFO): DEBUG, INFO, WARNING, ERROR.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Production: Connect sites must be https hosts under one of these suffixes (comma-separated) ...
     tenant_host_suffixes: Annotated[tuple[str, ...], NoDecode] = (".atlassian.net", ".jira.com", ".jira-dev.com")
     # ... and a Forge apiBaseUrl one of these hosts (docs/operations.md).

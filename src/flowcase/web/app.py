@@ -27,6 +27,7 @@ from flowcase.hosts.forge.factory import forge_from_settings
 from flowcase.hosts.forge.host import FORGE_INSTALLATION, ForgeHost
 from flowcase.hosts.standalone import StandaloneHost
 from flowcase.web import api_models
+from flowcase.web.accesslog import AccessLogMiddleware, configure_logging
 from flowcase.web.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
 from flowcase.web.pages import page_routes
 from flowcase.web.publishing import DurablePublisher, MemoryPublisher, Publisher
@@ -84,6 +85,7 @@ def create_app(
     ``hosts`` replaces the default host list; ``connect`` supplies a ready Connect setup (tests, demo).
     """
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
     host_list: list[Host] = list(hosts) if hosts is not None else []
     connect_routes: list[BaseRoute] = []
     if connect is None and hosts is None and (settings.secret_keys or not standalone_enabled(settings)):
@@ -108,7 +110,8 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))],
+        middleware=[Middleware(AccessLogMiddleware),
+                    Middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))],
         exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler,
                             Exception: unexpected_error_handler},
     )

@@ -51,8 +51,11 @@ async def _render(request: Request, template: str, title: str, **context: Any) -
         "exports": export_choices() if template == "editor.html" else [],
         "links": _links(mode), "jiraUrl": caller.base_url, "appKey": request.app.state.settings.app_key,
     }
+    all_js = all_js_url(caller.base_url) if mode == "connect" else None
+    if all_js:
+        request.state.script_sources = [all_js]  # the CSP lets this one script origin in (web/security.py)
     html = TEMPLATES.get_template(template).render(
-        title=title, mode=mode, all_js=all_js_url(caller.base_url) if mode == "connect" else None,
+        title=title, mode=mode, all_js=all_js,
         context_json=json.dumps(page_context).replace("<", "\\u003c"), size_to_parent=template == "editor.html",
         **context,
     )
