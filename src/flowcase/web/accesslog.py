@@ -38,6 +38,7 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        method, path = scope.get("method", "-"), str(scope.get("path", ""))[:200]  # before routing rewrites it
 
         async def record(message: Message) -> None:
             nonlocal status
@@ -48,6 +49,4 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, record)
         finally:
-            path = scope.get("root_path", "") + scope.get("path", "")
-            log.info("%s %s %s %.0fms", scope.get("method", "-"), path[:200], status,
-                     (time.perf_counter() - started) * 1000)
+            log.info("%s %s %s %.0fms", method, path, status, (time.perf_counter() - started) * 1000)
