@@ -16,10 +16,10 @@ from starlette.responses import JSONResponse, Response
 from flowcase.generate.suite import Criterion
 from flowcase.hosts.base import Caller
 from flowcase.model.types import Scalar
-from flowcase.web import jira_ops
-from flowcase.web.api_models import build, checked, generate_suite
+from flowcase.web import jira_ops, work
+from flowcase.web.api_models import compute, max_nodes
 from flowcase.web.auth import authenticate, current_host
-from flowcase.web.documents import EditorDoc, for_editor
+from flowcase.web.documents import EditorDoc
 from flowcase.web.errors import ApiError, read_json
 from flowcase.web.pages import ISSUE_KEY, PROJECT_KEY
 from flowcase.web.publishing import Publisher
@@ -90,15 +90,15 @@ async def get_model(request: Request) -> Response:
     if stored is None:
         return JSONResponse({"issueKey": key, "exists": False, "revision": None, "published": published})
     model, revision = stored
-    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, "published": published,
-                         **for_editor(model)})
+    editor = await compute(request).run(caller.site_id, work.editor_model, model)
+    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, "published": published, **editor})
 
 
 async def put_model(request: Request) -> Response:
     caller = await authenticate(request)
     key = _issue(request)
     body = await read_json(request, SaveBody)
-    model, _ = build(body.doc)  # drafts are saved too: only an unreadable model is refused
+    model = await compute(request).run(caller.site_id, work.model_of, body.doc, max_nodes(request))
     settle = request.app.state.settings.save_settle_seconds
     async with jira_ops.client(current_host(request), caller) as jira:
         revision = await jira_ops.save_model(jira, key, model, body.revision, saved_by=caller.account_id,
@@ -117,15 +117,16 @@ async def restore_model(request: Request) -> Response:
                                                    settle=settle)  # fmt: skip
         stored = await jira_ops.load_model(jira, key)
     assert stored is not None
-    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, **for_editor(stored[0])})
+    editor = await compute(request).run(caller.site_id, work.editor_model, stored[0])
+    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, **editor})
 
 
 async def diff(request: Request) -> Response:
     caller = await authenticate(request)
     body = await read_json(request, SuiteBody)
     _allowed_issue(request, body.issue_key)
-    model, _ = checked(body.doc)
-    suite = generate_suite(model, body.criterion, body.options)
+    model, suite = await compute(request).run(caller.site_id, work.suite_of, body.doc, body.criterion, body.options,
+                                               max_nodes(request))
     async with jira_ops.client(current_host(request), caller) as jira:
         changes = await jira_ops.diff(jira, body.issue_key, model, suite, request.app.state.settings.app_key)
     return JSONResponse({"issueKey": body.issue_key, "diff": changes})
@@ -135,8 +136,8 @@ async def start_publish(request: Request) -> Response:
     caller = await authenticate(request)
     body = await read_json(request, SuiteBody)
     _allowed_issue(request, body.issue_key)
-    model, _ = checked(body.doc)
-    suite = generate_suite(model, body.criterion, body.options)
+    model, suite = await compute(request).run(caller.site_id, work.suite_of, body.doc, body.criterion, body.options,
+                                              max_nodes(request))
     publisher: Publisher = request.app.state.publisher
     job = await publisher.start(current_host(request), caller, body.issue_key, model, suite,
                                 request.app.state.settings.app_key)

@@ -28,7 +28,10 @@ class ApiError(Exception):
         self.extra = extra
 
     def response(self) -> JSONResponse:
-        return JSONResponse({"error": {"code": self.code, "message": self.message, **self.extra}}, self.status)
+        retry = self.extra.get("retryAfter")
+        headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
+        return JSONResponse({"error": {"code": self.code, "message": self.message, **self.extra}}, self.status,
+                            headers=headers)
 
 
 def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
