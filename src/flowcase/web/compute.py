@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import multiprocessing
+import os
 import threading
 import time
 from collections import Counter
@@ -64,7 +66,11 @@ class Failure:
     extra: dict[str, Any]
 
 
-def _limit_memory(memory_mb: int) -> None:
+def _init_worker(memory_mb: int) -> None:
+    """Workers run at a lower CPU priority, so the server's event loop is served first on a busy machine, and
+    with their address space capped."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
     if memory_mb:
         import resource
 
@@ -90,7 +96,7 @@ def _pool(workers: int, memory_mb: int) -> ProcessPool:
     with _pools_lock:
         pool = _pools.get((workers, memory_mb))
         if pool is None or not pool.active:
-            pool = ProcessPool(max_workers=workers, initializer=_limit_memory, initargs=(memory_mb,),
+            pool = ProcessPool(max_workers=workers, initializer=_init_worker, initargs=(memory_mb,),
                                context=multiprocessing.get_context("spawn"))
             _pools[(workers, memory_mb)] = pool
         return pool

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from flowcase.hosts.standalone import COOKIE, StandaloneHost
 from flowcase.web.api_models import export_choices
 from flowcase.web.auth import authenticate, current_host, hosts_of
+from flowcase.web.bodies import ISSUE_KEY_PATTERN
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -30,7 +31,7 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,9}$")
+ISSUE_KEY = re.compile(ISSUE_KEY_PATTERN)
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
 ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
 

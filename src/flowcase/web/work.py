@@ -7,6 +7,7 @@ api_models.py and api_jira.py do authentication, I/O and the answer; these do th
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,8 +15,9 @@ from flowcase.generate.suite import Criterion, Suite
 from flowcase.model import io
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.types import Model, Scalar
+from flowcase.web.bodies import ExportBody, GenerateBody, ImportBody, SaveBody, SuiteBody, ValidateBody
 from flowcase.web.documents import EditorDoc, for_editor, to_model
-from flowcase.web.errors import ApiError, diagnostic_json, model_error
+from flowcase.web.errors import ApiError, diagnostic_json, model_error, parse_json_body
 
 MAX_NODES = 5000
 """Default largest model served interactively (nodes over all workflows); Settings.interactive_max_nodes."""
@@ -77,29 +79,36 @@ def _diagnostics(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list
     return [diagnostic_json(d) for d in diagnostics]
 
 
-# --- the tasks (one per request kind) -----------------------------------------------------------------------
+# --- the tasks (one per request kind): raw JSON body in, encoded answer out --------------------------------
 
-def validate_doc(doc: EditorDoc, max_nodes: int) -> dict[str, Any]:
-    model, diagnostics = build(doc, max_nodes)
-    return {"ok": not any(d.severity == "error" for d in diagnostics), "model": model.to_data(),
-            "diagnostics": _diagnostics(diagnostics)}
+def _json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def import_text(text: str, filename: str, max_nodes: int) -> dict[str, Any]:
+def validate_request(raw: bytes, max_nodes: int) -> bytes:
+    body = parse_json_body(ValidateBody, raw)
+    model, diagnostics = build(body.doc, max_nodes)
+    return _json({"ok": not any(d.severity == "error" for d in diagnostics), "model": model.to_data(),
+                  "diagnostics": _diagnostics(diagnostics)})
+
+
+def import_request(raw: bytes, max_nodes: int) -> bytes:
+    body = parse_json_body(ImportBody, raw)
     try:
-        loaded = io.loads(text, io.detect_format(filename, text), source=filename)
+        loaded = io.loads(body.text, io.detect_format(body.filename, body.text), source=body.filename)
     except ModelError as exc:
         raise model_error(exc) from None
     check_size(loaded.model, max_nodes)
     from flowcase.model.validate import validate
 
     diagnostics = [*loaded.warnings, *validate(loaded.model)]
-    return {**for_editor(loaded.model), "diagnostics": _diagnostics(diagnostics)}
+    return _json({**for_editor(loaded.model), "diagnostics": _diagnostics(diagnostics)})
 
 
-def editor_doc(doc: EditorDoc, max_nodes: int) -> dict[str, Any]:
-    model, diagnostics = build(doc, max_nodes)
-    return {**for_editor(model), "diagnostics": _diagnostics(diagnostics)}
+def editor_request(raw: bytes, max_nodes: int) -> bytes:
+    body = parse_json_body(ValidateBody, raw)
+    model, diagnostics = build(body.doc, max_nodes)
+    return _json({**for_editor(model), "diagnostics": _diagnostics(diagnostics)})
 
 
 def editor_model(model: Model) -> dict[str, Any]:
@@ -107,20 +116,25 @@ def editor_model(model: Model) -> dict[str, Any]:
     return for_editor(model)
 
 
-def generate_doc(doc: EditorDoc, criterion: Criterion, options: dict[str, Scalar], max_nodes: int) -> dict[str, Any]:
-    model, diagnostics = checked(doc, max_nodes)
-    suite = generate_suite(model, criterion, options)
-    return {"suite": suite.model_dump(mode="json"), "diagnostics": _diagnostics(diagnostics)}
+def generate_request(raw: bytes, max_nodes: int) -> bytes:
+    body = parse_json_body(GenerateBody, raw)
+    model, diagnostics = checked(body.doc, max_nodes)
+    suite = generate_suite(model, body.criterion, body.options)
+    return _json({"suite": suite.model_dump(mode="json"), "diagnostics": _diagnostics(diagnostics)})
 
 
-def model_of(doc: EditorDoc, max_nodes: int) -> Model:
-    """The model to save (drafts too: only an unreadable or oversized model is refused)."""
-    return build(doc, max_nodes)[0]
+def save_request(raw: bytes, max_nodes: int) -> tuple[Model, SaveBody]:
+    """The model to save (drafts too: only an unreadable or oversized model is refused) and the request."""
+    body = parse_json_body(SaveBody, raw)
+    model = build(body.doc, max_nodes)[0]
+    return model, body.model_copy(update={"doc": EditorDoc()})
 
 
-def suite_of(doc: EditorDoc, criterion: Criterion, options: dict[str, Scalar], max_nodes: int) -> tuple[Model, Suite]:
-    model, _ = checked(doc, max_nodes)
-    return model, generate_suite(model, criterion, options)
+def suite_request(raw: bytes, max_nodes: int) -> tuple[str, Model, Suite]:
+    """(issue key, model, suite) of a diff or publish request."""
+    body = parse_json_body(SuiteBody, raw)
+    model, _ = checked(body.doc, max_nodes)
+    return body.issue_key, model, generate_suite(model, body.criterion, body.options)
 
 
 def _filename(model: Model, suffix: str) -> str:
@@ -128,11 +142,12 @@ def _filename(model: Model, suffix: str) -> str:
     return stem + suffix
 
 
-def export_doc(doc: EditorDoc, fmt: str, criterion: Criterion, options: dict[str, Scalar], project: str | None,
-               max_nodes: int) -> tuple[str, str, str]:
-    """(text, media type, file name) of a download: the model in a model format, or the suite exported."""
+def export_request(raw: bytes, max_nodes: int) -> tuple[bytes, str, str]:
+    """(content, media type, file name) of a download: the model in a model format, or the suite exported."""
     from flowcase.export import ExportError, ExportOptions, export
 
+    body = parse_json_body(ExportBody, raw)
+    doc, fmt, criterion, options, project = body.doc, body.format, body.criterion, body.options, body.project
     if fmt.startswith("model:"):
         if fmt not in MODEL_FORMATS:
             raise ApiError(422, "unknown-format", f"unknown model format {fmt.removeprefix('model:')!r}")
@@ -142,14 +157,14 @@ def export_doc(doc: EditorDoc, fmt: str, criterion: Criterion, options: dict[str
             text = io.dumps(model, model_fmt)
         except ModelError as exc:
             raise model_error(exc) from None
-        return text, media, _filename(model, suffix)
+        return text.encode(), media, _filename(model, suffix)
     model, _ = checked(doc, max_nodes)
     suite = generate_suite(model, criterion, options)
     try:
         result = export(suite, fmt, model=model, options=ExportOptions(project=project))
     except ExportError as exc:
         raise ApiError(422, "unknown-format", str(exc)) from None
-    return result.text, result.media_type, _filename(model, result.suffix)
+    return result.text.encode(), result.media_type, _filename(model, result.suffix)
 
 
 def generate_stored(model: Model, criterion: Criterion, options: dict[str, Scalar]) -> Suite:
