@@ -13,6 +13,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from flowcase.config import Settings
@@ -150,3 +152,17 @@ def test_a_deep_json_body_is_a_400_not_a_500(client: TestClient) -> None:
     r = client.post("/api/models/validate", content=body,
                     headers={**HEADERS, "content-type": "application/json"})
     assert r.status_code in (400, 422), r.text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(
+    st.text(max_size=300),
+    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                 lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                 max_leaves=30).map(json.dumps),
+), filename=st.sampled_from(["m.yaml", "m.json", "m.bpmn", "m.graphwalker.json", "m.txt"]))
+def test_any_text_imported_is_answered_without_a_server_error(client: TestClient, text: str, filename: str) -> None:
+    r = client.post("/api/models/import", json={"text": text, "filename": filename}, headers=HEADERS)
+    assert r.status_code in (200, 413, 422), r.text
+    if r.status_code != 200:
+        assert r.json()["error"]["message"]

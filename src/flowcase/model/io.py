@@ -223,7 +223,10 @@ class _Refused(Exception):
 
 
 def _compose(text: str, source: str | None) -> yaml.Node | None:
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters up front
+        raise _limit_error("syntax", f"invalid YAML: {str(exc).splitlines()[0]}", source) from None
     try:
         return loader.get_single_node()
     except _Refused as exc:
