@@ -194,3 +194,51 @@ def test_licence_warn_lets_the_page_know(client: TestClient, bed: ConnectTestbed
     assert install(client, bed, tenant) == 204
     response = client.get(bed.page_url(tenant, "/connect/page?lic=none"))
     assert response.status_code == 200 and response.json()["licence"] == "inactive"
+
+
+def test_a_replayed_install_with_another_body_is_refused(client: TestClient, bed: ConnectTestbed) -> None:
+    """A captured signed install, replayed within its lifetime with a new secret and base URL: no takeover."""
+    tenant = new_tenant()
+    headers = bed.install_headers(tenant)
+    assert client.post(INSTALLED, json=bed.payload(tenant), headers=headers).status_code == 204
+    forged = bed.payload(tenant)
+    forged["sharedSecret"] = "attacker-secret-" + "x" * 32
+    forged["baseUrl"] = "https://evil.atlassian.net"
+    response = client.post(INSTALLED, json=forged, headers=headers)
+    assert response.status_code == 409
+    assert bed.store.shared_secret(tenant.client_key) == tenant.secret
+    assert bed.store.get(tenant.client_key).base_url == tenant.base_url  # type: ignore[union-attr]
+
+
+def test_a_retried_identical_delivery_is_a_harmless_no_op(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    headers = bed.install_headers(tenant)
+    body = bed.payload(tenant)
+    assert client.post(INSTALLED, json=body, headers=headers).status_code == 204
+    before = bed.store.get(tenant.client_key)
+    assert client.post(INSTALLED, json=body, headers=headers).status_code == 204
+    after = bed.store.get(tenant.client_key)
+    assert before is not None and after is not None and after.updated_at == before.updated_at
+
+
+def test_a_new_install_needs_a_strictly_newer_issue_time(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant = new_tenant()
+    now = int(time.time())
+    assert install(client, bed, tenant, now=now - 5) == 204
+    first_secret = tenant.secret
+    tenant.secret = "second-" + first_secret
+    # another token signed in the same second, with another secret: refused
+    assert install(client, bed, tenant, now=now - 5, exp=now + 100) == 409
+    assert bed.store.shared_secret(tenant.client_key) == first_secret
+    assert install(client, bed, tenant, now=now - 4) == 204
+    assert bed.store.shared_secret(tenant.client_key) == tenant.secret
+
+
+def test_an_install_whose_body_names_another_site_or_app_is_refused(client: TestClient, bed: ConnectTestbed) -> None:
+    tenant, other = new_tenant(), new_tenant()
+    body = bed.payload(other)  # signed for tenant, body for other
+    assert client.post(INSTALLED, json=body, headers=bed.install_headers(tenant)).status_code == 401
+    assert bed.store.get(other.client_key) is None
+    wrong_app = {**bed.payload(tenant), "key": "com.example.other"}
+    assert client.post(INSTALLED, json=wrong_app, headers=bed.install_headers(tenant)).status_code == 400
+    assert bed.store.get(tenant.client_key) is None

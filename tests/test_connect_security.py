@@ -61,7 +61,9 @@ def test_headers_on_an_authenticated_page(setup: tuple[ConnectTestbed, TestClien
 def test_headers_on_public_and_refused_responses(setup: tuple[ConnectTestbed, TestClient, Tenant]) -> None:
     _bed, client, _tenant = setup
     for response in (client.get("/atlassian-connect.json"), client.get("/connect/page")):
-        assert response.headers["content-security-policy"].startswith("frame-ancestors 'self';")
+        csp = response.headers["content-security-policy"]
+        assert "frame-ancestors 'self';" in csp
+        assert csp.startswith("default-src 'self'; script-src 'self';")
         assert "no-store" not in response.headers.get("cache-control", "")
         assert response.headers["x-content-type-options"] == "nosniff"
 
@@ -71,9 +73,19 @@ def test_origin_of_never_lets_junk_into_the_header() -> None:
     assert origin_of("http://127.0.0.1:8900/") == "http://127.0.0.1:8900"
     for bad in ("javascript:alert(1)", "https://a.b'; script-src *", "ftp://x", "", "https://"):
         assert origin_of(bad) is None
-    assert content_security_policy(["https://a.net", "https://a.net/x", "junk"]).startswith(
-        "frame-ancestors 'self' https://a.net;"
-    )
+    assert "; frame-ancestors 'self' https://a.net;" in content_security_policy(
+        ["https://a.net", "https://a.net/x", "junk"])
+    assert "script-src 'self' https://cdn.x;" in content_security_policy([], ["https://cdn.x/all.js", "junk'"])
+
+
+def test_the_policy_names_every_fetch_directive_it_relies_on() -> None:
+    directives = dict(part.strip().split(" ", 1) for part in content_security_policy([]).split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"  # no inline scripts, no eval
+    assert directives["connect-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["form-action"] == "'self'"
+    assert "unsafe-eval" not in content_security_policy([]) and "'unsafe-inline'" not in directives["script-src"]
 
 
 def test_context_token_on_the_api(setup: tuple[ConnectTestbed, TestClient, Tenant]) -> None:

@@ -61,7 +61,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
 
 
 def test_the_migration_head_is_the_forge_table() -> None:
-    assert head_revision() == "0003_forge_installations"
+    assert head_revision() == "0004_lifecycle_replay"
 
 
 def test_install_stores_only_what_forge_sends(env: Env) -> None:
@@ -163,3 +163,22 @@ def test_create_app_adds_forge_beside_connect_and_publish_jobs_use_forge_tokens(
     assert isinstance(client._http.auth, ForgeTokenAuth)
     with pytest.raises(ValueError):
         client_for(SimpleNamespace(site_id="ari:cloud:ecosystem::installation/unknown"))
+
+
+def test_in_production_an_api_base_url_off_atlassians_api_host_is_refused(env: Env) -> None:
+    """The sandbox's Forge tokens name a local apiBaseUrl: under the production policy they are refused."""
+    from flowcase.hosts.siteurl import SitePolicy
+
+    host = env.forge.host
+    relaxed = host.policy
+    host.policy = SitePolicy.forge(Settings(env="production"))
+    try:
+        frame = frame_src(env.sb.sandbox, env.installed, "issue-panel",
+                          {"issue": {"key": "DEMO-1", "id": "10000"}, "project": {"key": "DEMO"}})
+        ctx = frame.split("ctx=", 1)[1]
+        answer = httpx.post(f"{env.sb.base_url}/_forge/invoke", headers={"Origin": env.sb.base_url},
+                            json={"ctx": ctx, "path": "/api/models/DEMO-1", "method": "GET"}).json()
+        assert not answer["success"]
+        assert answer.get("status") == 403 or "403" in str(answer), answer
+    finally:
+        host.policy = relaxed

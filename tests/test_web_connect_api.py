@@ -93,4 +93,7 @@ def test_connect_pages_load_the_sites_all_js(env: Env) -> None:
     page = httpx.get(url)
     assert page.status_code == 200
     assert f'src="{env.sandbox.base_url}/atlassian-connect/all.js"' in page.text
-    assert f"frame-ancestors 'self' {env.sandbox.base_url}" in page.headers["content-security-policy"]
+    csp = page.headers["content-security-policy"]
+    assert f"frame-ancestors 'self' {env.sandbox.base_url}" in csp
+    assert f"script-src 'self' {env.sandbox.base_url};" in csp  # all.js from the site, nothing else
+    assert csp.startswith("default-src 'self';")

@@ -52,13 +52,36 @@ class Settings(BaseSettings):
     # Model saves hold a lease on the issue (docs/jira.md): the settle time must exceed one Jira read plus one
     # write under load; longer is safer, shorter saves faster.
     save_settle_seconds: float = Field(default=1.0, ge=0.05, le=30)
+    # CPU-heavy requests (parse, validate, generate, export, import, diff) run in a pool of worker processes
+    # (docs/operations.md, "Limits"): how many, how many one tenant may hold at once (0: all but one), the time
+    # one request may take before its worker is killed, how long a request waits for a free worker, the memory
+    # (address space) of one worker, and the largest model (nodes over all workflows) served interactively.
+    compute_workers: int = Field(default=2, ge=1, le=64)
+    compute_per_tenant: int = Field(default=0, ge=0, le=64)
+    compute_timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    compute_queue_seconds: float = Field(default=10.0, ge=0, le=300)
+    compute_memory_mb: int = Field(default=2048, ge=0, le=1_048_576)
+    interactive_max_nodes: int = Field(default=5000, ge=1, le=1_000_000)
+    # Level of the app's log on stderr (the access log is INFO): DEBUG, INFO, WARNING, ERROR.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Production: Connect sites must be https hosts under one of these suffixes (comma-separated) ...
+    tenant_host_suffixes: Annotated[tuple[str, ...], NoDecode] = (".atlassian.net", ".jira.com", ".jira-dev.com")
+    # ... and a Forge apiBaseUrl one of these hosts (docs/operations.md).
+    forge_api_hosts: Annotated[tuple[str, ...], NoDecode] = ("api.atlassian.com",)
 
-    @field_validator("secret_keys", mode="before")
+    @field_validator("secret_keys", "tenant_host_suffixes", "forge_api_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("tenant_host_suffixes")
+    @classmethod
+    def _dotted(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not re.fullmatch(r"\.[a-z0-9-]+(\.[a-z0-9-]+)+", s.lower()) for s in value):
+            raise ValueError("each suffix must look like .example.net")
+        return tuple(s.lower() for s in value)
 
     @field_validator("database_url")
     @classmethod

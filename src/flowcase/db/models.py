@@ -40,6 +40,9 @@ class Installation(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Issue time of the newest lifecycle event applied (token iat): older events arriving late are ignored.
     last_event_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # sha256 of the newest applied lifecycle event (token and body): a retried delivery of exactly that event is a
+    # no-op; anything else signed at the same second is refused. A hash only, never the token or the body.
+    last_event_digest: Mapped[str | None] = mapped_column(String(64))
 
     def __repr__(self) -> str:  # never shows the secret
         return f"Installation(client_key={self.client_key!r}, base_url={self.base_url!r}, state={self.state!r})"

@@ -90,6 +90,23 @@ def _view(row: Installation) -> InstallationView:
     )
 
 
+class ReplayRefused(Exception):
+    """A lifecycle event signed at the same second as the last applied one but carrying something else.
+
+    Atlassian's retries repeat an event byte for byte (a no-op); the same token with another body, or a second
+    install within one second, is what a replayed, edited capture looks like, so it is refused.
+    """
+
+
+def _replay(row: Installation, event_at: datetime, digest: str | None) -> bool:
+    """True when the event repeats the last applied one exactly; ReplayRefused when it differs at the same iat."""
+    if event_at != _aware(row.last_event_at) or digest is None:
+        return False
+    if row.last_event_digest == digest:
+        return True
+    raise ReplayRefused("an install event with this issue time was already applied with another token or body")
+
+
 def _stale(row: Installation, event_at: datetime, *, uninstall: bool) -> bool:
     last = _aware(row.last_event_at)
     if event_at < last:
@@ -133,10 +150,12 @@ class InstallationStore:
                 return None
             return self._box.decrypt(row.shared_secret_encrypted)
 
-    def installed(self, data: InstallationData, event_at: datetime) -> bool:
+    def installed(self, data: InstallationData, event_at: datetime, digest: str | None = None) -> bool:
         """Apply a verified ``installed`` event (creates or overwrites everything, secret included).
 
-        Returns False when the event was older than the newest applied one and therefore ignored.
+        Returns False when the event was older than the newest applied one, or repeats it exactly (same
+        ``digest``), and was therefore ignored. With a ``digest``, an install must be strictly newer than the
+        last applied event: another event at the same issue time raises :class:`ReplayRefused`.
         """
         event_at = _aware(event_at)
         now = _now()
@@ -145,7 +164,7 @@ class InstallationStore:
             if row is None:
                 row = Installation(client_key=data.client_key, created_at=now, state=InstallationState.INSTALLED)
                 session.add(row)
-            elif _stale(row, event_at, uninstall=False):
+            elif _replay(row, event_at, digest) or _stale(row, event_at, uninstall=False):
                 return False
             row.app_key = data.app_key
             row.base_url = data.base_url
@@ -161,9 +180,10 @@ class InstallationStore:
                 row.state = InstallationState.INSTALLED
             row.updated_at = now
             row.last_event_at = event_at
+            row.last_event_digest = digest
             return True
 
-    def uninstalled(self, client_key: str, event_at: datetime) -> bool:
+    def uninstalled(self, client_key: str, event_at: datetime, digest: str | None = None) -> bool:
         """Apply a verified ``uninstalled`` event: erase the secret, mark the row. False if unknown or stale."""
         event_at = _aware(event_at)
         with self._session() as session:
@@ -174,6 +194,7 @@ class InstallationStore:
             row.shared_secret_encrypted = None
             row.updated_at = _now()
             row.last_event_at = event_at
+            row.last_event_digest = digest
             return True
 
     def set_enabled(self, client_key: str, enabled: bool, event_at: datetime) -> bool:

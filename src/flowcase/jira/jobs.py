@@ -340,6 +340,15 @@ class Work:
 
 
 Resolver = Callable[[JiraClient, JobView, PublishJob], Awaitable[Work]]
+# Generation off the event loop: (site id, model, criterion, options) -> suite. The web app runs it in its compute
+# pool (killable, fair to tenants); the default runs it in a thread.
+Generator = Callable[[str, Model, Any, dict[str, Any]], Awaitable[Suite]]
+
+
+async def _generate_in_thread(site_id: str, model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
+    from flowcase.generate import GenerateOptions, generate
+
+    return await asyncio.to_thread(generate, model, GenerateOptions.from_suite_options(criterion, options))
 
 
 class JobInputError(Exception):
@@ -368,10 +377,10 @@ async def submit(store: JobStore, client: JiraClient, *, site_id: str, story_key
                          total=len(suite.tests))  # fmt: skip
 
 
-def make_resolver(app_key: str | None = None) -> Resolver:
-    async def resolve(client: JiraClient, job: JobView, row: PublishJob) -> Work:
-        from flowcase.generate import GenerateOptions, generate
+def make_resolver(app_key: str | None = None, generator: Generator | None = None) -> Resolver:
+    run_generation = generator or _generate_in_thread
 
+    async def resolve(client: JiraClient, job: JobView, row: PublishJob) -> Work:
         stored = await load_composite(client, job.story_key)
         if stored is None:
             raise JobInputError("model-missing", f"{job.story_key} has no model")
@@ -380,7 +389,7 @@ def make_resolver(app_key: str | None = None) -> Resolver:
         recipe = await client.get_property("issue", job.story_key, RECIPE_KEY)
         if not isinstance(recipe, dict) or recipe.get("suiteSha256") != row.suite_sha256:
             raise JobInputError("recipe-changed", f"a newer publish was requested for {job.story_key}")
-        suite = generate(stored.model, GenerateOptions.from_suite_options(recipe["criterion"], recipe["options"]))
+        suite = await run_generation(job.site_id, stored.model, recipe["criterion"], recipe["options"])
         if suite_sha256(suite) != row.suite_sha256:
             raise JobInputError("suite-changed", "generation gave a different suite than when the job was queued")
         settings = await load_settings(client, app_key=app_key, project_key=row.project_key)

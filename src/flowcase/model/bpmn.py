@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.expr import BinOp, ExprError, Not, names, parse_condition
-from flowcase.model.io import Loaded
+from flowcase.model.io import MAX_DEPTH, Loaded
 from flowcase.model.layout import edge_waypoints, layout_of
 from flowcase.model.types import (
     FORMAT_VERSION,
@@ -464,7 +464,27 @@ def _warn_undeclared(model: Model, reader: _Reader) -> None:
                     "parameter (with its values) or a variable before generating tests")
 
 
+MAX_XML_ELEMENTS = 500_000
+"""Most XML elements a BPMN file may hold (a large real diagram has a few thousand)."""
+
+
+def _check_xml(root: ET.Element, reader: _Reader) -> None:
+    """Refuse XML nested deeper than MAX_DEPTH elements or holding more than MAX_XML_ELEMENTS (iteratively)."""
+    stack = [(root, 1)]
+    count = 0
+    while stack:
+        element, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise reader.error("too-deep", f"the document nests deeper than {MAX_DEPTH} XML elements")
+        if count > MAX_XML_ELEMENTS:
+            raise reader.error("too-large", f"the document holds more than {MAX_XML_ELEMENTS} XML elements")
+        stack.extend((child, depth + 1) for child in element)
+
+
 def _parse(text: str, reader: _Reader) -> ET.Element:
+    if text.count("<") > 2 * MAX_XML_ELEMENTS + 16:
+        raise reader.error("too-large", f"the document holds more than {MAX_XML_ELEMENTS} XML elements")
     try:
         root: ET.Element = SafeET.fromstring(text, forbid_dtd=True)
     except ET.ParseError as exc:
@@ -473,6 +493,7 @@ def _parse(text: str, reader: _Reader) -> ET.Element:
         raise reader.error("syntax", f"invalid XML: {message}", line, column + 1) from None
     except DefusedXmlException:
         raise reader.error("unsafe-xml", "XML with a DTD, entities or external references is not accepted") from None
+    _check_xml(root, reader)
     ns, name = _local(root.tag)
     if (ns, name) != (BPMN, "definitions"):
         raise reader.error(

@@ -32,7 +32,7 @@ from flowcase.model.expr import (
     parse_assignments,
     parse_condition,
 )
-from flowcase.model.io import Loaded
+from flowcase.model.io import Loaded, parse_json
 from flowcase.model.layout import layout_of
 from flowcase.model.semantics import format_expr
 from flowcase.model.types import Decision, Layout, Model, Node, NodeKind, Parameter, Scalar, Variable, Workflow
@@ -329,12 +329,7 @@ def _properties(item: dict[str, Any]) -> dict[str, Any]:
 def loads(text: str, source: str | None = None) -> Loaded:
     """Read GraphWalker JSON (ours, or any GraphWalker 4 model file)."""
     reader = _Reader(source)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelError(
-            [Diagnostic("error", "syntax", f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)], source
-        ) from None
+    data = parse_json(text, source)
     if isinstance(data, dict) and "models" not in data and "vertices" in data:
         data = {"models": [data]}  # a single model, as older files have it
     if not isinstance(data, dict) or not isinstance(data.get("models"), list) or not data["models"]:

@@ -8,6 +8,7 @@ carry); they raise :class:`ModelError` for anything unreadable or not a valid do
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,10 @@ from flowcase.model.types import Model
 Format = Literal["json", "yaml", "bpmn", "graphwalker"]
 FORMATS: tuple[Format, ...] = ("json", "yaml", "bpmn", "graphwalker")
 MAX_MODEL_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+"""Deepest nesting of mappings/lists (YAML, JSON, GraphWalker) or elements (BPMN) a model file may have."""
+MAX_NODES = 2_000_000
+"""Most values (YAML/JSON nodes) or elements (BPMN XML) a model file may hold."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,15 @@ def load_path(path: str | Path, fmt: Format | None = None) -> Loaded:
 
 
 def loads(text: str, fmt: Format, source: str | None = None) -> Loaded:
-    if fmt in ("json", "yaml"):
-        data = _parse_json(text, source) if fmt == "json" else _parse_yaml(text, source)
-        positions = _positions(text)
+    if len(text) > MAX_MODEL_BYTES:
+        raise ModelError([Diagnostic("error", "too-large", f"the model is larger than {MAX_MODEL_BYTES} bytes")],
+                         source)
+    if fmt == "yaml":
+        data, positions = _parse_yaml(text, source)
+        return Loaded(from_data(data, source, positions), positions=positions)
+    if fmt == "json":
+        data = parse_json(text, source)
+        positions = _json_positions(text)
         return Loaded(from_data(data, source, positions), positions=positions)
     if fmt == "bpmn":
         from flowcase.model import bpmn
@@ -104,6 +115,7 @@ def from_data(data: Any, source: str | None = None, positions: _Positions | None
     """Build a model from plain data (parsed JSON/YAML), turning schema errors into located diagnostics."""
     if not isinstance(data, dict):
         raise ModelError([Diagnostic("error", "not-a-model", "the document must be a mapping/object")], source)
+    check_tree(data, source)
     try:
         return Model.model_validate(data)
     except ValidationError as exc:
@@ -118,18 +130,107 @@ def from_data(data: Any, source: str | None = None, positions: _Positions | None
 _Positions = dict[tuple[str | int, ...], tuple[int, int]]
 
 
-def _parse_json(text: str, source: str | None) -> Any:
+def _limit_error(code: str, message: str, source: str | None, line: int | None = None,
+                 column: int | None = None) -> ModelError:
+    return ModelError([Diagnostic("error", code, message, line=line, column=column)], source)
+
+
+def parse_json(text: str, source: str | None) -> Any:
+    """JSON text -> data, refusing nesting deeper than :data:`MAX_DEPTH` or more than :data:`MAX_NODES` values."""
+    _check_json_depth(text, source)
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ModelError(
             [Diagnostic("error", "syntax", f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)], source
         ) from None
+    except RecursionError:  # pragma: no cover - the depth check above comes first
+        raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source) from None
+    check_tree(data, source)
+    return data
 
 
-def _parse_yaml(text: str, source: str | None) -> Any:
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_json_depth(text: str, source: str | None) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH before the parser recurses (strings skipped, linear time)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        mark = match.group()
+        if mark in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source,
+                                   line, column)
+        elif mark in "]}":
+            depth -= 1
+
+
+def check_tree(data: Any, source: str | None) -> None:
+    """Refuse parsed data nested deeper than MAX_DEPTH or holding more than MAX_NODES values (iteratively)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    count = 0
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise _limit_error("too-large", f"the document holds more than {MAX_NODES} values", source)
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses anchors and aliases and bounds nesting depth and node count.
+
+    Aliases are what make a 1 KB file expand to gigabytes; a model never needs them, so they are refused where
+    they appear instead of being expanded.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.depth = 0
+        self.nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            what = "aliases (*name)" if isinstance(event, yaml.AliasEvent) else "anchors (&name)"
+            raise _Refused("alias", f"YAML {what} are not allowed in a model; write the value out", event.start_mark)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _Refused("too-large", f"the document holds more than {MAX_NODES} values", event.start_mark)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _Refused("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str, mark: yaml.Mark) -> None:
+        super().__init__(message)
+        self.code, self.message, self.mark = code, message, mark
+
+
+def _compose(text: str, source: str | None) -> yaml.Node | None:
     try:
-        return yaml.safe_load(text)
+        loader = _BoundedLoader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters up front
+        raise _limit_error("syntax", f"invalid YAML: {str(exc).splitlines()[0]}", source) from None
+    try:
+        return loader.get_single_node()
+    except _Refused as exc:
+        raise _limit_error(exc.code, exc.message, source, exc.mark.line + 1, exc.mark.column + 1) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -145,30 +246,48 @@ def _parse_yaml(text: str, source: str | None) -> Any:
             ],
             source,
         ) from None
+    finally:
+        loader.dispose()
 
 
-def _positions(text: str) -> _Positions | None:
-    """Line and column of every value in a JSON or YAML text, keyed by its path (JSON is read as YAML)."""
+def _parse_yaml(text: str, source: str | None) -> tuple[Any, _Positions | None]:
+    root = _compose(text, source)
+    if root is None:
+        return None, None
+    constructor = yaml.SafeLoader("")
     try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    found: _Positions = {}
+        data = constructor.construct_document(root)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise _limit_error("syntax", f"invalid YAML: {getattr(exc, 'problem', None) or exc}", source,
+                           mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+    return data, _node_positions(root)
 
-    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
+
+def _json_positions(text: str) -> _Positions | None:
+    """Line and column of every value of a JSON text (read as YAML; None where YAML reads it otherwise)."""
+    try:
+        root = _compose(text, None)
+    except ModelError:
+        return None
+    return _node_positions(root) if root is not None else None
+
+
+def _node_positions(root: yaml.Node) -> _Positions:
+    """Line and column of every value under ``root``, keyed by its path (iterative: depth is bounded anyway)."""
+    found: _Positions = {}
+    stack: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
         quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
         found[path] = (node.start_mark.line + 1, node.start_mark.column + 1 + quoted)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode):
                     found[(*path, key.value, "<key>")] = (key.start_mark.line + 1, key.start_mark.column + 1)
-                    walk(value, (*path, key.value))
+                    stack.append((value, (*path, key.value)))
         elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*path, i))
-
-    if root is not None:
-        walk(root, ())
+            stack.extend((item, (*path, i)) for i, item in enumerate(node.value))
     return found
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
@@ -85,8 +86,19 @@ def _lifecycle_url(descriptor: dict[str, Any], event: str) -> str | None:
     return str(descriptor["baseUrl"]).rstrip("/") + "/" + path.lstrip("/")
 
 
-def install_token(sandbox: Sandbox, descriptor: dict[str, Any], url: str) -> str:
-    issued = int(time.time())
+async def _lifecycle_second(sandbox: Sandbox) -> int:
+    """A new lifecycle event's issue time: strictly later than the last one sent, as Atlassian's are (an app may
+    refuse a second install signed in the same second); waits for the next second when needed."""
+    wait = sandbox.last_lifecycle_iat + 1 - time.time()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    issued = max(int(time.time()), sandbox.last_lifecycle_iat + 1)
+    sandbox.last_lifecycle_iat = issued
+    return issued
+
+
+def install_token(sandbox: Sandbox, descriptor: dict[str, Any], url: str, issued: int | None = None) -> str:
+    issued = int(time.time()) if issued is None else issued
     claims = {
         "iss": sandbox.client_key,
         "aud": descriptor["baseUrl"].rstrip("/"),
@@ -176,7 +188,8 @@ async def _post_lifecycle(
     transport: httpx.AsyncBaseTransport | None,
 ) -> None:  # fmt: skip
     payload = lifecycle_payload(sandbox, descriptor, event, secret)
-    headers = {"Authorization": f"JWT {install_token(sandbox, descriptor, url)}", "Content-Type": "application/json",
+    token = install_token(sandbox, descriptor, url, await _lifecycle_second(sandbox))
+    headers = {"Authorization": f"JWT {token}", "Content-Type": "application/json",
                "User-Agent": "flowcase-sandbox (Atlassian Connect host)"}  # fmt: skip
     try:
         async with httpx.AsyncClient(transport=transport, timeout=15, follow_redirects=False) as client:

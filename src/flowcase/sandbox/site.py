@@ -123,6 +123,8 @@ class Sandbox:
     sessions: sessionmaker[Session]
     _signing_key: SigningKey | None = None
     faults: FaultRegistry = field(default_factory=FaultRegistry)
+    # Issue time of the last lifecycle event sent: each new one is strictly later, as Atlassian's are.
+    last_lifecycle_iat: int = 0
     calls: CallLog = field(default_factory=CallLog)
     page_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     lock: threading.RLock = field(default_factory=threading.RLock)

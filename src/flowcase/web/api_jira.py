@@ -6,50 +6,18 @@ holds nothing but the in-memory progress of running publish jobs (ids and counts
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from flowcase.generate.suite import Criterion
 from flowcase.hosts.base import Caller
-from flowcase.model.types import Scalar
-from flowcase.web import jira_ops
-from flowcase.web.api_models import build, checked, generate_suite
+from flowcase.web import jira_ops, work
+from flowcase.web.api_models import compute, max_nodes
 from flowcase.web.auth import authenticate, current_host
-from flowcase.web.documents import EditorDoc, for_editor
-from flowcase.web.errors import ApiError, read_json
+from flowcase.web.bodies import RestoreBody, SettingsBody
+from flowcase.web.errors import ApiError, read_json, read_json_bytes
 from flowcase.web.pages import ISSUE_KEY, PROJECT_KEY
 from flowcase.web.publishing import Publisher
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SaveBody(_Body):
-    doc: EditorDoc
-    revision: int | None = Field(default=None, description="The revision the edit started from; None = new.")
-    replace_damaged: bool = Field(default=False, alias="replaceDamaged",
-                                  description="Replace a stored model that cannot be read back (after the user "
-                                              "confirmed); refused when the stored model is healthy.")
-
-
-class RestoreBody(_Body):
-    revision: int | None = Field(description="The current revision (the one being replaced by the previous).")
-
-
-class SuiteBody(_Body):
-    issue_key: str = Field(alias="issueKey", pattern=ISSUE_KEY.pattern)
-    doc: EditorDoc
-    criterion: Criterion = "all-decisions"
-    options: dict[str, Scalar] = Field(default_factory=dict)
-
-
-class SettingsBody(_Body):
-    settings: dict[str, Any]
 
 
 def _issue(request: Request) -> str:
@@ -90,15 +58,15 @@ async def get_model(request: Request) -> Response:
     if stored is None:
         return JSONResponse({"issueKey": key, "exists": False, "revision": None, "published": published})
     model, revision = stored
-    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, "published": published,
-                         **for_editor(model)})
+    editor = await compute(request).run(caller.site_id, work.editor_model, model)
+    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, "published": published, **editor})
 
 
 async def put_model(request: Request) -> Response:
     caller = await authenticate(request)
     key = _issue(request)
-    body = await read_json(request, SaveBody)
-    model, _ = build(body.doc)  # drafts are saved too: only an unreadable model is refused
+    raw = await read_json_bytes(request)
+    model, body = await compute(request).run(caller.site_id, work.save_request, raw, max_nodes(request))
     settle = request.app.state.settings.save_settle_seconds
     async with jira_ops.client(current_host(request), caller) as jira:
         revision = await jira_ops.save_model(jira, key, model, body.revision, saved_by=caller.account_id,
@@ -117,28 +85,29 @@ async def restore_model(request: Request) -> Response:
                                                    settle=settle)  # fmt: skip
         stored = await jira_ops.load_model(jira, key)
     assert stored is not None
-    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, **for_editor(stored[0])})
+    editor = await compute(request).run(caller.site_id, work.editor_model, stored[0])
+    return JSONResponse({"issueKey": key, "exists": True, "revision": revision, **editor})
 
 
 async def diff(request: Request) -> Response:
     caller = await authenticate(request)
-    body = await read_json(request, SuiteBody)
-    _allowed_issue(request, body.issue_key)
-    model, _ = checked(body.doc)
-    suite = generate_suite(model, body.criterion, body.options)
+    raw = await read_json_bytes(request)
+    issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw,
+                                                         max_nodes(request))
+    _allowed_issue(request, issue_key)
     async with jira_ops.client(current_host(request), caller) as jira:
-        changes = await jira_ops.diff(jira, body.issue_key, model, suite, request.app.state.settings.app_key)
-    return JSONResponse({"issueKey": body.issue_key, "diff": changes})
+        changes = await jira_ops.diff(jira, issue_key, model, suite, request.app.state.settings.app_key)
+    return JSONResponse({"issueKey": issue_key, "diff": changes})
 
 
 async def start_publish(request: Request) -> Response:
     caller = await authenticate(request)
-    body = await read_json(request, SuiteBody)
-    _allowed_issue(request, body.issue_key)
-    model, _ = checked(body.doc)
-    suite = generate_suite(model, body.criterion, body.options)
+    raw = await read_json_bytes(request)
+    issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw,
+                                                         max_nodes(request))
+    _allowed_issue(request, issue_key)
     publisher: Publisher = request.app.state.publisher
-    job = await publisher.start(current_host(request), caller, body.issue_key, model, suite,
+    job = await publisher.start(current_host(request), caller, issue_key, model, suite,
                                 request.app.state.settings.app_key)
     return JSONResponse(job, 202)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,14 +26,18 @@ from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
 from flowcase.hosts.forge.factory import forge_from_settings
 from flowcase.hosts.forge.host import FORGE_INSTALLATION, ForgeHost
 from flowcase.hosts.standalone import StandaloneHost
-from flowcase.web import api_models
+from flowcase.web import api_models, work
+from flowcase.web.accesslog import AccessLogMiddleware, configure_logging
+from flowcase.web.compute import Compute, Limits
 from flowcase.web.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
 from flowcase.web.pages import page_routes
 from flowcase.web.publishing import DurablePublisher, MemoryPublisher, Publisher
 from flowcase.web.security import SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
+    from flowcase.generate.suite import Suite
     from flowcase.jira.client import JiraClient
+    from flowcase.model.types import Model
 
 STATIC = Path(__file__).parent / "static"
 
@@ -84,6 +88,7 @@ def create_app(
     ``hosts`` replaces the default host list; ``connect`` supplies a ready Connect setup (tests, demo).
     """
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
     host_list: list[Host] = list(hosts) if hosts is not None else []
     connect_routes: list[BaseRoute] = []
     if connect is None and hosts is None and (settings.secret_keys or not standalone_enabled(settings)):
@@ -108,18 +113,22 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))],
+        middleware=[Middleware(AccessLogMiddleware),
+                    Middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))],
         exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler,
                             Exception: unexpected_error_handler},
     )
     app.state.settings = settings
+    app.state.compute = Compute(Limits.from_settings(settings))
     app.state.hosts = host_list
     app.state.connect = connect
-    app.state.publisher = make_publisher(settings, connect, forge.host if forge is not None else None)
+    app.state.publisher = make_publisher(settings, connect, forge.host if forge is not None else None,
+                                         app.state.compute)
     return app
 
 
-def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: ForgeHost | None = None) -> Publisher:
+def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: ForgeHost | None = None,
+                   compute: Compute | None = None) -> Publisher:
     """Durable jobs in the app's database when there is one (Connect), else publishing in memory."""
     if connect is None:
         return MemoryPublisher()
@@ -136,4 +145,9 @@ def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: Forg
             raise ValueError("the app is no longer installed on this site")
         return setup.host.jira(Caller(site_id=job.site_id, base_url=installation.base_url))
 
-    return DurablePublisher(JobStore(session_factory(setup.store.engine)), client_for, settings.app_key)
+    async def generate_in_pool(site_id: str, model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
+        assert compute is not None
+        return await compute.run(site_id, work.generate_stored, model, criterion, options)
+
+    return DurablePublisher(JobStore(session_factory(setup.store.engine)), client_for, settings.app_key,
+                            generate_in_pool if compute is not None else None)

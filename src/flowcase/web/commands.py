@@ -32,4 +32,4 @@ def web_command(port: int) -> None:
     where = f"Jira site {host.site.base_url}" if host.site else "local files only (no FLOWCASE_JIRA_URL)"
     click.echo(f"flowcase editor for {where}")
     click.echo(f"Open http://127.0.0.1:{port}/app/login?token={host.token}   (Ctrl-C to stop)")
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)

@@ -28,7 +28,10 @@ class ApiError(Exception):
         self.extra = extra
 
     def response(self) -> JSONResponse:
-        return JSONResponse({"error": {"code": self.code, "message": self.message, **self.extra}}, self.status)
+        retry = self.extra.get("retryAfter")
+        headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
+        return JSONResponse({"error": {"code": self.code, "message": self.message, **self.extra}}, self.status,
+                            headers=headers)
 
 
 def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
@@ -61,10 +64,19 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 async def read_json(request: Request, schema: type[T], limit: int = MAX_BODY_BYTES) -> T:
     """Parse and validate a JSON body; a clear 400/415/422 otherwise."""
+    return parse_json_body(schema, await read_json_bytes(request, limit))
+
+
+async def read_json_bytes(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """A JSON body, unparsed (bounded; 415 for another media type): parsed later, off the event loop."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise ApiError(415, "unsupported-media-type", "send the body as application/json")
-    body = await read_body(request, limit)
+    return await read_body(request, limit)
+
+
+def parse_json_body(schema: type[T], body: bytes) -> T:
+    """Validate a JSON body against ``schema``; a clear 400/422 otherwise."""
     try:
         return schema.model_validate_json(body)
     except ValidationError as exc:

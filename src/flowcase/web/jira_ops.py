@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 async def client(host: Host, caller: Caller) -> AsyncIterator[JiraClient]:
     """The caller's Jira client, closed afterwards; Jira errors become :class:`ApiError`."""
     from flowcase.hosts.connect.auth import TenantUnavailableError
+    from flowcase.hosts.siteurl import SiteUrlError
     from flowcase.jira.client import JiraError
 
     jira = host.jira(caller)
@@ -32,6 +33,8 @@ async def client(host: Host, caller: Caller) -> AsyncIterator[JiraClient]:
         raise jira_error(exc) from None
     except TenantUnavailableError:
         raise ApiError(403, "not-installed", "flowcase is not installed or is disabled on this Jira site") from None
+    except SiteUrlError as exc:
+        raise ApiError(403, "site-refused", f"this site's Jira address is not allowed: {exc}") from None
     finally:
         await jira.close()
 

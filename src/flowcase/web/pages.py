@@ -23,6 +23,7 @@ from starlette.routing import Route
 from flowcase.hosts.standalone import COOKIE, StandaloneHost
 from flowcase.web.api_models import export_choices
 from flowcase.web.auth import authenticate, current_host, hosts_of
+from flowcase.web.bodies import ISSUE_KEY_PATTERN
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -30,7 +31,7 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,9}$")
+ISSUE_KEY = re.compile(ISSUE_KEY_PATTERN)
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
 ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
 
@@ -51,8 +52,11 @@ async def _render(request: Request, template: str, title: str, **context: Any) -
         "exports": export_choices() if template == "editor.html" else [],
         "links": _links(mode), "jiraUrl": caller.base_url, "appKey": request.app.state.settings.app_key,
     }
+    all_js = all_js_url(caller.base_url) if mode == "connect" else None
+    if all_js:
+        request.state.script_sources = [all_js]  # the CSP lets this one script origin in (web/security.py)
     html = TEMPLATES.get_template(template).render(
-        title=title, mode=mode, all_js=all_js_url(caller.base_url) if mode == "connect" else None,
+        title=title, mode=mode, all_js=all_js,
         context_json=json.dumps(page_context).replace("<", "\\u003c"), size_to_parent=template == "editor.html",
         **context,
     )

@@ -28,7 +28,7 @@ from flowcase.web.errors import ApiError
 
 if TYPE_CHECKING:
     from flowcase.jira.client import JiraClient
-    from flowcase.jira.jobs import JobStore, JobView
+    from flowcase.jira.jobs import Generator, JobStore, JobView
 
 PHASES = {"queued": "Queued", "waiting": "Jira is unavailable; retrying soon", "search": "Looking for published tests",
           "update": "Updating changed tests", "create": "Creating new tests", "link": "Linking tests to the story",
@@ -63,11 +63,12 @@ def done_message(issue_key: str, total: int, created: int, updated: int, unchang
 # --- durable: flowcase.jira.jobs -------------------------------------------------------------------------------
 
 class DurablePublisher:
-    def __init__(self, store: JobStore, client_for: Callable[[JobView], JiraClient], app_key: str) -> None:
+    def __init__(self, store: JobStore, client_for: Callable[[JobView], JiraClient], app_key: str,
+                 generator: Generator | None = None) -> None:
         from flowcase.jira.jobs import Worker, make_resolver
 
         self.store = store
-        self.worker = Worker(store, client_for, resolve=make_resolver(app_key), lease_seconds=30.0,
+        self.worker = Worker(store, client_for, resolve=make_resolver(app_key, generator), lease_seconds=30.0,
                              settle_seconds=2.0, retry_in=15.0)
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None

@@ -1,7 +1,9 @@
 """Security headers for every response (pure ASGI middleware).
 
-- ``Content-Security-Policy``: ``frame-ancestors`` = 'self' plus the calling tenant's Jira base URL (from
-  ``request.state.caller``) so pages can be framed only by that site; ``object-src 'none'; base-uri 'self'``.
+- ``Content-Security-Policy``: ``default-src 'self'``; scripts only from the app itself plus, on Connect pages,
+  the origin of Atlassian's ``all.js`` (``request.state.script_sources``); inline styles allowed (bpmn-js sets
+  them), inline scripts, ``eval`` and plugins not; ``connect-src 'self'``; ``frame-ancestors`` = 'self' plus the
+  calling tenant's Jira base URL (from ``request.state.caller``) so pages can be framed only by that site.
 - ``Strict-Transport-Security`` (one year, subdomains) when the app's public URL is https.
 - ``Cache-Control: no-store`` on every authenticated response (``request.state.caller`` was set).
 - ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy`` (no URLs with JWTs leak via Referer).
@@ -33,9 +35,23 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
-def content_security_policy(ancestors: Iterable[str]) -> str:
-    sources = ["'self'", *dict.fromkeys(o for o in (origin_of(a) for a in ancestors) if o)]
-    return f"frame-ancestors {' '.join(sources)}; object-src 'none'; base-uri 'self'"
+def _sources(urls: Iterable[str]) -> str:
+    return " ".join(["'self'", *dict.fromkeys(o for o in (origin_of(u) for u in urls) if o)])
+
+
+def content_security_policy(ancestors: Iterable[str], scripts: Iterable[str] = ()) -> str:
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src {_sources(scripts)}",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        f"frame-ancestors {_sources(ancestors)}",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ])
 
 
 class SecurityHeadersMiddleware:
@@ -68,7 +84,8 @@ class SecurityHeadersMiddleware:
         else:
             tenant = getattr(caller, "base_url", None)
             ancestors = [*self.extra, *([tenant] if isinstance(tenant, str) else [])]
-        headers["Content-Security-Policy"] = content_security_policy(ancestors)
+        scripts = state.get("script_sources") or ()
+        headers["Content-Security-Policy"] = content_security_policy(ancestors, scripts)
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = REFERRER_POLICY
         if self.hsts:

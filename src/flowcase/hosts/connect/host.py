@@ -25,6 +25,7 @@ from flowcase.hosts.connect.auth import ConnectJwtAuth, TenantUnavailableError
 from flowcase.hosts.connect.incoming import Mode, VerifiedRequest, verify_request
 from flowcase.hosts.connect.jwt import JwtError
 from flowcase.hosts.connect.licence import check_licence
+from flowcase.hosts.siteurl import SitePolicy, SiteUrlError, guarded
 
 if TYPE_CHECKING:
     from flowcase.jira.client import JiraClient
@@ -66,7 +67,9 @@ class ConnectHost:
     ) -> None:
         self.settings = settings
         self.store = store
-        self._jira_transport = jira_transport
+        # In production every call is checked against the site URL policy first (hosts/siteurl.py).
+        self._policy = SitePolicy.connect(settings)
+        self._raw_transport = jira_transport
         # (site, account, permission) -> (granted, monotonic time): Jira's answer is reused for a minute.
         self._permission_cache: dict[tuple[str, str, str], tuple[bool, float]] = {}
 
@@ -117,6 +120,9 @@ class ConnectHost:
             project_key=project_key,
         )
 
+    def _transport(self) -> httpx.AsyncBaseTransport | None:
+        return guarded(self._policy, self._raw_transport)
+
     def auth_for(self, site_id: str, base_url: str) -> ConnectJwtAuth:
         return ConnectJwtAuth(
             app_key=self.settings.app_key,
@@ -129,7 +135,7 @@ class ConnectHost:
         from flowcase.jira.client import JiraClient
 
         return JiraClient(
-            caller.base_url, self.auth_for(caller.site_id, caller.base_url), transport=self._jira_transport
+            caller.base_url, self.auth_for(caller.site_id, caller.base_url), transport=self._transport()
         )
 
     async def has_global_permission(self, caller: Caller, permission: str) -> bool:
@@ -151,10 +157,10 @@ class ConnectHost:
         body = {"accountId": caller.account_id, "globalPermissions": [permission]}
         try:
             async with httpx.AsyncClient(
-                base_url=caller.base_url, auth=auth, transport=self._jira_transport, timeout=10.0
+                base_url=caller.base_url, auth=auth, transport=self._transport(), timeout=10.0
             ) as client:
                 response = await client.post("/rest/api/3/permissions/check", json=body)
-        except (httpx.HTTPError, TenantUnavailableError) as exc:
+        except (httpx.HTTPError, TenantUnavailableError, SiteUrlError) as exc:
             log.warning("connect: permission check for %s failed (%s)", caller.site_id, type(exc).__name__)
             return None
         if response.status_code != 200:

@@ -8,6 +8,7 @@ events (older ``iat`` than the newest applied one) are ignored; ``uninstalled`` 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import UTC, datetime
@@ -19,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from flowcase.config import Settings
-from flowcase.db.store import InstallationData, InstallationStore
+from flowcase.db.store import InstallationData, InstallationStore, ReplayRefused
 from flowcase.hosts.connect.incoming import header_token, raw_target, read_body_limited, verify_request
 from flowcase.hosts.connect.jwt import JwtError, query_string_hash, unverified_header, verify_rs256
 from flowcase.hosts.connect.keys import InstallKeyProvider, valid_kid
+from flowcase.hosts.siteurl import SitePolicy, SiteUrlError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ def refused(exc: JwtError, request: Request, event: str) -> Response:
 
 async def _read_body(request: Request) -> dict[str, Any]:
     body = await read_body_limited(request, MAX_BODY)
+    request.state.lifecycle_body = body
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -85,6 +88,10 @@ def parse_install(data: dict[str, Any], settings: Settings, *, need_secret: bool
         raise BadPayload("payload is for another app")
     client_key = _text(data, "clientKey", 255, required=True)
     base_url = _site_url(_text(data, "baseUrl", 255, required=True) or "", "baseUrl", settings)
+    try:
+        SitePolicy.connect(settings).check(base_url)
+    except SiteUrlError as exc:
+        raise BadPayload(f"invalid baseUrl: {exc}") from None
     secret = _text(data, "sharedSecret", 1024, required=need_secret)
     extra = {attr: _text(data, field, limit, required=False) for field, (attr, limit) in _TEXT_FIELDS.items()}
     if extra["display_url"] is not None:
@@ -115,6 +122,11 @@ async def verify_signed_install(
     if claims.get("iss") != data.get("clientKey"):
         raise JwtError("issuer is not the installing site")
     return claims
+
+
+def _event_digest(token: str, body: bytes) -> str:
+    """What identifies one delivery of a signed event: its token and its exact body (kept as a hash only)."""
+    return hashlib.sha256(token.encode() + b"\0" + body).hexdigest()
 
 
 def _event_time(claims: dict[str, Any]) -> datetime:
@@ -153,10 +165,16 @@ class LifecycleHandlers:
         except BadPayload as exc:
             log.warning("connect %s refused (400): %s", event, exc)
             return JSONResponse({"error": str(exc)}, status_code=400)
-        if event == "installed":
-            applied = await run_in_threadpool(self.store.installed, install, _event_time(claims))
-        else:
-            applied = await run_in_threadpool(self.store.uninstalled, install.client_key, _event_time(claims))
+        digest = _event_digest(token, request.state.lifecycle_body)
+        try:
+            if event == "installed":
+                applied = await run_in_threadpool(self.store.installed, install, _event_time(claims), digest)
+            else:
+                applied = await run_in_threadpool(
+                    self.store.uninstalled, install.client_key, _event_time(claims), digest)
+        except ReplayRefused as exc:
+            log.warning("connect %s refused (409): %s: %s", event, install.client_key, exc)
+            return JSONResponse({"error": str(exc)}, status_code=409)
         log.info("connect %s: %s (%s)", event, install.client_key, "applied" if applied else "no change")
         return Response(status_code=204)
 

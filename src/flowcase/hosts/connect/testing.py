@@ -173,7 +173,7 @@ class ConnectTestbed:
     security headers middleware.
     """
 
-    def __init__(self, database_url: str, *, licence_policy: str = "warn", jira: Any = None) -> None:
+    def __init__(self, database_url: str, *, licence_policy: str = "warn", jira: Any = None, env: str = "test") -> None:
         from cryptography.fernet import Fernet
         from starlette.exceptions import HTTPException
         from starlette.middleware import Middleware
@@ -191,7 +191,7 @@ class ConnectTestbed:
 
         self.encryption_key = Fernet.generate_key().decode()
         self.settings = Settings(
-            env="test",
+            env=env,
             base_url=APP_BASE_URL,
             app_key=TEST_APP_KEY,
             database_url=database_url,

@@ -24,6 +24,7 @@ from flowcase.hosts.forge.auth import ForgeTokenAuth, ForgeTokenMissingError
 from flowcase.hosts.forge.fit import FitError, Invocation, verify_fit
 from flowcase.hosts.forge.jwks import JwksCache
 from flowcase.hosts.forge.store import ForgeStore
+from flowcase.hosts.siteurl import SitePolicy, SiteUrlError, guarded
 
 if TYPE_CHECKING:
     from flowcase.jira.client import JiraClient
@@ -56,12 +57,15 @@ class ForgeHost:
         *,
         leeway: float = 30,
         jira_transport: httpx.AsyncBaseTransport | None = None,
+        policy: SitePolicy | None = None,
     ) -> None:
         self.app_id = app_id
         self.keys = keys
         self.store = store
         self.leeway = leeway
-        self._jira_transport = jira_transport
+        # Where calls may go: Atlassian's API host(s) only, checked before every call in production.
+        self.policy = policy or SitePolicy("forge", ("api.atlassian.com",), enforce=False)
+        self._raw_transport = jira_transport
         self._tokens: dict[tuple[str, str | None], tuple[str, float]] = {}
         self._permission_cache: dict[tuple[str, str], tuple[bool, float]] = {}
 
@@ -72,7 +76,12 @@ class ForgeHost:
         if token is None or not path.startswith(FORGE_PATHS):
             raise HTTPException(401, "not a Forge invocation")
         try:
-            return await verify_fit(token, self.keys, app_id=self.app_id, leeway=self.leeway)
+            invocation = await verify_fit(token, self.keys, app_id=self.app_id, leeway=self.leeway)
+            self.policy.check(invocation.api_base_url)
+            return invocation
+        except SiteUrlError as exc:
+            log.warning("forge: %s %s refused (403): apiBaseUrl: %s", request.method, path, exc)
+            raise HTTPException(403, "the token's API base URL is not an Atlassian API host") from None
         except FitError as exc:
             log.warning("forge: %s %s refused (%s): %s", request.method, path, exc.status, exc.reason)
             raise HTTPException(exc.status, exc.reason) from None
@@ -105,6 +114,9 @@ class ForgeHost:
         request.state.licence = "unchecked"
         return caller
 
+    def _transport(self) -> httpx.AsyncBaseTransport | None:
+        return guarded(self.policy, self._raw_transport)
+
     def _remember(self, invocation: Invocation, request: Request) -> None:
         expires = time.monotonic() + TOKEN_SECONDS
         if len(self._tokens) > 10_000:
@@ -131,7 +143,7 @@ class ForgeHost:
     def jira(self, caller: Caller) -> JiraClient:
         from flowcase.jira.client import JiraClient
 
-        return JiraClient(caller.base_url, self.auth_for(caller), transport=self._jira_transport)
+        return JiraClient(caller.base_url, self.auth_for(caller), transport=self._transport())
 
     def jira_for_site(self, site_id: str) -> JiraClient:
         """A client for background work (publish jobs): the app's system token, while Forge's last one is valid."""
@@ -148,10 +160,10 @@ class ForgeHost:
         body = {"accountId": caller.account_id, "globalPermissions": [permission]}
         try:
             async with httpx.AsyncClient(base_url=caller.base_url, auth=self.auth_for(caller, system=True),
-                                         transport=self._jira_transport, timeout=10.0) as client:
+                                         transport=self._transport(), timeout=10.0) as client:
                 response = await client.post("/rest/api/3/permissions/check", json=body)
             granted_list = response.json().get("globalPermissions", []) if response.status_code == 200 else None
-        except (httpx.HTTPError, ForgeTokenMissingError, ValueError, AttributeError) as exc:
+        except (httpx.HTTPError, ForgeTokenMissingError, SiteUrlError, ValueError, AttributeError) as exc:
             log.warning("forge: permission check for %s failed (%s)", caller.site_id, type(exc).__name__)
             return False
         if granted_list is None:

@@ -1,0 +1,62 @@
+"""The JSON bodies the API accepts (pydantic, bounded, unknown fields refused)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowcase.generate.suite import Criterion
+from flowcase.model.types import Scalar
+from flowcase.web.documents import MAX_TEXT, EditorDoc
+
+ISSUE_KEY_PATTERN = r"^[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,9}$"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ValidateBody(_Body):
+    doc: EditorDoc
+
+
+class ImportBody(_Body):
+    text: str = Field(max_length=MAX_TEXT)
+    filename: str = Field(default="model.bpmn", max_length=255)
+
+
+class GenerateBody(_Body):
+    doc: EditorDoc
+    criterion: Criterion = "all-decisions"
+    options: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class ExportBody(GenerateBody):
+    format: str = Field(pattern=r"^(model:)?[a-z0-9-]{1,32}$", description="'model:<fmt>' or a suite export format.")
+    project: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]{0,49}$")
+
+
+class SaveBody(_Body):
+    doc: EditorDoc
+    revision: int | None = Field(default=None, description="The revision the edit started from; None = new.")
+    replace_damaged: bool = Field(default=False, alias="replaceDamaged",
+                                  description="Replace a stored model that cannot be read back (after the user "
+                                              "confirmed); refused when the stored model is healthy.")
+
+
+class RestoreBody(_Body):
+    revision: int | None = Field(description="The current revision (the one being replaced by the previous).")
+
+
+class SuiteBody(_Body):
+    issue_key: str = Field(alias="issueKey", pattern=ISSUE_KEY_PATTERN)
+    doc: EditorDoc
+    criterion: Criterion = "all-decisions"
+    options: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class SettingsBody(_Body):
+    settings: dict[str, Any]
+
+
