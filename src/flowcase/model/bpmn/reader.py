@@ -15,7 +15,20 @@ from pydantic import ValidationError
 
 from flowcase.model.bpmn.common import BPMN, BPMNDI, DC, _b, _f, _q, _scalar_from
 from flowcase.model.diagnostics import Diagnostic, ModelError
-from flowcase.model.expr import BinOp, ExprError, Not, names, parse_condition
+from flowcase.model.expr import (
+    BinOp,
+    Const,
+    Expr,
+    ExprError,
+    ListExpr,
+    Name,
+    Neg,
+    Not,
+    Value,
+    format_value,
+    names,
+    parse_condition,
+)
 from flowcase.model.io import Loaded
 from flowcase.model.types import Decision, Layout, Model, Node, NodeKind, Parameter, Scalar, Variable, Workflow
 
@@ -25,6 +38,20 @@ _TASKS = frozenset(
 _OTHER_GATEWAYS = frozenset({"parallelGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway"})
 _SUBPROCESSES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 _INTERMEDIATE = frozenset({"intermediateCatchEvent", "intermediateThrowEvent"})
+_GATEWAYS = frozenset({"exclusiveGateway", *_OTHER_GATEWAYS})
+_FLOW_NODES = frozenset(
+    {"startEvent", "endEvent", "boundaryEvent", "callActivity", *_TASKS, *_GATEWAYS, *_SUBPROCESSES, *_INTERMEDIATE}
+)
+_GLOBAL_TASKS = frozenset(
+    {"globalTask", "globalUserTask", "globalManualTask", "globalScriptTask", "globalBusinessRuleTask"}
+)
+_SPLIT_WARNING = {
+    "parallelGateway": "parallel gateway: its branches are test-visible alternatives, each test follows one of them "
+    "(the others run alongside and are covered by other tests)",
+    "inclusiveGateway": "inclusive gateway: each test follows one of its outgoing flows; combinations of several "
+    "are not enumerated",
+    "complexGateway": "complex gateway: each test follows one of its outgoing flows",
+}
 _ARTIFACTS = frozenset(
     {"textAnnotation", "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
      "dataInputAssociation", "dataOutputAssociation", "ioSpecification", "property"}
@@ -32,7 +59,8 @@ _ARTIFACTS = frozenset(
 # root elements that only define things other elements refer to; what refers to them is warned about there
 _DEFINITIONS_ONLY = frozenset(
     {"message", "signal", "error", "escalation", "itemDefinition", "category", "interface", "dataStore",
-     "import", "extension", "resource", "eventDefinition", "correlationProperty", "partnerRole", "partnerEntity"}
+     "import", "extension", "resource", "eventDefinition", "correlationProperty", "partnerRole", "partnerEntity",
+     *_GLOBAL_TASKS}
 )
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
 _ROW_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
@@ -76,10 +104,24 @@ class _NodeDraft:
     kind: NodeKind
     name: str
     description: str
-    element: ET.Element
+    element: ET.Element | None  # None for the start and end nodes import adds
     workflow: str | None = None
     layout: Layout | None = None
     decisions: list[Decision] = field(default_factory=list)
+
+
+@dataclass
+class _Container:
+    """What reading one process or sub-process collects before its nodes are finished."""
+
+    workflow_id: str
+    drafts: dict[str, _NodeDraft] = field(default_factory=dict)  # by XML id, in document order
+    used: set[str] = field(default_factory=set)
+    boundaries: list[ET.Element] = field(default_factory=list)
+    associations: list[ET.Element] = field(default_factory=list)
+    event_subs: list[str] = field(default_factory=list)
+    loops: list[str] = field(default_factory=list)
+    handlers: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -96,6 +138,8 @@ class _Reader:
     workflows: list[Workflow] = field(default_factory=list)
     workflow_ids: set[str] = field(default_factory=set)
     process_workflow: dict[str, str] = field(default_factory=dict)  # process XML id -> workflow id
+    global_tasks: dict[str, str] = field(default_factory=dict)  # global task XML id -> its name
+    ours: bool = False  # a file flowcase wrote: read back exactly, no BPMN execution semantics added
 
     def warn(self, code: str, message: str, workflow: str | None = None, element: str | None = None) -> None:
         self.warnings.append(Diagnostic("warning", code, message, workflow, element))
@@ -127,8 +171,16 @@ def _load(text: str, reader: _Reader) -> Loaded:
     model_ext = next(
         (m for p in processes if (m := p.find(f"{_b('extensionElements')}/{_f('model')}")) is not None), None
     )
-    if model_ext is not None:  # our own file: its main process goes first
+    reader.ours = model_ext is not None
+    if reader.ours:  # our own file: its main process goes first
         processes.sort(key=lambda p: p.find(f"{_b('extensionElements')}/{_f('model')}") is None)
+    else:
+        for empty in [p for p in processes if not _has_flow_nodes(p)]:
+            processes.remove(empty)
+            reader.warn("bpmn-ignored", f"process {empty.get('id')!r} has no flow elements; ignored")
+    reader.global_tasks = {
+        g.get("id") or "": g.get("name") or "" for g in root if _local(g.tag) in {(BPMN, t) for t in _GLOBAL_TASKS}
+    }
     for process in processes:
         wanted = process.get(_f("id")) or sanitise_id(process.get("id") or "process")
         reader.process_workflow[process.get("id") or ""] = _unique(wanted, reader.workflow_ids)
@@ -142,24 +194,153 @@ def _load(text: str, reader: _Reader) -> Loaded:
         raise reader.error("bpmn-empty", "the BPMN document has no process with flow elements")
     main_id = reader.process_workflow[processes[0].get("id") or ""]
     ordered = sorted(reader.workflows, key=lambda w: w.id != main_id)  # stable: main first, the rest as read
+    if not reader.ours:
+        ordered = _break_recursion(ordered, reader)
+        ordered = _main_for_participants(root, processes, ordered, reader)
     model = _build_model(root, model_ext, ordered, processes[0], reader)
-    if model_ext is None:
-        _warn_undeclared(model, reader)
+    if not reader.ours:
+        model = _infer_parameters(model, reader)
     return Loaded(model, tuple(reader.warnings))
 
 
-def _warn_undeclared(model: Model, reader: _Reader) -> None:
-    """Conditions read from plain BPMN name things that no parameter or variable declares yet."""
-    found: dict[str, None] = {}
+def _break_recursion(workflows: list[Workflow], reader: _Reader) -> list[Workflow]:
+    """A call that would enter a workflow already being run (recursion) is read as a step."""
+    by_id = {w.id: w for w in workflows}
+    cut: set[tuple[str, str]] = set()
+
+    def visit(workflow: Workflow, stack: tuple[str, ...]) -> None:
+        for node in workflow.nodes:
+            if node.kind != "call" or node.workflow not in by_id:
+                continue
+            if node.workflow in stack:
+                cut.add((workflow.id, node.id))
+            elif (workflow.id, node.id) not in cut:
+                visit(by_id[node.workflow], (*stack, node.workflow))
+
+    for workflow in workflows:
+        visit(workflow, (workflow.id,))
+    if not cut:
+        return workflows
+    result = []
+    for workflow in workflows:
+        nodes = tuple(
+            n.model_copy(update={"kind": "step", "workflow": None}) if (workflow.id, n.id) in cut else n
+            for n in workflow.nodes
+        )
+        result.append(workflow.model_copy(update={"nodes": nodes}))
+    for workflow_id, node_id in sorted(cut):
+        reader.warn("bpmn-approximated", "recursive call: read as a step", workflow_id, f"callActivity {node_id!r}")
+    return result
+
+
+def _main_for_participants(
+    root: ET.Element, processes: list[ET.Element], workflows: list[Workflow], reader: _Reader
+) -> list[Workflow]:
+    """Several processes that nothing calls (pools of a collaboration): a main workflow where each test follows one."""
+    called = {n.workflow for w in workflows for n in w.nodes if n.kind == "call"}
+    labels = {reader.process_workflow[p.get("id") or ""]: p.get("name") or "" for p in processes}
+    collaboration = root.find(_b("collaboration"))
+    if collaboration is not None:
+        for participant in collaboration.findall(_b("participant")):
+            workflow_id = reader.process_workflow.get(participant.get("processRef") or "")
+            if workflow_id and participant.get("name"):
+                labels[workflow_id] = participant.get("name") or ""
+    tops = [reader.process_workflow[p.get("id") or ""] for p in processes]
+    tops = [t for t in tops if t not in called]
+    if len(tops) < 2:
+        return workflows
+    main_id = _unique(sanitise_id((collaboration.get("id") if collaboration is not None else None) or "participants"),
+                      reader.workflow_ids)
+    used = {"start", "end"}
+    call_ids = {t: _unique(t, used) for t in tops}
+    start = Node(id="start", kind="start", decisions=tuple(
+        Decision(next=call_ids[t], objective=labels[t] or t) for t in tops
+    ))
+    calls = tuple(Node(id=call_ids[t], kind="call", name=labels[t], workflow=t, next="end") for t in tops)
+    main = Workflow(
+        id=main_id,
+        name=(collaboration.get("name") if collaboration is not None else None) or "All participants",
+        nodes=(start, *calls, Node(id="end", kind="end")),
+    )
+    reader.warn("bpmn-approximated", f"{len(tops)} processes that nothing calls "
+                f"({', '.join(repr(t) for t in tops)}): added the main workflow {main_id!r}, where each test follows "
+                "one of them", main_id)
+    return [main, *workflows]
+
+
+@dataclass
+class _Use:
+    """How conditions use a name nothing declares: the constants it is compared with, and where first."""
+
+    where: tuple[str, str]  # workflow id, element
+    condition: str
+    constants: list[tuple[str, Value]] = field(default_factory=list)  # (operator with the name on the left, value)
+
+
+_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+def _infer_parameters(model: Model, reader: _Reader) -> Model:
+    """Names that conditions of plain BPMN use become parameters whose values are the outcomes the conditions need."""
+    uses: dict[str, _Use] = {}
     for workflow in model.workflows:
-        for _, decision in workflow.edges():
+        for node, decision in workflow.edges():
             try:
-                found.update((n.name, None) for n in names(parse_condition(decision.when)))
+                expr = parse_condition(decision.when)
             except ExprError:
                 continue
-    if found:
-        reader.warn("bpmn-undeclared", f"conditions use {', '.join(repr(n) for n in found)}: declare each as a "
-                    "parameter (with its values) or a variable before generating tests")
+            for used in names(expr):
+                uses.setdefault(used.name, _Use((workflow.id, f"{node.kind} {node.id!r}"), decision.when))
+            _collect(expr, uses)
+    parameters = []
+    for name, use in uses.items():
+        values = _values_for(use)
+        parameters.append(Parameter(name=name, values=values))
+        shown = ", ".join(format_value(v) for v in values)
+        reader.warn("bpmn-inferred", f"{name!r} is not declared: read as a parameter with the values {shown}, the "
+                    f"outcomes the conditions need (first in {use.condition!r}); declare it to choose its values",
+                    use.where[0], use.where[1])
+    if not parameters:
+        return model
+    return model.model_copy(update={"parameters": tuple(parameters)})
+
+
+def _collect(expr: Expr | None, uses: dict[str, _Use]) -> None:
+    if isinstance(expr, Not | Neg):
+        _collect(expr.operand, uses)
+    elif isinstance(expr, ListExpr):
+        for item in expr.items:
+            _collect(item, uses)
+    elif isinstance(expr, BinOp):
+        if isinstance(expr.left, Name) and isinstance(expr.right, Const):
+            uses[expr.left.name].constants.append((expr.op, expr.right.value))
+        elif isinstance(expr.right, Name) and isinstance(expr.left, Const) and expr.op in _FLIPPED:
+            uses[expr.right.name].constants.append((_FLIPPED[expr.op], expr.left.value))
+        elif isinstance(expr.left, Name) and isinstance(expr.right, ListExpr) and expr.op in ("in", "not in"):
+            for item in expr.right.items:
+                if isinstance(item, Const):
+                    uses[expr.left.name].constants.append(("==", item.value))
+        _collect(expr.left, uses)
+        _collect(expr.right, uses)
+
+
+def _values_for(use: _Use) -> tuple[Scalar, ...]:
+    """Values that make each comparison true and false: ``x > 10`` gives 10 and 11, ``x == "a"`` "a" and "other"."""
+    constants = [(op, v) for op, v in use.constants if not isinstance(v, bool)]
+    if not constants:
+        return (True, False)
+    if isinstance(constants[0][1], str):
+        strings = list(dict.fromkeys(v for _, v in constants if isinstance(v, str)))
+        if len(strings) == 1:
+            strings.append("other" if strings[0] != "other" else "another")
+        return tuple(strings)
+    numbers: set[int | float] = set()
+    step: int | float = 1 if all(isinstance(v, int) for _, v in constants) else 0.5
+    for op, v in constants:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            numbers.add(v)
+            numbers.add(v + step if op in ("<=", ">", "==", "!=") else v - step)
+    return tuple(sorted(numbers))
 
 
 def _parse(text: str, reader: _Reader) -> ET.Element:
@@ -236,8 +417,13 @@ def _read_collaboration(
         _, name = _local(child.tag)
         if name in ("participant", "extensionElements", "documentation"):
             continue
-        what = "message flow" if name == "messageFlow" else repr(name)
-        reader.warn("bpmn-ignored", f"{what} {child.get('id') or '?'!r} in the collaboration is not supported; ignored")
+        if name == "messageFlow":
+            reader.warn("bpmn-ignored", f"message flow {child.get('id') or '?'!r} ({child.get('sourceRef')!r} -> "
+                        f"{child.get('targetRef')!r}) is not followed: its sending and receiving elements are steps of "
+                        "their own workflows")
+        else:
+            reader.warn("bpmn-ignored", f"{name!r} {child.get('id') or '?'!r} in the collaboration is not supported; "
+                        "ignored")
     return ordered
 
 
@@ -245,15 +431,17 @@ def _read_container(
     container: ET.Element, workflow_id: str, name: str, parent_plane: str | None, reader: _Reader
 ) -> None:
     """Read a process or an embedded sub-process into a workflow (sub-processes become further workflows)."""
-    drafts: dict[str, _NodeDraft] = {}
-    used: set[str] = set()
+    c = _Container(workflow_id)
     flows: list[ET.Element] = []
     description = ""
     subprocesses: list[tuple[ET.Element, str]] = []
+    left_out: list[str] = []
     skipped: set[str] = set()
-
-    def element_label(el: ET.Element) -> str:
-        return f"{_local(el.tag)[1]} {el.get('id') or '?'!r}"
+    outgoing_count: dict[str, int] = {}
+    for child in container:
+        if child.tag == _b("sequenceFlow"):
+            source = child.get("sourceRef") or ""
+            outgoing_count[source] = outgoing_count.get(source, 0) + 1
 
     for child in container:
         ns, tag = _local(child.tag)
@@ -264,15 +452,19 @@ def _read_container(
         if tag == "documentation":
             description = description or child.text or ""
             continue
-        if tag in ("extensionElements", "incoming", "outgoing"):
+        if tag in ("extensionElements", "incoming", "outgoing", "laneSet", "loopCharacteristics",
+                   "standardLoopCharacteristics", "multiInstanceLoopCharacteristics", "completionCondition"):
+            if tag == "laneSet":
+                lanes = [lane.get("name") or lane.get("id") or "?" for lane in child.iter(_b("lane"))]
+                reader.warn("bpmn-ignored", f"lanes {', '.join(repr(x) for x in lanes)} are not supported; their "
+                            "elements are read, the lanes are ignored", workflow_id)
             continue
         if tag == "sequenceFlow":
             flows.append(child)
             continue
-        if tag == "laneSet":
-            lanes = [lane.get("name") or lane.get("id") or "?" for lane in child.iter(_b("lane"))]
-            reader.warn("bpmn-ignored", f"lanes {', '.join(repr(x) for x in lanes)} are not supported; their elements "
-                        "are read, the lanes are ignored", workflow_id)
+        if tag == "association":
+            c.associations.append(child)
+            left_out.append(f"association {xml_id!r}")
             continue
         if tag == "startEvent":
             kind = "start"
@@ -282,54 +474,67 @@ def _read_container(
             _warn_event_definitions(child, tag, workflow_id, reader, allowed=("terminateEventDefinition",))
         elif tag in _TASKS:
             kind = "step"
-        elif tag == "exclusiveGateway":
-            kind = "choice"
+        elif tag in ("exclusiveGateway", "eventBasedGateway"):
+            kind = "choice"  # an event-based gateway: exactly one of the following events happens
         elif tag in _OTHER_GATEWAYS:
             kind = "choice"
-            reader.warn("bpmn-approximated", f"{tag} is read as an exclusive choice: each outgoing flow becomes one "
-                        "alternative", workflow_id, element_label(child))
+            if outgoing_count.get(xml_id, 0) > 1:
+                reader.warn("bpmn-approximated", _SPLIT_WARNING[tag], workflow_id, _label(child))
         elif tag == "callActivity":
             kind = "call"
         elif tag in _SUBPROCESSES:
-            kind = "call"
-            if tag != "subProcess" or child.get("triggeredByEvent") == "true":
-                reader.warn("bpmn-approximated", f"{'event sub-process' if tag == 'subProcess' else tag} is read as "
-                            "an ordinary embedded sub-process", workflow_id, element_label(child))
+            kind = "call" if _has_flow_nodes(child) else "step"
+            if kind == "step":
+                reader.warn("bpmn-approximated", f"{tag} has no content: read as a step", workflow_id, _label(child))
+            elif child.get("triggeredByEvent") == "true":
+                reader.warn("bpmn-approximated", "event sub-process: read as an alternative right after the start of "
+                            "its workflow: a test triggers it, does its content, and ends", workflow_id, _label(child))
+            elif tag == "transaction":
+                reader.warn("bpmn-approximated", "transaction: read as an embedded sub-process (cancellation and "
+                            "compensation are not simulated)", workflow_id, _label(child))
+            elif tag == "adHocSubProcess":
+                reader.warn("bpmn-approximated", "ad-hoc sub-process: each test does its activities along their "
+                            "flows, from one that nothing leads to", workflow_id, _label(child))
         elif tag in _INTERMEDIATE:
             kind = "step"
-            reader.warn("bpmn-approximated", "intermediate event is read as a step", workflow_id, element_label(child))
+            reader.warn("bpmn-approximated", "intermediate event is read as a step (exported as a task)",
+                        workflow_id, _label(child))
         elif tag == "boundaryEvent":
-            reader.warn("bpmn-ignored", f"boundary event on {child.get('attachedToRef')!r} is not supported; it and "
-                        "the flows leaving it are ignored", workflow_id, element_label(child))
-            skipped.add(xml_id)
-            continue
+            kind = "step"
+            c.boundaries.append(child)
         elif tag in _ARTIFACTS:
-            reader.warn("bpmn-ignored", f"{tag} is not part of a workflow; ignored", workflow_id, element_label(child))
+            left_out.append(f"{tag} {xml_id!r}")
             skipped.add(xml_id)
             continue
         else:
-            reader.warn("bpmn-ignored", f"{tag} is not supported; ignored", workflow_id, element_label(child))
+            reader.warn("bpmn-ignored", f"{tag} is not supported; ignored", workflow_id, _label(child))
             skipped.add(xml_id)
             continue
-        if child.find(_b("loopCharacteristics")) is not None or child.find(
-            _b("multiInstanceLoopCharacteristics")
-        ) is not None:
-            reader.warn("bpmn-approximated", "loop / multi-instance marker is ignored: the activity is done once",
-                        workflow_id, element_label(child))
-        node_id = _node_id(child, used, workflow_id, reader)
-        drafts[xml_id] = _NodeDraft(
-            xml_id, node_id, kind, child.get("name") or "", child.findtext(_b("documentation")) or "", child
-        )
-        if tag in _SUBPROCESSES:
+        if child.find(_b("standardLoopCharacteristics")) is not None:
+            c.loops.append(xml_id)
+        elif child.find(_b("multiInstanceLoopCharacteristics")) is not None:
+            reader.warn("bpmn-approximated", "multi-instance marker: a test does the activity once, standing for all "
+                        "its instances", workflow_id, _label(child))
+        if child.get("isForCompensation") == "true":
+            c.handlers.add(xml_id)
+        node_id = _node_id(child, c.used, workflow_id, reader)
+        draft = _NodeDraft(xml_id, node_id, kind, child.get("name") or "",
+                           child.findtext(_b("documentation")) or "", child)
+        c.drafts[xml_id] = draft
+        if kind == "call" and tag in _SUBPROCESSES:
             sub_id = _unique(sanitise_id(xml_id or "subprocess"), reader.workflow_ids)
-            drafts[xml_id].workflow = sub_id
+            draft.workflow = sub_id
             subprocesses.append((child, sub_id))
+            if child.get("triggeredByEvent") == "true":
+                c.event_subs.append(xml_id)
         elif tag == "callActivity":
-            drafts[xml_id].workflow = _called_workflow(child, workflow_id, reader)
+            _resolve_call(draft, workflow_id, reader)
 
-    _place(drafts, parent_plane, reader)
-    _read_flows(flows, drafts, skipped, workflow_id, reader)
-    nodes = _finish_nodes(list(drafts.values()), workflow_id, reader)
+    if left_out:
+        reader.warn("bpmn-ignored", f"not part of any test, left out: {', '.join(left_out)}", workflow_id)
+    _place(c.drafts, parent_plane, reader)
+    _read_flows(flows, c.drafts, skipped, workflow_id, reader)
+    nodes = _finish_nodes(c, workflow_id, reader)
     reader.workflows.append(Workflow(id=workflow_id, name=name, description=description, nodes=tuple(nodes)))
     plane = container.get("id") or ""
     for element, sub_id in subprocesses:
@@ -359,18 +564,6 @@ def _node_id(element: ET.Element, used: set[str], workflow_id: str, reader: _Rea
         reader.warn("bpmn-renamed", f"id {raw!r} is not a valid or unique flowcase identifier; read as {node_id!r}",
                     workflow_id, f"{_local(element.tag)[1]} {raw!r}")
     return node_id
-
-
-def _called_workflow(element: ET.Element, workflow_id: str, reader: _Reader) -> str:
-    called = element.get("calledElement") or ""
-    if called in reader.process_workflow:
-        return reader.process_workflow[called]
-    label = f"callActivity {element.get('id') or '?'!r}"
-    if not called:
-        reader.warn("bpmn-approximated", "call activity names no called process", workflow_id, label)
-        return sanitise_id(element.get("id") or "called")
-    reader.warn("bpmn-approximated", f"calls process {called!r}, which is not in this file", workflow_id, label)
-    return sanitise_id(called.rpartition(":")[2])
 
 
 def _place(drafts: dict[str, _NodeDraft], parent_plane: str | None, reader: _Reader) -> None:
@@ -404,6 +597,7 @@ def _read_flows(
         by_source.setdefault(source, []).append(flow)
     for source, outgoing in by_source.items():
         draft = drafts[source]
+        assert draft.element is not None  # flows connect elements of the file
         listed = [_text(o) for o in draft.element.findall(_b("outgoing"))]
         outgoing.sort(key=lambda f: listed.index(f.get("id") or "") if f.get("id") in listed else len(listed))
         for flow in outgoing:
@@ -435,6 +629,7 @@ def _decision(
     elif (
         label
         and draft.kind == "choice"
+        and draft.element is not None
         and draft.element.get("default") != flow.get("id")  # the default flow gets the others' negation
         and len(draft.element.findall(_b("outgoing"))) > 1
     ):
@@ -446,27 +641,66 @@ def _decision(
 
 
 def _condition_text(raw: str, *, bare_name_ok: bool) -> str | None:
-    """The condition in a label or condition expression (``${...}``, ``#{...}``, FEEL ``=...``), if it parses."""
+    """The condition in a label or condition expression (``${...}``, ``#{...}``, FEEL ``=...``), if it parses.
+
+    What does not parse as it is is translated once: JUEL and JavaScript operators (``!``, ``&&``, ``||``, ``eq``,
+    ``ne``, ``lt``, ``gt``, ``le``, ``ge``), ``bpmn:getDataObject('x')``, ``execution.getVariable("x")`` and
+    names of several words (``Service Level == 'Premium'`` reads ``Service_Level``)."""
     text = raw.strip()
     match = re.fullmatch(r"[$#]\{(.*)\}", text, re.DOTALL)
     if match:
         text = match.group(1).strip()
     elif text.startswith("=") and not text.startswith("=="):
         text = text[1:].strip()
-    try:
-        expr = parse_condition(text)
-    except ExprError:
-        return None
-    if expr is None:
-        return None
-    if not bare_name_ok and not isinstance(expr, BinOp | Not):
-        return None
-    return text
+    for candidate in (text, _translated(text)):
+        try:
+            expr = parse_condition(candidate)
+        except ExprError:
+            continue
+        if expr is None or (not bare_name_ok and not isinstance(expr, BinOp | Not)):
+            return None
+        return candidate
+    return None
+
+
+_STRING = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+_WORD_OPERATORS = {"eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">="}
+_KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false"})
+
+
+def _translated(text: str) -> str:
+    text = re.sub(r"""(?:\bbpmn:|\bexecution\.)?\b(?:getDataObject|getVariable)\(\s*(["'])(.*?)\1\s*\)""",
+                  lambda m: sanitise_id(m.group(2)), text)
+    parts = _STRING.split(text)
+    for i in range(0, len(parts), 2):  # outside string literals
+        part = parts[i].replace("&&", " and ").replace("||", " or ")
+        part = re.sub(r"!(?!=)", " not ", part)
+        part = re.sub(r"\b(eq|ne|lt|gt|le|ge)\b", lambda m: _WORD_OPERATORS[m.group(1)], part)
+        part = re.sub(r"[A-Za-z_][A-Za-z0-9_]*(?:[ \t]+[A-Za-z_][A-Za-z0-9_]*)+", _join_words, part)
+        parts[i] = part
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def _join_words(match: re.Match[str]) -> str:
+    """``Vacation Approval`` -> ``Vacation_Approval``; keywords stay separate words."""
+    out: list[str] = []
+    run: list[str] = []
+    for word in match.group(0).split():
+        if word in _KEYWORDS:
+            if run:
+                out.append("_".join(run))
+                run = []
+            out.append(word)
+        else:
+            run.append(word)
+    if run:
+        out.append("_".join(run))
+    return " ".join(out)
 
 
 def _default_flow(draft: _NodeDraft, outgoing: list[ET.Element]) -> None:
     """A gateway's default flow gets the negation of the other flows' conditions when they all have one."""
-    default = draft.element.get("default")
+    default = draft.element.get("default") if draft.element is not None else None
     ids = [f.get("id") for f in outgoing]
     if not default or default not in ids:
         return
@@ -522,21 +756,101 @@ def _our_decision(ours: ET.Element, target: str, flow: ET.Element, workflow_id: 
     )
 
 
-def _finish_nodes(drafts: list[_NodeDraft], workflow_id: str, reader: _Reader) -> list[Node]:
-    starts = [d for d in drafts if d.kind == "start"]
-    for extra in starts[1:]:
-        extra.kind = "step"
-        reader.warn("bpmn-approximated", "a workflow has one start: this further start event is read as a step "
-                    "that nothing reaches", workflow_id, f"startEvent {extra.xml_id!r}")
-    nodes: list[Node] = []
-    if not starts and drafts:
-        targets = {d.next for draft in drafts for d in draft.decisions}
-        entries = [d for d in drafts if d.id not in targets] or drafts[:1]
-        start_id = _unique("start", {d.id for d in drafts})
-        nodes.append(Node(id=start_id, kind="start", decisions=tuple(Decision(next=d.id) for d in entries)))
-        reader.warn("bpmn-approximated", f"no start event: added {start_id!r} leading to "
+def _label(element: ET.Element) -> str:
+    return f"{_local(element.tag)[1]} {element.get('id') or '?'!r}"
+
+
+def _has_flow_nodes(element: ET.Element) -> bool:
+    return any(_local(child.tag)[0] == BPMN and _local(child.tag)[1] in _FLOW_NODES for child in element)
+
+
+def _trigger(element: ET.Element) -> str:
+    """The kind of an event's (first) event definition: ``timer``, ``message``, ... or ``""`` for a none event."""
+    for child in element:
+        ns, name = _local(child.tag)
+        if ns == BPMN and name.endswith("EventDefinition"):
+            return name.removesuffix("EventDefinition")
+    return ""
+
+
+def _resolve_call(draft: _NodeDraft, workflow_id: str, reader: _Reader) -> None:
+    """A call activity calls a process of this file (a call node) or a global task (a step); else it is a step."""
+    element = draft.element
+    assert element is not None
+    called = element.get("calledElement") or ""
+    if not called:  # Camunda 8 keeps the called process id in its own extension
+        zeebe = next((e for e in element.iter() if _local(e.tag)[1] == "calledElement" and e.get("processId")), None)
+        called = zeebe.get("processId") or "" if zeebe is not None else ""
+    local = called.rpartition(":")[2] if called not in reader.process_workflow else called
+    label = _label(element)
+    if local in reader.process_workflow:
+        draft.workflow = reader.process_workflow[local]
+    elif local in reader.global_tasks:
+        draft.kind = "step"  # calling a global task is doing that task
+        draft.name = draft.name or reader.global_tasks[local]
+    elif not called:
+        draft.kind = "step"
+        reader.warn("bpmn-approximated", "call activity names no called process: read as a step", workflow_id, label)
+    else:
+        draft.kind = "step"
+        reader.warn("bpmn-approximated", f"calls {called!r}, which is not in this file: read as a step",
+                    workflow_id, label)
+
+
+def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node]:
+    drafts = c.drafts
+    if not reader.ours:
+        _attach_boundaries(c, workflow_id, reader)
+        _follow_links(c)
+    starts = [d for d in drafts.values() if d.kind == "start"]
+    first: list[_NodeDraft] = []
+    last: list[_NodeDraft] = []
+    taken = {d.id for d in drafts.values()}
+    start: _NodeDraft | None = starts[0] if starts else None
+    if len(starts) > 1 and reader.ours:
+        for extra in starts[1:]:
+            extra.kind = "step"
+            reader.warn("bpmn-approximated", "a workflow has one start: this further start event is read as a step "
+                        "that nothing reaches", workflow_id, f"startEvent {extra.xml_id!r}")
+    elif len(starts) > 1:
+        start = _NodeDraft("", _unique("start", taken), "start", "", "", None)
+        for s in starts:
+            s.kind = "step"
+            start.decisions.append(Decision(next=s.id, objective=s.name))
+        first.append(start)
+        reader.warn("bpmn-approximated", f"{len(starts)} start events: added {start.id!r}, from which each test "
+                    f"starts at one of them ({', '.join(repr(s.id) for s in starts)})", workflow_id)
+    elif not starts and drafts:
+        targets = {d.next for draft in drafts.values() for d in draft.decisions}
+        entries = [
+            d for d in drafts.values()
+            if d.id not in targets and d.xml_id not in c.handlers and d.xml_id not in c.event_subs
+            and d.element is not None and d.element.tag != _b("boundaryEvent")
+        ] or [next(iter(drafts.values()))]
+        start = _NodeDraft("", _unique("start", taken), "start", "", "", None)
+        start.decisions = [Decision(next=d.id) for d in entries]
+        first.append(start)
+        reader.warn("bpmn-approximated", f"no start event: added {start.id!r} leading to "
                     f"{', '.join(repr(d.id) for d in entries)}", workflow_id)
-    for draft in drafts:
+    if not reader.ours:
+        if start is not None:
+            for xml_id in c.event_subs:
+                sub = drafts[xml_id]
+                start.decisions.append(Decision(next=sub.id, objective=f"{sub.name or 'event sub-process'} triggered"))
+        open_ended = [d for d in drafts.values() if d.kind != "end" and not d.decisions]
+        if open_ended:
+            end = _NodeDraft("", _unique("end", taken), "end", "", "", None)
+            for d in open_ended:
+                d.decisions.append(Decision(next=end.id))
+            last.append(end)
+            reader.warn("bpmn-implicit-end", f"{', '.join(repr(d.id) for d in open_ended)} "
+                        f"{'has' if len(open_ended) == 1 else 'have'} no outgoing flow: the path ends there "
+                        f"(added end {end.id!r})", workflow_id)
+        for xml_id in c.loops:
+            d = drafts[xml_id]
+            d.decisions.append(Decision(next=d.id, objective=f"repeat {d.name or d.id} (loop)"))
+    nodes: list[Node] = []
+    for draft in [*first, *drafts.values(), *last]:
         decisions = tuple(
             d.model_copy(update={"id": None}) if d.id == str(i + 1) else d for i, d in enumerate(draft.decisions)
         )
@@ -553,11 +867,57 @@ def _finish_nodes(drafts: list[_NodeDraft], workflow_id: str, reader: _Reader) -
                 description=draft.description,
                 decisions=() if shorthand else decisions,
                 next=decisions[0].next if shorthand else None,
-                workflow=draft.workflow,
+                workflow=draft.workflow if draft.kind == "call" else None,
                 layout=draft.layout,
             )
         )
     return nodes
+
+
+def _attach_boundaries(c: _Container, workflow_id: str, reader: _Reader) -> None:
+    """A boundary event is an alternative flow of its activity: a row of the activity leading to the event."""
+    for element in c.boundaries:
+        draft = c.drafts[element.get("id") or ""]
+        host = c.drafts.get(element.get("attachedToRef") or "")
+        label = _label(element)
+        if host is None:
+            del c.drafts[draft.xml_id]
+            reader.warn("bpmn-ignored", f"boundary event on unknown activity {element.get('attachedToRef')!r}; "
+                        "ignored with its flows", workflow_id, label)
+            continue
+        trigger = _trigger(element)
+        draft.name = draft.name or ""
+        objective = draft.name or f"{trigger or 'boundary'} event on {host.name or host.id}"
+        host.decisions.append(Decision(next=draft.id, objective=objective))
+        if trigger == "compensate":
+            handlers = [a.get("targetRef") for a in c.associations if a.get("sourceRef") == draft.xml_id]
+            for handler in handlers:
+                if handler in c.drafts:
+                    draft.decisions.append(Decision(next=c.drafts[handler].id))
+            reader.warn("bpmn-approximated", f"compensation of {host.id!r}: read as an alternative after it, where "
+                        "the test runs the compensation handler", workflow_id, label)
+        elif element.get("cancelActivity") == "false":
+            reader.warn("bpmn-approximated", f"non-interrupting {trigger or 'boundary'} event: a test that takes it "
+                        f"follows its flow; {host.id!r}'s own flow is covered by other tests", workflow_id, label)
+
+
+def _follow_links(c: _Container) -> None:
+    """A throwing link event continues at the catching link event of the same name."""
+    def link_name(d: _NodeDraft) -> str | None:
+        if d.element is None:
+            return None
+        link = d.element.find(_b("linkEventDefinition"))
+        return None if link is None else (link.get("name") or d.name)
+
+    catches = {
+        n: d for d in c.drafts.values()
+        if d.element is not None and d.element.tag == _b("intermediateCatchEvent") and (n := link_name(d))
+    }
+    for d in c.drafts.values():
+        name = link_name(d)
+        if d.element is not None and d.element.tag == _b("intermediateThrowEvent") and name in catches \
+                and not d.decisions:
+            d.decisions.append(Decision(next=catches[name].id))
 
 
 def _build_model(
