@@ -352,6 +352,12 @@ def _parse(text: str, reader: _Reader) -> ET.Element:
         raise reader.error("syntax", f"invalid XML: {message}", line, column + 1) from None
     except DefusedXmlException:
         raise reader.error("unsafe-xml", "XML with a DTD, entities or external references is not accepted") from None
+    for element in root.iter():  # XML keeps a carriage return written as &#13;; text written back would not
+        if element.text and "\r" in element.text:
+            element.text = _newlines(element.text)
+        for key, value in element.attrib.items():
+            if "\r" in value:
+                element.set(key, _newlines(value))
     ns, name = _local(root.tag)
     if (ns, name) != (BPMN, "definitions"):
         raise reader.error(
@@ -359,6 +365,10 @@ def _parse(text: str, reader: _Reader) -> ET.Element:
             f"expected 'definitions' in {BPMN!r}"
         )
     return root
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _read_shapes(root: ET.Element, reader: _Reader) -> None:
@@ -659,6 +669,8 @@ def _condition_text(raw: str, *, bare_name_ok: bool) -> str | None:
             continue
         if expr is None or (not bare_name_ok and not isinstance(expr, BinOp | Not)):
             return None
+        if isinstance(expr, Const) and not isinstance(expr.value, bool):
+            return None  # a number or a text is no condition
         return candidate
     return None
 
