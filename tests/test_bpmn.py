@@ -3,7 +3,6 @@ import of plain files from bpmn.io / Camunda Modeler with a warning for everythi
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from bpmn_io import IMPORT_AND_SAVE, bpmn_io_page
 from flowcase.model import io
 from flowcase.model.bpmn import BPMN, FLOWCASE, dumps, loads
 from flowcase.model.diagnostics import ModelError
@@ -292,34 +292,9 @@ def test_json_text_to_bpmn_text_to_json_text_keeps_meaning(name: str, model: Mod
 
 # -- bpmn.io itself (the vendored bpmn-js modeler in headless Chromium) --------------------------------
 
-CHROMIUM = Path(os.environ.get("FLOWCASE_CHROMIUM", "/usr/bin/chromium"))
-BPMN_JS = ROOT / "src" / "flowcase" / "web" / "static" / "vendor" / "bpmn-js-18.31.1" / "bpmn-modeler.production.min.js"
-IMPORT_AND_SAVE = """async (xml) => {
-  const modeler = new BpmnJS({container: '#canvas'});
-  const result = await modeler.importXML(xml);
-  const elements = modeler.get('elementRegistry').getAll().map(e => e.id);
-  const saved = await modeler.saveXML({format: true});
-  return {warnings: result.warnings.map(w => w.message), elements, xml: saved.xml};
-}"""
-
-
 @pytest.fixture(scope="module")
 def bpmn_io() -> Iterator[Any]:
-    if not CHROMIUM.exists() or not BPMN_JS.exists():
-        if os.environ.get("FLOWCASE_REQUIRE_BROWSER"):
-            pytest.fail(f"FLOWCASE_REQUIRE_BROWSER is set but {CHROMIUM} or {BPMN_JS.name} is missing")
-        pytest.skip("headless Chromium or the vendored bpmn-js is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page()
-        page.route("**/*", lambda route: route.abort())  # nothing leaves the machine
-        page.set_content('<div id="canvas" style="width:1400px;height:900px"></div>')
-        page.add_script_tag(path=str(BPMN_JS))
-        yield page
-        browser.close()
+    yield from bpmn_io_page()
 
 
 @pytest.mark.browser
