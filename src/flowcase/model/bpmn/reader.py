@@ -811,9 +811,10 @@ def _resolve_call(draft: _NodeDraft, workflow_id: str, reader: _Reader) -> None:
 
 def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node]:
     drafts = c.drafts
-    if not reader.ours:
-        _attach_boundaries(c, workflow_id, reader)
-        _follow_links(c)
+    # BPMN's own semantics apply to any file; what flowcase adds (implicit start and end) only to other tools' files,
+    # so that the editor still says which node has no way out
+    _attach_boundaries(c, workflow_id, reader)
+    _follow_links(c)
     starts = [d for d in drafts.values() if d.kind == "start"]
     first: list[_NodeDraft] = []
     last: list[_NodeDraft] = []
@@ -844,23 +845,22 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
         first.append(start)
         reader.warn("bpmn-approximated", f"no start event: added {start.id!r} leading to "
                     f"{', '.join(repr(d.id) for d in entries)}", workflow_id)
-    if not reader.ours:
-        if start is not None:
-            for xml_id in c.event_subs:
-                sub = drafts[xml_id]
-                start.decisions.append(Decision(next=sub.id, objective=f"{sub.name or 'event sub-process'} triggered"))
-        open_ended = [d for d in drafts.values() if d.kind != "end" and not d.decisions]
-        if open_ended:
-            end = _NodeDraft("", _unique("end", taken), "end", "", "", None)
-            for d in open_ended:
-                d.decisions.append(Decision(next=end.id))
-            last.append(end)
-            reader.warn("bpmn-implicit-end", f"{', '.join(repr(d.id) for d in open_ended)} "
-                        f"{'has' if len(open_ended) == 1 else 'have'} no outgoing flow: the path ends there "
-                        f"(added end {end.id!r})", workflow_id)
-        for xml_id in c.loops:
-            d = drafts[xml_id]
-            d.decisions.append(Decision(next=d.id, objective=f"repeat {d.name or d.id} (loop)"))
+    if start is not None:
+        for xml_id in c.event_subs:
+            sub = drafts[xml_id]
+            start.decisions.append(Decision(next=sub.id, objective=f"{sub.name or 'event sub-process'} triggered"))
+    open_ended = [d for d in drafts.values() if d.kind != "end" and not d.decisions]
+    if open_ended and not reader.ours:
+        end = _NodeDraft("", _unique("end", taken), "end", "", "", None)
+        for d in open_ended:
+            d.decisions.append(Decision(next=end.id))
+        last.append(end)
+        reader.warn("bpmn-implicit-end", f"{', '.join(repr(d.id) for d in open_ended)} "
+                    f"{'has' if len(open_ended) == 1 else 'have'} no outgoing flow: the path ends there "
+                    f"(added end {end.id!r})", workflow_id)
+    for xml_id in c.loops:
+        d = drafts[xml_id]
+        d.decisions.append(Decision(next=d.id, objective=f"repeat {d.name or d.id} (loop)"))
     nodes: list[Node] = []
     for draft in [*first, *drafts.values(), *last]:
         decisions = tuple(
