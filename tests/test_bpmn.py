@@ -3,7 +3,6 @@ import of plain files from bpmn.io / Camunda Modeler with a warning for everythi
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from bpmn_io import IMPORT_AND_SAVE, bpmn_io_page
 from flowcase.model import io
 from flowcase.model.bpmn import BPMN, FLOWCASE, dumps, loads
 from flowcase.model.diagnostics import ModelError
@@ -145,7 +145,7 @@ def test_import_camunda_order_approval() -> None:
     assert [(n.id, n.kind) for n in wf.nodes] == [
         ("StartEvent_1", "start"), ("Activity_CheckOrder", "step"), ("Gateway_Amount", "choice"),
         ("Activity_ManagerApproval", "step"), ("Gateway_Approved", "choice"), ("Activity_Ship", "step"),
-        ("Event_Shipped", "end"), ("Event_Rejected", "end"),
+        ("Event_Shipped", "end"), ("Event_Rejected", "end"), ("Event_ApprovalTimeout", "step"),
     ]
     assert wf.node("Activity_CheckOrder").description.startswith("A clerk checks")
     amount = wf.node("Gateway_Amount").table
@@ -155,17 +155,23 @@ def test_import_camunda_order_approval() -> None:
     ]
     approved = wf.node("Gateway_Approved").table
     assert approved[0].when == "approved" and approved[0].objective == "yes"
-    assert approved[1].when == "" and approved[1].objective == "no"
+    # JUEL: execution.getVariable("approved") eq false
+    assert approved[1].when == "approved == false" and approved[1].objective == "no"
+    # the timer boundary event is an alternative flow of the task it is attached to
+    assert [(d.objective, d.next) for d in wf.node("Activity_ManagerApproval").table] == [
+        ("", "Gateway_Approved"), ("3 days", "Event_ApprovalTimeout")]
+    assert wf.node("Event_ApprovalTimeout").next == "Event_Rejected"
     assert wf.node("Gateway_Amount").layout is not None and wf.node("Gateway_Amount").layout.x == 425
     messages = "\n".join(_codes(loaded.warnings))
-    assert "boundary event on 'Activity_ManagerApproval'" in messages
-    assert "textAnnotation is not part of a workflow" in messages
-    assert "sequence flow 'Flow_Escalate'" in messages
-    assert "eq false" in messages  # a JUEL condition we cannot read is kept as text, with a warning
-    assert "'amount', 'approved'" in messages  # undeclared names
+    assert "left out: textAnnotation 'TextAnnotation_0y4v3rb', association 'Association_1x0c9lq'" in messages
     assert "label 'otherwise'" not in messages
-    errors = [d for d in validate(loaded.model) if d.severity == "error"]
-    assert {d.code for d in errors} == {"unknown-name"}  # only the undeclared names
+    # names nothing declares become parameters with the values the conditions need, each with a warning
+    assert [(p.name, p.values) for p in loaded.model.parameters] == [("amount", (1000, 1001)),
+                                                                     ("approved", (True, False))]
+    inferred = [w for w in loaded.warnings if w.code == "bpmn-inferred"]
+    assert [w.element for w in inferred] == ["choice 'Gateway_Amount'", "choice 'Gateway_Approved'"]
+    assert "declare it to choose its values" in inferred[0].message
+    assert [d for d in validate(loaded.model) if d.severity == "error"] == []
 
 
 def test_import_bpmnio_support_ticket_inlines_the_sub_process() -> None:
@@ -185,7 +191,7 @@ def test_import_bpmnio_support_ticket_inlines_the_sub_process() -> None:
     assert [d.objective for d in model.main.node("Gateway_1mv7r4z").table] == ["yes", "no"]
     messages = "\n".join(_codes(loaded.warnings))
     assert "intermediate event is read as a step" in messages
-    assert "parallelGateway is read as an exclusive choice" in messages
+    assert "parallel gateway: its branches are test-visible alternatives" in messages
     assert "label 'yes' is not a condition" in messages
 
 
@@ -198,7 +204,7 @@ def test_import_collaboration_with_pools_lanes_and_a_call_activity() -> None:
     assert model.main.node("Activity_Register").name == "Register claim"
     assert [d.when for d in model.main.node("Gateway_Cover").table] == ["covered = true", "covered = false"]
     messages = "\n".join(_codes(loaded.warnings))
-    for expected in ("pool 'Customer' has no process", "message flow 'Flow_Msg_Claim'", "lanes 'Claims desk'",
+    for expected in ("pool 'Customer' has no process", "message flow 'Flow_Msg_Claim' (", "lanes 'Claims desk'",
                      "message startEvent", "3 pools"):
         assert expected in messages
 
@@ -286,34 +292,9 @@ def test_json_text_to_bpmn_text_to_json_text_keeps_meaning(name: str, model: Mod
 
 # -- bpmn.io itself (the vendored bpmn-js modeler in headless Chromium) --------------------------------
 
-CHROMIUM = Path(os.environ.get("FLOWCASE_CHROMIUM", "/usr/bin/chromium"))
-BPMN_JS = ROOT / "src" / "flowcase" / "web" / "static" / "vendor" / "bpmn-js-18.31.1" / "bpmn-modeler.production.min.js"
-IMPORT_AND_SAVE = """async (xml) => {
-  const modeler = new BpmnJS({container: '#canvas'});
-  const result = await modeler.importXML(xml);
-  const elements = modeler.get('elementRegistry').getAll().map(e => e.id);
-  const saved = await modeler.saveXML({format: true});
-  return {warnings: result.warnings.map(w => w.message), elements, xml: saved.xml};
-}"""
-
-
 @pytest.fixture(scope="module")
 def bpmn_io() -> Iterator[Any]:
-    if not CHROMIUM.exists() or not BPMN_JS.exists():
-        if os.environ.get("FLOWCASE_REQUIRE_BROWSER"):
-            pytest.fail(f"FLOWCASE_REQUIRE_BROWSER is set but {CHROMIUM} or {BPMN_JS.name} is missing")
-        pytest.skip("headless Chromium or the vendored bpmn-js is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page()
-        page.route("**/*", lambda route: route.abort())  # nothing leaves the machine
-        page.set_content('<div id="canvas" style="width:1400px;height:900px"></div>')
-        page.add_script_tag(path=str(BPMN_JS))
-        yield page
-        browser.close()
+    yield from bpmn_io_page()
 
 
 @pytest.mark.browser

@@ -115,9 +115,9 @@ def test_node_count_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bpmn_element_count_is_bounded_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flowcase.model import bpmn
+    from flowcase.model.bpmn import reader
 
-    monkeypatch.setattr(bpmn, "MAX_XML_ELEMENTS", 100)
+    monkeypatch.setattr(reader, "MAX_XML_ELEMENTS", 100)
     with pytest.raises(ModelError) as caught:
         io.loads("<a>" + "<b/>" * 500 + "</a>", "bpmn")
     assert caught.value.diagnostics[0].code == "too-large"

@@ -1,0 +1,73 @@
+"""Namespaces, tags and typed values shared by the BPMN reader and writer."""
+
+from __future__ import annotations
+
+from flowcase.model.types import NodeKind, Scalar
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+DI = "http://www.omg.org/spec/DD/20100524/DI"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+FLOWCASE = "https://flowcase.dev/schema/bpmn/1"
+TARGET_NAMESPACE = "https://flowcase.dev/models"
+PREFIXES = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC, "di": DI, "xsi": XSI, "flowcase": FLOWCASE}
+
+
+
+def _q(ns: str, tag: str) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def _b(tag: str) -> str:
+    return _q(BPMN, tag)
+
+
+def _f(tag: str) -> str:
+    return _q(FLOWCASE, tag)
+
+
+_ELEMENT_OF: dict[NodeKind, str] = {
+    "start": "startEvent",
+    "step": "task",
+    "choice": "exclusiveGateway",
+    "call": "callActivity",
+    "end": "endEvent",
+}
+
+
+# ``set`` is a method of every element in bpmn-moddle (bpmn.io's model): an attribute of that name would be lost
+# when bpmn.io saves the diagram, so assignments are written as ``assign`` (``set`` is still read).
+_ATTRIBUTE = {"set": "assign"}
+
+
+# -- scalars -------------------------------------------------------------------------------------------
+
+
+def _scalar_type(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "string"
+
+
+def _scalar_text(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _scalar_from(kind: str | None, text: str) -> Scalar:
+    if kind == "bool":
+        return text.strip() == "true"
+    if kind == "int":
+        return int(text.strip())
+    if kind == "float":
+        return float(text.strip())
+    return text
+

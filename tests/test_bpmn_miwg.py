@@ -1,0 +1,200 @@
+"""The OMG BPMN Model Interchange Working Group test suite: every reference model and every bpmn.io export of it
+imports, validates, generates tests and survives flowcase's own BPMN round trip; bpmn.io opens what we write.
+
+The files are in ``tests/data/bpmn-miwg`` (CC BY 3.0, source commit in its README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from bpmn_io import IMPORT_EVERY_DIAGRAM, bpmn_io_page
+from flowcase.generate.engine import generate
+from flowcase.model.bpmn import BPMN, dumps, loads
+from flowcase.model.bpmn.reader import sanitise_id
+from flowcase.model.io import load_path
+from flowcase.model.semantics import same_meaning
+from flowcase.model.validate import validate
+
+DATA = Path(__file__).parent / "data" / "bpmn-miwg"
+XSD = Path(__file__).parent / "data" / "bpmn" / "xsd" / "BPMN20.xsd"
+REFERENCE = sorted((DATA / "reference").glob("*.bpmn"))
+BPMN_IO = sorted((DATA / "bpmn.io").glob("*-export.bpmn"))
+FILES = [*REFERENCE, *BPMN_IO]
+IDS = [f"{p.parent.name}/{p.name}" for p in FILES]
+# what a process or sub-process may hold that a test can pass through, or that import must name when it leaves it out
+FLOW_NODES = {"startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent", "task",
+              "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask",
+              "callActivity", "subProcess", "transaction", "adHocSubProcess", "exclusiveGateway", "parallelGateway",
+              "inclusiveGateway", "complexGateway", "eventBasedGateway"}
+ARTIFACTS = {"textAnnotation", "association", "group", "dataObject", "dataObjectReference", "dataStoreReference"}
+
+
+def test_the_suite_is_complete() -> None:
+    assert len(REFERENCE) == 21 and len(BPMN_IO) == 21
+    assert {p.name for p in REFERENCE} == {p.name.replace("-export", "") for p in BPMN_IO}
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_imports_validates_and_generates_tests(path: Path) -> None:
+    loaded = load_path(path)
+    errors = [d for d in validate(loaded.model) if d.severity == "error"]
+    assert errors == []
+    suite = generate(loaded.model)
+    assert len(suite.tests) >= 1
+    assert all(t.steps for t in suite.tests)
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_round_trip_through_flowcase_bpmn_gives_the_same_workflows(path: Path) -> None:
+    model = load_path(path).model
+    text = dumps(model)
+    again = loads(text, "again.bpmn")
+    assert again.warnings == ()  # our own file: read back exactly
+    assert same_meaning(model, again.model, descriptions=True) == []
+    for workflow in model.workflows:  # what was drawn stays where it was; the rest is placed once, then kept
+        for node in workflow.nodes:
+            if node.layout is not None:
+                assert again.model.workflow(workflow.id).node(node.id).layout == node.layout
+    assert dumps(again.model) == text
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_the_export_is_schema_valid_and_keeps_the_diagram(path: Path) -> None:
+    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    model = load_path(path).model
+    doc = etree.fromstring(dumps(model).encode())
+    assert schema.validate(doc), schema.error_log.last_error
+    # every node drawn in the source keeps its place and size
+    drawn = {n.id: n.layout for w in model.workflows for n in w.nodes if n.layout is not None}
+    bounds = {
+        shape.get("bpmnElement"): shape.find("{http://www.omg.org/spec/DD/20100524/DC}Bounds")
+        for shape in doc.iter("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNShape")
+    }
+    for node_id, lay in drawn.items():
+        b = bounds.get(node_id)
+        if b is None:  # the same id in two workflows: the second is written as <id>_2
+            continue
+        assert (float(b.get("x")), float(b.get("y"))) == (lay.x, lay.y)
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_nothing_is_dropped_silently(path: Path) -> None:
+    """Every flow element and artifact of every process is a node of a workflow or named in a warning."""
+    loaded = load_path(path)
+    node_ids = {n.id for w in loaded.model.workflows for n in w.nodes}
+    warned = "\n".join(f"{w.element or ''} {w.message}" for w in loaded.warnings)
+    doc = etree.parse(str(path))
+    missing = []
+    for container in doc.iter(f"{{{BPMN}}}process", f"{{{BPMN}}}subProcess", f"{{{BPMN}}}transaction",
+                              f"{{{BPMN}}}adHocSubProcess"):
+        for child in container:
+            tag = etree.QName(child).localname if isinstance(child.tag, str) else ""
+            xml_id = child.get("id") or ""
+            if tag in FLOW_NODES and sanitise_id(xml_id) not in node_ids and repr(xml_id) not in warned:
+                missing.append(f"{tag} {xml_id}")
+            if tag in ARTIFACTS and repr(xml_id) not in warned:
+                missing.append(f"{tag} {xml_id}")
+    assert missing == []
+
+
+def test_what_a_test_does_in_the_reference_models() -> None:
+    # C.1.0: JUEL conditions over undeclared process variables become parameters with the outcomes needed
+    loaded = load_path(DATA / "reference" / "C.1.0.bpmn")
+    assert {(p.name, p.values) for p in loaded.model.parameters} == {("approved", (True, False)),
+                                                                      ("clarified", ("yes", "no"))}
+    assert sum(w.code == "bpmn-inferred" for w in loaded.warnings) == 2
+    # C.1.1: the same with bpmn:getDataObject('clarified') = 'no'
+    c11 = load_path(DATA / "reference" / "C.1.1.bpmn").model
+    whens = {d.when for w in c11.workflows for _, d in w.edges() if d.when}
+    assert {"approved", "not(approved)", "clarified = 'yes'", "clarified = 'no'"} <= whens
+    # B.1.0: a call activity to a global task is a step; one to a process of the file a call node
+    b10 = load_path(DATA / "reference" / "B.1.0.bpmn").model
+    nodes = {n.id: n for w in b10.workflows for n in w.nodes}
+    assert nodes["_fa3a8e53-5be0-4f0b-8680-d2498e255209"].kind == "step"
+    assert nodes["_1237e756-d53c-4591-a731-dafffbf0b3f9"].kind == "call"
+    # A.3.0: each boundary event is an alternative flow (a row) of the sub-process it is attached to
+    a30 = load_path(DATA / "reference" / "A.3.0.bpmn").model
+    sub = a30.main.node("_1ae31d1b-2559-4f78-a3ec-47986a49db48")
+    rows = {d.next: d.objective for d in sub.table}
+    assert rows["_428dcbf5-8e5e-48e0-9c0c-d93003fa8c82"] == "Boundary Intermediate Event Non-Interrupting Message"
+    assert rows["_178e16eb-4c9e-4ea0-9644-7c5fb2b71825"] == "Boundary Intermediate Event Interrupting Escalation"
+    # C.3.0: a FEEL condition over a name of two words
+    c30 = load_path(DATA / "reference" / "C.3.0.bpmn").model
+    assert "Service_Level == 'Premium'" in {d.when for _, d in c30.main.edges()}
+
+
+def test_a_process_without_start_or_end_events_gets_them_implicitly() -> None:
+    text = f"""<definitions xmlns="{BPMN}" id="D" targetNamespace="x">
+      <process id="P"><task id="A"/><task id="B"/><task id="C"/>
+        <sequenceFlow id="f" sourceRef="A" targetRef="C"/></process></definitions>"""
+    loaded = loads(text)
+    wf = loaded.model.main
+    assert wf.node("start").table[0].next == "A" and wf.node("start").table[1].next == "B"
+    assert wf.node("C").next == "end" and wf.node("B").next == "end" and wf.node("end").kind == "end"
+    assert {w.code for w in loaded.warnings} == {"bpmn-approximated", "bpmn-implicit-end"}
+    assert len(generate(loaded.model).tests) == 2
+
+
+def test_boundary_events_loops_and_event_sub_processes() -> None:
+    text = f"""<definitions xmlns="{BPMN}" id="D" targetNamespace="x">
+      <process id="P"><startEvent id="S"/><task id="A" name="Pay"><standardLoopCharacteristics/></task>
+        <boundaryEvent id="T" name="too late" attachedToRef="A" cancelActivity="false"><timerEventDefinition/>
+        </boundaryEvent><task id="R" name="Remind"/><endEvent id="E"/>
+        <subProcess id="ES" triggeredByEvent="true" name="Cancel"><startEvent id="S2"><messageEventDefinition/>
+          </startEvent><endEvent id="E2"/><sequenceFlow id="g" sourceRef="S2" targetRef="E2"/></subProcess>
+        <sequenceFlow id="f1" sourceRef="S" targetRef="A"/><sequenceFlow id="f2" sourceRef="A" targetRef="E"/>
+        <sequenceFlow id="f3" sourceRef="T" targetRef="R"/></process></definitions>"""
+    loaded = loads(text)
+    wf = loaded.model.main
+    assert [(d.next, d.objective) for d in wf.node("A").table] == [
+        ("E", ""), ("T", "too late"), ("A", "repeat Pay (loop)")]
+    assert [(d.next, d.objective) for d in wf.node("S").table] == [("A", ""), ("ES", "Cancel triggered")]
+    assert wf.node("ES").kind == "call" and wf.node("ES").workflow == "ES"
+    assert wf.node("R").next == "end" and wf.node("ES").next == "end"
+    messages = [w.message for w in loaded.warnings]
+    assert any(m.startswith("non-interrupting timer event") for m in messages)
+    assert any(m.startswith("event sub-process") for m in messages)
+    suite = generate(loaded.model)
+    taken = {s.node for t in suite.tests for s in t.steps}
+    assert {"T", "R", "ES"} <= {x.rpartition("/")[2] for x in taken}
+
+
+def test_pools_that_nothing_calls_get_a_main_workflow_with_one_participant_per_test() -> None:
+    text = f"""<definitions xmlns="{BPMN}" id="D" targetNamespace="x">
+      <collaboration id="C" name="Order"><participant id="p1" name="Shop" processRef="P1"/>
+        <participant id="p2" name="Bank" processRef="P2"/>
+        <messageFlow id="m" sourceRef="A" targetRef="B"/></collaboration>
+      <process id="P1"><startEvent id="S1"/><sendTask id="A"/><sequenceFlow id="f1" sourceRef="S1" targetRef="A"/>
+      </process>
+      <process id="P2"><startEvent id="S2"/><receiveTask id="B"/><sequenceFlow id="f2" sourceRef="S2" targetRef="B"/>
+      </process></definitions>"""
+    loaded = loads(text)
+    model = loaded.model
+    assert [w.id for w in model.workflows] == ["C", "P1", "P2"]
+    assert [(d.objective, d.next) for d in model.main.node("start").table] == [("Shop", "P1"), ("Bank", "P2")]
+    assert any("message flow 'm'" in w.message for w in loaded.warnings)
+    assert len(generate(model).tests) == 2
+
+
+@pytest.fixture(scope="module")
+def bpmn_io() -> Iterator[Any]:
+    yield from bpmn_io_page()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_bpmn_io_opens_our_export_of_every_model(path: Path, bpmn_io: Any) -> None:
+    model = load_path(path).model
+    text = dumps(model)
+    result = bpmn_io.evaluate(IMPORT_EVERY_DIAGRAM, text)
+    assert result["warnings"] == []
+    doc = etree.fromstring(text.encode())
+    wanted = {e.get("id") for p in doc.iterfind(f"{{{BPMN}}}process") for e in p
+              if e.get("id") and etree.QName(e).localname != "extensionElements"}
+    assert wanted <= set(result["elements"])  # every node and flow of every process is drawn
