@@ -35,7 +35,7 @@ def chain_model(model_id: str, steps: int) -> Model:
 
 @pytest.fixture(scope="module")
 def connect() -> Iterator[tuple[RunningSandbox, TinyApp]]:
-    with running_sandbox(demo_data=True) as sb, running_tiny_app(sb, key="flowcase-it") as tiny:
+    with running_sandbox(demo_data=True, setup=True) as sb, running_tiny_app(sb, key="flowcase-it") as tiny:
         yield sb, tiny
 
 

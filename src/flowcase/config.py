@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Model saves hold a lease on the issue (docs/jira.md): the settle time must exceed one Jira read plus one
     # write under load; longer is safer, shorter saves faster.
     save_settle_seconds: float = Field(default=1.0, ge=0.05, le=30)
+    # A publish holds the story's lease (docs/jira.md), renewed while it runs: a publisher that died blocks the
+    # story's publishing for at most this long.
+    publish_lease_seconds: float = Field(default=60.0, ge=2, le=3600)
 
     @field_validator("secret_keys", mode="before")
     @classmethod

@@ -108,6 +108,31 @@ def check_notify(request: Request, principal: Principal) -> None:
                                  "required.")  # fmt: skip
 
 
+BULK_FETCH_LIMIT = 100
+
+
+async def bulk_fetch(request: Request) -> Response:
+    """``POST /issue/bulkfetch``: up to 100 issues by id or key, always current (not through the search index);
+    issues that do not exist are simply left out."""
+    require(request)
+    body = await read_json(request)
+    refs = body.get("issueIdsOrKeys") if isinstance(body, dict) else None
+    if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
+        raise JiraHTTPError(400, "issueIdsOrKeys must be a non-empty list of issue ids or keys.")
+    if len(refs) > BULK_FETCH_LIMIT:
+        raise JiraHTTPError(400, f"At most {BULK_FETCH_LIMIT} issues can be fetched at once.")
+    fields = body.get("fields") or ["*navigable"]
+    props = body.get("properties") or []
+    if not isinstance(fields, list) or not isinstance(props, list):
+        raise JiraHTTPError(400, "fields and properties must be lists of strings.")
+    wanted = parse_field_list([str(f) for f in fields])
+    sandbox = sandbox_of(request)
+    with sandbox.session() as s:
+        found = {issue.id: issue for ref in refs if (issue := find_issue(s, ref.strip())) is not None}
+        issues = [issue_json(s, sandbox.base_url, found[i], wanted, [str(p) for p in props]) for i in sorted(found)]
+    return JSONResponse({"issues": issues, "issueErrors": []})
+
+
 async def edit(request: Request) -> Response:
     principal = require(request)
     check_notify(request, principal)
@@ -324,6 +349,7 @@ def _quote(name: str) -> str:
 routes = [
     Route("/rest/api/3/issue", create, methods=["POST"]),
     Route("/rest/api/3/issue/bulk", bulk_create, methods=["POST"]),
+    Route("/rest/api/3/issue/bulkfetch", bulk_fetch, methods=["POST"]),
     Route("/rest/api/3/issue/{key}", get, methods=["GET"]),
     Route("/rest/api/3/issue/{key}", edit, methods=["PUT"]),
     Route("/rest/api/3/issue/{key}/attachments", add_attachments, methods=["POST"]),
