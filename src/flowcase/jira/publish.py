@@ -7,12 +7,17 @@ cost no write at all.
 
 One publish (see docs/jira.md):
 
-1. find the tests already in Jira: JQL on the per-model label (labels are always indexed), reading
-   ``flowcase-test`` and the issue links with the results; issues of another story are ignored;
+0. preflight (:mod:`flowcase.jira.preflight`): refuse a project that is not ready, saying what to fix; then hold
+   the story's ``publish`` lease throughout (one publish per story at a time, on every path);
+1. find the tests already in Jira: the story's links (always current), then JQL on the per-model label with
+   ``reconcileIssues``, and a bulk fetch by id of what the lagging search still misses; younger duplicates of a
+   test id are unlinked and labelled ``flowcase-duplicate`` (never deleted);
 2. update changed tests (hash differs, or the test came back after being obsolete);
-3. create the missing ones with ``POST /issue/bulk`` (ceil(N/50) calls). When a chunk fails ambiguously (timeout,
-   5xx after retries: Jira may have created some of it) the tests are looked up again before anything is resent;
-4. link every test to the story (and to its requirement keys) unless the link is already there;
+3. create the missing ones with ``POST /issue/bulk`` (ceil(N/50) calls), linked to the story in the create call
+   when the screen has "Linked Issues". When a chunk fails ambiguously (timeout, reset, 5xx: Jira may have
+   created some of it) the tests are looked up again before anything is resent;
+4. link every test to the story (and to its requirement keys that exist: checked once) as the link's source, so
+   the story reads "is tested by"; a link found reversed is replaced;
 5. mark tests that are no longer generated: label ``flowcase-obsolete`` plus a comment (never deleted);
 6. update the story's ``flowcase-summary``.
 
