@@ -356,3 +356,55 @@ def test_attachments_redirect_and_non_admins_cannot_silence_notifications() -> N
         content, silent, status = run_sync(go())
     assert status == 303 and content == b'{"a": 1}'  # followed to the pre-signed URL without credentials
     assert silent is False  # Jira refused notifyUsers=false (403); the edit went through with notifications
+
+
+def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: RunningSandbox, tmp_path: Path
+                                                                         ) -> None:  # fmt: skip
+    """Two app instances (separate job databases) and a direct publish race on one story under index lag: the
+    story's publish lease in Jira keeps them apart."""
+    from flowcase.db.engine import make_engine, session_factory
+    from flowcase.db.migrate import upgrade
+    from flowcase.jira.jobs import DONE, JobStore, Worker, submit
+    from flowcase.jira.storage import save_model
+
+    sb.setup_flowcase("DEMO")
+    story = new_project(sb, "JOBS")
+    sb.setup_flowcase("JOBS")
+    model = model_of("jobrace", 15)
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    stores = []
+    for n in range(2):
+        url = f"sqlite:///{tmp_path}/app{n}.db"
+        upgrade(url)
+        stores.append(JobStore(session_factory(make_engine(url))))
+
+    async def queue() -> None:
+        async with client_for(sb) as c:
+            revision = await save_model(c, story, model, None)
+            for store in stores:
+                await submit(store, c, site_id="s", story_key=story, project_key="JOBS", revision=revision,
+                             model=model, suite=suite)  # fmt: skip
+
+    run_sync(queue())
+    sb.set_index_lag(5.0)
+    outcomes: list[Any] = []
+
+    def worker(store: JobStore) -> None:
+        outcomes.append(run_sync(Worker(store, lambda job: client_for(sb), settle_seconds=0).run_one()))
+
+    def direct() -> None:
+        outcomes.append(run_publish(sb, model, story))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in stores] + [threading.Thread(target=direct)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(180)
+    finally:
+        sb.set_index_lag(0.0)
+    views = [o for o in outcomes if not isinstance(o, PublishResult)]
+    assert all(v is not None and v.state == DONE for v in views), views
+    created = [o.created for o in outcomes]
+    assert sorted(created) == [0, 0, 15]
+    assert len(published_for(sb, story)) == 15 and len(story_links(sb, story)) == 15
