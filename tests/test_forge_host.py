@@ -47,7 +47,7 @@ class Env:
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("forge-host")
     db_url = f"sqlite:///{tmp / 'app.db'}"
-    with running_sandbox(demo_data=True) as sb:
+    with running_sandbox(demo_data=True, setup=True) as sb:
         port = free_port()
         settings = Settings(env="test", base_url=f"http://127.0.0.1:{port}", database_url=db_url,
                             forge_app_id=APP_ID, forge_jwks_url=f"{sb.base_url}/_forge/jwks.json")

@@ -35,13 +35,14 @@ def chain_model(model_id: str, steps: int) -> Model:
 
 @pytest.fixture(scope="module")
 def connect() -> Iterator[tuple[RunningSandbox, TinyApp]]:
-    with running_sandbox(demo_data=True) as sb, running_tiny_app(sb, key="flowcase-it") as tiny:
+    with running_sandbox(demo_data=True, setup=True) as sb, running_tiny_app(sb, key="flowcase-it") as tiny:
         yield sb, tiny
 
 
 def test_storage_settings_and_publish_as_a_connect_app(connect: tuple[RunningSandbox, TinyApp]) -> None:
     sb, tiny = connect
     assert tiny.secret
+    sb.clear_calls()  # the admin setup of the fresh site ran over Basic auth; from here on only the app calls
     auth = ConnectJwtAuth(app_key=tiny.key, client_key=sb.sandbox.client_key, base_url=sb.base_url,
                           secret=tiny.secret)  # fmt: skip
     model = load_path(EXAMPLE).model

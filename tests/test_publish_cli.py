@@ -17,7 +17,7 @@ EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "login.yaml")
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as running:
+    with running_sandbox(demo_data=True, setup=True) as running:
         yield running
 
 

@@ -33,7 +33,7 @@ def sb() -> Iterator[RunningSandbox]:
     previous = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)  # client and in-process sandbox server share the GIL (see test_publish_jobs)
     try:
-        with running_sandbox(demo_data=True) as running:
+        with running_sandbox(demo_data=True, setup=True) as running:
             yield running
     finally:
         sys.setswitchinterval(previous)

@@ -69,7 +69,7 @@ def sb() -> Iterator[RunningSandbox]:
     previous = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     try:
-        with running_sandbox(demo_data=True) as running:
+        with running_sandbox(demo_data=True, setup=True) as running:
             yield running
     finally:
         sys.setswitchinterval(previous)
@@ -138,7 +138,9 @@ def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, db_url
 
     # Worker 1: a separate process, slowed down on bulk creates, killed with SIGKILL after two chunks landed.
     sb.add_fault(kind="latency", path_prefix=BULK, method="POST", latency_ms=400, count=3)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    # The story's publish lease of the killed worker frees the story after 6 s (FLOWCASE_PUBLISH_LEASE_SECONDS).
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+           "FLOWCASE_PUBLISH_LEASE_SECONDS": "6"}
     doomed = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, db_url, sb.base_url, sb.email, sb.api_token],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     try:

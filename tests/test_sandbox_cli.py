@@ -58,6 +58,9 @@ def test_demo_starts_everything_prints_the_url_and_stops_on_ctrl_c(tmp_path: Pat
         url = match.group(1)
         assert url == f"http://127.0.0.1:{sandbox_port}/browse/DEMO-1"
         assert "Stored the example workflow" in output
+        # the fresh site is set up for publishing, and the demo says so
+        assert "created the issue type 'Test'" in output and "created the issue link type 'Test'" in output
+        assert "project DEMO is ready for publishing" in output
         page = httpx.get(url, timeout=10)
         assert page.status_code == 200
         assert f'src="http://127.0.0.1:{app_port}/connect/issue-panel?issueKey=DEMO-1' in page.text
@@ -74,15 +77,18 @@ def test_demo_starts_everything_prints_the_url_and_stops_on_ctrl_c(tmp_path: Pat
 def test_demo_data_and_workflow_survive_a_restart(tmp_path: Path) -> None:
     """What ``flowcase demo`` does at start, twice on the same ./var database: nothing is duplicated."""
     from flowcase.sandbox import SandboxConfig, create_sandbox_app
-    from flowcase.sandbox.demo_workflow import store_demo_workflow
+    from flowcase.sandbox.demo_workflow import set_up_demo_project, store_demo_workflow
     from flowcase.sandbox.testing import run_sync
 
     url = f"sqlite:///{tmp_path / 'sandbox.db'}"
     messages = []
+    setups = []
     for _ in range(2):
         app = create_sandbox_app(SandboxConfig(database_url=url, demo_data=True))
         messages.append(run_sync(store_demo_workflow(app)))
+        setups.append(run_sync(set_up_demo_project(app)))
         app.sandbox.engine.dispose()
+    assert len(setups[0]) == 4 and setups[1] == ["project DEMO is ready for publishing"]  # set up once
     assert messages[0].startswith("Stored the example workflow 'Shop checkout with coupons' on DEMO-1")
     assert messages[1] == "Example workflow already on DEMO-1 (revision 1)."
     from sqlalchemy import func, select

@@ -38,7 +38,7 @@ class Env:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     db = tmp_path_factory.mktemp("connect-api") / "app.db"
-    with running_sandbox(demo_data=True) as sb:
+    with running_sandbox(demo_data=True, setup=True) as sb:
         sock = bind()
         port = sock.getsockname()[1]
         sock.close()

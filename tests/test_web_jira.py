@@ -24,7 +24,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as sb:
+    with running_sandbox(demo_data=True, setup=True) as sb:
         yield sb
 
 
@@ -145,3 +145,21 @@ def test_project_settings_round_trip_and_validation(client: TestClient) -> None:
     read = client.get("/api/admin/settings?projectKey=DEMO", headers=AUTH).json()["settings"]
     assert read["labels"] == ["ui"] and read["issue_type"] == "Task"
     client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {}}, headers=AUTH)
+
+
+def test_publish_on_a_project_that_is_not_set_up_is_refused_with_the_fix(client: TestClient,
+                                                                         sandbox: RunningSandbox) -> None:
+    sandbox.create_project("NEWP")  # its issue type scheme has no "Test" yet
+    created = client.post("/api/publish", json={"issueKey": "NEWP-1", "doc": {"model": model()}}, headers=AUTH)
+    assert created.status_code == 409
+    error = created.json()["error"]
+    assert error["code"] == "not-ready" and "has no issue type 'Test'" in error["message"]
+    assert [p["code"] for p in error["readiness"]["problems"]] == ["issue-type-missing"]
+    assert error["readiness"]["problems"][0]["setupFixes"] is True
+
+    check = client.get("/api/preflight/NEWP", headers=AUTH).json()
+    assert check["ready"] is False and "Task" in check["availableIssueTypes"]
+    done = client.post("/api/admin/setup", json={"projectKey": "NEWP"}, headers=AUTH)
+    assert done.status_code == 200, done.text
+    assert done.json()["actions"] == ["added 'Test' to the issue type scheme of NEWP"]
+    assert client.get("/api/preflight/NEWP", headers=AUTH).json()["ready"] is True

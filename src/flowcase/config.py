@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     tenant_host_suffixes: Annotated[tuple[str, ...], NoDecode] = (".atlassian.net", ".jira.com", ".jira-dev.com")
     # ... and a Forge apiBaseUrl one of these hosts (docs/operations.md).
     forge_api_hosts: Annotated[tuple[str, ...], NoDecode] = ("api.atlassian.com",)
+    # A publish holds the story's lease (docs/jira.md), renewed while it runs: a publisher that died blocks the
+    # story's publishing for at most this long.
+    publish_lease_seconds: float = Field(default=60.0, ge=2, le=3600)
 
     @field_validator("secret_keys", "tenant_host_suffixes", "forge_api_hosts", mode="before")
     @classmethod

@@ -67,8 +67,8 @@ def _local(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[RunningSandbox]:
-    """A sandbox Jira with the demo data, one per test module."""
-    with running_sandbox(demo_data=True) as sb:
+    """A sandbox Jira with the demo data, set up for publishing by flowcase's admin setup, one per test module."""
+    with running_sandbox(demo_data=True, setup=True) as sb:
         yield sb
 
 

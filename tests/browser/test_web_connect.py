@@ -35,7 +35,7 @@ class Env:
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     db = tmp_path_factory.mktemp("connect") / "app.db"
-    with running_sandbox(demo_data=True) as sb:
+    with running_sandbox(demo_data=True, setup=True) as sb:
         port = free_port()
         settings = Settings(
             env="test", base_url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{db}",

@@ -37,7 +37,8 @@ expect_option = click.option("--expect-revision", type=click.IntRange(min=1), de
 
 @main.group("jira")
 def jira_group() -> None:
-    """The model kept on a Jira story: save a model file there, restore the previous revision, repair."""
+    """The Jira site and the model kept on a story: set up a project for publishing, save a model file on a
+    story, restore the previous revision, repair."""
 
 
 def _timing() -> LeaseTiming:
@@ -71,6 +72,59 @@ def _run(jira_url: str, email: str | None, token: str | None, story: str,
         fail(str(exc), EXIT_SERVICE)
     except ValueError as exc:  # refused before sending (e.g. a token over plain http)
         fail(str(exc), EXIT_USAGE)
+
+
+@jira_group.command("setup")
+@click.option("--project", required=True, help="Key of the project tests are published to.")
+@jira_url_option
+@email_option
+@token_option
+@click.option("--check", "check_only", is_flag=True, help="Only tell what is missing; change nothing.")
+@click.option("--use-issue-type", default=None, help="Publish tests as this existing issue type (e.g. Task) instead "
+                                                     "of creating 'Test' (saved in the project's flowcase settings).")
+@click.option("--use-link-type", default=None, help="Link tests with this existing link type (e.g. Relates) instead "
+                                                    "of creating 'Test'.")
+def setup_command(project: str, jira_url: str, email: str | None, token: str | None, check_only: bool,
+                  use_issue_type: str | None, use_link_type: str | None) -> None:  # fmt: skip
+    """Make PROJECT ready for publishing: create the "Test" issue type (adding it to the project's issue type
+    scheme) and the "Test" link type when missing (needs a Jira admin's token), or map to existing types.
+
+    Exit codes: 0 ready; 2 usage; 3 Jira failed or something is still missing (what and how to fix it is printed).
+    """
+    from flowcase.cli.publish_commands import PROJECT_KEY
+    from flowcase.jira.preflight import Readiness, check, setup
+    from flowcase.jira.settings_store import SettingsError, load_settings
+
+    if not PROJECT_KEY.fullmatch(project):
+        fail(f"--project {project!r} is not a Jira project key (e.g. DEMO)", EXIT_USAGE)
+    url = check_url(jira_url)
+    if not email or not token:
+        fail("Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
+             EXIT_USAGE)  # fmt: skip
+
+    async def go() -> tuple[list[str], Readiness]:
+        async with JiraClient(url, ApiTokenAuth(email, token)) as client:
+            settings = await load_settings(client, project_key=project)
+            if check_only:
+                return [], await check(client, project, settings)
+            done = await setup(client, project, settings, use_issue_type=use_issue_type, use_link_type=use_link_type)
+            return done.actions, done.readiness
+
+    try:
+        actions, readiness = asyncio.run(go())
+    except SettingsError as exc:
+        fail(f"project settings: {exc}", EXIT_SERVICE)
+    except JiraError as exc:
+        hint = " (creating issue and link types needs a Jira administrator's API token)" if exc.status == 403 else ""
+        fail(str(exc) + hint, EXIT_SERVICE)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
+    for action in actions:
+        click.echo(f"{project}: {action}")
+    summary = readiness.summary()
+    if not readiness.ready:
+        fail(summary, EXIT_SERVICE)
+    click.echo(summary)
 
 
 @jira_group.command("save")

@@ -22,7 +22,7 @@ from flowcase.generate.suite import Criterion, Suite
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient, JiraError
 from flowcase.jira.publish import Progress as PublishProgress
-from flowcase.jira.publish import PublishError, PublishResult, publish
+from flowcase.jira.publish import PublishError, PublishNotReady, PublishResult, publish
 from flowcase.jira.settings_store import SettingsError, load_settings
 from flowcase.jira.storage import ConflictError, StorageError, canonical_json, load_model, save_model
 from flowcase.model.types import Model
@@ -129,6 +129,9 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
         fail(f"project settings: {exc}", EXIT_SERVICE)
     except StorageError as exc:
         fail(str(exc), EXIT_SERVICE)
+    except PublishNotReady as exc:
+        fail(f"{exc}\nA Jira admin can fix what `flowcase jira setup --project {project}` can (issue type, link "
+             "types); nothing was published", EXIT_SERVICE)  # fmt: skip
     except (PublishError, JiraError) as exc:
         message = str(exc)
         if getattr(exc, "status", 0) == 401:
@@ -141,6 +144,12 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
         f"{result.unchanged} unchanged, {result.obsoleted} marked obsolete, {result.links_created} link(s) added, "
         f"{result.create_calls} create call(s)"
     )
+    if result.duplicates:
+        click.echo(f"{story}: {result.duplicates} duplicate issue(s) found, unlinked and labelled "
+                   f"flowcase-duplicate (not deleted): {', '.join(result.duplicate_keys)}")  # fmt: skip
+    if result.missing_requirements:
+        click.echo(f"warning: requirement key(s) not found in Jira, not linked: "
+                   f"{', '.join(result.missing_requirements)}", err=True)  # fmt: skip
     if result.failed:
         fail(f"Jira refused {len(result.failed)} test(s), e.g. {result.failed[0]}; fix the project's issue type "
              "or required fields and run again", EXIT_SERVICE)  # fmt: skip

@@ -118,7 +118,7 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
     from flowcase.sandbox.app import create_sandbox_app
     from flowcase.sandbox.connect import InstallError, install
     from flowcase.sandbox.demo import WORKFLOW_STORY
-    from flowcase.sandbox.demo_workflow import store_demo_workflow
+    from flowcase.sandbox.demo_workflow import set_up_demo_project, store_demo_workflow
     from flowcase.sandbox.runner import PortInUseError, bind_or_explain, serve_together
 
     if port == sandbox_port:
@@ -147,6 +147,9 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
             raise click.ClickException(f"could not install flowcase into the sandbox: {exc}") from None
         click.echo(f"  Installed '{settings.app_key}' into the sandbox (signed install verified by the app).")
         click.echo("  " + await store_demo_workflow(sandbox_app))
+        click.echo("  The sandbox is a fresh Jira Cloud site: no \"Test\" issue type or link type until set up.")
+        for line in await set_up_demo_project(sandbox_app):
+            click.echo("  " + line)
         _print_access(config)
         click.echo("")
         click.echo(f"Open {config.base_url}/browse/{WORKFLOW_STORY}   (Ctrl-C to stop)")

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 import httpx
 
@@ -36,6 +36,8 @@ Sleep = Callable[[float], Awaitable[None]]
 JsonObj = dict[str, Any]
 
 BULK_CREATE_LIMIT = 50
+BULK_FETCH_LIMIT = 100
+RECONCILE_LIMIT = 50
 PROPERTY_VALUE_LIMIT = 32_768
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -149,6 +151,10 @@ class JiraClient:
         self._sleep = sleep
         self._rng = rng
         self.retries = 0  # how many retries this client made (for progress reports and tests)
+        # Edits ask Jira not to notify watchers (``notifyUsers=false``) until Jira says the caller may not (that
+        # needs Administer Jira or Administer Projects); then edits notify as usual.
+        self.silent_edits = True
+        self._transport = transport
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             auth=auth,
@@ -300,15 +306,31 @@ class JiraClient:
             body["fields"] = fields
         if update:
             body["update"] = update
-        await self.request("PUT", f"/rest/api/3/issue/{_seg(key)}", json=body, params={"notifyUsers": "false"})
+        path = f"/rest/api/3/issue/{_seg(key)}"
+        if self.silent_edits:
+            response = await self.request("PUT", path, json=body, params={"notifyUsers": "false"}, ok=(403,))
+            if response.status_code != 403:
+                return
+            if not any("notification" in m.lower() for m in error_messages(response)):
+                raise JiraError(403, error_messages(response), response)
+            self.silent_edits = False  # not an admin: Jira refuses to skip notifications
+        await self.request("PUT", path, json=body)
 
     async def add_comment(self, key: str, body_adf: JsonObj) -> None:
         await self.request("POST", f"/rest/api/3/issue/{_seg(key)}/comment", json={"body": body_adf})
 
-    async def link_issues(self, link_type: str, *, inward: str, outward: str) -> None:
-        """Link ``inward`` (e.g. the test: "is tested by" side) and ``outward`` issues with ``link_type``."""
-        body = {"type": {"name": link_type}, "inwardIssue": {"key": inward}, "outwardIssue": {"key": outward}}
+    async def link_issues(self, link_type: str, *, source: str, target: str) -> None:
+        """Link ``source`` to ``target``: ``source`` then reads "<outward> target" ("DEMO-5 tests DEMO-1") and
+        ``target`` reads "<inward> source" ("DEMO-1 is tested by DEMO-5").
+
+        Jira's ``POST /issueLink`` names the source ``inwardIssue`` and the target ``outwardIssue`` (the names
+        say on which side of the *other* issue each one is shown; see Atlassian's issue linking model): reading
+        the source back, its link carries ``outwardIssue`` = target, labelled with the type's ``outward``."""
+        body = {"type": {"name": link_type}, "inwardIssue": {"key": source}, "outwardIssue": {"key": target}}
         await self.request("POST", "/rest/api/3/issueLink", json=body)
+
+    async def delete_link(self, link_id: str) -> None:
+        await self.request("DELETE", f"/rest/api/3/issueLink/{_seg(link_id)}", ok=(404,))
 
     async def link_types(self) -> list[JsonObj]:
         data = await self.json("GET", "/rest/api/3/issueLinkType")
@@ -327,13 +349,21 @@ class JiraClient:
         fields: Sequence[str] = ("summary",),
         properties: Sequence[str] = (),
         page_size: int = 100,
+        reconcile: Sequence[int] = (),
     ) -> AsyncIterator[JsonObj]:
-        """Every issue matching a bounded ``jql`` (``GET /search/jql``, following ``nextPageToken``)."""
+        """Every issue matching a bounded ``jql`` (``GET /search/jql``, following ``nextPageToken``).
+
+        Search is eventually consistent: an issue created or changed a moment ago may be missing or stale.
+        ``reconcile`` (at most 50 issue ids, Jira's ``reconcileIssues``) are matched as they are now."""
         token: str | None = None
+        if len(reconcile) > RECONCILE_LIMIT:
+            raise ValueError(f"Jira reconciles at most {RECONCILE_LIMIT} issues per search")
         while True:
             params: dict[str, Any] = {"jql": jql, "maxResults": page_size, "fields": ",".join(fields)}
             if properties:
                 params["properties"] = ",".join(properties[:5])
+            if reconcile:
+                params["reconcileIssues"] = [str(i) for i in reconcile]
             if token:
                 params["nextPageToken"] = token
             data = await self.json("GET", "/rest/api/3/search/jql", params=params) or {}
@@ -345,6 +375,72 @@ class JiraClient:
 
     async def search_all(self, jql: str, **kwargs: Any) -> list[JsonObj]:
         return [issue async for issue in self.search(jql, **kwargs)]
+
+    async def fetch_issues(self, refs: Sequence[str], *, fields: Sequence[str] = ("summary",),
+                           properties: Sequence[str] = ()) -> list[JsonObj]:  # fmt: skip
+        """Issues by id or key (``POST /issue/bulkfetch``, 100 per call; always current, unlike search). Issues
+        that do not exist or cannot be seen are left out."""
+        out: list[JsonObj] = []
+        for start in range(0, len(refs), BULK_FETCH_LIMIT):
+            body: JsonObj = {"issueIdsOrKeys": list(refs[start : start + BULK_FETCH_LIMIT]), "fields": list(fields)}
+            if properties:
+                body["properties"] = list(properties)
+            data = await self.json("POST", "/rest/api/3/issue/bulkfetch", json=body) or {}
+            out.extend(i for i in data.get("issues") or [] if isinstance(i, dict))
+        return out
+
+    # -- site configuration (preflight and setup) -------------------------------------------------------------
+
+    async def project(self, key: str) -> JsonObj | None:
+        response = await self.request("GET", f"/rest/api/3/project/{_seg(key)}", ok=(404,))
+        if response.status_code == 404:
+            return None
+        data: JsonObj = response.json()
+        return data
+
+    async def issue_types(self) -> list[JsonObj]:
+        return list(await self.json("GET", "/rest/api/3/issuetype") or [])
+
+    async def create_issue_type(self, name: str, description: str) -> JsonObj:
+        data: JsonObj = await self.json("POST", "/rest/api/3/issuetype",
+                                        json={"name": name, "description": description, "hierarchyLevel": 0})
+        return data
+
+    async def issue_type_scheme_of(self, project_id: str) -> str | None:
+        """The id of the issue type scheme a company-managed project uses (None for team-managed ones)."""
+        data = await self.json("GET", "/rest/api/3/issuetypescheme/project", params={"projectId": project_id}) or {}
+        for value in data.get("values") or []:
+            if project_id in (value.get("projectIds") or []):
+                return str((value.get("issueTypeScheme") or {}).get("id"))
+        return None
+
+    async def add_issue_types_to_scheme(self, scheme_id: str, type_ids: Sequence[str]) -> None:
+        await self.request("PUT", f"/rest/api/3/issuetypescheme/{_seg(scheme_id)}/issuetype",
+                           json={"issueTypeIds": list(type_ids)})  # fmt: skip
+
+    async def create_link_type(self, name: str, inward: str, outward: str) -> JsonObj:
+        data: JsonObj = await self.json("POST", "/rest/api/3/issueLinkType",
+                                        json={"name": name, "inward": inward, "outward": outward})
+        return data
+
+    async def create_fields(self, project_key: str, issue_type_id: str) -> list[JsonObj]:
+        """The fields on the create screen of an issue type in a project."""
+        path = f"/rest/api/3/issue/createmeta/{_seg(project_key)}/issuetypes/{_seg(issue_type_id)}"
+        out: list[JsonObj] = []
+        start = 0
+        while True:
+            data = await self.json("GET", path, params={"startAt": start, "maxResults": 50}) or {}
+            page = list(data.get("fields") or data.get("results") or [])
+            out.extend(page)
+            start += len(page)
+            if not page or start >= int(data.get("total") or 0):
+                return out
+
+    async def my_permissions(self, project_key: str, permissions: Sequence[str]) -> dict[str, bool]:
+        data = await self.json("GET", "/rest/api/3/mypermissions",
+                               params={"projectKey": project_key, "permissions": ",".join(permissions)}) or {}
+        held = data.get("permissions") or {}
+        return {p: bool((held.get(p) or {}).get("havePermission")) for p in permissions}
 
     # -- entity properties ------------------------------------------------------------------------------------
 
@@ -396,13 +492,13 @@ class JiraClient:
     async def attachment_content(self, attachment_id: str) -> bytes:
         response = await self.request("GET", f"/rest/api/3/attachment/content/{_seg(attachment_id)}", ok=(302, 303))
         if response.status_code in (302, 303):
-            location = response.headers.get("Location", "")
-            if location.startswith("/") or location.startswith(self.base_url + "/"):
-                redirected = await self._http.get(location)
-            else:
-                # Jira redirects to its media store: follow without our credentials (the URL is pre-signed).
-                async with httpx.AsyncClient(timeout=self._http.timeout) as plain:
-                    redirected = await plain.get(location)
+            location = urljoin(self.base_url + "/", response.headers.get("Location", ""))
+            if not location.startswith(("https://", "http://")):
+                raise JiraError(response.status_code, ["attachment redirect without a usable location"], response)
+            # Jira redirects to its media store: the URL is pre-signed, so it is followed WITHOUT our credentials
+            # (they are never sent to another host, nor needed by this one).
+            async with httpx.AsyncClient(timeout=self._http.timeout, transport=self._transport) as plain:
+                redirected = await plain.get(location)
             if redirected.status_code >= 400:
                 raise JiraError(redirected.status_code, error_messages(redirected), redirected)
             return redirected.content

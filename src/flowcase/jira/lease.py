@@ -86,6 +86,20 @@ class Lease:
             raise LeaseLost(f"the {self.key} lease on {self.issue_key} was taken over")
 
 
+    async def renew(self, wall: Callable[[], float] = time.time) -> None:
+        """Extend a lease still ours (for long work such as a publish): :class:`LeaseLost` otherwise."""
+        started = self.clock()
+        await self.check()
+        await self.client.put_property("issue", self.issue_key, self.key,
+                                       {"owner": self.owner, "expiresAt": int(wall() + self.timing.ttl)})
+        self.acquired_at = started
+
+    async def renew_if_due(self) -> None:
+        """:meth:`renew` once a quarter of ``ttl`` has passed since the lease was taken or last renewed."""
+        if self.clock() - self.acquired_at > self.timing.ttl / 4:
+            await self.renew()
+
+
 def _owner(value: Any) -> str | None:
     return str(value.get("owner")) if isinstance(value, dict) and value.get("owner") else None
 

@@ -502,7 +502,7 @@ async def _ensure_link(client: JiraClient, issue_key: str, other: str) -> None:
         ends = {(link.get("inwardIssue") or {}).get("key"), (link.get("outwardIssue") or {}).get("key")}
         if other in ends and (link.get("type") or {}).get("name") == SUBWORKFLOW_LINK_TYPE:
             return
-    await client.link_issues(SUBWORKFLOW_LINK_TYPE, inward=issue_key, outward=other)
+    await client.link_issues(SUBWORKFLOW_LINK_TYPE, source=issue_key, target=other)
 
 
 async def load_composite(client: JiraClient, issue_key: str) -> Stored | None:

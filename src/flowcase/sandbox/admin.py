@@ -4,15 +4,18 @@ and the install key server ``/connect-keys/{kid}`` that apps use to verify signe
 from __future__ import annotations
 
 import hmac
+import re
 from dataclasses import asdict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from flowcase.sandbox.catalog import create_project
 from flowcase.sandbox.connect import InstallError, install, uninstall
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.faults import Fault, FaultSpecError
+from flowcase.sandbox.issues import find_project
 from flowcase.sandbox.rest_issues import read_json
 from flowcase.sandbox.site import Sandbox
 
@@ -86,6 +89,41 @@ async def app(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def index(request: Request) -> Response:
+    """``GET``: the search index lag; ``PUT {"lag": seconds}``: change it; ``POST``: let everything be indexed now."""
+    sandbox = _admin(request)
+    if request.method == "PUT":
+        body = await read_json(request)
+        lag = body.get("lag") if isinstance(body, dict) else None
+        if not isinstance(lag, int | float) or isinstance(lag, bool) or not 0 <= lag <= 600:
+            raise JiraHTTPError(400, "lag must be a number of seconds between 0 and 600.")
+        sandbox.index.lag = float(lag)
+    elif request.method == "POST":
+        sandbox.index.settle()
+    return JSONResponse({"lag": sandbox.index.lag})
+
+
+async def projects(request: Request) -> Response:
+    """``POST {"key", "name", "style": "classic"|"next-gen", "hiddenFields": [...]}``: a new project, as a site
+    admin would create it (company-managed or team-managed; fields missing from its create screen)."""
+    sandbox = _admin(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise JiraHTTPError(400, "The request body must be a JSON object.")
+    key, name = body.get("key"), body.get("name") or body.get("key")
+    style, hidden = body.get("style", "classic"), body.get("hiddenFields", [])
+    if not isinstance(key, str) or not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", key):
+        raise JiraHTTPError(400, errors={"key": "Project keys are 2-10 capital letters or digits, starting with a "
+                                                "letter."})  # fmt: skip
+    if style not in ("classic", "next-gen") or not isinstance(hidden, list):
+        raise JiraHTTPError(400, "style must be classic or next-gen; hiddenFields a list of field ids.")
+    with sandbox.session() as s:
+        if find_project(s, key) is not None:
+            raise JiraHTTPError(400, errors={"key": f"A project with key '{key}' already exists."})
+        project = create_project(s, key, str(name), style=style, hidden_fields=[str(f) for f in hidden])
+        return JSONResponse({"id": project.id, "key": project.key, "style": project.style}, status_code=201)
+
+
 async def install_key(request: Request) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
     if request.path_params["kid"] != sandbox.signing_key.kid:
@@ -98,6 +136,8 @@ routes = [
     Route("/_sandbox/faults/{fault_id:int}", fault, methods=["DELETE"]),
     Route("/_sandbox/calls", calls, methods=["GET", "DELETE"]),
     Route("/_sandbox/apps", apps, methods=["GET", "POST"]),
+    Route("/_sandbox/index", index, methods=["GET", "PUT", "POST"]),
+    Route("/_sandbox/projects", projects, methods=["POST"]),
     Route("/_sandbox/apps/{key}", app, methods=["DELETE"]),
     Route("/connect-keys/{kid:path}", install_key, methods=["GET"]),
 ]

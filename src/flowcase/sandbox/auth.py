@@ -140,7 +140,9 @@ def _check_jwt(sandbox: Sandbox, request: Request, token: str) -> Principal:
     scopes: set[str] = set()
     for scope in descriptor.get("scopes") or ["READ"]:
         scopes |= SCOPE_IMPLIES.get(str(scope).upper(), {str(scope).upper()})
-    app_user = User(f"app:{issuer}", "", str(descriptor.get("name") or issuer), DEMO_USER.permissions)
+    # An app's user administers Jira only with the ADMIN scope (and then may also silence notifications).
+    permissions = DEMO_USER.permissions if "ADMIN" in scopes else DEMO_USER.permissions - {"ADMINISTER"}
+    app_user = User(f"app:{issuer}", "", str(descriptor.get("name") or issuer), permissions)
     return Principal(user=app_user, app_key=issuer, scopes=frozenset(scopes))
 
 

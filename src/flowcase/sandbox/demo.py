@@ -1,5 +1,6 @@
-"""Demo data: project DEMO with a few stories; DEMO-1 gets the example checkout workflow, stored on the issue
-exactly as the app stores it (``flowcase.jira.storage``), through the sandbox's own REST API."""
+"""Demo data: project DEMO (company-managed; a fresh site: no "Test" issue type) with a few stories; DEMO-1
+gets the example checkout workflow, stored on the issue exactly as the app stores it (``flowcase.jira.storage``),
+through the sandbox's own REST API."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flowcase.sandbox.catalog import issue_type
+from flowcase.sandbox.catalog import create_project
 from flowcase.sandbox.issues import create_issue
 from flowcase.sandbox.models import Project
 from flowcase.sandbox.site import Sandbox
@@ -41,12 +42,9 @@ def load_demo_projects(sandbox: Sandbox) -> bool:
     with sandbox.session() as s:
         if s.scalar(select(Project).where(Project.key == key)) is not None:
             return False
-        s.add(Project(id=10000, key=key, name=name, next_number=1))
-        s.flush()
-        story = issue_type("Story")
-        assert story is not None
+        create_project(s, key, name, project_id=10000)
         for summary, text, labels in STORIES:
-            create_issue(s, {"fields": {"project": {"key": key}, "issuetype": {"id": str(story.id)},
+            create_issue(s, {"fields": {"project": {"key": key}, "issuetype": {"name": "Story"},
                                         "summary": summary, "description": _adf(text), "labels": labels}})  # fmt: skip
     return True
 

@@ -1,5 +1,11 @@
 """Run-time fault injection (429, 5xx, latency, dropped connections) and the call log.
 
+Kinds: ``rate_limit`` (429, refused), ``error`` (5xx, refused: nothing was done), ``latency`` (a slow answer),
+``drop`` (the connection closes before the request is handled), and the two a client cannot tell apart from a
+refusal but which Jira does produce: ``applied_error`` (the request IS carried out, then a 5xx such as a 504 from
+the gateway is answered instead of the real response) and ``applied_drop`` (carried out, then the connection is
+reset before any answer).
+
 Rules match on a path prefix and a method (``*`` for any) and apply to the next ``count`` matching calls (all of
 them when ``count`` is None). The first matching rule wins. ``/_sandbox/`` itself is never faulted.
 """
@@ -18,8 +24,8 @@ from typing import Any, Literal
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-FaultKind = Literal["rate_limit", "error", "latency", "drop"]
-KINDS: tuple[str, ...] = ("rate_limit", "error", "latency", "drop")
+FaultKind = Literal["rate_limit", "error", "latency", "drop", "applied_error", "applied_drop"]
+KINDS: tuple[str, ...] = ("rate_limit", "error", "latency", "drop", "applied_error", "applied_drop")
 _ids = itertools.count(1)
 
 
@@ -53,9 +59,9 @@ class Fault:
         count = data.get("count")
         if count is not None and (not isinstance(count, int) or count < 1):
             raise FaultSpecError("count must be a positive integer or null")
-        default_status = {"rate_limit": 429, "error": 503}.get(kind, 0)
+        default_status = {"rate_limit": 429, "error": 503, "applied_error": 504}.get(kind, 0)
         status = data.get("status", default_status)
-        if kind == "error" and (not isinstance(status, int) or not 500 <= status <= 599):
+        if kind in ("error", "applied_error") and (not isinstance(status, int) or not 500 <= status <= 599):
             raise FaultSpecError("status of an error fault must be 500-599")
         retry_after = data.get("retry_after", 1)
         latency_ms = data.get("latency_ms", 0)
@@ -193,6 +199,9 @@ class FaultMiddleware:
             if fault is not None and fault.kind == "latency":
                 await asyncio.sleep(fault.latency_ms / 1000)
                 fault = None
+            if fault is not None and fault.kind in ("applied_error", "applied_drop"):
+                await self.app(scope, receive, _discard)  # carried out; its real answer never reaches the client
+                fault = Fault("drop") if fault.kind == "applied_drop" else Fault("error", status=fault.status)
             if fault is None:
                 await self.app(scope, receive, recording_send)
             elif fault.kind == "drop":
@@ -202,6 +211,10 @@ class FaultMiddleware:
                 await _send_fault(fault, recording_send)
         finally:
             log(status["code"])
+
+
+async def _discard(_message: Message) -> None:
+    return None
 
 
 async def _send_fault(fault: Fault, send: Send) -> None:

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from flowcase.sandbox import catalog
 from flowcase.sandbox.adf import AdfError, validate_adf
-from flowcase.sandbox.catalog import ISSUE_TYPES, LINK_TYPES, issue_type
+from flowcase.sandbox.catalog import IssueType, LinkType, issue_type
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.models import Attachment, Issue, IssueLink, IssueProperty, Project
 from flowcase.sandbox.site import DEMO_USER, now
@@ -114,25 +115,33 @@ def _raise_empty() -> Any:
     raise ValueError("empty")
 
 
-def create_issue(session: Session, body: Any) -> Issue:
-    """Create one issue from a Jira create body, or raise a 400 with Jira's field errors."""
+def create_issue(session: Session, body: Any, *, link_limit: int = 500) -> Issue:
+    """Create one issue from a Jira create body, or raise a 400 with Jira's field errors.
+
+    Fields must be on the project's create screen; ``update.labels`` and ``update.issuelinks`` (``add`` with an
+    ``outwardIssue`` or ``inwardIssue``) are applied as Jira applies them on create."""
     if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
         raise JiraHTTPError(400, "Issue fields are required (a JSON object with 'fields').")
     fields: dict[str, Any] = body["fields"]
+    update: dict[str, Any] = body["update"] if isinstance(body.get("update"), dict) else {}
     errors: dict[str, str] = {}
-    for name in fields:
-        if name not in SETTABLE:
-            errors[name] = (
-                f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
-            )
     project_ref = _ref(fields.get("project"), "id", "key")
     project = find_project(session, project_ref) if project_ref is not None else None
     if project is None:
         errors["project"] = "Specify a valid project ID or key"
+    on_screen = set(catalog.screen_fields(project)) if project is not None else set(catalog.CREATE_SCREEN)
+    for name in fields:
+        if name not in SETTABLE or name not in on_screen:
+            errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+    for name in update:
+        if name not in ("labels", "issuelinks") or name not in on_screen:
+            errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
     type_ref = _ref(fields.get("issuetype"), "id", "name")
-    itype = issue_type(type_ref) if type_ref is not None else None
-    if itype is None:
-        errors["issuetype"] = "Specify an issue type" if type_ref is None else "The issue type selected is invalid."
+    itype = issue_type(session, type_ref, project) if type_ref is not None and project is not None else None
+    if itype is None and "project" not in errors:
+        errors["issuetype"] = "Specify an issue type" if type_ref is None else (
+            "Specify a valid issue type" if issue_type(session, type_ref) is None
+            else "The issue type selected is invalid.")  # fmt: skip
     summary = _check_summary(fields.get("summary"), errors)
     description = _check_description(fields.get("description"), errors)
     labels = _check_labels(fields.get("labels", []), errors)
@@ -152,11 +161,11 @@ def create_issue(session: Session, body: Any) -> Issue:
                 errors["properties"] = "; ".join(exc.messages)
                 break
             parsed_props.append((prop["key"], raw))
+    new_links = _link_ops(session, update.get("issuelinks"), errors) if "issuelinks" not in errors else []
     if errors:
         raise JiraHTTPError(400, errors=errors)
     assert project is not None and itype is not None and summary is not None and labels is not None
-    update = body.get("update")
-    if isinstance(update, dict) and "labels" in update:
+    if "labels" in update:
         labels = apply_label_ops(labels, update["labels"])
     number = project.next_number
     project.next_number += 1
@@ -177,7 +186,62 @@ def create_issue(session: Session, body: Any) -> Issue:
     session.flush()
     for key, raw in parsed_props:
         session.add(IssueProperty(issue_id=issue.id, key=key, value=raw))
+    for lt, other, this_is_source in new_links:
+        source, destination = (issue, other) if this_is_source else (other, issue)
+        add_link(session, lt, source, destination, link_limit)
     return issue
+
+
+def _link_ops(session: Session, ops: Any, errors: dict[str, str]) -> list[tuple[LinkType, Issue, bool]]:
+    """``update.issuelinks`` of a create: (link type, other issue, whether the new issue is the source)."""
+    if ops is None:
+        return []
+    out: list[tuple[LinkType, Issue, bool]] = []
+    if not isinstance(ops, list):
+        errors["issuelinks"] = "Issue link operations must be a list."
+        return []
+    for op in ops:
+        add = op.get("add") if isinstance(op, dict) and len(op) == 1 else None
+        if not isinstance(add, dict):
+            errors["issuelinks"] = "Only the 'add' operation is supported when creating an issue."
+            return []
+        type_ref: dict[str, Any] = add["type"] if isinstance(add.get("type"), dict) else {}
+        lt = catalog.link_type(session, type_ref.get("name") or type_ref.get("id") or "")
+        if lt is None:
+            errors["issuelinks"] = f"No issue link type with name '{type_ref.get('name') or type_ref.get('id')}' found."
+            return []
+        # "outwardIssue": the new issue shows the outward description towards it, i.e. it is the link's source.
+        side = "outwardIssue" if "outwardIssue" in add else "inwardIssue"
+        ref = add.get(side)
+        other = find_issue(session, str(ref.get("key") or ref.get("id") or "")) if isinstance(ref, dict) else None
+        if other is None:
+            errors["issuelinks"] = "Issue does not exist or you do not have permission to see it."
+            return []
+        out.append((lt, other, side == "outwardIssue"))
+    return out
+
+
+def add_link(session: Session, lt: LinkType, source: Issue, destination: Issue, limit: int) -> bool:
+    """Link ``source`` to ``destination``: the source shows the type's outward description ("blocks",
+    "tests"), the destination the inward one ("is blocked by", "is tested by"). An identical link is not added
+    twice (Jira answers "created" all the same): returns whether a link was added."""
+    same = session.scalar(select(IssueLink).where(IssueLink.type_id == lt.id,
+                                                  IssueLink.inward_issue_id == source.id,
+                                                  IssueLink.outward_issue_id == destination.id))  # fmt: skip
+    if same is not None:
+        return False
+    for issue in (source, destination):
+        count = session.scalar(
+            select(func.count()).select_from(IssueLink).where(
+                or_(IssueLink.inward_issue_id == issue.id, IssueLink.outward_issue_id == issue.id)
+            )
+        )
+        if (count or 0) >= limit:
+            raise JiraHTTPError(413, f"Issue {issue.key} has reached the limit of {limit} links.")
+    session.add(IssueLink(id=next_id(session, IssueLink.id, 10000), type_id=lt.id,
+                          inward_issue_id=source.id, outward_issue_id=destination.id))  # fmt: skip
+    session.flush()
+    return True
 
 
 def apply_label_ops(labels: list[str], ops: Any) -> list[str]:
@@ -231,33 +295,45 @@ def edit_issue(session: Session, issue: Issue, body: Any) -> None:
     issue.updated = now()
 
 
-def issue_type_json(base: str, it: Any, project: Project | None = None) -> dict[str, Any]:
+def issue_type_json(base: str, it: IssueType) -> dict[str, Any]:
+    known = {"story", "task", "bug", "epic", "subtask", "test"}
+    icon = it.name.lower() if it.name.lower() in known else "task"
     data: dict[str, Any] = {
         "self": f"{base}/rest/api/3/issuetype/{it.id}",
         "id": str(it.id),
         "name": it.name,
         "description": it.description,
-        "subtask": False,
+        "subtask": it.subtask,
         "hierarchyLevel": it.hierarchy_level,
-        "iconUrl": f"{base}/_sandbox/static/issuetype-{it.name.lower()}.svg",
+        "iconUrl": f"{base}/_sandbox/static/issuetype-{icon}.svg",
+        "avatarId": 10300 + it.id % 100,
     }
-    if project is not None:
-        data["scope"] = {"type": "PROJECT", "project": {"id": str(project.id)}}
+    if it.project_id is not None:  # a team-managed project's own type
+        data["scope"] = {"type": "PROJECT", "project": {"id": str(it.project_id)}}
+        data["entityId"] = f"00000000-0000-4000-8000-{it.id:012d}"
     return data
 
 
-def project_json(base: str, project: Project) -> dict[str, Any]:
-    return {
+def project_json(session: Session, base: str, project: Project, *, types: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "self": f"{base}/rest/api/3/project/{project.id}",
         "id": str(project.id),
         "key": project.key,
         "name": project.name,
         "projectTypeKey": "software",
-        "simplified": False,
-        "style": "classic",
+        "simplified": project.style == "next-gen",
+        "style": project.style,
         "isPrivate": False,
-        "issueTypes": [issue_type_json(base, it) for it in ISSUE_TYPES],
     }
+    if types:
+        data["issueTypes"] = [issue_type_json(base, it) for it in catalog.project_issue_types(session, project)]
+    return data
+
+
+def type_of(session: Session, issue: Issue) -> IssueType:
+    it = catalog.issue_type_by_id(session, issue.issuetype_id)
+    assert it is not None
+    return it
 
 
 def link_type_json(base: str, lt: Any) -> dict[str, Any]:
@@ -270,8 +346,8 @@ def user_json(base: str, account_id: str, display_name: str) -> dict[str, Any]:
             "displayName": display_name, "active": True, "accountType": "atlassian"}  # fmt: skip
 
 
-def _brief(base: str, issue: Issue) -> dict[str, Any]:
-    it = next(t for t in ISSUE_TYPES if t.id == issue.issuetype_id)
+def _brief(session: Session, base: str, issue: Issue) -> dict[str, Any]:
+    it = type_of(session, issue)
     return {"id": str(issue.id), "key": issue.key, "self": f"{base}/rest/api/3/issue/{issue.id}",
             "fields": {"summary": issue.summary, "status": STATUS, "issuetype": issue_type_json(base, it)}}  # fmt: skip
 
@@ -292,6 +368,13 @@ def attachment_json(base: str, att: Attachment) -> dict[str, Any]:
     }
 
 
+def link_type_of(session: Session, link: IssueLink) -> LinkType:
+    lt = catalog.link_type(session, link.type_id)
+    if lt is None:  # the type was deleted: Jira would have moved the links; keep them readable
+        return LinkType(link.type_id, "Unknown", "is linked to", "links to")
+    return lt
+
+
 def links_json(session: Session, base: str, issue: Issue) -> list[dict[str, Any]]:
     out = []
     rows = session.scalars(
@@ -300,17 +383,17 @@ def links_json(session: Session, base: str, issue: Issue) -> list[dict[str, Any]
         .order_by(IssueLink.id)
     )
     for link in rows:
-        lt = next(t for t in LINK_TYPES if t.id == link.type_id)
+        lt = link_type_of(session, link)
         entry: dict[str, Any] = {"id": str(link.id), "self": f"{base}/rest/api/3/issueLink/{link.id}",
                                  "type": link_type_json(base, lt)}  # fmt: skip
         if link.inward_issue_id == issue.id:
             other = session.get(Issue, link.outward_issue_id)
             if other is not None:
-                entry["outwardIssue"] = _brief(base, other)
+                entry["outwardIssue"] = _brief(session, base, other)
         else:
             other = session.get(Issue, link.inward_issue_id)
             if other is not None:
-                entry["inwardIssue"] = _brief(base, other)
+                entry["inwardIssue"] = _brief(session, base, other)
         out.append(entry)
     return out
 
@@ -323,7 +406,7 @@ def issue_fields(session: Session, base: str, issue: Issue, wanted: set[str] | N
 
     project = session.get(Project, issue.project_id)
     assert project is not None
-    it = next(t for t in ISSUE_TYPES if t.id == issue.issuetype_id)
+    it = type_of(session, issue)
     fields: dict[str, Any] = {}
     simple: dict[str, Any] = {
         "summary": issue.summary,
@@ -338,9 +421,9 @@ def issue_fields(session: Session, base: str, issue: Issue, wanted: set[str] | N
         if want(name):
             fields[name] = value
     if want("issuetype"):
-        fields["issuetype"] = issue_type_json(base, it, project)
+        fields["issuetype"] = issue_type_json(base, it)
     if want("project"):
-        fields["project"] = {k: v for k, v in project_json(base, project).items() if k != "issueTypes"}
+        fields["project"] = project_json(session, base, project, types=False)
     if want("issuelinks"):
         fields["issuelinks"] = links_json(session, base, issue)
     if want("attachment"):

@@ -24,6 +24,38 @@ class Project(SandboxBase):
     key: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     next_number: Mapped[int] = mapped_column(Integer, default=1)
+    # "classic" (company-managed: site-wide issue types through the project's issue type scheme) or "next-gen"
+    # (team-managed: issue types scoped to the project).
+    style: Mapped[str] = mapped_column(String(16), default="classic")
+    scheme_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hidden_fields: Mapped[str] = mapped_column(Text, default="[]")  # JSON list: fields not on the create screen
+
+
+class IssueTypeRow(SandboxBase):
+    """An issue type: site-wide (``project_id`` None) or scoped to one team-managed project."""
+
+    __tablename__ = "sb_issue_type"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    hierarchy_level: Mapped[int] = mapped_column(Integer, default=0)
+    project_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+
+
+class SchemeItem(SandboxBase):
+    """Issue type ``issuetype_id`` belongs to issue type scheme ``scheme_id`` (company-managed projects)."""
+
+    __tablename__ = "sb_issue_type_scheme_item"
+    scheme_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuetype_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class LinkTypeRow(SandboxBase):
+    __tablename__ = "sb_link_type"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    inward: Mapped[str] = mapped_column(String(255))
+    outward: Mapped[str] = mapped_column(String(255))
 
 
 class Issue(SandboxBase):
@@ -44,6 +76,8 @@ class IssueLink(SandboxBase):
     __tablename__ = "sb_issue_link"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     type_id: Mapped[int] = mapped_column(Integer)
+    # As Jira's POST /issueLink names them: the ``inwardIssue`` is the link's source (it shows the type's outward
+    # description, e.g. "blocks"), the ``outwardIssue`` its destination (it shows "is blocked by").
     inward_issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), index=True)
     outward_issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), index=True)
 

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from flowcase.sandbox.adf import plain_text
-from flowcase.sandbox.catalog import ISSUE_TYPES
+from flowcase.sandbox.catalog import all_issue_types
 from flowcase.sandbox.connect import PageContext, signed_iframe_url
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.issues import find_project, issue_fields
@@ -166,7 +166,8 @@ async def project_page(request: Request) -> Response:
         if inst is None or module is None:
             return _not_found(request, sandbox, "This app page does not exist.")
         frame = frame_for(sandbox, inst, module, context)
-    types = {it.id: it.name for it in ISSUE_TYPES}
+    with sandbox.session() as s:
+        types = {it.id: it.name for it in all_issue_types(s)}
     return _render(request, sandbox, "project.html", context, project=project, issues=issues, types=types,
                    tabs=tabs, frame=frame)  # fmt: skip
 

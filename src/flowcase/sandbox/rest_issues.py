@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from flowcase.sandbox import catalog
 from flowcase.sandbox.adf import AdfError, validate_adf
-from flowcase.sandbox.auth import require
-from flowcase.sandbox.catalog import LINK_TYPES, link_type
+from flowcase.sandbox.auth import Principal, require
 from flowcase.sandbox.errors import JiraHTTPError
+from flowcase.sandbox.index import snapshot
 from flowcase.sandbox.issues import (
+    add_link,
     attachment_json,
     create_issue,
     edit_issue,
@@ -23,6 +28,7 @@ from flowcase.sandbox.issues import (
     iso,
     issue_json,
     link_type_json,
+    link_type_of,
     next_id,
     parse_field_list,
 )
@@ -56,7 +62,8 @@ async def create(request: Request) -> Response:
     body = await read_json(request)
     sandbox = sandbox_of(request)
     with sandbox.session() as s:
-        issue = create_issue(s, body)
+        issue = create_issue(s, body, link_limit=sandbox.config.max_links_per_issue)
+        sandbox.index.created(issue.id)
         return JSONResponse(_created(sandbox.base_url, issue), status_code=201)
 
 
@@ -74,7 +81,9 @@ async def bulk_create(request: Request) -> Response:
     for index, update in enumerate(updates):
         try:
             with sandbox.session() as s:
-                issues.append(_created(sandbox.base_url, create_issue(s, update)))
+                issue = create_issue(s, update, link_limit=sandbox.config.max_links_per_issue)
+                sandbox.index.created(issue.id)
+                issues.append(_created(sandbox.base_url, issue))
         except JiraHTTPError as exc:
             errors.append({"status": exc.status, "elementErrors": exc.body(), "failedElementNumber": index})
     return JSONResponse({"issues": issues, "errors": errors}, status_code=201 if issues else 400)
@@ -90,12 +99,49 @@ async def get(request: Request) -> Response:
         return JSONResponse(issue_json(s, sandbox.base_url, issue, wanted, props))
 
 
-async def edit(request: Request) -> Response:
+def check_notify(request: Request, principal: Principal) -> None:
+    """``notifyUsers=false`` needs Administer Jira or Administer Projects; Jira refuses it otherwise."""
+    if request.query_params.get("notifyUsers", "true").lower() == "false" and not (
+        {"ADMINISTER", "ADMINISTER_PROJECTS"} & principal.user.permissions
+    ):
+        raise JiraHTTPError(403, "To discard the user notification either admin or project admin permissions are "
+                                 "required.")  # fmt: skip
+
+
+BULK_FETCH_LIMIT = 100
+
+
+async def bulk_fetch(request: Request) -> Response:
+    """``POST /issue/bulkfetch``: up to 100 issues by id or key, always current (not through the search index);
+    issues that do not exist are simply left out."""
     require(request)
+    body = await read_json(request)
+    refs = body.get("issueIdsOrKeys") if isinstance(body, dict) else None
+    if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
+        raise JiraHTTPError(400, "issueIdsOrKeys must be a non-empty list of issue ids or keys.")
+    if len(refs) > BULK_FETCH_LIMIT:
+        raise JiraHTTPError(400, f"At most {BULK_FETCH_LIMIT} issues can be fetched at once.")
+    fields = body.get("fields") or ["*navigable"]
+    props = body.get("properties") or []
+    if not isinstance(fields, list) or not isinstance(props, list):
+        raise JiraHTTPError(400, "fields and properties must be lists of strings.")
+    wanted = parse_field_list([str(f) for f in fields])
+    sandbox = sandbox_of(request)
+    with sandbox.session() as s:
+        found = {issue.id: issue for ref in refs if (issue := find_issue(s, ref.strip())) is not None}
+        issues = [issue_json(s, sandbox.base_url, found[i], wanted, [str(p) for p in props]) for i in sorted(found)]
+    return JSONResponse({"issues": issues, "issueErrors": []})
+
+
+async def edit(request: Request) -> Response:
+    principal = require(request)
+    check_notify(request, principal)
     body = await read_json(request)
     sandbox = sandbox_of(request)
     with sandbox.session() as s:
-        edit_issue(s, get_issue(s, request.path_params["key"]), body)
+        issue = get_issue(s, request.path_params["key"])
+        sandbox.index.changing(issue.id, lambda: snapshot(s, issue))
+        edit_issue(s, issue, body)
     return Response(status_code=204)
 
 
@@ -129,10 +175,36 @@ def comment_json(base: str, issue: Issue, row: Comment) -> dict[str, Any]:
             "updated": iso(row.created)}  # fmt: skip
 
 
+def require_admin(request: Request) -> Principal:
+    """Administer Jira: the global permission for a user, the ADMIN scope for an app."""
+    principal = require(request)
+    if principal.is_app and "ADMIN" not in principal.scopes:
+        raise JiraHTTPError(403, f"The app '{principal.app_key}' does not have the ADMIN scope for this request.")
+    if "ADMINISTER" not in principal.user.permissions:
+        raise JiraHTTPError(403, "You don't have permission to perform this action (Administer Jira is required).")
+    return principal
+
+
 async def link_types(request: Request) -> Response:
-    require(request)
-    base = sandbox_of(request).base_url
-    return JSONResponse({"issueLinkTypes": [link_type_json(base, lt) for lt in LINK_TYPES]})
+    sandbox = sandbox_of(request)
+    base = sandbox.base_url
+    if request.method == "GET":
+        require(request)
+        with sandbox.session() as s:
+            return JSONResponse({"issueLinkTypes": [link_type_json(base, lt) for lt in catalog.link_types(s)]})
+    require_admin(request)
+    body = await read_json(request)
+    values = {k: body.get(k) if isinstance(body, dict) else None for k in ("name", "inward", "outward")}
+    errors = {k: f"The issue link type {k} is required." for k, v in values.items()
+              if not isinstance(v, str) or not v.strip()}  # fmt: skip
+    if errors:
+        raise JiraHTTPError(400, errors=errors)
+    with sandbox.session() as s:
+        if catalog.link_type(s, values["name"]) is not None:
+            raise JiraHTTPError(400, f"An issue link type with the name '{values['name']}' already exists.")
+        lt = catalog.create_link_type(s, str(values["name"]).strip(), str(values["inward"]).strip(),
+                                      str(values["outward"]).strip())  # fmt: skip
+        return JSONResponse(link_type_json(base, lt), status_code=201)
 
 
 def _issue_ref(s: Any, value: Any) -> Issue | None:
@@ -150,25 +222,17 @@ async def create_link(request: Request) -> Response:
     if not isinstance(body, dict):
         raise JiraHTTPError(400, "The request body must be a JSON object.")
     type_ref = body.get("type", {}) if isinstance(body.get("type"), dict) else {}
-    lt = link_type(type_ref.get("name") or type_ref.get("id") or "")
-    if lt is None:
-        raise JiraHTTPError(404, f"No issue link type with name '{type_ref.get('name') or type_ref.get('id')}' found.")
     with sandbox.session() as s:
+        lt = catalog.link_type(s, type_ref.get("name") or type_ref.get("id") or "")
+        if lt is None:
+            raise JiraHTTPError(404, f"No issue link type with name '{type_ref.get('name') or type_ref.get('id')}' "
+                                     "found.")  # fmt: skip
         inward, outward = _issue_ref(s, body.get("inwardIssue")), _issue_ref(s, body.get("outwardIssue"))
         if inward is None or outward is None:
             raise JiraHTTPError(404, "Issue does not exist or you do not have permission to see it.")
-        for issue in (inward, outward):
-            count = s.scalar(
-                select(func.count()).select_from(IssueLink).where(
-                    or_(IssueLink.inward_issue_id == issue.id, IssueLink.outward_issue_id == issue.id)
-                )
-            )
-            if (count or 0) >= sandbox.config.max_links_per_issue:
-                raise JiraHTTPError(
-                    413, f"Issue {issue.key} has reached the limit of {sandbox.config.max_links_per_issue} links."
-                )
-        s.add(IssueLink(id=next_id(s, IssueLink.id, 10000), type_id=lt.id,
-                        inward_issue_id=inward.id, outward_issue_id=outward.id))  # fmt: skip
+        # Jira's POST names the link's source ``inwardIssue``: it shows the outward description ("blocks").
+        # An identical link already there: answered as created, nothing added.
+        add_link(s, lt, inward, outward, sandbox.config.max_links_per_issue)
     return Response(status_code=201)
 
 
@@ -184,7 +248,7 @@ async def link(request: Request) -> Response:
             s.delete(row)
             return Response(status_code=204)
         inward, outward = s.get(Issue, row.inward_issue_id), s.get(Issue, row.outward_issue_id)
-        lt = next(t for t in LINK_TYPES if t.id == row.type_id)
+        lt = link_type_of(s, row)
         base = sandbox.base_url
         return JSONResponse({
             "id": str(row.id), "self": f"{base}/rest/api/3/issueLink/{row.id}", "type": link_type_json(base, lt),
@@ -236,9 +300,44 @@ async def attachment(request: Request) -> Response:
             s.delete(att)
             return Response(status_code=204)
         if request.url.path.startswith("/rest/api/3/attachment/content/"):
-            disposition = "attachment; filename*=UTF-8''" + _quote(att.filename)
-            return Response(att.content, media_type=att.mime_type, headers={"Content-Disposition": disposition})
+            if request.query_params.get("redirect", "true").lower() == "false":
+                return _content(att)
+            # Jira answers 303 to a pre-signed media URL (no credentials needed there, short-lived).
+            expires = int(time.time()) + MEDIA_TTL
+            sig = _media_sig(sandbox, att.id, expires)
+            location = f"{sandbox.base_url}/_sandbox/media/{att.id}?expires={expires}&sig={sig}"
+            return Response(status_code=303, headers={"Location": location})
         return JSONResponse(attachment_json(sandbox.base_url, att))
+
+
+MEDIA_TTL = 300
+
+
+def _media_sig(sandbox: Sandbox, att_id: int, expires: int) -> str:
+    return hmac.new(sandbox.page_secret, f"media:{att_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _content(att: Attachment) -> Response:
+    disposition = "attachment; filename*=UTF-8''" + _quote(att.filename)
+    return Response(att.content, media_type=att.mime_type, headers={"Content-Disposition": disposition})
+
+
+async def media(request: Request) -> Response:
+    """The media store a 303 points at: a pre-signed URL, no Authorization header (and none needed)."""
+    sandbox = sandbox_of(request)
+    att_id = int(request.path_params["att_id"])
+    try:
+        expires = int(request.query_params.get("expires", "0"))
+    except ValueError:
+        expires = 0
+    sig = request.query_params.get("sig", "")
+    if expires < time.time() or not hmac.compare_digest(sig, _media_sig(sandbox, att_id, expires)):
+        return JSONResponse({"error": "the link has expired or is not valid"}, status_code=403)
+    with sandbox.session() as s:
+        att = s.get(Attachment, att_id)
+        if att is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return _content(att)
 
 
 def _quote(name: str) -> str:
@@ -250,13 +349,15 @@ def _quote(name: str) -> str:
 routes = [
     Route("/rest/api/3/issue", create, methods=["POST"]),
     Route("/rest/api/3/issue/bulk", bulk_create, methods=["POST"]),
+    Route("/rest/api/3/issue/bulkfetch", bulk_fetch, methods=["POST"]),
     Route("/rest/api/3/issue/{key}", get, methods=["GET"]),
     Route("/rest/api/3/issue/{key}", edit, methods=["PUT"]),
     Route("/rest/api/3/issue/{key}/attachments", add_attachments, methods=["POST"]),
     Route("/rest/api/3/issue/{key}/comment", comments, methods=["GET", "POST"]),
-    Route("/rest/api/3/issueLinkType", link_types, methods=["GET"]),
+    Route("/rest/api/3/issueLinkType", link_types, methods=["GET", "POST"]),
     Route("/rest/api/3/issueLink", create_link, methods=["POST"]),
     Route("/rest/api/3/issueLink/{link_id}", link, methods=["GET", "DELETE"]),
     Route("/rest/api/3/attachment/content/{att_id}", attachment, methods=["GET"]),
     Route("/rest/api/3/attachment/{att_id}", attachment, methods=["GET", "DELETE"]),
+    Route("/_sandbox/media/{att_id:int}", media, methods=["GET"]),
 ]

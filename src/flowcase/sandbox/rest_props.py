@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from flowcase.sandbox.auth import require
 from flowcase.sandbox.errors import JiraHTTPError
+from flowcase.sandbox.index import snapshot
 from flowcase.sandbox.issues import (
     APP_PROPERTY_KEY_LIMIT,
     ISSUE_PROPERTY_KEY_LIMIT,
@@ -47,6 +48,8 @@ async def issue_property(request: Request) -> Response:
     raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
     with sandbox.session() as s:
         issue = get_issue(s, request.path_params["key"])
+        if request.method in ("PUT", "DELETE"):
+            sandbox.index.changing(issue.id, lambda: snapshot(s, issue))
         if request.method == "PUT":
             issue.updated = now()  # rolled back with the session if the value is refused
         return _entity_property(
@@ -110,10 +113,12 @@ async def project_property(request: Request) -> Response:
 
 
 def _app_guard(request: Request) -> str:
+    """Only the app itself reaches its app properties; Jira answers anyone else (a user's API token, another
+    app) 401, as the REST description documents."""
     principal = require(request)
     addon = str(request.path_params["addon"])
     if principal.app_key != addon:
-        raise JiraHTTPError(403, "Only the app itself can access its app properties.")
+        raise JiraHTTPError(401, "Access to this resource must be authenticated as the app that owns it.")
     return addon
 
 

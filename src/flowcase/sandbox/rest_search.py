@@ -12,12 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from flowcase.sandbox import jql
-from flowcase.sandbox.adf import plain_text
+from flowcase.sandbox import catalog, jql
 from flowcase.sandbox.auth import require
-from flowcase.sandbox.catalog import ISSUE_TYPES
 from flowcase.sandbox.errors import JiraHTTPError
-from flowcase.sandbox.issues import iso, issue_json, issue_properties, parse_field_list
+from flowcase.sandbox.index import MAX_RECONCILE, row_of
+from flowcase.sandbox.issues import issue_json, issue_properties, parse_field_list
 from flowcase.sandbox.models import Issue, IssueProperty, Project
 from flowcase.sandbox.rest_issues import read_json, sandbox_of
 from flowcase.sandbox.site import Sandbox
@@ -26,31 +25,24 @@ MAX_PAGE_FIELDS = 100
 MAX_PAGE_IDS = 5000
 
 
-def _rows(sandbox: Sandbox, s: Any, property_keys: set[str]) -> list[jql.Row]:
+def _rows(sandbox: Sandbox, s: Any, property_keys: set[str], reconcile: set[int]) -> list[jql.Row]:
+    """What search sees: every issue as the (lagging) index holds it; ``reconcile`` ids as they are now."""
     projects = {p.id: p for p in s.scalars(select(Project))}
-    names = {it.id: it.name for it in ISSUE_TYPES}
+    names = {it.id: it.name for it in catalog.all_issue_types(s)}
     props: dict[int, dict[str, Any]] = {}
     if property_keys:
         for row in s.scalars(select(IssueProperty).where(IssueProperty.key.in_(property_keys))):
             props.setdefault(row.issue_id, {})[row.key] = json.loads(row.value)
-    out = []
-    for issue in s.scalars(select(Issue)):
-        project = projects[issue.project_id]
-        out.append(jql.Row(
-            id=issue.id, key=issue.key, number=issue.number, project_key=project.key, project_id=project.id,
-            issuetype_id=issue.issuetype_id, issuetype_name=names.get(issue.issuetype_id, ""),
-            summary=issue.summary, text=plain_text(json.loads(issue.description)) if issue.description else "",
-            labels=json.loads(issue.labels), created=iso(issue.created), updated=iso(issue.updated),
-            properties=props.get(issue.id, {}),
-        ))  # fmt: skip
-    return out
+    current = [row_of(s, issue, projects[issue.project_id], names, props.get(issue.id, {}))
+               for issue in s.scalars(select(Issue))]  # fmt: skip
+    return sandbox.index.visible(current, reconcile)
 
 
 def _resolver(sandbox: Sandbox, s: Any) -> jql.Resolver:
     projects = {p.key: p.id for p in s.scalars(select(Project))}
     keys = set(s.scalars(select(Issue.key)))
     aliases = jql.aliases_from_descriptors(sandbox.descriptors())
-    return jql.Resolver(projects, {it.name: it.id for it in ISSUE_TYPES}, keys, aliases)
+    return jql.Resolver(projects, {it.name: it.id for it in catalog.all_issue_types(s)}, keys, aliases)
 
 
 def _fingerprint(text: str) -> str:
@@ -88,11 +80,19 @@ async def _params(request: Request) -> dict[str, Any]:
         body = await read_json(request)
         if not isinstance(body, dict):
             raise JiraHTTPError(400, "The request body must be a JSON object.")
+        reconcile = body.get("reconcileIssues") or []
+        if not isinstance(reconcile, list) or not all(isinstance(i, int) for i in reconcile):
+            raise JiraHTTPError(400, "reconcileIssues must be a list of issue ids (integers).")
         return {"jql": body.get("jql"), "token": body.get("nextPageToken"), "max": body.get("maxResults"),
-                "fields": _list(body.get("fields")), "properties": _list(body.get("properties"))}  # fmt: skip
+                "fields": _list(body.get("fields")), "properties": _list(body.get("properties")),
+                "reconcile": reconcile}  # fmt: skip
     q = request.query_params
+    raw = [v for value in q.getlist("reconcileIssues") for v in value.split(",") if v.strip()]
+    if not all(v.strip().isdigit() for v in raw):
+        raise JiraHTTPError(400, "reconcileIssues must be a list of issue ids (integers).")
     return {"jql": q.get("jql"), "token": q.get("nextPageToken"), "max": q.get("maxResults"),
-            "fields": q.getlist("fields"), "properties": q.getlist("properties")}  # fmt: skip
+            "fields": q.getlist("fields"), "properties": q.getlist("properties"),
+            "reconcile": [int(v) for v in raw]}  # fmt: skip
 
 
 async def search(request: Request) -> Response:
@@ -116,10 +116,12 @@ async def search(request: Request) -> Response:
     except (TypeError, ValueError):
         raise JiraHTTPError(400, "maxResults must be an integer.") from None
     size = min(max(size, 1), limit)
+    if len(p["reconcile"]) > MAX_RECONCILE:
+        raise JiraHTTPError(400, f"reconcileIssues accepts at most {MAX_RECONCILE} issue ids.")
     with sandbox.session() as s:
         resolver = _resolver(sandbox, s)
         query = jql.parse(text, resolver)
-        matched = query.apply(_rows(sandbox, s, resolver.property_keys))
+        matched = query.apply(_rows(sandbox, s, resolver.property_keys, set(p["reconcile"])))
         offset = _decode_token(p["token"], text) if p["token"] else 0
         page = matched[offset : offset + size]
         issues: list[dict[str, Any]] = []
@@ -150,7 +152,7 @@ async def approximate_count(request: Request) -> Response:
     with sandbox.session() as s:
         resolver = _resolver(sandbox, s)
         query = jql.parse(text, resolver)
-        return JSONResponse({"count": len(query.apply(_rows(sandbox, s, resolver.property_keys)))})
+        return JSONResponse({"count": len(query.apply(_rows(sandbox, s, resolver.property_keys, set())))})
 
 
 async def removed_search(request: Request) -> Response:

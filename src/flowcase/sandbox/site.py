@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from flowcase.sandbox.faults import CallLog, FaultRegistry
+from flowcase.sandbox.index import SearchIndex
 from flowcase.sandbox.models import Installation, Meta, SandboxBase
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8900"
@@ -47,7 +48,12 @@ VIEWER_USER = User(
     "557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0002", "viewer@example.com", "Read-only Viewer",
     frozenset({"BROWSE_PROJECTS"}),
 )  # fmt: skip
-USERS = {u.account_id: u for u in (DEMO_USER, VIEWER_USER)}
+# Can create, edit and link issues but administers nothing (no "Test" issue type setup, no silent edits).
+TESTER_USER = User(
+    "557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0003", "tester@example.com", "Tester (no admin)",
+    ALL_PERMISSIONS - {"ADMINISTER", "ADMINISTER_PROJECTS"},
+)  # fmt: skip
+USERS = {u.account_id: u for u in (DEMO_USER, VIEWER_USER, TESTER_USER)}
 
 
 @dataclass(slots=True)
@@ -66,6 +72,9 @@ class SandboxConfig:
     demo_data: bool = False
     # The ``lic`` parameter on iframe URLs of apps with enableLicensing: "active" or "none" (to test licence checks).
     licence: str = "active"
+    # Seconds before a created or changed issue shows up in JQL search results (Jira's search is eventually
+    # consistent); ``reconcileIssues`` ids are always current. Also settable at run time (``/_sandbox/index``).
+    index_lag: float = 0.0
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -128,12 +137,19 @@ class Sandbox:
     calls: CallLog = field(default_factory=CallLog)
     page_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     lock: threading.RLock = field(default_factory=threading.RLock)
+    index: SearchIndex = field(default_factory=SearchIndex)
 
     @classmethod
     def open(cls, config: SandboxConfig) -> Sandbox:
+        from flowcase.sandbox.catalog import seed
+
         engine = make_sandbox_engine(config.database_url)
         SandboxBase.metadata.create_all(engine)
-        return cls(config=config, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+        sandbox = cls(config=config, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+        sandbox.index.lag = config.index_lag
+        with sandbox.session() as s:
+            seed(s)
+        return sandbox
 
     @contextmanager
     def session(self) -> Iterator[Session]:

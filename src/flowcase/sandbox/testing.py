@@ -90,6 +90,32 @@ class RunningSandbox:
     def clear_calls(self) -> None:
         self.sandbox.calls.clear()
 
+    def set_index_lag(self, seconds: float) -> None:
+        """Search finds created or changed issues only ``seconds`` later (``reconcileIssues`` ids at once)."""
+        self.sandbox.index.lag = seconds
+
+    def create_project(self, key: str, name: str = "", *, style: str = "classic",
+                       hidden_fields: tuple[str, ...] = ()) -> None:  # fmt: skip
+        from flowcase.sandbox.catalog import create_project
+
+        with self.sandbox.session() as s:
+            create_project(s, key, name or key, style=style, hidden_fields=hidden_fields)
+
+    def setup_flowcase(self, project: str = "DEMO", **mapping: str) -> Any:
+        """Run flowcase's own admin setup on ``project`` through the REST API, as an admin would (``mapping``:
+        ``use_issue_type``/``use_link_type`` to map to existing types instead of creating them)."""
+        from flowcase.jira.auth import ApiTokenAuth
+        from flowcase.jira.client import JiraClient
+        from flowcase.jira.preflight import setup
+        from flowcase.jira.settings_store import load_settings
+
+        async def go() -> Any:
+            async with JiraClient(self.base_url, ApiTokenAuth(self.email, self.api_token)) as client:
+                settings = await load_settings(client, project_key=project)
+                return await setup(client, project, settings, **mapping)
+
+        return run_sync(go())
+
     def install(self, descriptor_url: str) -> Installation:
         """Install an app from its descriptor URL (the app must be reachable, e.g. another running server)."""
         return run_sync(install(self.sandbox, descriptor_url))
@@ -114,8 +140,12 @@ class RunningSandbox:
 
 
 @contextlib.contextmanager
-def running_sandbox(config: SandboxConfig | None = None, *, demo_data: bool = False) -> Iterator[RunningSandbox]:
-    """A sandbox served by uvicorn on a free 127.0.0.1 port (in-memory SQLite unless ``config`` says otherwise)."""
+def running_sandbox(config: SandboxConfig | None = None, *, demo_data: bool = False,
+                    setup: bool = False) -> Iterator[RunningSandbox]:  # fmt: skip
+    """A sandbox served by uvicorn on a free 127.0.0.1 port (in-memory SQLite unless ``config`` says otherwise).
+
+    Like a fresh Jira Cloud site it has no "Test" issue type or link type: ``setup=True`` (with ``demo_data``)
+    runs flowcase's admin setup on project DEMO first, as tests that publish need."""
     sock = bind()
     port = sock.getsockname()[1]
     sock.close()
@@ -124,7 +154,10 @@ def running_sandbox(config: SandboxConfig | None = None, *, demo_data: bool = Fa
     cfg.demo_data = cfg.demo_data or demo_data
     app = create_sandbox_app(cfg)
     with serve_in_thread(app, port=port) as url:
-        yield RunningSandbox(url, app, app.sandbox)
+        running = RunningSandbox(url, app, app.sandbox)
+        if setup:
+            running.setup_flowcase("DEMO")
+        yield running
 
 
 # --- a tiny Connect app, for install-flow and browser tests -------------------------------------------------

@@ -14,7 +14,7 @@ from flowcase.hosts.base import Caller
 from flowcase.web import jira_ops, work
 from flowcase.web.api_models import compute, max_nodes
 from flowcase.web.auth import authenticate, current_host
-from flowcase.web.bodies import RestoreBody, SettingsBody
+from flowcase.web.bodies import RestoreBody, SettingsBody, SetupBody
 from flowcase.web.errors import ApiError, read_json, read_json_bytes
 from flowcase.web.pages import ISSUE_KEY, PROJECT_KEY
 from flowcase.web.publishing import Publisher
@@ -106,6 +106,11 @@ async def start_publish(request: Request) -> Response:
     issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw,
                                                          max_nodes(request))
     _allowed_issue(request, issue_key)
+    # Never queue a publish that cannot create anything: say what the project lacks and how to fix it.
+    async with jira_ops.client(current_host(request), caller) as jira:
+        readiness = await jira_ops.preflight(jira, request.app.state.settings.app_key, _project_of(issue_key))
+    if not readiness.ready:
+        raise jira_ops.not_ready(readiness)
     publisher: Publisher = request.app.state.publisher
     job = await publisher.start(current_host(request), caller, issue_key, model, suite,
                                 request.app.state.settings.app_key)
@@ -119,6 +124,35 @@ async def publish_status(request: Request) -> Response:
     if job is None:
         raise HTTPException(404, "no such publish job")
     return JSONResponse(job)
+
+
+def _project_of(issue_key: str) -> str:
+    return issue_key.rsplit("-", 1)[0]
+
+
+async def get_preflight(request: Request) -> Response:
+    """Is the project ready for publishing? What is missing and how to fix it (GETs only)."""
+    caller = await authenticate(request)
+    project = str(request.path_params["project_key"])
+    if not PROJECT_KEY.match(project):
+        raise ApiError(400, "bad-project-key", f"not a project key: {project!r}")
+    if not (caller.issue_key is not None and _project_of(caller.issue_key) == project):
+        _allowed_project(request, project)
+    async with jira_ops.client(current_host(request), caller) as jira:
+        readiness = await jira_ops.preflight(jira, request.app.state.settings.app_key, project)
+    return JSONResponse(readiness.as_json())
+
+
+async def admin_setup(request: Request) -> Response:
+    """Create what the project lacks (issue type, link types: the ADMIN scope), or map to existing types."""
+    caller = await authenticate(request)
+    if not caller.is_admin:
+        raise HTTPException(403, "only Jira administrators can set up flowcase")
+    body = await read_json(request, SetupBody)
+    async with jira_ops.client(current_host(request), caller) as jira:
+        data = await jira_ops.setup(jira, request.app.state.settings.app_key, body.project_key,
+                                    body.use_issue_type, body.use_link_type)  # fmt: skip
+    return JSONResponse(data)
 
 
 async def project_workflows(request: Request) -> Response:

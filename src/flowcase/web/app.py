@@ -60,6 +60,8 @@ def api_routes() -> list[Route]:
         Route("/api/projects/{project_key}/workflows", api_jira.project_workflows, methods=["GET"]),
         Route("/api/admin/settings", api_jira.get_admin_settings, methods=["GET"]),
         Route("/api/admin/settings", api_jira.put_admin_settings, methods=["PUT"]),
+        Route("/api/admin/setup", api_jira.admin_setup, methods=["POST"]),
+        Route("/api/preflight/{project_key}", api_jira.get_preflight, methods=["GET"]),
         Route("/api/{rest:path}", _api_not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
 

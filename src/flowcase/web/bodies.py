@@ -11,6 +11,7 @@ from flowcase.model.types import Scalar
 from flowcase.web.documents import MAX_TEXT, EditorDoc
 
 ISSUE_KEY_PATTERN = r"^[A-Z][A-Z0-9_]{0,49}-[1-9][0-9]{0,9}$"
+PROJECT_KEY_PATTERN = r"^[A-Z][A-Z0-9_]{0,49}$"
 
 
 class _Body(BaseModel):
@@ -60,3 +61,10 @@ class SettingsBody(_Body):
     settings: dict[str, Any]
 
 
+
+class SetupBody(_Body):
+    project_key: str = Field(alias="projectKey", pattern=PROJECT_KEY_PATTERN)
+    use_issue_type: str | None = Field(default=None, alias="useIssueType", min_length=1, max_length=255,
+                                       description="Publish with this existing issue type instead of creating one.")
+    use_link_type: str | None = Field(default=None, alias="useLinkType", min_length=1, max_length=255,
+                                      description="Link with this existing link type instead of creating one.")

@@ -139,6 +139,27 @@ async def publish_settings(jira: JiraClient, app_key: str, project_key: str) -> 
         raise ApiError(422, "bad-settings", str(exc)) from None
 
 
+async def preflight(jira: JiraClient, app_key: str, project_key: str) -> Any:
+    """What the project lacks for publishing (:mod:`flowcase.jira.preflight`)."""
+    from flowcase.jira.preflight import check
+
+    return await check(jira, project_key, await publish_settings(jira, app_key, project_key))
+
+
+def not_ready(readiness: Any) -> ApiError:
+    return ApiError(409, "not-ready", readiness.summary(), readiness=readiness.as_json())
+
+
+async def setup(jira: JiraClient, app_key: str, project_key: str, use_issue_type: str | None,
+                use_link_type: str | None) -> dict[str, Any]:  # fmt: skip
+    from flowcase.jira.preflight import setup as run_setup
+
+    settings = await publish_settings(jira, app_key, project_key)
+    result = await run_setup(jira, project_key, settings, use_issue_type=use_issue_type, use_link_type=use_link_type)
+    data: dict[str, Any] = result.as_json()
+    return data
+
+
 async def diff(jira: JiraClient, issue_key: str, model: Model, suite: Suite, app_key: str) -> dict[str, Any]:
     """What publishing would do, without doing it: the published test issues compared with the new suite."""
     from flowcase.jira.publish import OBSOLETE_LABEL, find_existing, plan

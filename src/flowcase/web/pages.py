@@ -23,7 +23,7 @@ from starlette.routing import Route
 from flowcase.hosts.standalone import COOKIE, StandaloneHost
 from flowcase.web.api_models import export_choices
 from flowcase.web.auth import authenticate, current_host, hosts_of
-from flowcase.web.bodies import ISSUE_KEY_PATTERN
+from flowcase.web.bodies import ISSUE_KEY_PATTERN, PROJECT_KEY_PATTERN
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -32,7 +32,7 @@ TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 ISSUE_KEY = re.compile(ISSUE_KEY_PATTERN)
-PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
+PROJECT_KEY = re.compile(PROJECT_KEY_PATTERN)
 ALL_JS = "https://connect-cdn.atl-paas.net/all.js"
 
 

@@ -43,4 +43,69 @@ form.addEventListener('submit', async (ev) => {
     $('message').textContent = `Not saved: ${err.message}`;
   }
 });
+// Jira setup: what the project lacks for publishing (preflight), and the admin's fix (create, or map).
+const project = () => $('s-project').value.trim();
+
+function option(select, names) {
+  select.replaceChildren(new Option('(keep)', ''), ...names.map((n) => new Option(n, n)));
+}
+
+function showReadiness(r, actions = []) {
+  const list = $('problems');
+  list.replaceChildren();
+  for (const a of actions) {
+    const li = document.createElement('li');
+    li.textContent = `Done: ${a}`;
+    list.append(li);
+  }
+  if (r.ready) {
+    const li = document.createElement('li');
+    li.textContent = `Project ${r.projectKey} is ready: tests are "${r.issueType}" issues linked with "${r.linkType}".`;
+    list.append(li);
+  }
+  for (const p of r.problems) {
+    const li = document.createElement('li');
+    const what = document.createElement('strong');
+    what.textContent = p.what;
+    li.append(what, document.createTextNode(` ${p.fix}`));
+    list.append(li);
+  }
+  option($('use-issue-type'), r.availableIssueTypes || []);
+  option($('use-link-type'), r.availableLinkTypes || []);
+  $('run-setup').disabled = r.ready || !r.problems.some((p) => p.setupFixes);
+  $('use-existing').disabled = false;
+  host.resize();
+}
+
+async function check() {
+  $('setup-message').textContent = '';
+  if (!project()) { $('setup-message').textContent = 'Enter a project key above first.'; return; }
+  try {
+    showReadiness(await host.api('GET', `/api/preflight/${encodeURIComponent(project())}`));
+  } catch (err) {
+    $('setup-message').textContent = `Cannot check: ${err.message}`;
+  }
+}
+
+async function runSetup(body) {
+  $('setup-message').textContent = 'Working…';
+  try {
+    const data = await host.api('POST', '/api/admin/setup', { projectKey: project(), ...body });
+    showReadiness(data.readiness, data.actions);
+    $('setup-message').textContent = data.readiness.ready ? 'Ready for publishing.' : 'Some problems remain (see above).';
+    if (data.actions.length) host.flag('flowcase setup done', 'success');
+    load();
+  } catch (err) {
+    $('setup-message').textContent = `Setup failed: ${err.message}`;
+  }
+}
+
+$('check').addEventListener('click', check);
+$('run-setup').addEventListener('click', () => runSetup({}));
+$('use-existing').addEventListener('click', () => {
+  const body = {};
+  if ($('use-issue-type').value) body.useIssueType = $('use-issue-type').value;
+  if ($('use-link-type').value) body.useLinkType = $('use-link-type').value;
+  runSetup(body);
+});
 load();
