@@ -25,7 +25,7 @@ INSTALL_COLUMNS = {
     "client_key", "app_key", "public_key", "shared_secret_encrypted", "server_version", "plugins_version",
     "base_url", "display_url", "product_type", "oauth_client_id", "installation_id",
 }
-BOOKKEEPING_COLUMNS = {"state", "created_at", "updated_at", "last_event_at"}
+BOOKKEEPING_COLUMNS = {"state", "created_at", "updated_at", "last_event_at", "last_event_digest"}
 
 
 @pytest.fixture(scope="session")

@@ -29,6 +29,7 @@ from sqlalchemy import (
     CursorResult,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     and_,
@@ -37,6 +38,7 @@ from sqlalchemy import (
     exists,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
@@ -56,6 +58,8 @@ SAFE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,15}")
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+_RUNNING = "state = 'running'"
+_FINISHED = "state IN ('done', 'failed')"
 
 
 def _now() -> datetime:
@@ -69,15 +73,23 @@ def _aware(value: datetime) -> datetime:
 
 class PublishJob(Base):
     __tablename__ = "publish_jobs"
+    __table_args__ = (  # migration 0005_job_indexes
+        Index("ix_publish_jobs_story", "site_id", "story_key", "state"),
+        Index("ix_publish_jobs_due", "state", "run_after"),
+        Index("ix_publish_jobs_finished", "finished_at", postgresql_where=text(_FINISHED),
+              sqlite_where=text(_FINISHED)),
+        Index("uq_publish_jobs_running_story", "site_id", "story_key", unique=True,
+              postgresql_where=text(_RUNNING), sqlite_where=text(_RUNNING)),
+    )  # fmt: skip
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    site_id: Mapped[str] = mapped_column(String(255), index=True)
+    site_id: Mapped[str] = mapped_column(String(255))
     story_key: Mapped[str] = mapped_column(String(64))
     project_key: Mapped[str] = mapped_column(String(32))
     model_revision: Mapped[int] = mapped_column(Integer)
     model_sha256: Mapped[str] = mapped_column(String(64))
     suite_sha256: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16))
     phase: Mapped[str] = mapped_column(String(16))
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
