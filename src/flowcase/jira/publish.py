@@ -336,6 +336,9 @@ async def _create(
     while pending:
         chunk, pending = pending[:BULK_CREATE_LIMIT], pending[BULK_CREATE_LIMIT:]
         journal.sending([p.test_id for p in chunk])
+        flush = getattr(journal, "flush", None)  # a durable journal's write-ahead lands before the create call
+        if flush is not None:
+            await flush()
         updates = [
             {"fields": p.fields, "properties": [{"key": TEST_PROPERTY, "value": p.identity(model_id, story)}]}
             for p in chunk
