@@ -163,7 +163,9 @@ def test_create_app_adds_forge_beside_connect_and_publish_jobs_use_forge_tokens(
     app = create_app(settings)
     assert [h.name for h in app.state.hosts] == ["connect", "forge"]
     assert "/forge/lifecycle" in {getattr(r, "path", "") for r in app.routes}
-    client_for = app.state.publisher.worker.client_for
+    from flowcase.web.app import job_clients
+
+    client_for = job_clients(app.state.connect, app.state.hosts[1])  # what a worker process uses
     client = client_for(SimpleNamespace(site_id=env.installed.installation_id))
     assert isinstance(client._http.auth, ForgeTokenAuth)
     with pytest.raises(ValueError):

@@ -84,17 +84,17 @@ def test_design_publish_edit_republish_leaves_no_customer_text_in_the_db(sb: Run
             story = str((await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"},
                                                "summary": "Checkout"}))["key"])  # fmt: skip
             rev1 = await save_model(c, story, model, None)
-            await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev1,
-                         model=model, suite=suite)  # fmt: skip
+            job1 = await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev1,
+                                model=model, suite=suite)  # fmt: skip
         worker = Worker(store, lambda job: client(), settle_seconds=0)
-        first = await worker.run_one()
+        first = await worker.execute(job1)
         async with client() as c:
             stored = await load_model(c, story)
             assert stored is not None and stored.model == model
             rev2 = await save_model(c, story, edited, stored.revision)
-            await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev2,
-                         model=edited, suite=suite2)  # fmt: skip
-        second = await worker.run_one()
+            job2 = await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev2,
+                                model=edited, suite=suite2)  # fmt: skip
+        second = await worker.execute(job2)
         return story, [first, second]
 
     story, views = asyncio.run(flow())

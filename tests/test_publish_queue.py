@@ -4,6 +4,7 @@ once (200 trials, 0 overlaps), retries, stalled-job recovery, and the job store'
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import time
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.db.migrate import upgrade
 from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
-from flowcase.jira.jobs import DONE, FAILED, QUEUED, RUNNING, JobStore, JobView, PublishJob
+from flowcase.jira.jobs import DONE, FAILED, JobStore, JobView
 from flowcase.jira.publish import PublishResult
 from flowcase.jira.queue import PublishQueue, WorkerTiming, story_lock
 
@@ -111,7 +112,8 @@ def test_workers_claiming_at_once_never_run_one_story_twice(store: JobStore, pg:
 
         stop = asyncio.Event()
         runs = [asyncio.create_task(q.run_worker(make_executor(f"w{i}"), concurrency=2, timing=FAST, stop=stop,
-                                                 install_signal_handlers=False)) for i, q in enumerate(queues)]  # fmt: skip
+                                                 install_signal_handlers=False))
+                for i, q in enumerate(queues)]  # fmt: skip
         deferrer = PublishQueue(pg, pool_size=1)
         try:
             await asyncio.sleep(0.3)  # every worker is listening
@@ -131,7 +133,7 @@ def test_workers_claiming_at_once_never_run_one_story_twice(store: JobStore, pg:
     assert overlaps == []
     for story, story_spans in spans.items():
         ordered = sorted(story_spans)
-        for (_, end, a), (start, _, b) in zip(ordered, ordered[1:], strict=False):
+        for (_, end, a), (start, _, b) in itertools.pairwise(ordered):
             assert end <= start, f"{story}: {a} and {b} overlapped"
     assert sum(len(v) for v in spans.values()) == trials * 6
 

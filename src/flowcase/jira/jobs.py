@@ -239,6 +239,13 @@ class JobStore:
                 s.expunge(row)
             return row
 
+    def abandon(self, job_id: str, error_code: str) -> None:
+        """A queued job that could not be handed to the queue: failed, with ``error_code``."""
+        now = self.clock()
+        with self.sessions.begin() as s:
+            s.execute(update(PublishJob).where(PublishJob.id == job_id, PublishJob.state == QUEUED).values(
+                state=FAILED, phase=FAILED, error_code=error_code, updated_at=now, finished_at=now))
+
     def set_queue_job(self, job_id: str, queue_job_id: int) -> None:
         with self.sessions.begin() as s:
             s.execute(update(PublishJob).where(PublishJob.id == job_id).values(queue_job_id=queue_job_id))
@@ -437,9 +444,9 @@ async def submit(store: JobStore, client: JiraClient, *, site_id: str, story_key
     recipe = {"criterion": suite.criterion, "options": dict(suite.options), "modelRevision": revision,
               "suiteSha256": digest}  # fmt: skip
     await client.put_property("issue", story_key, RECIPE_KEY, recipe)
-    return store.enqueue(site_id=site_id, story_key=story_key, project_key=project_key, model_revision=revision,
-                         model_sha256=hashlib.sha256(canonical_json(model)).hexdigest(), suite_sha256=digest,
-                         total=len(suite.tests))  # fmt: skip
+    return await asyncio.to_thread(
+        store.enqueue, site_id=site_id, story_key=story_key, project_key=project_key, model_revision=revision,
+        model_sha256=hashlib.sha256(canonical_json(model)).hexdigest(), suite_sha256=digest, total=len(suite.tests))
 
 
 def make_resolver(app_key: str | None = None) -> Resolver:

@@ -8,7 +8,7 @@ standalone host when ``FLOWCASE_STANDALONE=1`` or in development. Tests pass ``h
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,11 +29,12 @@ from flowcase.hosts.standalone import StandaloneHost
 from flowcase.web import api_models
 from flowcase.web.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
 from flowcase.web.pages import page_routes
-from flowcase.web.publishing import DurablePublisher, MemoryPublisher, Publisher
+from flowcase.web.publishing import MemoryPublisher, Publisher, QueuedPublisher
 from flowcase.web.security import SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
     from flowcase.jira.client import JiraClient
+    from flowcase.jira.jobs import JobView
 
 STATIC = Path(__file__).parent / "static"
 
@@ -119,13 +120,14 @@ def create_app(
     return app
 
 
-def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: ForgeHost | None = None) -> Publisher:
-    """Durable jobs in the app's database when there is one (Connect), else publishing in memory."""
-    if connect is None:
-        return MemoryPublisher()
-    from flowcase.db.engine import session_factory
-    from flowcase.jira.jobs import JobStore, JobView
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith(("postgresql", "postgres:"))
 
+
+def job_clients(connect: ConnectSetup, forge: ForgeHost | None = None) -> Callable[[JobView], JiraClient]:
+    """How a publish job reaches its site's Jira: the Connect installation's signed calls or Forge's tokens.
+
+    Blocking (it reads the installation): the worker calls it in a thread."""
     setup = connect
 
     def client_for(job: JobView) -> JiraClient:
@@ -136,4 +138,16 @@ def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: Forg
             raise ValueError("the app is no longer installed on this site")
         return setup.host.jira(Caller(site_id=job.site_id, base_url=installation.base_url))
 
-    return DurablePublisher(JobStore(session_factory(setup.store.engine)), client_for, settings.app_key)
+    return client_for
+
+
+def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: ForgeHost | None = None) -> Publisher:
+    """Durable jobs on the queue when the app's database is PostgreSQL (production, demo); otherwise (no database,
+    or SQLite in tests and development) publishing runs in this process."""
+    if connect is None or not is_postgres(settings.database_url):
+        return MemoryPublisher()
+    from flowcase.db.engine import session_factory
+    from flowcase.jira.jobs import JobStore
+    from flowcase.jira.queue import PublishQueue
+
+    return QueuedPublisher(JobStore(session_factory(connect.store.engine)), PublishQueue(settings.database_url))

@@ -3,8 +3,8 @@
 procrastinate's schema of the pinned version (pyproject.toml) is created from its ``schema.sql``, which equals its
 migration files applied up to :data:`THROUGH`; the migration refuses to run with another version installed.
 Upgrading procrastinate to a version with new SQL files means one more Alembic revision applying the files after
-:data:`THROUGH` (enum changes inside ``op.get_context().autocommit_block()``). On SQLite (tests, development without PostgreSQL) there is no queue: publishing then runs in
-the web process (docs/jira.md).
+:data:`THROUGH` (enum changes inside ``op.get_context().autocommit_block()``). On SQLite (tests, development
+without PostgreSQL) there is no queue: publishing then runs in the web process (docs/jira.md).
 
 Revision ID: 0006_job_queue
 Revises: 0005_job_indexes
