@@ -59,7 +59,8 @@ def pg() -> Iterator[str]:
 
 
 def data(key: str, secret: str) -> InstallationData:
-    return InstallationData(client_key=key, app_key="flowcase", base_url="https://x.atlassian.net", shared_secret=secret)
+    return InstallationData(client_key=key, app_key="flowcase", base_url="https://x.atlassian.net",
+                            shared_secret=secret)
 
 
 @pytest.mark.postgres
