@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -43,6 +43,7 @@ def api_routes() -> list[Route]:
     from flowcase.web import api_jira
 
     return [
+        Route("/api/me", _me, methods=["GET"]),
         Route("/api/models/validate", api_models.validate_model, methods=["POST"]),
         Route("/api/models/import", api_models.import_model, methods=["POST"]),
         Route("/api/models/editor", api_models.editor_document, methods=["POST"]),
@@ -59,6 +60,15 @@ def api_routes() -> list[Route]:
         Route("/api/admin/settings", api_jira.put_admin_settings, methods=["PUT"]),
         Route("/api/{rest:path}", _api_not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
+
+
+async def _me(request: Request) -> Response:
+    """Who the app sees: host, site and the signed context (the front end's session check; the benchmark's route)."""
+    from flowcase.web.auth import authenticate
+
+    caller = await authenticate(request)
+    return JSONResponse({"host": request.state.host.name, "site": caller.site_id, "accountId": caller.account_id,
+                         "issueKey": caller.issue_key, "projectKey": caller.project_key})  # fmt: skip
 
 
 async def _api_not_found(request: Request) -> Response:
