@@ -183,6 +183,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per concurrency (default 2)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--database-url", default=os.environ.get("FLOWCASE_TEST_POSTGRES_URL"))
+    parser.add_argument("--uncached", action="store_true",
+                        help="also load a flowcase with the installations cache off (one read per request)")
     args = parser.parse_args()
     install_ace()
     from cryptography.fernet import Fernet
@@ -190,7 +192,7 @@ def main() -> None:
     key = Fernet.generate_key().decode()
     with database(args.database_url) as url:
         seed_flowcase(url, key)
-        fc_port, ace_port = free_port(), free_port()
+        fc_port, ace_port, raw_port = free_port(), free_port(), free_port()
         write_ace_app(ace_port, url)
         fc_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "FLOWCASE_ENV": "production",
                   "FLOWCASE_DATABASE_URL": url, "FLOWCASE_SECRET_KEYS": key, "FLOWCASE_LICENCE_POLICY": "off",
@@ -204,9 +206,21 @@ def main() -> None:
         ace = subprocess.Popen(["node", "app.js"], cwd=CACHE, env=ace_env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)  # fmt: skip
         targets = {"flowcase": f"http://127.0.0.1:{fc_port}", "ACE 11.5.3": f"http://127.0.0.1:{ace_port}"}
+        procs = [flowcase, ace]
+        if args.uncached:  # the same flowcase reading the installation for every request (cache off)
+            raw_env = {**fc_env, "FLOWCASE_INSTALLATIONS_CACHE_SECONDS": "0",
+                       "FLOWCASE_BASE_URL": f"http://127.0.0.1:{raw_port}"}  # fmt: skip
+            procs.append(subprocess.Popen([sys.executable, "-m", "uvicorn", "flowcase.web.app:create_app",
+                                           "--factory", "--host", "127.0.0.1", "--port", str(raw_port), "--loop",
+                                           "uvloop", "--http", "httptools", "--log-level", "warning",
+                                           "--no-access-log"], env=raw_env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT))  # fmt: skip
+            targets["flowcase, no cache"] = f"http://127.0.0.1:{raw_port}"
         try:
             wait_ready(targets["flowcase"] + "/atlassian-connect.json", flowcase, "flowcase")
             wait_ready(targets["ACE 11.5.3"] + "/atlassian-connect.json", ace, "ACE")
+            if args.uncached:
+                wait_ready(targets["flowcase, no cache"] + "/atlassian-connect.json", procs[2], "flowcase")
             for name, base in targets.items():
                 ok = signed_get(base)
                 assert ok.status_code == 200 and CLIENT_KEY in ok.text, (name, ok.status_code, ok.text[:200])
@@ -219,7 +233,7 @@ def main() -> None:
                     for name, base in targets.items():
                         results.setdefault((name, connections), []).append(load(base, args.seconds, connections))
         finally:
-            for proc in (flowcase, ace):
+            for proc in procs:
                 proc.terminate()
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=10)
@@ -229,11 +243,10 @@ def main() -> None:
     for connections in args.concurrency:
         med = {name: {k: statistics.median(r[k] for r in results[(name, connections)])
                       for k in ("rps", "p50", "p99", "non2xx")} for name in targets}  # fmt: skip
-        ratio = med["flowcase"]["rps"] / med["ACE 11.5.3"]["rps"]
         for name in targets:
             m = med[name]
             print(f"| {connections} | {name} | {m['rps']:.0f} | {m['p50']:.1f} | {m['p99']:.1f} | {m['non2xx']:.0f} | "
-                  + (f"{ratio:.2f} |" if name == "flowcase" else "|"))
+                  + (f"{m['rps'] / med['ACE 11.5.3']['rps']:.2f} |" if name != "ACE 11.5.3" else "|"))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # Model saves hold a lease on the issue (docs/jira.md): the settle time must exceed one Jira read plus one
     # write under load; longer is safer, shorter saves faster.
     save_settle_seconds: float = Field(default=1.0, ge=0.05, le=30)
+    # How long a process keeps an installation (and its secret) in memory; changes drop it at once everywhere
+    # (NOTIFY, docs/operations.md). 0 turns the cache off: one database read per authenticated request.
+    installations_cache_seconds: float = Field(default=10.0, ge=0, le=300)
 
     @field_validator("secret_keys", mode="before")
     @classmethod
