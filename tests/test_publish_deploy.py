@@ -92,3 +92,16 @@ def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
         assert view is not None and view.state == DONE, (view, out)
         assert view.created > 0 and view.created == view.total
     engine.dispose()
+
+
+def test_forge_sites_publish_in_the_web_process(pg: str) -> None:
+    """Forge's tokens come with each invocation and live in the web process's memory, so a worker process could
+    not call Jira for a Forge site: those publishes run in the web process; Connect sites go to the queue."""
+    from flowcase.hosts.forge.host import FORGE_INSTALLATION
+
+    upgrade(pg)
+    settings = Settings(env="test", database_url=pg, secret_keys=Fernet.generate_key().decode(),
+                        forge_app_id="ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000")  # fmt: skip
+    publisher = create_app(settings).state.publisher
+    assert isinstance(publisher, QueuedPublisher)
+    assert publisher.in_process(f"{FORGE_INSTALLATION}abc") and not publisher.in_process("connect-client-key")

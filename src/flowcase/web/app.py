@@ -160,4 +160,5 @@ def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: Forg
     from flowcase.jira.jobs import JobStore
     from flowcase.jira.queue import PublishQueue
 
-    return QueuedPublisher(JobStore(session_factory(connect.store.engine)), PublishQueue(settings.database_url))
+    return QueuedPublisher(JobStore(session_factory(connect.store.engine)), PublishQueue(settings.database_url),
+                           in_process=lambda site: forge is not None and site.startswith(FORGE_INSTALLATION))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -68,13 +69,21 @@ class QueuedPublisher:
     """Publishing through the job queue (PostgreSQL): this process only queues jobs and reads their progress;
     ``flowcase worker`` processes run them (Procfile ``worker``). Every database call runs in a thread."""
 
-    def __init__(self, store: JobStore, queue: PublishQueue) -> None:
+    def __init__(self, store: JobStore, queue: PublishQueue,
+                 in_process: Callable[[str], bool] = lambda _site: False) -> None:  # fmt: skip
         self.store = store
         self.queue = queue
+        # Sites whose Jira calls need what only this process holds (Forge's tokens come with each invocation and
+        # are kept in memory): their publishes run here, as without a database.
+        self.in_process = in_process
+        self.local = MemoryPublisher()
 
     async def start(self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite,
                     app_key: str) -> dict[str, Any]:
         from flowcase.jira.jobs import submit
+
+        if self.in_process(caller.site_id):
+            return await self.local.start(host, caller, issue_key, model, suite, app_key)
         from flowcase.jira.storage import canonical_json, load_model
 
         async with jira_ops.client(host, caller) as jira:
@@ -96,6 +105,9 @@ class QueuedPublisher:
         return status
 
     async def status(self, job_id: str, site_id: str) -> dict[str, Any] | None:
+        local = await self.local.status(job_id, site_id)
+        if local is not None:
+            return local
         view = await asyncio.to_thread(self.store.get, job_id, site_id)
         return None if view is None else job_status(view)
 
