@@ -7,6 +7,7 @@ when the demo stops; the next start reuses the data.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,16 +32,18 @@ def sqlalchemy_url(libpq_uri: str) -> str:
 @contextmanager
 def embedded_postgres(data_dir: Path) -> Iterator[str]:
     """Start (or reuse) the embedded server for ``data_dir``; yields a SQLAlchemy URL; stops it afterwards."""
-    try:
-        import pgserver.postgres_server
-    except ImportError as exc:  # pragma: no cover - a dependency, absent only in broken installs
-        raise EmbeddedUnavailable(f"pgserver is not installed ({exc})") from None
     folder = data_dir / "postgres"
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        server = pgserver.postgres_server.get_server(folder, cleanup_mode="stop")
-    except Exception as exc:
-        raise EmbeddedUnavailable(f"could not start the embedded PostgreSQL: {str(exc).splitlines()[0]}") from None
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (it then uses /tmp)
+        warnings.simplefilter("ignore")
+        try:
+            import pgserver.postgres_server
+        except ImportError as exc:  # pragma: no cover - a dependency, absent only in broken installs
+            raise EmbeddedUnavailable(f"pgserver is not installed ({exc})") from None
+        try:
+            server = pgserver.postgres_server.get_server(folder, cleanup_mode="stop")
+        except Exception as exc:
+            raise EmbeddedUnavailable(f"could not start the embedded PostgreSQL: {str(exc).splitlines()[0]}") from None
     try:
         yield sqlalchemy_url(server.get_uri())
     finally:
