@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -153,3 +154,40 @@ def test_published_schema_is_current_and_accepts_models(good: Path) -> None:
     assert list(validator.iter_errors(broken))
     for example in sorted((ROOT / "examples").glob("*.yaml")):
         assert list(validator.iter_errors(yaml.safe_load(example.read_text()))) == [], example
+
+
+def test_help_loads_no_heavy_library() -> None:
+    """``flowcase --help`` (and ``--version``) import only click and the command table: no numpy, SQLAlchemy,
+    httpx or generator. Checked in a fresh interpreter, where nothing was imported before."""
+    script = (
+        "import sys\n"
+        "from flowcase.cli import main\n"
+        "for args in (['--help'], ['--version'], ['jira', '--help']):\n"
+        "    try:\n"
+        "        main(args, prog_name='flowcase')\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, exc.code\n"
+        "    if args[0].startswith('--'):\n"
+        "        heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'numpy', 'scipy', 'sqlalchemy', 'httpx',"
+        " 'pydantic', 'starlette', 'procrastinate'} or m.startswith('flowcase.generate'))\n"
+        "        print('HEAVY', args[0], heavy)\n"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": src}, check=True).stdout  # fmt: skip
+    assert "HEAVY --help []" in out and "HEAVY --version []" in out
+    assert "worker" in out and "Run queued publish jobs" in out  # every command is listed with its help
+
+
+def test_the_command_table_matches_the_commands() -> None:
+    import click
+
+    from flowcase.cli import COMMANDS, main
+
+    ctx = click.Context(main)
+    for name, (module, short_help) in COMMANDS.items():
+        command = main.get_command(ctx, name)
+        assert command is not None and command.callback is not None, name
+        assert command.callback.__module__ == module, name
+        assert command.get_short_help_str(limit=1000) == short_help, name
+    assert set(main.commands) == set(COMMANDS)

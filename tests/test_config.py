@@ -84,3 +84,15 @@ def test_settings_are_frozen() -> None:
     s = Settings()
     with pytest.raises(ValueError):
         s.base_url = "https://x"  # type: ignore[misc]
+
+
+def test_procfile_and_app_json_run_a_worker_beside_the_web_processes() -> None:
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    procfile = dict(line.split(": ", 1) for line in (root / "Procfile").read_text().splitlines() if line.strip())
+    assert procfile["worker"] == "flowcase worker"
+    assert "--loop uvloop --http httptools" in procfile["web"]
+    formation = json.loads((root / "app.json").read_text())["formation"]
+    assert formation["worker"]["quantity"] >= 1 and formation["web"]["quantity"] >= 1

@@ -84,17 +84,17 @@ def test_design_publish_edit_republish_leaves_no_customer_text_in_the_db(sb: Run
             story = str((await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"},
                                                "summary": "Checkout"}))["key"])  # fmt: skip
             rev1 = await save_model(c, story, model, None)
-            await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev1,
-                         model=model, suite=suite)  # fmt: skip
+            job1 = await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev1,
+                                model=model, suite=suite)  # fmt: skip
         worker = Worker(store, lambda job: client(), settle_seconds=0)
-        first = await worker.run_one()
+        first = await worker.execute(job1)
         async with client() as c:
             stored = await load_model(c, story)
             assert stored is not None and stored.model == model
             rev2 = await save_model(c, story, edited, stored.revision)
-            await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev2,
-                         model=edited, suite=suite2)  # fmt: skip
-        second = await worker.run_one()
+            job2 = await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev2,
+                                model=edited, suite=suite2)  # fmt: skip
+        second = await worker.execute(job2)
         return story, [first, second]
 
     story, views = asyncio.run(flow())
@@ -142,3 +142,74 @@ def test_design_publish_edit_republish_leaves_no_customer_text_in_the_db(sb: Run
     with session_factory(make_engine(db_url))() as s:
         assert s.scalar(select(text("count(*)")).select_from(text("publish_jobs"))) == 2
     assert story
+
+
+@pytest.mark.postgres
+def test_the_queue_on_postgresql_holds_no_customer_text_either(sb: RunningSandbox) -> None:
+    """The same publish through the procrastinate queue and a worker on PostgreSQL; then every row of every table
+    (procrastinate's included), rendered whole as text, is searched for the customer's words."""
+    import os
+
+    from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
+    from flowcase.jira.queue import PublishQueue, WorkerTiming
+
+    try:
+        server = postgres_url()
+        url = server.__enter__()
+    except PostgresUnavailable as exc:
+        if os.environ.get(ENV_REQUIRE) == "1":
+            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
+        pytest.skip(f"no PostgreSQL: {exc}")
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        store = JobStore(session_factory(engine))
+        model = load_path(EXAMPLE).model
+        suite = generate(model, GenerateOptions(criterion="all-decisions"))
+
+        def client() -> JiraClient:
+            return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
+
+        async def flow() -> str:
+            queue, stop = PublishQueue(url), asyncio.Event()
+            worker = Worker(store, lambda job: client(), settle_seconds=0)
+            running = asyncio.create_task(queue.run_worker(worker.execute, stop=stop, install_signal_handlers=False,
+                                                           timing=WorkerTiming(poll=0.1)))  # fmt: skip
+            try:
+                async with client() as c:
+                    story = str((await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"},
+                                                       "summary": "Checkout"}))["key"])  # fmt: skip
+                    revision = await save_model(c, story, model, None)
+                    job = await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO",
+                                       revision=revision, model=model, suite=suite)  # fmt: skip
+                await queue.defer(job, "sandbox", story)
+                for _ in range(600):
+                    view = await asyncio.to_thread(store.get, job)
+                    if view is not None and view.state in (DONE, "failed"):
+                        break
+                    await asyncio.sleep(0.1)
+                return job
+            finally:
+                stop.set()
+                await running
+                await queue.close()
+
+        job_id = asyncio.run(flow())
+        final = store.get(job_id)
+        assert final is not None and final.state == DONE and final.created == len(suite.tests)
+        secrets = customer_texts(model, suite)
+        rows_seen = 0
+        with engine.connect() as conn:
+            tables = [r[0] for r in conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))]  # fmt: skip
+            assert {"procrastinate_jobs", "procrastinate_events", "publish_jobs", "installations"} <= set(tables)
+            for name in tables:
+                for (row,) in conn.execute(text(f'SELECT t::text FROM "{name}" t')):
+                    rows_seen += 1
+                    low = row.lower()
+                    leaked = [s for s in secrets if s in low]
+                    assert not leaked, f"{name} holds customer text: {leaked[0]!r}"
+        assert rows_seen > len(suite.tests)
+        engine.dispose()
+    finally:
+        server.__exit__(None, None, None)

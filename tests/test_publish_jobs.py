@@ -1,6 +1,7 @@
-"""Must show (issue 7): 300 tests published into the sandbox through the durable job, with injected 429s and 5xx
-and a worker killed mid-job (a real SIGKILL of a worker process), end with exactly 300 test issues, all linked;
-a second publish makes zero create calls. Also: a crash between Jira accepting a create and the job recording it
+"""Must show (issues 7 and 15): 300 tests published into the sandbox through the durable job on PostgreSQL and the
+procrastinate queue, with injected 429s and 5xx and a worker process killed mid-job (a real SIGKILL), end with
+exactly 300 test issues, all linked, once the queue has found the stalled job and another worker finished it; a
+second publish makes zero create calls. Also: a crash between Jira accepting a create and the job recording it
 does not duplicate.
 """
 
@@ -19,15 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.db.migrate import upgrade
+from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 from flowcase.generate import GenerateOptions, generate
 from flowcase.generate.suite import Suite
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
-from flowcase.jira.jobs import DONE, JobStore, JobView, PublishJob, Worker, submit
+from flowcase.jira.jobs import DONE, FAILED, JobStore, JobView, PublishJob, Worker, submit
 from flowcase.jira.publish import LABEL, OBSOLETE_LABEL, TEST_PROPERTY, model_label, publish
+from flowcase.jira.queue import PublishQueue, WorkerTiming
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.jira.storage import save_model
 from flowcase.model.types import Model
@@ -104,36 +108,67 @@ def story_links(issue: dict[str, Any], story: str) -> list[str]:
             if (link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == story]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def pg() -> Iterator[str]:
+    try:
+        with postgres_url() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        if os.environ.get(ENV_REQUIRE) == "1":
+            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
+        pytest.skip(f"no PostgreSQL: {exc}")
+
+
+@pytest.fixture
+def pg_url(pg: str) -> str:
+    upgrade(pg)
+    engine = make_engine(pg)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE publish_job_tests, publish_jobs, procrastinate_jobs, procrastinate_workers "
+                          "RESTART IDENTITY CASCADE"))  # fmt: skip
+    engine.dispose()
+    return pg
+
+
+# A worker process of the queue: heartbeats every 0.5 s, so it is declared stalled 2 s after it dies.
 WORKER_SCRIPT = textwrap.dedent("""
     import asyncio, sys
     from flowcase.db.engine import make_engine, session_factory
     from flowcase.jira.auth import ApiTokenAuth
     from flowcase.jira.client import JiraClient
     from flowcase.jira.jobs import JobStore, Worker
+    from flowcase.jira.queue import PublishQueue, WorkerTiming
 
     db, base, email, token = sys.argv[1:5]
     store = JobStore(session_factory(make_engine(db)))
     worker = Worker(store, lambda job: JiraClient(base, ApiTokenAuth(email, token)), worker_id="doomed",
                     lease_seconds=4.0, settle_seconds=0.2)
-    print("claiming", flush=True)
-    asyncio.run(worker.run_one())
+    print("working", flush=True)
+    asyncio.run(PublishQueue(db).run_worker(worker.execute, timing=WorkerTiming(heartbeat=0.5, stalled_after=2.0)))
 """)
+FAST = WorkerTiming(heartbeat=0.5, stalled_after=2.0, sweep_every=0.5, poll=0.2)
 
 
-def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, db_url: str) -> None:
+def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, pg_url: str) -> None:
+    db_url = pg_url
     model = big_model("bigcheckout")
     suite = generate(model, GenerateOptions(criterion="all-decisions"))
     assert len(suite.tests) == 300
     story = asyncio.run(new_story(sb))
     store = JobStore(session_factory(make_engine(db_url)))
 
-    async def prepare() -> str:
+    async def prepare() -> tuple[str, int]:
         async with client_for(sb) as c:
             revision = await save_model(c, story, model, None)
-            return await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
-                                revision=revision, model=model, suite=suite)  # fmt: skip
+            job = await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
+                               revision=revision, model=model, suite=suite)  # fmt: skip
+        queue = PublishQueue(db_url)
+        try:
+            return job, await queue.defer(job, "sandbox", story)
+        finally:
+            await queue.close()
 
-    job_id = asyncio.run(prepare())
+    job_id, queue_job = asyncio.run(prepare())
     sb.clear_calls()
 
     # Worker 1: a separate process, slowed down on bulk creates, killed with SIGKILL after two chunks landed.
@@ -171,16 +206,27 @@ def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, db_url
     rescuer = Worker(store, lambda job: client_for(sb, sleep), worker_id="rescuer", lease_seconds=5.0,
                      settle_seconds=0.05)  # fmt: skip
 
-    async def rescue() -> JobView | None:
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:  # the dead worker's lease (4 s) must expire first
-            view = await rescuer.run_one()
-            if view is not None:
-                return view
-            await asyncio.sleep(0.2)
-        return None
+    async def rescue() -> tuple[JobView | None, str | None]:
+        """Another worker process starts; nobody touches the job: the queue finds it stalled and runs it again."""
+        queue, stop = PublishQueue(db_url), asyncio.Event()
+        assert await queue.status(queue_job) == "doing"  # still held by the dead worker
+        running = asyncio.create_task(queue.run_worker(rescuer.execute, timing=FAST, stop=stop,
+                                                       install_signal_handlers=False))  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not running.done():
+                view = await asyncio.to_thread(store.get, job_id)
+                if view is not None and view.state in (DONE, FAILED):
+                    return view, await queue.status(queue_job)
+                await asyncio.sleep(0.1)
+            return None, None
+        finally:
+            stop.set()
+            await running
+            await queue.close()
 
-    final = asyncio.run(rescue())
+    final, queue_state = asyncio.run(rescue())
+    assert queue_state in (None, "doing", "succeeded")  # finished (and deleted once done) by the rescuer
     assert final is not None and final.id == job_id
     assert final.state == DONE and final.error_code is None and final.attempts == 2
     assert sb.count_calls("POST", BULK, 429) == 2 and sb.count_calls("POST", BULK, 503) == 1
@@ -257,16 +303,16 @@ def test_crash_after_jira_accepted_a_create_does_not_duplicate(sb: RunningSandbo
     jobs_module._DbJournal.created = crash_on_second_chunk(original)  # type: ignore[method-assign]
     try:
         with pytest.raises(Crash):
-            asyncio.run(first.run_one())
+            asyncio.run(first.execute(job_id))
     finally:
         jobs_module._DbJournal.created = original  # type: ignore[method-assign]
     assert store.unconfirmed(job_id)  # chunk 2 was sent but never confirmed
     assert len(asyncio.run(published(sb, "crashy"))) == 70  # all of them exist, 20 unrecorded
 
-    clock["now"] += timedelta(seconds=61)  # the lease of the "dead" worker expires
+    clock["now"] += timedelta(seconds=61)  # the queue found the "dead" worker stalled and hands the job on
     sb.clear_calls()
     second = Worker(store, lambda job: client_for(sb), worker_id="second", lease_seconds=5, settle_seconds=0.05)
-    view = asyncio.run(second.run_one())
+    view = asyncio.run(second.execute(job_id))
     assert view is not None and view.state == DONE
     assert sb.count_calls("POST", BULK) == 0  # the unrecorded 20 were found, not created again
     issues = asyncio.run(published(sb, "crashy"))
@@ -290,7 +336,7 @@ def test_job_refuses_a_model_changed_after_queueing(sb: RunningSandbox, db_url: 
             return job
 
     job_id = asyncio.run(prepare())
-    view = asyncio.run(Worker(store, lambda job: client_for(sb), settle_seconds=0).run_one())
+    view = asyncio.run(Worker(store, lambda job: client_for(sb), settle_seconds=0).execute(job_id))
     assert view is not None and view.id == job_id
     assert (view.state, view.error_code, view.created) == ("failed", "model-changed", 0)
     assert asyncio.run(published(sb, "moving")) == []

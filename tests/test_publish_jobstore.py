@@ -1,5 +1,5 @@
-"""The job table on its own (SQLite and PostgreSQL, through the real migrations): claims, leases, re-queueing,
-purging."""
+"""The job table on its own (SQLite and PostgreSQL, through the real migrations): taking jobs over, leases,
+re-queueing, purging. Which job runs when is the queue's business (test_publish_queue.py)."""
 
 from __future__ import annotations
 
@@ -67,52 +67,61 @@ def enqueue(store: JobStore, story: str = "DEMO-1") -> str:
                          suite_sha256=SHA, total=10)  # fmt: skip
 
 
-def test_only_one_worker_wins_and_an_expired_lease_passes_the_job_on(store: tuple[JobStore, Clock]) -> None:
+def test_a_new_worker_takes_a_job_over_and_the_old_one_may_not_write(store: tuple[JobStore, Clock]) -> None:
     jobs, clock = store
     job_id = enqueue(jobs)
-    a = jobs.claim("a", lease_seconds=30)
+    a = jobs.begin(job_id, "a", lease_seconds=30)
     assert a is not None and a.id == job_id and a.state == RUNNING and a.attempts == 1
-    assert jobs.claim("b", lease_seconds=30) is None  # leased
     jobs.progress(job_id, "a", Progress("create", 4, 10))
     clock.advance(20)
     jobs.renew(job_id, "a", 30)  # a heartbeat keeps it
-    clock.advance(25)
-    assert jobs.claim("b", lease_seconds=30) is None
-    clock.advance(10)  # a stopped renewing 35 s ago
-    b = jobs.claim("b", lease_seconds=30)
+    # the queue declared a stalled and gave the job to b
+    b = jobs.begin(job_id, "b", lease_seconds=30)
     assert b is not None and b.id == job_id and b.attempts == 2 and b.done == 4
     with pytest.raises(LeaseLost):
         jobs.progress(job_id, "a", Progress("create", 5, 10))  # the old worker may not write any more
     with pytest.raises(LeaseLost):
         jobs.mark_created(job_id, "a", [("TC-1", "DEMO-9", "h")])
+    with pytest.raises(LeaseLost):
+        jobs.checkpoint(job_id, "a", 30, Progress("link", 5, 10))
+    jobs.checkpoint(job_id, "b", 30, Progress("link", 6, 10))
     jobs.finish(job_id, "b", PublishResult(created=10, keys={f"TC-{i}": f"DEMO-{i + 10}" for i in range(10)}))
     done = jobs.get(job_id)
     assert done is not None and done.state == DONE and done.created == 10 and done.done == 10
     assert jobs.get(job_id, site_id="other-site") is None  # jobs are scoped by site
+    assert jobs.begin(job_id, "c", 30) is None  # finished jobs are never run again
+
+
+def test_an_expired_lease_is_lost(store: tuple[JobStore, Clock]) -> None:
+    jobs, clock = store
+    job_id = enqueue(jobs)
+    assert jobs.begin(job_id, "a", 30) is not None
+    clock.advance(31)
+    with pytest.raises(LeaseLost):
+        jobs.renew(job_id, "a", 30)
 
 
 def test_journal_keeps_only_safe_ids(store: tuple[JobStore, Clock]) -> None:
     jobs, _ = store
     job_id = enqueue(jobs)
-    assert jobs.claim("w", 30) is not None
+    assert jobs.begin(job_id, "w", 30) is not None
     jobs.mark_sending(job_id, "w", ["TC-1", "TC-2", "not an id: customer text"])
     jobs.mark_created(job_id, "w", [("TC-1", "DEMO-5", "abc"), ("TC-2", "Some text", "abc")])
     assert jobs.unconfirmed(job_id) == {"TC-2"}
 
 
 def test_outage_requeues_with_a_delay_until_attempts_run_out(store: tuple[JobStore, Clock]) -> None:
-    jobs, clock = store
+    jobs, _ = store
     job_id = enqueue(jobs)
     for attempt in range(1, 4):
-        claimed = jobs.claim("w", 30)
-        assert claimed is not None and claimed.attempts == attempt
+        begun = jobs.begin(job_id, "w", 30)
+        assert begun is not None and begun.attempts == attempt
         jobs.finish(job_id, "w", None, error_code="jira-unavailable", error_status=503, retry_in=60, max_attempts=3)
         view = jobs.get(job_id)
         assert view is not None
         if attempt < 3:
             assert view.state == QUEUED and view.phase == "waiting"
-            assert jobs.claim("w", 30) is None  # not before run_after
-            clock.advance(61)
+            assert view.retry_in is not None  # the queue retries it after that long
     final = jobs.get(job_id)
     assert final is not None and final.state == FAILED and final.error_code == "jira-unavailable"
 
@@ -129,39 +138,35 @@ def test_enqueue_refuses_anything_but_keys_and_hashes(store: tuple[JobStore, Clo
 def test_purge_removes_old_finished_jobs(store: tuple[JobStore, Clock]) -> None:
     jobs, clock = store
     old, fresh = enqueue(jobs, "DEMO-1"), enqueue(jobs, "DEMO-2")
-    for _ in (old, fresh):
-        claimed = jobs.claim("w", 30)
-        assert claimed is not None
-        jobs.mark_sending(claimed.id, "w", ["TC-1"])
-        jobs.finish(claimed.id, "w", PublishResult())
+    for job_id in (old, fresh):
+        assert jobs.begin(job_id, "w", 30) is not None
+        jobs.mark_sending(job_id, "w", ["TC-1"])
+        jobs.finish(job_id, "w", PublishResult())
         clock.advance(3 * 86400)
     assert jobs.purge_finished(timedelta(days=4)) == 1
     assert jobs.get(old) is None and jobs.get(fresh) is not None
 
 
-def test_one_running_publish_per_story(store: tuple[JobStore, Clock]) -> None:
-    jobs, clock = store
+def test_taking_a_story_over_requeues_its_stale_running_job(store: tuple[JobStore, Clock]) -> None:
+    """The queue's lock says who may publish a story; a job of that story still marked running belongs to a dead
+    worker: it goes back to queued (the unique index allows one running job per story)."""
+    jobs, _ = store
     first, second, elsewhere = enqueue(jobs, "DEMO-1"), enqueue(jobs, "DEMO-1"), enqueue(jobs, "DEMO-2")
-    a = jobs.claim("a", 30)
-    assert a is not None and a.id == first
-    b = jobs.claim("b", 30)
-    assert b is not None and b.id == elsewhere  # the second DEMO-1 job waits for the first
-    jobs.finish(elsewhere, "b", PublishResult())
-    assert jobs.claim("c", 30) is None
-    clock.advance(31)  # a died: its job is taken over before the later job for the same story
-    c = jobs.claim("c", 30)
-    assert c is not None and c.id == first
-    jobs.finish(first, "c", PublishResult())
-    d = jobs.claim("d", 30)
-    assert d is not None and d.id == second
+    assert jobs.begin(first, "a", 30) is not None
+    assert jobs.begin(elsewhere, "b", 30) is not None  # another story runs beside it
+    assert jobs.begin(second, "c", 30) is not None
+    views = {j: jobs.get(j) for j in (first, second, elsewhere)}
+    assert [v.state if v else None for v in views.values()] == [QUEUED, RUNNING, RUNNING]
+    with pytest.raises(LeaseLost):
+        jobs.progress(first, "a", Progress("create", 1, 10))
 
 
 def test_a_job_that_keeps_killing_its_workers_is_given_up(store: tuple[JobStore, Clock]) -> None:
     jobs, clock = store
     job_id = enqueue(jobs)
     for _ in range(jobs.max_attempts):
-        assert jobs.claim("w", 30) is not None
+        assert jobs.begin(job_id, "w", 30) is not None
         clock.advance(31)  # the worker died without a word
-    assert jobs.claim("w", 30) is None
+    assert jobs.begin(job_id, "w", 30) is None
     final = jobs.get(job_id)
     assert final is not None and final.state == FAILED and final.error_code == "too-many-attempts"

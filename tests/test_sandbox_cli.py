@@ -61,6 +61,7 @@ def test_demo_starts_everything_prints_the_url_and_stops_on_ctrl_c(tmp_path: Pat
         # the fresh site is set up for publishing, and the demo says so
         assert "created the issue type 'Test'" in output and "created the issue link type 'Test'" in output
         assert "project DEMO is ready for publishing" in output
+        assert "Embedded PostgreSQL running" in output and "Publish worker running" in output
         page = httpx.get(url, timeout=10)
         assert page.status_code == 200
         assert f'src="http://127.0.0.1:{app_port}/connect/issue-panel?issueKey=DEMO-1' in page.text
@@ -71,7 +72,7 @@ def test_demo_starts_everything_prints_the_url_and_stops_on_ctrl_c(tmp_path: Pat
         rest = stop(proc)
     assert proc.returncode == 0, rest
     assert "Stopped." in rest
-    assert (tmp_path / "var" / "sandbox.db").exists() and (tmp_path / "var" / "flowcase.db").exists()
+    assert (tmp_path / "var" / "sandbox.db").exists() and (tmp_path / "var" / "postgres" / "PG_VERSION").exists()
 
 
 def test_demo_data_and_workflow_survive_a_restart(tmp_path: Path) -> None:

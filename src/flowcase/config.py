@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # A publish holds the story's lease (docs/jira.md), renewed while it runs: a publisher that died blocks the
     # story's publishing for at most this long.
     publish_lease_seconds: float = Field(default=60.0, ge=2, le=3600)
+    # How long a process keeps an installation (and its secret) in memory; changes drop it at once everywhere
+    # (NOTIFY, docs/operations.md). 0 turns the cache off: one database read per authenticated request.
+    installations_cache_seconds: float = Field(default=10.0, ge=0, le=300)
 
     @field_validator("secret_keys", "tenant_host_suffixes", "forge_api_hosts", mode="before")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def sandbox_command(host: str, port: int, data_dir: str, demo_data: bool, instal
     click.echo("Sandbox stopped.")
 
 
-def _app_settings(app_port: int, sandbox_url: str, data_dir: Path) -> Any:
+def _app_settings(app_port: int, sandbox_url: str, data_dir: Path, database_url: str | None = None) -> Any:
     from flowcase.config import ConfigError, Settings
 
     overrides: dict[str, Any] = {
@@ -79,7 +80,9 @@ def _app_settings(app_port: int, sandbox_url: str, data_dir: Path) -> Any:
     }
     if not os.environ.get("FLOWCASE_ENV"):
         overrides["env"] = "development"
-    if not (os.environ.get("FLOWCASE_DATABASE_URL") or os.environ.get("DATABASE_URL")):
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    elif not (os.environ.get("FLOWCASE_DATABASE_URL") or os.environ.get("DATABASE_URL")):
         overrides["database_url"] = f"sqlite:///{data_dir / 'flowcase.db'}"
     try:
         return Settings(**overrides)
@@ -120,42 +123,72 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
     from flowcase.sandbox.demo import WORKFLOW_STORY
     from flowcase.sandbox.demo_workflow import set_up_demo_project, store_demo_workflow
     from flowcase.sandbox.runner import PortInUseError, bind_or_explain, serve_together
+    from flowcase.web.app import is_postgres
 
     if port == sandbox_port:
         fail("--port and --sandbox-port must differ", EXIT_USAGE)
     data = Path(data_dir)
     config = _sandbox_config("127.0.0.1", sandbox_port, data, demo_data=True)
-    try:
-        settings = _app_settings(port, config.base_url, data)
-        app = _build_app(settings)
-    except ConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
-    except (SQLAlchemyError, OSError) as exc:
-        fail(f"could not prepare the app database: {str(exc).splitlines()[0]}", EXIT_SERVICE)
-    try:
-        sandbox_sock = bind_or_explain("127.0.0.1", sandbox_port)
-        app_sock = bind_or_explain("127.0.0.1", port)
-    except PortInUseError as exc:
-        fail(str(exc), EXIT_USAGE)
-    sandbox_app = create_sandbox_app(config)
+    with contextlib.ExitStack() as resources:
+        database_url = None
+        if not (os.environ.get("FLOWCASE_DATABASE_URL") or os.environ.get("DATABASE_URL")):
+            from flowcase.db.embedded import EmbeddedUnavailable, embedded_postgres
 
-    async def started() -> None:
-        click.echo(f"flowcase app at {settings.base_url}; sandbox Jira at {config.base_url}")
+            try:
+                database_url = resources.enter_context(embedded_postgres(data))
+                click.echo(f"Embedded PostgreSQL running (data in {data / 'postgres'})")
+            except EmbeddedUnavailable as exc:
+                click.echo(f"flowcase: warning: {exc}; using SQLite, publishing runs inside the app", err=True)
         try:
-            await install(sandbox_app.sandbox, f"{settings.base_url}/atlassian-connect.json")
-        except InstallError as exc:
-            raise click.ClickException(f"could not install flowcase into the sandbox: {exc}") from None
-        click.echo(f"  Installed '{settings.app_key}' into the sandbox (signed install verified by the app).")
-        click.echo("  " + await store_demo_workflow(sandbox_app))
-        click.echo("  The sandbox is a fresh Jira Cloud site: no \"Test\" issue type or link type until set up.")
-        for line in await set_up_demo_project(sandbox_app):
-            click.echo("  " + line)
-        _print_access(config)
-        click.echo("")
-        click.echo(f"Open {config.base_url}/browse/{WORKFLOW_STORY}   (Ctrl-C to stop)")
+            settings = _app_settings(port, config.base_url, data, database_url)
+            app = _build_app(settings)
+        except ConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
+        except (SQLAlchemyError, OSError) as exc:
+            fail(f"could not prepare the app database: {str(exc).splitlines()[0]}", EXIT_SERVICE)
+        try:
+            sandbox_sock = bind_or_explain("127.0.0.1", sandbox_port)
+            app_sock = bind_or_explain("127.0.0.1", port)
+        except PortInUseError as exc:
+            fail(str(exc), EXIT_USAGE)
+        sandbox_app = create_sandbox_app(config)
 
-    try:
-        asyncio.run(serve_together([(sandbox_app, sandbox_sock), (app, app_sock)], started))
-    except click.ClickException as exc:
-        fail(exc.message, EXIT_SERVICE)
+        async def started() -> None:
+            click.echo(f"flowcase app at {settings.base_url}; sandbox Jira at {config.base_url}")
+            try:
+                await install(sandbox_app.sandbox, f"{settings.base_url}/atlassian-connect.json")
+            except InstallError as exc:
+                raise click.ClickException(f"could not install flowcase into the sandbox: {exc}") from None
+            click.echo(f"  Installed '{settings.app_key}' into the sandbox (signed install verified by the app).")
+            click.echo("  " + await store_demo_workflow(sandbox_app))
+            click.echo("  The sandbox is a fresh Jira Cloud site: no \"Test\" issue type or link type until set up.")
+            for line in await set_up_demo_project(sandbox_app):
+                click.echo("  " + line)
+            if is_postgres(settings.database_url):
+                click.echo("  Publish worker running (jobs queued in PostgreSQL, as the Procfile's worker process).")
+            _print_access(config)
+            click.echo("")
+            click.echo(f"Open {config.base_url}/browse/{WORKFLOW_STORY}   (Ctrl-C to stop)")
+
+        async def serve() -> None:
+            """The sandbox, the app and (on PostgreSQL) a publish worker, as the Procfile's web + worker."""
+            stop = asyncio.Event()
+            worker = None
+            connect = getattr(app.state, "connect", None)
+            if connect is not None and is_postgres(settings.database_url):
+                from flowcase.web.worker import run_worker
+
+                worker = asyncio.create_task(run_worker(settings, connect=connect, stop=stop, concurrency=2,
+                                                        install_signal_handlers=False))  # fmt: skip
+            try:
+                await serve_together([(sandbox_app, sandbox_sock), (app, app_sock)], started)
+            finally:
+                stop.set()
+                if worker is not None:
+                    await worker
+
+        try:
+            asyncio.run(serve())
+        except click.ClickException as exc:
+            fail(exc.message, EXIT_SERVICE)
     click.echo("Stopped.")

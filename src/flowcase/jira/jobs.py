@@ -26,20 +26,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     CursorResult,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
-    and_,
-    case,
     delete,
-    exists,
-    or_,
     select,
+    text,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from flowcase.db.engine import Base
 from flowcase.generate.suite import Suite
@@ -56,6 +55,8 @@ SAFE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,15}")
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+_RUNNING = "state = 'running'"
+_FINISHED = "state IN ('done', 'failed')"
 
 
 def _now() -> datetime:
@@ -69,15 +70,23 @@ def _aware(value: datetime) -> datetime:
 
 class PublishJob(Base):
     __tablename__ = "publish_jobs"
+    __table_args__ = (  # migration 0005_job_indexes
+        Index("ix_publish_jobs_story", "site_id", "story_key", "state"),
+        Index("ix_publish_jobs_due", "state", "run_after"),
+        Index("ix_publish_jobs_finished", "finished_at", postgresql_where=text(_FINISHED),
+              sqlite_where=text(_FINISHED)),
+        Index("uq_publish_jobs_running_story", "site_id", "story_key", unique=True,
+              postgresql_where=text(_RUNNING), sqlite_where=text(_RUNNING)),
+    )  # fmt: skip
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    site_id: Mapped[str] = mapped_column(String(255), index=True)
+    site_id: Mapped[str] = mapped_column(String(255))
     story_key: Mapped[str] = mapped_column(String(64))
     project_key: Mapped[str] = mapped_column(String(32))
     model_revision: Mapped[int] = mapped_column(Integer)
     model_sha256: Mapped[str] = mapped_column(String(64))
     suite_sha256: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16))
     phase: Mapped[str] = mapped_column(String(16))
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
@@ -93,6 +102,7 @@ class PublishJob(Base):
     run_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     error_code: Mapped[str | None] = mapped_column(String(32))  # a fixed vocabulary, never Jira's text
     error_status: Mapped[int | None] = mapped_column(Integer)
+    queue_job_id: Mapped[int | None] = mapped_column(BigInteger)  # the procrastinate job (migration 0006)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -131,6 +141,7 @@ class JobView:
     attempts: int
     error_code: str | None
     error_status: int | None
+    retry_in: float | None = None  # queued: seconds until it is due again
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -143,9 +154,10 @@ class JobView:
 
 
 def _view(row: PublishJob) -> JobView:
+    due = max(0.0, (_aware(row.run_after) - _now()).total_seconds()) if row.state == QUEUED else None
     return JobView(row.id, row.site_id, row.story_key, row.state, row.phase, row.total, row.done, row.created,
                    row.updated, row.unchanged, row.obsoleted, row.failed_count, row.create_calls, row.attempts,
-                   row.error_code, row.error_status)  # fmt: skip
+                   row.error_code, row.error_status, due)  # fmt: skip
 
 
 class LeaseLost(Exception):
@@ -187,47 +199,57 @@ class JobStore:
                 return None
             return _view(row)
 
-    def claim(self, worker_id: str, lease_seconds: float) -> JobView | None:
-        """Lease the oldest runnable job: queued and due, or running with an expired lease, and never while
-        another worker holds a live lease on a job for the same story (one publish per story at a time)."""
+    def begin(self, job_id: str, worker_id: str, lease_seconds: float) -> JobView | None:
+        """Take job ``job_id`` over for ``worker_id``; None when it is unknown or already finished.
+
+        The caller holds the queue's lock of the job's story (:mod:`flowcase.jira.queue`: one running job per
+        story), so another row of the same story still marked running belongs to a worker that died or was declared
+        stalled: it goes back to queued, and that worker, if it is still alive, loses its lease at its next
+        checkpoint. The partial unique index ``uq_publish_jobs_running_story`` makes a second running publish of
+        one story impossible even without the lock. A job whose workers keep dying is given up after
+        ``max_attempts``.
+        """
         now = self.clock()
-        other = aliased(PublishJob)
-        busy = exists().where(
-            other.site_id == PublishJob.site_id,
-            other.story_key == PublishJob.story_key,
-            other.id != PublishJob.id,
-            other.state == RUNNING,
-            other.lease_expires >= now,
-        )
-        runnable = and_(
-            or_(
-                and_(PublishJob.state == QUEUED, PublishJob.run_after <= now),
-                and_(PublishJob.state == RUNNING, PublishJob.lease_expires < now),
-            ),
-            ~busy,
-        )
+        with self.sessions.begin() as s:
+            row = s.get(PublishJob, job_id, with_for_update=True)
+            if row is None or row.state in (DONE, FAILED):
+                return None
+            s.execute(
+                update(PublishJob)
+                .where(PublishJob.site_id == row.site_id, PublishJob.story_key == row.story_key,
+                       PublishJob.state == RUNNING, PublishJob.id != job_id)
+                .values(state=QUEUED, phase="queued", lease_owner=None, lease_expires=None, updated_at=now)
+            )  # fmt: skip
+            row.state, row.lease_owner = RUNNING, worker_id
+            row.lease_expires = now + timedelta(seconds=lease_seconds)
+            row.attempts += 1
+            row.updated_at = now
+            attempts = row.attempts
+        if attempts > self.max_attempts:
+            # Workers keep dying on this job (or it keeps failing): stop instead of looping forever.
+            self.finish(job_id, worker_id, None, error_code="too-many-attempts")
+            return None
+        return self.get(job_id)
+
+    def row(self, job_id: str) -> PublishJob | None:
+        """The job's row, detached from its session."""
         with self.sessions() as s:
-            order = (case((PublishJob.state == RUNNING, 0), else_=1), PublishJob.created_at)  # resume first
-            candidates = s.scalars(select(PublishJob.id).where(runnable).order_by(*order).limit(5))
-            ids = list(candidates)
-        for job_id in ids:
-            with self.sessions.begin() as s:
-                # Conditional update: only one worker can win the row (works on SQLite and PostgreSQL).
-                won = cast(CursorResult[Any], s.execute(
-                    update(PublishJob)
-                    .where(PublishJob.id == job_id, runnable)
-                    .values(state=RUNNING, lease_owner=worker_id, lease_expires=now + timedelta(seconds=lease_seconds),
-                            attempts=PublishJob.attempts + 1, updated_at=now)
-                )).rowcount
-            if won != 1:
-                continue
-            view = self.get(job_id)
-            if view is not None and view.attempts > self.max_attempts:
-                # Workers keep dying on this job (or it keeps failing): stop instead of looping forever.
-                self.finish(job_id, worker_id, None, error_code="too-many-attempts")
-                continue
-            return view
-        return None
+            row = s.get(PublishJob, job_id)
+            if row is not None:
+                s.expunge(row)
+            return row
+
+    def abandon(self, job_id: str, error_code: str) -> None:
+        """A queued job that could not be handed to the queue: failed, with ``error_code``."""
+        now = self.clock()
+        with self.sessions.begin() as s:
+            s.execute(update(PublishJob).where(PublishJob.id == job_id, PublishJob.state == QUEUED).values(
+                state=FAILED, phase=FAILED, error_code=error_code, updated_at=now, finished_at=now))
+
+    def set_queue_job(self, job_id: str, queue_job_id: int) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(PublishJob).where(PublishJob.id == job_id).values(queue_job_id=queue_job_id))
+
 
     def _owned(self, s: Session, job_id: str, worker_id: str) -> PublishJob:
         row = s.get(PublishJob, job_id, with_for_update=True)
@@ -242,6 +264,19 @@ class JobStore:
             if row.lease_expires is not None and _aware(row.lease_expires) < now:
                 raise LeaseLost(job_id)
             row.lease_expires = now + timedelta(seconds=lease_seconds)
+            row.updated_at = now
+
+    def checkpoint(self, job_id: str, worker_id: str, lease_seconds: float, progress: Progress) -> None:
+        """Renew the lease and record progress in one transaction."""
+        now = self.clock()
+        with self.sessions.begin() as s:
+            row = self._owned(s, job_id, worker_id)
+            if row.lease_expires is not None and _aware(row.lease_expires) < now:
+                raise LeaseLost(job_id)
+            row.lease_expires = now + timedelta(seconds=lease_seconds)
+            row.phase = progress.phase[:16]
+            row.done = progress.done
+            row.total = progress.total
             row.updated_at = now
 
     def progress(self, job_id: str, worker_id: str, progress: Progress) -> None:
@@ -311,22 +346,68 @@ class JobStore:
 
 
 class _DbJournal:
-    def __init__(self, store: JobStore, job_id: str, worker_id: str, lease_seconds: float) -> None:
+    """The job's journal, written from a worker thread so that the event loop never waits on the database.
+
+    Writes are queued in order and done by one task; ``flush()`` (awaited by :func:`flowcase.jira.publish.publish`
+    after ``sending`` and before each create call) waits until every queued write has landed, so the write-ahead
+    line is durable before Jira is asked. The first failed write (a lost lease) is raised by the next call.
+    """
+
+    def __init__(self, store: JobStore, job_id: str, worker_id: str, lease_seconds: float,
+                 uncertain: set[str]) -> None:  # fmt: skip
         self.store, self.job_id, self.worker_id, self.lease_seconds = store, job_id, worker_id, lease_seconds
+        self._uncertain = uncertain
+        self._queue: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
+        self._error: BaseException | None = None
+        self._writer = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        while True:
+            write = await self._queue.get()
+            try:
+                if self._error is None:
+                    await asyncio.to_thread(write)
+            except Exception as exc:
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
+    def _submit(self, write: Callable[[], None]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put_nowait(write)
+
+    async def flush(self) -> None:
+        await self._queue.join()
+        if self._error is not None:
+            raise self._error
+
+    async def close(self) -> None:
+        try:
+            await self.flush()
+        finally:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
 
     def uncertain(self) -> set[str]:
-        return self.store.unconfirmed(self.job_id)
+        return set(self._uncertain)
 
     def sending(self, test_ids: Sequence[str]) -> None:
-        self.store.renew(self.job_id, self.worker_id, self.lease_seconds)
-        self.store.mark_sending(self.job_id, self.worker_id, test_ids)
+        ids = list(test_ids)
+
+        def write() -> None:
+            self.store.renew(self.job_id, self.worker_id, self.lease_seconds)
+            self.store.mark_sending(self.job_id, self.worker_id, ids)
+
+        self._submit(write)
 
     def created(self, rows: Sequence[tuple[str, str, str]]) -> None:
-        self.store.mark_created(self.job_id, self.worker_id, rows)
+        confirmed = list(rows)
+        self._submit(lambda: self.store.mark_created(self.job_id, self.worker_id, confirmed))
 
     def checkpoint(self, progress: Progress) -> None:
-        self.store.renew(self.job_id, self.worker_id, self.lease_seconds)
-        self.store.progress(self.job_id, self.worker_id, progress)
+        self._submit(lambda: self.store.checkpoint(self.job_id, self.worker_id, self.lease_seconds, progress))
 
 
 # -- what a job publishes ------------------------------------------------------------------------------------
@@ -372,9 +453,9 @@ async def submit(store: JobStore, client: JiraClient, *, site_id: str, story_key
     recipe = {"criterion": suite.criterion, "options": dict(suite.options), "modelRevision": revision,
               "suiteSha256": digest}  # fmt: skip
     await client.put_property("issue", story_key, RECIPE_KEY, recipe)
-    return store.enqueue(site_id=site_id, story_key=story_key, project_key=project_key, model_revision=revision,
-                         model_sha256=hashlib.sha256(canonical_json(model)).hexdigest(), suite_sha256=digest,
-                         total=len(suite.tests))  # fmt: skip
+    return await asyncio.to_thread(
+        store.enqueue, site_id=site_id, story_key=story_key, project_key=project_key, model_revision=revision,
+        model_sha256=hashlib.sha256(canonical_json(model)).hexdigest(), suite_sha256=digest, total=len(suite.tests))
 
 
 def make_resolver(app_key: str | None = None, generator: Generator | None = None) -> Resolver:
@@ -399,6 +480,11 @@ def make_resolver(app_key: str | None = None, generator: Generator | None = None
 
 
 class Worker:
+    """Runs publish jobs by id (the queue, :mod:`flowcase.jira.queue`, decides which and when).
+
+    Every database call goes through a worker thread; the event loop only talks to Jira.
+    """
+
     def __init__(
         self,
         store: JobStore,
@@ -418,64 +504,62 @@ class Worker:
         self.settle_seconds = settle_seconds
         self.retry_in = retry_in
 
-    async def run_one(self) -> JobView | None:
-        """Claim and run one job; returns its final view, or None when there was nothing to do."""
-        job = self.store.claim(self.worker_id, self.lease_seconds)
-        if job is None:
-            return None
-        log.info("worker %s runs job %s (attempt %d)", self.worker_id, job.id, job.attempts)
-        try:
-            await self._run(job)
-        except LeaseLost:
-            log.warning("worker %s lost the lease of job %s", self.worker_id, job.id)
-        return self.store.get(job.id)
+    async def execute(self, job_id: str) -> JobView | None:
+        """Run job ``job_id`` once; returns its view afterwards (state ``queued`` means: retry in ``retry_in``)."""
+        job = await asyncio.to_thread(self.store.begin, job_id, self.worker_id, self.lease_seconds)
+        if job is not None:
+            log.info("worker %s runs job %s (attempt %d)", self.worker_id, job.id, job.attempts)
+            try:
+                await self._run(job)
+            except LeaseLost:
+                log.warning("worker %s lost the lease of job %s", self.worker_id, job.id)
+        return await asyncio.to_thread(self.store.get, job_id)
+
+    async def _finish(self, job_id: str, result: PublishResult | None, **kwargs: Any) -> None:
+        await asyncio.to_thread(self.store.finish, job_id, self.worker_id, result, **kwargs)
 
     async def _run(self, job: JobView) -> None:
-        with self.store.sessions() as s:
-            row = s.get(PublishJob, job.id)
-            assert row is not None
-            s.expunge(row)
-        journal = _DbJournal(self.store, job.id, self.worker_id, self.lease_seconds)
+        row = await asyncio.to_thread(self.store.row, job.id)
+        assert row is not None
+        uncertain = await asyncio.to_thread(self.store.unconfirmed, job.id)
+        journal = _DbJournal(self.store, job.id, self.worker_id, self.lease_seconds, uncertain)
         heartbeat = asyncio.create_task(self._heartbeat(job.id))
         try:
-            async with self.client_for(job) as client:
+            client = await asyncio.to_thread(self.client_for, job)
+            async with client:
                 work = await self.resolve(client, job, row)
                 result = await publish(client, work.model, work.suite, job.story_key, row.project_key,
                                        work.settings, journal=journal, settle_seconds=self.settle_seconds)  # fmt: skip
+            await journal.flush()
         except JobInputError as exc:
-            self.store.finish(job.id, self.worker_id, None, error_code=exc.code)
+            await self._finish(job.id, None, error_code=exc.code)
         except (StorageError, ValueError):
-            self.store.finish(job.id, self.worker_id, None, error_code="bad-input")
+            await self._finish(job.id, None, error_code="bad-input")
         except PublishError as exc:
             code = "jira-unavailable" if exc.retryable else "jira-refused"
-            self.store.finish(job.id, self.worker_id, None, error_code=code, error_status=exc.status,
-                              retry_in=self.retry_in if exc.retryable else None)  # fmt: skip
+            await self._finish(job.id, None, error_code=code, error_status=exc.status,
+                               retry_in=self.retry_in if exc.retryable else None)  # fmt: skip
         except JiraError as exc:
-            self.store.finish(job.id, self.worker_id, None, error_code="jira-error", error_status=exc.status,
-                              retry_in=self.retry_in if exc.retryable else None)  # fmt: skip
+            await self._finish(job.id, None, error_code="jira-error", error_status=exc.status,
+                               retry_in=self.retry_in if exc.retryable else None)  # fmt: skip
         except LeaseLost:
             raise
         except Exception as exc:  # a job must end in a recorded state, never hang
             log.exception("job %s failed unexpectedly (%s)", job.id, type(exc).__name__)
-            self.store.finish(job.id, self.worker_id, None, error_code="internal-error")
+            await self._finish(job.id, None, error_code="internal-error")
         else:
-            self.store.finish(job.id, self.worker_id, result)
+            await self._finish(job.id, result)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+            with contextlib.suppress(Exception):
+                await journal.close()
 
     async def _heartbeat(self, job_id: str) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
             try:
-                self.store.renew(job_id, self.worker_id, self.lease_seconds)
+                await asyncio.to_thread(self.store.renew, job_id, self.worker_id, self.lease_seconds)
             except LeaseLost:
                 return
-
-    async def run(self, stop: asyncio.Event, poll_seconds: float = 1.0) -> None:
-        """Work until ``stop`` is set."""
-        while not stop.is_set():
-            if await self.run_one() is None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), poll_seconds)

@@ -480,6 +480,9 @@ async def _create(
         await held.renew_if_due()
         await held.check()  # the fence: only the holder of the story's publish lease creates its tests
         journal.sending([p.test_id for p in chunk])
+        flush = getattr(journal, "flush", None)  # a durable journal's write-ahead lands before the create call
+        if flush is not None:
+            await flush()
         updates: list[JsonObj] = []
         for p in chunk:
             update: JsonObj = {"fields": p.fields,

@@ -120,7 +120,7 @@ async def start_publish(request: Request) -> Response:
 async def publish_status(request: Request) -> Response:
     caller = await authenticate(request)
     publisher: Publisher = request.app.state.publisher
-    job = publisher.status(str(request.path_params["job_id"]), caller.site_id)
+    job = await publisher.status(str(request.path_params["job_id"]), caller.site_id)
     if job is None:
         raise HTTPException(404, "no such publish job")
     return JSONResponse(job)

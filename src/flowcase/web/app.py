@@ -8,15 +8,15 @@ standalone host when ``FLOWCASE_STANDALONE=1`` or in development. Tests pass ``h
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -26,18 +26,17 @@ from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
 from flowcase.hosts.forge.factory import forge_from_settings
 from flowcase.hosts.forge.host import FORGE_INSTALLATION, ForgeHost
 from flowcase.hosts.standalone import StandaloneHost
-from flowcase.web import api_models, work
+from flowcase.web import api_models
 from flowcase.web.accesslog import AccessLogMiddleware, configure_logging
 from flowcase.web.compute import Compute, Limits
 from flowcase.web.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
 from flowcase.web.pages import page_routes
-from flowcase.web.publishing import DurablePublisher, MemoryPublisher, Publisher
+from flowcase.web.publishing import MemoryPublisher, Publisher, QueuedPublisher
 from flowcase.web.security import SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
-    from flowcase.generate.suite import Suite
     from flowcase.jira.client import JiraClient
-    from flowcase.model.types import Model
+    from flowcase.jira.jobs import JobView
 
 STATIC = Path(__file__).parent / "static"
 
@@ -46,6 +45,7 @@ def api_routes() -> list[Route]:
     from flowcase.web import api_jira
 
     return [
+        Route("/api/me", _me, methods=["GET"]),
         Route("/api/models/validate", api_models.validate_model, methods=["POST"]),
         Route("/api/models/import", api_models.import_model, methods=["POST"]),
         Route("/api/models/editor", api_models.editor_document, methods=["POST"]),
@@ -64,6 +64,15 @@ def api_routes() -> list[Route]:
         Route("/api/preflight/{project_key}", api_jira.get_preflight, methods=["GET"]),
         Route("/api/{rest:path}", _api_not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
+
+
+async def _me(request: Request) -> Response:
+    """Who the app sees: host, site and the signed context (the front end's session check; the benchmark's route)."""
+    from flowcase.web.auth import authenticate
+
+    caller = await authenticate(request)
+    return JSONResponse({"host": request.state.host.name, "site": caller.site_id, "accountId": caller.account_id,
+                         "issueKey": caller.issue_key, "projectKey": caller.project_key})  # fmt: skip
 
 
 async def _api_not_found(request: Request) -> Response:
@@ -124,19 +133,18 @@ def create_app(
     app.state.compute = Compute(Limits.from_settings(settings))
     app.state.hosts = host_list
     app.state.connect = connect
-    app.state.publisher = make_publisher(settings, connect, forge.host if forge is not None else None,
-                                         app.state.compute)
+    app.state.publisher = make_publisher(settings, connect, forge.host if forge is not None else None)
     return app
 
 
-def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: ForgeHost | None = None,
-                   compute: Compute | None = None) -> Publisher:
-    """Durable jobs in the app's database when there is one (Connect), else publishing in memory."""
-    if connect is None:
-        return MemoryPublisher()
-    from flowcase.db.engine import session_factory
-    from flowcase.jira.jobs import JobStore, JobView
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith(("postgresql", "postgres:"))
 
+
+def job_clients(connect: ConnectSetup, forge: ForgeHost | None = None) -> Callable[[JobView], JiraClient]:
+    """How a publish job reaches its site's Jira: the Connect installation's signed calls or Forge's tokens.
+
+    Blocking (it reads the installation): the worker calls it in a thread."""
     setup = connect
 
     def client_for(job: JobView) -> JiraClient:
@@ -147,9 +155,17 @@ def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: Forg
             raise ValueError("the app is no longer installed on this site")
         return setup.host.jira(Caller(site_id=job.site_id, base_url=installation.base_url))
 
-    async def generate_in_pool(site_id: str, model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
-        assert compute is not None
-        return await compute.run(site_id, work.generate_stored, model, criterion, options)
+    return client_for
 
-    return DurablePublisher(JobStore(session_factory(setup.store.engine)), client_for, settings.app_key,
-                            generate_in_pool if compute is not None else None)
+
+def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: ForgeHost | None = None) -> Publisher:
+    """Durable jobs on the queue when the app's database is PostgreSQL (production, demo); otherwise (no database,
+    or SQLite in tests and development) publishing runs in this process."""
+    if connect is None or not is_postgres(settings.database_url):
+        return MemoryPublisher()
+    from flowcase.db.engine import session_factory
+    from flowcase.jira.jobs import JobStore
+    from flowcase.jira.queue import PublishQueue
+
+    return QueuedPublisher(JobStore(session_factory(connect.store.engine)), PublishQueue(settings.database_url),
+                           in_process=lambda site: forge is not None and site.startswith(FORGE_INSTALLATION))

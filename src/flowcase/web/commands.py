@@ -33,3 +33,22 @@ def web_command(port: int) -> None:
     click.echo(f"flowcase editor for {where}")
     click.echo(f"Open http://127.0.0.1:{port}/app/login?token={host.token}   (Ctrl-C to stop)")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+@main.command("worker")
+@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Publish jobs run at once by this process.")  # fmt: skip
+def worker_command(concurrency: int) -> None:
+    """Run queued publish jobs until SIGTERM (the Procfile's worker process; needs PostgreSQL)."""
+    import asyncio
+
+    from flowcase.config import ConfigError, get_settings
+    from flowcase.web.accesslog import configure_logging
+    from flowcase.web.worker import run_worker
+
+    try:
+        settings = get_settings()
+        configure_logging(settings.log_level)
+        asyncio.run(run_worker(settings, concurrency=concurrency))
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)

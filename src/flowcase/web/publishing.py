@@ -2,11 +2,12 @@
 
 Two implementations of one small interface:
 
-- :class:`DurablePublisher` (whenever the app has a database, i.e. with the Connect host): the model is saved on
-  the story first (revision-checked), the job is queued in ``flowcase.jira.jobs`` (ids, hashes and counts only)
-  and an in-process worker runs it with leases, so a crash or restart resumes without duplicates.
-- :class:`MemoryPublisher` (standalone without a database): the publish runs as a task of this process and its
-  progress is kept in memory.
+- :class:`QueuedPublisher` (the app's database is PostgreSQL): the model is saved on the story first
+  (revision-checked), the job is recorded in ``flowcase.jira.jobs`` (ids, hashes and counts only) and queued on
+  procrastinate (``flowcase.jira.queue``); ``flowcase worker`` processes run it, so a crash, a restart or a
+  deploy resumes it without duplicates and without anyone clicking again.
+- :class:`MemoryPublisher` (no database, or SQLite in tests and development): the publish runs as a task of
+  this process and its progress is kept in memory.
 
 Both answer with the same JSON: ``{id, issueKey, state, done, total, message, result}``.
 """
@@ -27,8 +28,8 @@ from flowcase.web import jira_ops
 from flowcase.web.errors import ApiError
 
 if TYPE_CHECKING:
-    from flowcase.jira.client import JiraClient
-    from flowcase.jira.jobs import Generator, JobStore, JobView
+    from flowcase.jira.jobs import JobStore, JobView
+    from flowcase.jira.queue import PublishQueue
 
 PHASES = {"queued": "Queued", "waiting": "Jira is unavailable; retrying soon", "search": "Looking for published tests",
           "update": "Updating changed tests", "create": "Creating new tests", "link": "Linking tests to the story",
@@ -36,14 +37,16 @@ PHASES = {"queued": "Queued", "waiting": "Jira is unavailable; retrying soon", "
 ERRORS = {"model-missing": "the story has no saved workflow", "model-changed": "the workflow changed meanwhile",
           "recipe-changed": "a newer publish was requested", "suite-changed": "the tests changed meanwhile",
           "bad-input": "the saved workflow cannot be read", "jira-refused": "Jira refused the changes",
-          "jira-unavailable": "Jira is unavailable", "jira-error": "Jira failed"}
+          "jira-unavailable": "Jira is unavailable", "jira-error": "Jira failed",
+          "queue-unavailable": "the publish queue was unavailable", "too-many-attempts": "it failed too many times",
+          "internal-error": "an internal error stopped it"}
 
 
 class Publisher(Protocol):
     async def start(self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite,
                     app_key: str) -> dict[str, Any]: ...
 
-    def status(self, job_id: str, site_id: str) -> dict[str, Any] | None: ...
+    async def status(self, job_id: str, site_id: str) -> dict[str, Any] | None: ...
 
 
 def project_of(issue_key: str) -> str:
@@ -60,28 +63,27 @@ def done_message(issue_key: str, total: int, created: int, updated: int, unchang
     return f"Published {total} tests to {issue_key}: " + ", ".join(parts)
 
 
-# --- durable: flowcase.jira.jobs -------------------------------------------------------------------------------
+# --- durable: flowcase.jira.jobs on the procrastinate queue --------------------------------------------------
 
-class DurablePublisher:
-    def __init__(self, store: JobStore, client_for: Callable[[JobView], JiraClient], app_key: str,
-                 generator: Generator | None = None) -> None:
-        from flowcase.jira.jobs import Worker, make_resolver
+class QueuedPublisher:
+    """Publishing through the job queue (PostgreSQL): this process only queues jobs and reads their progress;
+    ``flowcase worker`` processes run them (Procfile ``worker``). Every database call runs in a thread."""
 
+    def __init__(self, store: JobStore, queue: PublishQueue,
+                 in_process: Callable[[str], bool] = lambda _site: False) -> None:  # fmt: skip
         self.store = store
-        self.worker = Worker(store, client_for, resolve=make_resolver(app_key, generator), lease_seconds=30.0,
-                             settle_seconds=2.0, retry_in=15.0)
-        self.stop = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-
-    def ensure_worker(self) -> None:
-        """Run the worker in this process (started lazily, so it also runs where no lifespan event is sent)."""
-        if self.task is None or self.task.done():
-            self.stop = asyncio.Event()
-            self.task = asyncio.create_task(self.worker.run(self.stop, poll_seconds=0.5))
+        self.queue = queue
+        # Sites whose Jira calls need what only this process holds (Forge's tokens come with each invocation and
+        # are kept in memory): their publishes run here, as without a database.
+        self.in_process = in_process
+        self.local = MemoryPublisher()
 
     async def start(self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite,
                     app_key: str) -> dict[str, Any]:
         from flowcase.jira.jobs import submit
+
+        if self.in_process(caller.site_id):
+            return await self.local.start(host, caller, issue_key, model, suite, app_key)
         from flowcase.jira.storage import canonical_json, load_model
 
         async with jira_ops.client(host, caller) as jira:
@@ -92,32 +94,41 @@ class DurablePublisher:
             assert revision is not None
             job_id = await submit(self.store, jira, site_id=caller.site_id, story_key=issue_key,
                                   project_key=project_of(issue_key), revision=revision, model=model, suite=suite)
-        self.ensure_worker()
-        status = self.status(job_id, caller.site_id)
+        try:
+            queue_job = await self.queue.defer(job_id, caller.site_id, issue_key)
+        except Exception as exc:
+            await asyncio.to_thread(self.store.abandon, job_id, "queue-unavailable")
+            raise ApiError(503, "queue-unavailable", "the publish queue is unavailable; try again") from exc
+        await asyncio.to_thread(self.store.set_queue_job, job_id, queue_job)
+        status = await self.status(job_id, caller.site_id)
         assert status is not None
         return status
 
-    def status(self, job_id: str, site_id: str) -> dict[str, Any] | None:
-        self.ensure_worker()
-        view = self.store.get(job_id, site_id)
-        if view is None:
-            return None
-        result = None
-        if view.state == "done":
-            message = done_message(view.story_key, view.done, view.created, view.updated, view.unchanged,
-                                   view.obsoleted, view.failed)
-            result = {"created": view.created, "updated": view.updated, "unchanged": view.unchanged,
-                      "obsoleted": view.obsoleted, "failed": view.failed, "total": view.done}
-        elif view.state == "failed":
-            why = ERRORS.get(view.error_code or "", view.error_code or "unknown error")
-            message = f"Publishing to {view.story_key} failed: {why}" + (
-                f" (HTTP {view.error_status})" if view.error_status else "")
-        else:
-            message = PHASES.get(view.phase, view.phase)
-            if view.total and view.phase not in ("queued", "waiting"):
-                message += f" ({view.done}/{view.total})"
-        return {"id": view.id, "issueKey": view.story_key, "state": view.state, "done": view.done,
-                "total": view.total, "message": message, "result": result, "attempts": view.attempts}
+    async def status(self, job_id: str, site_id: str) -> dict[str, Any] | None:
+        local = await self.local.status(job_id, site_id)
+        if local is not None:
+            return local
+        view = await asyncio.to_thread(self.store.get, job_id, site_id)
+        return None if view is None else job_status(view)
+
+
+def job_status(view: JobView) -> dict[str, Any]:
+    result = None
+    if view.state == "done":
+        message = done_message(view.story_key, view.done, view.created, view.updated, view.unchanged,
+                               view.obsoleted, view.failed)
+        result = {"created": view.created, "updated": view.updated, "unchanged": view.unchanged,
+                  "obsoleted": view.obsoleted, "failed": view.failed, "total": view.done}
+    elif view.state == "failed":
+        why = ERRORS.get(view.error_code or "", view.error_code or "unknown error")
+        message = f"Publishing to {view.story_key} failed: {why}" + (
+            f" (HTTP {view.error_status})" if view.error_status else "")
+    else:
+        message = PHASES.get(view.phase, view.phase)
+        if view.total and view.phase not in ("queued", "waiting"):
+            message += f" ({view.done}/{view.total})"
+    return {"id": view.id, "issueKey": view.story_key, "state": view.state, "done": view.done,
+            "total": view.total, "message": message, "result": result, "attempts": view.attempts}
 
 
 # --- in memory --------------------------------------------------------------------------------------------------
@@ -158,7 +169,7 @@ class MemoryPublisher:
         job.task = asyncio.create_task(self._run(host, caller, job, model, suite, app_key))
         return job.as_json()
 
-    def status(self, job_id: str, site_id: str) -> dict[str, Any] | None:
+    async def status(self, job_id: str, site_id: str) -> dict[str, Any] | None:
         job = self.jobs.get(job_id)
         return job.as_json() if job is not None and job.site_id == site_id else None
 

@@ -14,7 +14,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -129,6 +128,7 @@ class ConnectHost:
             client_key=site_id,
             base_url=base_url,
             secret=lambda: self.store.shared_secret(site_id),
+            async_secret=lambda: self.store.ashared_secret(site_id),
         )
 
     def jira(self, caller: Caller) -> JiraClient:
@@ -174,5 +174,5 @@ class ConnectHost:
         return isinstance(granted, list) and permission in granted
 
     async def installation_active(self, site_id: str) -> bool:
-        view = await run_in_threadpool(self.store.get, site_id)
+        view, _ = await self.store.acredentials(site_id)
         return view is not None and view.active

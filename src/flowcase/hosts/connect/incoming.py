@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from flowcase.db.models import InstallationState
@@ -114,16 +113,13 @@ async def verify_request(
     """
     token, source, form = await extract_token(request)
     client_key = unverified_issuer(token)
-    installation = await run_in_threadpool(store.get, client_key)
+    installation, secret = await store.acredentials(client_key)  # one lookup, usually none (cached)
     if installation is None:
         raise JwtError("unknown tenant")
-    if installation.state == InstallationState.UNINSTALLED or not installation.has_secret:
+    if installation.state == InstallationState.UNINSTALLED or not installation.has_secret or secret is None:
         raise JwtError("tenant uninstalled")
     if installation.state == InstallationState.DISABLED and not allow_disabled:
         raise JwtError("app disabled for this tenant", status=403)
-    secret = await run_in_threadpool(store.shared_secret, client_key, allow_disabled)
-    if secret is None:
-        raise JwtError("tenant uninstalled")
     target = raw_target(request)
     expected: str | None = None if mode == "context" else query_string_hash(request.method, target, base_url)
     try:

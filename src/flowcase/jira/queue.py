@@ -1,0 +1,186 @@
+"""The publish queue on procrastinate (PostgreSQL): who runs which publish job, when, and after a crash.
+
+procrastinate gives what a job queue must: jobs in PostgreSQL, picked up at once through LISTEN/NOTIFY (polling
+only as a fallback), ``FOR UPDATE SKIP LOCKED`` fetching, a per-story ``lock`` (procrastinate's unique index on
+the lock of running jobs: never two publishes of one story at a time, and a story's jobs run in the order they
+were queued), retries, and worker heartbeats from which stalled jobs are found. Our code on top
+(:mod:`flowcase.jira.jobs`) keeps the per-test journal, the progress the web process reads, and the
+reconciliation with Jira that makes a re-run never duplicate an issue.
+
+The queue's job carries only the publish job id (a random hex string); its lock is a hash of the site and the
+story key. Stalled jobs, whose worker stopped sending heartbeats (killed, lost its machine), are put back to
+``todo`` by :meth:`PublishQueue.recover_stalled`, which every worker runs when it starts and then periodically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
+from procrastinate.jobs import Job
+from sqlalchemy.engine import make_url
+
+from flowcase.jira.jobs import QUEUED, JobView
+
+log = logging.getLogger("flowcase.jira.queue")
+
+TASK = "flowcase.publish"
+QUEUE = "publish"
+
+
+def conninfo(database_url: str) -> str:
+    """A libpq URL (``postgresql://``) for a SQLAlchemy one (``postgresql+psycopg://``)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError("the publish queue needs PostgreSQL")
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def story_lock(site_id: str, story_key: str) -> str:
+    """The queue lock of a story: no site or story text in the queue's tables, only a hash."""
+    return "publish:" + hashlib.sha256(f"{site_id}\n{story_key}".encode()).hexdigest()[:32]
+
+
+class RetryLater(Exception):
+    """Jira was unavailable: the job is queued again in ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry in {seconds:g} s")
+        self.seconds = seconds
+
+
+class _Retry(BaseRetryStrategy):
+    """Retry only what asked for it; how many attempts a job gets is decided by the job store."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, RetryLater):
+            return RetryDecision(retry_in={"seconds": max(0, round(exception.seconds))})
+        return None
+
+
+Executor = Callable[[str], Awaitable[JobView | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerTiming:
+    """Heartbeats and the stalled-job sweep; a worker silent for ``stalled_after`` seconds is presumed dead."""
+
+    heartbeat: float = 10.0
+    stalled_after: float = 30.0
+    sweep_every: float = 15.0
+    # LISTEN/NOTIFY wakes workers when a job is queued; polling finds the next job of a story once the one before
+    # it ended (procrastinate sends no notification then)
+    poll: float = 1.0
+
+
+class PublishQueue:
+    """procrastinate's app for publish jobs: defer from the web process, run in ``flowcase worker``."""
+
+    def __init__(self, database_url: str, *, pool_size: int = 4) -> None:
+        self.connector = PsycopgConnector(conninfo=conninfo(database_url), min_size=1, max_size=pool_size)
+        self.app = App(connector=self.connector)
+        self._executor: Executor | None = None
+        self._open_lock = asyncio.Lock()
+        self._opened = False
+        self.task = self.app.task(name=TASK, queue=QUEUE, retry=_Retry())(self._run)
+
+    async def open(self) -> None:
+        async with self._open_lock:
+            if not self._opened:
+                await self.app.open_async()
+                self._opened = True
+
+    async def close(self) -> None:
+        async with self._open_lock:
+            if self._opened:
+                await self.app.close_async()
+                self._opened = False
+
+    async def defer(self, job_id: str, site_id: str, story_key: str) -> int:
+        """Queue publish job ``job_id``; returns the queue's job id. Workers are woken by NOTIFY."""
+        await self.open()
+        return await self.task.configure(lock=story_lock(site_id, story_key)).defer_async(job_id=job_id)
+
+    async def defer_many(self, jobs: list[tuple[str, str, str]]) -> list[int]:
+        """Queue several publish jobs ``(job_id, site_id, story_key)`` in one statement (one NOTIFY wakes all)."""
+        await self.open()
+        made = [self.task.configure(lock=story_lock(site, story)).make_new_job(job_id=job_id)
+                for job_id, site, story in jobs]  # fmt: skip
+        deferred = await self.app.job_manager.batch_defer_jobs_async(made)
+        return [job.id for job in deferred if job.id is not None]
+
+    async def status(self, queue_job_id: int) -> str | None:
+        """The queue's view of a job (todo, doing, succeeded, failed...), for operators and tests."""
+        await self.open()
+        try:
+            return (await self.app.job_manager.get_job_status_async(queue_job_id)).value
+        except Exception:  # procrastinate raises when the job is gone (deleted after success)
+            return None
+
+    async def _run(self, job_id: str) -> None:
+        if self._executor is None:
+            raise RuntimeError("this process runs no publish worker")
+        view = await self._executor(job_id)
+        if view is not None and view.state == QUEUED:
+            raise RetryLater(view_retry_seconds(view))
+
+    async def recover_stalled(self, stalled_after: float) -> int:
+        """Put back to ``todo`` every running job whose worker sent no heartbeat for ``stalled_after`` seconds."""
+        await self.open()
+        stalled = list(await self.app.job_manager.get_stalled_jobs(task_name=TASK,
+                                                                   seconds_since_heartbeat=stalled_after))  # fmt: skip
+        for job in stalled:
+            log.warning("job %s was left by a stalled worker: queued again", job.id)
+            await self.app.job_manager.retry_job(job)
+        await self.app.job_manager.prune_stalled_workers(stalled_after)
+        return len(stalled)
+
+    async def run_worker(self, execute: Executor, *, concurrency: int = 4, timing: WorkerTiming | None = None,
+                         stop: asyncio.Event | None = None, install_signal_handlers: bool = True) -> None:  # fmt: skip
+        """Run publish jobs until ``stop`` is set (or SIGINT/SIGTERM with ``install_signal_handlers``)."""
+        timing = timing or WorkerTiming()
+        self._executor = execute
+        await self.open()
+        await self.recover_stalled(timing.stalled_after)
+        worker = asyncio.create_task(self.app.run_worker_async(
+            queues=[QUEUE], concurrency=concurrency, name="flowcase-publish", wait=True,
+            fetch_job_polling_interval=timing.poll, update_heartbeat_interval=timing.heartbeat,
+            stalled_worker_timeout=timing.stalled_after, install_signal_handlers=install_signal_handlers,
+            delete_jobs="successful",
+        ))  # fmt: skip
+        sweeper = asyncio.create_task(self._sweep(timing))
+        waits: list[asyncio.Future[Any]] = [worker]
+        if stop is not None:
+            waits.append(asyncio.ensure_future(stop.wait()))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sweeper.cancel()
+            for waiting in waits[1:]:
+                waiting.cancel()
+            if not worker.done():
+                worker.cancel()  # procrastinate stops gracefully: running jobs finish first
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            self._executor = None
+
+    async def _sweep(self, timing: WorkerTiming) -> None:
+        while True:
+            await asyncio.sleep(timing.sweep_every)
+            try:
+                await self.recover_stalled(timing.stalled_after)
+            except Exception as exc:  # the database may be briefly unreachable: try again next round
+                log.warning("stalled-job sweep failed (%s)", type(exc).__name__)
+
+
+def view_retry_seconds(view: JobView) -> float:
+    """How long a job re-queued by the store waits; the store sets it, the queue carries it out."""
+    return view.retry_in if view.retry_in is not None else 30.0

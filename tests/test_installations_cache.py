@@ -1,0 +1,137 @@
+"""The installations cache: one lookup per authenticated request at most (none once cached), and on PostgreSQL
+an uninstall, a disable or a secret rotation made by another process drops the entry at once (NOTIFY), long
+before the cache would expire."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from starlette.testclient import TestClient
+
+from flowcase.db.crypto import SecretBox
+from flowcase.db.engine import make_engine
+from flowcase.db.migrate import upgrade
+from flowcase.db.store import InstallationData, InstallationStore
+from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
+from flowcase.hosts.connect.testing import ConnectTestbed, new_tenant
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_authenticated_requests_cost_one_lookup_then_none(tmp_path: Path) -> None:
+    bed = ConnectTestbed(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        tenant = new_tenant()
+        with TestClient(bed.app, base_url=bed.settings.base_url) as tc:
+            assert tc.post("/connect/lifecycle/installed", json=bed.payload(tenant),
+                           headers=bed.install_headers(tenant, now=int(time.time()) - 5)).status_code == 204
+            before = bed.store.lookups
+            first = tc.get(bed.page_url(tenant, "/connect/page?issueKey=DEMO-1"))
+            assert first.status_code == 200, first.text
+            assert bed.store.lookups - before <= 1
+            for n in range(20):
+                assert tc.get(bed.page_url(tenant, f"/connect/page?issueKey=DEMO-{n + 2}")).status_code == 200
+            assert bed.store.lookups - before <= 1  # served from the cache
+            # the uninstall is applied in this process: the very next request is refused
+            assert tc.post("/connect/lifecycle/uninstalled", json=bed.payload(tenant, "uninstalled"),
+                           headers=bed.install_headers(tenant, "uninstalled")).status_code == 204
+            assert tc.get(bed.page_url(tenant, "/connect/page?issueKey=DEMO-1")).status_code == 401
+    finally:
+        bed.close()
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[str]:
+    try:
+        with postgres_url() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        if os.environ.get(ENV_REQUIRE) == "1":
+            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
+        pytest.skip(f"no PostgreSQL: {exc}")
+
+
+def data(key: str, secret: str) -> InstallationData:
+    return InstallationData(client_key=key, app_key="flowcase", base_url="https://x.atlassian.net",
+                            shared_secret=secret)
+
+
+@pytest.mark.postgres
+def test_a_change_in_another_process_reaches_the_cache_at_once(pg: str) -> None:
+    upgrade(pg)
+    box = SecretBox([Fernet.generate_key().decode()])
+    web_engine, other_engine = make_engine(pg), make_engine(pg)
+    web = InstallationStore(web_engine, box, cache_seconds=300)  # expiry alone would take 5 minutes
+    other = InstallationStore(other_engine, box, cache_seconds=300)  # e.g. the process that got the lifecycle call
+    key = f"cache-{time.time_ns()}"
+    assert other.installed(data(key, "s" * 32), T0)
+
+    async def until_changed(check: object) -> float:
+        start = time.monotonic()
+        while not await check():  # type: ignore[operator]
+            assert time.monotonic() - start < 3, "the cache kept a stale entry"
+            await asyncio.sleep(0.005)
+        return time.monotonic() - start
+
+    async def scenario() -> list[float]:
+        web.start_listening()
+        while not web._listening:
+            await asyncio.sleep(0.01)
+        assert await web.ashared_secret(key) == "s" * 32
+        reads = web.lookups
+        for _ in range(50):
+            assert await web.ashared_secret(key) == "s" * 32
+        assert web.lookups == reads  # cached
+        waits = []
+        await asyncio.to_thread(other.set_enabled, key, False, T0 + timedelta(seconds=1))
+
+        async def disabled() -> bool:
+            return await web.ashared_secret(key) is None
+
+        waits.append(await until_changed(disabled))
+        await asyncio.to_thread(other.installed, data(key, "t" * 32), T0 + timedelta(seconds=2))
+        await asyncio.to_thread(other.set_enabled, key, True, T0 + timedelta(seconds=3))
+
+        async def reinstalled() -> bool:
+            return await web.ashared_secret(key) == "t" * 32
+
+        waits.append(await until_changed(reinstalled))
+        await asyncio.to_thread(other.uninstalled, key, T0 + timedelta(seconds=4))
+
+        async def uninstalled() -> bool:
+            view, secret = await web.acredentials(key)
+            return view is not None and not view.active and secret is None
+
+        waits.append(await until_changed(uninstalled))
+        await web.stop_listening()
+        return waits
+
+    try:
+        waits = asyncio.run(scenario())
+    finally:
+        web_engine.dispose()
+        other_engine.dispose()
+    assert max(waits) < 1.0, waits
+
+
+@pytest.mark.postgres
+def test_nothing_is_cached_while_nobody_listens(pg: str) -> None:
+    upgrade(pg)
+    engine = make_engine(pg)
+    store = InstallationStore(engine, SecretBox([Fernet.generate_key().decode()]), cache_seconds=300)
+    key = f"nolisten-{time.time_ns()}"
+    try:
+        assert store.installed(data(key, "u" * 32), T0)
+        before = store.lookups
+        for _ in range(3):
+            assert store.shared_secret(key) == "u" * 32
+        assert store.lookups - before == 3  # no listener (no event loop): every read goes to the database
+    finally:
+        engine.dispose()

@@ -1,0 +1,107 @@
+"""A publish queued before a deploy runs after it without anyone doing anything: the web process of the old
+release queues the job (no worker runs), the release goes away, and the new release's ``flowcase worker`` process
+(the Procfile's worker type, configured only by the environment) picks the job up and publishes it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from flowcase.config import Settings
+from flowcase.db.engine import make_engine, session_factory
+from flowcase.db.migrate import upgrade
+from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
+from flowcase.jira.jobs import DONE, JobStore
+from flowcase.sandbox.connect import PageContext, context_token
+from flowcase.sandbox.server import bind, serve_in_thread
+from flowcase.sandbox.testing import running_sandbox
+from flowcase.web.app import create_app
+from flowcase.web.publishing import QueuedPublisher
+
+pytestmark = pytest.mark.postgres
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[str]:
+    try:
+        with postgres_url() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        if os.environ.get(ENV_REQUIRE) == "1":
+            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
+        pytest.skip(f"no PostgreSQL: {exc}")
+
+
+def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
+    upgrade(pg)
+    engine = make_engine(pg)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE installations, publish_job_tests, publish_jobs, procrastinate_jobs, "
+                          "procrastinate_workers RESTART IDENTITY CASCADE"))  # fmt: skip
+    store = JobStore(session_factory(engine))
+    key = Fernet.generate_key().decode()
+    model = yaml.safe_load((ROOT / "examples" / "login.yaml").read_text())
+    with running_sandbox(demo_data=True) as sb:
+        sock = bind()
+        port = sock.getsockname()[1]
+        sock.close()
+        settings = Settings(env="test", base_url=f"http://127.0.0.1:{port}", database_url=pg, secret_keys=key,
+                            connect_key_server=sb.key_server)  # fmt: skip
+        # Release 1: web processes only; a user publishes, the job is queued.
+        app = create_app(settings)
+        assert isinstance(app.state.publisher, QueuedPublisher)
+        with serve_in_thread(app, port=port) as url:
+            installation = sb.install(f"{url}/atlassian-connect.json")
+            token = context_token(sb.sandbox, installation, PageContext(issue_key="DEMO-2", issue_id="10002",
+                                                                        project_key="DEMO", project_id="10000"))
+            started = httpx.post(f"{url}/api/publish", json={"issueKey": "DEMO-2", "doc": {"model": model}},
+                                 headers={"Authorization": f"JWT {token}"}, timeout=30)  # fmt: skip
+            assert started.status_code == 202, started.text
+            job_id = started.json()["id"]
+            time.sleep(1.0)
+            view = store.get(job_id)
+            assert view is not None and view.state == "queued"  # nobody runs it in this release
+        # The release is replaced: release 2 starts its worker process from the environment alone.
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "FLOWCASE_ENV": "test", "FLOWCASE_DATABASE_URL": pg,
+               "FLOWCASE_SECRET_KEYS": key, "FLOWCASE_BASE_URL": settings.base_url,
+               "FLOWCASE_CONNECT_KEY_SERVER": sb.key_server}  # fmt: skip
+        worker = subprocess.Popen([sys.executable, "-m", "flowcase", "worker", "--concurrency", "2"], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while (view := store.get(job_id)) is not None and view.state not in ("done", "failed"):
+                assert worker.poll() is None, worker.stdout.read().decode() if worker.stdout else ""
+                assert time.monotonic() < deadline, "the queued job never ran"
+                time.sleep(0.1)
+        finally:
+            worker.send_signal(signal.SIGTERM)  # a dyno restart: the worker stops cleanly
+            out = worker.communicate(timeout=30)[0].decode()
+        assert worker.returncode == 0, out
+        assert view is not None and view.state == DONE, (view, out)
+        assert view.created > 0 and view.created == view.total
+    engine.dispose()
+
+
+def test_forge_sites_publish_in_the_web_process(pg: str) -> None:
+    """Forge's tokens come with each invocation and live in the web process's memory, so a worker process could
+    not call Jira for a Forge site: those publishes run in the web process; Connect sites go to the queue."""
+    from flowcase.hosts.forge.host import FORGE_INSTALLATION
+
+    upgrade(pg)
+    settings = Settings(env="test", database_url=pg, secret_keys=Fernet.generate_key().decode(),
+                        forge_app_id="ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000")  # fmt: skip
+    publisher = create_app(settings).state.publisher
+    assert isinstance(publisher, QueuedPublisher)
+    assert publisher.in_process(f"{FORGE_INSTALLATION}abc") and not publisher.in_process("connect-client-key")
