@@ -81,7 +81,7 @@ BpmnEventKind = Literal[
 ]
 BpmnArtifactType = Literal[
     "textAnnotation", "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
-    "dataInputAssociation", "dataOutputAssociation",
+    "dataInputAssociation", "dataOutputAssociation", "dataInput", "dataOutput",
 ]
 
 
@@ -240,11 +240,33 @@ class BpmnMessageFlow(_Frozen):
     label: Layout | None = None
 
 
+class BpmnArtifact(_Frozen):
+    """A text annotation, association, group, data object or store, data association, or a process's data input
+    or output, with its drawing.
+
+    A data association has the node it belongs to at one end: ``target`` for an input, ``source`` for an output.
+    """
+
+    id: str
+    type: BpmnArtifactType
+    container: str = Field(description="The workflow the artifact belongs to (the collaboration's id for its own).")
+    name: str = Field(default="", description="Its name; a group's category value.")
+    text: str = Field(default="", description="A text annotation's text.")
+    source: BpmnRef | None = None
+    target: BpmnRef | None = None
+    ref: str | None = Field(default=None, description="The data object, data store or category value referred to.")
+    collection: bool = Field(default=False, description="A data object that is a collection.")
+    layout: Layout | None = None
+    waypoints: tuple[Point, ...] = ()
+    label: Layout | None = None
+
+
 class BpmnCollaboration(_Frozen):
     id: str
     name: str = ""
     participants: tuple[BpmnParticipant, ...] = ()
     message_flows: tuple[BpmnMessageFlow, ...] = ()
+    artifacts: tuple[BpmnArtifact, ...] = Field(default=(), description="Text annotations, groups, associations.")
 
 
 class BpmnLane(_Frozen):
@@ -260,33 +282,13 @@ class BpmnLane(_Frozen):
     horizontal: bool | None = None
 
 
-class BpmnArtifact(_Frozen):
-    """A text annotation, association, group, data object or store, or data association, with its drawing.
-
-    A data association has the node it belongs to at one end: ``target`` for an input, ``source`` for an output.
-    """
-
-    id: str
-    type: BpmnArtifactType
-    container: str = Field(description="The workflow (or the collaboration's id) the artifact is drawn in.")
-    name: str = Field(default="", description="Its name; a group's category value.")
-    text: str = Field(default="", description="A text annotation's text.")
-    source: BpmnRef | None = None
-    target: BpmnRef | None = None
-    ref: str | None = Field(default=None, description="The data object, data store or category value referred to.")
-    collection: bool = Field(default=False, description="A data object that is a collection.")
-    layout: Layout | None = None
-    waypoints: tuple[Point, ...] = ()
-    label: Layout | None = None
-
-
 class BpmnDiagram(_Frozen):
     """Set by BPMN import: the parts of a BPMN file that are not flow (pools, lanes, message flows, artifacts), with
     their drawing, so that export writes them back. They have no effect on tests."""
 
     collaborations: tuple[BpmnCollaboration, ...] = ()
     lanes: tuple[BpmnLane, ...] = ()
-    artifacts: tuple[BpmnArtifact, ...] = ()
+    artifacts: tuple[BpmnArtifact, ...] = Field(default=(), description="The artifacts of the workflows.")
 
 
 class Model(_Frozen):

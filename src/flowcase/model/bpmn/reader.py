@@ -15,7 +15,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from pydantic import ValidationError
 
-from flowcase.model.bpmn.common import BPMN, BPMNDI, DC, DI, _b, _f, _q, _scalar_from
+from flowcase.model.bpmn.common import _ELEMENT_OF, BPMN, BPMNDI, DC, DI, _b, _default_label, _f, _q, _scalar_from
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.expr import (
     BinOp,
@@ -32,6 +32,7 @@ from flowcase.model.expr import (
     parse_condition,
 )
 from flowcase.model.io import MAX_DEPTH, Loaded
+from flowcase.model.layout import edge_waypoints
 from flowcase.model.types import (
     BpmnArtifact,
     BpmnEventKind,
@@ -145,6 +146,7 @@ class _Container:
     event_subs: list[str] = field(default_factory=list)
     loops: list[str] = field(default_factory=list)
     handlers: set[str] = field(default_factory=set)
+    offset: Point = (0.0, 0.0)  # where an expanded sub-process's content was moved from
 
 
 @dataclass
@@ -507,7 +509,7 @@ def _read_collaboration(
     ordered: list[ET.Element] = []
     participants = collaboration.findall(_b("participant"))
     kept: dict[str, Any] = {"id": collaboration.get("id") or "", "name": collaboration.get("name") or "",
-                            "participants": [], "message_flows": []}
+                            "participants": [], "message_flows": [], "artifacts": []}
     reader.collaborations.append(kept)
     for participant in participants:
         process = by_id.get(participant.get("processRef"))
@@ -541,7 +543,7 @@ def _read_collaboration(
                         f"{child.get('targetRef')!r}) is not followed: its sending and receiving elements are steps of "
                         "their own workflows (kept in the diagram)")
         elif name in ("textAnnotation", "association", "group"):
-            _keep_artifact(child, name, kept["id"], reader)
+            _keep_artifact(child, name, kept["id"], reader, into=kept["artifacts"])
             reader.note("bpmn-ignored", f"not part of any test (kept in the diagram): {name} {child.get('id') or '?'!r}")
         else:
             reader.warn("bpmn-ignored", f"{name!r} {child.get('id') or '?'!r} in the collaboration is not supported; "
@@ -549,7 +551,10 @@ def _read_collaboration(
     return ordered
 
 
-def _keep_artifact(element: ET.Element, tag: str, container: str, reader: _Reader, **fields: Any) -> None:
+def _keep_artifact(
+    element: ET.Element, tag: str, container: str, reader: _Reader, into: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> None:
     """Keep a text annotation, association, group, data object or data association with its drawing."""
     xml_id = element.get("id") or ""
     if not xml_id:
@@ -567,14 +572,14 @@ def _keep_artifact(element: ET.Element, tag: str, container: str, reader: _Reade
     elif tag == "group":
         kept["ref"] = element.get("categoryValueRef")
         kept["name"] = reader.category_values.get(kept["ref"] or "", "")
-    elif tag == "dataObject":
+    elif tag in ("dataObject", "dataInput", "dataOutput"):
         kept["collection"] = element.get("isCollection") == "true"
     elif tag == "dataObjectReference":
         kept["ref"] = element.get("dataObjectRef")
     elif tag == "dataStoreReference":
         kept["ref"] = element.get("dataStoreRef")
         kept["name"] = kept["name"] or reader.data_stores.get(kept["ref"] or "", "")
-    reader.artifacts.append(kept | fields)
+    (reader.artifacts if into is None else into).append(kept | fields)
 
 
 def _read_container(
@@ -601,6 +606,12 @@ def _read_container(
         kind: NodeKind | None = None
         if tag == "documentation":
             description = description or child.text or ""
+            continue
+        if tag == "ioSpecification":  # a process's data inputs and outputs: drawn, kept for the diagram
+            for data in child:
+                if _local(data.tag) in ((BPMN, "dataInput"), (BPMN, "dataOutput")):
+                    _keep_artifact(data, _local(data.tag)[1], workflow_id, reader)
+                    left_out.append(f"{_local(data.tag)[1]} {data.get('id') or '?'!r}")
             continue
         if tag in ("extensionElements", "incoming", "outgoing", "laneSet", "loopCharacteristics",
                    "standardLoopCharacteristics", "multiInstanceLoopCharacteristics", "completionCondition"):
@@ -678,8 +689,8 @@ def _read_container(
         draft = _NodeDraft(xml_id, node_id, kind, child.get("name") or "",
                            child.findtext(_b("documentation")) or "", child)
         draft.bpmn = _element_of(child, tag, reader)
-        if node_id != xml_id:
-            draft.bpmn["id"] = xml_id
+        if node_id != xml_id and not (reader.ours and re.fullmatch(rf"{re.escape(node_id)}_\d+", xml_id)):
+            draft.bpmn["id"] = xml_id  # not when our export only made the id unique in the document
         c.drafts[xml_id] = draft
         _keep_data_associations(child, xml_id, workflow_id, reader)
         if kind == "call" and tag in _SUBPROCESSES:
@@ -696,13 +707,15 @@ def _read_container(
     if left_out:
         reader.note("bpmn-ignored", f"not part of any test (kept in the diagram): {', '.join(left_out)}", workflow_id)
     _place(c.drafts, container.get("id") or "", parent_plane, reader)
-    _read_flows(flows, c.drafts, skipped, workflow_id, reader)
+    c.offset = reader.origins.get(container.get("id") or "", (0.0, 0.0))
+    _read_flows(flows, c, skipped, workflow_id, reader)
     nodes = _finish_nodes(c, workflow_id, reader)
     reader.workflows.append(Workflow(id=workflow_id, name=name, description=description, nodes=tuple(nodes)))
-    plane = container.get("id") or ""
     origins: dict[str, Point] = {}
     for element, sub_id in subprocesses:
-        _read_container(element, sub_id, element.get("name") or "", plane, reader)
+        # the sub-process's content is drawn inline when it is in the plane of the sub-process's own shape
+        own = reader.shapes.get(element.get("id") or "")
+        _read_container(element, sub_id, element.get("name") or "", own.plane if own else None, reader)
         if (origin := reader.origins.get(element.get("id") or "")) is not None:
             origins[c.drafts[element.get("id") or ""].id] = origin
     if origins:  # an expanded sub-process whose content was moved: the call node says from where
@@ -715,6 +728,9 @@ def _read_container(
         )})
 
 
+# artifacts are listed by type (as export writes them), each type in document order
+_ARTIFACT_ORDER = ("dataInput", "dataOutput", "dataObject", "dataObjectReference", "dataStoreReference", "dataInputAssociation",
+                   "dataOutputAssociation", "textAnnotation", "group", "association")
 _KEPT_ARTIFACTS = frozenset({"textAnnotation", "group", "dataObject", "dataObjectReference", "dataStoreReference"})
 _EVENT_KINDS = frozenset(get_args(BpmnEventKind))
 
@@ -827,9 +843,8 @@ def _place(drafts: dict[str, _NodeDraft], container: str, parent_plane: str | No
         drafts[xml_id].layout = lay.model_copy(update={"x": lay.x - dx, "y": lay.y - dy})
 
 
-def _read_flows(
-    flows: list[ET.Element], drafts: dict[str, _NodeDraft], skipped: set[str], workflow_id: str, reader: _Reader
-) -> None:
+def _read_flows(flows: list[ET.Element], c: _Container, skipped: set[str], workflow_id: str, reader: _Reader) -> None:
+    drafts = c.drafts
     by_source: dict[str, list[ET.Element]] = {}
     for flow in flows:
         flow_id, source, target = flow.get("id") or "?", flow.get("sourceRef") or "", flow.get("targetRef") or ""
@@ -845,18 +860,21 @@ def _read_flows(
         listed = [_text(o) for o in draft.element.findall(_b("outgoing"))]
         outgoing.sort(key=lambda f: listed.index(f.get("id") or "") if f.get("id") in listed else len(listed))
         for flow in outgoing:
-            draft.decisions.append(_decision(flow, draft, drafts, workflow_id, reader))
+            draft.decisions.append(_decision(flow, draft, c, workflow_id, reader))
         _default_flow(draft, outgoing)
 
 
-def _decision(
-    flow: ET.Element, draft: _NodeDraft, drafts: dict[str, _NodeDraft], workflow_id: str, reader: _Reader
-) -> Decision:
-    target = drafts[flow.get("targetRef") or ""].id
+def _decision(flow: ET.Element, draft: _NodeDraft, c: _Container, workflow_id: str, reader: _Reader) -> Decision:
+    drafts = c.drafts
+    target_draft = drafts[flow.get("targetRef") or ""]
+    target = target_draft.id
     edge = reader.edges.get(flow.get("id") or "")
     drawn = BpmnFlow(id=flow.get("id") or "", waypoints=edge.waypoints if edge else (),
                      label=edge.label if edge else None) if flow.get("id") else None
     ours = flow.find(f"{_b('extensionElements')}/{_f('decision')}")
+    if ours is not None and drawn is not None \
+            and _drawn_by_default(drawn, draft, target_draft, ours.get("id") or "", c.offset):
+        drawn = None  # nothing to keep: export draws it so anyway
     if ours is not None:
         return _our_decision(ours, target, f"sequence flow {flow.get('id') or '?'!r}", workflow_id, reader) \
             .model_copy(update={"bpmn": drawn})
@@ -886,6 +904,31 @@ def _decision(
     if objective == when:
         objective = ""
     return Decision(when=when, objective=objective, next=target, bpmn=drawn)
+
+
+def _moved(lay: Layout, offset: Point) -> Layout:
+    return lay.model_copy(update={"x": lay.x + offset[0], "y": lay.y + offset[1]}) if offset != (0.0, 0.0) else lay
+
+
+def _drawn_by_default(drawn: BpmnFlow, source: _NodeDraft, target: _NodeDraft, row: str, offset: Point) -> bool:
+    """A flow of our file with the id and route export gives a flow it has no drawing for."""
+    if drawn.label is not None or source.layout is None or target.layout is None:
+        return False
+    if not re.fullmatch(rf"Flow_{re.escape(source.xml_id)}_{re.escape(row)}(?:_\d+)?", drawn.id):
+        return False
+    expected = edge_waypoints(_moved(source.layout, offset), _moved(target.layout, offset))
+    return drawn.waypoints == tuple((x + 0.0, y + 0.0) for x, y in expected)
+
+
+def _node_by_default(draft: _NodeDraft, offset: Point) -> bool:
+    """A node of our file written as the default element of its kind, with the label export gives it anyway."""
+    kept = draft.bpmn
+    if set(kept) - {"type", "label"} or kept.get("type") != _ELEMENT_OF[draft.kind]:
+        return False
+    label = kept.get("label")
+    if label is None:
+        return True
+    return draft.layout is not None and bool(draft.name) and label == _default_label(_moved(draft.layout, offset))
 
 
 def _condition_text(raw: str, *, bare_name_ok: bool) -> str | None:
@@ -1138,7 +1181,8 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
                 next=decisions[0].next if shorthand else None,
                 workflow=draft.workflow if draft.kind == "call" else None,
                 layout=draft.layout,
-                bpmn=BpmnNode.model_validate(draft.bpmn) if draft.bpmn else None,
+                bpmn=None if not draft.bpmn or _node_by_default(draft, c.offset)
+                else BpmnNode.model_validate(draft.bpmn),
             )
         )
     return nodes
@@ -1246,8 +1290,11 @@ def _with_diagram(model: Model, reader: _Reader) -> Model:
             participants.append(BpmnParticipant(**p, workflow=workflow if workflow in workflows else None))
         flows = [BpmnMessageFlow(**(m | {"source": ref(m["source"]), "target": ref(m["target"])}))
                  for m in collaboration["message_flows"]]
+        kept = [BpmnArtifact(**(a | {"source": ref(a.get("source")), "target": ref(a.get("target"))}))
+                for a in collaboration["artifacts"]]
         collaborations.append(BpmnCollaboration(id=collaboration["id"], name=collaboration["name"],
-                                                participants=tuple(participants), message_flows=tuple(flows)))
+                                                participants=tuple(participants), message_flows=tuple(flows),
+                                                artifacts=tuple(kept)))
     lanes = []
     for lane in reader.lanes:
         prefix = lane["workflow"] + "/"
@@ -1255,6 +1302,6 @@ def _with_diagram(model: Model, reader: _Reader) -> Model:
         nodes = tuple(r[len(prefix):] for r in refs if r.startswith(prefix) and "/" not in r[len(prefix):])
         lanes.append(BpmnLane(**(lane | {"nodes": nodes})))
     artifacts = [BpmnArtifact(**(a | {"source": ref(a.get("source")), "target": ref(a.get("target"))}))
-                 for a in reader.artifacts]
+                 for a in sorted(reader.artifacts, key=lambda a: _ARTIFACT_ORDER.index(a["type"]))]
     diagram = BpmnDiagram(collaborations=tuple(collaborations), lanes=tuple(lanes), artifacts=tuple(artifacts))
     return model.model_copy(update={"bpmn": diagram})
