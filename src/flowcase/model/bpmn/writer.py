@@ -107,7 +107,6 @@ class _Plan:
     triggered: set[NodeKey] = field(default_factory=set)
     flow_ids: dict[RowKey, str] = field(default_factory=dict)
     artifacts: dict[str, BpmnArtifact] = field(default_factory=dict)  # the ones written, by XML id
-    bounds: dict[str, Layout] = field(default_factory=dict)  # XML id -> drawn bounds
 
     def node_xml(self, workflow: str, node: str) -> str:
         return self.xml[(workflow, node)]
@@ -631,7 +630,6 @@ class _Canvas:
     """One BPMNPlane being filled."""
 
     plane: ET.Element
-    edges: list[tuple[str, tuple[Point, ...]]] = field(default_factory=list)  # drawn after all shapes
 
 
 def _export_diagrams(root: ET.Element, plan: _Plan) -> None:
@@ -656,11 +654,8 @@ def _export_diagrams(root: ET.Element, plan: _Plan) -> None:
         _draw_artifacts(canvas, plan, collaboration.artifacts)
         for flow in collaboration.message_flows:
             source, target = plan.resolve(flow.source), plan.resolve(flow.target)
-            if source and target:
-                points = flow.waypoints or _between(plan, source, target)
-                if points:
-                    canvas.edges.append((flow.id, points))
-                    _edge(canvas, plan, flow.id, points, flow.label)
+            if source and target and flow.waypoints:  # drawn as it was; not drawn if it was not
+                _edge(canvas, plan, flow.id, flow.waypoints, flow.label)
         _finish(canvas)
     for workflow in model.workflows:
         if workflow.id in plan.process_ids and workflow.id not in drawn:
@@ -709,7 +704,7 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
         if tag == "exclusiveGateway":
             attrs["isMarkerVisible"] = "true"
         sub = holds.get(node.id)
-        if sub is not None and b is not None and b.expanded is not None:
+        if tag in _SUBPROCESSES and b is not None and b.expanded is not None:
             attrs["isExpanded"] = _bool(b.expanded)
         label = b.label if b is not None and b.label is not None and _near(b.label, lay, 200.0) else None
         if label is None and (tag.endswith("Event") or tag in _GATEWAYS) and node.name:
@@ -748,14 +743,8 @@ def _draw_artifacts(
             continue
         if artifact.layout is not None:
             _shape(canvas, plan, artifact.id, artifact.layout, {}, artifact.label)
-        elif artifact.type in ("association", "dataInputAssociation", "dataOutputAssociation"):
-            points = artifact.waypoints
-            if not points:
-                ends = (artifact.source, artifact.target)
-                resolved = [plan.resolve(e) for e in ends]
-                points = _between(plan, resolved[0] or "", resolved[1] or "")
-            if points:
-                _edge(canvas, plan, artifact.id, points, artifact.label)
+        elif artifact.waypoints:
+            _edge(canvas, plan, artifact.id, artifact.waypoints, artifact.label)
 
 
 def _shape(
@@ -766,7 +755,6 @@ def _shape(
     ET.SubElement(shape, _q(DC, "Bounds"), _bounds(lay))
     if label is not None:
         ET.SubElement(ET.SubElement(shape, _q(BPMNDI, "BPMNLabel")), _q(DC, "Bounds"), _bounds(label))
-    plan.bounds[element] = lay
 
 
 def _edge(canvas: _Canvas, plan: _Plan, element: str, points: tuple[Point, ...], label: Layout | None) -> None:
@@ -776,17 +764,6 @@ def _edge(canvas: _Canvas, plan: _Plan, element: str, points: tuple[Point, ...],
         ET.SubElement(edge, _q(DI, "waypoint"), {"x": _num(x), "y": _num(y)})
     if label is not None:
         ET.SubElement(ET.SubElement(edge, _q(BPMNDI, "BPMNLabel")), _q(DC, "Bounds"), _bounds(label))
-
-
-def _between(plan: _Plan, source: str, target: str) -> tuple[Point, ...]:
-    a, b = plan.bounds.get(source), plan.bounds.get(target)
-    if a is None or b is None:
-        return ()
-    return (_centre(a), _centre(b))
-
-
-def _centre(lay: Layout) -> Point:
-    return (lay.x + (lay.width or 0.0) / 2, lay.y + (lay.height or 0.0) / 2)
 
 
 def _moved(lay: Layout, offset: Point) -> Layout:
