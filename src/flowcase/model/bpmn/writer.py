@@ -638,9 +638,14 @@ def _export_diagrams(root: ET.Element, plan: _Plan) -> None:
     model, drawn = plan.model, set()
     diagram = model.bpmn
     pending: list[tuple[str, str]] = []  # (plane element, workflow) for collapsed sub-processes
-    for collaboration in diagram.collaborations if diagram else ():
+    pooled = {p.workflow for c in diagram.collaborations for p in c.participants} if diagram else set()
+    # a process with lanes but no pool is drawn in the collaboration's diagram (as the MIWG files do; bpmn.io
+    # draws such a process there, and only such a one)
+    free = [w.id for w in model.workflows if w.id in plan.process_ids and w.id not in pooled
+            and diagram is not None and any(ln.workflow == w.id for ln in diagram.lanes)]
+    for index, collaboration in enumerate(diagram.collaborations if diagram else ()):
         workflows = [p.workflow for p in collaboration.participants
-                     if p.workflow in plan.process_ids and p.workflow not in drawn]
+                     if p.workflow in plan.process_ids and p.workflow not in drawn] + (free if index == 0 else [])
         canvas = _canvas(root, plan, collaboration.id)
         for participant in collaboration.participants:
             if participant.layout is not None:
