@@ -35,9 +35,9 @@ from flowcase.model.io import MAX_DEPTH, Loaded
 from flowcase.model.layout import edge_waypoints
 from flowcase.model.types import (
     BpmnArtifact,
-    BpmnEventKind,
     BpmnCollaboration,
     BpmnDiagram,
+    BpmnEventKind,
     BpmnFlow,
     BpmnLane,
     BpmnMessageFlow,
@@ -544,7 +544,8 @@ def _read_collaboration(
                         "their own workflows (kept in the diagram)")
         elif name in ("textAnnotation", "association", "group"):
             _keep_artifact(child, name, kept["id"], reader, into=kept["artifacts"])
-            reader.note("bpmn-ignored", f"not part of any test (kept in the diagram): {name} {child.get('id') or '?'!r}")
+            reader.note("bpmn-ignored",
+                        f"not part of any test (kept in the diagram): {name} {child.get('id') or '?'!r}")
         else:
             reader.warn("bpmn-ignored", f"{name!r} {child.get('id') or '?'!r} in the collaboration is not supported; "
                         "ignored")
@@ -729,9 +730,11 @@ def _read_container(
 
 
 # artifacts are listed by type (as export writes them), each type in document order
-_ARTIFACT_ORDER = ("dataInput", "dataOutput", "dataObject", "dataObjectReference", "dataStoreReference", "dataInputAssociation",
-                   "dataOutputAssociation", "textAnnotation", "group", "association")
-_KEPT_ARTIFACTS = frozenset({"textAnnotation", "group", "dataObject", "dataObjectReference", "dataStoreReference"})
+_ARTIFACT_ORDER = ("dataInput", "dataOutput", "dataObject", "dataObjectReference", "dataStoreReference",
+                   "dataInputAssociation", "dataOutputAssociation", "textAnnotation", "group", "association")
+_KEPT_ARTIFACTS = frozenset(
+    {"textAnnotation", "group", "dataObject", "dataObjectReference", "dataStoreReference"}
+)
 _EVENT_KINDS = frozenset(get_args(BpmnEventKind))
 
 
@@ -1163,9 +1166,9 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
         )
         if draft.element is not None:
             reader.refs[draft.xml_id] = f"{workflow_id}/{draft.id}"
-        for i, d in enumerate(decisions):
-            if d.bpmn is not None:
-                reader.refs[d.bpmn.id] = f"{workflow_id}/{draft.id}/{d.id or i + 1}"
+        for i, row in enumerate(decisions):
+            if row.bpmn is not None:
+                reader.refs[row.bpmn.id] = f"{workflow_id}/{draft.id}/{row.id or i + 1}"
         shorthand = len(decisions) == 1 and decisions[0] == Decision(next=decisions[0].next)
         if draft.kind == "end" and decisions:
             reader.warn("bpmn-ignored", "flows leaving an end event are ignored", workflow_id,

@@ -273,9 +273,9 @@ def _plan_links(plan: _Plan, workflow: Workflow) -> None:
     """A throwing link event whose only row goes to the catching one of its name (how import reads links)."""
     catches: dict[str, Node] = {}
     for node in workflow.nodes:
-        if plan.tags[(workflow.id, node.id)] == "intermediateCatchEvent" and node.bpmn and "link" in node.bpmn.events:
-            if name := _link_name(node):
-                catches[name] = node
+        catching = plan.tags[(workflow.id, node.id)] == "intermediateCatchEvent"
+        if catching and node.bpmn and "link" in node.bpmn.events and (name := _link_name(node)):
+            catches[name] = node
     for node in workflow.nodes:
         if plan.tags[(workflow.id, node.id)] != "intermediateThrowEvent" or not node.bpmn:
             continue
@@ -461,9 +461,9 @@ def _export_node(
     for flow_id in incoming:
         ET.SubElement(element, _b("incoming")).text = flow_id
     for decision in node.table:
-        flow_id = plan.flow_ids.get((workflow.id, node.id, decision.id or ""))
-        if flow_id is not None:
-            ET.SubElement(element, _b("outgoing")).text = flow_id
+        outgoing = plan.flow_ids.get((workflow.id, node.id, decision.id or ""))
+        if outgoing is not None:
+            ET.SubElement(element, _b("outgoing")).text = outgoing
     _export_data_associations(element, plan, workflow, node, tag)
     if tag in _ACTIVITIES and b is not None:
         if key in plan.loops:
