@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from lxml import etree
 
@@ -17,7 +18,11 @@ from bpmn_io import IMPORT_EVERY_DIAGRAM, bpmn_io_page
 from flowcase.generate.engine import generate
 from flowcase.model.bpmn import BPMN, dumps, loads
 from flowcase.model.bpmn.reader import sanitise_id
+from flowcase.model.io import dumps as dump_text
 from flowcase.model.io import load_path
+from flowcase.model.io import loads as load_text
+from flowcase.model.schema import model_schema
+from flowcase.model.types import Model
 from flowcase.model.semantics import same_meaning
 from flowcase.model.validate import validate
 
@@ -118,6 +123,30 @@ def test_round_trip_keeps_every_element_and_its_diagram(path: Path) -> None:
         for node in workflow.nodes:
             if node.bpmn is not None:
                 assert again.workflow(workflow.id).node(node.id).bpmn == node.bpmn
+
+
+def _without_bpmn(model: Model) -> Model:
+    """The model as it was before BPMN import kept the drawing: no annotation anywhere."""
+    return model.model_copy(update={"bpmn": None, "workflows": tuple(
+        w.model_copy(update={"nodes": tuple(
+            n.model_copy(update={"bpmn": None, "decisions": tuple(d.model_copy(update={"bpmn": None})
+                                                                 for d in n.decisions)})
+            for n in w.nodes)})
+        for w in model.workflows)})
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_the_drawing_kept_changes_no_test_and_survives_json(path: Path) -> None:
+    model = load_path(path).model
+    # the generator ignores the annotations: the same tests, step for step, with or without them
+    plain = _without_bpmn(model)
+    assert generate(model).tests == generate(plain).tests
+    assert dumps(plain) != dumps(model)  # (what the annotations are for)
+    # they are in the published schema, and JSON and YAML keep them
+    jsonschema.Draft202012Validator(model_schema()).validate(model.to_data())
+    for fmt in ("json", "yaml"):
+        again = load_text(dump_text(model, fmt), fmt).model
+        assert again == model and dumps(again) == dumps(model)
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
@@ -240,3 +269,119 @@ def test_bpmn_io_opens_our_export_of_every_model(path: Path, bpmn_io: Any) -> No
     source = etree.parse(str(path))
     drawn = set(_shapes(source)) | set(_edges(source))
     assert {i for i in _elements(source) if i in drawn} - set(result["elements"]) == set()
+
+
+DRAWN = f"""<definitions xmlns="{BPMN}" xmlns:bpmndi="{BPMNDI}" xmlns:dc="{DC}" xmlns:di="{DI}" id="D"
+    targetNamespace="x">
+  <collaboration id="C"><participant id="pool" name="Shop" processRef="P"/>
+    <participant id="bank" name="Bank"/>
+    <messageFlow id="m" sourceRef="A" targetRef="bank"/>
+  </collaboration>
+  <process id="P">
+    <laneSet id="ls"><lane id="l1" name="Clerk"><flowNodeRef>S</flowNodeRef><flowNodeRef>A</flowNodeRef></lane>
+      <lane id="l2" name="Boss"><flowNodeRef>G</flowNodeRef><flowNodeRef>E</flowNodeRef>
+        <flowNodeRef>T</flowNodeRef></lane></laneSet>
+    <startEvent id="S"/><userTask id="A" name="Check"/><parallelGateway id="G"/><endEvent id="E"/>
+    <boundaryEvent id="T" name="late" attachedToRef="A"><timerEventDefinition/></boundaryEvent>
+    <dataObject id="DO"/><dataObjectReference id="DR" name="Order" dataObjectRef="DO"/>
+    <sequenceFlow id="f1" sourceRef="S" targetRef="A"/><sequenceFlow id="f2" sourceRef="A" targetRef="G"/>
+    <sequenceFlow id="f3" sourceRef="G" targetRef="E"/><sequenceFlow id="f4" sourceRef="T" targetRef="E"/>
+    <textAnnotation id="N"><text>ask twice</text></textAnnotation>
+    <association id="as" sourceRef="N" targetRef="A"/>
+  </process>
+  <bpmndi:BPMNDiagram id="d"><bpmndi:BPMNPlane id="pl" bpmnElement="C">
+    <bpmndi:BPMNShape id="pool_di" bpmnElement="pool" isHorizontal="true">
+      <dc:Bounds x="0" y="0" width="600" height="300"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="bank_di" bpmnElement="bank" isHorizontal="true">
+      <dc:Bounds x="0" y="400" width="600" height="60"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="l1_di" bpmnElement="l1"><dc:Bounds x="30" y="0" width="570" height="150"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="l2_di" bpmnElement="l2"><dc:Bounds x="30" y="150" width="570" height="150"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="S_di" bpmnElement="S"><dc:Bounds x="60" y="60" width="36" height="36"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="A_di" bpmnElement="A"><dc:Bounds x="140" y="40" width="100" height="80"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="T_di" bpmnElement="T"><dc:Bounds x="200" y="102" width="36" height="36"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="G_di" bpmnElement="G"><dc:Bounds x="300" y="175" width="50" height="50"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="E_di" bpmnElement="E"><dc:Bounds x="420" y="182" width="36" height="36"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="DR_di" bpmnElement="DR"><dc:Bounds x="500" y="40" width="36" height="50"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="N_di" bpmnElement="N"><dc:Bounds x="300" y="20" width="100" height="30"/>
+      </bpmndi:BPMNShape>
+    <bpmndi:BPMNEdge id="f1_di" bpmnElement="f1"><di:waypoint x="96" y="78"/><di:waypoint x="140" y="80"/>
+      </bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="f2_di" bpmnElement="f2"><di:waypoint x="240" y="80"/><di:waypoint x="325" y="80"/>
+      <di:waypoint x="325" y="175"/></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="m_di" bpmnElement="m"><di:waypoint x="190" y="120"/><di:waypoint x="190" y="400"/>
+      </bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="as_di" bpmnElement="as"><di:waypoint x="300" y="35"/><di:waypoint x="240" y="60"/>
+      </bpmndi:BPMNEdge>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</definitions>"""
+
+
+def test_what_a_user_drew_comes_back_as_drawn() -> None:
+    loaded = loads(DRAWN, "drawn.bpmn")
+    wf = loaded.model.main
+    # what the tests see is unchanged: the boundary event is a row of the task, the gateway a choice
+    assert wf.node("A").kind == "step" and [d.next for d in wf.node("A").table] == ["G", "T"]
+    assert wf.node("G").kind == "choice" and wf.node("T").kind == "step"
+    # what the drawing was is kept
+    assert wf.node("A").bpmn is not None and wf.node("A").bpmn.type == "userTask"
+    assert wf.node("T").bpmn is not None and (wf.node("T").bpmn.type, wf.node("T").bpmn.attached_to,
+                                              wf.node("T").bpmn.events) == ("boundaryEvent", "A", ("timer",))
+    assert wf.node("A").table[0].bpmn is not None and wf.node("A").table[0].bpmn.id == "f2"
+    diagram = loaded.model.bpmn
+    assert diagram is not None
+    assert [(p.id, p.workflow) for p in diagram.collaborations[0].participants] == [("pool", "P"), ("bank", None)]
+    assert [(m.source, m.target) for m in diagram.collaborations[0].message_flows] == [("P/A", "bank")]
+    assert [(ln.id, ln.nodes) for ln in diagram.lanes] == [("l1", ("S", "A")), ("l2", ("G", "E", "T"))]
+    assert [(a.id, a.type) for a in diagram.artifacts] == [
+        ("DO", "dataObject"), ("DR", "dataObjectReference"), ("N", "textAnnotation"), ("as", "association")]
+    assert next(a for a in diagram.artifacts if a.id == "as").target == "P/A"
+    # and export writes it back as it was
+    doc = etree.fromstring(dumps(loaded.model).encode())
+    assert _elements(doc) == _elements(etree.fromstring(DRAWN.encode()))
+    boundary = doc.find(f".//{{{BPMN}}}boundaryEvent")
+    assert boundary is not None and boundary.get("attachedToRef") == "A"
+    assert boundary.find(f"{{{BPMN}}}timerEventDefinition") is not None
+    assert doc.find(f".//{{{BPMN}}}participant[@id='pool']").get("processRef") == "P"
+    assert doc.find(f".//{{{BPMN}}}participant[@id='bank']").get("processRef") is None
+    assert _edges(doc)["f2"] == ((240, 80), (325, 80), (325, 175))
+    assert _shapes(doc)["l2"] == (30, 150, 570, 150)
+
+
+def test_an_annotation_that_no_longer_fits_is_not_used() -> None:
+    model = loads(DRAWN, "drawn.bpmn").model
+    wf = model.main
+    # the user turns the parallel gateway into a step and removes the task's row to the boundary event
+    nodes = tuple(
+        n.model_copy(update={"kind": "step"}) if n.id == "G"
+        else n.model_copy(update={"decisions": n.decisions[:1]}) if n.id == "A" else n
+        for n in wf.nodes
+    )
+    edited = model.model_copy(update={"workflows": (wf.model_copy(update={"nodes": nodes}),)})
+    doc = etree.fromstring(dumps(edited).encode())
+    types = _elements(doc)
+    assert types["G"] == "task" and types["T"] == "task" and types["A"] == "userTask"
+    again = loads(dumps(edited), "again.bpmn")
+    assert same_meaning(edited, again.model) == [] and again.warnings == ()
+
+
+def test_a_model_drawn_in_flowcase_keeps_no_annotation_through_bpmn() -> None:
+    model = load_path(Path(__file__).parent.parent / "examples" / "login.yaml").model
+    again = loads(dumps(model), "login.bpmn").model
+    assert again.bpmn is None
+    assert all(n.bpmn is None and all(d.bpmn is None for d in n.decisions)
+               for w in again.workflows for n in w.nodes)
+
+
+@pytest.mark.browser
+def test_bpmn_io_opens_what_a_user_drew_after_the_round_trip(bpmn_io: Any) -> None:
+    text = dumps(loads(DRAWN, "drawn.bpmn").model)
+    result = bpmn_io.evaluate(IMPORT_EVERY_DIAGRAM, text)
+    assert result["warnings"] == []
+    assert set(_elements(etree.fromstring(DRAWN.encode()))) - {"P", "C", "DO", "ls"} <= set(result["elements"])
