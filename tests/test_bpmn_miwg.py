@@ -6,6 +6,7 @@ The files are in ``tests/data/bpmn-miwg`` (CC BY 3.0, source commit in its READM
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from bpmn_io import IMPORT_EVERY_DIAGRAM, bpmn_io_page
 from flowcase.generate.engine import generate
 from flowcase.model.bpmn import BPMN, dumps, loads
 from flowcase.model.bpmn.reader import sanitise_id
+from flowcase.model.diagnostics import ModelError
 from flowcase.model.io import dumps as dump_text
 from flowcase.model.io import load_path
 from flowcase.model.io import loads as load_text
@@ -385,3 +387,10 @@ def test_bpmn_io_opens_what_a_user_drew_after_the_round_trip(bpmn_io: Any) -> No
     result = bpmn_io.evaluate(IMPORT_EVERY_DIAGRAM, text)
     assert result["warnings"] == []
     assert set(_elements(etree.fromstring(DRAWN.encode()))) - {"P", "C", "DO", "ls"} <= set(result["elements"])
+
+
+def test_a_kept_drawing_with_an_id_used_twice_is_a_friendly_error() -> None:
+    data = loads(DRAWN, "drawn.bpmn").model.to_data()
+    data["bpmn"]["lanes"][1]["id"] = "l1"
+    with pytest.raises(ModelError, match="the BPMN id 'l1' is used twice"):
+        load_text(json.dumps(data), "json")

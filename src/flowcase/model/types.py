@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from flowcase.model.expr import Value
 
@@ -289,6 +289,23 @@ class BpmnDiagram(_Frozen):
     collaborations: tuple[BpmnCollaboration, ...] = ()
     lanes: tuple[BpmnLane, ...] = ()
     artifacts: tuple[BpmnArtifact, ...] = Field(default=(), description="The artifacts of the workflows.")
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        """Every id is an XML id of the same document: each may be used once."""
+        seen: set[str] = set()
+        ids = [
+            *(x for c in self.collaborations for x in (c.id, *(p.id for p in c.participants),
+                                                        *(m.id for m in c.message_flows),
+                                                        *(a.id for a in c.artifacts))),
+            *(lane.id for lane in self.lanes),
+            *(a.id for a in self.artifacts),
+        ]
+        for value in ids:
+            if value in seen:
+                raise ValueError(f"the BPMN id {value!r} is used twice")
+            seen.add(value)
+        return self
 
 
 class Model(_Frozen):
