@@ -24,8 +24,8 @@ from flowcase.model.io import dumps as dump_text
 from flowcase.model.io import load_path
 from flowcase.model.io import loads as load_text
 from flowcase.model.schema import model_schema
-from flowcase.model.types import Model
 from flowcase.model.semantics import same_meaning
+from flowcase.model.types import Model
 from flowcase.model.validate import validate
 
 DATA = Path(__file__).parent / "data" / "bpmn-miwg"
