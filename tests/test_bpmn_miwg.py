@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from bpmn_io import IMPORT_EVERY_DIAGRAM, bpmn_io_page
+from bpmn_io import IMPORT_AND_SAVE, IMPORT_EVERY_DIAGRAM, bpmn_io_page
 from flowcase.generate.engine import generate
 from flowcase.model.bpmn import BPMN, dumps, loads
 from flowcase.model.bpmn.reader import sanitise_id
@@ -271,6 +271,9 @@ def test_bpmn_io_opens_our_export_of_every_model(path: Path, bpmn_io: Any) -> No
     source = etree.parse(str(path))
     drawn = set(_shapes(source)) | set(_edges(source))
     assert {i for i in _elements(source) if i in drawn} - set(result["elements"]) == set()
+    # what bpmn.io saves of it (editing it in Camunda Modeler) reads back to the same model and the same export
+    saved = loads(bpmn_io.evaluate(IMPORT_AND_SAVE, text)["xml"], "saved.bpmn")
+    assert saved.warnings == () and saved.model.bpmn == model.bpmn and dumps(saved.model) == text
 
 
 DRAWN = f"""<definitions xmlns="{BPMN}" xmlns:bpmndi="{BPMNDI}" xmlns:dc="{DC}" xmlns:di="{DI}" id="D"
