@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from flowcase.model.expr import Value
 
@@ -59,6 +59,40 @@ class Variable(_Frozen):
     description: str = ""
 
 
+class Layout(_Frozen):
+    """Where the node is drawn (top-left corner, in diagram units)."""
+
+    x: float
+    y: float
+    width: float | None = None
+    height: float | None = None
+
+
+Point = tuple[float, float]
+
+BpmnNodeType = Literal[
+    "startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+    "task", "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask",
+    "callActivity", "subProcess", "transaction", "adHocSubProcess",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway",
+]
+BpmnEventKind = Literal[
+    "message", "timer", "error", "escalation", "cancel", "compensate", "conditional", "link", "signal", "terminate"
+]
+BpmnArtifactType = Literal[
+    "textAnnotation", "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
+    "dataInputAssociation", "dataOutputAssociation", "dataInput", "dataOutput",
+]
+
+
+class BpmnFlow(_Frozen):
+    """How a decision was drawn as a BPMN sequence flow, kept so that export writes the same flow back."""
+
+    id: str = Field(description="The sequence flow's XML id.")
+    waypoints: tuple[Point, ...] = Field(default=(), description="The edge's bend points, as drawn.")
+    label: Layout | None = Field(default=None, description="Where the flow's label is drawn.")
+
+
 class Decision(_Frozen):
     """One row of a decision table: when ``when`` holds, do ``action``, expect ``expected``, go to ``next``."""
 
@@ -79,15 +113,41 @@ class Decision(_Frozen):
     risk: Level | None = None
     tags: tuple[str, ...] = ()
     custom: dict[str, Scalar] = Field(default_factory=dict, description="Free custom attributes.")
+    bpmn: BpmnFlow | None = Field(
+        default=None, description="Set by BPMN import: the sequence flow this row was read from; no effect on tests."
+    )
 
 
-class Layout(_Frozen):
-    """Where the node is drawn (top-left corner, in diagram units)."""
+class BpmnNode(_Frozen):
+    """The BPMN element a node was read from, kept so that export writes the same element back.
 
-    x: float
-    y: float
-    width: float | None = None
-    height: float | None = None
+    Set by BPMN import; it changes only how the node is drawn in BPMN, never what a test does there. Export uses
+    it only while it still fits the node (a ``parallelGateway`` for a choice, a ``boundaryEvent`` whose activity
+    still has the row leading to it, ...), and otherwise writes the node's default element.
+    """
+
+    type: BpmnNodeType = Field(description="The element, e.g. userTask, parallelGateway, boundaryEvent.")
+    id: str | None = Field(default=None, description="The element's XML id when it is not the node id.")
+    events: tuple[BpmnEventKind, ...] = Field(default=(), description="An event's definitions: timer, message, ...")
+    link: str | None = Field(default=None, description="A link event's name.")
+    attached_to: Identifier | None = Field(default=None, description="A boundary event's activity (a node id).")
+    interrupting: bool = Field(
+        default=True, description="false: a non-interrupting boundary event or event sub-process start."
+    )
+    loop: Literal["standard", "parallel", "sequential"] | None = Field(
+        default=None, description="The activity's loop or multi-instance marker."
+    )
+    triggered_by_event: bool = Field(default=False, description="An event sub-process.")
+    for_compensation: bool = Field(default=False, description="A compensation handler.")
+    called: str | None = Field(
+        default=None, description="A call activity's calledElement when it is no workflow of the model."
+    )
+    default: str | None = Field(default=None, description="The XML id of the default outgoing flow.")
+    expanded: bool | None = Field(default=None, description="A sub-process drawn expanded (its content inside).")
+    origin: Point | None = Field(
+        default=None, description="An expanded sub-process: where its content is drawn (its layouts are relative)."
+    )
+    label: Layout | None = Field(default=None, description="Where the node's label is drawn.")
 
 
 class Node(_Frozen):
@@ -101,6 +161,9 @@ class Node(_Frozen):
     next: Identifier | None = Field(default=None, description="Shorthand for a single implicit decision.")
     workflow: Identifier | None = Field(default=None, description="On a call node: the called workflow's id.")
     layout: Layout | None = None
+    bpmn: BpmnNode | None = Field(
+        default=None, description="Set by BPMN import: the element it was read from; no effect on tests."
+    )
 
     @property
     def label(self) -> str:
@@ -151,6 +214,100 @@ class Workflow(_Frozen):
                 yield node, decision
 
 
+BpmnRef = Annotated[
+    str,
+    Field(description="A node ('workflow/node'), a decision's flow ('workflow/node/row'), or the id of a participant, "
+          "lane or artifact of the same annotation."),
+]
+
+
+class BpmnParticipant(_Frozen):
+    """A pool: a participant of a collaboration, showing one workflow's process (none for a black-box pool)."""
+
+    id: str
+    name: str = ""
+    workflow: Identifier | None = None
+    layout: Layout | None = None
+    horizontal: bool | None = None
+
+
+class BpmnMessageFlow(_Frozen):
+    id: str
+    name: str = ""
+    source: BpmnRef
+    target: BpmnRef
+    waypoints: tuple[Point, ...] = ()
+    label: Layout | None = None
+
+
+class BpmnArtifact(_Frozen):
+    """A text annotation, association, group, data object or store, data association, or a process's data input
+    or output, with its drawing.
+
+    A data association has the node it belongs to at one end: ``target`` for an input, ``source`` for an output.
+    """
+
+    id: str
+    type: BpmnArtifactType
+    container: str = Field(description="The workflow the artifact belongs to (the collaboration's id for its own).")
+    name: str = Field(default="", description="Its name; a group's category value.")
+    text: str = Field(default="", description="A text annotation's text.")
+    source: BpmnRef | None = None
+    target: BpmnRef | None = None
+    ref: str | None = Field(default=None, description="The data object, data store or category value referred to.")
+    collection: bool = Field(default=False, description="A data object that is a collection.")
+    layout: Layout | None = None
+    waypoints: tuple[Point, ...] = ()
+    label: Layout | None = None
+
+
+class BpmnCollaboration(_Frozen):
+    id: str
+    name: str = ""
+    participants: tuple[BpmnParticipant, ...] = ()
+    message_flows: tuple[BpmnMessageFlow, ...] = ()
+    artifacts: tuple[BpmnArtifact, ...] = Field(default=(), description="Text annotations, groups, associations.")
+
+
+class BpmnLane(_Frozen):
+    """A lane of a workflow's process, listing the nodes drawn in it."""
+
+    id: str
+    name: str = ""
+    workflow: Identifier
+    lane_set: str = Field(description="The XML id of the lane set holding the lane.")
+    parent: str | None = Field(default=None, description="The enclosing lane's id, for a nested lane.")
+    nodes: tuple[Identifier, ...] = ()
+    layout: Layout | None = None
+    horizontal: bool | None = None
+
+
+class BpmnDiagram(_Frozen):
+    """Set by BPMN import: the parts of a BPMN file that are not flow (pools, lanes, message flows, artifacts), with
+    their drawing, so that export writes them back. They have no effect on tests."""
+
+    collaborations: tuple[BpmnCollaboration, ...] = ()
+    lanes: tuple[BpmnLane, ...] = ()
+    artifacts: tuple[BpmnArtifact, ...] = Field(default=(), description="The artifacts of the workflows.")
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        """Every id is an XML id of the same document: each may be used once."""
+        seen: set[str] = set()
+        ids = [
+            *(x for c in self.collaborations for x in (c.id, *(p.id for p in c.participants),
+                                                        *(m.id for m in c.message_flows),
+                                                        *(a.id for a in c.artifacts))),
+            *(lane.id for lane in self.lanes),
+            *(a.id for a in self.artifacts),
+        ]
+        for value in ids:
+            if value in seen:
+                raise ValueError(f"the BPMN id {value!r} is used twice")
+            seen.add(value)
+        return self
+
+
 class Model(_Frozen):
     """A flowcase model document (``flowcase: "1"``)."""
 
@@ -161,6 +318,9 @@ class Model(_Frozen):
     parameters: tuple[Parameter, ...] = ()
     variables: tuple[Variable, ...] = ()
     workflows: tuple[Workflow, ...] = Field(min_length=1, description="The first is the main workflow.")
+    bpmn: BpmnDiagram | None = Field(
+        default=None, description="Set by BPMN import: pools, lanes, message flows and artifacts; no effect on tests."
+    )
 
     @property
     def label(self) -> str:

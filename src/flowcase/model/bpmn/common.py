@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flowcase.model.types import NodeKind, Scalar
+from flowcase.model.types import Layout, NodeKind, Scalar
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -34,6 +34,13 @@ _ELEMENT_OF: dict[NodeKind, str] = {
     "call": "callActivity",
     "end": "endEvent",
 }
+
+
+def _default_label(lay: Layout) -> Layout:
+    """Where export puts the label of an event or gateway that has no drawn label: below the shape."""
+    width = lay.width if lay.width is not None else 100.0
+    height = lay.height if lay.height is not None else 80.0
+    return Layout(x=lay.x + width / 2 - 45, y=lay.y + height + 7, width=90, height=14)
 
 
 # ``set`` is a method of every element in bpmn-moddle (bpmn.io's model): an attribute of that name would be lost

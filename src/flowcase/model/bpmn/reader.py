@@ -5,15 +5,17 @@ Everything approximated or left out is a warning naming the element; the mapping
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from typing import Any, get_args
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from pydantic import ValidationError
 
-from flowcase.model.bpmn.common import BPMN, BPMNDI, DC, _b, _f, _q, _scalar_from
+from flowcase.model.bpmn.common import _ELEMENT_OF, BPMN, BPMNDI, DC, DI, _b, _default_label, _f, _q, _scalar_from
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.expr import (
     BinOp,
@@ -30,7 +32,28 @@ from flowcase.model.expr import (
     parse_condition,
 )
 from flowcase.model.io import MAX_DEPTH, Loaded
-from flowcase.model.types import Decision, Layout, Model, Node, NodeKind, Parameter, Scalar, Variable, Workflow
+from flowcase.model.layout import edge_waypoints
+from flowcase.model.types import (
+    BpmnArtifact,
+    BpmnCollaboration,
+    BpmnDiagram,
+    BpmnEventKind,
+    BpmnFlow,
+    BpmnLane,
+    BpmnMessageFlow,
+    BpmnNode,
+    BpmnParticipant,
+    Decision,
+    Layout,
+    Model,
+    Node,
+    NodeKind,
+    Parameter,
+    Point,
+    Scalar,
+    Variable,
+    Workflow,
+)
 
 _TASKS = frozenset(
     {"task", "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask"}
@@ -108,6 +131,7 @@ class _NodeDraft:
     workflow: str | None = None
     layout: Layout | None = None
     decisions: list[Decision] = field(default_factory=list)
+    bpmn: dict[str, Any] = field(default_factory=dict)  # the BpmnNode fields: how the element was drawn
 
 
 @dataclass
@@ -122,12 +146,22 @@ class _Container:
     event_subs: list[str] = field(default_factory=list)
     loops: list[str] = field(default_factory=list)
     handlers: set[str] = field(default_factory=set)
+    offset: Point = (0.0, 0.0)  # where an expanded sub-process's content was moved from
 
 
 @dataclass
 class _Shape:
     layout: Layout
     plane: str
+    label: Layout | None = None
+    expanded: bool | None = None
+    horizontal: bool | None = None
+
+
+@dataclass
+class _Edge:
+    waypoints: tuple[Point, ...]
+    label: Layout | None = None
 
 
 @dataclass
@@ -139,10 +173,25 @@ class _Reader:
     workflow_ids: set[str] = field(default_factory=set)
     process_workflow: dict[str, str] = field(default_factory=dict)  # process XML id -> workflow id
     global_tasks: dict[str, str] = field(default_factory=dict)  # global task XML id -> its name
+    edges: dict[str, _Edge] = field(default_factory=dict)
+    # what is kept for the diagram only: pools, lanes, message flows, artifacts (references still XML ids)
+    collaborations: list[dict[str, Any]] = field(default_factory=list)
+    lanes: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    category_values: dict[str, str] = field(default_factory=dict)  # categoryValue XML id -> its value
+    data_stores: dict[str, str] = field(default_factory=dict)  # dataStore XML id -> its name
+    refs: dict[str, str] = field(default_factory=dict)  # XML id of a node or flow -> 'workflow/node[/row]'
+    origins: dict[str, Point] = field(default_factory=dict)  # sub-process XML id -> where its content was moved from
     ours: bool = False  # a file flowcase wrote: read back exactly, no BPMN execution semantics added
 
     def warn(self, code: str, message: str, workflow: str | None = None, element: str | None = None) -> None:
         self.warnings.append(Diagnostic("warning", code, message, workflow, element))
+
+    def note(self, code: str, message: str, workflow: str | None = None, element: str | None = None) -> None:
+        """A warning about how BPMN is read for tests: given for another tool's file, not again for ours (our
+        export writes back what import read, so the user was told when the file was first imported)."""
+        if not self.ours:
+            self.warn(code, message, workflow, element)
 
     def error(self, code: str, message: str, line: int | None = None, column: int | None = None) -> ModelError:
         return ModelError([Diagnostic("error", code, message, line=line, column=column)], self.source)
@@ -166,12 +215,15 @@ def loads(text: str, source: str | None = None) -> Loaded:
 
 def _load(text: str, reader: _Reader) -> Loaded:
     root = _parse(text, reader)
-    _read_shapes(root, reader)
-    processes = _processes(root, reader)
     model_ext = next(
-        (m for p in processes if (m := p.find(f"{_b('extensionElements')}/{_f('model')}")) is not None), None
+        (m for p in root.iter(_b("process")) if (m := p.find(f"{_b('extensionElements')}/{_f('model')}")) is not None),
+        None,
     )
     reader.ours = model_ext is not None
+    _read_shapes(root, reader)
+    reader.category_values = {v.get("id") or "": v.get("value") or "" for v in root.iter(_b("categoryValue"))}
+    reader.data_stores = {d.get("id") or "": d.get("name") or "" for d in root.iter(_b("dataStore"))}
+    processes = _processes(root, reader)
     if reader.ours:  # our own file: its main process goes first
         processes.sort(key=lambda p: p.find(f"{_b('extensionElements')}/{_f('model')}") is None)
     else:
@@ -198,6 +250,7 @@ def _load(text: str, reader: _Reader) -> Loaded:
         ordered = _break_recursion(ordered, reader)
         ordered = _main_for_participants(root, processes, ordered, reader)
     model = _build_model(root, model_ext, ordered, processes[0], reader)
+    model = _with_diagram(model, reader)
     if not reader.ours:
         model = _infer_parameters(model, reader)
     return Loaded(model, tuple(reader.warnings))
@@ -392,25 +445,46 @@ def _newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _bounds_of(element: ET.Element | None) -> Layout | None:
+    """The ``dc:Bounds`` child of a shape or label; None when missing. Raises ValueError when unreadable."""
+    bounds = element.find(_q(DC, "Bounds")) if element is not None else None
+    if bounds is None:
+        return None
+    return Layout(x=float(bounds.get("x", "")), y=float(bounds.get("y", "")),
+                  width=float(bounds.get("width", "")), height=float(bounds.get("height", "")))
+
+
+def _flag(value: str | None) -> bool | None:
+    return None if value is None else value.strip() == "true"
+
+
 def _read_shapes(root: ET.Element, reader: _Reader) -> None:
     for plane in root.iter(_q(BPMNDI, "BPMNPlane")):
         plane_of = plane.get("bpmnElement") or ""
         for shape in plane.iter(_q(BPMNDI, "BPMNShape")):
-            bounds = shape.find(_q(DC, "Bounds"))
             element = shape.get("bpmnElement")
-            if bounds is None or not element:
+            if not element:
                 continue
             try:
-                lay = Layout(
-                    x=float(bounds.get("x", "")),
-                    y=float(bounds.get("y", "")),
-                    width=float(bounds.get("width", "")),
-                    height=float(bounds.get("height", "")),
-                )
+                lay = _bounds_of(shape)
+                label = _bounds_of(shape.find(_q(BPMNDI, "BPMNLabel")))
             except ValueError:
                 reader.warn("bpmn-layout", f"shape of {element!r} has unreadable bounds; it will be laid out anew")
                 continue
-            reader.shapes.setdefault(element, _Shape(lay, plane_of))
+            if lay is not None:
+                reader.shapes.setdefault(element, _Shape(lay, plane_of, label, _flag(shape.get("isExpanded")),
+                                                         _flag(shape.get("isHorizontal"))))
+        for edge in plane.iter(_q(BPMNDI, "BPMNEdge")):
+            element = edge.get("bpmnElement")
+            if not element:
+                continue
+            try:
+                points = tuple((float(w.get("x", "")), float(w.get("y", ""))) for w in edge.iter(_q(DI, "waypoint")))
+                label = _bounds_of(edge.find(_q(BPMNDI, "BPMNLabel")))
+            except ValueError:
+                reader.warn("bpmn-layout", f"edge of {element!r} has unreadable waypoints; it will be drawn anew")
+                continue
+            reader.edges.setdefault(element, _Edge(points, label))
 
 
 def _processes(root: ET.Element, reader: _Reader) -> list[ET.Element]:
@@ -434,28 +508,79 @@ def _read_collaboration(
 ) -> list[ET.Element]:
     ordered: list[ET.Element] = []
     participants = collaboration.findall(_b("participant"))
+    kept: dict[str, Any] = {"id": collaboration.get("id") or "", "name": collaboration.get("name") or "",
+                            "participants": [], "message_flows": [], "artifacts": []}
+    reader.collaborations.append(kept)
     for participant in participants:
         process = by_id.get(participant.get("processRef"))
         label = participant.get("name") or participant.get("id") or "?"
+        shape = reader.shapes.get(participant.get("id") or "")
+        kept["participants"].append({
+            "id": participant.get("id") or "", "name": participant.get("name") or "",
+            "process": participant.get("processRef"), "layout": shape.layout if shape else None,
+            "horizontal": shape.horizontal if shape else None,
+        })
         if process is None:
-            reader.warn("bpmn-ignored", f"pool {label!r} has no process (a black-box pool); ignored")
+            reader.note("bpmn-ignored", f"pool {label!r} has no process (a black-box pool): no test goes through it "
+                        "(kept in the diagram)")
         elif process not in ordered:
             ordered.append(process)
     if len(participants) > 1:
-        reader.warn("bpmn-approximated", f"collaboration with {len(participants)} pools: each pool's process is "
+        reader.note("bpmn-approximated", f"collaboration with {len(participants)} pools: each pool's process is "
                     "read as a separate workflow; the first is the main one")
     for child in collaboration:
         _, name = _local(child.tag)
         if name in ("participant", "extensionElements", "documentation"):
             continue
         if name == "messageFlow":
-            reader.warn("bpmn-ignored", f"message flow {child.get('id') or '?'!r} ({child.get('sourceRef')!r} -> "
+            edge = reader.edges.get(child.get("id") or "")
+            kept["message_flows"].append({
+                "id": child.get("id") or "", "name": child.get("name") or "", "source": child.get("sourceRef") or "",
+                "target": child.get("targetRef") or "", "waypoints": edge.waypoints if edge else (),
+                "label": edge.label if edge else None,
+            })
+            reader.note("bpmn-ignored", f"message flow {child.get('id') or '?'!r} ({child.get('sourceRef')!r} -> "
                         f"{child.get('targetRef')!r}) is not followed: its sending and receiving elements are steps of "
-                        "their own workflows")
+                        "their own workflows (kept in the diagram)")
+        elif name in ("textAnnotation", "association", "group"):
+            _keep_artifact(child, name, kept["id"], reader, into=kept["artifacts"])
+            reader.note("bpmn-ignored",
+                        f"not part of any test (kept in the diagram): {name} {child.get('id') or '?'!r}")
         else:
             reader.warn("bpmn-ignored", f"{name!r} {child.get('id') or '?'!r} in the collaboration is not supported; "
                         "ignored")
     return ordered
+
+
+def _keep_artifact(
+    element: ET.Element, tag: str, container: str, reader: _Reader, into: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> None:
+    """Keep a text annotation, association, group, data object or data association with its drawing."""
+    xml_id = element.get("id") or ""
+    if not xml_id:
+        return
+    shape, edge = reader.shapes.get(xml_id), reader.edges.get(xml_id)
+    kept: dict[str, Any] = {
+        "id": xml_id, "type": tag, "container": container, "name": element.get("name") or "",
+        "layout": shape.layout if shape else None, "waypoints": edge.waypoints if edge else (),
+        "label": shape.label if shape else edge.label if edge else None,
+    }
+    if tag == "textAnnotation":
+        kept["text"] = _text(element.find(_b("text")))
+    elif tag == "association":
+        kept["source"], kept["target"] = element.get("sourceRef"), element.get("targetRef")
+    elif tag == "group":
+        kept["ref"] = element.get("categoryValueRef")
+        kept["name"] = reader.category_values.get(kept["ref"] or "", "")
+    elif tag in ("dataObject", "dataInput", "dataOutput"):
+        kept["collection"] = element.get("isCollection") == "true"
+    elif tag == "dataObjectReference":
+        kept["ref"] = element.get("dataObjectRef")
+    elif tag == "dataStoreReference":
+        kept["ref"] = element.get("dataStoreRef")
+        kept["name"] = kept["name"] or reader.data_stores.get(kept["ref"] or "", "")
+    (reader.artifacts if into is None else into).append(kept | fields)
 
 
 def _read_container(
@@ -483,18 +608,26 @@ def _read_container(
         if tag == "documentation":
             description = description or child.text or ""
             continue
+        if tag == "ioSpecification":  # a process's data inputs and outputs: drawn, kept for the diagram
+            for data in child:
+                if _local(data.tag) in ((BPMN, "dataInput"), (BPMN, "dataOutput")):
+                    _keep_artifact(data, _local(data.tag)[1], workflow_id, reader)
+                    left_out.append(f"{_local(data.tag)[1]} {data.get('id') or '?'!r}")
+            continue
         if tag in ("extensionElements", "incoming", "outgoing", "laneSet", "loopCharacteristics",
                    "standardLoopCharacteristics", "multiInstanceLoopCharacteristics", "completionCondition"):
             if tag == "laneSet":
+                _keep_lanes(child, workflow_id, None, reader)
                 lanes = [lane.get("name") or lane.get("id") or "?" for lane in child.iter(_b("lane"))]
-                reader.warn("bpmn-ignored", f"lanes {', '.join(repr(x) for x in lanes)} are not supported; their "
-                            "elements are read, the lanes are ignored", workflow_id)
+                reader.note("bpmn-ignored", f"lanes {', '.join(repr(x) for x in lanes)} have no effect on tests: "
+                            "their elements are read (the lanes are kept in the diagram)", workflow_id)
             continue
         if tag == "sequenceFlow":
             flows.append(child)
             continue
         if tag == "association":
             c.associations.append(child)
+            _keep_artifact(child, tag, workflow_id, reader)
             left_out.append(f"association {xml_id!r}")
             continue
         if tag == "startEvent":
@@ -510,30 +643,32 @@ def _read_container(
         elif tag in _OTHER_GATEWAYS:
             kind = "choice"
             if outgoing_count.get(xml_id, 0) > 1:
-                reader.warn("bpmn-approximated", _SPLIT_WARNING[tag], workflow_id, _label(child))
+                reader.note("bpmn-approximated", _SPLIT_WARNING[tag], workflow_id, _label(child))
         elif tag == "callActivity":
             kind = "call"
         elif tag in _SUBPROCESSES:
             kind = "call" if _has_flow_nodes(child) else "step"
             if kind == "step":
-                reader.warn("bpmn-approximated", f"{tag} has no content: read as a step", workflow_id, _label(child))
+                reader.note("bpmn-approximated", f"{tag} has no content: read as a step", workflow_id, _label(child))
             elif child.get("triggeredByEvent") == "true":
-                reader.warn("bpmn-approximated", "event sub-process: read as an alternative right after the start of "
+                reader.note("bpmn-approximated", "event sub-process: read as an alternative right after the start of "
                             "its workflow: a test triggers it, does its content, and ends", workflow_id, _label(child))
             elif tag == "transaction":
-                reader.warn("bpmn-approximated", "transaction: read as an embedded sub-process (cancellation and "
+                reader.note("bpmn-approximated", "transaction: read as an embedded sub-process (cancellation and "
                             "compensation are not simulated)", workflow_id, _label(child))
             elif tag == "adHocSubProcess":
-                reader.warn("bpmn-approximated", "ad-hoc sub-process: each test does its activities along their "
+                reader.note("bpmn-approximated", "ad-hoc sub-process: each test does its activities along their "
                             "flows, from one that nothing leads to", workflow_id, _label(child))
         elif tag in _INTERMEDIATE:
             kind = "step"
-            reader.warn("bpmn-approximated", "intermediate event is read as a step (exported as a task)",
+            reader.note("bpmn-approximated", "intermediate event is read as a step",
                         workflow_id, _label(child))
         elif tag == "boundaryEvent":
             kind = "step"
             c.boundaries.append(child)
         elif tag in _ARTIFACTS:
+            if tag in _KEPT_ARTIFACTS:
+                _keep_artifact(child, tag, workflow_id, reader)
             left_out.append(f"{tag} {xml_id!r}")
             skipped.add(xml_id)
             continue
@@ -544,32 +679,127 @@ def _read_container(
         if child.find(_b("standardLoopCharacteristics")) is not None:
             c.loops.append(xml_id)
         elif child.find(_b("multiInstanceLoopCharacteristics")) is not None:
-            reader.warn("bpmn-approximated", "multi-instance marker: a test does the activity once, standing for all "
+            reader.note("bpmn-approximated", "multi-instance marker: a test does the activity once, standing for all "
                         "its instances", workflow_id, _label(child))
         if child.get("isForCompensation") == "true":
             c.handlers.add(xml_id)
+        stated = child.get(_f("kind")) if reader.ours else None  # our file says when the element is not the kind's
+        if stated in ("start", "step", "choice", "call", "end"):
+            kind = stated  # type: ignore[assignment]
         node_id = _node_id(child, c.used, workflow_id, reader)
         draft = _NodeDraft(xml_id, node_id, kind, child.get("name") or "",
                            child.findtext(_b("documentation")) or "", child)
+        draft.bpmn = _element_of(child, tag, reader)
+        if node_id != xml_id and not (reader.ours and re.fullmatch(rf"{re.escape(node_id)}_\d+", xml_id)):
+            draft.bpmn["id"] = xml_id  # not when our export only made the id unique in the document
         c.drafts[xml_id] = draft
+        _keep_data_associations(child, xml_id, workflow_id, reader)
         if kind == "call" and tag in _SUBPROCESSES:
-            sub_id = _unique(sanitise_id(xml_id or "subprocess"), reader.workflow_ids)
+            sub_id = _unique(child.get(_f("workflow")) or sanitise_id(xml_id or "subprocess"), reader.workflow_ids)
             draft.workflow = sub_id
             subprocesses.append((child, sub_id))
             if child.get("triggeredByEvent") == "true":
                 c.event_subs.append(xml_id)
+        elif tag == "callActivity" and stated == "step":  # our file: a call of a global task or of another file
+            draft.bpmn["called"] = child.get("calledElement") or None
         elif tag == "callActivity":
             _resolve_call(draft, workflow_id, reader)
 
     if left_out:
-        reader.warn("bpmn-ignored", f"not part of any test, left out: {', '.join(left_out)}", workflow_id)
-    _place(c.drafts, parent_plane, reader)
-    _read_flows(flows, c.drafts, skipped, workflow_id, reader)
+        reader.note("bpmn-ignored", f"not part of any test (kept in the diagram): {', '.join(left_out)}", workflow_id)
+    _place(c.drafts, container.get("id") or "", parent_plane, reader)
+    c.offset = reader.origins.get(container.get("id") or "", (0.0, 0.0))
+    _read_flows(flows, c, skipped, workflow_id, reader)
     nodes = _finish_nodes(c, workflow_id, reader)
     reader.workflows.append(Workflow(id=workflow_id, name=name, description=description, nodes=tuple(nodes)))
-    plane = container.get("id") or ""
+    origins: dict[str, Point] = {}
     for element, sub_id in subprocesses:
-        _read_container(element, sub_id, element.get("name") or "", plane, reader)
+        # the sub-process's content is drawn inline when it is in the plane of the sub-process's own shape
+        own = reader.shapes.get(element.get("id") or "")
+        _read_container(element, sub_id, element.get("name") or "", own.plane if own else None, reader)
+        if (origin := reader.origins.get(element.get("id") or "")) is not None:
+            origins[c.drafts[element.get("id") or ""].id] = origin
+    if origins:  # an expanded sub-process whose content was moved: the call node says from where
+        index = next(i for i, w in enumerate(reader.workflows) if w.id == workflow_id)
+        workflow = reader.workflows[index]
+        reader.workflows[index] = workflow.model_copy(update={"nodes": tuple(
+            n.model_copy(update={"bpmn": n.bpmn.model_copy(update={"origin": origins[n.id]})})
+            if n.id in origins and n.bpmn is not None else n
+            for n in workflow.nodes
+        )})
+
+
+# artifacts are listed by type (as export writes them), each type in document order
+_ARTIFACT_ORDER = ("dataInput", "dataOutput", "dataObject", "dataObjectReference", "dataStoreReference",
+                   "dataInputAssociation", "dataOutputAssociation", "textAnnotation", "group", "association")
+_KEPT_ARTIFACTS = frozenset(
+    {"textAnnotation", "group", "dataObject", "dataObjectReference", "dataStoreReference"}
+)
+_EVENT_KINDS = frozenset(get_args(BpmnEventKind))
+
+
+def _element_of(element: ET.Element, tag: str, reader: _Reader) -> dict[str, Any]:
+    """The BpmnNode fields of a flow element: what export needs to write the same element back."""
+    kept: dict[str, Any] = {"type": tag}
+    events = []
+    for child in element:
+        ns, name = _local(child.tag)
+        if ns == BPMN and name.endswith("EventDefinition") and name.removesuffix("EventDefinition") in _EVENT_KINDS:
+            events.append(name.removesuffix("EventDefinition"))
+            if name == "linkEventDefinition":
+                kept["link"] = child.get("name") or None
+    if events:
+        kept["events"] = tuple(events)
+    if element.get("cancelActivity") == "false" or element.get("isInterrupting") == "false":
+        kept["interrupting"] = False
+    if element.find(_b("standardLoopCharacteristics")) is not None:
+        kept["loop"] = "standard"
+    elif (multi := element.find(_b("multiInstanceLoopCharacteristics"))) is not None:
+        kept["loop"] = "sequential" if multi.get("isSequential") == "true" else "parallel"
+    if element.get("triggeredByEvent") == "true":
+        kept["triggered_by_event"] = True
+    if element.get("isForCompensation") == "true":
+        kept["for_compensation"] = True
+    if element.get("default"):
+        kept["default"] = element.get("default")
+    shape = reader.shapes.get(element.get("id") or "")
+    if shape is not None:
+        if shape.expanded is not None and tag in _SUBPROCESSES:
+            kept["expanded"] = shape.expanded
+        if shape.label is not None:
+            kept["label"] = shape.label
+    return kept
+
+
+def _keep_lanes(lane_set: ET.Element, workflow_id: str, parent: str | None, reader: _Reader) -> None:
+    for lane in lane_set.findall(_b("lane")):
+        xml_id = lane.get("id") or ""
+        shape = reader.shapes.get(xml_id)
+        reader.lanes.append({
+            "id": xml_id, "name": lane.get("name") or "", "workflow": workflow_id,
+            "lane_set": lane_set.get("id") or f"{xml_id}_set", "parent": parent,
+            "nodes": [_text(ref) for ref in lane.findall(_b("flowNodeRef"))],
+            "layout": shape.layout if shape else None, "horizontal": shape.horizontal if shape else None,
+        })
+        child_set = lane.find(_b("childLaneSet"))
+        if child_set is not None:
+            _keep_lanes(child_set, workflow_id, xml_id, reader)
+
+
+def _keep_data_associations(element: ET.Element, xml_id: str, workflow_id: str, reader: _Reader) -> None:
+    """Data associations of an activity or event: kept with the element at their inner end."""
+    for child in element:
+        ns, tag = _local(child.tag)
+        if ns != BPMN or tag not in ("dataInputAssociation", "dataOutputAssociation"):
+            continue
+        if tag == "dataInputAssociation":
+            source = next((_text(r) for r in child.findall(_b("sourceRef")) if _text(r)), None)
+            if source is not None:
+                _keep_artifact(child, tag, workflow_id, reader, source=source, target=xml_id)
+        else:
+            target = _text(child.find(_b("targetRef"))) or None
+            if target is not None:
+                _keep_artifact(child, tag, workflow_id, reader, source=xml_id, target=target)
 
 
 def _warn_event_definitions(
@@ -579,7 +809,7 @@ def _warn_event_definitions(
         ns, name = _local(child.tag)
         if ns == BPMN and name.endswith("EventDefinition") and name not in allowed:
             kind = name.removesuffix("EventDefinition")
-            reader.warn("bpmn-approximated", f"{kind} {tag} is read as a plain {tag}", workflow_id,
+            reader.note("bpmn-approximated", f"{kind} {tag} is read as a plain {tag}", workflow_id,
                         f"{tag} {element.get('id') or '?'!r}")
 
 
@@ -597,7 +827,7 @@ def _node_id(element: ET.Element, used: set[str], workflow_id: str, reader: _Rea
     return node_id
 
 
-def _place(drafts: dict[str, _NodeDraft], parent_plane: str | None, reader: _Reader) -> None:
+def _place(drafts: dict[str, _NodeDraft], container: str, parent_plane: str | None, reader: _Reader) -> None:
     """Layouts from DI. Children of an expanded sub-process drawn in the parent's plane are moved to the origin."""
     found = {x: reader.shapes[x] for x in drafts if x in reader.shapes}
     for xml_id, shape in found.items():
@@ -607,16 +837,17 @@ def _place(drafts: dict[str, _NodeDraft], parent_plane: str | None, reader: _Rea
     inline = [x for x, s in found.items() if s.plane == parent_plane]
     if not inline:
         return
-    dx = min(found[x].layout.x for x in inline) - 40.0
-    dy = min(found[x].layout.y for x in inline) - 40.0
+    # whole units, so that adding the origin back on export gives the same coordinates exactly
+    dx = float(math.floor(min(found[x].layout.x for x in inline)) - 40)
+    dy = float(math.floor(min(found[x].layout.y for x in inline)) - 40)
+    reader.origins[container] = (dx, dy)
     for xml_id in inline:
         lay = found[xml_id].layout
         drafts[xml_id].layout = lay.model_copy(update={"x": lay.x - dx, "y": lay.y - dy})
 
 
-def _read_flows(
-    flows: list[ET.Element], drafts: dict[str, _NodeDraft], skipped: set[str], workflow_id: str, reader: _Reader
-) -> None:
+def _read_flows(flows: list[ET.Element], c: _Container, skipped: set[str], workflow_id: str, reader: _Reader) -> None:
+    drafts = c.drafts
     by_source: dict[str, list[ET.Element]] = {}
     for flow in flows:
         flow_id, source, target = flow.get("id") or "?", flow.get("sourceRef") or "", flow.get("targetRef") or ""
@@ -632,17 +863,24 @@ def _read_flows(
         listed = [_text(o) for o in draft.element.findall(_b("outgoing"))]
         outgoing.sort(key=lambda f: listed.index(f.get("id") or "") if f.get("id") in listed else len(listed))
         for flow in outgoing:
-            draft.decisions.append(_decision(flow, draft, drafts, workflow_id, reader))
+            draft.decisions.append(_decision(flow, draft, c, workflow_id, reader))
         _default_flow(draft, outgoing)
 
 
-def _decision(
-    flow: ET.Element, draft: _NodeDraft, drafts: dict[str, _NodeDraft], workflow_id: str, reader: _Reader
-) -> Decision:
-    target = drafts[flow.get("targetRef") or ""].id
+def _decision(flow: ET.Element, draft: _NodeDraft, c: _Container, workflow_id: str, reader: _Reader) -> Decision:
+    drafts = c.drafts
+    target_draft = drafts[flow.get("targetRef") or ""]
+    target = target_draft.id
+    edge = reader.edges.get(flow.get("id") or "")
+    drawn = BpmnFlow(id=flow.get("id") or "", waypoints=edge.waypoints if edge else (),
+                     label=edge.label if edge else None) if flow.get("id") else None
     ours = flow.find(f"{_b('extensionElements')}/{_f('decision')}")
+    if ours is not None and drawn is not None \
+            and _drawn_by_default(drawn, draft, target_draft, ours.get("id") or "", c.offset):
+        drawn = None  # nothing to keep: export draws it so anyway
     if ours is not None:
-        return _our_decision(ours, target, flow, workflow_id, reader)
+        return _our_decision(ours, target, f"sequence flow {flow.get('id') or '?'!r}", workflow_id, reader) \
+            .model_copy(update={"bpmn": drawn})
     label = (flow.get("name") or "").strip()
     expression = flow.find(_b("conditionExpression"))
     where = f"sequence flow {flow.get('id') or '?'!r}"
@@ -668,7 +906,32 @@ def _decision(
                     "decision has no condition", workflow_id, where)
     if objective == when:
         objective = ""
-    return Decision(when=when, objective=objective, next=target)
+    return Decision(when=when, objective=objective, next=target, bpmn=drawn)
+
+
+def _moved(lay: Layout, offset: Point) -> Layout:
+    return lay.model_copy(update={"x": lay.x + offset[0], "y": lay.y + offset[1]}) if offset != (0.0, 0.0) else lay
+
+
+def _drawn_by_default(drawn: BpmnFlow, source: _NodeDraft, target: _NodeDraft, row: str, offset: Point) -> bool:
+    """A flow of our file with the id and route export gives a flow it has no drawing for."""
+    if drawn.label is not None or source.layout is None or target.layout is None:
+        return False
+    if not re.fullmatch(rf"Flow_{re.escape(source.xml_id)}_{re.escape(row)}(?:_\d+)?", drawn.id):
+        return False
+    expected = edge_waypoints(_moved(source.layout, offset), _moved(target.layout, offset))
+    return drawn.waypoints == tuple((x + 0.0, y + 0.0) for x, y in expected)
+
+
+def _node_by_default(draft: _NodeDraft, offset: Point) -> bool:
+    """A node of our file written as the default element of its kind, with the label export gives it anyway."""
+    kept = draft.bpmn
+    if set(kept) - {"type", "label"} or kept.get("type") != _ELEMENT_OF[draft.kind]:
+        return False
+    label = kept.get("label")
+    if label is None:
+        return True
+    return draft.layout is not None and bool(draft.name) and label == _default_label(_moved(draft.layout, offset))
 
 
 def _condition_text(raw: str, *, bare_name_ok: bool) -> str | None:
@@ -746,8 +1009,18 @@ def _default_flow(draft: _NodeDraft, outgoing: list[ET.Element]) -> None:
     draft.decisions[index] = decision.model_copy(update={"when": negation})
 
 
-def _our_decision(ours: ET.Element, target: str, flow: ET.Element, workflow_id: str, reader: _Reader) -> Decision:
-    where = f"sequence flow {flow.get('id') or '?'!r}"
+def _implied(source: _NodeDraft, target: _NodeDraft, default: Decision, workflow_id: str, reader: _Reader) -> Decision:
+    """A row that BPMN implies (to a boundary event, a loop, an event sub-process, a link): the one our file keeps
+    in the source element's extension (``flowcase:decision to=...``), else ``default``."""
+    if source.element is None or not reader.ours:
+        return default
+    for ours in source.element.findall(f"{_b('extensionElements')}/{_f('decision')}"):
+        if ours.get("to") == target.xml_id:
+            return _our_decision(ours, target.id, _label(source.element), workflow_id, reader)
+    return default
+
+
+def _our_decision(ours: ET.Element, target: str, where: str, workflow_id: str, reader: _Reader) -> Decision:
     row_id = ours.get("id") or None
     if row_id is not None and not _ROW_ID.match(row_id):
         reader.warn("bpmn-renamed", f"decision id {row_id!r} is not valid; replaced by its row number", workflow_id,
@@ -820,13 +1093,15 @@ def _resolve_call(draft: _NodeDraft, workflow_id: str, reader: _Reader) -> None:
         draft.workflow = reader.process_workflow[local]
     elif local in reader.global_tasks:
         draft.kind = "step"  # calling a global task is doing that task
+        draft.bpmn["called"] = called
         draft.name = draft.name or reader.global_tasks[local]
     elif not called:
         draft.kind = "step"
-        reader.warn("bpmn-approximated", "call activity names no called process: read as a step", workflow_id, label)
+        reader.note("bpmn-approximated", "call activity names no called process: read as a step", workflow_id, label)
     else:
         draft.kind = "step"
-        reader.warn("bpmn-approximated", f"calls {called!r}, which is not in this file: read as a step",
+        draft.bpmn["called"] = called
+        reader.note("bpmn-approximated", f"calls {called!r}, which is not in this file: read as a step",
                     workflow_id, label)
 
 
@@ -835,7 +1110,7 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
     # BPMN's own semantics apply to any file; what flowcase adds (implicit start and end) only to other tools' files,
     # so that the editor still says which node has no way out
     _attach_boundaries(c, workflow_id, reader)
-    _follow_links(c)
+    _follow_links(c, workflow_id, reader)
     starts = [d for d in drafts.values() if d.kind == "start"]
     first: list[_NodeDraft] = []
     last: list[_NodeDraft] = []
@@ -869,7 +1144,8 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
     if start is not None:
         for xml_id in c.event_subs:
             sub = drafts[xml_id]
-            start.decisions.append(Decision(next=sub.id, objective=f"{sub.name or 'event sub-process'} triggered"))
+            row = Decision(next=sub.id, objective=f"{sub.name or 'event sub-process'} triggered")
+            start.decisions.append(_implied(start, sub, row, workflow_id, reader))
     open_ended = [d for d in drafts.values() if d.kind != "end" and not d.decisions]
     if open_ended and not reader.ours:
         end = _NodeDraft("", _unique("end", taken), "end", "", "", None)
@@ -881,12 +1157,18 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
                     f"(added end {end.id!r})", workflow_id)
     for xml_id in c.loops:
         d = drafts[xml_id]
-        d.decisions.append(Decision(next=d.id, objective=f"repeat {d.name or d.id} (loop)"))
+        row = Decision(next=d.id, objective=f"repeat {d.name or d.id} (loop)")
+        d.decisions.append(_implied(d, d, row, workflow_id, reader))
     nodes: list[Node] = []
     for draft in [*first, *drafts.values(), *last]:
         decisions = tuple(
             d.model_copy(update={"id": None}) if d.id == str(i + 1) else d for i, d in enumerate(draft.decisions)
         )
+        if draft.element is not None:
+            reader.refs[draft.xml_id] = f"{workflow_id}/{draft.id}"
+        for i, row in enumerate(decisions):
+            if row.bpmn is not None:
+                reader.refs[row.bpmn.id] = f"{workflow_id}/{draft.id}/{row.id or i + 1}"
         shorthand = len(decisions) == 1 and decisions[0] == Decision(next=decisions[0].next)
         if draft.kind == "end" and decisions:
             reader.warn("bpmn-ignored", "flows leaving an end event are ignored", workflow_id,
@@ -902,6 +1184,8 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
                 next=decisions[0].next if shorthand else None,
                 workflow=draft.workflow if draft.kind == "call" else None,
                 layout=draft.layout,
+                bpmn=None if not draft.bpmn or _node_by_default(draft, c.offset)
+                else BpmnNode.model_validate(draft.bpmn),
             )
         )
     return nodes
@@ -921,20 +1205,22 @@ def _attach_boundaries(c: _Container, workflow_id: str, reader: _Reader) -> None
         trigger = _trigger(element)
         draft.name = draft.name or ""
         objective = draft.name or f"{trigger or 'boundary'} event on {host.name or host.id}"
-        host.decisions.append(Decision(next=draft.id, objective=objective))
+        draft.bpmn["attached_to"] = host.id
+        host.decisions.append(_implied(host, draft, Decision(next=draft.id, objective=objective), workflow_id, reader))
         if trigger == "compensate":
             handlers = [a.get("targetRef") for a in c.associations if a.get("sourceRef") == draft.xml_id]
             for handler in handlers:
                 if handler in c.drafts:
-                    draft.decisions.append(Decision(next=c.drafts[handler].id))
-            reader.warn("bpmn-approximated", f"compensation of {host.id!r}: read as an alternative after it, where "
+                    target = c.drafts[handler]
+                    draft.decisions.append(_implied(draft, target, Decision(next=target.id), workflow_id, reader))
+            reader.note("bpmn-approximated", f"compensation of {host.id!r}: read as an alternative after it, where "
                         "the test runs the compensation handler", workflow_id, label)
         elif element.get("cancelActivity") == "false":
-            reader.warn("bpmn-approximated", f"non-interrupting {trigger or 'boundary'} event: a test that takes it "
+            reader.note("bpmn-approximated", f"non-interrupting {trigger or 'boundary'} event: a test that takes it "
                         f"follows its flow; {host.id!r}'s own flow is covered by other tests", workflow_id, label)
 
 
-def _follow_links(c: _Container) -> None:
+def _follow_links(c: _Container, workflow_id: str, reader: _Reader) -> None:
     """A throwing link event continues at the catching link event of the same name."""
     def link_name(d: _NodeDraft) -> str | None:
         if d.element is None:
@@ -950,7 +1236,8 @@ def _follow_links(c: _Container) -> None:
         name = link_name(d)
         if d.element is not None and d.element.tag == _b("intermediateThrowEvent") and name in catches \
                 and not d.decisions:
-            d.decisions.append(Decision(next=catches[name].id))
+            catch = catches[name]
+            d.decisions.append(_implied(d, catch, Decision(next=catch.id), workflow_id, reader))
 
 
 def _build_model(
@@ -986,3 +1273,38 @@ def _build_model(
         variables=tuple(variables),
         workflows=tuple(workflows),
     )
+
+
+def _with_diagram(model: Model, reader: _Reader) -> Model:
+    """The model with what is kept for the diagram only (pools, lanes, message flows, artifacts), references to
+    nodes and flows written as 'workflow/node' and 'workflow/node/row'."""
+    if not (reader.collaborations or reader.lanes or reader.artifacts):
+        return model
+    workflows = {w.id for w in model.workflows}
+
+    def ref(xml_id: str | None) -> str | None:
+        return None if xml_id is None else reader.refs.get(xml_id, xml_id)
+
+    collaborations = []
+    for collaboration in reader.collaborations:
+        participants = []
+        for p in collaboration["participants"]:
+            workflow = reader.process_workflow.get(p.pop("process") or "")
+            participants.append(BpmnParticipant(**p, workflow=workflow if workflow in workflows else None))
+        flows = [BpmnMessageFlow(**(m | {"source": ref(m["source"]), "target": ref(m["target"])}))
+                 for m in collaboration["message_flows"]]
+        kept = [BpmnArtifact(**(a | {"source": ref(a.get("source")), "target": ref(a.get("target"))}))
+                for a in collaboration["artifacts"]]
+        collaborations.append(BpmnCollaboration(id=collaboration["id"], name=collaboration["name"],
+                                                participants=tuple(participants), message_flows=tuple(flows),
+                                                artifacts=tuple(kept)))
+    lanes = []
+    for lane in reader.lanes:
+        prefix = lane["workflow"] + "/"
+        refs = [reader.refs.get(x, "") for x in lane["nodes"]]
+        nodes = tuple(r[len(prefix):] for r in refs if r.startswith(prefix) and "/" not in r[len(prefix):])
+        lanes.append(BpmnLane(**(lane | {"nodes": nodes})))
+    artifacts = [BpmnArtifact(**(a | {"source": ref(a.get("source")), "target": ref(a.get("target"))}))
+                 for a in sorted(reader.artifacts, key=lambda a: _ARTIFACT_ORDER.index(a["type"]))]
+    diagram = BpmnDiagram(collaborations=tuple(collaborations), lanes=tuple(lanes), artifacts=tuple(artifacts))
+    return model.model_copy(update={"bpmn": diagram})
