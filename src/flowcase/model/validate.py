@@ -128,8 +128,11 @@ class _Checker:
             i = workflow.nodes.index(extra)
             self.add("error", "several-starts", f"has more than one start; {starts[0].id!r} is the first",
                      (*base, "nodes", i, "kind"), workflow, f"start {extra.id!r}", "kind")
-        if not workflow.ends:
+        if not workflow.ends and not (workflow.stop_anywhere and wi == 0):
             self.add("error", "no-end", "has no end node", (*base, "nodes"), workflow, field="nodes")
+        if workflow.stop_anywhere and wi != 0:
+            self.add("warning", "stop-anywhere-ignored", "'stop_anywhere' only applies to the main workflow",
+                     (*base, "stop_anywhere"), workflow, field="stop_anywhere")
         seen: set[str] = set()
         for ni, node in enumerate(workflow.nodes):
             path = (*base, "nodes", ni)
@@ -293,7 +296,8 @@ class _Checker:
         for source, targets in forward.items():
             for target in targets:
                 backward[target].add(source)
-        finishing = _closure([e.id for e in workflow.ends], backward)
+        stops = workflow.nodes if workflow.stop_anywhere and wi == 0 else workflow.ends
+        finishing = _closure([e.id for e in stops if e.kind != "start"], backward)
         for ni, node in enumerate(workflow.nodes):
             element = f"{node.kind} {node.id!r}"
             if node.id not in reached:
