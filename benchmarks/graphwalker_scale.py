@@ -1,8 +1,9 @@
 """GraphWalker at scale: import (``graphwalker.loads``) and all-edges generation on synthetic GraphWalker
 files of 5,000 to 50,000 vertices, and GraphWalker's own SuperLarge model, in one run.
 
-The synthetic models are what GraphWalker users draw at scale: one strongly connected machine (a ring of
-vertices with a random forward or backward chord from every vertex, fixed seed), a start edge, a few guards and
+The synthetic models are what GraphWalker users draw at scale: one strongly connected machine made of features
+(a ring of vertices; from every vertex a chord to a vertex at most 20 away, and from one vertex in fifty a link
+to any vertex of the model instead; fixed seed), a start edge, a few guards and
 actions on a counter, and one vertex in ten carrying a requirement (the guards hold on every walk: guards that cut the walk send
 generation through its state search, which is not linear; see docs/performance.md). Every suite is checked: every edge covered,
 one test (a strongly connected machine that may stop anywhere needs one walk).
@@ -43,8 +44,10 @@ def synthetic(n: int, seed: int = 1) -> str:
     for i in range(n):
         edges.append({"id": f"r{i}", "name": f"e_Next{i}", "sourceVertexId": f"n{i}",
                       "targetVertexId": f"n{(i + 1) % n}"})
+        # a feature's screens link among themselves; one screen in fifty links to any other feature
+        target = rng.randrange(n) if i % 50 == 10 else (i + rng.randint(-20, 20)) % n
         chord: dict[str, Any] = {"id": f"c{i}", "name": f"e_Jump{i}", "sourceVertexId": f"n{i}",
-                                 "targetVertexId": f"n{rng.randrange(n)}"}
+                                 "targetVertexId": f"n{target}"}
         if i % 50 == 0:
             chord["guard"] = "count >= 0"
             chord["actions"] = ["count++;"]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from flowcase.gcpause import paused_gc
 from flowcase.generate import assemble, data
 from flowcase.generate.cover import covered_by, digraph, lower_bound, structural_cover
 from flowcase.generate.graph import FlatGraph, flatten
@@ -13,6 +14,7 @@ from flowcase.generate.guards import Found, Goal, Logic, Searcher, Waypoint
 from flowcase.generate.options import GenerateOptions, GenerationError
 from flowcase.generate.suite import CoverageItem, Suite, TestCase
 from flowcase.generate.targets import Target, filtered, matches, pairs, step_vertices, targets
+from flowcase.model.expr import EvalError, Value, evaluate, format_value, parse_assignments
 from flowcase.model.types import Model
 
 Progress = Callable[[str, int, int], None]
@@ -66,11 +68,80 @@ class Context:
             if self.searcher.used > self.searcher.budget:
                 break
         if not exhausted_all:
-            return None, f"no feasible path found within the search budget ({SEARCH_LIMIT} expansions per target)"
+            return None, (f"search budget: no feasible path found within the search budget ({SEARCH_LIMIT} "
+                          "expansions per target)")
         if self.logic.chunks() > chunks:
             tried = chunks * self.options.max_candidates
-            return None, f"no feasible path found among the first {tried} parameter combinations"
-        return None, "no feasible path: the conditions along every path through it contradict each other"
+            return None, f"search budget: no feasible path found among the first {tried} parameter combinations"
+        return None, self.explain(goal)
+
+    def _prefix(self, waypoints: tuple[Waypoint, ...]) -> tuple[Found | None, bool]:
+        """A feasible walk from the start through ``waypoints`` that need not reach an end."""
+        exhausted_all = True
+        for chunk in range(min(self.logic.chunks(), 8)):
+            found, exhausted = self.searcher.search(Goal(waypoints, prefix=True), self.logic.space(chunk),
+                                                    SEARCH_LIMIT)
+            if found is not None:
+                return found, True
+            exhausted_all &= exhausted
+        return None, exhausted_all
+
+    def explain(self, goal: Goal) -> str:
+        """Why no feasible start-to-end walk meets ``goal``: a dead end, contradictory conditions or an unreachable
+        state (each search exhausted); the general sentence when the explaining searches run out of budget."""
+        general = "no feasible path: the conditions along every path through it contradict each other"
+        if len(goal.waypoints) != 1 or goal.avoid_edges or goal.avoid_vertices or goal.ends is not None:
+            return general
+        g = self.graph
+        wp = goal.waypoints[0]
+        anchor = wp.vertex if wp.vertex >= 0 else g.edges[wp.edges[0]].src
+        place = g.vertices[anchor]
+        node = f"'{place.node.label}'" if place.node is not None else "its node"
+        through, done = self._prefix(goal.waypoints)
+        if through is not None:
+            state = self._state_after(through)
+            return (f"dead end: it can be taken{state}, but no end can be reached after it "
+                    "(the conditions further on never let a test finish)")
+        if not done:
+            return general
+        if wp.vertex >= 0:
+            return f"unreachable state: no feasible path reaches {node} (the conditions before it contradict each other)"
+        reached, done = self._prefix((Waypoint(vertex=anchor),))
+        if reached is not None:
+            if len(wp.edges) == 2:
+                return (f"contradictory conditions: {node} is reached, but these two decisions never follow each "
+                        "other with their conditions holding")
+            decision = g.edges[wp.edges[0]].decision
+            when = decision.when if decision is not None else ""
+            return f"contradictory conditions: {node} is reached, but its condition '{when}' never holds there"
+        if not done:
+            return general
+        return f"unreachable state: no feasible path reaches {node} (the conditions before it contradict each other)"
+
+    def _state_after(self, found: Found) -> str:
+        """' (with a = 1, after it: v = 2)' for the first candidate of a found walk; empty when nothing to say."""
+        index = (found.mask & -found.mask).bit_length() - 1
+        data = found.space.assignment(index) if found.space.params else {}
+        env: dict[str, Value] = {**data, **self.model.initial_state}
+        for e in found.walk:
+            decision = self.graph.edges[e].decision
+            if decision is None or not decision.set:
+                continue
+            after = dict(env)
+            for a in parse_assignments(decision.set):
+                try:
+                    value = evaluate(a.expr, env)
+                except EvalError:
+                    return ""
+                if not isinstance(value, tuple):
+                    after[a.target] = value
+            env = after
+        parts = [", ".join(f"{k} = {format_value(v)}" for k, v in data.items())]
+        variables = ", ".join(f"{v.name} = {format_value(env[v.name])}" for v in self.model.variables)
+        if variables:
+            parts.append(f"after it: {variables}")
+        text = "; ".join(p for p in parts if p)
+        return f" (with {text})" if text else ""
 
     def structural_reason(self, target: Target) -> str | None:
         g = self.graph
@@ -95,6 +166,11 @@ class Context:
 
 def generate(model: Model, options: GenerateOptions | None = None, progress: Progress | None = None) -> Suite:
     """Generate the test suite of ``model`` for ``options`` (default: all decisions, one data row per test)."""
+    with paused_gc():
+        return _generate(model, options, progress)
+
+
+def _generate(model: Model, options: GenerateOptions | None, progress: Progress | None) -> Suite:
     ctx = Context.create(model, options or GenerateOptions(), progress)
     criterion = ctx.options.criterion
     if criterion == "all-paths":

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flowcase.gcpause import paused_gc
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.expr import (
     BinOp,
@@ -331,6 +332,11 @@ def _properties(item: dict[str, Any]) -> dict[str, Any]:
 
 def loads(text: str, source: str | None = None) -> Loaded:
     """Read GraphWalker JSON (ours, or any GraphWalker 4 model file)."""
+    with paused_gc():
+        return _loads(text, source)
+
+
+def _loads(text: str, source: str | None) -> Loaded:
     reader = _Reader(source)
     data = parse_json(text, source)
     if isinstance(data, dict) and "models" not in data and "vertices" in data:
