@@ -3,10 +3,10 @@ files of 5,000 to 50,000 vertices, and GraphWalker's own SuperLarge model, in on
 
 The synthetic models are what GraphWalker users draw at scale: one strongly connected machine made of features
 (a ring of vertices; from every vertex a chord to a vertex at most 20 away, and from one vertex in fifty a link
-to any vertex of the model instead; fixed seed), a start edge, a few guards and
-actions on a counter, and one vertex in ten carrying a requirement (the guards hold on every walk: guards that cut the walk send
-generation through its state search, which is not linear; see docs/performance.md). Every suite is checked: every edge covered,
-one test (a strongly connected machine that may stop anywhere needs one walk).
+to any vertex of the model instead; fixed seed), a start edge, a few guards and actions on a counter, and one
+vertex in ten carrying a requirement (the guards hold on every walk: guards that cut the walk send generation
+through its state search, which is not linear; see docs/performance.md). Every suite is checked: every edge
+covered, one test (a strongly connected machine that may stop anywhere needs one walk).
 
 Run: ``.venv/bin/python benchmarks/graphwalker_scale.py [--sizes 5000,10000,20000,50000]``. Prints a Markdown
 table, the ratio of the time at the largest size to the time at the smallest (linear: about 10 for 5k -> 50k),

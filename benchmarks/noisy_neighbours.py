@@ -26,9 +26,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth import synthetic  # noqa: E402
+from synth import synthetic
 
-from flowcase.config import Settings  # noqa: E402
+from flowcase.config import Settings
 
 TOKEN = "benchmark-token-0123456789abcdef"
 HEADERS = {"X-Flowcase-Client": "web", "Authorization": f"Bearer {TOKEN}"}

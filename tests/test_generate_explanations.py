@@ -32,7 +32,8 @@ def test_a_decision_that_holds_but_leads_to_a_dead_end_says_so() -> None:
     reasons = _reasons(DEAD_END)
     assert reasons["w/s#x"] == ("dead end: it can be taken (with a = 1; after it: v = 1), but no end can be "
                                 "reached after it (the conditions further on never let a test finish)")
-    assert reasons["w/n#late"] == "contradictory conditions: 'n' is reached, but its condition 'v == 2' never holds there"
+    assert reasons["w/n#late"] == ("contradictory conditions: 'n' is reached, but its condition 'v == 2' never "
+                                   "holds there")
     assert set(reasons) == {"w/s#x", "w/n#late"}
 
 
@@ -45,7 +46,8 @@ def test_a_step_only_reachable_through_contradictions_is_an_unreachable_state() 
         Node(id="e", kind="end"),
     )
     reasons = _reasons(model)
-    assert reasons["w/gate#in"] == "contradictory conditions: 'gate' is reached, but its condition 'v == 0' never holds there"
+    assert reasons["w/gate#in"] == ("contradictory conditions: 'gate' is reached, but its condition 'v == 0' never "
+                                    "holds there")
     assert reasons["w/room#leave"] == ("unreachable state: no feasible path reaches 'room' (the conditions before "
                                        "it contradict each other)")
     steps = _reasons(model, GenerateOptions(criterion="all-steps"))
@@ -67,5 +69,6 @@ def test_validate_warns_about_dead_end_decisions() -> None:
         Node(id="e", kind="end"),
     )
     found = [(d.code, d.element, d.message) for d in validate(structural) if d.severity == "warning"]
-    assert ("dead-end-decision", "start 's', decision 'trap'", "leads to 'pit', from which no end can be reached") in found
+    trap = ("dead-end-decision", "start 's', decision 'trap'", "leads to 'pit', from which no end can be reached")
+    assert trap in found
     assert ("dead-end", "step 'pit'", "no end can be reached from here") in found

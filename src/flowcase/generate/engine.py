@@ -105,7 +105,8 @@ class Context:
         if not done:
             return general
         if wp.vertex >= 0:
-            return f"unreachable state: no feasible path reaches {node} (the conditions before it contradict each other)"
+            return (f"unreachable state: no feasible path reaches {node} (the conditions before it contradict each "
+                    "other)")
         reached, done = self._prefix((Waypoint(vertex=anchor),))
         if reached is not None:
             if len(wp.edges) == 2:

@@ -342,7 +342,11 @@ class _Checker:
                 for env in taken:
                     after = dict(env)
                     try:
-                        after.update({a.target: evaluate(a.expr, env) for a in sets})
+                        for a in sets:
+                            value = evaluate(a.expr, env)
+                            if isinstance(value, tuple):
+                                raise EvalError("a list is no value")
+                            after[a.target] = value
                     except EvalError:
                         continue
                     if any(_holds(c, after) for c in conditions):
