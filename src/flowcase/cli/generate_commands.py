@@ -154,3 +154,39 @@ def diff_command(old_file: str, new_file: str, tests_file: str | None, output: s
                 click.echo(f"  {test_id} {names.get(test_id, '')}{extra}", err=True)
 
 
+
+
+@main.command("requirements")
+@click.argument("model_file", type=click.Path(dir_okay=False))
+@click.option("--tests", "tests_file", type=click.Path(dir_okay=False),
+              help="The suite to trace (default: generated from MODEL_FILE with default options).")
+@click.option("--expect", "expected", multiple=True,
+              help="A requirement key that must be covered even if no decision names it (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON on stdout.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a requirement is covered by no test.")
+def requirements_command(model_file: str, tests_file: str | None, expected: tuple[str, ...], as_json: bool,
+                         strict: bool) -> None:
+    """The requirement coverage matrix: for each requirement key, the decisions and tests that cover it."""
+    import json
+
+    from flowcase.generate.requirements import requirement_matrix
+
+    with friendly_errors():
+        model = load_model(model_file)
+        try:
+            suite = _load_suite(tests_file) if tests_file else generate(model)
+        except GenerationError as exc:
+            fail(str(exc))
+        rows = requirement_matrix(suite, model, expected)
+        if as_json:
+            click.echo(json.dumps([{"requirement": r.key, "decisions": list(r.decisions), "tests": list(r.tests),
+                                    "reason": r.reason} for r in rows], indent=2))
+        else:
+            for r in rows:
+                click.echo(f"{r.key}\t{', '.join(r.tests) or '-'}\t{', '.join(r.decisions) or '-'}")
+        missing = [r for r in rows if not r.covered]
+        click.echo(f"{len(rows) - len(missing)} of {len(rows)} requirements covered", err=True)
+        for r in missing:
+            click.echo(f"  not covered: {r.key}: {r.reason}", err=True)
+        if strict and missing:
+            sys.exit(EXIT_INVALID)
