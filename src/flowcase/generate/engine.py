@@ -13,7 +13,7 @@ from flowcase.generate.graph import FlatGraph, flatten
 from flowcase.generate.guards import Found, Goal, Logic, Searcher, Waypoint
 from flowcase.generate.options import GenerateOptions, GenerationError
 from flowcase.generate.suite import CoverageItem, Suite, TestCase
-from flowcase.generate.targets import Target, filtered, matches, pairs, step_vertices, targets
+from flowcase.generate.targets import Target, filtered, focus_pairs, matches, pairs, step_vertices, targets
 from flowcase.model.expr import EvalError, Value, evaluate, format_value, parse_assignments
 from flowcase.model.types import Model
 
@@ -165,14 +165,46 @@ class Context:
         return None
 
 
-def generate(model: Model, options: GenerateOptions | None = None, progress: Progress | None = None) -> Suite:
-    """Generate the test suite of ``model`` for ``options`` (default: all decisions, one data row per test)."""
+def generate(model: Model, options: GenerateOptions | None = None, progress: Progress | None = None,
+             pins: Sequence[TestCase] = ()) -> Suite:
+    """Generate the test suite of ``model`` for ``options`` (default: all decisions, one data row per test).
+
+    ``pins`` are tests a user pinned: they are kept exactly (path, data, id, name) and the rest of the suite is
+    the fewest tests covering what they do not; a pin that no longer fits the model is a :class:`GenerationError`.
+    """
     with paused_gc():
-        return _generate(model, options, progress)
+        return _generate(model, options, progress, pins)
 
 
-def _generate(model: Model, options: GenerateOptions | None, progress: Progress | None) -> Suite:
+def pinned_walks(ctx: Context, pins: Sequence[TestCase]) -> list[Found]:
+    """The walks of pinned tests, each checked against the model with its own data."""
+    found = []
+    for pin in pins:
+        try:
+            walk = walk_of(ctx.graph, pin)
+        except (KeyError, ValueError):
+            raise GenerationError(f"pinned test {pin.id} no longer fits the model: its path is gone; unpin it or "
+                                  "restore the path") from None
+        for row in (pin.data, *pin.variants):
+            failure = assemble.check_feasible(ctx.model, ctx.graph, walk, row)
+            if failure is not None:
+                raise GenerationError(f"pinned test {pin.id} no longer fits the model: {failure}; unpin it or "
+                                      "change its data")
+        feasible = ctx.feasible(walk)
+        if feasible is None:  # pragma: no cover - its own data makes it feasible
+            raise GenerationError(f"pinned test {pin.id} is infeasible")
+        found.append(feasible)
+    return found
+
+
+def _generate(model: Model, options: GenerateOptions | None, progress: Progress | None,
+              pins: Sequence[TestCase] = ()) -> Suite:
     ctx = Context.create(model, options or GenerateOptions(), progress)
+    if pins:
+        if ctx.options.criterion in ("all-paths", "purposes"):
+            raise GenerationError(f"pinned tests work with all-steps, all-decisions and all-pairs, not "
+                                  f"{ctx.options.criterion}")
+        return _generate_pinned(ctx, pins)
     criterion = ctx.options.criterion
     if criterion == "all-paths":
         from flowcase.generate.paths import all_paths
@@ -189,8 +221,23 @@ def _generate(model: Model, options: GenerateOptions | None, progress: Progress 
     return finish(ctx, found, reasons, bound, wanted)
 
 
+def _generate_pinned(ctx: Context, pins: Sequence[TestCase]) -> Suite:
+    fixed = pinned_walks(ctx, pins)
+    found, reasons, wanted = cover_targets(ctx, targets(ctx.graph, ctx.options), previous=fixed, pinned=len(fixed))
+    done: set[str] = set()
+    for f in fixed:
+        done |= covered_by(ctx.graph, f.walk)
+    rest = [t for t in wanted if t.ref not in reasons and t.ref not in done]
+    if ctx.options.criterion == "all-pairs":
+        rest += [t for t in targets(ctx.graph, GenerateOptions(priority=ctx.options.priority, risk=ctx.options.risk,
+                                                                tags=ctx.options.tags))
+                 if t.ref not in reasons and t.ref not in done]
+    bound = len(fixed) + (lower_bound(ctx.graph, rest) if rest else 0)
+    return finish(ctx, found, reasons, bound, wanted, pins=pins)
+
+
 def cover_targets(
-    ctx: Context, wanted: list[Target], previous: Sequence[Found]
+    ctx: Context, wanted: list[Target], previous: Sequence[Found], pinned: int = 0
 ) -> tuple[list[Found], dict[str, str], list[Target]]:
     """Feasible walks covering every coverable target, starting from ``previous`` (kept as they are)."""
     if ctx.options.criterion == "all-pairs":
@@ -247,7 +294,7 @@ def cover_targets(
         kept.append(searched)
         done |= covered_by(ctx.graph, searched.walk)
     fixed = len(previous)
-    return fixed_then_pruned(ctx, kept, fixed, [t for t in candidates if t.ref not in reasons]), reasons, wanted
+    return fixed_then_pruned(ctx, kept, fixed, [t for t in candidates if t.ref not in reasons], pinned), reasons, wanted
 
 
 def _in_order(graph: FlatGraph, walk: list[int]) -> list[str]:
@@ -281,8 +328,9 @@ def _pack(ctx: Context, wanted: list[Target]) -> Found | None:
     return best
 
 
-def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list[Target]) -> list[Found]:
-    """Drop walks (newest first) whose wanted targets the other walks cover too."""
+def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list[Target], pinned: int = 0
+                      ) -> list[Found]:
+    """Drop walks (newest first) whose wanted targets the other walks cover too; the first ``pinned`` stay."""
     refs = {t.ref for t in wanted}
     cover = [covered_by(ctx.graph, f.walk) & refs for f in walks]
     count: dict[str, int] = {}
@@ -290,7 +338,7 @@ def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list
         for ref in c:
             count[ref] = count.get(ref, 0) + 1
     keep = [True] * len(walks)
-    for i in reversed(range(len(walks))):
+    for i in reversed(range(pinned, len(walks))):
         if all(count[ref] >= 2 for ref in cover[i]):
             keep[i] = False
             for ref in cover[i]:
@@ -300,7 +348,7 @@ def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list
 
 def finish(
     ctx: Context, found: list[Found], reasons: dict[str, str], bound: int | None, wanted: list[Target],
-    extra_items: Sequence[CoverageItem] = (), tests: list[TestCase] | None = None,
+    extra_items: Sequence[CoverageItem] = (), tests: list[TestCase] | None = None, pins: Sequence[TestCase] = (),
 ) -> Suite:
     """Build the tests, check each against the model, and assemble the suite with its coverage."""
     g = ctx.graph
@@ -316,6 +364,9 @@ def finish(
         tests = [data.make_test(ctx, f) for f in unique]
         keys = [assemble.path_key(g, f.walk) for f in unique]
         tests = assemble.unique_ids(assemble.unique_names(tests, [f.walk for f in unique], g), keys)
+        if pins:  # pinned tests stay exactly as they were pinned
+            by_key = {assemble.path_key(g, walk_of(g, p)): p.model_copy(update={"pinned": True}) for p in pins}
+            tests = [by_key.get(k, t) for t, k in zip(tests, keys, strict=True)]
     walks = [_walk_of(g, t) for t in tests]
     for t, walk in zip(tests, walks, strict=True):
         for row in (t.data, *t.variants):
@@ -384,6 +435,8 @@ def _coverage(
     items += [item("decision", e.ref) for e in g.decision_edges]
     if criterion == "all-pairs":
         items += [item("pair", f"{a.ref}>{b.ref}") for a, b in pairs(g)]
+    elif ctx.options.focus:
+        items += [item("pair", t.ref) for t in focus_pairs(g, ctx.options)]
     requirement_tests: dict[str, set[str]] = {}
     for e in g.decision_edges:
         if e.decision is None:
