@@ -141,7 +141,8 @@ def test_guarded_tests_are_feasible_and_impossible_rows_explained() -> None:
     simulate(m, suite)
     reasons = {c.ref: c.reason for c in suite.coverage if not c.covered_by}
     assert reasons["main/menu#impossible"] == "condition 'amount > 1000' can never hold"
-    assert reasons["main/give#odd"].startswith("no feasible path")
+    assert reasons["main/give#odd"] == ("contradictory conditions: 'give' is reached, but its condition 'cash == 7' "
+                                        "never holds there")
     covered = {c.ref for c in suite.coverage if c.covered_by}
     assert {"main/pin#swallow", "main/give#big", "main/give#small", "main/menu#refuse"} <= covered
     assert suite.lower_bound is not None and len(suite.tests) >= suite.lower_bound
@@ -250,7 +251,7 @@ def test_impossible_purpose_is_reported() -> None:
     suite = generate(model(GUARDED), GenerateOptions(criterion="purposes", purposes=purposes))
     assert not suite.tests
     item = next(c for c in suite.coverage if c.kind == "purpose")
-    assert item.reason and item.reason.startswith("no feasible path")
+    assert item.reason and item.reason.startswith("contradictory conditions: 'give' is reached")
 
 
 def test_generation_stops_within_budget_on_unbounded_state() -> None:

@@ -60,6 +60,9 @@ def summary(suite: Suite) -> list[str]:
     bound = "no lower bound" if suite.lower_bound is None else f"lower bound {suite.lower_bound}"
     verdict = "optimal" if suite.optimal else "not proven optimal"
     lines = [f"{len(suite.tests)} tests, {steps} steps ({suite.criterion}; {bound}; {verdict})"]
+    pinned = [t.id for t in suite.tests if t.pinned]
+    if pinned:
+        lines.append(f"{len(pinned)} pinned, kept exactly: {', '.join(pinned)}")
     missing = [c for c in suite.coverage if not c.covered_by and not (c.reason or "").startswith(UNREQUIRED)]
     if missing:
         lines.append(f"{len(missing)} not covered:")
@@ -87,14 +90,31 @@ def _write(text: str, output: str | None) -> None:
 @click.option("--tag", "tags", multiple=True, help="Only decisions carrying one of these tags (repeatable).")
 @click.option("--data", type=click.Choice(DATA_MODES), default="one", show_default=True)
 @click.option("--strength", type=int, default=2, show_default=True, help="Strength of --data nwise.")
+@click.option("--focus", "focus", multiple=True,
+              help="Risk-based strength: risk:LEVEL, priority:LEVEL, tag:T or step:NODE; those decisions also get "
+                   "every consecutive pair and --focus-data variants (repeatable).")
+@click.option("--focus-data", type=click.Choice(DATA_MODES), default="pairwise", show_default=True)
+@click.option("--pins", "pins_file", type=click.Path(dir_okay=False),
+              help="A suite whose pinned tests (and those named by --pin) are kept exactly.")
+@click.option("--pin", "pin_ids", multiple=True, help="Pin this test of --pins (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the suite JSON here (default stdout).")
 def generate_command(
     model_file: str, criterion: str, loop_bound: int, max_paths: int, purposes: tuple[str, ...],
-    priority: str | None, risk: str | None, tags: tuple[str, ...], data: str, strength: int, output: str | None,
+    priority: str | None, risk: str | None, tags: tuple[str, ...], data: str, strength: int, focus: tuple[str, ...],
+    focus_data: str, pins_file: str | None, pin_ids: tuple[str, ...], output: str | None,
 ) -> None:
     """Generate the test suite of MODEL_FILE as flowcase-suite/1 JSON, with a summary on stderr."""
     with friendly_errors():
         model = load_model(model_file)
+        pins = []
+        if pin_ids and not pins_file:
+            raise click.UsageError("--pin needs --pins FILE (the suite holding the test)")
+        if pins_file:
+            held = _load_suite(pins_file).tests
+            unknown = set(pin_ids) - {t.id for t in held}
+            if unknown:
+                fail(f"{pins_file} has no test {', '.join(sorted(unknown))}")
+            pins = [t for t in held if t.pinned or t.id in pin_ids]
         try:
             options = GenerateOptions(
                 criterion="purposes" if purposes else criterion,  # type: ignore[arg-type]
@@ -102,9 +122,10 @@ def generate_command(
                 purposes=tuple(parse_purpose(p) for p in purposes),
                 priority=priority, risk=risk, tags=tags,  # type: ignore[arg-type]
                 data=data, strength=strength,  # type: ignore[arg-type]
+                focus=focus, focus_data=focus_data,  # type: ignore[arg-type]
             )
             with _progress() as progress:
-                suite = generate(model, options, progress)
+                suite = generate(model, options, progress, pins=pins)
         except GenerationError as exc:
             fail(str(exc))
         _write(suite.model_dump_json(indent=2) + "\n", output)
@@ -154,3 +175,39 @@ def diff_command(old_file: str, new_file: str, tests_file: str | None, output: s
                 click.echo(f"  {test_id} {names.get(test_id, '')}{extra}", err=True)
 
 
+
+
+@main.command("requirements")
+@click.argument("model_file", type=click.Path(dir_okay=False))
+@click.option("--tests", "tests_file", type=click.Path(dir_okay=False),
+              help="The suite to trace (default: generated from MODEL_FILE with default options).")
+@click.option("--expect", "expected", multiple=True,
+              help="A requirement key that must be covered even if no decision names it (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON on stdout.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a requirement is covered by no test.")
+def requirements_command(model_file: str, tests_file: str | None, expected: tuple[str, ...], as_json: bool,
+                         strict: bool) -> None:
+    """The requirement coverage matrix: for each requirement key, the decisions and tests that cover it."""
+    import json
+
+    from flowcase.generate.requirements import requirement_matrix
+
+    with friendly_errors():
+        model = load_model(model_file)
+        try:
+            suite = _load_suite(tests_file) if tests_file else generate(model)
+        except GenerationError as exc:
+            fail(str(exc))
+        rows = requirement_matrix(suite, model, expected)
+        if as_json:
+            click.echo(json.dumps([{"requirement": r.key, "decisions": list(r.decisions), "tests": list(r.tests),
+                                    "reason": r.reason} for r in rows], indent=2))
+        else:
+            for r in rows:
+                click.echo(f"{r.key}\t{', '.join(r.tests) or '-'}\t{', '.join(r.decisions) or '-'}")
+        missing = [r for r in rows if not r.covered]
+        click.echo(f"{len(rows) - len(missing)} of {len(rows)} requirements covered", err=True)
+        for r in missing:
+            click.echo(f"  not covered: {r.key}: {r.reason}", err=True)
+        if strict and missing:
+            sys.exit(EXIT_INVALID)

@@ -76,7 +76,7 @@ def build_test(
 
 def key_decisions(graph: FlatGraph, walk: Sequence[int]) -> list[str]:
     """The choices made where a table has more than one row, as 'node: condition' labels."""
-    keys = []
+    keys: dict[str, None] = {}  # ordered, with constant-time membership (walks can be very long)
     for e in walk:
         edge = graph.edges[e]
         if edge.node is None or edge.decision is None or len(edge.node.table) < 2:
@@ -85,9 +85,8 @@ def key_decisions(graph: FlatGraph, walk: Sequence[int]) -> list[str]:
         # the condition or a named row id says which branch in a few words; the action is a sentence, the fallback
         named = d.id if d.id and not d.id.isdigit() else None
         label = f"{edge.node.label}: {d.when or named or d.action or d.id}"
-        if label not in keys:
-            keys.append(label)
-    return keys
+        keys.setdefault(label, None)
+    return list(keys)
 
 
 def _short(name: str) -> str:

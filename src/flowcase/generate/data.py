@@ -10,6 +10,7 @@ from flowcase.generate import assemble
 from flowcase.generate.guards import Found, indices, lowest
 from flowcase.generate.pairwise import covering_array, put_first
 from flowcase.generate.suite import TestCase
+from flowcase.generate.targets import in_focus
 from flowcase.model.expr import Value
 from flowcase.model.types import Parameter, Scalar
 
@@ -25,7 +26,7 @@ def first_data(ctx: Context, found: Found) -> dict[str, Scalar]:
     return {p.name: chosen.get(p.name, p.values[0]) for p in ctx.model.parameters}
 
 
-def variants(ctx: Context, found: Found) -> tuple[dict[str, Scalar], ...]:
+def variants(ctx: Context, found: Found, mode: str | None = None) -> tuple[dict[str, Scalar], ...]:
     """A covering array (strength 2 or n) over all parameters, limited to the values that keep the path feasible.
 
     When the path's conditions only narrow each parameter to some of its values (no condition ties two parameters
@@ -36,7 +37,8 @@ def variants(ctx: Context, found: Found) -> tuple[dict[str, Scalar], ...]:
     params = ctx.model.parameters
     if not params:
         return ()
-    strength = 2 if ctx.options.data == "pairwise" else ctx.options.strength
+    mode = mode or ctx.options.data
+    strength = 2 if mode == "pairwise" else ctx.options.strength
     space = found.space
     allowed_rows = [space.rows[i] for i in indices(found.mask)][:MAX_VARIANT_CANDIDATES]
     relevant = {name: k for k, name in enumerate(space.params)}
@@ -130,5 +132,9 @@ def make_test(ctx: Context, found: Found) -> TestCase:
     rows: tuple[dict[str, Scalar], ...] = ()
     if ctx.options.data != "one":
         rows = variants(ctx, found)
+    elif ctx.options.focus and ctx.options.focus_data != "one" and any(
+        in_focus(ctx.graph.edges[e], ctx.options) for e in found.walk
+    ):  # risk-based strength: stronger data on the tests that pass a decision in focus
+        rows = variants(ctx, found, ctx.options.focus_data)
     data = rows[0] if rows else first_data(ctx, found)
     return assemble.build_test(ctx.graph, found.walk, data, rows)

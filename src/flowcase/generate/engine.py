@@ -6,13 +6,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from flowcase.gcpause import paused_gc
 from flowcase.generate import assemble, data
 from flowcase.generate.cover import covered_by, digraph, lower_bound, structural_cover
 from flowcase.generate.graph import FlatGraph, flatten
 from flowcase.generate.guards import Found, Goal, Logic, Searcher, Waypoint
 from flowcase.generate.options import GenerateOptions, GenerationError
 from flowcase.generate.suite import CoverageItem, Suite, TestCase
-from flowcase.generate.targets import Target, filtered, matches, pairs, step_vertices, targets
+from flowcase.generate.targets import Target, filtered, focus_pairs, matches, pairs, step_vertices, targets
+from flowcase.model.expr import EvalError, Value, evaluate, format_value, parse_assignments
 from flowcase.model.types import Model
 
 Progress = Callable[[str, int, int], None]
@@ -66,11 +68,81 @@ class Context:
             if self.searcher.used > self.searcher.budget:
                 break
         if not exhausted_all:
-            return None, f"no feasible path found within the search budget ({SEARCH_LIMIT} expansions per target)"
+            return None, (f"search budget: no feasible path found within the search budget ({SEARCH_LIMIT} "
+                          "expansions per target)")
         if self.logic.chunks() > chunks:
             tried = chunks * self.options.max_candidates
-            return None, f"no feasible path found among the first {tried} parameter combinations"
-        return None, "no feasible path: the conditions along every path through it contradict each other"
+            return None, f"search budget: no feasible path found among the first {tried} parameter combinations"
+        return None, self.explain(goal)
+
+    def _prefix(self, waypoints: tuple[Waypoint, ...]) -> tuple[Found | None, bool]:
+        """A feasible walk from the start through ``waypoints`` that need not reach an end."""
+        exhausted_all = True
+        for chunk in range(min(self.logic.chunks(), 8)):
+            found, exhausted = self.searcher.search(Goal(waypoints, prefix=True), self.logic.space(chunk),
+                                                    SEARCH_LIMIT)
+            if found is not None:
+                return found, True
+            exhausted_all &= exhausted
+        return None, exhausted_all
+
+    def explain(self, goal: Goal) -> str:
+        """Why no feasible start-to-end walk meets ``goal``: a dead end, contradictory conditions or an unreachable
+        state (each search exhausted); the general sentence when the explaining searches run out of budget."""
+        general = "no feasible path: the conditions along every path through it contradict each other"
+        if len(goal.waypoints) != 1 or goal.avoid_edges or goal.avoid_vertices or goal.ends is not None:
+            return general
+        g = self.graph
+        wp = goal.waypoints[0]
+        anchor = wp.vertex if wp.vertex >= 0 else g.edges[wp.edges[0]].src
+        place = g.vertices[anchor]
+        node = f"'{place.node.label}'" if place.node is not None else "its node"
+        through, done = self._prefix(goal.waypoints)
+        if through is not None:
+            state = self._state_after(through)
+            return (f"dead end: it can be taken{state}, but no end can be reached after it "
+                    "(the conditions further on never let a test finish)")
+        if not done:
+            return general
+        if wp.vertex >= 0:
+            return (f"unreachable state: no feasible path reaches {node} (the conditions before it contradict each "
+                    "other)")
+        reached, done = self._prefix((Waypoint(vertex=anchor),))
+        if reached is not None:
+            if len(wp.edges) == 2:
+                return (f"contradictory conditions: {node} is reached, but these two decisions never follow each "
+                        "other with their conditions holding")
+            decision = g.edges[wp.edges[0]].decision
+            when = decision.when if decision is not None else ""
+            return f"contradictory conditions: {node} is reached, but its condition '{when}' never holds there"
+        if not done:
+            return general
+        return f"unreachable state: no feasible path reaches {node} (the conditions before it contradict each other)"
+
+    def _state_after(self, found: Found) -> str:
+        """' (with a = 1, after it: v = 2)' for the first candidate of a found walk; empty when nothing to say."""
+        index = (found.mask & -found.mask).bit_length() - 1
+        data = found.space.assignment(index) if found.space.params else {}
+        env: dict[str, Value] = {**data, **self.model.initial_state}
+        for e in found.walk:
+            decision = self.graph.edges[e].decision
+            if decision is None or not decision.set:
+                continue
+            after = dict(env)
+            for a in parse_assignments(decision.set):
+                try:
+                    value = evaluate(a.expr, env)
+                except EvalError:
+                    return ""
+                if not isinstance(value, tuple):
+                    after[a.target] = value
+            env = after
+        parts = [", ".join(f"{k} = {format_value(v)}" for k, v in data.items())]
+        variables = ", ".join(f"{v.name} = {format_value(env[v.name])}" for v in self.model.variables)
+        if variables:
+            parts.append(f"after it: {variables}")
+        text = "; ".join(p for p in parts if p)
+        return f" (with {text})" if text else ""
 
     def structural_reason(self, target: Target) -> str | None:
         g = self.graph
@@ -93,9 +165,46 @@ class Context:
         return None
 
 
-def generate(model: Model, options: GenerateOptions | None = None, progress: Progress | None = None) -> Suite:
-    """Generate the test suite of ``model`` for ``options`` (default: all decisions, one data row per test)."""
+def generate(model: Model, options: GenerateOptions | None = None, progress: Progress | None = None,
+             pins: Sequence[TestCase] = ()) -> Suite:
+    """Generate the test suite of ``model`` for ``options`` (default: all decisions, one data row per test).
+
+    ``pins`` are tests a user pinned: they are kept exactly (path, data, id, name) and the rest of the suite is
+    the fewest tests covering what they do not; a pin that no longer fits the model is a :class:`GenerationError`.
+    """
+    with paused_gc():
+        return _generate(model, options, progress, pins)
+
+
+def pinned_walks(ctx: Context, pins: Sequence[TestCase]) -> list[Found]:
+    """The walks of pinned tests, each checked against the model with its own data."""
+    found = []
+    for pin in pins:
+        try:
+            walk = walk_of(ctx.graph, pin)
+        except (KeyError, ValueError):
+            raise GenerationError(f"pinned test {pin.id} no longer fits the model: its path is gone; unpin it or "
+                                  "restore the path") from None
+        for row in (pin.data, *pin.variants):
+            failure = assemble.check_feasible(ctx.model, ctx.graph, walk, row)
+            if failure is not None:
+                raise GenerationError(f"pinned test {pin.id} no longer fits the model: {failure}; unpin it or "
+                                      "change its data")
+        feasible = ctx.feasible(walk)
+        if feasible is None:  # pragma: no cover - its own data makes it feasible
+            raise GenerationError(f"pinned test {pin.id} is infeasible")
+        found.append(feasible)
+    return found
+
+
+def _generate(model: Model, options: GenerateOptions | None, progress: Progress | None,
+              pins: Sequence[TestCase] = ()) -> Suite:
     ctx = Context.create(model, options or GenerateOptions(), progress)
+    if pins:
+        if ctx.options.criterion in ("all-paths", "purposes"):
+            raise GenerationError(f"pinned tests work with all-steps, all-decisions and all-pairs, not "
+                                  f"{ctx.options.criterion}")
+        return _generate_pinned(ctx, pins)
     criterion = ctx.options.criterion
     if criterion == "all-paths":
         from flowcase.generate.paths import all_paths
@@ -112,8 +221,23 @@ def generate(model: Model, options: GenerateOptions | None = None, progress: Pro
     return finish(ctx, found, reasons, bound, wanted)
 
 
+def _generate_pinned(ctx: Context, pins: Sequence[TestCase]) -> Suite:
+    fixed = pinned_walks(ctx, pins)
+    found, reasons, wanted = cover_targets(ctx, targets(ctx.graph, ctx.options), previous=fixed, pinned=len(fixed))
+    done: set[str] = set()
+    for f in fixed:
+        done |= covered_by(ctx.graph, f.walk)
+    rest = [t for t in wanted if t.ref not in reasons and t.ref not in done]
+    if ctx.options.criterion == "all-pairs":
+        rest += [t for t in targets(ctx.graph, GenerateOptions(priority=ctx.options.priority, risk=ctx.options.risk,
+                                                                tags=ctx.options.tags))
+                 if t.ref not in reasons and t.ref not in done]
+    bound = len(fixed) + (lower_bound(ctx.graph, rest) if rest else 0)
+    return finish(ctx, found, reasons, bound, wanted, pins=pins)
+
+
 def cover_targets(
-    ctx: Context, wanted: list[Target], previous: Sequence[Found]
+    ctx: Context, wanted: list[Target], previous: Sequence[Found], pinned: int = 0
 ) -> tuple[list[Found], dict[str, str], list[Target]]:
     """Feasible walks covering every coverable target, starting from ``previous`` (kept as they are)."""
     if ctx.options.criterion == "all-pairs":
@@ -170,7 +294,7 @@ def cover_targets(
         kept.append(searched)
         done |= covered_by(ctx.graph, searched.walk)
     fixed = len(previous)
-    return fixed_then_pruned(ctx, kept, fixed, [t for t in candidates if t.ref not in reasons]), reasons, wanted
+    return fixed_then_pruned(ctx, kept, fixed, [t for t in candidates if t.ref not in reasons], pinned), reasons, wanted
 
 
 def _in_order(graph: FlatGraph, walk: list[int]) -> list[str]:
@@ -204,8 +328,9 @@ def _pack(ctx: Context, wanted: list[Target]) -> Found | None:
     return best
 
 
-def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list[Target]) -> list[Found]:
-    """Drop walks (newest first) whose wanted targets the other walks cover too."""
+def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list[Target], pinned: int = 0
+                      ) -> list[Found]:
+    """Drop walks (newest first) whose wanted targets the other walks cover too; the first ``pinned`` stay."""
     refs = {t.ref for t in wanted}
     cover = [covered_by(ctx.graph, f.walk) & refs for f in walks]
     count: dict[str, int] = {}
@@ -213,7 +338,7 @@ def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list
         for ref in c:
             count[ref] = count.get(ref, 0) + 1
     keep = [True] * len(walks)
-    for i in reversed(range(len(walks))):
+    for i in reversed(range(pinned, len(walks))):
         if all(count[ref] >= 2 for ref in cover[i]):
             keep[i] = False
             for ref in cover[i]:
@@ -223,7 +348,7 @@ def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list
 
 def finish(
     ctx: Context, found: list[Found], reasons: dict[str, str], bound: int | None, wanted: list[Target],
-    extra_items: Sequence[CoverageItem] = (), tests: list[TestCase] | None = None,
+    extra_items: Sequence[CoverageItem] = (), tests: list[TestCase] | None = None, pins: Sequence[TestCase] = (),
 ) -> Suite:
     """Build the tests, check each against the model, and assemble the suite with its coverage."""
     g = ctx.graph
@@ -239,6 +364,9 @@ def finish(
         tests = [data.make_test(ctx, f) for f in unique]
         keys = [assemble.path_key(g, f.walk) for f in unique]
         tests = assemble.unique_ids(assemble.unique_names(tests, [f.walk for f in unique], g), keys)
+        if pins:  # pinned tests stay exactly as they were pinned
+            by_key = {assemble.path_key(g, walk_of(g, p)): p.model_copy(update={"pinned": True}) for p in pins}
+            tests = [by_key.get(k, t) for t, k in zip(tests, keys, strict=True)]
     walks = [_walk_of(g, t) for t in tests]
     for t, walk in zip(tests, walks, strict=True):
         for row in (t.data, *t.variants):
@@ -307,6 +435,8 @@ def _coverage(
     items += [item("decision", e.ref) for e in g.decision_edges]
     if criterion == "all-pairs":
         items += [item("pair", f"{a.ref}>{b.ref}") for a, b in pairs(g)]
+    elif ctx.options.focus:
+        items += [item("pair", t.ref) for t in focus_pairs(g, ctx.options)]
     requirement_tests: dict[str, set[str]] = {}
     for e in g.decision_edges:
         if e.decision is None:

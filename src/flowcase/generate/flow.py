@@ -22,6 +22,7 @@ from typing import Literal
 
 Solver = Literal["auto", "highs", "networkx", "ssp"]
 SMALL = 400  # arcs: up to this size the pure-Python successive shortest paths beat the LP's set-up cost
+IPM_ARCS = 60_000  # arcs: above this size HiGHS's interior point method (with crossover) replaces dual simplex
 
 
 @dataclass(slots=True)
@@ -162,13 +163,20 @@ def _solve_highs(net: _Network, objective: Sequence[int], fixed_return: int | No
     ub = np.full(m, np.inf)
     if fixed_return is not None:
         lb[net.ret] = ub[net.ret] = fixed_return
-    result = linprog(
-        np.array(objective, dtype=float), A_eq=a_eq, b_eq=np.zeros(net.nodes),
-        bounds=np.column_stack([lb, ub]), method="highs-ds",
-    )
-    if result.status != 0:  # pragma: no cover - the problem is always feasible and bounded
-        raise RuntimeError(f"flow solver failed: {result.message}")
-    return [round(x) for x in result.x]
+    # dual simplex is fastest on small and medium networks; on large ones it grows much faster than the network,
+    # so the interior point method with crossover (which ends at a vertex: an integral flow) takes over
+    methods = ["highs-ipm", "highs-ds"] if m > IPM_ARCS else ["highs-ds"]
+    for method in methods:
+        result = linprog(
+            np.array(objective, dtype=float), A_eq=a_eq, b_eq=np.zeros(net.nodes),
+            bounds=np.column_stack([lb, ub]), method=method,
+        )
+        if result.status != 0:  # pragma: no cover - the problem is always feasible and bounded
+            raise RuntimeError(f"flow solver failed: {result.message}")
+        flow = np.rint(result.x)
+        if np.abs(flow - result.x).max(initial=0) < 1e-6 and not np.any(a_eq @ flow):
+            break  # integral and conserved (always so for dual simplex; checked for the interior point)
+    return [int(x) for x in flow]
 
 
 def _solve_networkx(net: _Network, objective: Sequence[int], fixed_return: int | None) -> list[int]:
@@ -340,26 +348,30 @@ def _shortest_walks(g: Digraph, redges: set[int], rverts: set[int], alive_v: lis
     lower: list[int] = []
     cost: list[int] = []
     edge: list[int] = []
-    for v in range(g.n):
-        tail.append(2 * v)
-        head.append(2 * v + 1)
-        lower.append(1 if v in rverts else 0)
-        cost.append(0)
-        edge.append(-1)
+    # vertices are split (in -> out, lower bound 1) only when some must be passed; otherwise a vertex is one node
+    split = 2 if rverts else 1
+    out_of = 1 if rverts else 0
+    if rverts:
+        for v in range(g.n):
+            tail.append(2 * v)
+            head.append(2 * v + 1)
+            lower.append(1 if v in rverts else 0)
+            cost.append(0)
+            edge.append(-1)
     for e in range(len(g.src)):
         if alive_e[e]:
-            tail.append(2 * g.src[e] + 1)
-            head.append(2 * g.dst[e])
+            tail.append(split * g.src[e] + out_of)
+            head.append(split * g.dst[e])
             lower.append(1 if e in redges else 0)
             cost.append(g.cost[e])
             edge.append(e)
     ret = len(tail)
-    tail.append(2 * g.t + 1)
-    head.append(2 * g.s)
+    tail.append(split * g.t + out_of)
+    head.append(split * g.s)
     lower.append(0)
     cost.append(0)
     edge.append(-1)
-    net = _Network(2 * g.n, tail, head, lower, cost, edge, ret, list(range(g.n)), {})
+    net = _Network(split * g.n, tail, head, lower, cost, edge, ret, list(range(g.n)), {})
     if solver == "ssp" or (solver == "auto" and len(tail) <= SMALL):
         flow = _solve_ssp(net, cost, count)
     else:
@@ -382,7 +394,7 @@ def _shortest_walks(g: Digraph, redges: set[int], rverts: set[int], alive_v: lis
     for i in used:
         out[tail[i]].append(i)
     pointer = [0] * net.nodes
-    stack: list[tuple[int, int]] = [(2 * g.s, -1)]
+    stack: list[tuple[int, int]] = [(split * g.s, -1)]
     circuit: list[int] = []
     while stack:
         v, via = stack[-1]

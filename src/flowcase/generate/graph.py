@@ -6,7 +6,8 @@ and one called from node ``card`` inside it ``pay>payment>card>cards``. Every de
 named ``instance/node#row``. A call node's vertex has one synthetic edge into the callee's start; each end
 of the callee gets, as out-edges, the call node's rows whose ``after`` names that end; rows without ``after``
 leave from one "return" vertex that every end of the callee reaches through a synthetic edge. The main
-workflow's ends lead to one synthetic sink vertex through synthetic edges.
+workflow's ends lead to one synthetic sink vertex through synthetic edges; when the main workflow has
+``stop_anywhere`` (GraphWalker's semantics), every one of its nodes but the start does.
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ def flatten(model: Model) -> FlatGraph:
     start, ends = _instantiate(graph, model, main, main.id, (main.id,))
     graph.source = start
     graph.sink = graph.add_vertex(main.id, None, "sink")
+    if main.stop_anywhere:  # every vertex of the main workflow but the start may end a test
+        ends = [(v, node) for v, node in ((i, graph.vertices[i].node) for i in range(len(graph.vertices)))
+                if node is not None and graph.vertices[v].instance == main.id and graph.vertices[v].role == "node"
+                and node.kind != "start"]
     for end_vertex, end_node in ends:
         graph.main_ends[end_vertex] = end_node
         graph.add_edge(end_vertex, graph.sink, main.id, None, None)

@@ -233,6 +233,7 @@ class Goal:
     avoid_edges: frozenset[int] = frozenset()
     avoid_vertices: frozenset[int] = frozenset()
     ends: frozenset[int] | None = None  # main end vertices allowed; None for any
+    prefix: bool = False  # done as soon as every waypoint is passed (no end needed): for explaining failures
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +314,7 @@ class Searcher:
         while queue:
             sid = queue.popleft()
             vertex, state, mask, progress = states[sid]
-            if vertex == g.sink:
+            if vertex == g.sink or (goal.prefix and progress == final):
                 if progress == final:
                     walk = []
                     while parent[sid][0] >= 0:

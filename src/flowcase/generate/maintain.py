@@ -27,6 +27,9 @@ def regenerate(model: Model, options: GenerateOptions | None, previous: Suite) -
     options = options or GenerateOptions.from_suite_options(previous.criterion, previous.options)
     if options.criterion in ("all-paths", "purposes"):
         return generate(model, options)  # ids come from paths: unchanged paths keep their ids anyway
+    pins = [t for t in previous.tests if t.pinned]
+    if pins:
+        return generate(model, options, pins=pins)
     ctx = Context.create(model, options)
     kept = [f for f in (still_valid(ctx, t) for t in previous.tests) if f is not None]
     found, reasons, wanted = cover_targets(ctx, targets(ctx.graph, options), previous=kept)

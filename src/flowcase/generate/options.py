@@ -85,6 +85,11 @@ class GenerateOptions:
     strength: int = 2
     search_budget: int | None = None  # node expansions in all; None: 200 per edge, at least 200,000
     max_candidates: int = 4096
+    # risk-based strength: decisions matching one of these selectors ('risk:high' = that level or higher,
+    # 'priority:LEVEL', 'tag:T', 'step:NODE') also get every pair of consecutive decisions touching them, and the
+    # tests passing them get ``focus_data`` variants, in the same suite
+    focus: tuple[str, ...] = ()
+    focus_data: DataMode = "pairwise"
 
     def check(self) -> None:
         if self.criterion not in CRITERIA:
@@ -100,6 +105,16 @@ class GenerateOptions:
         for level in (self.priority, self.risk):
             if level is not None and level not in LEVELS:
                 raise GenerationError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
+        for selector in self.focus:
+            kind, _, value = selector.partition(":")
+            if kind not in ("risk", "priority", "tag", "step") or not value:
+                raise GenerationError(f"focus {selector!r} must be risk:LEVEL, priority:LEVEL, tag:TAG or step:NODE")
+            if kind in ("risk", "priority") and value not in LEVELS:
+                raise GenerationError(f"unknown level {value!r} in focus {selector!r}; use one of {', '.join(LEVELS)}")
+        if self.focus and self.criterion not in ("all-steps", "all-decisions"):
+            raise GenerationError("focus strengthens all-steps or all-decisions suites")
+        if self.focus_data not in DATA_MODES:
+            raise GenerationError(f"unknown data mode {self.focus_data!r}; use one of {', '.join(DATA_MODES)}")
         if self.max_paths < 1 or (self.search_budget is not None and self.search_budget < 1) or self.max_candidates < 1:
             raise GenerationError("limits must be positive")
 
@@ -113,8 +128,8 @@ class GenerateOptions:
                 continue
             if f.name == "purposes":
                 out["purposes"] = " | ".join(p.describe() for p in value)
-            elif f.name == "tags":
-                out["tags"] = ",".join(value)
+            elif f.name in ("tags", "focus"):
+                out[f.name] = ",".join(value)
             else:
                 out[f.name] = value
         return out
@@ -126,8 +141,8 @@ class GenerateOptions:
         for key, value in data.items():
             if key == "purposes" and isinstance(value, str):
                 kwargs["purposes"] = tuple(parse_purpose(p) for p in value.split(" | ") if p.strip())
-            elif key == "tags" and isinstance(value, str):
-                kwargs["tags"] = tuple(t for t in value.split(",") if t)
+            elif key in ("tags", "focus") and isinstance(value, str):
+                kwargs[key] = tuple(t for t in value.split(",") if t)
             elif key in {f.name for f in fields(cls)} and key != "criterion":
                 kwargs[key] = value
         options = cls(**kwargs)  # type: ignore[arg-type]

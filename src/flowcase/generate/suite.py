@@ -50,6 +50,7 @@ class TestCase(_Frozen):
     tags: tuple[str, ...] = ()
     priority: Level | None = None
     risk: Level | None = None
+    pinned: bool = Field(default=False, description="Pinned by a user: regeneration keeps it exactly (path and data).")
 
 
 class CoverageItem(_Frozen):

@@ -52,7 +52,35 @@ def pairs(graph: FlatGraph) -> list[tuple[Edge, Edge]]:
     return found
 
 
+def in_focus(edge: Edge, options: GenerateOptions) -> bool:
+    """True when a decision edge matches one of the options' focus selectors."""
+    d = edge.decision
+    if d is None or edge.node is None:
+        return False
+    for selector in options.focus:
+        kind, _, value = selector.partition(":")
+        level = d.risk if kind == "risk" else d.priority if kind == "priority" else None
+        if kind in ("risk", "priority") and level is not None and LEVELS.index(level) >= LEVELS.index(value):
+            return True
+        if (kind == "tag" and value in d.tags) or (kind == "step" and value in (edge.node.id, edge.ref.split("#")[0])):
+            return True
+    return False
+
+
+def focus_pairs(graph: FlatGraph, options: GenerateOptions) -> list[Target]:
+    """The pairs of consecutive decisions of which at least one is in focus."""
+    if not options.focus:
+        return []
+    return [Target("pair", f"{a.ref}>{b.ref}", Waypoint(edges=(a.index, b.index)))
+            for a, b in pairs(graph) if in_focus(a, options) or in_focus(b, options)]
+
+
 def targets(graph: FlatGraph, options: GenerateOptions) -> list[Target]:
+    """The criterion's targets, plus the focus pairs (risk-based strength) when asked."""
+    return [*_targets(graph, options), *focus_pairs(graph, options)]
+
+
+def _targets(graph: FlatGraph, options: GenerateOptions) -> list[Target]:
     """The items the criterion asks to cover, in a stable order (all-steps, all-decisions, all-pairs)."""
     criterion = options.criterion
     if criterion == "all-steps":

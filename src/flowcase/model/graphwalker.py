@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
+from flowcase.gcpause import paused_gc
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.expr import (
     BinOp,
@@ -254,6 +256,8 @@ def _export_workflow(model: Model, workflow: Workflow) -> dict[str, Any]:
     result["actions"] = initial if workflow is model.main else []
     ours_model: dict[str, Any] = {"workflow": {"id": workflow.id, "name": workflow.name,
                                                "description": workflow.description}}
+    if workflow.stop_anywhere:
+        ours_model["workflow"]["stop_anywhere"] = True
     if workflow is model.main:
         ours_model["model"] = {
             "id": model.id,
@@ -328,6 +332,11 @@ def _properties(item: dict[str, Any]) -> dict[str, Any]:
 
 def loads(text: str, source: str | None = None) -> Loaded:
     """Read GraphWalker JSON (ours, or any GraphWalker 4 model file)."""
+    with paused_gc():
+        return _loads(text, source)
+
+
+def _loads(text: str, source: str | None) -> Loaded:
     reader = _Reader(source)
     data = parse_json(text, source)
     if isinstance(data, dict) and "models" not in data and "vertices" in data:
@@ -376,6 +385,8 @@ def _read_ours(models: list[dict[str, Any]], reader: _Reader) -> Model:
             workflows.extend(_read_plain([gw], reader).workflows)
             continue
         nodes = []
+        node_ids = {vertex.get("id"): str((_ours(vertex) or {}).get("id", vertex.get("id")))
+                    for vertex in gw.get("vertices", [])}
         edges_by_source: dict[str, list[dict[str, Any]]] = {}
         for edge in gw.get("edges", []):
             edges_by_source.setdefault(str(edge.get("sourceVertexId", "")), []).append(edge)
@@ -389,7 +400,8 @@ def _read_ours(models: list[dict[str, Any]], reader: _Reader) -> Model:
             decisions = []
             for i, edge in enumerate(edges_by_source.get(str(vertex.get("id")), [])):
                 d = dict(_ours(edge) or {})
-                d["next"] = _vertex_node_id(gw, edge.get("targetVertexId"))
+                target = edge.get("targetVertexId")
+                d["next"] = node_ids.get(target, str(target))
                 if d.get("id") == str(i + 1):
                     d["id"] = None
                 decisions.append(Decision.model_validate(d))
@@ -408,7 +420,8 @@ def _read_ours(models: list[dict[str, Any]], reader: _Reader) -> Model:
             )
         workflows.append(
             Workflow(id=meta.get("id", gw.get("id")), name=meta.get("name", ""),
-                     description=meta.get("description", ""), nodes=tuple(nodes))
+                     description=meta.get("description", ""), stop_anywhere=bool(meta.get("stop_anywhere", False)),
+                     nodes=tuple(nodes))
         )
     return Model(
         id=info.get("id", "model"),
@@ -420,14 +433,13 @@ def _read_ours(models: list[dict[str, Any]], reader: _Reader) -> Model:
     )
 
 
-def _vertex_node_id(gw: dict[str, Any], vertex_id: Any) -> str:
-    for vertex in gw.get("vertices", []):
-        if vertex.get("id") == vertex_id:
-            return str((_ours(vertex) or {}).get("id", vertex_id))
-    return str(vertex_id)
-
-
 # -- plain GraphWalker ---------------------------------------------------------------------------------
+#
+# GraphWalker's semantics: all models of a file make one machine. A vertex with a shared state is the same
+# state as every other vertex (in any model) with that shared state: the walk may continue from any of them.
+# Such a group becomes one node. The walk starts at the start element (an edge or a vertex; several models may
+# name the same one) and may stop at any vertex: the workflow has ``stop_anywhere``. Everything is linear in
+# the size of the file.
 
 
 @dataclass
@@ -437,43 +449,142 @@ class _Draft:
     name: str
     description: str
     layout: Layout | None
-    shared: str | None
+    members: int = 1
+    requirements: list[str] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
-    workflow: str | None = None
-
-
-@dataclass
-class _PlainModel:
-    gw: dict[str, Any]
-    id: str
-    drafts: dict[str, _Draft]  # vertex id -> draft
-    entries: list[str]  # vertex ids where the model is entered
-    start_edge: dict[str, Any] | None
+    has_incoming: bool = False
 
 
 def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
-    used_workflows: set[str] = set()
-    plain = [_plain_model(gw, used_workflows, reader) for gw in models]
-    plain.sort(key=lambda p: p.gw.get("startElementId") is None)  # the main model has a start element
+    model_ids: list[str] = []
+    used_models: set[str] = set()
+    for gw in models:
+        model_ids.append(_unique(_sanitise(str(gw.get("name") or gw.get("id") or "model")), used_models))
+    vertices = [(mi, v) for mi, gw in enumerate(models) for v in gw.get("vertices", [])]
+    names = Counter(str(v.get("name") or "") for _, v in vertices)
+    qualified = Counter((mi, str(v.get("name") or "")) for mi, v in vertices)
+    shared_names: dict[str, list[str]] = {}
+    for _, v in vertices:
+        if v.get("sharedState"):
+            shared_names.setdefault(str(v["sharedState"]), []).append(str(v.get("name") or ""))
+    used: set[str] = set()
+    drafts: list[_Draft] = []
+    by_vertex: dict[tuple[int, str], _Draft] = {}
+    by_shared: dict[str, _Draft] = {}
+    for mi, vertex in vertices:
+        vid = str(vertex.get("id"))
+        name = str(vertex.get("name") or "")
+        shared = str(vertex.get("sharedState") or "")
+        props = _properties(vertex)
+        if vertex.get("actions"):
+            reader.warn("graphwalker-ignored", "vertex actions are not supported; ignored", model_ids[mi],
+                        f"vertex {vertex.get('id')!r}")
+        draft = by_shared.get(shared) if shared else None
+        if draft is None:
+            if shared:
+                members = shared_names[shared]
+                raw = members[0] if len(set(members)) == 1 and names[members[0]] == len(members) else shared
+                label = members[0] if len(set(members)) == 1 else shared
+            else:
+                if name and names[name] == 1:
+                    raw = name
+                elif name and qualified[(mi, name)] == 1:
+                    raw = f"{model_ids[mi]}.{name}"
+                else:
+                    raw = vid or "vertex"
+                label = name
+            layout = None
+            if isinstance(props.get("x"), int | float) and isinstance(props.get("y"), int | float):
+                layout = Layout(x=props["x"], y=props["y"])
+            draft = _Draft(_unique(_sanitise(raw), used), "step", label, str(props.get("description") or ""), layout)
+            drafts.append(draft)
+            if shared:
+                by_shared[shared] = draft
+        else:
+            draft.members += 1
+        draft.requirements += [str(r) for r in vertex.get("requirements") or [] if str(r) not in draft.requirements]
+        by_vertex[(mi, vid)] = draft
+    edges_by_id: dict[str, tuple[int, dict[str, Any]]] = {}
+    for mi, gw in enumerate(models):
+        for edge in gw.get("edges", []):
+            edges_by_id.setdefault(str(edge.get("id")), (mi, edge))
+    vertex_model: dict[str, int] = {}
+    for mi, v in vertices:
+        vertex_model.setdefault(str(v.get("id")), mi)
+    # where the walk starts
+    start_edges: list[tuple[int, dict[str, Any]]] = []
+    start_vertices: list[_Draft] = []
+    start_ids: list[str] = []
+    for mi, gw in enumerate(models):
+        sid = gw.get("startElementId")
+        if sid is None or str(sid) in start_ids:
+            continue
+        sid = str(sid)
+        start_ids.append(sid)
+        own = next((e for e in gw.get("edges", []) if str(e.get("id")) == sid), None)
+        if own is not None:
+            start_edges.append((mi, own))
+        elif (mi, sid) in by_vertex:
+            start_vertices.append(by_vertex[(mi, sid)])
+        elif sid in edges_by_id:
+            start_edges.append(edges_by_id[sid])
+        elif sid in vertex_model:
+            start_vertices.append(by_vertex[(vertex_model[sid], sid)])
+        else:
+            raise reader.fail(f"startElementId {sid!r} of model {model_ids[mi]!r} is neither a vertex nor an edge "
+                              "of this file")
+    start_edge_ids = {id(e) for _, e in start_edges}
+    # variables: model actions, and constants the start edges set, are where they start
     assigned: dict[str, Scalar] = {}
     initial: dict[str, Scalar] = {}
-    for p in plain:
-        model_actions = [a for a in p.gw.get("actions", []) if isinstance(a, str)]
-        if p.start_edge is not None:  # what the start edge sets to a constant is where a variable starts
-            model_actions += [a for a in p.start_edge.get("actions") or [] if isinstance(a, str)]
-        else:
-            model_actions += [a for e in p.gw.get("edges", []) for a in e.get("actions") or []
-                              if isinstance(a, str) and str(e.get("sourceVertexId")) in p.entries
-                              and e.get("id") == p.gw.get("startElementId")]
+    for mi, gw in enumerate(models):
+        model_actions = [a for a in gw.get("actions", []) if isinstance(a, str)]
+        model_actions += [a for m, e in start_edges if m == mi for a in e.get("actions") or [] if isinstance(a, str)]
         sets, unread = js_to_assignments(model_actions)
         for name, value in _constant_assignments(sets).items():
             initial.setdefault(name, value)
         for statement in unread:
-            reader.warn("graphwalker-approximated", f"model action {statement!r} cannot be read; ignored", p.id)
-    for index, p in enumerate(plain):
-        _plain_edges(p, reader, assigned)
-        _plain_calls(p, plain[index + 1:], reader)
-    workflows = [_plain_workflow(p, index == 0, reader) for index, p in enumerate(plain)]
+            reader.warn("graphwalker-approximated", f"model action {statement!r} cannot be read; ignored",
+                        model_ids[mi])
+    workflow_id = next((model_ids[mi] for mi, gw in enumerate(models) if gw.get("startElementId") is not None),
+                       model_ids[0])
+    # edges
+    for mi, gw in enumerate(models):
+        for edge in gw.get("edges", []):
+            source, target = edge.get("sourceVertexId"), str(edge.get("targetVertexId"))
+            where = f"edge {edge.get('id')!r}"
+            if id(edge) in start_edge_ids and source is None:
+                continue
+            if (mi, target) not in by_vertex:
+                reader.warn("graphwalker-ignored", f"edge leads to unknown vertex {target!r}; ignored", model_ids[mi],
+                            where)
+                continue
+            if source is None:
+                reader.warn("graphwalker-ignored", "edge without a source that is not a start element; ignored",
+                            model_ids[mi], where)
+                continue
+            if (mi, str(source)) not in by_vertex:
+                reader.warn("graphwalker-ignored", f"edge from unknown vertex {source!r}; ignored", model_ids[mi],
+                            where)
+                continue
+            goal = by_vertex[(mi, target)]
+            decision = _plain_decision(edge, goal.id, goal.requirements, model_ids[mi], reader)
+            _note_assigned(decision.set, assigned)
+            goal.has_incoming = True
+            by_vertex[(mi, str(source))].decisions.append(decision)
+    entries: list[tuple[int, dict[str, Any], _Draft]] = []
+    for mi, edge in list(start_edges):
+        source = by_vertex.get((mi, str(edge.get("sourceVertexId"))))
+        if source is not None and not source.has_incoming and source.members == 1 and len(start_ids) == 1:
+            start_vertices.append(source)  # GraphWalker Studio's "Start" vertex with the start edge leaving it
+            start_edges.remove((mi, edge))
+            continue
+        target = str(edge.get("targetVertexId"))
+        if (mi, target) not in by_vertex:
+            raise reader.fail(f"start edge {edge.get('id')!r} of model {model_ids[mi]!r} leads to unknown vertex "
+                              f"{target!r}")
+        entries.append((mi, edge, by_vertex[(mi, target)]))
+    nodes = _plain_nodes(drafts, entries, start_vertices, model_ids, reader, used)
     variables = []
     for name, value in {**assigned, **initial}.items():
         if name not in initial:
@@ -482,75 +593,48 @@ def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
                         f"it starts at {format_value(start)}")
             initial[name] = start
         variables.append(Variable(name=name, initial=initial[name]))
+    names_of_models = [str(gw.get("name") or "") for gw in models]
     model = Model(
         id=_sanitise(str(models[0].get("name") or models[0].get("id") or "graphwalker")),
         name=str(models[0].get("name") or ""),
         variables=tuple(variables),
-        workflows=tuple(workflows),
+        workflows=(Workflow(id=workflow_id, name=" + ".join(n for n in names_of_models if n) if len(models) > 1
+                            else names_of_models[0], stop_anywhere=True, nodes=tuple(nodes)),),
     )
     _warn_undeclared(model, reader)
     return model
 
 
-def _plain_model(gw: dict[str, Any], used_workflows: set[str], reader: _Reader) -> _PlainModel:
-    workflow_id = _unique(_sanitise(str(gw.get("name") or gw.get("id") or "model")), used_workflows)
-    vertices = gw.get("vertices", [])
-    names = [str(v.get("name") or "") for v in vertices]
-    used: set[str] = set()
-    drafts: dict[str, _Draft] = {}
-    for vertex, name in zip(vertices, names, strict=True):
-        raw = name if name and names.count(name) == 1 else str(vertex.get("id") or "vertex")
-        node_id = _unique(_sanitise(raw), used)
-        props = _properties(vertex)
-        layout = None
-        if isinstance(props.get("x"), int | float) and isinstance(props.get("y"), int | float):
-            layout = Layout(x=props["x"], y=props["y"])
-        if vertex.get("actions"):
-            reader.warn("graphwalker-ignored", "vertex actions are not supported; ignored", workflow_id,
-                        f"vertex {vertex.get('id')!r}")
-        drafts[str(vertex.get("id"))] = _Draft(node_id, "step", name, str(props.get("description") or ""), layout,
-                                               vertex.get("sharedState") or None)
-    start_id = gw.get("startElementId")
-    start_edge = next((e for e in gw.get("edges", []) if e.get("id") == start_id), None)
-    entries: list[str] = []
-    targets = {str(e.get("targetVertexId")) for e in gw.get("edges", [])}
-    source = str(start_edge.get("sourceVertexId")) if start_edge is not None else ""
-    if source in drafts and source not in targets and not drafts[source].shared:
-        # the start edge leaves a start vertex (GraphWalker Studio's "Start"): that vertex is the start node
-        entries, start_edge = [source], None
-    elif start_edge is not None and str(start_edge.get("targetVertexId")) in drafts:
-        entries = [str(start_edge["targetVertexId"])]
-    elif start_id in drafts:
-        entries = [str(start_id)]
-    elif start_id is not None:
-        raise reader.fail(f"startElementId {start_id!r} of model {workflow_id!r} is neither a vertex nor an edge")
+def _plain_nodes(
+    drafts: list[_Draft], start_edges: list[tuple[int, dict[str, Any], _Draft]], start_vertices: list[_Draft],
+    model_ids: list[str], reader: _Reader, used: set[str],
+) -> list[Node]:
+    nodes: list[Node] = []
+    start_decisions: list[Decision] = []
+    if not start_edges and len(start_vertices) == 1 and not start_vertices[0].has_incoming and (
+        start_vertices[0].members == 1
+    ):
+        start_vertices[0].kind = "start"  # GraphWalker Studio's "Start" vertex: the start node itself
     else:
-        named = [vid for vid, d in drafts.items() if d.name.lower() == "start"]
-        entries = named or [vid for vid, d in drafts.items() if d.shared]
-    return _PlainModel(gw, workflow_id, drafts, entries, start_edge)
-
-
-def _plain_edges(p: _PlainModel, reader: _Reader, assigned: dict[str, Scalar]) -> None:
-    incoming_requirements: dict[str, list[str]] = {}
-    for vertex in p.gw.get("vertices", []):
-        for key in vertex.get("requirements") or []:
-            incoming_requirements.setdefault(str(vertex.get("id")), []).append(str(key))
-    for edge in p.gw.get("edges", []):
-        source, target = edge.get("sourceVertexId"), str(edge.get("targetVertexId"))
-        where = f"edge {edge.get('id')!r}"
-        if target not in p.drafts:
-            reader.warn("graphwalker-ignored", f"edge leads to unknown vertex {target!r}; ignored", p.id, where)
-            continue
-        if source is None:
-            if edge is not p.start_edge:
-                reader.warn("graphwalker-ignored", "edge without a source that is not the start; ignored", p.id, where)
-            continue
-        if str(source) not in p.drafts:
-            reader.warn("graphwalker-ignored", f"edge from unknown vertex {source!r}; ignored", p.id, where)
-            continue
-        decision = _plain_decision(edge, p.drafts[target].id, incoming_requirements.get(target, []), p.id, reader)
-        _note_assigned(decision.set, assigned)
-        p.drafts[str(source)].decisions.append(decision)
+        for mi, edge, goal in start_edges:
+            start_decisions.append(_plain_decision(edge, goal.id, goal.requirements, model_ids[mi], reader))
+        start_decisions += [Decision(next=d.id) for d in start_vertices]
+        if not start_decisions:
+            named = [d for d in drafts if d.name.lower() in ("start", "v_start")]
+            entry = named[:1] or drafts[:1]
+            if entry:
+                reader.warn("graphwalker-approximated", "no start element: the walk starts at vertex "
+                            f"{entry[0].name or entry[0].id!r}")
+            start_decisions = [Decision(next=d.id) for d in entry]
+        nodes.append(Node(id=_unique("start", used), kind="start", decisions=tuple(_unique_rows(start_decisions))))
+    for draft in drafts:
+        if not draft.decisions and draft.kind == "step":
+            draft.kind = "end"
+        nodes.append(
+            Node(id=draft.id, kind=draft.kind, name=draft.name, description=draft.description,
+                 decisions=tuple(_unique_rows(draft.decisions)) if draft.kind != "end" else (), layout=draft.layout)
+        )
+    return nodes
 
 
 def _plain_decision(
@@ -636,75 +720,13 @@ def _constant_assignments(sets: str) -> dict[str, Scalar]:
     return found
 
 
-def _plain_calls(p: _PlainModel, later: list[_PlainModel], reader: _Reader) -> None:
-    """A vertex sharing a state with a later model's entry becomes a call to that model."""
-    for draft in p.drafts.values():
-        if not draft.shared:
-            continue
-        called = [m for m in later if any(m.drafts[e].shared == draft.shared for e in m.entries)]
-        if called:
-            draft.kind = "call"
-            draft.workflow = called[0].id
-            reader.warn("graphwalker-approximated", f"shared state {draft.shared!r}: read as a call to model "
-                        f"{called[0].id!r}, continuing here after it", p.id, f"vertex {draft.id!r}")
-        elif not any(draft.shared == d.shared for m in later for d in m.drafts.values()):
-            continue
-        else:
-            reader.warn("graphwalker-approximated", f"shared state {draft.shared!r} links this vertex to another "
-                        "model where that model is not entered; the link is ignored", p.id, f"vertex {draft.id!r}")
-
-
-def _plain_workflow(p: _PlainModel, is_main: bool, reader: _Reader) -> Workflow:
-    drafts = list(p.drafts.values())
-    used = {d.id for d in drafts}
-    nodes: list[Node] = []
-    start_decisions: list[Decision] = []
-    entry_drafts = [p.drafts[e] for e in p.entries]
-    start_vertex = None
-    targets = {d.next for draft in drafts for d in draft.decisions}
-    if len(entry_drafts) == 1 and p.start_edge is None and entry_drafts[0].id not in targets and not (
-        entry_drafts[0].shared
-    ):
-        start_vertex = entry_drafts[0]
-        start_vertex.kind = "start"
-    elif p.start_edge is not None:
-        start_decisions = [_plain_decision(p.start_edge, entry_drafts[0].id, [], p.id, reader)]
-    else:
-        if not entry_drafts:
-            entry_drafts = drafts[:1]
-            reader.warn("graphwalker-approximated", "no start element: the model is entered at its first vertex",
-                        p.id)
-        start_decisions = [Decision(next=d.id) for d in entry_drafts]
-    if start_vertex is None and entry_drafts:
-        nodes.append(Node(id=_unique("start", used), kind="start", decisions=tuple(start_decisions)))
-    for draft in drafts:
-        if not draft.decisions and draft.kind == "step":
-            draft.kind = "end"
-    if not any(d.kind == "end" for d in drafts) and drafts:
-        stop = _unique("stop", used)
-        for draft in drafts:
-            if draft.kind != "start":
-                draft.decisions.append(Decision(id="stop", objective="Stop here", next=stop))
-        reader.warn("graphwalker-approximated", f"the model has no vertex without outgoing edges: added end {stop!r} "
-                    "and a 'stop' decision on every vertex (GraphWalker may stop anywhere)", p.id)
-        drafts.append(_Draft(stop, "end", "stop", "", None, None))
-    for draft in drafts:
-        decisions = _unique_rows(draft.decisions)
-        nodes.append(
-            Node(id=draft.id, kind=draft.kind, name=draft.name, description=draft.description,
-                 decisions=tuple(decisions) if draft.kind != "end" else (), workflow=draft.workflow,
-                 layout=draft.layout)
-        )
-    return Workflow(id=p.id, name=str(p.gw.get("name") or ""), nodes=tuple(nodes))
-
-
 def _unique_rows(decisions: list[Decision]) -> list[Decision]:
     used: set[str] = set()
     result = []
     for i, d in enumerate(decisions):
         row = d.id if d.id and d.id not in used else _unique(str(i + 1), used)
         used.add(row)
-        result.append(d.model_copy(update={"id": row}))
+        result.append(d if row == d.id else d.model_copy(update={"id": row}))
     return result
 
 

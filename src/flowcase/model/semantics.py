@@ -114,6 +114,8 @@ def canonical(model: Model, *, descriptions: bool = False) -> dict[str, Any]:
 
 def _workflow(workflow: Workflow, descriptions: bool) -> dict[str, Any]:
     data: dict[str, Any] = {"name": workflow.name, "nodes": {n.id: _node(n, descriptions) for n in workflow.nodes}}
+    if workflow.stop_anywhere:
+        data["stop_anywhere"] = True
     if descriptions:
         data["description"] = workflow.description
     return data

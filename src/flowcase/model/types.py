@@ -7,6 +7,7 @@ node but an end carries a decision table (or the ``next`` shorthand: one implici
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Annotated, Any, Literal, Self
@@ -39,6 +40,7 @@ class _Frozen(BaseModel):
         return copy
 
 
+@functools.cache
 def _cached_names(cls: type) -> tuple[str, ...]:
     return tuple(name for klass in cls.__mro__ for name, v in vars(klass).items() if isinstance(v, cached_property))
 
@@ -186,6 +188,11 @@ class Workflow(_Frozen):
     id: Identifier
     name: str = ""
     description: str = ""
+    stop_anywhere: bool = Field(
+        default=False,
+        description="A test may stop at any node of this (main) workflow, as a GraphWalker walk may: no end node "
+        "is needed and stopping is not a step.",
+    )
     nodes: tuple[Node, ...] = ()
 
     @property

@@ -5,8 +5,9 @@
 errors    duplicate ids and names; not exactly one start; no end; unknown targets, workflows and ``after`` ends;
           recursive calls; nodes with no way out; expressions that do not parse, name unknown things, assign to a
           parameter, or mix types.
-warnings  unreachable nodes; nodes from which no end can be reached; conditions that can never hold; inputs for
-          which no row of a table applies; workflows nobody calls.
+warnings  unreachable nodes; nodes from which no end can be reached; decisions that lead to such a node, or that
+          can be taken but leave a state where no row of the next table applies (dead-end decisions); conditions
+          that can never hold; inputs for which no row of a table applies; workflows nobody calls.
 """
 
 from __future__ import annotations
@@ -128,8 +129,11 @@ class _Checker:
             i = workflow.nodes.index(extra)
             self.add("error", "several-starts", f"has more than one start; {starts[0].id!r} is the first",
                      (*base, "nodes", i, "kind"), workflow, f"start {extra.id!r}", "kind")
-        if not workflow.ends:
+        if not workflow.ends and not (workflow.stop_anywhere and wi == 0):
             self.add("error", "no-end", "has no end node", (*base, "nodes"), workflow, field="nodes")
+        if workflow.stop_anywhere and wi != 0:
+            self.add("warning", "stop-anywhere-ignored", "'stop_anywhere' only applies to the main workflow",
+                     (*base, "stop_anywhere"), workflow, field="stop_anywhere")
         seen: set[str] = set()
         for ni, node in enumerate(workflow.nodes):
             path = (*base, "nodes", ni)
@@ -293,7 +297,8 @@ class _Checker:
         for source, targets in forward.items():
             for target in targets:
                 backward[target].add(source)
-        finishing = _closure([e.id for e in workflow.ends], backward)
+        stops = workflow.nodes if workflow.stop_anywhere and wi == 0 else workflow.ends
+        finishing = _closure([e.id for e in stops if e.kind != "start"], backward)
         for ni, node in enumerate(workflow.nodes):
             element = f"{node.kind} {node.id!r}"
             if node.id not in reached:
@@ -302,8 +307,64 @@ class _Checker:
             elif node.id not in finishing:
                 self.add("warning", "dead-end", "no end can be reached from here", ("workflows", wi, "nodes", ni),
                          workflow, element)
+                continue
+            for di, decision in enumerate(node.table):
+                if decision.next in workflow.by_id and decision.next not in finishing:
+                    dpath, delement = self.decision_place(node, ("workflows", wi, "nodes", ni), di, element)
+                    self.add("warning", "dead-end-decision",
+                             f"leads to {decision.next!r}, from which no end can be reached", (*dpath, "next"),
+                             workflow, delement, "next")
+
+    def check_dead_end_decisions(self, wi: int, workflow: Workflow) -> None:
+        """A decision that can be taken, after which no row of the next table can be (every state it leaves)."""
+        domains = self.finite_domains()
+        for ni, node in enumerate(workflow.nodes):
+            if node.kind in ("end", "call"):
+                continue
+            for di, decision in enumerate(node.table):
+                target = workflow.by_id.get(decision.next)
+                if target is None or target.kind in ("end", "call") or not target.table:
+                    continue
+                conditions = [parse_condition(d.when) for d in target.table]
+                if any(c is None for c in conditions):
+                    continue
+                try:
+                    when, sets = parse_condition(decision.when), parse_assignments(decision.set)
+                except ExprError:
+                    continue
+                used = sorted({n.name for n in names(when)} | {n.name for a in sets for n in names(a.expr)}
+                              | {n.name for c in conditions for n in names(c)} - {a.target for a in sets})
+                envs = _environments(used, domains)
+                if not envs:
+                    continue
+                taken = [env for env in envs if _holds(when, env)]
+                stuck = []
+                for env in taken:
+                    after = dict(env)
+                    try:
+                        for a in sets:
+                            value = evaluate(a.expr, env)
+                            if isinstance(value, tuple):
+                                raise EvalError("a list is no value")
+                            after[a.target] = value
+                    except EvalError:
+                        continue
+                    if any(_holds(c, after) for c in conditions):
+                        break
+                    stuck.append(after)
+                else:
+                    if stuck:
+                        shown = ", ".join(f"{k} = {format_value(v)}" for k, v in stuck[0].items()
+                                          if k in {n.name for c in conditions for n in names(c)})
+                        dpath, delement = self.decision_place(node, ("workflows", wi, "nodes", ni), di,
+                                                              f"{node.kind} {node.id!r}")
+                        self.add("warning", "dead-end-decision",
+                                 f"can be taken, but then no row of {target.id!r} applies"
+                                 f"{f' ({shown})' if shown else ''}: a dead end", (*dpath, "when"), workflow,
+                                 delement, "when")
 
     def check_conditions(self, wi: int, workflow: Workflow) -> None:
+        self.check_dead_end_decisions(wi, workflow)
         domains = self.finite_domains()
         for ni, node in enumerate(workflow.nodes):
             if not node.decisions:

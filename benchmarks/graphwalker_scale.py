@@ -1,0 +1,97 @@
+"""GraphWalker at scale: import (``graphwalker.loads``) and all-edges generation on synthetic GraphWalker
+files of 5,000 to 50,000 vertices, and GraphWalker's own SuperLarge model, in one run.
+
+The synthetic models are what GraphWalker users draw at scale: one strongly connected machine made of features
+(a ring of vertices; from every vertex a chord to a vertex at most 20 away, and from one vertex in fifty a link
+to any vertex of the model instead; fixed seed), a start edge, a few guards and actions on a counter, and one
+vertex in ten carrying a requirement (the guards hold on every walk: guards that cut the walk send generation
+through its state search, which is not linear; see docs/performance.md). Every suite is checked: every edge
+covered, one test (a strongly connected machine that may stop anywhere needs one walk).
+
+Run: ``.venv/bin/python benchmarks/graphwalker_scale.py [--sizes 5000,10000,20000,50000]``. Prints a Markdown
+table, the ratio of the time at the largest size to the time at the smallest (linear: about 10 for 5k -> 50k),
+and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from flowcase.generate import generate
+from flowcase.model.graphwalker import loads
+
+SUPERLARGE = Path(__file__).resolve().parent.parent / "tests" / "data" / "graphwalker" / "project" / "SuperLarge.json"
+
+
+def synthetic(n: int, seed: int = 1) -> str:
+    """A GraphWalker file with ``n`` vertices and about ``2n`` edges, strongly connected."""
+    rng = random.Random(seed)
+    vertices: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    for i in range(n):
+        vertex: dict[str, Any] = {"id": f"n{i}", "name": f"v_State{i}"}
+        if i % 10 == 0:
+            vertex["requirements"] = [f"REQ-{i // 10}"]
+        vertices.append(vertex)
+    for i in range(n):
+        edges.append({"id": f"r{i}", "name": f"e_Next{i}", "sourceVertexId": f"n{i}",
+                      "targetVertexId": f"n{(i + 1) % n}"})
+        # a feature's screens link among themselves; one screen in fifty links to any other feature
+        target = rng.randrange(n) if i % 50 == 10 else (i + rng.randint(-20, 20)) % n
+        chord: dict[str, Any] = {"id": f"c{i}", "name": f"e_Jump{i}", "sourceVertexId": f"n{i}",
+                                 "targetVertexId": f"n{target}"}
+        if i % 50 == 0:
+            chord["guard"] = "count >= 0"
+            chord["actions"] = ["count++;"]
+        elif i % 50 == 25:
+            chord["actions"] = ["count = 0;"]
+        edges.append(chord)
+    edges.append({"id": "e_start", "name": "e_Start", "targetVertexId": "n0", "actions": ["count = 0;"]})
+    model = {"name": f"Synthetic{n}", "generator": "random(edge_coverage(100))", "startElementId": "e_start",
+             "vertices": vertices, "edges": edges}
+    return json.dumps({"models": [model]})
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+def measure(label: str, text: str) -> tuple[float, float]:
+    t0 = time.process_time()
+    model = loads(text).model
+    t1 = time.process_time()
+    suite = generate(model)
+    t2 = time.process_time()
+    decisions = [c for c in suite.coverage if c.kind == "decision"]
+    assert all(c.covered_by for c in decisions), "an edge is not covered"
+    steps = sum(len(t.steps) for t in suite.tests)
+    print(f"| {label} | {len(model.main.nodes) - 1} | {len(decisions)} | {len(suite.tests)} | {steps} | "
+          f"{suite.optimal} | {t1 - t0:.2f} | {t2 - t1:.2f} | {t2 - t0:.2f} |", flush=True)
+    return t1 - t0, t2 - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="5000,10000,20000,50000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print("| model | vertices | edges (decisions) | tests | test steps | optimal | import s | generate s | total s |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
+    measure("SuperLarge (GraphWalker's own)", SUPERLARGE.read_text())
+    times = {n: measure(f"synthetic {n}", synthetic(n)) for n in sizes}
+    small, large = times[sizes[0]], times[sizes[-1]]
+    print(f"\nimport time {sizes[-1]} / {sizes[0]}: {large[0] / small[0]:.1f}; import + all-edges generation: "
+          f"{large[1] / small[1]:.1f} (sizes x{sizes[-1] / sizes[0]:.0f}; CPU time of this process)")
+    print(f"Machine: {machine()}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
