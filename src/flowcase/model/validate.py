@@ -11,6 +11,7 @@ warnings  unreachable nodes; nodes from which no end can be reached; conditions 
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,16 @@ from flowcase.model.types import Decision, Model, Node, Workflow
 
 Path = tuple[str | int, ...]
 MAX_COMBINATIONS = 4096
+
+
+def did_you_mean(wrong: str, known: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest known name (case and small typos), or nothing."""
+    names_ = list(known)
+    folded = {n.casefold(): n for n in names_}
+    if wrong.casefold() in folded:
+        return f"; did you mean {folded[wrong.casefold()]!r}?"
+    close = difflib.get_close_matches(wrong, names_, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 __all__ = ["MAX_COMBINATIONS", "validate"]
 
@@ -158,7 +169,9 @@ class _Checker:
                 self.add("error", "call-without-workflow", "a call node must name the workflow it calls",
                          (*path, "workflow"), workflow, element, "workflow")
             elif node.workflow not in self.model.workflows_by_id:
-                self.add("error", "unknown-workflow", f"calls unknown workflow {node.workflow!r}",
+                self.add("error", "unknown-workflow",
+                         f"calls unknown workflow {node.workflow!r}"
+                         f"{did_you_mean(node.workflow, self.model.workflows_by_id)}",
                          (*path, "workflow"), workflow, element, "workflow")
         elif node.workflow:
             self.add("error", "not-a-call", "only call nodes name a workflow", (*path, "workflow"), workflow,
@@ -171,7 +184,8 @@ class _Checker:
                          (*dpath, "id"), workflow, delement, "id")
             row_ids.add(decision.id or "")
             if decision.next not in workflow.by_id:
-                self.add("error", "unknown-target", f"leads to unknown node {decision.next!r}",
+                self.add("error", "unknown-target",
+                         f"leads to unknown node {decision.next!r}{did_you_mean(decision.next, workflow.by_id)}",
                          (*dpath, "next") if node.decisions else (*path, "next"), workflow, delement, "next")
             elif workflow.by_id[decision.next].kind == "start":
                 self.add("error", "target-is-start", "cannot lead back to the start node",
@@ -392,7 +406,9 @@ def _infer(expr: Expr | None, types: Mapping[str, str]) -> str:
     if isinstance(expr, Name):
         if expr.name not in types:
             known = ", ".join(sorted(types)) or "none declared"
-            raise _TypeProblem("unknown-name", f"unknown name {expr.name!r} (known: {known})", expr.column)
+            hint = did_you_mean(expr.name, types)
+            raise _TypeProblem("unknown-name", f"unknown name {expr.name!r}{hint or f' (known: {known})'}",
+                               expr.column)
         return types[expr.name]
     if isinstance(expr, ListExpr):
         kinds = {_infer(item, types) for item in expr.items}

@@ -117,7 +117,8 @@ export function clearPath(modeler) {
 }
 
 // Highlight a test's path: its nodes and the sequence flows between consecutive nodes; number the steps.
-export function highlightPath(modeler, nodeIds) {
+// `numbers[i]` is the test step number shown on node i (null: routing, no number); by default its position.
+export function highlightPath(modeler, nodeIds, numbers = null) {
   clearPath(modeler);
   const registry = modeler.get('elementRegistry');
   const canvas = modeler.get('canvas');
@@ -129,8 +130,11 @@ export function highlightPath(modeler, nodeIds) {
     if (!el) return;
     canvas.addMarker(id, i === nodeIds.length - 1 ? 'fc-path-end' : 'fc-path');
     marked.push(id);
-    if (!positions.has(id)) positions.set(id, []);
-    positions.get(id).push(i + 1);
+    const number = numbers ? numbers[i] : i + 1;
+    if (number !== null && number !== undefined) {
+      if (!positions.has(id)) positions.set(id, []);
+      positions.get(id).push(number);
+    }
     const next = nodeIds[i + 1];
     if (next) {
       // every arrow between the two nodes (parallel decisions may share a route)
