@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flowcase.generate.graph import FlatGraph
 from flowcase.generate.suite import TestCase, TestStep
 from flowcase.model.expr import EvalError, Value, evaluate, parse_assignments, parse_condition
 from flowcase.model.types import LEVELS, Level, Model, Scalar
-
-MAX_NAME = 100
 
 
 def model_hash(model: Model) -> str:
@@ -67,59 +67,108 @@ def build_test(
     end_vertex = graph.edges[walk[-1]].src
     end = graph.main_ends[end_vertex]
     return TestCase(
-        id=test_id(path_key(graph, walk)), name=_name(graph, walk, objectives, end.label), steps=tuple(steps),
+        id=test_id(path_key(graph, walk)), name=_name(graph.model, steps, objectives, end.label), steps=tuple(steps),
         end=end.id, end_name=end.name, data=data, variants=variants, objectives=tuple(objectives),
         requirements=tuple(requirements), tags=tuple(sorted(tags)), priority=_max_level(priorities),
         risk=_max_level(risks),
     )
 
 
-def key_decisions(graph: FlatGraph, walk: Sequence[int]) -> list[str]:
-    """The choices made where a table has more than one row, as 'node: condition' labels."""
-    keys = []
-    for e in walk:
-        edge = graph.edges[e]
-        if edge.node is None or edge.decision is None or len(edge.node.table) < 2:
+#: Jira's summary holds 255 characters; names stay well under it and are cut at a word boundary.
+MAX_NAME = 200
+_GENERATED_ID = re.compile(r"^(?:[A-Za-z]+_)+(?=[0-9a-z]*[0-9])[0-9a-z]{5,}$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def is_generated_id(text: str) -> bool:
+    """An id a modeler made up (``Flow_0ab3x9k``, ``Activity_07vs91k``, ``3``): it names nothing."""
+    return text.isdigit() or bool(_GENERATED_ID.match(text))
+
+
+def humanize(row_id: str) -> str:
+    """``bad_postcode`` -> ``bad postcode``, ``validMinimum`` -> ``valid minimum``."""
+    return " ".join(_CAMEL.sub(" ", row_id).replace("_", " ").replace("-", " ").split()).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A choice a test makes where a table has several rows, in a tester's words (never a raw condition)."""
+
+    phrase: str
+    main: bool  # the table's first row: the way a step goes unless the test asks otherwise
+
+
+def choices(model: Model, steps: Sequence[TestStep]) -> list[Choice]:
+    """The test's choices, in path order, once each: ``Node: row name``, or ``Node -> next node`` for unnamed rows."""
+    out: list[Choice] = []
+    for step in steps:
+        workflow = model.workflows_by_id.get(step.workflow.rsplit(">", 1)[-1])
+        node = workflow.by_id.get(step.node) if workflow else None
+        if workflow is None or node is None or len(node.table) < 2:
             continue
-        d = edge.decision
-        # the condition or a named row id says which branch in a few words; the action is a sentence, the fallback
-        named = d.id if d.id and not d.id.isdigit() else None
-        label = f"{edge.node.label}: {d.when or named or d.action or d.id}"
-        if label not in keys:
-            keys.append(label)
-    return keys
+        index = next((i for i, d in enumerate(node.table) if (d.id or "") == step.decision), None)
+        if index is None:
+            continue
+        row = node.table[index]
+        if row.id and not is_generated_id(row.id):
+            phrase = f"{node.label}: {humanize(row.id)}"
+        else:
+            target = workflow.by_id.get(row.next)
+            phrase = f"{node.label} \u2192 {target.label if target else row.next}"
+        choice = Choice(phrase, index == 0)
+        if choice not in out:
+            out.append(choice)
+    return out
 
 
-def _short(name: str) -> str:
-    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1].rstrip() + "…"
+def cut(text: str, limit: int = MAX_NAME) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters (an ellipsis marks a cut)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head and not text[limit - 1].isspace():
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:") + "\u2026"
 
 
-def _name(graph: FlatGraph, walk: Sequence[int], objectives: list[str], end_label: str) -> str:
+def _name(model: Model, steps: Sequence[TestStep], objectives: list[str], end_label: str) -> str:
+    """From the objectives, else from the choices that leave a table's first row, else the main path."""
     if objectives:
-        return _short("; ".join(objectives))
-    keys = key_decisions(graph, walk)
-    return _short(f"{end_label} via {', '.join(keys)}" if keys else end_label)
+        return cut("; ".join(objectives))
+    taken = [c.phrase for c in choices(model, steps) if not c.main]
+    if taken:
+        return cut(f"{', '.join(taken)} \u2192 {end_label}")
+    return cut(f"Main path to {end_label}")
 
 
-def unique_names(tests: list[TestCase], walks: Sequence[Sequence[int]] | None = None,
-                 graph: FlatGraph | None = None) -> list[TestCase]:
-    """Make names unique: first by adding the key decisions, then a counter."""
-    counts: dict[str, int] = {}
-    for t in tests:
-        counts[t.name] = counts.get(t.name, 0) + 1
-    named = []
+def unique_names(tests: list[TestCase], model: Model | None = None) -> list[TestCase]:
+    """Make names unique the way a tester would: add, in brackets, the choices that tell same-named tests
+    apart, then what their data differ in; the stable id only as the last resort (never a counter)."""
+    groups: dict[str, list[int]] = {}
     for i, t in enumerate(tests):
-        if counts[t.name] > 1 and walks is not None and graph is not None and t.objectives:
-            keys = key_decisions(graph, walks[i])
-            if keys:
-                t = t.model_copy(update={"name": _short(f"{t.name} ({', '.join(keys)})")})
-        named.append(t)
-    seen: dict[str, int] = {}
-    out = []
-    for t in named:
-        count = seen.get(t.name, 0) + 1
-        seen[t.name] = count
-        out.append(t if count == 1 else t.model_copy(update={"name": f"{t.name} ({count})"}))
+        groups.setdefault(t.name.casefold(), []).append(i)
+    out = list(tests)
+    taken = {t.name.casefold() for t in tests}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        phrases = {i: [c.phrase for c in choices(model, tests[i].steps)] if model else [] for i in members}
+        for i in members:
+            test = tests[i]
+            others = [phrases[j] for j in members if j != i]
+            own = [p for p in phrases[i] if not all(p in o for o in others)]
+            data = [f"{k} = {v}" for k, v in test.data.items()
+                    if not all(tests[j].data.get(k) == v for j in members if j != i)]
+            for extra in (", ".join(own), ", ".join(data), test.id):
+                if not extra:
+                    continue
+                suffix = f" ({cut(extra, MAX_NAME // 2)})"
+                candidate = cut(test.name, MAX_NAME - len(suffix)) + suffix
+                if candidate.casefold() not in taken:
+                    taken.add(candidate.casefold())
+                    out[i] = test.model_copy(update={"name": candidate})
+                    break
     return out
 
 

@@ -238,7 +238,7 @@ def finish(
                 unique.append(f)
         tests = [data.make_test(ctx, f) for f in unique]
         keys = [assemble.path_key(g, f.walk) for f in unique]
-        tests = assemble.unique_ids(assemble.unique_names(tests, [f.walk for f in unique], g), keys)
+        tests = assemble.unique_ids(assemble.unique_names(tests, g.model), keys)
     walks = [_walk_of(g, t) for t in tests]
     for t, walk in zip(tests, walks, strict=True):
         for row in (t.data, *t.variants):
