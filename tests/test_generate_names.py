@@ -83,3 +83,22 @@ def test_generated_ids_and_humanized_rows() -> None:
     assert is_generated_id("SequenceFlow_1hq2v0z")
     assert not is_generated_id("bad_postcode") and not is_generated_id("valid_minimum") and not is_generated_id("ok")
     assert humanize("bad_postcode") == "bad postcode" and humanize("validMinimum") == "valid minimum"
+
+
+def test_plain_camunda_imports_get_human_names() -> None:
+    loaded = load_path(ROOT / "tests" / "data" / "bpmn" / "camunda-order-approval.bpmn")
+    assert loaded.model.id == "order_approval"  # not 'Definitions_1k9v3xq': exports are named after it
+    names = [t.name for t in generate(loaded.model).tests]
+    assert names == ["Amount? more than 1000; Approved? yes", "Amount? more than 1000; Approved? no",
+                     "Amount? more than 1000; Manager approval: 3 days", "Amount? otherwise"]
+    claim = load_path(ROOT / "tests" / "data" / "bpmn" / "camunda-collaboration-claim.bpmn").model
+    assert [t.name for t in generate(claim).tests] == ["Covered? policy covers damage", "Covered? not covered"]
+
+
+def test_a_generated_model_id_falls_back_to_the_file_name(tmp_path: Path) -> None:
+    text = (ROOT / "tests" / "data" / "bpmn" / "camunda-order-approval.bpmn").read_text()
+    text = text.replace('name="Order approval"', "")
+    (tmp_path / "Leave request.bpmn").write_text(text)
+    model = load_path(tmp_path / "Leave request.bpmn").model
+    assert model.id == "leave_request"
+    assert not is_generated_id(model.id)

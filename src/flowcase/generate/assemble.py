@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flowcase.generate.graph import FlatGraph
 from flowcase.generate.suite import TestCase, TestStep
 from flowcase.model.expr import EvalError, Value, evaluate, parse_assignments, parse_condition
-from flowcase.model.types import LEVELS, Level, Model, Scalar
+from flowcase.model.naming import humanize, is_generated_id
+from flowcase.model.types import LEVELS, Level, Model, Node, Scalar
 
 
 def model_hash(model: Model) -> str:
@@ -42,6 +42,7 @@ def build_test(
 ) -> TestCase:
     steps: list[TestStep] = []
     objectives: list[str] = []
+    phrases: list[str] = []  # the objectives as the name reads them
     requirements: list[str] = []
     tags: set[str] = set()
     priorities: list[Level | None] = []
@@ -60,6 +61,7 @@ def build_test(
         )
         if d.objective and d.objective not in objectives:
             objectives.append(d.objective)
+            phrases.append(objective_phrase(edge.node, d.objective))
         requirements += [r for r in d.requirements if r not in requirements]
         tags.update(d.tags)
         priorities.append(d.priority)
@@ -67,7 +69,7 @@ def build_test(
     end_vertex = graph.edges[walk[-1]].src
     end = graph.main_ends[end_vertex]
     return TestCase(
-        id=test_id(path_key(graph, walk)), name=_name(graph.model, steps, objectives, end.label), steps=tuple(steps),
+        id=test_id(path_key(graph, walk)), name=_name(graph.model, steps, phrases, end.label), steps=tuple(steps),
         end=end.id, end_name=end.name, data=data, variants=variants, objectives=tuple(objectives),
         requirements=tuple(requirements), tags=tuple(sorted(tags)), priority=_max_level(priorities),
         risk=_max_level(risks),
@@ -76,20 +78,6 @@ def build_test(
 
 #: Jira's summary holds 255 characters; names stay well under it and are cut at a word boundary.
 MAX_NAME = 200
-_GENERATED_ID = re.compile(r"^(?:[A-Za-z]+_)+(?=[0-9a-z]*[0-9])[0-9a-z]{5,}$")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def is_generated_id(text: str) -> bool:
-    """An id a modeler made up (``Flow_0ab3x9k``, ``Activity_07vs91k``, ``3``): it names nothing."""
-    return text.isdigit() or bool(_GENERATED_ID.match(text))
-
-
-def humanize(row_id: str) -> str:
-    """``bad_postcode`` -> ``bad postcode``, ``validMinimum`` -> ``valid minimum``."""
-    return " ".join(_CAMEL.sub(" ", row_id).replace("_", " ").replace("-", " ").split()).lower()
-
-
 @dataclass(frozen=True, slots=True)
 class Choice:
     """A choice a test makes where a table has several rows, in a tester's words (never a raw condition)."""
@@ -110,15 +98,28 @@ def choices(model: Model, steps: Sequence[TestStep]) -> list[Choice]:
         if index is None:
             continue
         row = node.table[index]
+        label = "" if is_generated_id(node.label) else node.label
         if row.id and not is_generated_id(row.id):
-            phrase = f"{node.label}: {humanize(row.id)}"
+            phrase = f"{label}: {humanize(row.id)}" if label else humanize(row.id)
         else:
             target = workflow.by_id.get(row.next)
-            phrase = f"{node.label} \u2192 {target.label if target else row.next}"
+            phrase = f"{label or 'then'} \u2192 {target.label if target else row.next}"
         choice = Choice(phrase, index == 0)
         if choice not in out:
             out.append(choice)
     return out
+
+
+def objective_phrase(node: Node, objective: str) -> str:
+    """An objective as a test name reads it. A short label on one branch of a choice ("yes", "more than 1000",
+    "3 days": what BPMN flows carry) means little alone, so the node's question or name comes first:
+    "Approved? yes", "Manager approval: 3 days". Sentences ("A declined card creates no order") stand alone."""
+    if len(objective.split()) > 3 or len(node.table) < 2:
+        return objective
+    label = node.label.strip()
+    if not label or (label == node.id and is_generated_id(label)):
+        return objective
+    return f"{label} {objective}" if label.endswith("?") else f"{label}: {objective}"
 
 
 def cut(text: str, limit: int = MAX_NAME) -> str:

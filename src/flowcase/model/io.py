@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -107,8 +107,10 @@ def loads(text: str, fmt: Format, source: str | None = None) -> Loaded:
         return Loaded(from_data(data, source, positions), positions=positions)
     if fmt == "bpmn":
         from flowcase.model import bpmn
+        from flowcase.model.naming import readable_model_id
 
-        return bpmn.loads(text, source)
+        loaded = bpmn.loads(text, source)
+        return replace(loaded, model=readable_model_id(loaded.model, source))
     from flowcase.model import graphwalker
 
     return graphwalker.loads(text, source)
