@@ -5,8 +5,8 @@
 errors    duplicate ids and names; not exactly one start; no end; unknown targets, workflows and ``after`` ends;
           recursive calls; nodes with no way out; expressions that do not parse, name unknown things, assign to a
           parameter, or mix types.
-warnings  unreachable nodes; nodes from which no end can be reached; conditions that can never hold; inputs for
-          which no row of a table applies; workflows nobody calls.
+warnings  unreachable nodes; nodes from which no end can be reached (both also while there are errors);
+          conditions that can never hold; inputs for which no row of a table applies; workflows nobody calls.
 """
 
 from __future__ import annotations
@@ -99,9 +99,12 @@ class _Checker:
         self.check_calls()
         for wi, workflow in enumerate(self.model.workflows):
             self.check_expressions(wi, workflow)
-        if not any(d.severity == "error" for d in self.found):
-            for wi, workflow in enumerate(self.model.workflows):
-                self.check_graph(wi, workflow)
+        has_errors = any(d.severity == "error" for d in self.found)
+        for wi, workflow in enumerate(self.model.workflows):
+            # the graph warnings hold even while the model has errors: a step just placed in the editor is
+            # unreachable (and has no way out) before it is connected
+            self.check_graph(wi, workflow)
+            if not has_errors:
                 self.check_conditions(wi, workflow)
 
     def check_symbols(self) -> None:
@@ -301,7 +304,8 @@ class _Checker:
         start = workflow.start
         if start is None:
             return
-        forward: dict[str, set[str]] = {n.id: {d.next for d in n.table} for n in workflow.nodes}
+        forward: dict[str, set[str]] = {n.id: {d.next for d in n.table if d.next in workflow.by_id}
+                                        for n in workflow.nodes}
         reached = _closure([start.id], forward)
         backward: dict[str, set[str]] = {n.id: set() for n in workflow.nodes}
         for source, targets in forward.items():

@@ -54,10 +54,47 @@ function FlowcaseRestrictions(palette, contextPad, elementFactory, create, trans
 }
 FlowcaseRestrictions.$inject = ['palette', 'contextPad', 'elementFactory', 'create', 'translate'];
 
+// Every new node gets a readable name as it is created ("Step 3", "Choice 1"), never a generated id such as
+// Activity_07vs91k; bpmn-js then opens the name for typing (tasks) or the user double-clicks it.
+function FlowcaseNaming(eventBus, elementRegistry) {
+  eventBus.on('commandStack.shape.create.preExecute', (event) => {
+    const shape = event.context && event.context.shape;
+    const bo = shape && shape.businessObject;
+    const kind = shape && KIND_OF[shape.type];
+    if (!bo || !kind || bo.name || shape.labelTarget) return;
+    bo.name = defaultName(kind, elementRegistry);
+  });
+  // editing a name starts with the whole name selected: typing replaces "Step 3"
+  eventBus.on('directEditing.activate', () => {
+    setTimeout(() => {
+      const content = document.querySelector('.djs-direct-editing-content');
+      if (!content || document.activeElement !== content) return;
+      const range = document.createRange();
+      range.selectNodeContents(content);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }, 0);
+  });
+}
+FlowcaseNaming.$inject = ['eventBus', 'elementRegistry'];
+
+export function defaultName(kind, elementRegistry) {
+  const base = KIND_LABEL[kind];
+  const used = new Set(elementRegistry.filter((e) => e.businessObject && e.businessObject.name).map((e) => e.businessObject.name));
+  let n = elementRegistry.filter((e) => !e.labelTarget && KIND_OF[e.type] === kind).length + 1;
+  while (used.has(`${base} ${n}`)) n += 1;
+  return `${base} ${n}`;
+}
+
 export function createModeler(container) {
   return new window.BpmnJS({
     container,
-    additionalModules: [{ __init__: ['flowcaseRestrictions'], flowcaseRestrictions: ['type', FlowcaseRestrictions] }],
+    additionalModules: [{
+      __init__: ['flowcaseRestrictions', 'flowcaseNaming'],
+      flowcaseRestrictions: ['type', FlowcaseRestrictions],
+      flowcaseNaming: ['type', FlowcaseNaming],
+    }],
   });
 }
 
