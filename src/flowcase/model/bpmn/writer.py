@@ -20,7 +20,7 @@ from flowcase.model.bpmn.common import (
     _scalar_type,
 )
 from flowcase.model.diagnostics import Diagnostic, ModelError
-from flowcase.model.layout import edge_waypoints, layout_of
+from flowcase.model.layout import layout_of, routes
 from flowcase.model.types import FORMAT_VERSION, Decision, Layout, Model, Node, Workflow
 
 
@@ -198,6 +198,7 @@ def _export_diagram(
     ids: _Ids,
 ) -> None:
     layouts = layout_of(workflow)
+    arrows = routes(workflow, layouts)  # orthogonal, around every other node and label
     diagram = ET.SubElement(root, _q(BPMNDI, "BPMNDiagram"), {"id": ids.take(f"BPMNDiagram_{process_id}")})
     plane = ET.SubElement(
         diagram, _q(BPMNDI, "BPMNPlane"), {"id": ids.take(f"BPMNPlane_{process_id}"), "bpmnElement": process_id}
@@ -220,7 +221,7 @@ def _export_diagram(
         assert decision.id is not None
         flow_id = flow_ids[(workflow.id, node.id, decision.id)]
         edge = ET.SubElement(plane, _q(BPMNDI, "BPMNEdge"), {"id": ids.take(f"{flow_id}_di"), "bpmnElement": flow_id})
-        for x, y in edge_waypoints(layouts[node.id], layouts[decision.next]):
+        for x, y in arrows[(node.id, decision.id)]:
             ET.SubElement(edge, _q(DI, "waypoint"), {"x": _num(x), "y": _num(y)})
 
 
