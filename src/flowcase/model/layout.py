@@ -14,6 +14,7 @@ needed to keep the order and the spacing, so a straight chain stays on one line.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 
 from flowcase.model.types import Layout, Node, NodeKind, Workflow
 
@@ -142,7 +143,7 @@ def _segment_crosses(a: Point, b: Point, box: Box) -> bool:
 
 
 def _crosses(points: list[Point], boxes: list[Box]) -> bool:
-    return any(_segment_crosses(a, b, box) for a, b in zip(points, points[1:], strict=False) for box in boxes)
+    return any(_segment_crosses(a, b, box) for a, b in pairwise(points) for box in boxes)
 
 
 def _grid_route(source: Layout, target: Layout, boxes: list[Box]) -> list[Point] | None:
@@ -185,17 +186,16 @@ def _grid_route(source: Layout, target: Layout, boxes: list[Box]) -> list[Point]
         seen.add((point, direction))
         if point in goals:
             attach = goals[point]
-            entering = 0 if attach[1] == point[1] else 1
             if not _crosses([point, attach], boxes):
-                return _simplify([*path, attach]) if entering == direction else _simplify([*path, attach])
+                return _simplify([*path, attach])
         x, y = point
         ix, iy = xs_sorted.index(x), ys_sorted.index(y)
-        for new_dir, line, index, make in ((0, xs_sorted, ix, lambda v: (v, y)), (1, ys_sorted, iy, lambda v: (x, v))):
+        for new_dir, line, index in ((0, xs_sorted, ix), (1, ys_sorted, iy)):
             for step in (-1, 1):
                 j = index + step
                 if not 0 <= j < len(line):
                     continue
-                nxt = make(line[j])
+                nxt = (line[j], y) if new_dir == 0 else (x, line[j])
                 if not free(nxt) or any(_segment_crosses(point, nxt, b) for b in all_boxes):
                     continue
                 extra = abs(line[j] - line[index]) + (BEND_COST if new_dir != direction else 0.0)
