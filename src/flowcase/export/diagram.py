@@ -1,7 +1,8 @@
 """The workflow diagram as inline SVG, every node and arrow tagged with the tests whose path uses it.
 
 Boxes come from :func:`flowcase.model.layout.layout_of`, arrows from ``routes`` (around every other node).
-Each node is a ``<g class="node" data-ref="workflow/node">`` and each arrow a ``<path class="edge" data-ref="workflow/node#row">``;
+Each node is a ``<g class="node" data-ref="workflow/node">`` and each arrow a
+``<path class="edge" data-ref="workflow/node#row">``;
 both carry ``data-tests``: the space-separated keys of the tests passing there, which the report's CSS uses
 to highlight the selected test's path.
 """
