@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 
-from flowcase.model.types import Layout, Node, NodeKind, Workflow
+from flowcase.model.types import Layout, Model, Node, NodeKind, Workflow
 
 Point = tuple[float, float]
 
@@ -34,7 +34,8 @@ ROW_GAP = 40.0
 LOOP_CLEARANCE = 30.0
 SWEEPS = 4
 
-__all__ = ["SIZES", "Point", "auto_layout", "bounds", "edge_waypoints", "label_box", "layout_of", "routes", "size_of"]
+__all__ = ["SIZES", "Point", "auto_layout", "bounds", "edge_waypoints", "label_box", "layout_of", "routes", "size_of",
+           "without_layout"]
 
 
 def size_of(node: Node) -> tuple[float, float]:
@@ -56,6 +57,15 @@ def auto_layout(workflow: Workflow) -> dict[str, Layout]:
     layers = _layers(nodes, forward)
     ordered = _order(layers, forward)
     return _place(workflow, ordered, forward)
+
+
+def without_layout(model: Model) -> Model:
+    """The model with every explicit layout dropped, so that it is drawn by :func:`auto_layout` ("Tidy up")."""
+    data = model.to_data()
+    for workflow in data.get("workflows", []):
+        for node in workflow.get("nodes", []):
+            node.pop("layout", None)
+    return Model.model_validate(data)
 
 
 def layout_of(workflow: Workflow) -> dict[str, Layout]:

@@ -583,6 +583,31 @@ window.addEventListener('beforeunload', (ev) => {
   if (state.issueKey && state.dirty) { ev.preventDefault(); }
 });
 
+// --- layout --------------------------------------------------------------------------------------------------
+
+// "Tidy up": the server lays every workflow out anew (the same layout as the HTML report) and routes every
+// arrow around the boxes; the tables, parameters and names stay as they are.
+$('tidy').addEventListener('click', async () => {
+  const button = $('tidy');
+  button.disabled = true;
+  try {
+    const shown = $('workflow-select').value;
+    const data = await host.api('POST', '/api/models/editor', { doc: await currentDoc(), tidy: true });
+    await loadDocument(data);
+    if (shown && $('workflow-select').value !== shown && $('workflow-select').options[Number(shown)]) {
+      $('workflow-select').value = shown;
+      $('workflow-select').dispatchEvent(new Event('change'));
+    }
+    host.flag('Diagram tidied up', 'success');
+    changed();
+  } catch (err) {
+    host.flag(`Could not tidy up: ${err.message}`, 'error');
+  } finally {
+    button.disabled = false;
+  }
+});
+$('fit').addEventListener('click', () => fitDiagram(modeler));
+
 // --- import / export ---------------------------------------------------------------------------------------
 
 $('import-file').addEventListener('change', async (ev) => {

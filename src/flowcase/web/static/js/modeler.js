@@ -219,15 +219,23 @@ export function clearCoverage(modeler) {
   modeler.get('overlays').remove({ type: 'fc-coverage' });
 }
 
-// Fit the diagram in view, leaving room for the palette on the left and the watermark at the bottom right.
+// Fit the diagram in view, leaving room for the palette on the left and the bpmn.io mark at the bottom right.
+// Never below MIN_SCALE, so that names stay readable: a large diagram then opens at its start and scrolls.
+const MIN_SCALE = 0.65;
 export function fitDiagram(modeler) {
   const canvas = modeler.get('canvas');
   const { inner, outer } = canvas.viewbox();
   if (!inner || !inner.width || !inner.height || !outer.width) return;
   const left = 90;
+  const right = 70;
   const pad = 40;
-  const scale = Math.min(1.1, (outer.width - left - pad) / inner.width, (outer.height - 2 * pad) / inner.height);
-  const x = inner.x - (left + (outer.width - left - pad - inner.width * scale) / 2) / scale;
-  const y = inner.y - (outer.height - inner.height * scale) / 2 / scale;
+  const fit = Math.min(1.1, (outer.width - left - right) / inner.width, (outer.height - 2 * pad) / inner.height);
+  const scale = Math.max(MIN_SCALE, fit);
+  let x = inner.x - (left + (outer.width - left - right - inner.width * scale) / 2) / scale;
+  let y = inner.y - (outer.height - inner.height * scale) / 2 / scale;
+  if (fit < MIN_SCALE) {
+    x = inner.x - left / scale;
+    y = inner.y - pad / scale;
+  }
   canvas.viewbox({ x, y, width: outer.width / scale, height: outer.height / scale });
 }
