@@ -119,3 +119,23 @@ def test_empty_and_disconnected_workflows() -> None:
     wf = Workflow(id="w", nodes=(Node(id="a", kind="end"), Node(id="b", kind="end")))
     lay = auto_layout(wf)
     assert not _overlap(lay["a"], lay["b"])
+
+
+def test_routes_cross_no_other_node_or_label_in_any_example() -> None:
+    from itertools import pairwise
+    from pathlib import Path
+
+    from flowcase.model.io import load_path
+    from flowcase.model.layout import _box, _crosses, label_box, layout_of, routes
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*sorted((root / "examples").glob("*.yaml")), *sorted((root / "tests" / "data" / "bpmn").glob("camunda-*"))]
+    for path in files:
+        for workflow in load_path(path).model.workflows:
+            layouts = layout_of(workflow)
+            for (node_id, row_id), points in routes(workflow, layouts).items():
+                row = next(d for d in workflow.by_id[node_id].table if (d.id or "") == row_id)
+                boxes = [_box(layouts[n.id]) for n in workflow.nodes if n.id not in (node_id, row.next)]
+                boxes += [_box(lb) for n in workflow.nodes if (lb := label_box(n, layouts[n.id])) is not None]
+                assert not _crosses(points, boxes), (path.name, node_id, row_id, points)
+                assert all(a[0] == b[0] or a[1] == b[1] for a, b in pairwise(points))

@@ -214,7 +214,8 @@ def test_json_positions_work_too() -> None:
         ('{"id": "x",\n "workflows": [}', "json", "x.json:2:16: error: invalid JSON: Expecting value [syntax]"),
         ("id: x\nworkflows: [\n  - a", "yaml", "x.yaml:3:3: error: invalid YAML: expected the node content,"
                                                " but found '-' [syntax]"),
-        ("- just\n- a list\n", "yaml", "x.yaml: error: the document must be a mapping/object [not-a-model]"),
+        ("- just\n- a list\n", "yaml", "x.yaml: error: the document must be a mapping/object with 'flowcase', "
+                                       "'id' and 'workflows', not a list [not-a-model]"),
         ('{"id": "x", "workflows": []}', "json", "x.json:1:26: error: field 'workflows': must not be empty [schema]"),
     ],
 )

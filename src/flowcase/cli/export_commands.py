@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ from flowcase.cli import main
 from flowcase.cli.common import fail, friendly_errors
 from flowcase.export import FORMATS, ExportError, ExportOptions, export
 from flowcase.generate.suite import SUITE_FORMAT, Suite
-from flowcase.model.io import load_path
+from flowcase.model.io import from_data, load_path
 from flowcase.model.types import Model
 
 
@@ -20,8 +21,8 @@ def _read_suite(path: str) -> Suite | None:
     """The suite in ``path`` when it is a flowcase-suite/1 JSON file, else None (then it is a model)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None  # not a tests file: the model reader says what is wrong with it, naming the file
     if not isinstance(data, dict) or data.get("format") != SUITE_FORMAT:
         return None
     try:
@@ -30,6 +31,28 @@ def _read_suite(path: str) -> Suite | None:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         fail(f"{path}: not a valid {SUITE_FORMAT} file: {where}: {first['msg']}")
+
+
+def _source_model(suite: Suite, path: str) -> Model | None:
+    """The model a tests file carries (written by `flowcase generate`), if any and if it is the one tested."""
+    if suite.source_model is None:
+        return None
+    from flowcase.generate.assemble import model_hash
+
+    model = from_data(suite.source_model, path)
+    if model_hash(model) != suite.model_hash:
+        fail(f"{path}: the model stored in the tests file does not match its tests (pass --model MODEL)")
+    return model
+
+
+def _target(output: str, name: str) -> Path:
+    """Where to write: ``output`` itself, or ``output/name`` when it is a directory or ends with a slash
+    (the directory is created then)."""
+    target = Path(output)
+    if output.endswith(("/", os.sep)) or target.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return target / name
+    return target
 
 
 def _generate(model: Model) -> Suite:
@@ -44,9 +67,12 @@ def _generate(model: Model) -> Suite:
 @main.command("export")
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("--format", "-f", "fmt", type=click.Choice(list(FORMATS)), required=True, help="Export format.")
-@click.option("-o", "--output", type=click.Path(), help="Output file, or a directory (file named after the model).")
+@click.option("-o", "--output", type=click.Path(),
+              help="Output file, or a directory (an existing one, or any path ending with '/': created, and the "
+                   "file is named after the model and the format).")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False),
-              help="The model of a tests file (needed for the html report; adds the diagram to markdown).")
+              help="The model of a tests file, when the file does not carry it (those written by `flowcase "
+                   "generate` do).")
 @click.option("--project", help="Jira project key written into Xray and Zephyr Scale imports.")
 @click.option("--folder", help="Test repository folder (Xray, Zephyr Scale) or TestRail section.")
 @click.option("--bom", is_flag=True, help="Start CSV output with a UTF-8 byte-order mark.")
@@ -67,6 +93,8 @@ def export_command(source: str, fmt: str, output: str | None, model_path: str | 
             suite = _generate(model)
         elif model_path:
             model = load_path(model_path).model
+        else:
+            model = _source_model(suite, source)
         try:
             result = export(suite, fmt, model=model, options=ExportOptions(project=project, folder=folder, bom=bom))
         except ExportError as exc:
@@ -75,8 +103,6 @@ def export_command(source: str, fmt: str, output: str | None, model_path: str | 
         if output is None:
             click.echo(result.text, nl=False)
             return
-        target = Path(output)
-        if target.is_dir():
-            target = target / (suite.model + result.suffix)
+        target = _target(output, suite.model + result.suffix)
         target.write_text(result.text, encoding="utf-8", newline="")
         click.echo(f"wrote {target} ({len(suite.tests)} tests, {fmt})", err=True)

@@ -56,7 +56,7 @@ def _progress() -> Iterator[Progress | None]:
 
 def summary(suite: Suite) -> list[str]:
     """The short human summary printed on stderr."""
-    steps = sum(len(t.steps) for t in suite.tests)
+    steps = sum(len(t.test_steps()) for t in suite.tests)
     bound = "no lower bound" if suite.lower_bound is None else f"lower bound {suite.lower_bound}"
     verdict = "optimal" if suite.optimal else "not proven optimal"
     lines = [f"{len(suite.tests)} tests, {steps} steps ({suite.criterion}; {bound}; {verdict})"]
@@ -128,6 +128,8 @@ def generate_command(
                 suite = generate(model, options, progress, pins=pins)
         except GenerationError as exc:
             fail(str(exc))
+        # the model rides along so that `flowcase export TESTS -f html` needs nothing else
+        suite = suite.model_copy(update={"source_model": model.to_data()})
         _write(suite.model_dump_json(indent=2) + "\n", output)
         for line in summary(suite):
             click.echo(line, err=True)
@@ -159,7 +161,8 @@ def diff_command(old_file: str, new_file: str, tests_file: str | None, output: s
         except GenerationError as exc:
             fail(str(exc))
         if output:
-            Path(output).write_text(result.suite.model_dump_json(indent=2) + "\n", encoding="utf-8")
+            written = result.suite.model_copy(update={"source_model": new.to_data()})
+            Path(output).write_text(written.model_dump_json(indent=2) + "\n", encoding="utf-8")
         if as_json:
             click.echo(result.model_dump_json(indent=2, exclude={"suite"}))
         names = {t.id: t.name for t in result.suite.tests}

@@ -1,7 +1,8 @@
 """The workflow diagram as inline SVG, every node and arrow tagged with the tests whose path uses it.
 
-Boxes come from :func:`flowcase.model.layout.layout_of`, arrows from ``edge_waypoints``. Each node is a
-``<g class="node" data-ref="workflow/node">`` and each arrow a ``<path class="edge" data-ref="workflow/node#row">``;
+Boxes come from :func:`flowcase.model.layout.layout_of`, arrows from ``routes`` (around every other node).
+Each node is a ``<g class="node" data-ref="workflow/node">`` and each arrow a
+``<path class="edge" data-ref="workflow/node#row">``;
 both carry ``data-tests``: the space-separated keys of the tests passing there, which the report's CSS uses
 to highlight the selected test's path.
 """
@@ -16,7 +17,7 @@ from itertools import pairwise
 
 from flowcase.export.common import workflow_id
 from flowcase.generate.suite import TestCase
-from flowcase.model.layout import bounds, edge_waypoints, layout_of
+from flowcase.model.layout import bounds, layout_of, routes
 from flowcase.model.types import Layout, Model, Node, Workflow
 
 CHAR_WIDTH = 6.4
@@ -105,13 +106,14 @@ def _tests_attr(ref: str, members: Mapping[str, set[str]]) -> str:
 def svg(workflow: Workflow, node_tests: Mapping[str, set[str]], edge_tests: Mapping[str, set[str]]) -> str:
     """The workflow drawn as one ``<svg>`` element (no XML declaration; meant to be inlined in HTML)."""
     layouts = layout_of(workflow)
+    arrows = routes(workflow, layouts)
     by_id = workflow.by_id
     edges: list[str] = []
     points: list[tuple[float, float]] = []
     for node, row in workflow.edges():
         if row.next not in layouts or node.id not in layouts:
             continue
-        route = edge_waypoints(layouts[node.id], layouts[row.next])
+        route = arrows[(node.id, row.id or "")]
         points += route
         ref = f"{workflow.id}/{node.id}#{row.id}"
         d = "M" + " L".join(f"{px:.1f},{py:.1f}" for px, py in route)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from flowcase.generate.graph import FlatGraph
 from flowcase.generate.suite import TestCase, TestStep
 from flowcase.model.expr import EvalError, Value, evaluate, parse_assignments, parse_condition
-from flowcase.model.types import LEVELS, Level, Model, Scalar
-
-MAX_NAME = 100
+from flowcase.model.naming import humanize, is_generated_id
+from flowcase.model.types import LEVELS, Level, Model, Node, Scalar
 
 
 def model_hash(model: Model) -> str:
@@ -42,6 +42,7 @@ def build_test(
 ) -> TestCase:
     steps: list[TestStep] = []
     objectives: list[str] = []
+    phrases: list[str] = []  # the objectives as the name reads them
     requirements: list[str] = []
     tags: set[str] = set()
     priorities: list[Level | None] = []
@@ -60,6 +61,7 @@ def build_test(
         )
         if d.objective and d.objective not in objectives:
             objectives.append(d.objective)
+            phrases.append(objective_phrase(edge.node, d.objective))
         requirements += [r for r in d.requirements if r not in requirements]
         tags.update(d.tags)
         priorities.append(d.priority)
@@ -67,58 +69,107 @@ def build_test(
     end_vertex = graph.edges[walk[-1]].src
     end = graph.main_ends[end_vertex]
     return TestCase(
-        id=test_id(path_key(graph, walk)), name=_name(graph, walk, objectives, end.label), steps=tuple(steps),
+        id=test_id(path_key(graph, walk)), name=_name(graph.model, steps, phrases, end.label), steps=tuple(steps),
         end=end.id, end_name=end.name, data=data, variants=variants, objectives=tuple(objectives),
         requirements=tuple(requirements), tags=tuple(sorted(tags)), priority=_max_level(priorities),
         risk=_max_level(risks),
     )
 
 
-def key_decisions(graph: FlatGraph, walk: Sequence[int]) -> list[str]:
-    """The choices made where a table has more than one row, as 'node: condition' labels."""
-    keys: dict[str, None] = {}  # ordered, with constant-time membership (walks can be very long)
-    for e in walk:
-        edge = graph.edges[e]
-        if edge.node is None or edge.decision is None or len(edge.node.table) < 2:
+#: Jira's summary holds 255 characters; names stay well under it and are cut at a word boundary.
+MAX_NAME = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A choice a test makes where a table has several rows, in a tester's words (never a raw condition)."""
+
+    phrase: str
+    main: bool  # the table's first row: the way a step goes unless the test asks otherwise
+
+
+def choices(model: Model, steps: Sequence[TestStep]) -> list[Choice]:
+    """The test's choices, in path order, once each: ``Node: row name``, or ``Node -> next node`` for unnamed rows."""
+    out: dict[Choice, None] = {}  # ordered, with constant-time membership (walks can be very long)
+    for step in steps:
+        workflow = model.workflows_by_id.get(step.workflow.rsplit(">", 1)[-1])
+        node = workflow.by_id.get(step.node) if workflow else None
+        if workflow is None or node is None or len(node.table) < 2:
             continue
-        d = edge.decision
-        # the condition or a named row id says which branch in a few words; the action is a sentence, the fallback
-        named = d.id if d.id and not d.id.isdigit() else None
-        label = f"{edge.node.label}: {d.when or named or d.action or d.id}"
-        keys.setdefault(label, None)
-    return list(keys)
+        index = next((i for i, d in enumerate(node.table) if (d.id or "") == step.decision), None)
+        if index is None:
+            continue
+        row = node.table[index]
+        label = "" if is_generated_id(node.label) else node.label
+        if row.id and not is_generated_id(row.id):
+            phrase = f"{label}: {humanize(row.id)}" if label else humanize(row.id)
+        else:
+            target = workflow.by_id.get(row.next)
+            phrase = f"{label or 'then'} \u2192 {target.label if target else row.next}"
+        out.setdefault(Choice(phrase, index == 0), None)
+    return list(out)
 
 
-def _short(name: str) -> str:
-    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1].rstrip() + "…"
+def objective_phrase(node: Node, objective: str) -> str:
+    """An objective as a test name reads it. A short label on one branch of a choice ("yes", "more than 1000",
+    "3 days": what BPMN flows carry) means little alone, so the node's question or name comes first:
+    "Approved? yes", "Manager approval: 3 days". Sentences ("A declined card creates no order") stand alone."""
+    if len(objective.split()) > 3 or len(node.table) < 2:
+        return objective
+    label = node.label.strip()
+    if not label or (label == node.id and is_generated_id(label)):
+        return objective
+    return f"{label} {objective}" if label.endswith("?") else f"{label}: {objective}"
 
 
-def _name(graph: FlatGraph, walk: Sequence[int], objectives: list[str], end_label: str) -> str:
+def cut(text: str, limit: int = MAX_NAME) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters (an ellipsis marks a cut)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head and not text[limit - 1].isspace():
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:") + "\u2026"
+
+
+def _name(model: Model, steps: Sequence[TestStep], objectives: list[str], end_label: str) -> str:
+    """From the objectives, else from the choices that leave a table's first row, else the main path."""
     if objectives:
-        return _short("; ".join(objectives))
-    keys = key_decisions(graph, walk)
-    return _short(f"{end_label} via {', '.join(keys)}" if keys else end_label)
+        return cut("; ".join(objectives))
+    taken = [c.phrase for c in choices(model, steps) if not c.main]
+    if taken:
+        return cut(f"{', '.join(taken)} \u2192 {end_label}")
+    return cut(f"Main path to {end_label}")
 
 
-def unique_names(tests: list[TestCase], walks: Sequence[Sequence[int]] | None = None,
-                 graph: FlatGraph | None = None) -> list[TestCase]:
-    """Make names unique: first by adding the key decisions, then a counter."""
-    counts: dict[str, int] = {}
-    for t in tests:
-        counts[t.name] = counts.get(t.name, 0) + 1
-    named = []
+def unique_names(tests: list[TestCase], model: Model | None = None) -> list[TestCase]:
+    """Make names unique the way a tester would: add, in brackets, the choices that tell same-named tests
+    apart, then what their data differ in; the stable id only as the last resort (never a counter)."""
+    groups: dict[str, list[int]] = {}
     for i, t in enumerate(tests):
-        if counts[t.name] > 1 and walks is not None and graph is not None and t.objectives:
-            keys = key_decisions(graph, walks[i])
-            if keys:
-                t = t.model_copy(update={"name": _short(f"{t.name} ({', '.join(keys)})")})
-        named.append(t)
-    seen: dict[str, int] = {}
-    out = []
-    for t in named:
-        count = seen.get(t.name, 0) + 1
-        seen[t.name] = count
-        out.append(t if count == 1 else t.model_copy(update={"name": f"{t.name} ({count})"}))
+        groups.setdefault(t.name.casefold(), []).append(i)
+    out = list(tests)
+    taken = {t.name.casefold() for t in tests}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        phrases = {i: [c.phrase for c in choices(model, tests[i].steps)] if model else [] for i in members}
+        for i in members:
+            test = tests[i]
+            others = [phrases[j] for j in members if j != i]
+            own = [p for p in phrases[i] if not all(p in o for o in others)]
+            data = [f"{k} = {v}" for k, v in test.data.items()
+                    if not all(tests[j].data.get(k) == v for j in members if j != i)]
+            for extra in (", ".join(own), ", ".join(data), test.id):
+                if not extra:
+                    continue
+                suffix = f" ({cut(extra, MAX_NAME // 2)})"
+                candidate = cut(test.name, MAX_NAME - len(suffix)) + suffix
+                if candidate.casefold() not in taken:
+                    taken.add(candidate.casefold())
+                    out[i] = test.model_copy(update={"name": candidate})
+                    break
     return out
 
 

@@ -363,7 +363,7 @@ def finish(
                 unique.append(f)
         tests = [data.make_test(ctx, f) for f in unique]
         keys = [assemble.path_key(g, f.walk) for f in unique]
-        tests = assemble.unique_ids(assemble.unique_names(tests, [f.walk for f in unique], g), keys)
+        tests = assemble.unique_ids(assemble.unique_names(tests, g.model), keys)
         if pins:  # pinned tests stay exactly as they were pinned
             by_key = {assemble.path_key(g, walk_of(g, p)): p.model_copy(update={"pinned": True}) for p in pins}
             tests = [by_key.get(k, t) for t, k in zip(tests, keys, strict=True)]

@@ -169,8 +169,8 @@ def purposes(ctx: Context) -> Suite:
         test = data.make_test(ctx, f)
         named = [p.name for p in served if p.name]
         if named:
-            test = test.model_copy(update={"name": "; ".join(named)})
+            test = test.model_copy(update={"name": assemble.cut("; ".join(named))})
         objectives = tuple(dict.fromkeys([*(p.describe() for p in served), *test.objectives]))
         tests.append(test.model_copy(update={"objectives": objectives}))
-    tests = assemble.unique_names(tests)
+    tests = assemble.unique_names(tests, g.model)
     return finish(ctx, [], {}, None, [], extra_items=items, tests=tests)

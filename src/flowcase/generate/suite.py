@@ -6,9 +6,9 @@ model and options.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from flowcase.model.types import Level, Scalar
 
@@ -35,6 +35,13 @@ class TestStep(_Frozen):
     requirements: tuple[str, ...] = ()
 
 
+def is_test_step(step: TestStep) -> bool:
+    """Whether a path step is a step the tester performs: it has an action, an expected result, a condition or
+    a name of its own. A start node or an unnamed junction is routing, not a step. This is the one definition of
+    "steps" that the editor, the command line, every export and the published Jira issues count and show."""
+    return bool(step.action or step.expected or step.condition or (step.name and step.name != step.node))
+
+
 class TestCase(_Frozen):
     id: str = Field(description="Stable id derived from the path, e.g. 'TC-1a2b3c4d'.")
     name: str
@@ -51,6 +58,10 @@ class TestCase(_Frozen):
     priority: Level | None = None
     risk: Level | None = None
     pinned: bool = Field(default=False, description="Pinned by a user: regeneration keeps it exactly (path and data).")
+
+    def test_steps(self) -> tuple[TestStep, ...]:
+        """The steps a tester performs (see :func:`is_test_step`); ``steps`` is the whole path."""
+        return tuple(s for s in self.steps if is_test_step(s))
 
 
 class CoverageItem(_Frozen):
@@ -72,3 +83,15 @@ class Suite(_Frozen):
     lower_bound: int | None = Field(default=None, description="Proven lower bound on the number of tests.")
     optimal: bool = Field(default=False, description="True only when len(tests) == lower_bound is proven minimal.")
     notes: tuple[str, ...] = ()
+    source_model: dict[str, Any] | None = Field(
+        default=None,
+        description="The model itself (flowcase JSON data), written by `flowcase generate` so that a tests file is "
+                    "enough for the exports that draw the diagram; left out of the JSON when absent.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_source(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("source_model", 0) is None:
+            del data["source_model"]
+        return data

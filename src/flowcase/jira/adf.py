@@ -55,6 +55,10 @@ def _action(step: TestStep) -> str:
     return step.action or step.name
 
 
+def _value(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 def _data_lines(test: TestCase) -> list[str]:
     return [f"{name} = {value}" for name, value in sorted(test.data.items())]
 
@@ -71,11 +75,12 @@ def text_length(node: Any) -> int:
 def describe_test(test: TestCase, style: str = "steps-table", *, model_label: str = "",
                   limit: int = TEXT_LIMIT) -> Node:  # fmt: skip
     """The ADF description of one published test; very long tests keep their first steps and say so."""
-    keep = len(test.steps)
-    doc = _describe(test, test.steps, style, model_label, 0)
+    steps = test.test_steps()  # what a tester performs: no empty start or routing step
+    keep = len(steps)
+    doc = _describe(test, steps, style, model_label, 0)
     while text_length(doc) > limit and keep > 0:
         keep = keep * 3 // 4
-        doc = _describe(test, test.steps[:keep], style, model_label, len(test.steps) - keep)
+        doc = _describe(test, steps[:keep], style, model_label, len(steps) - keep)
     return doc
 
 
@@ -83,9 +88,9 @@ def _describe(test: TestCase, steps: Sequence[TestStep], style: str, model_label
     content: list[Node] = []
     if test.objectives:
         content.append(paragraph("Objectives: " + "; ".join(test.objectives)))
-    data = _data_lines(test)
-    if data:
-        content += [paragraph("Test data", strong=True), bullets(data)]
+    if test.data:
+        content += [paragraph("Test data", strong=True),
+                    table(("Parameter", "Value"), [(name, _value(value)) for name, value in sorted(test.data.items())])]
     if style == "gherkin":
         lines = ["Scenario: " + test.name]
         for i, step in enumerate(steps):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,8 +73,25 @@ def load_path(path: str | Path, fmt: Format | None = None) -> Loaded:
     p = Path(path)
     if p.stat().st_size > MAX_MODEL_BYTES:
         raise ModelError([Diagnostic("error", "too-large", f"file is larger than {MAX_MODEL_BYTES} bytes")], str(p))
-    text = p.read_text(encoding="utf-8")
+    raw = p.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        kind = _binary_kind(raw)
+        what = f"a {kind} file" if kind else "not UTF-8 text"
+        raise ModelError([Diagnostic(
+            "error", "not-text",
+            f"{what} (byte 0x{raw[exc.start]:02x} at offset {exc.start}); a model is a flowcase YAML or JSON file, "
+            "BPMN 2.0 XML or GraphWalker JSON, in UTF-8")], str(p)) from None
     return loads(text, fmt or detect_format(p.name, text), source=str(p))
+
+
+_MAGIC = ((b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image"), (b"%PDF", "PDF"),
+          (b"PK\x03\x04", "ZIP archive (or an Office document)"), (b"\x1f\x8b", "gzip archive"))
+
+
+def _binary_kind(raw: bytes) -> str | None:
+    return next((kind for magic, kind in _MAGIC if raw.startswith(magic)), None)
 
 
 def loads(text: str, fmt: Format, source: str | None = None) -> Loaded:
@@ -90,8 +107,10 @@ def loads(text: str, fmt: Format, source: str | None = None) -> Loaded:
         return Loaded(from_data(data, source, positions), positions=positions)
     if fmt == "bpmn":
         from flowcase.model import bpmn
+        from flowcase.model.naming import readable_model_id
 
-        return bpmn.loads(text, source)
+        loaded = bpmn.loads(text, source)
+        return replace(loaded, model=readable_model_id(loaded.model, source))
     from flowcase.model import graphwalker
 
     return graphwalker.loads(text, source)
@@ -113,8 +132,15 @@ def dumps(model: Model, fmt: Format) -> str:
 
 def from_data(data: Any, source: str | None = None, positions: _Positions | None = None) -> Model:
     """Build a model from plain data (parsed JSON/YAML), turning schema errors into located diagnostics."""
+    if data is None:
+        raise ModelError([Diagnostic("error", "empty", "the file is empty: a model starts with 'flowcase: \"1\"', "
+                                     "then its id, parameters and workflows (see docs/model.md)")], source)
     if not isinstance(data, dict):
-        raise ModelError([Diagnostic("error", "not-a-model", "the document must be a mapping/object")], source)
+        found = {list: "a list", str: "a single text", bool: "a single value", int: "a number", float: "a number"}
+        what = found.get(type(data), type(data).__name__)
+        raise ModelError([Diagnostic("error", "not-a-model",
+                                     f"the document must be a mapping/object with 'flowcase', 'id' and 'workflows', "
+                                     f"not {what}")], source)
     check_tree(data, source)
     try:
         return Model.model_validate(data)

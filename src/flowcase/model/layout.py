@@ -14,8 +14,9 @@ needed to keep the order and the spacing, so a straight chain stays on one line.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 
-from flowcase.model.types import Layout, Node, NodeKind, Workflow
+from flowcase.model.types import Layout, Model, Node, NodeKind, Workflow
 
 Point = tuple[float, float]
 
@@ -33,7 +34,8 @@ ROW_GAP = 40.0
 LOOP_CLEARANCE = 30.0
 SWEEPS = 4
 
-__all__ = ["SIZES", "Point", "auto_layout", "bounds", "edge_waypoints", "layout_of", "size_of"]
+__all__ = ["SIZES", "Point", "auto_layout", "bounds", "edge_waypoints", "label_box", "layout_of", "routes", "size_of",
+           "without_layout"]
 
 
 def size_of(node: Node) -> tuple[float, float]:
@@ -55,6 +57,15 @@ def auto_layout(workflow: Workflow) -> dict[str, Layout]:
     layers = _layers(nodes, forward)
     ordered = _order(layers, forward)
     return _place(workflow, ordered, forward)
+
+
+def without_layout(model: Model) -> Model:
+    """The model with every explicit layout dropped, so that it is drawn by :func:`auto_layout` ("Tidy up")."""
+    data = model.to_data()
+    for workflow in data.get("workflows", []):
+        for node in workflow.get("nodes", []):
+            node.pop("layout", None)
+    return Model.model_validate(data)
 
 
 def layout_of(workflow: Workflow) -> dict[str, Layout]:
@@ -84,13 +95,25 @@ def layout_of(workflow: Workflow) -> dict[str, Layout]:
     return {n.id: result[n.id] for n in workflow.nodes}
 
 
-def edge_waypoints(source: Layout, target: Layout) -> list[Point]:
-    """An orthogonal route from ``source`` to ``target`` (both with width and height).
+def edge_waypoints(source: Layout, target: Layout, others: Iterable[Layout] = ()) -> list[Point]:
+    """An orthogonal route from ``source`` to ``target`` (both with width and height) that crosses none of
+    ``others`` (the other nodes of the drawing; pass them all, ``source`` and ``target`` are skipped).
 
     Forward edges leave the source's right side and enter the target's left side, bending once in the
     middle of the gap; edges going back (loops) leave the source's bottom, run below both nodes and
-    enter the target from below. Self loops go round the node's bottom-right corner.
+    enter the target from below. Self loops go round the node's bottom-right corner. When such a route
+    would run through another node, the simplest route around the nodes is taken instead (fewest bends,
+    then shortest), found on the orthogonal visibility grid of the nodes' sides.
     """
+    obstacles = [_box(o, OBSTACLE_MARGIN) for o in others if o != source and o != target]
+    simple = _simple_route(source, target)
+    if not obstacles or not _crosses(simple, obstacles):
+        return simple
+    found = _grid_route(source, target, obstacles)
+    return found if found is not None else simple
+
+
+def _simple_route(source: Layout, target: Layout) -> list[Point]:
     sw, sh = _size(source)
     tw, th = _size(target)
     scx, scy = source.x + sw / 2, source.y + sh / 2
@@ -107,6 +130,142 @@ def edge_waypoints(source: Layout, target: Layout) -> list[Point]:
         return [start, (mid, scy), (mid, tcy), end]
     below = max(source.y + sh, target.y + th) + LOOP_CLEARANCE
     return [(scx, source.y + sh), (scx, below), (tcx, below), (tcx, target.y + th)]
+
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+OBSTACLE_MARGIN = 6.0
+GRID_CLEARANCE = 20.0
+BEND_COST = 40.0
+MAX_GRID_OBSTACLES = 400
+
+
+def _box(lay: Layout, margin: float = 0.0) -> Box:
+    w, h = _size(lay)
+    return (lay.x - margin, lay.y - margin, lay.x + w + margin, lay.y + h + margin)
+
+
+def _segment_crosses(a: Point, b: Point, box: Box) -> bool:
+    (x1, y1), (x2, y2) = a, b
+    left, top, right, bottom = box
+    lo_x, hi_x = min(x1, x2), max(x1, x2)
+    lo_y, hi_y = min(y1, y2), max(y1, y2)
+    return lo_x < right and hi_x > left and lo_y < bottom and hi_y > top
+
+
+def _crosses(points: list[Point], boxes: list[Box]) -> bool:
+    return any(_segment_crosses(a, b, box) for a, b in pairwise(points) for box in boxes)
+
+
+def _grid_route(source: Layout, target: Layout, boxes: list[Box]) -> list[Point] | None:
+    """Dijkstra over the orthogonal visibility grid (the lines just outside every node's sides), with a cost
+    per bend, from any side of the source to any side of the target."""
+    import heapq
+
+    if len(boxes) > MAX_GRID_OBSTACLES:
+        return None
+    s_box, t_box = _box(source), _box(target)
+    c = GRID_CLEARANCE
+    ports_out = _ports(s_box, c)
+    ports_in = _ports(t_box, c)
+    xs = {x for b in boxes for x in (b[0] - c / 2, b[2] + c / 2)}
+    ys = {y for b in boxes for y in (b[1] - c / 2, b[3] + c / 2)}
+    for (px, py), (qx, qy) in [*ports_out, *ports_in]:
+        xs.update((px, qx))
+        ys.update((py, qy))
+    xs_sorted, ys_sorted = sorted(xs), sorted(ys)
+    all_boxes = [*boxes, _box(source, OBSTACLE_MARGIN / 2), _box(target, OBSTACLE_MARGIN / 2)]
+
+    def free(p: Point) -> bool:
+        return not any(b[0] < p[0] < b[2] and b[1] < p[1] < b[3] for b in all_boxes)
+
+    goals = {stub: attach for attach, stub in ports_in}
+    # state: (point, direction 0=horizontal 1=vertical)
+    queue: list[tuple[float, int, Point, int, tuple[Point, ...]]] = []
+    counter = 0
+    for attach, stub in ports_out:
+        if free(stub):
+            direction = 0 if attach[1] == stub[1] else 1
+            heapq.heappush(queue, (abs(stub[0] - attach[0]) + abs(stub[1] - attach[1]), counter, stub, direction,
+                                   (attach, stub)))
+            counter += 1
+    seen: set[tuple[Point, int]] = set()
+    while queue:
+        cost, _, point, direction, path = heapq.heappop(queue)
+        if (point, direction) in seen:
+            continue
+        seen.add((point, direction))
+        if point in goals:
+            attach = goals[point]
+            if not _crosses([point, attach], boxes):
+                return _simplify([*path, attach])
+        x, y = point
+        ix, iy = xs_sorted.index(x), ys_sorted.index(y)
+        for new_dir, line, index in ((0, xs_sorted, ix), (1, ys_sorted, iy)):
+            for step in (-1, 1):
+                j = index + step
+                if not 0 <= j < len(line):
+                    continue
+                nxt = (line[j], y) if new_dir == 0 else (x, line[j])
+                if not free(nxt) or any(_segment_crosses(point, nxt, b) for b in all_boxes):
+                    continue
+                extra = abs(line[j] - line[index]) + (BEND_COST if new_dir != direction else 0.0)
+                counter += 1
+                heapq.heappush(queue, (cost + extra, counter, nxt, new_dir, (*path, nxt)))
+    return None
+
+
+def _ports(box: Box, clearance: float) -> list[tuple[Point, Point]]:
+    """(attachment point on a side's middle, the point just outside it) for the four sides."""
+    left, top, right, bottom = box
+    cx, cy = (left + right) / 2, (top + bottom) / 2
+    return [((right, cy), (right + clearance, cy)), ((left, cy), (left - clearance, cy)),
+            ((cx, bottom), (cx, bottom + clearance)), ((cx, top), (cx, top - clearance))]
+
+
+def _simplify(points: list[Point]) -> list[Point]:
+    """Drop repeated and collinear middle points."""
+    out: list[Point] = []
+    for p in points:
+        if out and p == out[-1]:
+            continue
+        if len(out) >= 2 and (out[-2][0] == out[-1][0] == p[0] or out[-2][1] == out[-1][1] == p[1]):
+            out[-1] = p
+            continue
+        out.append(p)
+    return out
+
+
+LABEL_WIDTH = 90.0
+LABEL_HEIGHT = 14.0
+LABEL_GAP = 7.0
+
+
+def label_box(node: Node, lay: Layout) -> Layout | None:
+    """Where the external label of a named start, end or choice goes: centred below the shape (BPMN's habit)."""
+    if node.kind not in ("start", "end", "choice") or not node.name:
+        return None
+    w, h = _size(lay)
+    return Layout(x=lay.x + w / 2 - LABEL_WIDTH / 2, y=lay.y + h + LABEL_GAP, width=LABEL_WIDTH, height=LABEL_HEIGHT)
+
+
+def routes(workflow: Workflow, layouts: Mapping[str, Layout]) -> dict[tuple[str, str], list[Point]]:
+    """The route of every arrow (keyed by node id and row id) around every other node and node label."""
+    obstacles: list[Layout] = []
+    for node in workflow.nodes:
+        lay = layouts.get(node.id)
+        if lay is None:
+            continue
+        obstacles.append(lay)
+        label = label_box(node, lay)
+        if label is not None:
+            obstacles.append(label)
+    result: dict[tuple[str, str], list[Point]] = {}
+    for node, row in workflow.edges():
+        source, target = layouts.get(node.id), layouts.get(row.next)
+        if source is None or target is None:
+            continue
+        result[(node.id, row.id or "")] = edge_waypoints(source, target, obstacles)
+    return result
 
 
 def bounds(layouts: Iterable[Layout], points: Iterable[Point] = ()) -> tuple[float, float]:

@@ -5,13 +5,15 @@
 errors    duplicate ids and names; not exactly one start; no end; unknown targets, workflows and ``after`` ends;
           recursive calls; nodes with no way out; expressions that do not parse, name unknown things, assign to a
           parameter, or mix types.
-warnings  unreachable nodes; nodes from which no end can be reached; decisions that lead to such a node, or that
-          can be taken but leave a state where no row of the next table applies (dead-end decisions); conditions
-          that can never hold; inputs for which no row of a table applies; workflows nobody calls.
+warnings  unreachable nodes; nodes from which no end can be reached (both also while there are errors);
+          decisions that lead to such a node, or that can be taken but leave a state where no row of the next table
+          applies (dead-end decisions); conditions that can never hold; inputs for which no row of a table applies;
+          workflows nobody calls.
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -38,6 +40,16 @@ from flowcase.model.types import Decision, Model, Node, Workflow
 
 Path = tuple[str | int, ...]
 MAX_COMBINATIONS = 4096
+
+
+def did_you_mean(wrong: str, known: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest known name (case and small typos), or nothing."""
+    names_ = list(known)
+    folded = {n.casefold(): n for n in names_}
+    if wrong.casefold() in folded:
+        return f"; did you mean {folded[wrong.casefold()]!r}?"
+    close = difflib.get_close_matches(wrong, names_, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 __all__ = ["MAX_COMBINATIONS", "validate"]
 
@@ -89,9 +101,12 @@ class _Checker:
         self.check_calls()
         for wi, workflow in enumerate(self.model.workflows):
             self.check_expressions(wi, workflow)
-        if not any(d.severity == "error" for d in self.found):
-            for wi, workflow in enumerate(self.model.workflows):
-                self.check_graph(wi, workflow)
+        has_errors = any(d.severity == "error" for d in self.found)
+        for wi, workflow in enumerate(self.model.workflows):
+            # the graph warnings hold even while the model has errors: a step just placed in the editor is
+            # unreachable (and has no way out) before it is connected
+            self.check_graph(wi, workflow)
+            if not has_errors:
                 self.check_conditions(wi, workflow)
 
     def check_symbols(self) -> None:
@@ -162,7 +177,9 @@ class _Checker:
                 self.add("error", "call-without-workflow", "a call node must name the workflow it calls",
                          (*path, "workflow"), workflow, element, "workflow")
             elif node.workflow not in self.model.workflows_by_id:
-                self.add("error", "unknown-workflow", f"calls unknown workflow {node.workflow!r}",
+                self.add("error", "unknown-workflow",
+                         f"calls unknown workflow {node.workflow!r}"
+                         f"{did_you_mean(node.workflow, self.model.workflows_by_id)}",
                          (*path, "workflow"), workflow, element, "workflow")
         elif node.workflow:
             self.add("error", "not-a-call", "only call nodes name a workflow", (*path, "workflow"), workflow,
@@ -175,7 +192,8 @@ class _Checker:
                          (*dpath, "id"), workflow, delement, "id")
             row_ids.add(decision.id or "")
             if decision.next not in workflow.by_id:
-                self.add("error", "unknown-target", f"leads to unknown node {decision.next!r}",
+                self.add("error", "unknown-target",
+                         f"leads to unknown node {decision.next!r}{did_you_mean(decision.next, workflow.by_id)}",
                          (*dpath, "next") if node.decisions else (*path, "next"), workflow, delement, "next")
             elif workflow.by_id[decision.next].kind == "start":
                 self.add("error", "target-is-start", "cannot lead back to the start node",
@@ -291,7 +309,8 @@ class _Checker:
         start = workflow.start
         if start is None:
             return
-        forward: dict[str, set[str]] = {n.id: {d.next for d in n.table} for n in workflow.nodes}
+        forward: dict[str, set[str]] = {n.id: {d.next for d in n.table if d.next in workflow.by_id}
+                                        for n in workflow.nodes}
         reached = _closure([start.id], forward)
         backward: dict[str, set[str]] = {n.id: set() for n in workflow.nodes}
         for source, targets in forward.items():
@@ -453,7 +472,9 @@ def _infer(expr: Expr | None, types: Mapping[str, str]) -> str:
     if isinstance(expr, Name):
         if expr.name not in types:
             known = ", ".join(sorted(types)) or "none declared"
-            raise _TypeProblem("unknown-name", f"unknown name {expr.name!r} (known: {known})", expr.column)
+            hint = did_you_mean(expr.name, types)
+            raise _TypeProblem("unknown-name", f"unknown name {expr.name!r}{hint or f' (known: {known})'}",
+                               expr.column)
         return types[expr.name]
     if isinstance(expr, ListExpr):
         kinds = {_infer(item, types) for item in expr.items}

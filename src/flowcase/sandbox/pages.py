@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from flowcase.sandbox.adf import plain_text
+from flowcase.sandbox.adf_html import adf_html
 from flowcase.sandbox.catalog import all_issue_types
 from flowcase.sandbox.connect import PageContext, signed_iframe_url
 from flowcase.sandbox.errors import JiraHTTPError
@@ -144,7 +144,7 @@ async def browse(request: Request) -> Response:
                 ):
                     module = next(m for m in modules_of(inst, "webPanels") if m.key == raw.get("key"))
                     panels.append(frame_for(sandbox, inst, module, context))
-        description = plain_text(fields.get("description")) if fields.get("description") else ""
+        description = adf_html(fields.get("description")) if fields.get("description") else ""
     return _render(request, sandbox, "issue.html", context, issue=issue, project=project, fields=fields,
                    description=description, contents=contents, panels=panels)  # fmt: skip
 

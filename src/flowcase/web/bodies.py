@@ -20,6 +20,7 @@ class _Body(BaseModel):
 
 class ValidateBody(_Body):
     doc: EditorDoc
+    tidy: bool = Field(default=False, description="/api/models/editor: drop the drawn layout and lay it out anew.")
 
 
 class ImportBody(_Body):

@@ -108,6 +108,10 @@ def import_request(raw: bytes, max_nodes: int) -> bytes:
 def editor_request(raw: bytes, max_nodes: int) -> bytes:
     body = parse_json_body(ValidateBody, raw)
     model, diagnostics = build(body.doc, max_nodes)
+    if body.tidy:  # "Tidy up": every node placed anew by the automatic layout, every arrow routed around nodes
+        from flowcase.model.layout import without_layout
+
+        model = without_layout(model)
     return _json({**for_editor(model), "diagnostics": _diagnostics(diagnostics)})
 
 

@@ -30,7 +30,7 @@ from flowcase.model.bpmn.common import (
     _scalar_type,
 )
 from flowcase.model.diagnostics import Diagnostic, ModelError
-from flowcase.model.layout import edge_waypoints, layout_of
+from flowcase.model.layout import layout_of, routes
 from flowcase.model.types import (
     FORMAT_VERSION,
     BpmnArtifact,
@@ -700,6 +700,7 @@ def _draw_lanes(canvas: _Canvas, plan: _Plan, workflow_id: str) -> None:
 def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Point) -> list[tuple[str, str]]:
     """Shapes of the nodes and edges of the flows; expanded sub-processes drawn inside. Returns the collapsed ones."""
     layouts = {k: _moved(v, offset) for k, v in layout_of(workflow).items()}
+    arrows = routes(workflow, layouts)
     pending: list[tuple[str, str]] = []
     holds = {key[1]: wid for wid, key in plan.embedded.items() if key[0] == workflow.id}
     for node in workflow.nodes:
@@ -734,7 +735,8 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
                 and _near_point(kept.waypoints[-1], target):
             points: tuple[Point, ...] = kept.waypoints
         else:
-            points = tuple((x + 0.0, y + 0.0) for x, y in edge_waypoints(source, target))
+            # orthogonal, around every other node and label (model/layout.py)
+            points = tuple((x + 0.0, y + 0.0) for x, y in arrows[(node.id, decision.id or "")])
         _edge(canvas, plan, flow_id, points, kept.label if kept is not None else None)
     _draw_artifacts(canvas, plan, _of(plan, workflow.id))
     return pending

@@ -478,7 +478,8 @@ function showDiagnostics(diagnostics, model) {
     const button = document.createElement('button');
     button.type = 'button';
     button.className = 'fc-problem-link';
-    button.textContent = `${d.severity === 'error' ? 'Error' : 'Warning'}: ${[d.element, d.field && `field ${d.field}`].filter(Boolean).join(', ')}${d.element || d.field ? ': ' : ''}${d.message}`;
+    const element = displayElement(d, where);
+    button.textContent = `${d.severity === 'error' ? 'Error' : 'Warning'}: ${[element, d.field && `field ${d.field}`].filter(Boolean).join(', ')}${element || d.field ? ': ' : ''}${d.message}`;
     button.onclick = () => {
       const el = where && elementIndex(modeler).get(where.key);
       if (el) modeler.get('selection').select(el);
@@ -493,6 +494,14 @@ function showDiagnostics(diagnostics, model) {
   $('problem-count').className = `ak-lozenge ${errors ? 'ak-lozenge__appearance-removed' : 'ak-lozenge__appearance-moved'}`;
   renderStep();
   renderData();
+}
+
+// What a diagnostic is about, by the names the user sees ("Step “Check order”, decision 2"), not XML ids.
+function displayElement(d, where) {
+  const el = where && !where.key.startsWith('#') && elementIndex(modeler).get(where.key);
+  if (!el || !kindOf(el)) return d.element;
+  const named = `${KIND_LABEL[kindOf(el)]} “${nameOf(el)}”`;
+  return where.row >= 0 ? `${named}, decision ${where.row + 1}` : named;
 }
 
 // A diagnostic's path -> which grid cell shows it.
@@ -573,6 +582,31 @@ $('model-name').addEventListener('change', () => {
 window.addEventListener('beforeunload', (ev) => {
   if (state.issueKey && state.dirty) { ev.preventDefault(); }
 });
+
+// --- layout --------------------------------------------------------------------------------------------------
+
+// "Tidy up": the server lays every workflow out anew (the same layout as the HTML report) and routes every
+// arrow around the boxes; the tables, parameters and names stay as they are.
+$('tidy').addEventListener('click', async () => {
+  const button = $('tidy');
+  button.disabled = true;
+  try {
+    const shown = $('workflow-select').value;
+    const data = await host.api('POST', '/api/models/editor', { doc: await currentDoc(), tidy: true });
+    await loadDocument(data);
+    if (shown && $('workflow-select').value !== shown && $('workflow-select').options[Number(shown)]) {
+      $('workflow-select').value = shown;
+      $('workflow-select').dispatchEvent(new Event('change'));
+    }
+    host.flag('Diagram tidied up', 'success');
+    changed();
+  } catch (err) {
+    host.flag(`Could not tidy up: ${err.message}`, 'error');
+  } finally {
+    button.disabled = false;
+  }
+});
+$('fit').addEventListener('click', () => fitDiagram(modeler));
 
 // --- import / export ---------------------------------------------------------------------------------------
 

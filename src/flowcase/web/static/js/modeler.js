@@ -54,10 +54,47 @@ function FlowcaseRestrictions(palette, contextPad, elementFactory, create, trans
 }
 FlowcaseRestrictions.$inject = ['palette', 'contextPad', 'elementFactory', 'create', 'translate'];
 
+// Every new node gets a readable name as it is created ("Step 3", "Choice 1"), never a generated id such as
+// Activity_07vs91k; bpmn-js then opens the name for typing (tasks) or the user double-clicks it.
+function FlowcaseNaming(eventBus, elementRegistry) {
+  eventBus.on('commandStack.shape.create.preExecute', (event) => {
+    const shape = event.context && event.context.shape;
+    const bo = shape && shape.businessObject;
+    const kind = shape && KIND_OF[shape.type];
+    if (!bo || !kind || bo.name || shape.labelTarget) return;
+    bo.name = defaultName(kind, elementRegistry);
+  });
+  // editing a name starts with the whole name selected: typing replaces "Step 3"
+  eventBus.on('directEditing.activate', () => {
+    setTimeout(() => {
+      const content = document.querySelector('.djs-direct-editing-content');
+      if (!content || document.activeElement !== content) return;
+      const range = document.createRange();
+      range.selectNodeContents(content);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }, 0);
+  });
+}
+FlowcaseNaming.$inject = ['eventBus', 'elementRegistry'];
+
+export function defaultName(kind, elementRegistry) {
+  const base = KIND_LABEL[kind];
+  const used = new Set(elementRegistry.filter((e) => e.businessObject && e.businessObject.name).map((e) => e.businessObject.name));
+  let n = elementRegistry.filter((e) => !e.labelTarget && KIND_OF[e.type] === kind).length + 1;
+  while (used.has(`${base} ${n}`)) n += 1;
+  return `${base} ${n}`;
+}
+
 export function createModeler(container) {
   return new window.BpmnJS({
     container,
-    additionalModules: [{ __init__: ['flowcaseRestrictions'], flowcaseRestrictions: ['type', FlowcaseRestrictions] }],
+    additionalModules: [{
+      __init__: ['flowcaseRestrictions', 'flowcaseNaming'],
+      flowcaseRestrictions: ['type', FlowcaseRestrictions],
+      flowcaseNaming: ['type', FlowcaseNaming],
+    }],
   });
 }
 
@@ -117,7 +154,8 @@ export function clearPath(modeler) {
 }
 
 // Highlight a test's path: its nodes and the sequence flows between consecutive nodes; number the steps.
-export function highlightPath(modeler, nodeIds) {
+// `numbers[i]` is the test step number shown on node i (null: routing, no number); by default its position.
+export function highlightPath(modeler, nodeIds, numbers = null) {
   clearPath(modeler);
   const registry = modeler.get('elementRegistry');
   const canvas = modeler.get('canvas');
@@ -129,8 +167,11 @@ export function highlightPath(modeler, nodeIds) {
     if (!el) return;
     canvas.addMarker(id, i === nodeIds.length - 1 ? 'fc-path-end' : 'fc-path');
     marked.push(id);
-    if (!positions.has(id)) positions.set(id, []);
-    positions.get(id).push(i + 1);
+    const number = numbers ? numbers[i] : i + 1;
+    if (number !== null && number !== undefined) {
+      if (!positions.has(id)) positions.set(id, []);
+      positions.get(id).push(number);
+    }
     const next = nodeIds[i + 1];
     if (next) {
       // every arrow between the two nodes (parallel decisions may share a route)
@@ -178,15 +219,23 @@ export function clearCoverage(modeler) {
   modeler.get('overlays').remove({ type: 'fc-coverage' });
 }
 
-// Fit the diagram in view, leaving room for the palette on the left and the watermark at the bottom right.
+// Fit the diagram in view, leaving room for the palette on the left and the bpmn.io mark at the bottom right.
+// Never below MIN_SCALE, so that names stay readable: a large diagram then opens at its start and scrolls.
+const MIN_SCALE = 0.65;
 export function fitDiagram(modeler) {
   const canvas = modeler.get('canvas');
   const { inner, outer } = canvas.viewbox();
   if (!inner || !inner.width || !inner.height || !outer.width) return;
   const left = 90;
+  const right = 70;
   const pad = 40;
-  const scale = Math.min(1.1, (outer.width - left - pad) / inner.width, (outer.height - 2 * pad) / inner.height);
-  const x = inner.x - (left + (outer.width - left - pad - inner.width * scale) / 2) / scale;
-  const y = inner.y - (outer.height - inner.height * scale) / 2 / scale;
+  const fit = Math.min(1.1, (outer.width - left - right) / inner.width, (outer.height - 2 * pad) / inner.height);
+  const scale = Math.max(MIN_SCALE, fit);
+  let x = inner.x - (left + (outer.width - left - right - inner.width * scale) / 2) / scale;
+  let y = inner.y - (outer.height - inner.height * scale) / 2 / scale;
+  if (fit < MIN_SCALE) {
+    x = inner.x - left / scale;
+    y = inner.y - pad / scale;
+  }
   canvas.viewbox({ x, y, width: outer.width / scale, height: outer.height / scale });
 }

@@ -2,6 +2,10 @@
 import { highlightPath, clearPath, showCoverage, clearCoverage, elementIndex } from './modeler.js';
 
 const $ = (id) => document.getElementById(id);
+// The one definition of a test step, as flowcase.generate.suite.is_test_step: a path step with an action, an
+// expected result, a condition or a name of its own (a start node or an unnamed junction is routing, not a step).
+export const testSteps = (test) => test.steps.filter((s) => s.action || s.expected || s.condition || (s.name && s.name !== s.node));
+
 const KIND_NAMES = { step: 'Steps', decision: 'Decisions', pair: 'Decision pairs', path: 'Paths', purpose: 'Purposes', requirement: 'Requirements' };
 
 export class TestsView {
@@ -86,7 +90,7 @@ export class TestsView {
       name.firstChild.textContent = test.id;
       name.lastChild.textContent = test.name;
       name.lastChild.title = test.name;
-      tr.insertCell().textContent = String(test.steps.length);
+      tr.insertCell().textContent = String(testSteps(test).length);
       tr.insertCell().textContent = test.end_name || test.end;
       const data = Object.entries(test.data || {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n');
       const cell = tr.insertCell();
@@ -123,9 +127,20 @@ export class TestsView {
     const main = test.steps.length ? test.steps[0].workflow : null;
     if (main && this.showWorkflow) await this.showWorkflow(main);
     const index = elementIndex(this.modeler);
-    const keys = test.steps.filter((s) => s.workflow === main).map((s) => `${main}/${s.node}`);
-    keys.push(`${main}/${test.end}`);
-    highlightPath(this.modeler, keys.map((k) => index.get(k)).filter(Boolean).map((el) => el.id));
+    const visible = new Set(testSteps(test));
+    const ids = [];
+    const numbers = [];
+    let number = 0;
+    for (const s of test.steps) {
+      if (visible.has(s)) number += 1;
+      const el = s.workflow === main && index.get(`${main}/${s.node}`);
+      if (!el) continue;
+      ids.push(el.id);
+      numbers.push(visible.has(s) ? number : null);
+    }
+    const end = index.get(`${main}/${test.end}`);
+    if (end) { ids.push(end.id); numbers.push(null); }
+    highlightPath(this.modeler, ids, numbers);
     $('legend-test').textContent = `${test.id} ${test.name}`;
     $('legend').hidden = false;
   }
