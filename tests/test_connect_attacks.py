@@ -58,8 +58,8 @@ def world(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[World]:
         # Whatever happened, no secret, token or key reached the app's log. (The test client plays Jira and
         # logs the URLs it requests, which carry ?jwt=: those lines are Jira's, not the app's.)
         records = [r for phase in ("setup", "call") for r in caplog.get_records(phase)]
-        assert any("refused" in r.getMessage() for r in records) or records
         app_lines = [r.getMessage() for r in records if not _test_client_line(r)]
+        assert app_lines, "the app logged nothing: the scan below would prove nothing"
         log_text = "\n".join(app_lines)
         for item in [w.a.secret, w.b.secret, bed.encryption_key, *w.tokens]:
             assert item not in log_text

@@ -19,13 +19,11 @@ from flowcase.hosts.connect.jwt import (
     verify_hs256,
 )
 
-VECTORS_FILE = Path("/work/shared/reference/connect-jwt-interop-vectors.json")
-LOCAL_COPY = Path(__file__).parent / "data" / "connect-jwt-interop-vectors.json"
+VECTORS_FILE = Path(__file__).parent / "data" / "connect-jwt-interop-vectors.json"  # Atlassian's, see data/
 
 
 def _load() -> dict[str, object]:
-    path = LOCAL_COPY if LOCAL_COPY.exists() else VECTORS_FILE
-    return json.loads(path.read_text())  # type: ignore[no-any-return]
+    return json.loads(VECTORS_FILE.read_text())  # type: ignore[no-any-return]
 
 
 DATA = _load()

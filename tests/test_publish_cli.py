@@ -73,3 +73,17 @@ def test_save_model_stores_it_once_and_refuses_to_overwrite_another_version(sb: 
     assert code == 4 and "changed by someone else" in out and "now revision 1" in out
     code, out = invoke(["publish", str(edited), *opts, "--expect-revision", "1"], sb)
     assert code == 0 and "model saved as revision 2" in out
+
+
+def test_bad_project_settings_are_a_service_error_not_a_usage_error(sb: RunningSandbox) -> None:
+    """Settings stored in Jira that Jira would refuse exit 3 as documented (they were caught as usage errors)."""
+    import httpx
+
+    url = f"{sb.base_url}/rest/api/3/project/DEMO/properties/flowcase-settings"
+    httpx.put(url, json={"labels": ["has space"]}, auth=sb.basic_auth()).raise_for_status()
+    try:
+        code, out = invoke(["publish", EXAMPLE, "--jira", sb.base_url, "--project", "DEMO", "--story", "DEMO-3"], sb)
+    finally:
+        httpx.delete(url, auth=sb.basic_auth())
+    assert code == 3, out
+    assert "project settings:" in out and "Traceback" not in out

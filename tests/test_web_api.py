@@ -217,3 +217,13 @@ def test_import_of_files_from_camunda_modeler_and_bpmn_io(client: TestClient, na
            "variables": body["model"].get("variables", []), "id": body["model"]["id"]}
     again = client.post("/api/models/validate", json={"doc": doc}, headers=HEADERS).json()
     assert [w["id"] for w in again["model"]["workflows"]] == [w["id"] for w in body["model"]["workflows"]]
+
+
+@pytest.mark.parametrize("options", [{"loop_bound": "x"}, {"strength": True}, {"purposes": 3}, {"max_paths": 1.5},
+                                     {"data": 2}])
+def test_options_of_the_wrong_type_are_named_in_a_422(client: TestClient, options: dict[str, Any]) -> None:
+    r = client.post("/api/generate", json={"doc": {"model": login_model()}, "options": options}, headers=HEADERS)
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "bad-option"
+    assert repr(next(iter(options))) in error["message"]

@@ -62,6 +62,17 @@ class Settings(BaseSettings):
     compute_queue_seconds: float = Field(default=10.0, ge=0, le=300)
     compute_memory_mb: int = Field(default=2048, ge=0, le=1_048_576)
     interactive_max_nodes: int = Field(default=5000, ge=1, le=1_000_000)
+    # Standalone (laptop) mode: serve the local editor host too (always on in development); the Jira site it
+    # works on (all three, or none for local files only); the local access token (random at each start if unset).
+    standalone: bool = False
+    jira_url: str = ""
+    jira_email: str = ""
+    jira_token: SecretStr | None = None
+    local_token: SecretStr | None = None
+    # The local sandbox Jira (flowcase sandbox/demo): its database and tokens (random at each start if unset).
+    sandbox_database_url: str | None = Field(default=None, repr=False)
+    sandbox_token: SecretStr | None = None
+    sandbox_admin_token: SecretStr | None = None
     # Level of the app's log on stderr (the access log is INFO): DEBUG, INFO, WARNING, ERROR.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Production: Connect sites must be https hosts under one of these suffixes (comma-separated) ...

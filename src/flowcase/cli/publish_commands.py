@@ -121,8 +121,6 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
         auth = ApiTokenAuth(email, token)
         result, saved = asyncio.run(_run(url, auth, model, suite, project, story, not quiet and sys.stderr.isatty(),
                                          save, expect_revision))  # fmt: skip
-    except ValueError as exc:  # refused before sending (e.g. a token over plain http)
-        fail(str(exc), EXIT_USAGE)
     except ConflictError as exc:
         fail(str(exc), EXIT_CONFLICT)
     except SettingsError as exc:
@@ -137,6 +135,8 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
         if getattr(exc, "status", 0) == 401:
             message += " (check the e-mail and API token)"
         fail(message, EXIT_SERVICE)
+    except ValueError as exc:  # refused before sending (e.g. a token over plain http); after the subclasses above
+        fail(str(exc), EXIT_USAGE)
     if saved:
         click.echo(saved)
     click.echo(

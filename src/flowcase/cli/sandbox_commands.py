@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,19 @@ DEFAULT_DATA_DIR = "./var"
 
 
 def _sandbox_config(host: str, port: int, data_dir: Path, demo_data: bool) -> Any:
+    from flowcase.config import ConfigError, get_settings
     from flowcase.sandbox.site import SandboxConfig
 
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
     data_dir.mkdir(parents=True, exist_ok=True)
     return SandboxConfig(
         base_url=f"http://{host}:{port}",
-        database_url=os.environ.get("FLOWCASE_SANDBOX_DATABASE_URL") or f"sqlite:///{data_dir / 'sandbox.db'}",
-        api_token=os.environ.get("FLOWCASE_SANDBOX_TOKEN", ""),
-        admin_token=os.environ.get("FLOWCASE_SANDBOX_ADMIN_TOKEN", ""),
+        database_url=settings.sandbox_database_url or f"sqlite:///{data_dir / 'sandbox.db'}",
+        api_token=settings.sandbox_token.get_secret_value() if settings.sandbox_token else "",
+        admin_token=settings.sandbox_admin_token.get_secret_value() if settings.sandbox_admin_token else "",
         demo_data=demo_data,
     )
 
@@ -71,6 +75,13 @@ def sandbox_command(host: str, port: int, data_dir: str, demo_data: bool, instal
     click.echo("Sandbox stopped.")
 
 
+def settings_given() -> set[str]:
+    """The settings the environment sets (the rest take their defaults)."""
+    from flowcase.config import get_settings
+
+    return set(get_settings().model_fields_set)
+
+
 def _app_settings(app_port: int, sandbox_url: str, data_dir: Path, database_url: str | None = None) -> Any:
     from flowcase.config import ConfigError, Settings
 
@@ -78,11 +89,12 @@ def _app_settings(app_port: int, sandbox_url: str, data_dir: Path, database_url:
         "base_url": f"http://127.0.0.1:{app_port}",
         "connect_key_server": f"{sandbox_url}/connect-keys",
     }
-    if not os.environ.get("FLOWCASE_ENV"):
+    given = settings_given()
+    if "env" not in given:
         overrides["env"] = "development"
     if database_url is not None:
         overrides["database_url"] = database_url
-    elif not (os.environ.get("FLOWCASE_DATABASE_URL") or os.environ.get("DATABASE_URL")):
+    elif "database_url" not in given:
         overrides["database_url"] = f"sqlite:///{data_dir / 'flowcase.db'}"
     try:
         return Settings(**overrides)
@@ -131,7 +143,7 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
     config = _sandbox_config("127.0.0.1", sandbox_port, data, demo_data=True)
     with contextlib.ExitStack() as resources:
         database_url = None
-        if not (os.environ.get("FLOWCASE_DATABASE_URL") or os.environ.get("DATABASE_URL")):
+        if "database_url" not in settings_given():
             from flowcase.db.embedded import EmbeddedUnavailable, embedded_postgres
 
             try:

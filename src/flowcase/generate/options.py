@@ -17,6 +17,10 @@ class GenerationError(ValueError):
     """Options or a model that generation cannot work with; the message is one friendly line."""
 
 
+class OptionError(GenerationError):
+    """An option of the wrong type or value (from a suite file, the API or the CLI)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Purpose:
     """A test purpose: one test that passes ``passes`` (in order), ends at ``reach`` and avoids ``avoid``.
@@ -68,6 +72,20 @@ def parse_purpose(text: str) -> Purpose:
     if not passes and reach is None:
         raise GenerationError(f"purpose {text!r} needs at least one 'pass' or 'reach' clause")
     return Purpose(name, tuple(passes), reach, tuple(avoid))
+
+
+def _typed(key: str, value: object, annotation: object) -> object:
+    """``value`` when it has the option's type; :class:`OptionError` naming the option otherwise."""
+    text = str(annotation)
+    if value is None and "None" in text:
+        return value
+    if "int" in text and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise OptionError(f"option {key!r} must be a whole number, not {value!r}")
+    if ("Level" in text or "DataMode" in text) and not isinstance(value, str):
+        raise OptionError(f"option {key!r} must be text, not {value!r}")
+    if text.startswith("tuple") and not isinstance(value, str):
+        raise OptionError(f"option {key!r} must be text, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +162,7 @@ class GenerateOptions:
             elif key in ("tags", "focus") and isinstance(value, str):
                 kwargs[key] = tuple(t for t in value.split(",") if t)
             elif key in {f.name for f in fields(cls)} and key != "criterion":
-                kwargs[key] = value
+                kwargs[key] = _typed(key, value, next(f.type for f in fields(cls) if f.name == key))
         options = cls(**kwargs)  # type: ignore[arg-type]
         options.check()
         return options

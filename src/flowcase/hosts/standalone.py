@@ -1,6 +1,6 @@
 """The laptop host: the same pages at ``/app/...``, one local Jira site, a random local access token.
 
-Configuration comes only from the environment: ``FLOWCASE_JIRA_URL``, ``FLOWCASE_JIRA_EMAIL``,
+Configuration comes from :class:`flowcase.config.Settings`: ``FLOWCASE_JIRA_URL``, ``FLOWCASE_JIRA_EMAIL``,
 ``FLOWCASE_JIRA_TOKEN`` (Basic auth with an API token; without them the editor works on local files only)
 and optionally ``FLOWCASE_LOCAL_TOKEN`` (otherwise a random token is made at start and printed once).
 
@@ -23,10 +23,9 @@ from starlette.exceptions import HTTPException
 from flowcase.hosts.base import Caller
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from starlette.requests import Request
 
+    from flowcase.config import Settings
     from flowcase.jira.client import JiraClient
 
 COOKIE = "flowcase_local"
@@ -58,14 +57,15 @@ class StandaloneHost:
         self.is_admin = is_admin
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> StandaloneHost:
-        url = env.get("FLOWCASE_JIRA_URL", "").strip().rstrip("/")
-        email = env.get("FLOWCASE_JIRA_EMAIL", "").strip()
-        token = env.get("FLOWCASE_JIRA_TOKEN", "").strip()
+    def from_settings(cls, settings: Settings) -> StandaloneHost:
+        url = settings.jira_url.strip().rstrip("/")
+        email = settings.jira_email.strip()
+        token = settings.jira_token.get_secret_value().strip() if settings.jira_token else ""
         if url and not (email and token):
             raise ValueError("FLOWCASE_JIRA_URL needs FLOWCASE_JIRA_EMAIL and FLOWCASE_JIRA_TOKEN too")
         site = JiraSite(url, email, token) if url else None
-        return cls(site, env.get("FLOWCASE_LOCAL_TOKEN", "").strip() or None)
+        local = settings.local_token.get_secret_value().strip() if settings.local_token else ""
+        return cls(site, local or None)
 
     @property
     def site_id(self) -> str:

@@ -1,46 +1,32 @@
-"""Canonical requests and query string hashes, computed the way Jira computes them.
+"""Canonical requests and query string hashes, as Jira computes them, by an implementation that is not ours.
 
-The sandbox keeps its own implementation (rather than importing the app's) so that it is an independent peer:
-if the app and the sandbox disagree on a qsh, a test fails instead of both being wrong the same way.
+The canonicalisation is the ``atlassian-jwt`` package's (PyPI, Atlassian's Python JWT library for Connect);
+the sandbox only makes the URL relative to the app's base URL first, which that library expects its caller to do.
+So when the app's qsh (``flowcase.hosts.connect.jwt``) and the sandbox's disagree, a test fails instead of both
+being wrong the same way; both are checked against Atlassian's interop vectors (tests/test_sandbox_jql_qsh.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import urlsplit
+
+from atlassian_jwt.url_utils import canonicalize_request  # type: ignore[import-untyped]
 
 
-def _pct(text: str) -> str:
-    return quote(text, safe="-._~")
-
-
-def canonical_uri(path: str, base_path: str = "") -> str:
-    prefix = base_path.rstrip("/")
-    if prefix and (path == prefix or path.startswith(prefix + "/")):  # whole segments only
+def relative_target(url: str, base_url: str = "") -> str:
+    """The path and query of ``url`` relative to the path of ``base_url`` (whole segments only)."""
+    parts = urlsplit(url)
+    prefix = urlsplit(base_url).path.rstrip("/") if base_url else ""
+    path = parts.path
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
         path = path[len(prefix) :]
-    if not path:
-        path = "/"
-    if len(path) > 1 and path.endswith("/"):
-        path = path[:-1]
-    path = path.replace("&", "%26")
-    return path if path.startswith("/") else "/" + path
-
-
-def canonical_query(query: str) -> str:
-    params: dict[str, list[str]] = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if name != "jwt":
-            params.setdefault(name, []).append(value)
-    items = [(_pct(name), ",".join(_pct(v) for v in sorted(values))) for name, values in params.items()]
-    items.sort(key=lambda item: item[0] + " " + item[1])
-    return "&".join(f"{name}={value}" for name, value in items)
+    return (path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def canonical_request(method: str, url: str, base_url: str = "") -> str:
     """``METHOD&path&query`` of ``url`` (absolute or path+query), relative to the path of ``base_url``."""
-    parts = urlsplit(url)
-    base_path = urlsplit(base_url).path if base_url else ""
-    return f"{method.upper()}&{canonical_uri(parts.path, base_path)}&{canonical_query(parts.query)}"
+    return str(canonicalize_request(method, relative_target(url, base_url)))
 
 
 def query_string_hash(method: str, url: str, base_url: str = "") -> str:

@@ -7,7 +7,6 @@ standalone host when ``FLOWCASE_STANDALONE=1`` or in development. Tests pass ``h
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,7 +83,7 @@ async def _root(request: Request) -> Response:
 
 
 def standalone_enabled(settings: Settings) -> bool:
-    return os.environ.get("FLOWCASE_STANDALONE", "") == "1" or settings.env == "development"
+    return settings.standalone or settings.env == "development"
 
 
 def create_app(
@@ -113,7 +112,7 @@ def create_app(
         host_list.append(forge.host)
         connect_routes += forge.routes
     if hosts is None and standalone_enabled(settings):
-        host_list.append(StandaloneHost.from_env(os.environ))
+        host_list.append(StandaloneHost.from_settings(settings))
     routes: list[BaseRoute] = [
         Route("/", _root),
         *connect_routes,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from flowcase.cli import main
@@ -24,8 +22,8 @@ def web_command(port: int) -> None:
     from flowcase.web.app import create_app
 
     try:
-        host = StandaloneHost.from_env(os.environ)
         settings = Settings(base_url=f"http://127.0.0.1:{port}")
+        host = StandaloneHost.from_settings(settings)
     except (ValueError, ConfigError) as exc:
         fail(str(exc).splitlines()[0], EXIT_USAGE)
     app = create_app(settings, hosts=[host])

@@ -63,14 +63,14 @@ def checked(doc: EditorDoc, max_nodes: int = MAX_NODES) -> tuple[Model, list[Dia
 def generate_suite(model: Model, criterion: Criterion, options: dict[str, Scalar]) -> Suite:
     """The suite for ``model``; bad options or an ungeneratable model give a 422 with one clear line."""
     from flowcase.generate import generate
-    from flowcase.generate.options import GenerateOptions, GenerationError
+    from flowcase.generate.options import GenerateOptions, GenerationError, OptionError
 
     try:
         return generate(model, GenerateOptions.from_suite_options(criterion, options))
+    except OptionError as exc:
+        raise ApiError(422, "bad-option", f"bad generation option: {exc}") from None
     except GenerationError as exc:
         raise ApiError(422, "cannot-generate", str(exc)) from None
-    except TypeError as exc:
-        raise ApiError(422, "bad-option", f"bad generation option: {exc}") from None
     except ModelError as exc:
         raise model_error(exc) from None
 
