@@ -53,7 +53,7 @@ def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
     store = JobStore(session_factory(engine))
     key = Fernet.generate_key().decode()
     model = yaml.safe_load((ROOT / "examples" / "login.yaml").read_text())
-    with running_sandbox(demo_data=True) as sb:
+    with running_sandbox(demo_data=True, setup=True) as sb:
         sock = bind()
         port = sock.getsockname()[1]
         sock.close()

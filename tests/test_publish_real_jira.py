@@ -378,19 +378,22 @@ def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: Ru
         upgrade(url)
         stores.append(JobStore(session_factory(make_engine(url))))
 
+    job_ids: dict[int, str] = {}
+
     async def queue() -> None:
         async with client_for(sb) as c:
             revision = await save_model(c, story, model, None)
             for store in stores:
-                await submit(store, c, site_id="s", story_key=story, project_key="JOBS", revision=revision,
-                             model=model, suite=suite)  # fmt: skip
+                job_ids[id(store)] = await submit(store, c, site_id="s", story_key=story, project_key="JOBS",
+                                                  revision=revision, model=model, suite=suite)  # fmt: skip
 
     run_sync(queue())
     sb.set_index_lag(5.0)
     outcomes: list[Any] = []
 
     def worker(store: JobStore) -> None:
-        outcomes.append(run_sync(Worker(store, lambda job: client_for(sb), settle_seconds=0).run_one()))
+        runner = Worker(store, lambda job: client_for(sb), settle_seconds=0)
+        outcomes.append(run_sync(runner.execute(job_ids[id(store)])))
 
     def direct() -> None:
         outcomes.append(run_publish(sb, model, story))

@@ -29,7 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("flowcase.cli.generate_commands",
                  "Generate the test suite of MODEL_FILE as flowcase-suite/1 JSON, with a summary on stderr."),
     "jira": ("flowcase.cli.jira_commands",
-             "The model kept on a Jira story: save a model file there, restore the previous revision, repair."),
+             "The Jira site and the model kept on a story: set up a project for publishing, save a model file on a "
+             "story, restore the previous revision, repair."),
     "publish": ("flowcase.cli.publish_commands",
                 "Generate the tests of MODEL_FILE and publish them as issues linked to --story."),
     "sandbox": ("flowcase.cli.sandbox_commands", "Run the sandbox Jira (a local Jira Cloud stand-in) until Ctrl-C."),
