@@ -22,12 +22,17 @@ FILES = [*sorted((ROOT / "examples").glob("*.yaml")),
          ROOT / "tests" / "data" / "bpmn" / "camunda-order-approval.bpmn",
          ROOT / "tests" / "data" / "bpmn" / "camunda-collaboration-claim.bpmn"]
 
-# Measured on the rendered diagram: each sequence flow's waypoints against every other shape's box (shrunk by
-# 1 px so that touching a border is not crossing it), and every visible label's box against every other one.
+# Measured on the rendered diagram: each sequence flow's waypoints against every other node's box (shrunk by
+# 1 px so that touching a border is not crossing it), and every visible node or flow label's box against every
+# other one. Containers (pools, lanes, groups) hold flows by design, and artifacts (annotations, data) are the
+# modeler's own notes, kept where they were drawn (docs/formats.md): neither counts as a node here.
 MEASURE = """() => {
   const registry = window.flowcaseModeler.get('elementRegistry');
+  const SKIP = ['bpmn:Process', 'bpmn:Collaboration', 'bpmn:Participant', 'bpmn:Lane', 'bpmn:Group',
+                'bpmn:TextAnnotation', 'bpmn:DataObjectReference', 'bpmn:DataStoreReference'];
+  const kind = e => (e.type === 'label' ? e.labelTarget.type : e.type);
   const shapes = registry.filter(e => e.waypoints === undefined && e.type !== 'label' && e.parent
-                                      && e.type !== 'bpmn:Process' && e.type !== 'bpmn:Collaboration');
+                                      && !SKIP.includes(e.type));
   const crossings = [];
   for (const c of registry.filter(e => e.type === 'bpmn:SequenceFlow')) {
     for (const s of shapes) {
@@ -49,7 +54,7 @@ MEASURE = """() => {
     .filter(el => el.getBoundingClientRect().width > 0 && getComputedStyle(el).display !== 'none'
                   && getComputedStyle(el).visibility !== 'hidden')
     .map(el => ({ id: el.dataset.elementId, box: el.querySelector('text').getBoundingClientRect() }))
-    .filter(l => l.box.width > 0);
+    .filter(l => l.box.width > 0 && !SKIP.includes(kind(registry.get(l.id) || { type: '' })));
   const overlaps = [];
   for (let i = 0; i < labels.length; i++) {
     for (let j = i + 1; j < labels.length; j++) {
@@ -91,6 +96,9 @@ def test_no_arrow_crosses_a_box_and_no_label_covers_another(page: Any, app_url: 
         assert result["overlaps"] == [], result
         assert result["scale"] >= 0.65  # fitted, with names readable
     page.click("#tidy")
+    if "collaboration" in path.name:  # pools and lanes are kept as the modeler drew them (docs/formats.md)
+        page.wait_for_selector(".fc-flag:has-text('kept as drawn')")
+        return
     page.wait_for_selector(".fc-flag:has-text('Diagram tidied up')")
     for result in measure_every_workflow(page):
         assert result["crossings"] == [] and result["overlaps"] == [], result

@@ -33,6 +33,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "story, restore the previous revision, repair."),
     "publish": ("flowcase.cli.publish_commands",
                 "Generate the tests of MODEL_FILE and publish them as issues linked to --story."),
+    "requirements": ("flowcase.cli.generate_commands",
+                     "The requirement coverage matrix: for each requirement key, the decisions and tests that cover "
+                     "it."),
     "sandbox": ("flowcase.cli.sandbox_commands", "Run the sandbox Jira (a local Jira Cloud stand-in) until Ctrl-C."),
     "schema": ("flowcase.cli.model_commands",
                "Print the JSON Schema of the flowcase model format (JSON and YAML files)."),

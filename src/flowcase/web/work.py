@@ -111,6 +111,10 @@ def editor_request(raw: bytes, max_nodes: int) -> bytes:
     if body.tidy:  # "Tidy up": every node placed anew by the automatic layout, every arrow routed around nodes
         from flowcase.model.layout import without_layout
 
+        if model.bpmn is not None and (model.bpmn.collaborations or model.bpmn.lanes):
+            raise ApiError(422, "cannot-tidy", "this diagram has pools or lanes drawn in another modeler; Tidy up "
+                           "lays out diagrams without them, so it is kept as drawn")
+
         model = without_layout(model)
     return _json({**for_editor(model), "diagnostics": _diagnostics(diagnostics)})
 
