@@ -81,9 +81,19 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
 
     # compare with the published suite (nothing published yet), then publish with progress
     page.click("#diff")
-    page.wait_for_selector(".fc-diff")
-    assert f"New {count}" in (page.text_content(".fc-diff") or "")
+    page.wait_for_selector("#diff-result .fc-diff")
+    assert f"Create {count}" in (page.text_content("#diff-result .fc-diff") or "")
+    # publishing asks first, with what it will do in Jira
     page.click("#publish")
+    page.wait_for_selector("#diff-result [role=alertdialog]")
+    assert page.evaluate("document.activeElement.id") == "confirm-publish"
+    preview = page.inner_text("#diff-result [role=alertdialog]")
+    assert f"Jira will create {count}, update 0, leave 0 unchanged and mark 0 obsolete" in preview
+    page.click("#cancel-publish")
+    assert "nothing was sent to Jira" in page.inner_text("#diff-result")
+    assert page.evaluate("document.activeElement.id") == "publish"
+    page.click("#publish")
+    page.click("#confirm-publish")
     page.wait_for_function(
         "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')",
         timeout=30000)
@@ -109,10 +119,17 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     assert page.inner_text("#f-published") != "Never"
     screenshot(page, "issue-panel")
     # publishing again from the panel changes nothing in Jira: same tests, no duplicates
+    page.click("#generate")
+    page.wait_for_selector("#message:has-text('Generated')")
+    assert f"Generated {count} tests" in page.inner_text("#message")
     page.click("#publish")
+    page.wait_for_selector("#publish-status [role=alertdialog]")
+    assert f"Unchanged {count}" in (page.text_content("#publish-status") or "")
+    page.click("#confirm-publish")
     page.wait_for_function(
         "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')")
     assert f"0 created, 0 updated, {count} unchanged" in page.inner_text("#publish-progress")
+    page.wait_for_function("document.activeElement.classList.contains('fc-publish-result')")  # the result has focus
 
     # the project page lists the story's workflow through the indexed property
     page.goto(f"{app_url}/app/project/DEMO")

@@ -606,7 +606,7 @@ $('tidy').addEventListener('click', async () => {
     button.disabled = false;
   }
 });
-$('fit').addEventListener('click', () => fitDiagram(modeler));
+$('fit').addEventListener('click', () => { fitDiagram(modeler); $('canvas').focus(); });
 
 // --- import / export ---------------------------------------------------------------------------------------
 
@@ -647,12 +647,21 @@ $('import-file').addEventListener('change', async (ev) => {
 
 $('export').addEventListener('click', async () => {
   const format = $('export-format').value;
+  const button = $('export');
+  button.disabled = true;
+  const before = [$('save-status').textContent, $('save-status').className.replace('fc-save-status', '').trim()];
+  setStatus('Preparing the download…');
   try {
     const project = state.issueKey ? state.issueKey.replace(/-\d+$/, '') : undefined;
     const body = { doc: await currentDoc(), format, project, ...tests.generationRequest() };
-    saveBlob(await host.download('/api/export', body));
+    const file = await host.download('/api/export', body);
+    saveBlob(file);
+    host.flag(`Downloaded ${file.filename}`, 'success');
   } catch (err) {
     host.flag(`Export failed: ${err.message}`, 'error');
+  } finally {
+    button.disabled = false;
+    if ($('save-status').textContent === 'Preparing the download…') setStatus(...before);
   }
 });
 

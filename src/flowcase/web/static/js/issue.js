@@ -1,5 +1,6 @@
 // The issue panel: does the story have a workflow, how many tests, what coverage, when last published.
 import { getHost } from './host.js';
+import { confirmPublish, renderResult, runPublish, setProgress, showIn } from './publish-flow.js';
 
 const host = getHost();
 const key = host.context.issueKey;
@@ -53,42 +54,66 @@ async function refresh() {
   }
 }
 
-async function generate() {
+// ``announce``: the Generate button was pressed, so say what happened (the automatic run on load stays quiet).
+async function generate(announce = false) {
+  const button = $('generate');
+  button.disabled = true;
+  if (announce) $('message').textContent = 'Generating…';
   try {
     const { suite } = await host.api('POST', '/api/generate', { doc, criterion: 'all-decisions' });
     $('f-tests').textContent = String(suite.tests.length);
     $('f-coverage').textContent = coverageText(suite);
-    $('message').textContent = '';
+    $('message').textContent = announce
+      ? `Generated ${suite.tests.length} test${suite.tests.length === 1 ? '' : 's'} · ${coverageText(suite)}. Open the editor to see each test's path.`
+      : '';
   } catch (err) {
     $('f-tests').textContent = '—';
     $('message').textContent = `Cannot generate: ${err.message}`;
+  } finally {
+    button.disabled = false;
   }
 }
 
+let publishing = false;
 async function publish() {
+  if (publishing) return;
+  publishing = true;
   const bar = $('publish-progress');
-  bar.hidden = false;
-  $('publish').disabled = true;
+  const box = $('publish-status');
+  const button = $('publish');
+  bar.classList.remove('fc-failed');
   try {
-    let job = await host.api('POST', '/api/publish', { issueKey: key, doc, criterion: 'all-decisions' });
-    while (job.state === 'queued' || job.state === 'running') {
-      bar.querySelector('progress').value = job.total ? Math.round((100 * job.done) / job.total) : 5;
-      bar.querySelector('.fc-progress-text').textContent = job.message || 'Publishing…';
-      await new Promise((r) => setTimeout(r, 400));
-      job = await host.api('GET', `/api/publish/${encodeURIComponent(job.id)}`);
-    }
-    bar.querySelector('progress').value = 100;
-    bar.querySelector('.fc-progress-text').textContent = job.message || job.state;
+    const request = { issueKey: key, doc, criterion: 'all-decisions' };
+    host.resize();
+    const go = await confirmPublish({ host, box, request, issueKey: key, trigger: button });
+    host.resize();
+    if (!go) return;
+    button.disabled = true;
+    box.replaceChildren();
+    setProgress(bar, 0, 'Starting…');
+    const job = await runPublish({ host, request, progress: (p, text) => setProgress(bar, p, text) });
+    setProgress(bar, 100, job.message || job.state);
+    if (job.state !== 'done') bar.classList.add('fc-failed');
     host.flag(job.state === 'done' ? job.message : `Publish failed: ${job.message}`, job.state === 'done' ? 'success' : 'error');
     await refresh();
+    const result = renderResult(job);
+    showIn(box, result);
+    result.focus();
     if (job.state === 'done') host.issueChanged();
   } catch (err) {
+    const problem = document.createElement('p');
+    problem.className = 'fc-message fc-error';
+    problem.setAttribute('role', 'alert');
+    problem.textContent = `Publish failed: ${err.message}`;
+    showIn(box, problem);
     host.flag(`Publish failed: ${err.message}`, 'error');
   } finally {
-    $('publish').disabled = false;
+    publishing = false;
+    button.disabled = false;
+    host.resize();
   }
 }
 
-$('generate').onclick = generate;
+$('generate').onclick = () => generate(true);
 $('publish').onclick = publish;
 refresh();
