@@ -13,7 +13,7 @@ import httpx
 import pytest
 from axe import axe_source, blocking, report
 from cryptography.fernet import Fernet
-from webtools import free_port, serve, sign_in
+from webtools import free_port, screenshot, serve, sign_in
 
 from flowcase.config import Settings
 from flowcase.db.migrate import upgrade
@@ -41,7 +41,21 @@ def busy_done(frame: Any) -> None:
     frame.locator("#main[aria-busy='false']").wait_for(timeout=20000)
 
 
-def test_standalone_pages_have_no_serious_or_critical_violations(page: Any, app_url: str, axe: str) -> None:
+def published_test_of(sandbox: RunningSandbox, story: str) -> str:
+    """The key of one test issue published for ``story``."""
+    r = httpx.get(f"{sandbox.base_url}/rest/api/3/search/jql", auth=sandbox.basic_auth(),
+                  params={"jql": 'project = DEMO AND labels = "flowcase" ORDER BY key ASC',
+                          "fields": "summary,issuelinks"})  # fmt: skip
+    for issue in r.json()["issues"]:
+        if any((link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == story
+               for link in issue["fields"]["issuelinks"]):
+            return str(issue["key"])
+    raise AssertionError(f"no test issue of {story}")
+
+
+def test_standalone_pages_have_no_serious_or_critical_violations(
+    page: Any, app_url: str, sandbox: RunningSandbox, axe: str
+) -> None:
     seen: dict[str, str] = {}
     page.goto(f"{app_url}/app/login")
     check(page, axe, "login", seen)
@@ -97,6 +111,21 @@ def test_standalone_pages_have_no_serious_or_critical_violations(page: Any, app_
     busy_done(page)
     page.wait_for_function("document.getElementById('f-tests').textContent.trim() !== '…'")
     check(page, axe, "issue (published story)", seen)
+
+    # a published test issue: its panel shows the lineage, with the test's path on a small diagram
+    test_key = published_test_of(sandbox, "DEMO-1")
+    page.goto(f"{app_url}/app/issue/{test_key}")
+    busy_done(page)
+    page.wait_for_selector("#lineage:not([hidden])")
+    assert page.locator("#summary").is_hidden()
+    assert page.text_content("#l-status") == "Current"
+    assert page.inner_text("#l-story").startswith("DEMO-1")
+    assert page.locator("#l-story a").get_attribute("href") == "/app/issue/DEMO-1"
+    assert "(the current one)" in page.inner_text("#l-revision")
+    assert page.locator("#l-diagram .node[data-tests~='t']").count() >= 3
+    assert page.locator("#l-diagram .edge[data-tests~='t']").count() >= 2
+    screenshot(page, "issue-lineage")
+    check(page, axe, "issue (published test: lineage)", seen)
 
     page.goto(f"{app_url}/app/project/DEMO")
     busy_done(page)
@@ -161,6 +190,15 @@ def test_connect_pages_in_the_sandbox_have_no_serious_or_critical_violations(
     editor.click("#publish")
     editor.wait_for_selector("#confirm-publish")
     check(editor, axe, "connect editor (publish confirmation)", seen)
+    editor.click("#confirm-publish")
+    editor.wait_for_selector(".fc-publish-result", timeout=60000)
+
+    page.goto(f"{sb.base_url}/browse/{published_test_of(sb, 'DEMO-1')}")
+    lineage = app_frame(page, "issue-panel")
+    lineage.wait_for_selector("#lineage:not([hidden])")
+    assert lineage.text_content("#l-status") == "Current"
+    assert lineage.locator("#l-story a").get_attribute("href") == f"{sb.base_url}/browse/DEMO-1"
+    check(lineage, axe, "connect issue panel (published test: lineage)", seen)
 
     page.goto(f"{sb.base_url}/projects/DEMO/apps/flowcase/flowcase-project")
     check(app_frame(page, "-project"), axe, "connect project", seen)

@@ -178,3 +178,10 @@ def generate_stored(model: Model, criterion: Criterion, options: dict[str, Scala
     from flowcase.generate import GenerateOptions, generate
 
     return generate(model, GenerateOptions.from_suite_options(criterion, options))
+
+
+def lineage(facts: Any) -> dict[str, Any]:
+    """A published test issue's lineage (``flowcase.jira.lineage.assess``): regenerates as the last publish did."""
+    from flowcase.jira.lineage import assess
+
+    return assess(facts, generate_stored)

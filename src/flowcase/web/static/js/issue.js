@@ -31,6 +31,7 @@ async function refresh() {
     const data = await host.api('GET', `/api/models/${encodeURIComponent(key)}`);
     const pub = data.published;
     $('f-published').textContent = pub && pub.at ? `${new Date(pub.at).toLocaleString()} · ${pub.tests} test${pub.tests === 1 ? '' : 's'}` : 'Never';
+    if (!data.exists && await showLineage()) return;
     if (!data.exists) {
       $('f-workflow').textContent = 'None yet';
       $('f-tests').textContent = '—';
@@ -52,6 +53,51 @@ async function refresh() {
     setBusy(false);
     host.resize();
   }
+}
+
+// A published test issue: where it comes from (story, workflow revision), its path on a small diagram, and whether
+// it is current, outdated or obsolete. False for any other issue (a story without a workflow yet).
+const STATUS_LOOK = { current: 'success', outdated: 'moved', obsolete: 'removed' };
+const STATUS_TEXT = { current: 'Current', outdated: 'Outdated', obsolete: 'Obsolete' };
+
+function storyLink(story) {
+  const url = host.mode === 'standalone' ? host.issueUrl(story)
+    : (host.context.jiraUrl ? `${host.context.jiraUrl.replace(/\/$/, '')}/browse/${encodeURIComponent(story)}` : '');
+  if (!url) return document.createTextNode(story);
+  const a = document.createElement('a');
+  a.href = url;
+  if (host.mode !== 'standalone') a.target = '_top';
+  a.textContent = story;
+  return a;
+}
+
+async function showLineage() {
+  const info = await host.api('GET', `/api/lineage/${encodeURIComponent(key)}`);
+  if (!info.isTest) return false;
+  $('summary').hidden = true;
+  $('lineage').hidden = false;
+  $('l-status').textContent = STATUS_TEXT[info.status] || info.status;
+  $('l-status').className = `ak-lozenge ak-lozenge__appearance-${STATUS_LOOK[info.status] || 'default'}`;
+  $('l-reason').textContent = `${info.reason[0].toUpperCase()}${info.reason.slice(1)}.`;
+  const story = $('l-story');
+  story.replaceChildren(storyLink(info.story));
+  if (info.storySummary) story.append(` · ${info.storySummary}`);
+  const published = info.publishedRevision ?? '—';
+  let revision = `${published}`;
+  if (info.currentRevision !== null && info.currentRevision !== undefined) {
+    revision += info.currentRevision === info.publishedRevision ? ' (the current one)' : ` (the workflow is now at revision ${info.currentRevision})`;
+  }
+  $('l-revision').textContent = revision;
+  $('l-test').textContent = info.name ? `${info.testId} · ${info.name}` : info.testId;
+  if (info.diagram) {
+    // flowcase's own SVG (flowcase.export.diagram: every text escaped), with this test's path marked data-tests="t"
+    $('l-diagram').innerHTML = info.diagram;
+    const svg = $('l-diagram').querySelector('svg.diagram');
+    if (svg) svg.setAttribute('aria-label', `${info.workflow}: the path of ${info.testId} is highlighted`);
+    $('l-caption').textContent = `The path of this test through “${info.workflow}”, highlighted.`;
+    $('l-figure').hidden = false;
+  } else $('l-figure').hidden = true;
+  return true;
 }
 
 // ``announce``: the Generate button was pressed, so say what happened (the automatic run on load stays quiet).
