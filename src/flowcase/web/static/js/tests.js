@@ -95,11 +95,11 @@ export class TestsView {
       name.firstChild.firstChild.textContent = test.id;
       name.firstChild.lastChild.textContent = test.name;
       name.firstChild.title = `${test.id} ${test.name}`;
+      name.append(this.dataCell(test));
       const steps = tr.insertCell();
       steps.className = 'fc-num';
       steps.textContent = String(testSteps(test).length);
       tr.insertCell().textContent = test.end_name || test.end;
-      tr.insertCell().append(this.dataCell(test));
       tr.addEventListener('click', () => this.select(test.id));
       tr.addEventListener('keydown', (ev) => {
         if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); this.select(test.id); }
@@ -198,6 +198,10 @@ export class TestsView {
     const used = this.uses[test.id] || Object.keys(all);
     const wrap = document.createElement('span');
     wrap.className = 'fc-data';
+    const said = document.createElement('span');
+    said.className = 'fc-sr';
+    said.textContent = 'Data it uses: ';
+    wrap.append(said);
     for (const name of used) {
       if (!(name in all)) continue;
       const chip = document.createElement('span');
@@ -207,7 +211,7 @@ export class TestsView {
       chip.lastChild.textContent = typeof all[name] === 'string' ? all[name] : JSON.stringify(all[name]);
       wrap.append(chip);
     }
-    if (!wrap.childElementCount) wrap.textContent = 'no data';
+    if (wrap.childElementCount === 1) wrap.append('no data');
     if (test.variants && test.variants.length > 1) {
       const more = document.createElement('span');
       more.className = 'fc-datum-more';
