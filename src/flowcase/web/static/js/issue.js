@@ -103,8 +103,10 @@ async function showLineage() {
 // ``announce``: the Generate button was pressed, so say what happened (the automatic run on load stays quiet).
 async function generate(announce = false) {
   const button = $('generate');
-  button.disabled = true;
-  if (announce) $('message').textContent = 'Generating…';
+  if (announce) {
+    button.disabled = true;
+    $('message').textContent = 'Generating…';
+  }
   try {
     const { suite } = await host.api('POST', '/api/generate', { doc, criterion: 'all-decisions' });
     $('f-tests').textContent = String(suite.tests.length);
@@ -116,7 +118,7 @@ async function generate(announce = false) {
     $('f-tests').textContent = '—';
     $('message').textContent = `Cannot generate: ${err.message}`;
   } finally {
-    button.disabled = false;
+    if (announce) button.disabled = false;
   }
 }
 
