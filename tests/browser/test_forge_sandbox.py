@@ -84,6 +84,7 @@ def test_main_job_inside_the_sandbox_forge_issue_page(page: Any, env: Env) -> No
     assert editor.locator(".djs-element.fc-path").count() > 2
     screenshot(page, "forge-sandbox-editor")
     editor.locator("#publish").click()
+    editor.locator("#confirm-publish").click()
     editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
 
     # the issues exist in the sandbox Jira, created with the Forge user token

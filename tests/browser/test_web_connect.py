@@ -87,6 +87,7 @@ def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
                    "window.flowcaseModeler.get('selection').select([])")
     screenshot(page, "sandbox-editor")
     editor.locator("#publish").click()
+    editor.locator("#confirm-publish").click()
     editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
 
     # the issues exist in the sandbox Jira

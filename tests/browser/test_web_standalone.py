@@ -1,5 +1,6 @@
-"""The main job in standalone mode against the sandbox Jira: open a story, import a BPMN file, edit a decision
-table cell, generate, highlight a test's path, publish, and find the published tests in Jira."""
+"""The main job in standalone mode against the sandbox Jira: open a story, import the checkout demo (BPMN), edit a
+decision table cell, generate, highlight a test's path, publish after the preview, and find the published tests in
+Jira. Its screenshots are the docs' (``FLOWCASE_SCREENSHOTS=docs``)."""
 
 from __future__ import annotations
 
@@ -29,15 +30,15 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     page.wait_for_selector("#main[aria-busy='false']")
     assert "New workflow" in page.inner_text("#save-status")
 
-    # import a BPMN file (as exported by bpmn.io / Camunda Modeler or flowcase)
-    page.set_input_files("#import-file", str(EXAMPLES / "bpmn" / "password-reset.bpmn"))
-    page.wait_for_selector(".djs-element[data-element-id=request]")
+    # import a BPMN file (as exported by bpmn.io / Camunda Modeler or flowcase): the checkout demo, the richest example
+    page.set_input_files("#import-file", str(EXAMPLES / "bpmn" / "checkout.bpmn"))
+    page.wait_for_selector(".djs-element[data-element-id=coupon]")
     assert page.locator(".bjs-powered-by").is_visible()  # the bpmn.io watermark stays visible
 
-    # edit a decision-table cell of the "request" step with the keyboard
-    page.click(".djs-element[data-element-id=request]")
+    # edit a decision-table cell of the "Apply coupon" step with the keyboard
+    page.click(".djs-element[data-element-id=coupon]")
     cell = page.locator("#table-host .fc-cell[data-row='0'][data-key='expected']")
-    cell.fill("A neutral confirmation is shown, whether or not the account exists.")
+    cell.fill("The total stays as it is; no discount line is shown.")
     cell.press("ArrowDown")
     expect_focus = page.evaluate("document.activeElement.dataset.row")
     assert expect_focus == "1"
@@ -46,7 +47,8 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
 
     # an invalid condition shows an inline message from the API
     when = page.locator("#table-host .fc-cell[data-row='1'][data-key='when']")
-    when.fill("attempts <")
+    before = when.input_value()
+    when.fill("coupon ==")
     when.press("Tab")
     page.wait_for_selector("#table-host .fc-cell-msg")
     assert page.locator("#table-host .fc-cell[data-row='1'][data-key='when']").get_attribute("aria-invalid") == "true"
@@ -55,7 +57,7 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     screenshot(page, "editor-table")
     page.click("#undo")
     page.wait_for_function("!document.querySelector('#table-host .fc-cell-msg')", timeout=10000)
-    assert page.locator("#table-host .fc-cell[data-row='1'][data-key='when']").input_value() == ""
+    assert page.locator("#table-host .fc-cell[data-row='1'][data-key='when']").input_value() == before
     page.keyboard.press("Escape")
 
     # generate, then click a test: its path is highlighted on the diagram
@@ -67,7 +69,10 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     second = page.locator(".fc-test-row").nth(1)
     second.click()
     highlighted = path_ids(page)
-    assert "start" in highlighted and "request" in highlighted
+    assert "start" in highlighted and "cart" in highlighted and "coupon" in highlighted
+    # the data column lists only what the test's path reads, one chip per parameter
+    chips = page.locator(".fc-test-row").nth(1).locator(".fc-datum-name").all_inner_texts()
+    assert chips and "credit_check" not in chips
     assert any(i.startswith("Flow_") for i in highlighted)  # the arrows of the path, too
     assert page.locator(".fc-coverage-badge").count() > 0
     first = page.locator(".fc-test-row").nth(0)
@@ -77,18 +82,31 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     assert first.get_attribute("data-test") in page.inner_text("#legend")
     assert path_ids(page)
     page.evaluate("window.flowcaseModeler.get('selection').select([])")
+    page.locator(".fc-test-row").nth(2).click()
     screenshot(page, "editor-tests")
 
     # compare with the published suite (nothing published yet), then publish with progress
     page.click("#diff")
-    page.wait_for_selector(".fc-diff")
-    assert f"New {count}" in (page.text_content(".fc-diff") or "")
+    page.wait_for_selector("#diff-result .fc-diff")
+    assert f"Create {count}" in (page.text_content("#diff-result .fc-diff") or "")
+    # publishing asks first, with what it will do in Jira
     page.click("#publish")
+    page.wait_for_selector("#diff-result [role=alertdialog]")
+    assert page.evaluate("document.activeElement.id") == "confirm-publish"
+    page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
+    screenshot(page, "editor-publish-preview")
+    preview = page.inner_text("#diff-result [role=alertdialog]")
+    assert f"Jira will create {count}, update 0, leave 0 unchanged and mark 0 obsolete" in preview
+    page.click("#cancel-publish")
+    assert "nothing was sent to Jira" in page.inner_text("#diff-result")
+    assert page.evaluate("document.activeElement.id") == "publish"
+    page.click("#publish")
+    page.click("#confirm-publish")
     page.wait_for_function(
         "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')",
         timeout=30000)
     assert page.locator("#publish-progress progress").get_attribute("value") == "100"
-    page.locator("#publish-progress").scroll_into_view_if_needed()
+    page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
     screenshot(page, "editor-published")
 
     # the tests are issues in the sandbox Jira, linked to the story
@@ -109,10 +127,17 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     assert page.inner_text("#f-published") != "Never"
     screenshot(page, "issue-panel")
     # publishing again from the panel changes nothing in Jira: same tests, no duplicates
+    page.click("#generate")
+    page.wait_for_selector("#message:has-text('Generated')")
+    assert f"Generated {count} tests" in page.inner_text("#message")
     page.click("#publish")
+    page.wait_for_selector("#publish-status [role=alertdialog]")
+    assert f"Unchanged {count}" in (page.text_content("#publish-status") or "")
+    page.click("#confirm-publish")
     page.wait_for_function(
         "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')")
     assert f"0 created, 0 updated, {count} unchanged" in page.inner_text("#publish-progress")
+    page.wait_for_function("document.activeElement.classList.contains('fc-publish-result')")  # the result has focus
 
     # the project page lists the story's workflow through the indexed property
     page.goto(f"{app_url}/app/project/DEMO")

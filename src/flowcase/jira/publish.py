@@ -97,15 +97,30 @@ class Journal(Protocol):
     def checkpoint(self, progress: Progress) -> None: ...
 
 
+#: At most this many path steps are kept in a test issue's identity (for its lineage diagram).
+PATH_LIMIT = 400
+
+
 @dataclass(frozen=True, slots=True)
 class Planned:
     test_id: str
     hash: str
     fields: JsonObj
     requirements: tuple[str, ...]
+    path: tuple[str, ...] = ()  # the steps taken, as "workflow/node#decision" (ids only), for the lineage diagram
+    end: str = ""
+    revision: int | None = None  # the story's workflow revision this publish writes from
 
     def identity(self, model_id: str, story: str) -> JsonObj:
-        return {"id": self.test_id, "model": model_id, "story": story, "hash": self.hash}
+        """The ``flowcase-test`` property: who the test is (id, model, story), what was written (hash), and its
+        lineage (workflow revision, path: ids only, never text). Only id, model, story and hash identify it."""
+        ident: JsonObj = {"id": self.test_id, "model": model_id, "story": story, "hash": self.hash}
+        if self.revision is not None:
+            ident["revision"] = self.revision
+        if self.path:
+            ident["path"] = list(self.path[:PATH_LIMIT])
+            ident["end"] = self.end
+        return ident
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +186,10 @@ def _requirements(test: TestCase) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for k in keys if _ISSUE_KEY.fullmatch(k)))
 
 
-def plan(model: Model, suite: Suite, project_key: str, settings: PublishSettings) -> list[Planned]:
-    """What each test issue should look like. Pure: no Jira calls."""
+def plan(model: Model, suite: Suite, project_key: str, settings: PublishSettings, *, revision: int | None = None
+         ) -> list[Planned]:  # fmt: skip
+    """What each test issue should look like. Pure: no Jira calls. ``revision`` (the story's workflow revision)
+    goes into the identity only, never into the hash."""
     labels = sorted({LABEL, model_label(model.id), *settings.labels})
     planned: list[Planned] = []
     for test in suite.tests:
@@ -187,7 +204,8 @@ def plan(model: Model, suite: Suite, project_key: str, settings: PublishSettings
         digest_src = {k: v for k, v in fields.items() if k not in ("project", "issuetype")}
         digest_src["requirements"] = list(reqs)
         digest = hashlib.sha256(json.dumps(digest_src, sort_keys=True).encode()).hexdigest()[:20]
-        planned.append(Planned(test.id, digest, fields, reqs))
+        path = tuple(f"{step.workflow}/{step.node}#{step.decision}" for step in test.steps)
+        planned.append(Planned(test.id, digest, fields, reqs, path, test.end, revision))
     return planned
 
 
@@ -320,9 +338,13 @@ async def _publish(
     project_key: str, settings: PublishSettings, progress: ProgressFn | None, journal: Journal,
     settle_seconds: float, max_reconcile: int,
 ) -> PublishResult:
+    from flowcase.jira.storage import read_manifest
+
     report = progress or (lambda _p: None)
     result = PublishResult()
-    planned = plan(model, suite, project_key, settings)
+    manifest = await read_manifest(client, story_key)
+    revision = int(manifest["revision"]) if manifest else 0
+    planned = plan(model, suite, project_key, settings, revision=revision)
     total_steps = len(planned)
     made_ids: set[int] = set()  # issues this publish created: reconciled with the search
 
@@ -417,7 +439,7 @@ async def _publish(
         result.obsoleted += 1
         tick("obsolete", n)
 
-    await _write_story_summary(client, story_key, model, suite, result)
+    await _write_story_summary(client, story_key, model, suite, result, revision)
     tick("done", len(result.keys))
     return result
 
@@ -551,11 +573,8 @@ async def _mark_obsolete(client: JiraClient, row: Existing) -> None:
             raise
 
 
-async def _write_story_summary(client: JiraClient, story: str, model: Model, suite: Suite, result: PublishResult
-                               ) -> None:  # fmt: skip
-    from flowcase.jira.storage import read_manifest
-
-    manifest = await read_manifest(client, story)
+async def _write_story_summary(client: JiraClient, story: str, model: Model, suite: Suite, result: PublishResult,
+                               revision: int) -> None:  # fmt: skip
     covered = [c for c in suite.coverage if c.kind != "requirement"]
     coverage = round(100.0 * sum(1 for c in covered if c.covered_by) / len(covered), 1) if covered else 100.0
     extra = {
@@ -564,8 +583,11 @@ async def _write_story_summary(client: JiraClient, story: str, model: Model, sui
         "coverage": coverage,
         "lastPublish": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "published": result.as_json(),
+        # how the published suite was generated: a test issue's lineage regenerates the same way to tell whether
+        # it is current, outdated or obsolete
+        "criterion": suite.criterion,
+        "options": dict(suite.options),
     }
-    revision = int(manifest["revision"]) if manifest else 0
     await write_summary(client, story, model, revision, extra)
 
 

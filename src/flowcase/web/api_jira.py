@@ -100,6 +100,18 @@ async def diff(request: Request) -> Response:
     return JSONResponse({"issueKey": issue_key, "diff": changes})
 
 
+async def lineage(request: Request) -> Response:
+    """Where a published test issue comes from: story, workflow revision, its path on a small diagram, and whether
+    it is current, outdated or obsolete (``{"isTest": false}`` for any other issue)."""
+    caller = await authenticate(request)
+    key = _issue(request)
+    async with jira_ops.client(current_host(request), caller) as jira:
+        facts = await jira_ops.lineage_facts(jira, key, request.app.state.settings.app_key)
+    if facts is None:
+        return JSONResponse({"issueKey": key, "isTest": False})
+    return JSONResponse(await compute(request).run(caller.site_id, work.lineage, facts))
+
+
 async def start_publish(request: Request) -> Response:
     caller = await authenticate(request)
     raw = await read_json_bytes(request)

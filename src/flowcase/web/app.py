@@ -54,6 +54,7 @@ def api_routes() -> list[Route]:
         Route("/api/models/{issue_key}", api_jira.put_model, methods=["PUT"]),
         Route("/api/models/{issue_key}/restore", api_jira.restore_model, methods=["POST"]),
         Route("/api/diff", api_jira.diff, methods=["POST"]),
+        Route("/api/lineage/{issue_key}", api_jira.lineage, methods=["GET"]),
         Route("/api/publish", api_jira.start_publish, methods=["POST"]),
         Route("/api/publish/{job_id}", api_jira.publish_status, methods=["GET"]),
         Route("/api/projects/{project_key}/workflows", api_jira.project_workflows, methods=["GET"]),

@@ -186,6 +186,15 @@ async def diff(jira: JiraClient, issue_key: str, model: Model, suite: Suite, app
     return out
 
 
+async def lineage_facts(jira: JiraClient, issue_key: str, app_key: str) -> Any:
+    """What Jira says about a published test issue and its story (``flowcase.jira.lineage.read``); None when the
+    issue is not a flowcase test."""
+    from flowcase.jira.lineage import read
+
+    return await read(jira, issue_key, lambda project: publish_settings(jira, app_key, project),
+                      lambda story: load_model(jira, story))
+
+
 # --- project page and settings --------------------------------------------------------------------------------
 
 async def project_workflows(jira: JiraClient, project_key: str) -> list[dict[str, Any]]:

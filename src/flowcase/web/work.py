@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from flowcase.generate.suite import Criterion, Suite
+from flowcase.generate.uses import parameters_used
 from flowcase.model import io
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.types import Model, Scalar
@@ -128,7 +129,8 @@ def generate_request(raw: bytes, max_nodes: int) -> bytes:
     body = parse_json_body(GenerateBody, raw)
     model, diagnostics = checked(body.doc, max_nodes)
     suite = generate_suite(model, body.criterion, body.options)
-    return _json({"suite": suite.model_dump(mode="json"), "diagnostics": _diagnostics(diagnostics)})
+    return _json({"suite": suite.model_dump(mode="json"), "uses": parameters_used(model, suite.tests),
+                  "diagnostics": _diagnostics(diagnostics)})
 
 
 def save_request(raw: bytes, max_nodes: int) -> tuple[Model, SaveBody]:
@@ -180,3 +182,10 @@ def generate_stored(model: Model, criterion: Criterion, options: dict[str, Scala
     from flowcase.generate import GenerateOptions, generate
 
     return generate(model, GenerateOptions.from_suite_options(criterion, options))
+
+
+def lineage(facts: Any) -> dict[str, Any]:
+    """A published test issue's lineage (``flowcase.jira.lineage.assess``): regenerates as the last publish did."""
+    from flowcase.jira.lineage import assess
+
+    return assess(facts, generate_stored)

@@ -290,6 +290,42 @@ modeler.on('selection.changed', (event) => {
   renderStep();
 });
 
+// The element picker: every node of the diagram shown, by kind and name, so that the keyboard (and a screen
+// reader) reaches any decision table without the mouse. It follows the diagram's selection and drives it.
+function renderPicker() {
+  const select = $('step-picker');
+  const current = state.selected ? state.selected.id : '';
+  select.replaceChildren();
+  const none = document.createElement('option');
+  none.value = '';
+  none.textContent = '— none selected —';
+  select.append(none);
+  const nodes = flowNodes(modeler).slice().sort((a, b) => (a.x - b.x) || (a.y - b.y));
+  for (const node of nodes) {
+    const opt = document.createElement('option');
+    opt.value = node.id;
+    opt.textContent = `${KIND_LABEL[kindOf(node)]}: ${nameOf(node)}`;
+    select.append(opt);
+  }
+  select.value = nodes.some((n) => n.id === current) ? current : '';
+}
+$('step-picker').addEventListener('change', (ev) => {
+  const el = ev.target.value && modeler.get('elementRegistry').get(ev.target.value);
+  if (!el) { modeler.get('selection').select([]); return; }
+  modeler.get('selection').select(el);
+  try { modeler.get('canvas').scrollToElement(el); } catch (e) { /* outside the view: the table still shows */ }
+});
+modeler.on('selection.changed', () => {
+  const select = $('step-picker');
+  const id = state.selected ? state.selected.id : '';
+  if (select.value !== id) {
+    if (id && ![...select.options].some((o) => o.value === id)) renderPicker();
+    select.value = id;
+  }
+});
+modeler.on('import.done', () => renderPicker());
+modeler.on('commandStack.changed', () => renderPicker());
+
 // Enter on the focused canvas moves into the selected node's decision table.
 $('canvas').addEventListener('keydown', (ev) => {
   if (ev.key === 'Enter' && state.selected && !$('step-editor').hidden && !ev.target.closest('.djs-direct-editing-parent')) {
@@ -386,6 +422,7 @@ async function openDiagram(diagram) {
   markFlowLabels(modeler);
   fitDiagram(modeler);
   renderStep();
+  renderPicker();
 }
 
 $('workflow-select').addEventListener('change', async (ev) => {
@@ -606,7 +643,7 @@ $('tidy').addEventListener('click', async () => {
     button.disabled = false;
   }
 });
-$('fit').addEventListener('click', () => fitDiagram(modeler));
+$('fit').addEventListener('click', () => { fitDiagram(modeler); $('canvas').focus(); });
 
 // --- import / export ---------------------------------------------------------------------------------------
 
@@ -647,12 +684,21 @@ $('import-file').addEventListener('change', async (ev) => {
 
 $('export').addEventListener('click', async () => {
   const format = $('export-format').value;
+  const button = $('export');
+  button.disabled = true;
+  const before = [$('save-status').textContent, $('save-status').className.replace('fc-save-status', '').trim()];
+  setStatus('Preparing the download…');
   try {
     const project = state.issueKey ? state.issueKey.replace(/-\d+$/, '') : undefined;
     const body = { doc: await currentDoc(), format, project, ...tests.generationRequest() };
-    saveBlob(await host.download('/api/export', body));
+    const file = await host.download('/api/export', body);
+    saveBlob(file);
+    host.flag(`Downloaded ${file.filename}`, 'success');
   } catch (err) {
     host.flag(`Export failed: ${err.message}`, 'error');
+  } finally {
+    button.disabled = false;
+    if ($('save-status').textContent === 'Preparing the download…') setStatus(...before);
   }
 });
 

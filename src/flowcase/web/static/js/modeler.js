@@ -235,7 +235,7 @@ export function fitDiagram(modeler) {
   let y = inner.y - (outer.height - inner.height * scale) / 2 / scale;
   if (fit < MIN_SCALE) {
     x = inner.x - left / scale;
-    y = inner.y - pad / scale;
+    y = inner.y - (pad + 24) / scale; // below the path legend at the top of the canvas
   }
   canvas.viewbox({ x, y, width: outer.width / scale, height: outer.height / scale });
 }

@@ -1,5 +1,6 @@
 // The tests view: generate, list tests, highlight a test's path, coverage badges, diff, publish with progress.
 import { highlightPath, clearPath, showCoverage, clearCoverage, elementIndex } from './modeler.js';
+import { confirmPublish, renderDiff, renderResult, runPublish, setProgress, showIn } from './publish-flow.js';
 
 const $ = (id) => document.getElementById(id);
 // The one definition of a test step, as flowcase.generate.suite.is_test_step: a path step with an action, an
@@ -12,6 +13,7 @@ export class TestsView {
   constructor({ host, modeler, state, documentOf, showWorkflow }) {
     Object.assign(this, { host, modeler, state, documentOf, showWorkflow });
     this.suite = null;
+    this.uses = {};
     this.selected = null;
     this.published = null;
     $('gen-form').addEventListener('submit', (ev) => { ev.preventDefault(); this.generate(); });
@@ -39,6 +41,7 @@ export class TestsView {
 
   reset() {
     this.suite = null;
+    this.uses = {};
     this.select(null);
     clearCoverage(this.modeler);
     $('tests-table').hidden = true;
@@ -60,7 +63,9 @@ export class TestsView {
     try {
       const result = await this.host.api('POST', '/api/generate', { doc: await this.documentOf(), ...this.generationRequest() });
       this.suite = result.suite;
+      this.uses = result.uses || {};
       this.render();
+      $('gen-summary').scrollIntoView({ block: 'nearest' });
     } catch (err) {
       $('gen-summary').textContent = `Cannot generate: ${err.message}`;
       this.host.flag(`Cannot generate: ${err.message}`, 'error');
@@ -79,35 +84,34 @@ export class TestsView {
     $('gen-summary').textContent = summary;
     const body = $('tests-table').tBodies[0];
     body.replaceChildren();
-    suite.tests.forEach((test, i) => {
+    suite.tests.forEach((test) => {
       const tr = body.insertRow();
       tr.tabIndex = 0;
       tr.dataset.test = test.id;
       tr.className = 'fc-test-row';
       tr.setAttribute('aria-selected', 'false');
       const name = tr.insertCell();
-      name.innerHTML = '<span class="fc-test-id"></span><span class="fc-test-name"></span>';
-      name.firstChild.textContent = test.id;
-      name.lastChild.textContent = test.name;
-      name.lastChild.title = test.name;
-      tr.insertCell().textContent = String(testSteps(test).length);
+      name.innerHTML = '<span class="fc-test-name"><span class="fc-test-id"></span><span class="fc-test-text"></span></span>';
+      name.firstChild.firstChild.textContent = test.id;
+      name.firstChild.lastChild.textContent = test.name;
+      name.firstChild.title = `${test.id} ${test.name}`;
+      name.append(this.dataCell(test));
+      const steps = tr.insertCell();
+      steps.className = 'fc-num';
+      steps.textContent = String(testSteps(test).length);
       tr.insertCell().textContent = test.end_name || test.end;
-      const data = Object.entries(test.data || {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n');
-      const cell = tr.insertCell();
-      cell.textContent = data || '—';
-      if (test.variants && test.variants.length) cell.textContent += ` (+${test.variants.length} variants)`;
       tr.addEventListener('click', () => this.select(test.id));
       tr.addEventListener('keydown', (ev) => {
         if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); this.select(test.id); }
         if (ev.key === 'ArrowDown' && tr.nextElementSibling) { ev.preventDefault(); tr.nextElementSibling.focus(); }
         if (ev.key === 'ArrowUp' && tr.previousElementSibling) { ev.preventDefault(); tr.previousElementSibling.focus(); }
       });
-      void i;
     });
     $('tests-table').hidden = n === 0;
     this.renderCoverage();
-    $('publish-box').hidden = !this.state.issueKey;
+    $('publish-box').hidden = !this.state.issueKey || n === 0;
     $('diff-result').replaceChildren();
+    $('publish-progress').hidden = true;
     if (n) this.select(suite.tests[0].id);
   }
 
@@ -187,97 +191,107 @@ export class TestsView {
     $('coverage').hidden = items.length === 0;
   }
 
+  // The values of the parameters this test's path reads (the others cannot change what it does), one chip each:
+  // chips wrap between them, never inside a name or a value.
+  dataCell(test) {
+    const all = test.data || {};
+    const used = this.uses[test.id] || Object.keys(all);
+    const wrap = document.createElement('span');
+    wrap.className = 'fc-data';
+    const said = document.createElement('span');
+    said.className = 'fc-sr';
+    said.textContent = 'Data it uses: ';
+    wrap.append(said);
+    for (const name of used) {
+      if (!(name in all)) continue;
+      const chip = document.createElement('span');
+      chip.className = 'fc-datum';
+      chip.innerHTML = '<span class="fc-datum-name"></span> = <span class="fc-datum-value"></span>';
+      chip.firstChild.textContent = name;
+      chip.lastChild.textContent = typeof all[name] === 'string' ? all[name] : JSON.stringify(all[name]);
+      wrap.append(chip);
+    }
+    if (wrap.childElementCount === 1) wrap.append('no data');
+    if (test.variants && test.variants.length > 1) {
+      const more = document.createElement('span');
+      more.className = 'fc-datum-more';
+      more.textContent = `+${test.variants.length - 1} data variants`;
+      wrap.append(more);
+    }
+    return wrap;
+  }
+
+  request() {
+    return { issueKey: this.state.issueKey, doc: null, ...this.generationRequest() };
+  }
+
   async diff() {
     const box = $('diff-result');
-    box.textContent = 'Comparing with the published tests…';
+    const button = $('diff');
+    button.disabled = true;
+    const waiting = document.createElement('p');
+    waiting.className = 'fc-message';
+    waiting.setAttribute('role', 'status');
+    waiting.textContent = 'Comparing with the tests published in Jira…';
+    showIn(box, waiting);
     try {
-      const result = await this.host.api('POST', '/api/diff', { issueKey: this.state.issueKey, doc: await this.documentOf(), ...this.generationRequest() });
-      box.replaceChildren(renderDiff(result.diff));
+      const result = await this.host.api('POST', '/api/diff', { ...this.request(), doc: await this.documentOf() });
+      const heading = document.createElement('p');
+      heading.className = 'fc-message';
+      heading.setAttribute('role', 'status');
+      heading.textContent = 'Publishing now would:';
+      showIn(box, heading, renderDiff(result.diff));
     } catch (err) {
-      box.textContent = `Cannot compare: ${err.message}`;
+      waiting.textContent = `Cannot compare: ${err.message}`;
+      waiting.classList.add('fc-error');
+    } finally {
+      button.disabled = false;
     }
   }
 
   async publish() {
     const button = $('publish');
     const bar = $('publish-progress');
-    button.disabled = true;
-    bar.hidden = false;
-    setProgress(bar, 0, 'Starting…');
+    const box = $('diff-result');
+    if (this.publishing) return;
+    this.publishing = true;
+    bar.hidden = true;
+    bar.classList.remove('fc-failed');
     try {
-      let job = await this.host.api('POST', '/api/publish', { issueKey: this.state.issueKey, doc: await this.documentOf(), ...this.generationRequest() });
-      while (job.state === 'queued' || job.state === 'running') {
-        setProgress(bar, job.total ? Math.round((100 * job.done) / job.total) : 5, job.message || 'Publishing…');
-        await new Promise((r) => setTimeout(r, 400));
-        job = await this.host.api('GET', `/api/publish/${encodeURIComponent(job.id)}`);
-      }
+      const request = { ...this.request(), doc: await this.documentOf() };
+      if (!await confirmPublish({ host: this.host, box, request, issueKey: this.state.issueKey, trigger: button })) return;
+      box.replaceChildren();
+      button.disabled = true;
+      setProgress(bar, 0, 'Starting…');
+      bar.scrollIntoView({ block: 'nearest' });
+      const job = await runPublish({ host: this.host, request, progress: (p, text) => setProgress(bar, p, text) });
       if (job.state === 'done') {
         setProgress(bar, 100, job.message || 'Published');
         this.host.flag(job.message || 'Published to Jira', 'success');
-        if (job.result) $('diff-result').replaceChildren(renderResult(job.result));
       } else {
         setProgress(bar, 100, `Failed: ${job.message}`);
         bar.classList.add('fc-failed');
         this.host.flag(`Publish failed: ${job.message}`, 'error');
       }
+      const result = renderResult(job);
+      showIn(box, result);
+      result.focus();
     } catch (err) {
       setProgress(bar, 0, `Failed: ${err.message}`);
+      bar.classList.add('fc-failed');
+      const problem = document.createElement('p');
+      problem.className = 'fc-message fc-error';
+      problem.setAttribute('role', 'alert');
+      problem.textContent = `Publish failed: ${err.message}`;
+      showIn(box, problem);
       this.host.flag(`Publish failed: ${err.message}`, 'error');
     } finally {
+      this.publishing = false;
       button.disabled = false;
     }
   }
 }
 
-// What a publish did: counts per kind of change.
-function renderResult(result) {
-  const wrap = document.createElement('div');
-  wrap.className = 'fc-diff fc-result';
-  const kinds = [['created', 'Created', 'new'], ['updated', 'Updated', 'inprogress'], ['unchanged', 'Unchanged', 'success'],
-    ['obsoleted', 'Marked obsolete', 'removed'], ['failed', 'Refused by Jira', 'removed']];
-  for (const [key, label, look] of kinds) {
-    const n = Array.isArray(result[key]) ? result[key].length : result[key] || 0;
-    if (!n && (key === 'failed' || key === 'obsoleted')) continue;
-    const lozenge = document.createElement('span');
-    lozenge.className = `ak-lozenge ak-lozenge__appearance-${look}`;
-    lozenge.textContent = `${label} ${n}`;
-    wrap.append(lozenge);
-  }
-  return wrap;
-}
-
-function setProgress(bar, percent, text) {
-  bar.querySelector('progress').value = percent;
-  bar.querySelector('.fc-progress-text').textContent = text;
-}
-
 function labelOf(criterion) {
   return { 'all-decisions': 'all decisions', 'all-steps': 'all steps', 'all-pairs': 'all decision pairs', 'all-paths': 'all paths', purposes: 'test purposes' }[criterion] || criterion;
-}
-
-// {unchanged:[], updated:[], new:[], obsolete:[]} (lists of test ids or {id, key, name}) -> a summary
-export function renderDiff(diff) {
-  const wrap = document.createElement('div');
-  wrap.className = 'fc-diff';
-  const kinds = [['new', 'New', 'new'], ['updated', 'To update', 'inprogress'], ['unchanged', 'Unchanged', 'success'], ['obsolete', 'Obsolete', 'removed']];
-  for (const [key, label, look] of kinds) {
-    const items = (diff && diff[key]) || [];
-    const section = document.createElement('div');
-    section.className = 'fc-diff-kind';
-    const lozenge = document.createElement('span');
-    lozenge.className = `ak-lozenge ak-lozenge__appearance-${look}`;
-    lozenge.textContent = `${label} ${items.length}`;
-    section.append(lozenge);
-    if (items.length) {
-      const ul = document.createElement('ul');
-      for (const item of items.slice(0, 50)) {
-        const li = document.createElement('li');
-        li.textContent = typeof item === 'string' ? item : [item.key, item.id, item.name].filter(Boolean).join(' · ');
-        ul.append(li);
-      }
-      section.append(ul);
-    }
-    wrap.append(section);
-  }
-  return wrap;
 }
