@@ -53,6 +53,8 @@ log = logging.getLogger("flowcase.jira.jobs")
 RECIPE_KEY = "flowcase-publish"
 SAFE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,15}")
+# What a journal line may name: a Jira issue key (Jira, Xray) or a Zephyr Scale test case key (``DEMO-T12``).
+TEST_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-T?[1-9][0-9]{0,15}")
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 _RUNNING = "state = 'running'"
@@ -300,7 +302,7 @@ class JobStore:
         with self.sessions.begin() as s:
             self._owned(s, job_id, worker_id)
             for test_id, key, digest in rows:
-                if not (SAFE_ID.fullmatch(test_id) and ISSUE_KEY.fullmatch(key)):
+                if not (SAFE_ID.fullmatch(test_id) and TEST_KEY.fullmatch(key)):
                     continue
                 row = s.get(PublishJobTest, (job_id, test_id))
                 if row is None:

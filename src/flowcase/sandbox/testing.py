@@ -71,6 +71,22 @@ class RunningSandbox:
         """What an app's ``connect_key_server`` setting should be to verify this sandbox's installs."""
         return f"{self.base_url}/connect-keys"
 
+    @property
+    def zephyr_url(self) -> str:
+        return f"{self.base_url}/zephyr/v2"
+
+    @property
+    def xray_url(self) -> str:
+        return f"{self.base_url}/xray"
+
+    def vendor_access(self) -> Any:
+        """The :class:`flowcase.targets.VendorAccess` of this sandbox's Zephyr Scale and Xray stand-ins."""
+        from flowcase.targets import VendorAccess
+
+        cfg = self.sandbox.config
+        return VendorAccess(zephyr_url=self.zephyr_url, zephyr_token=cfg.zephyr_token, xray_url=self.xray_url,
+                            xray_client_id=cfg.xray_client_id, xray_client_secret=cfg.xray_client_secret)
+
     def basic_auth(self) -> httpx.BasicAuth:
         return httpx.BasicAuth(self.email, self.api_token)
 

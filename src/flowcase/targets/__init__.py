@@ -98,6 +98,11 @@ async def publish_to_target(
     why = access.missing(target)
     if why:
         raise PublishError(why, status=401)
+    if target == "zephyr":
+        from flowcase.targets import zephyr
+
+        return await zephyr.publish(client, model, suite, story_key, project_key, settings, progress, access=access,
+                                    journal=journal, lease_timing=lease_timing)  # fmt: skip
     raise PublishError(f"publishing to {target} is not available in this version", status=501)
 
 __all__ = ["XRAY_URL", "ZEPHYR_URL", "VendorAccess", "publish_to_target"]
