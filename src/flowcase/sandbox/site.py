@@ -21,7 +21,7 @@ from sqlalchemy.pool import StaticPool
 from flowcase.sandbox.faults import CallLog, FaultRegistry
 from flowcase.sandbox.index import SearchIndex
 from flowcase.sandbox.models import Installation, Meta, SandboxBase
-from flowcase.sandbox.vendor_state import ZephyrState
+from flowcase.sandbox.vendor_state import XrayState, ZephyrState
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8900"
 
@@ -150,6 +150,7 @@ class Sandbox:
     lock: threading.RLock = field(default_factory=threading.RLock)
     index: SearchIndex = field(default_factory=SearchIndex)
     zephyr: ZephyrState = field(default_factory=ZephyrState)
+    xray: XrayState = field(default_factory=XrayState)
 
     @classmethod
     def open(cls, config: SandboxConfig) -> Sandbox:

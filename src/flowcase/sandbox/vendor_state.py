@@ -36,3 +36,14 @@ class ZephyrState:
     numbers: dict[int, int] = field(default_factory=dict)  # project id -> last test case number
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+@dataclass
+class XrayState:
+    """What the Xray stand-in holds: issued tokens, manual steps per Test issue, the tests of each Test Set."""
+
+    tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (time.time())
+    steps: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # Test issue id -> steps
+    test_sets: dict[int, list[int]] = field(default_factory=dict)  # Test Set issue id -> Test issue ids
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    lock: threading.RLock = field(default_factory=threading.RLock)

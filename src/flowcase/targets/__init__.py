@@ -103,6 +103,10 @@ async def publish_to_target(
 
         return await zephyr.publish(client, model, suite, story_key, project_key, settings, progress, access=access,
                                     journal=journal, lease_timing=lease_timing)  # fmt: skip
-    raise PublishError(f"publishing to {target} is not available in this version", status=501)
+    from flowcase.targets import xray
+
+    return await xray.publish(client, model, suite, story_key, project_key, settings, progress, access=access,
+                              journal=journal, settle_seconds=settle_seconds, lease_timing=lease_timing,
+                              readiness=readiness)  # fmt: skip
 
 __all__ = ["XRAY_URL", "ZEPHYR_URL", "VendorAccess", "publish_to_target"]
