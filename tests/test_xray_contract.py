@@ -44,7 +44,9 @@ from flowcase.sandbox.testing import RunningSandbox
 from flowcase.sandbox.xray import SCHEMA_FILE, schema
 from flowcase.targets import publish_to_target
 
-VENDOR = Path(__file__).resolve().parent / "data" / "vendor" / "xray-cloud-graphql-schema.graphql-codegen-types.2025-01.ts"
+VENDOR = Path(__file__).resolve().parent / "data" / "vendor" / (
+    "xray-cloud-graphql-schema.graphql-codegen-types.2025-01.ts"
+)
 
 
 # -- the vendor's schema, from the generated TypeScript ---------------------------------------------------------
