@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "story, restore the previous revision, repair."),
     "publish": ("flowcase.cli.publish_commands",
                 "Generate the tests of MODEL_FILE and publish them as issues linked to --story."),
+    "results": ("flowcase.cli.results_commands",
+                "Map execution RESULTS to the tests of SOURCE and show what passed, failed or was not run."),
     "sandbox": ("flowcase.cli.sandbox_commands", "Run the sandbox Jira (a local Jira Cloud stand-in) until Ctrl-C."),
     "schema": ("flowcase.cli.model_commands",
                "Print the JSON Schema of the flowcase model format (JSON and YAML files)."),
