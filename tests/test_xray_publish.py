@@ -221,3 +221,27 @@ def test_a_worker_killed_before_the_steps_resumes_without_duplicates(sb: Running
     for issue in tests:
         assert issue["properties"][TEST_PROPERTY]["hash"]
         assert steps_of(sb, issue["id"])[-1]["action"] == "Pay by card"
+
+
+def test_compare_with_published_counts_the_steps(sb: RunningSandbox) -> None:
+    """The editor's "Compare with published" on an Xray project: unchanged right after a publish, "to update"
+    when only a step's text changed."""
+    from flowcase.web import jira_ops
+
+    story = new_story(sb)
+    run_publish(sb, model_of("xdiff", 3), story)
+    settings_url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
+    httpx.put(settings_url, json={"target": "xray"}, auth=sb.basic_auth()).raise_for_status()
+
+    async def diff(model: Model) -> dict[str, Any]:
+        async with jira(sb) as c:
+            suite = generate(model, GenerateOptions(criterion="all-decisions"))
+            return await jira_ops.diff(c, story, model, suite, "flowcase")
+
+    try:
+        same = asyncio.run(diff(model_of("xdiff", 3)))
+        reworded = asyncio.run(diff(model_of("xdiff", 3, word="Select")))
+    finally:
+        httpx.delete(settings_url, auth=sb.basic_auth())
+    assert (len(same["unchanged"]), len(same["updated"]), len(same["new"])) == (3, 0, 0)
+    assert (len(reworded["unchanged"]), len(reworded["updated"])) == (0, 3)

@@ -237,3 +237,45 @@ def test_a_worker_killed_after_zephyr_created_resumes_without_duplicates(sb: Run
     assert {r.issue_key for r in rows if r.state == "created"} <= {c["key"] for c in cases}
     dumped = " ".join(f"{r.test_id} {r.issue_key} {r.test_hash}" for r in rows)
     assert "product" not in dumped.lower() and "Checkout" not in dumped
+
+
+def test_preflight_follows_the_target(sb: RunningSandbox) -> None:
+    """A project publishing to Zephyr Scale needs no Jira "Test" issue type or link type; one publishing to Xray
+    needs Xray's "Test Set" type."""
+    from flowcase.jira.preflight import check
+
+    sb.create_project("ZED", "Zephyr only")
+
+    async def go(target: str) -> list[str]:
+        async with jira(sb) as c:
+            ready = await check(c, "ZED", PublishSettings(target=target))  # type: ignore[arg-type]
+            return [p.code for p in ready.problems]
+
+    assert asyncio.run(go("zephyr")) == []
+    assert "issue-type-missing" in asyncio.run(go("jira"))
+    xray = asyncio.run(go("xray"))
+    assert xray.count("issue-type-missing") == 2  # neither "Test" nor Xray's "Test Set"
+
+
+def test_compare_with_published_reads_zephyr(sb: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowcase.web import jira_ops
+
+    story = new_story(sb)
+    run_publish(sb, model_of("zdiff", 3, extra_req=False), story)
+    monkeypatch.setenv("FLOWCASE_ZEPHYR_URL", sb.zephyr_url)
+    monkeypatch.setenv("FLOWCASE_ZEPHYR_TOKEN", sb.sandbox.config.zephyr_token)
+    settings_url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
+    httpx.put(settings_url, json={"target": "zephyr"}, auth=sb.basic_auth()).raise_for_status()
+
+    async def diff(model: Model) -> dict[str, Any]:
+        async with jira(sb) as c:
+            suite = generate(model, GenerateOptions(criterion="all-decisions"))
+            return await jira_ops.diff(c, story, model, suite, "flowcase")
+
+    try:
+        same = asyncio.run(diff(model_of("zdiff", 3, extra_req=False)))
+        fewer = asyncio.run(diff(model_of("zdiff", 2, extra_req=False)))
+    finally:
+        httpx.delete(settings_url, auth=sb.basic_auth())
+    assert (len(same["unchanged"]), len(same["updated"]), len(same["new"]), len(same["obsolete"])) == (3, 0, 0, 0)
+    assert len(fewer["obsolete"]) == 1 and fewer["obsolete"][0]["key"].startswith("DEMO-T")
