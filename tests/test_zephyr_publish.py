@@ -264,6 +264,7 @@ def test_compare_with_published_reads_zephyr(sb: RunningSandbox, monkeypatch: py
     run_publish(sb, model_of("zdiff", 3, extra_req=False), story)
     monkeypatch.setenv("FLOWCASE_ZEPHYR_URL", sb.zephyr_url)
     monkeypatch.setenv("FLOWCASE_ZEPHYR_TOKEN", sb.sandbox.config.zephyr_token)
+    monkeypatch.setenv("FLOWCASE_VENDOR_SITE_URL", sb.base_url)  # the credentials are this site's
     settings_url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
     httpx.put(settings_url, json={"target": "zephyr"}, auth=sb.basic_auth()).raise_for_status()
 
@@ -279,3 +280,17 @@ def test_compare_with_published_reads_zephyr(sb: RunningSandbox, monkeypatch: py
         httpx.delete(settings_url, auth=sb.basic_auth())
     assert (len(same["unchanged"]), len(same["updated"]), len(same["new"]), len(same["obsolete"])) == (3, 0, 0, 0)
     assert len(fewer["obsolete"]) == 1 and fewer["obsolete"][0]["key"].startswith("DEMO-T")
+
+
+def test_deployment_credentials_are_used_for_their_own_site_only() -> None:
+    """A multi-tenant app never sends one site's tests with another site's test-tool credentials."""
+    from flowcase.targets import VendorAccess
+
+    access = VendorAccess(zephyr_token="z-token", xray_client_id="id", xray_client_secret="secret",
+                          site_url="https://acme.atlassian.net")
+    assert access.for_site("https://acme.atlassian.net/").missing("zephyr") is None
+    assert access.for_site("https://ACME.atlassian.net").missing("xray") is None
+    other = access.for_site("https://other.atlassian.net")
+    assert other.zephyr_token == "" and other.xray_client_secret == ""
+    assert "for this Jira site" in (other.missing("zephyr") or "")
+    assert VendorAccess(zephyr_token="z").for_site("https://acme.atlassian.net").missing("zephyr") is not None

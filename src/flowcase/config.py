@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     xray_url: str = "https://xray.cloud.getxray.app"
     xray_client_id: str = ""
     xray_client_secret: SecretStr | None = None
+    # The one Jira site the Zephyr/Xray credentials above belong to (default: FLOWCASE_JIRA_URL). The app never
+    # uses them for another site: a tenant's tests never reach another tenant's test tool.
+    vendor_site_url: str = ""
     # The local sandbox Jira (flowcase sandbox/demo): its database and tokens (random at each start if unset).
     sandbox_database_url: str | None = Field(default=None, repr=False)
     sandbox_token: SecretStr | None = None

@@ -536,7 +536,8 @@ class Worker:
                 work = await self.resolve(client, job, row)
                 result = await publish_to_target(client, work.model, work.suite, job.story_key, row.project_key,
                                                  work.settings, journal=journal, settle_seconds=self.settle_seconds,
-                                                 access=self.access or VendorAccess.configured())  # fmt: skip
+                                                 access=self.access or
+                                                 VendorAccess.configured().for_site(client.base_url))  # fmt: skip
             await journal.flush()
         except JobInputError as exc:
             await self._finish(job.id, None, error_code=exc.code)

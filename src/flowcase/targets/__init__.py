@@ -36,6 +36,16 @@ class VendorAccess:
     xray_url: str = XRAY_URL
     xray_client_id: str = ""
     xray_client_secret: str = ""
+    site_url: str = ""  # the Jira site these credentials belong to ("" = whichever site the caller gave them for)
+
+    def for_site(self, base_url: str) -> VendorAccess:
+        """These credentials when they belong to ``base_url``'s site; none otherwise (``missing`` then says so).
+
+        Deployment-wide credentials are one customer's: a multi-tenant app must never use them for another site.
+        """
+        if self.site_url and self.site_url.rstrip("/").lower() == base_url.rstrip("/").lower():
+            return self
+        return VendorAccess(zephyr_url=self.zephyr_url, xray_url=self.xray_url)
 
     def __repr__(self) -> str:
         return (f"VendorAccess(zephyr_url={self.zephyr_url!r}, zephyr_token={'***' if self.zephyr_token else ''!r}, "
@@ -51,6 +61,7 @@ class VendorAccess:
             zephyr_url=s.zephyr_url, zephyr_token=s.zephyr_token.get_secret_value() if s.zephyr_token else "",
             xray_url=s.xray_url, xray_client_id=s.xray_client_id,
             xray_client_secret=s.xray_client_secret.get_secret_value() if s.xray_client_secret else "",
+            site_url=s.vendor_site_url or s.jira_url,
         )  # fmt: skip
 
     @classmethod
@@ -67,9 +78,11 @@ class VendorAccess:
     def missing(self, target: Target) -> str | None:
         """Why ``target`` cannot be published to with these credentials (None: it can)."""
         if target == "zephyr" and not self.zephyr_token:
-            return "Zephyr Scale needs an API token (FLOWCASE_ZEPHYR_TOKEN or --zephyr-token)"
+            return ("Zephyr Scale needs an API token for this Jira site (FLOWCASE_ZEPHYR_TOKEN with "
+                    "FLOWCASE_VENDOR_SITE_URL naming the site, or --zephyr-token)")
         if target == "xray" and not (self.xray_client_id and self.xray_client_secret):
-            return ("Xray needs a client id and secret (FLOWCASE_XRAY_CLIENT_ID/FLOWCASE_XRAY_CLIENT_SECRET or "
+            return ("Xray needs a client id and secret for this Jira site (FLOWCASE_XRAY_CLIENT_ID/"
+                    "FLOWCASE_XRAY_CLIENT_SECRET with FLOWCASE_VENDOR_SITE_URL naming the site, or "
                     "--xray-client-id/--xray-client-secret)")
         return None
 

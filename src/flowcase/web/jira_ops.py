@@ -172,7 +172,7 @@ async def diff(jira: JiraClient, issue_key: str, model: Model, suite: Suite, app
         from flowcase.jira.client import JiraError
         from flowcase.targets import VendorAccess, zephyr
 
-        access = VendorAccess.configured()
+        access = VendorAccess.configured().for_site(jira.base_url)
         why = access.missing("zephyr")
         if why:
             raise ApiError(503, "target-not-configured", why)

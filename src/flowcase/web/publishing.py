@@ -189,7 +189,7 @@ class MemoryPublisher:
                 project = project_of(job.issue_key)
                 settings = await jira_ops.publish_settings(jira, app_key, project)
                 result = await publish_to_target(jira, model, suite, job.issue_key, project, settings, progress,
-                                                 access=VendorAccess.configured())
+                                                 access=VendorAccess.configured().for_site(jira.base_url))
         except (PublishError, JiraError) as exc:
             job.state, job.message = "failed", str(exc)
             return
