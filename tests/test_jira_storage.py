@@ -240,6 +240,10 @@ def test_settings_defaults_and_validation(sb: RunningSandbox) -> None:
         parse({"labels": ["has space"]})
     with pytest.raises(SettingsError, match="output_style"):
         parse({"output_style": "poetry"})
+    assert PublishSettings().target == "jira"  # plain Jira issues unless a project chooses otherwise
+    assert parse({"target": "zephyr"}).target == "zephyr"
+    with pytest.raises(SettingsError, match="target"):
+        parse({"target": "testrail"})
 
     async def go() -> PublishSettings:
         async with client(sb) as c:

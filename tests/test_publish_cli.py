@@ -87,3 +87,26 @@ def test_bad_project_settings_are_a_service_error_not_a_usage_error(sb: RunningS
         httpx.delete(url, auth=sb.basic_auth())
     assert code == 3, out
     assert "project settings:" in out and "Traceback" not in out
+
+
+def test_the_target_comes_from_the_project_setting_or_the_flag(sb: RunningSandbox) -> None:
+    """Plain Jira issues stay the default; a project set to Zephyr Scale (or ``--target``) needs its credentials,
+    and says which, before anything is written."""
+    import httpx
+
+    url = f"{sb.base_url}/rest/api/3/project/DEMO/properties/flowcase-settings"
+    base = ["publish", EXAMPLE, "--jira", sb.base_url, "--project", "DEMO", "--story", "DEMO-3", "-q"]
+    httpx.put(url, json={"target": "zephyr"}, auth=sb.basic_auth()).raise_for_status()
+    sb.clear_calls()
+    try:
+        code, out = invoke(base, sb)
+        assert code == 3 and "Zephyr Scale needs an API token" in out, out
+        assert sb.count_calls("POST", "/rest/api/3/issue/bulk") == 0
+        code, out = invoke([*base, "--target", "jira"], sb)  # the flag overrides the project's setting
+        assert code == 0 and "test(s)" in out, out
+    finally:
+        httpx.delete(url, auth=sb.basic_auth())
+    code, out = invoke([*base, "--target", "xray"], sb)
+    assert code == 3 and "Xray needs a client id and secret" in out, out
+    code, out = invoke([*base, "--target", "testrail"], sb)
+    assert code == 2

@@ -227,3 +227,21 @@ def test_options_of_the_wrong_type_are_named_in_a_422(client: TestClient, option
     error = r.json()["error"]
     assert error["code"] == "bad-option"
     assert repr(next(iter(options))) in error["message"]
+
+
+def test_results_are_mapped_onto_tests_and_diagram(client: TestClient) -> None:
+    suite = client.post("/api/generate", json={"doc": {"model": login_model()}}, headers=HEADERS).json()["suite"]
+    first = suite["tests"][0]["id"]
+    junit = f'<testsuite><testcase name="{first} x"><failure message="nope"/></testcase></testsuite>'
+    r = client.post("/api/results", json={"doc": {"model": login_model()}, "files": [{"name": "j.xml",
+                                                                                      "content": junit}]},
+                    headers=HEADERS)  # fmt: skip
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["tests"][first] == "failed" and data["messages"][first] == "nope"
+    assert data["counts"]["failed"] == 1 and data["counts"]["not-run"] == len(suite["tests"]) - 1
+    assert any(e["level"] == "fail" for e in data["elements"].values())
+    bad = client.post("/api/results", json={"doc": {"model": login_model()}, "files": [{"name": "j.txt",
+                                                                                        "content": "hi"}]},
+                      headers=HEADERS)  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad-results"

@@ -143,7 +143,12 @@ def test_project_settings_round_trip_and_validation(client: TestClient) -> None:
                     headers=AUTH)
     assert ok.status_code == 200
     read = client.get("/api/admin/settings?projectKey=DEMO", headers=AUTH).json()["settings"]
-    assert read["labels"] == ["ui"] and read["issue_type"] == "Task"
+    assert read["labels"] == ["ui"] and read["issue_type"] == "Task" and read["target"] == "jira"
+    zephyr = client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {"target": "zephyr"}}, headers=AUTH)
+    assert zephyr.status_code == 200 and zephyr.json()["settings"]["target"] == "zephyr"
+    bad_target = client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {"target": "qtest"}},
+                            headers=AUTH)
+    assert bad_target.status_code == 422 and "target" in bad_target.json()["error"]["message"]
     client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {}}, headers=AUTH)
 
 

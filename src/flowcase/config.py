@@ -69,6 +69,17 @@ class Settings(BaseSettings):
     jira_email: str = ""
     jira_token: SecretStr | None = None
     local_token: SecretStr | None = None
+    # Publishing targets other than Jira issues (docs/targets.md): Zephyr Scale Cloud's API base URL and API token,
+    # Xray Cloud's base URL and API key (client id and secret). One set per deployment (standalone, CLI, a site's
+    # own hosting); unset, publishing to that target is refused with a clear message.
+    zephyr_url: str = "https://api.zephyrscale.smartbear.com/v2"
+    zephyr_token: SecretStr | None = None
+    xray_url: str = "https://xray.cloud.getxray.app"
+    xray_client_id: str = ""
+    xray_client_secret: SecretStr | None = None
+    # The one Jira site the Zephyr/Xray credentials above belong to (default: FLOWCASE_JIRA_URL). The app never
+    # uses them for another site: a tenant's tests never reach another tenant's test tool.
+    vendor_site_url: str = ""
     # The local sandbox Jira (flowcase sandbox/demo): its database and tokens (random at each start if unset).
     sandbox_database_url: str | None = Field(default=None, repr=False)
     sandbox_token: SecretStr | None = None
@@ -108,7 +119,7 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
-    @field_validator("base_url", "connect_key_server")
+    @field_validator("base_url", "connect_key_server", "zephyr_url", "xray_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         value = value.strip()

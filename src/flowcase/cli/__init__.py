@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "requirements": ("flowcase.cli.generate_commands",
                      "The requirement coverage matrix: for each requirement key, the decisions and tests that cover "
                      "it."),
+    "results": ("flowcase.cli.results_commands",
+                "Map execution RESULTS to the tests of SOURCE and show what passed, failed or was not run."),
     "sandbox": ("flowcase.cli.sandbox_commands", "Run the sandbox Jira (a local Jira Cloud stand-in) until Ctrl-C."),
     "schema": ("flowcase.cli.model_commands",
                "Print the JSON Schema of the flowcase model format (JSON and YAML files)."),

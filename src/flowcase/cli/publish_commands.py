@@ -22,23 +22,24 @@ from flowcase.generate.suite import Criterion, Suite
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient, JiraError
 from flowcase.jira.publish import Progress as PublishProgress
-from flowcase.jira.publish import PublishError, PublishNotReady, PublishResult, publish
-from flowcase.jira.settings_store import SettingsError, load_settings
+from flowcase.jira.publish import PublishError, PublishNotReady, PublishResult
+from flowcase.jira.settings_store import TARGETS, SettingsError, Target, load_settings
 from flowcase.jira.storage import ConflictError, StorageError, canonical_json, load_model, save_model
 from flowcase.model.types import Model
+from flowcase.targets import XRAY_URL, ZEPHYR_URL, VendorAccess, publish_to_target
 
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}")
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,15}")
 CRITERIA = ("all-steps", "all-decisions", "all-pairs", "all-paths")
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, option: str = "--jira") -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        fail("--jira must be the site URL, e.g. https://your-site.atlassian.net", EXIT_USAGE)
+        fail(f"{option} must be the site URL, e.g. https://your-site.atlassian.net", EXIT_USAGE)
     if parts.username or parts.password or parts.query or parts.fragment:
-        fail("--jira must not carry credentials or a query; pass --email/--token or FLOWCASE_JIRA_* instead",
-             EXIT_USAGE)  # fmt: skip
+        fail(f"{option} must not carry credentials or a query; pass the credentials as options or environment "
+             "variables instead", EXIT_USAGE)  # fmt: skip
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
@@ -64,8 +65,8 @@ async def _save(client: JiraClient, story: str, model: Model, expected: int | No
 
 
 async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project: str, story: str,
-               show_progress: bool, save: bool = False, expected: int | None = None
-               ) -> tuple[PublishResult, str | None]:  # fmt: skip
+               show_progress: bool, save: bool = False, expected: int | None = None, target: Target | None = None,
+               access: VendorAccess | None = None) -> tuple[PublishResult, str | None]:  # fmt: skip
     with Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
                   transient=True, disable=not show_progress) as bar:  # fmt: skip
         task = bar.add_task("search", total=len(suite.tests))
@@ -76,7 +77,10 @@ async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project
         async with JiraClient(url, auth) as client:
             saved = await _save(client, story, model, expected) if save else None
             settings = await load_settings(client, project_key=project)
-            return await publish(client, model, suite, story, project, settings, on_progress), saved
+            if target is not None:
+                settings = settings.model_copy(update={"target": target})
+            return await publish_to_target(client, model, suite, story, project, settings, on_progress,
+                                           access=access), saved
 
 
 @main.command("publish")
@@ -91,10 +95,24 @@ async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project
 @click.option("--expect-revision", type=click.IntRange(min=1), default=None,
               help="With --save-model: the stored revision you mean to replace (else a different stored model "
                    "is a conflict, exit 4).")
+@click.option("--target", type=click.Choice(TARGETS), default=None,
+              help="Publish as Jira issues, Xray tests or Zephyr Scale test cases [default: the project's setting, "
+                   "else jira].")
+@click.option("--zephyr-url", envvar="FLOWCASE_ZEPHYR_URL", default=ZEPHYR_URL, show_default=True,
+              help="Zephyr Scale Cloud API base URL [env FLOWCASE_ZEPHYR_URL].")
+@click.option("--zephyr-token", envvar="FLOWCASE_ZEPHYR_TOKEN",
+              help="Zephyr Scale API token [env FLOWCASE_ZEPHYR_TOKEN].")
+@click.option("--xray-url", envvar="FLOWCASE_XRAY_URL", default=XRAY_URL, show_default=True,
+              help="Xray Cloud base URL [env FLOWCASE_XRAY_URL].")
+@click.option("--xray-client-id", envvar="FLOWCASE_XRAY_CLIENT_ID",
+              help="Xray API key client id [env FLOWCASE_XRAY_CLIENT_ID].")
+@click.option("--xray-client-secret", envvar="FLOWCASE_XRAY_CLIENT_SECRET",
+              help="Xray API key client secret [env FLOWCASE_XRAY_CLIENT_SECRET; preferred].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def publish_command(model_file: str, jira_url: str, project: str, story: str, email: str | None,
                     token: str | None, criterion: Criterion, save: bool, expect_revision: int | None,
-                    quiet: bool) -> None:  # fmt: skip
+                    target: Target | None, zephyr_url: str, zephyr_token: str | None, xray_url: str,
+                    xray_client_id: str | None, xray_client_secret: str | None, quiet: bool) -> None:  # fmt: skip
     """Generate the tests of MODEL_FILE and publish them as issues linked to --story.
 
     Exit codes: 0 published; 1 invalid model; 2 usage; 3 Jira failed or refused (some tests may be missing: run
@@ -119,8 +137,11 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
     suite = _generate(model, criterion)
     try:
         auth = ApiTokenAuth(email, token)
+        access = VendorAccess(zephyr_url=check_url(zephyr_url, "--zephyr-url"), zephyr_token=zephyr_token or "",
+                              xray_url=check_url(xray_url, "--xray-url"), xray_client_id=xray_client_id or "",
+                              xray_client_secret=xray_client_secret or "")  # fmt: skip
         result, saved = asyncio.run(_run(url, auth, model, suite, project, story, not quiet and sys.stderr.isatty(),
-                                         save, expect_revision))  # fmt: skip
+                                         save, expect_revision, target, access))  # fmt: skip
     except ConflictError as exc:
         fail(str(exc), EXIT_CONFLICT)
     except SettingsError as exc:

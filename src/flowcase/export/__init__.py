@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flowcase.export import gherkin, pytest_skeleton, report, report_html, robot, tables, xray, zephyr
 from flowcase.generate.suite import Suite
@@ -26,6 +27,7 @@ class ExportOptions:
     project: str | None = None
     folder: str | None = None
     bom: bool = False
+    results: Any = None  # flowcase.export.results.Results: the HTML report then shows them (status, heat map)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class Format:
 
 def _html(suite: Suite, model: Model | None, options: ExportOptions) -> str:
     assert model is not None  # checked by export()
-    return report_html.html(suite, model)
+    return report_html.html(suite, model, options.results)
 
 
 FORMATS: dict[str, Format] = {

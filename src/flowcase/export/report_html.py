@@ -12,6 +12,7 @@ from html import escape
 from flowcase.export.common import action_of, columns_of, one_line, requirements_of, scalar_text, visible_steps
 from flowcase.export.diagram import MARKERS, path_of, svg
 from flowcase.export.report import coverage_summary, headline, percent, uncovered
+from flowcase.export.results import Results, heat
 from flowcase.generate.requirements import requirement_matrix
 from flowcase.generate.suite import Suite, TestCase
 from flowcase.model.types import Model
@@ -60,6 +61,19 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 .tag { display: inline-block; background: var(--soft); border-radius: 3px; padding: 0 5px; margin: 0 4px 2px 0;
   font-size: 12px; }
 body:has(#sel-none:checked) .none-detail { display: block; }
+.status { display: inline-block; border-radius: 3px; padding: 0 5px; font-size: 11px; font-weight: 700;
+  text-transform: uppercase; margin-right: 4px; }
+.st-passed { background: #e3fcef; color: #006644; } .st-failed { background: #ffebe6; color: #bf2600; }
+.st-not-run { background: var(--soft); color: var(--muted); }
+.heat-legend span { display: inline-block; width: 12px; height: 12px; border: 1px solid #6b778c;
+  vertical-align: -2px; margin: 0 4px 0 10px; }
+body:has(#sel-none:checked) .heat-pass .shape { fill: #abf5d1; stroke: #00875a; }
+body:has(#sel-none:checked) .heat-mixed .shape { fill: #ffe380; stroke: #ff8b00; }
+body:has(#sel-none:checked) .heat-fail .shape { fill: #ffbdad; stroke: #de350b; stroke-width: 2.5; }
+body:has(#sel-none:checked) .heat-not-run .shape { fill: #f4f5f7; stroke: #a5adba; stroke-dasharray: 3 2; }
+body:has(#sel-none:checked) .edge.heat-fail { stroke: #de350b; stroke-width: 3; }
+body:has(#sel-none:checked) .edge.heat-mixed { stroke: #ff8b00; stroke-width: 2.5; }
+body:has(#sel-none:checked) .edge.heat-pass { stroke: #00875a; }
 body:has(.sel.test:checked) .edge, body:has(.sel.test:checked) .node { opacity: 0.35; }
 body:has(.sel.test:checked) .edge-label { opacity: 0.35; }
 """
@@ -145,7 +159,49 @@ def _coverage(suite: Suite, model: Model | None = None) -> str:
     return "".join(parts)
 
 
-def html(suite: Suite, model: Model) -> str:
+def _results_section(suite: Suite, results: Results) -> str:
+    counts = results.counts()
+    parts = ['<section class="below" id="results"><h2>Execution results</h2><p class="heat-legend">'
+             f'{counts["passed"]} passed, {counts["failed"]} failed, {counts["not-run"]} not run. '
+             "Choose \u201cWhole diagram\u201d for the heat map:"
+             '<span style="background:#ffbdad"></span>every test through it failed'
+             '<span style="background:#ffe380"></span>some failed'
+             '<span style="background:#abf5d1"></span>all passed'
+             '<span style="background:#f4f5f7"></span>not run</p>'
+             "<table><thead><tr><th>Test</th><th>Status</th><th>First failure</th></tr></thead><tbody>"]
+    for test in suite.tests:
+        status = results.tests.get(test.id, "not-run")
+        parts.append(f'<tr data-test-id="{_e(test.id)}" data-status="{status}"><td>{_e(test.id)}: '
+                     f'{_e(one_line(test.name))}</td><td><span class="status st-{status}">{status}</span></td>'
+                     f"<td>{_e(results.messages.get(test.id, ''))}</td></tr>")
+    parts.append("</tbody></table>")
+    if results.unmatched:
+        parts.append(f'<p class="bad">Results that match no test: {_e(", ".join(results.unmatched[:50]))}</p>')
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _heat(svg_text: str, levels: dict[str, str]) -> str:
+    """Add ``heat-<level>`` to the class of every node and arrow of the diagram that has results."""
+    for ref, level in levels.items():
+        svg_text = _mark(svg_text, f'data-ref="{_e(ref)}"', level)
+    return svg_text
+
+
+def _mark(svg_text: str, needle: str, level: str) -> str:
+    at = svg_text.find(needle)
+    while at >= 0:  # the element's own class attribute, before its data-ref
+        start = svg_text.rfind("<", 0, at)
+        cls = svg_text.find('class="', start, at)
+        if cls >= 0:
+            insert = cls + len('class="')
+            svg_text = svg_text[:insert] + f"heat-{level} " + svg_text[insert:]
+            at += len(f"heat-{level} ")
+        at = svg_text.find(needle, at + len(needle))
+    return svg_text
+
+
+def html(suite: Suite, model: Model, results: Results | None = None) -> str:
     keys = {test.id: f"t{i}" for i, test in enumerate(suite.tests, 1)}
     node_tests: dict[str, set[str]] = {}
     edge_tests: dict[str, set[str]] = {}
@@ -158,17 +214,21 @@ def html(suite: Suite, model: Model) -> str:
     title = suite.model_name or model.label
     nav = ['<nav class="tests" aria-label="Tests"><h2>Tests</h2>',
            '<input type="radio" name="test" class="sel" id="sel-none"'
-           + ("" if suite.tests else " checked") + '><label for="sel-none">Whole diagram</label>']
+           + ("" if suite.tests and results is None else " checked")
+           + '><label for="sel-none">Whole diagram' + (" (heat map)" if results is not None else "") + "</label>"]
     for i, test in enumerate(suite.tests):
         key = keys[test.id]
-        checked = " checked" if i == 0 else ""
+        checked = " checked" if i == 0 and results is None else ""  # with results: the heat map first
+        status = results.tests.get(test.id, "not-run") if results is not None else None
+        badge = f'<span class="status st-{status}">{status}</span>' if status else ""
         nav.append(f'<input type="radio" name="test" class="sel test" id="{key}"{checked}>'
-                   f'<label for="{key}" data-test-id="{_e(test.id)}"><span class="tid">{_e(test.id)}</span>'
+                   f'<label for="{key}" data-test-id="{_e(test.id)}"><span class="tid">{badge}{_e(test.id)}</span>'
                    f"{_e(one_line(test.name))}<span class=\"meta\">{len(visible_steps(test))} steps \u00b7 ends at "
                    f"{_e(test.end_name or test.end)}</span></label>")
     nav.append("</nav>")
+    levels = {ref: h.level for ref, h in heat(model, suite, results).items()} if results is not None else {}
     figures = [f'<figure data-workflow="{_e(w.id)}"><figcaption>{_e(w.label)}</figcaption>'
-               f"{svg(w, node_tests, edge_tests)}</figure>" for w in model.workflows]
+               f"{_heat(svg(w, node_tests, edge_tests), levels)}</figure>" for w in model.workflows]
     details = [_detail(keys[t.id], t) for t in suite.tests]
     style = CSS + "".join(_rules(keys[t.id]) for t in suite.tests)
     return (
@@ -182,6 +242,7 @@ def html(suite: Suite, model: Model) -> str:
         + '<section class="view"><div class="diagrams">' + "".join(figures) + "</div>"
         '<p class="none-detail">Choose a test on the left to highlight its path.</p>'
         + "".join(details) + "</section></main>\n"
+        + (_results_section(suite, results) if results is not None else "")
         + _coverage(suite, model)
         + "\n<footer class=\"below\"><p class=\"meta\">Generated by flowcase.</p></footer>\n</body>\n</html>\n"
     )

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from flowcase.db.engine import Base
 from flowcase.generate.suite import Suite
 from flowcase.jira.client import JiraClient, JiraError
-from flowcase.jira.publish import Progress, PublishError, PublishResult, publish
+from flowcase.jira.publish import Progress, PublishError, PublishResult
 from flowcase.jira.settings_store import PublishSettings, load_settings
 from flowcase.jira.storage import StorageError, load_composite
 from flowcase.model.types import Model
@@ -53,6 +53,8 @@ log = logging.getLogger("flowcase.jira.jobs")
 RECIPE_KEY = "flowcase-publish"
 SAFE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,15}")
+# What a journal line may name: a Jira issue key (Jira, Xray) or a Zephyr Scale test case key (``DEMO-T12``).
+TEST_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-T?[1-9][0-9]{0,15}")
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 _RUNNING = "state = 'running'"
@@ -300,7 +302,7 @@ class JobStore:
         with self.sessions.begin() as s:
             self._owned(s, job_id, worker_id)
             for test_id, key, digest in rows:
-                if not (SAFE_ID.fullmatch(test_id) and ISSUE_KEY.fullmatch(key)):
+                if not (SAFE_ID.fullmatch(test_id) and TEST_KEY.fullmatch(key)):
                     continue
                 row = s.get(PublishJobTest, (job_id, test_id))
                 if row is None:
@@ -495,8 +497,10 @@ class Worker:
         lease_seconds: float = 60.0,
         settle_seconds: float = 5.0,
         retry_in: float = 30.0,
+        access: Any = None,
     ) -> None:
         self.store = store
+        self.access = access  # flowcase.targets.VendorAccess: the vendors' credentials (None: from configuration)
         self.client_for = client_for
         self.resolve = resolve or make_resolver()
         self.worker_id = worker_id or uuid.uuid4().hex[:16]
@@ -519,6 +523,8 @@ class Worker:
         await asyncio.to_thread(self.store.finish, job_id, self.worker_id, result, **kwargs)
 
     async def _run(self, job: JobView) -> None:
+        from flowcase.targets import VendorAccess, publish_to_target
+
         row = await asyncio.to_thread(self.store.row, job.id)
         assert row is not None
         uncertain = await asyncio.to_thread(self.store.unconfirmed, job.id)
@@ -528,8 +534,10 @@ class Worker:
             client = await asyncio.to_thread(self.client_for, job)
             async with client:
                 work = await self.resolve(client, job, row)
-                result = await publish(client, work.model, work.suite, job.story_key, row.project_key,
-                                       work.settings, journal=journal, settle_seconds=self.settle_seconds)  # fmt: skip
+                result = await publish_to_target(client, work.model, work.suite, job.story_key, row.project_key,
+                                                 work.settings, journal=journal, settle_seconds=self.settle_seconds,
+                                                 access=self.access or
+                                                 VendorAccess.configured().for_site(client.base_url))  # fmt: skip
             await journal.flush()
         except JobInputError as exc:
             await self._finish(job.id, None, error_code=exc.code)

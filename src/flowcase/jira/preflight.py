@@ -76,6 +76,9 @@ def _find(items: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
     return next((i for i in items if str(i.get("name", "")).lower() == name.lower()), None)
 
 
+XRAY_TEST_SET = "Test Set"
+
+
 async def check(client: JiraClient, project_key: str, settings: PublishSettings) -> Readiness:
     """What the site and project lack for publishing with ``settings`` (nothing is written)."""
     ready = Readiness(project_key, settings)
@@ -96,6 +99,13 @@ async def check(client: JiraClient, project_key: str, settings: PublishSettings)
         ready.problems.append(Problem(
             "no-permission", f"You lack the project permission(s) {', '.join(missing)} in {project_key}.",
             "A Jira admin grants them in the project's permission scheme (Project settings > Permissions)."))
+    if settings.target == "zephyr":
+        return ready  # test cases live in Zephyr Scale: no Jira issue type, create screen or link type is needed
+    if settings.target == "xray" and _find(types, XRAY_TEST_SET) is None:
+        ready.problems.append(Problem(
+            "issue-type-missing", f"Project {project_key} has no issue type '{XRAY_TEST_SET}' (Xray's).",
+            f"A Jira admin installs Xray and enables it on {project_key} (Xray adds its issue types), or the project "
+            "publishes to another target.", subject=XRAY_TEST_SET))
     wanted = _find(types, settings.issue_type)
     if wanted is None:
         if ready.team_managed:

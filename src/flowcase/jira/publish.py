@@ -99,6 +99,25 @@ class Journal(Protocol):
 
 #: At most this many path steps are kept in a test issue's identity (for its lineage diagram).
 PATH_LIMIT = 400
+class Extras(Protocol):
+    """What a publishing target keeps beside each test issue (Xray: the manual steps, the test set), written after
+    the issue and before its identity, so an issue whose extras were not all written carries no hash yet and the
+    next publish writes them again (:mod:`flowcase.targets.xray`)."""
+
+    def description(self, test: TestCase) -> JsonObj | None:
+        """The issue's description instead of the steps table (None: the usual one)."""
+        ...
+
+    def content(self, test: TestCase) -> Any:
+        """What the extras hold for ``test``, as JSON: part of the test's hash."""
+        ...
+
+    async def write(self, key: str, issue_id: str, test_id: str) -> None: ...
+
+    async def after(self, ids: dict[str, str], obsolete: Sequence[str]) -> None:
+        """Once every test is written: ``ids`` (test id -> issue id) of the current tests, ``obsolete`` the issue ids
+        of tests marked obsolete by this publish."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +176,7 @@ class PublishResult:
     missing_requirements: list[str] = field(default_factory=list)  # requirement keys Jira does not know: not linked
     failed: list[str] = field(default_factory=list)  # test ids Jira refused (reasons are in the log only)
     keys: dict[str, str] = field(default_factory=dict)  # test id -> issue key
+    ids: dict[str, str] = field(default_factory=dict)  # test id -> issue id
 
     @property
     def total(self) -> int:
@@ -186,8 +206,8 @@ def _requirements(test: TestCase) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for k in keys if _ISSUE_KEY.fullmatch(k)))
 
 
-def plan(model: Model, suite: Suite, project_key: str, settings: PublishSettings, *, revision: int | None = None
-         ) -> list[Planned]:  # fmt: skip
+def plan(model: Model, suite: Suite, project_key: str, settings: PublishSettings, extras: Extras | None = None,
+         *, revision: int | None = None) -> list[Planned]:  # fmt: skip
     """What each test issue should look like. Pure: no Jira calls. ``revision`` (the story's workflow revision)
     goes into the identity only, never into the hash."""
     labels = sorted({LABEL, model_label(model.id), *settings.labels})
@@ -197,12 +217,15 @@ def plan(model: Model, suite: Suite, project_key: str, settings: PublishSettings
             "project": {"key": project_key},
             "issuetype": {"name": settings.issue_type},
             "summary": _summary(test),
-            "description": adf.describe_test(test, settings.output_style, model_label=model.label),
+            "description": (extras.description(test) if extras else None)
+            or adf.describe_test(test, settings.output_style, model_label=model.label),
             "labels": labels,
         }
         reqs = _requirements(test)
         digest_src = {k: v for k, v in fields.items() if k not in ("project", "issuetype")}
         digest_src["requirements"] = list(reqs)
+        if extras is not None:
+            digest_src["extras"] = extras.content(test)
         digest = hashlib.sha256(json.dumps(digest_src, sort_keys=True).encode()).hexdigest()[:20]
         path = tuple(f"{step.workflow}/{step.node}#{step.decision}" for step in test.steps)
         planned.append(Planned(test.id, digest, fields, reqs, path, test.end, revision))
@@ -308,6 +331,7 @@ async def publish(
     max_reconcile: int = 3,
     lease_timing: lease.LeaseTiming | None = None,
     readiness: preflight.Readiness | None = None,
+    extras: Extras | None = None,
 ) -> PublishResult:
     """Bring the test issues of ``story_key`` in line with ``suite`` (see the module docs).
 
@@ -323,7 +347,7 @@ async def publish(
         client.silent_edits = client.silent_edits and ready.silent_edits
         async with lease.hold(client, story_key, PUBLISH_LEASE, timing=lease_timing or publish_lease_timing()) as held:
             return await _publish(client, held, ready, model, suite, story_key, project_key, settings, progress,
-                                  journal or _NullJournal(), settle_seconds, max_reconcile)  # fmt: skip
+                                  journal or _NullJournal(), settle_seconds, max_reconcile, extras)  # fmt: skip
     except lease.LeaseBusy as exc:
         raise PublishError(str(exc), retryable=True, status=409) from exc
     except lease.LeaseLost as exc:
@@ -336,7 +360,7 @@ async def publish(
 async def _publish(
     client: JiraClient, held: lease.Lease, ready: preflight.Readiness, model: Model, suite: Suite, story_key: str,
     project_key: str, settings: PublishSettings, progress: ProgressFn | None, journal: Journal,
-    settle_seconds: float, max_reconcile: int,
+    settle_seconds: float, max_reconcile: int, extras: Extras | None = None,
 ) -> PublishResult:
     from flowcase.jira.storage import read_manifest
 
@@ -344,7 +368,7 @@ async def _publish(
     result = PublishResult()
     manifest = await read_manifest(client, story_key)
     revision = int(manifest["revision"]) if manifest else 0
-    planned = plan(model, suite, project_key, settings, revision=revision)
+    planned = plan(model, suite, project_key, settings, extras, revision=revision)
     total_steps = len(planned)
     made_ids: set[int] = set()  # issues this publish created: reconciled with the search
 
@@ -373,10 +397,11 @@ async def _publish(
             to_create.append(p)
             continue
         result.keys[p.test_id] = have.key
+        result.ids[p.test_id] = str(have.issue_id)
         if have.hash == p.hash and OBSOLETE_LABEL not in have.labels:
             result.unchanged += 1
         else:
-            await _update(client, have, p, model.id, story_key)
+            await _update(client, have, p, model.id, story_key, extras)
             result.updated += 1
         done += 1
         if done % 25 == 0:
@@ -389,7 +414,7 @@ async def _publish(
             break
         try:
             await _create(client, held, to_create, model.id, story_key, settings, ready.link_on_create, result,
-                          journal, made_ids, lambda n: tick("create", done + n))  # fmt: skip
+                          journal, made_ids, lambda n: tick("create", done + n), extras)  # fmt: skip
             to_create = []
         except JiraError as exc:
             if not exc.retryable or attempt == max_reconcile:
@@ -404,9 +429,14 @@ async def _publish(
             applied = [p for p in to_create if p.test_id in again]
             for p in applied:
                 result.keys[p.test_id] = again[p.test_id].key
+                result.ids[p.test_id] = str(again[p.test_id].issue_id)
                 existing[p.test_id] = again[p.test_id]
                 result.created += 1
             journal.created([(p.test_id, again[p.test_id].key, p.hash) for p in applied])
+            for p in applied:
+                if again[p.test_id].hash != p.hash:  # created without its identity hash: extras not written yet
+                    await _complete_created(client, extras, again[p.test_id].key, str(again[p.test_id].issue_id), p,
+                                            model.id, story_key)  # fmt: skip
             to_create = [p for p in to_create if p.test_id not in again]
     done = len(result.keys)
     tick("create", done)
@@ -438,6 +468,8 @@ async def _publish(
         await _mark_obsolete(client, row)
         result.obsoleted += 1
         tick("obsolete", n)
+    if extras is not None:
+        await extras.after(dict(result.ids), [str(row.issue_id) for row in obsolete])
 
     await _write_story_summary(client, story_key, model, suite, result, revision)
     tick("done", len(result.keys))
@@ -472,14 +504,26 @@ async def _heal_duplicate(client: JiraClient, dup: Existing, story: str, result:
     result.duplicate_keys.append(dup.key)
 
 
-async def _update(client: JiraClient, have: Existing, p: Planned, model_id: str, story: str) -> None:
+async def _update(client: JiraClient, have: Existing, p: Planned, model_id: str, story: str,
+                  extras: Extras | None = None) -> None:  # fmt: skip
     labels = [label for label in have.labels if label != OBSOLETE_LABEL]
     labels = sorted(set(labels) | set(p.fields["labels"]))
     fields = {"summary": p.fields["summary"], "description": p.fields["description"], "labels": labels}
     await client.edit_issue(have.key, fields=fields)
+    if extras is not None:
+        await extras.write(have.key, str(have.issue_id), p.test_id)
     # The identity (with the new hash) is written last: a crash in between only causes one more update later.
     await client.put_property("issue", have.key, TEST_PROPERTY, p.identity(model_id, story))
     have.labels = labels
+
+
+async def _complete_created(client: JiraClient, extras: Extras | None, key: str, issue_id: str, p: Planned,
+                           model_id: str, story: str) -> None:  # fmt: skip
+    """A test issue created without its hash (it has extras): write the extras, then the identity with the hash."""
+    if extras is None:
+        return
+    await extras.write(key, issue_id, p.test_id)
+    await client.put_property("issue", key, TEST_PROPERTY, p.identity(model_id, story))
 
 
 async def _create(
@@ -494,6 +538,7 @@ async def _create(
     journal: Journal,
     made_ids: set[int],
     on_progress: Callable[[int], None],
+    extras: Extras | None = None,
 ) -> None:
     pending = list(items)
     made = 0
@@ -507,8 +552,10 @@ async def _create(
             await flush()
         updates: list[JsonObj] = []
         for p in chunk:
-            update: JsonObj = {"fields": p.fields,
-                               "properties": [{"key": TEST_PROPERTY, "value": p.identity(model_id, story)}]}
+            identity = p.identity(model_id, story)
+            if extras is not None:
+                identity["hash"] = ""  # complete only once the extras are written (_complete_created)
+            update: JsonObj = {"fields": p.fields, "properties": [{"key": TEST_PROPERTY, "value": identity}]}
             if link_on_create:
                 # Created already linked to the story (the test "tests" the story): the story's links, which are
                 # always current, then show every test that exists, whatever the search index says.
@@ -523,11 +570,15 @@ async def _create(
         for index, issue in sorted(outcome.created.items()):
             p = chunk[index]
             result.keys[p.test_id] = str(issue.get("key"))
+            result.ids[p.test_id] = str(issue.get("id"))
             if str(issue.get("id", "")).isdigit():
                 made_ids.add(int(issue["id"]))
             rows.append((p.test_id, str(issue.get("key")), p.hash))
         result.created += len(rows)
         journal.created(rows)
+        for index, issue in sorted(outcome.created.items()):
+            await _complete_created(client, extras, str(issue.get("key")), str(issue.get("id")), chunk[index], model_id,
+                                    story)  # fmt: skip
         for err in outcome.errors:
             result.failed.append(chunk[err.index].test_id)
             log.warning("Jira refused test %s: %s", chunk[err.index].test_id, "; ".join(err.messages)[:300])
@@ -591,5 +642,5 @@ async def _write_story_summary(client: JiraClient, story: str, model: Model, sui
     await write_summary(client, story, model, revision, extra)
 
 
-__all__ = ["Journal", "Progress", "PublishError", "PublishNotReady", "PublishResult", "find_existing", "model_label",
-           "plan", "publish"]  # fmt: skip
+__all__ = ["Extras", "Journal", "Progress", "PublishError", "PublishNotReady", "PublishResult", "find_existing",
+           "model_label", "plan", "publish"]  # fmt: skip

@@ -17,6 +17,10 @@ SETTINGS_KEY = "flowcase-settings"
 LABEL = re.compile(r"[^\s]{1,255}")
 
 OutputStyle = Literal["steps-table", "gherkin", "bullets"]
+# Where tests are published (docs/targets.md): plain Jira issues (the default), Xray Cloud tests, or Zephyr Scale
+# Cloud test cases.
+Target = Literal["jira", "xray", "zephyr"]
+TARGETS: tuple[Target, ...] = ("jira", "xray", "zephyr")
 
 
 class SettingsError(ValueError):
@@ -31,6 +35,7 @@ class PublishSettings(BaseModel):
     requirement_link_type: str = Field(default="Test", min_length=1, max_length=255)
     labels: tuple[str, ...] = Field(default=(), description="Extra labels on every test issue.")
     output_style: OutputStyle = "steps-table"
+    target: Target = Field(default="jira", description="Publishing target: jira, xray or zephyr.")
 
     @field_validator("labels")
     @classmethod

@@ -12,7 +12,18 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from flowcase.sandbox import admin, bridge, forge_host, pages, rest_issues, rest_meta, rest_props, rest_search
+from flowcase.sandbox import (
+    admin,
+    bridge,
+    forge_host,
+    pages,
+    rest_issues,
+    rest_meta,
+    rest_props,
+    rest_search,
+    xray,
+    zephyr,
+)
 from flowcase.sandbox.errors import JiraHTTPError, handle_jira_error
 from flowcase.sandbox.faults import FaultMiddleware
 from flowcase.sandbox.site import Sandbox, SandboxConfig
@@ -66,6 +77,8 @@ def create_sandbox_app(config: SandboxConfig | None = None, *, sandbox: Sandbox 
         *rest_props.routes,
         *rest_meta.routes,
         *rest_search.routes,
+        *zephyr.routes,
+        *xray.routes,
         *admin.routes,
         *bridge.routes,
         *forge_host.routes,

@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 from flowcase.sandbox.faults import CallLog, FaultRegistry
 from flowcase.sandbox.index import SearchIndex
 from flowcase.sandbox.models import Installation, Meta, SandboxBase
+from flowcase.sandbox.vendor_state import XrayState, ZephyrState
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8900"
 
@@ -75,11 +76,21 @@ class SandboxConfig:
     # Seconds before a created or changed issue shows up in JQL search results (Jira's search is eventually
     # consistent); ``reconcileIssues`` ids are always current. Also settable at run time (``/_sandbox/index``).
     index_lag: float = 0.0
+    # The test-management stand-ins (docs/sandbox.md): Zephyr Scale's API access token, Xray's API key.
+    zephyr_token: str = ""
+    xray_client_id: str = ""
+    xray_client_secret: str = ""
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         if not self.api_token:
             self.api_token = secrets.token_urlsafe(24)
+        if not self.zephyr_token:
+            self.zephyr_token = secrets.token_urlsafe(24)
+        if not self.xray_client_id:
+            self.xray_client_id = secrets.token_hex(16).upper()
+        if not self.xray_client_secret:
+            self.xray_client_secret = secrets.token_hex(32)
         if not self.admin_token:
             self.admin_token = secrets.token_urlsafe(24)
 
@@ -138,6 +149,8 @@ class Sandbox:
     page_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     lock: threading.RLock = field(default_factory=threading.RLock)
     index: SearchIndex = field(default_factory=SearchIndex)
+    zephyr: ZephyrState = field(default_factory=ZephyrState)
+    xray: XrayState = field(default_factory=XrayState)
 
     @classmethod
     def open(cls, config: SandboxConfig) -> Sandbox:

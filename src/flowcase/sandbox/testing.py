@@ -71,6 +71,22 @@ class RunningSandbox:
         """What an app's ``connect_key_server`` setting should be to verify this sandbox's installs."""
         return f"{self.base_url}/connect-keys"
 
+    @property
+    def zephyr_url(self) -> str:
+        return f"{self.base_url}/zephyr/v2"
+
+    @property
+    def xray_url(self) -> str:
+        return f"{self.base_url}/xray"
+
+    def vendor_access(self) -> Any:
+        """The :class:`flowcase.targets.VendorAccess` of this sandbox's Zephyr Scale and Xray stand-ins."""
+        from flowcase.targets import VendorAccess
+
+        cfg = self.sandbox.config
+        return VendorAccess(zephyr_url=self.zephyr_url, zephyr_token=cfg.zephyr_token, xray_url=self.xray_url,
+                            xray_client_id=cfg.xray_client_id, xray_client_secret=cfg.xray_client_secret)
+
     def basic_auth(self) -> httpx.BasicAuth:
         return httpx.BasicAuth(self.email, self.api_token)
 
@@ -115,6 +131,22 @@ class RunningSandbox:
                 return await setup(client, project, settings, **mapping)
 
         return run_sync(go())
+
+    def setup_xray(self, project: str = "DEMO") -> None:
+        """What installing Xray does to a site: the issue types "Test" and "Test Set" in ``project``'s scheme
+        (flowcase's own setup, :meth:`setup_flowcase`, adds the "Test" link type Xray reads as coverage)."""
+        from flowcase.sandbox import catalog
+        from flowcase.sandbox.issues import find_project
+
+        with self.sandbox.session() as s:
+            proj = find_project(s, project)
+            if proj is None or proj.scheme_id is None:
+                raise LookupError(f"no company-managed project {project}")
+            made = []
+            for name in ("Test", "Test Set"):
+                it = catalog.issue_type(s, name) or catalog.create_issue_type(s, name, f"Xray {name}", 0)
+                made.append(it.id)
+            catalog.add_to_scheme(s, proj.scheme_id, made)
 
     def install(self, descriptor_url: str) -> Installation:
         """Install an app from its descriptor URL (the app must be reachable, e.g. another running server)."""

@@ -54,6 +54,13 @@ async def generate_tests(request: Request) -> Response:
     return _answer(await compute(request).run(caller.site_id, work.generate_request, raw, max_nodes(request)))
 
 
+async def import_results(request: Request) -> Response:
+    """Execution results (Xray JSON, JUnit XML, Cucumber JSON) mapped onto the tests and the diagram."""
+    caller = await authenticate(request)
+    raw = await read_json_bytes(request)
+    return _answer(await compute(request).run(caller.site_id, work.results_request, raw, max_nodes(request)))
+
+
 def export_choices() -> list[dict[str, str]]:
     """Every download the editor offers: the model formats, then the suite exports."""
     from flowcase.export import FORMATS

@@ -50,6 +50,7 @@ def api_routes() -> list[Route]:
         Route("/api/models/editor", api_models.editor_document, methods=["POST"]),
         Route("/api/generate", api_models.generate_tests, methods=["POST"]),
         Route("/api/export", api_models.export_file, methods=["POST"]),
+        Route("/api/results", api_models.import_results, methods=["POST"]),
         Route("/api/models/{issue_key}", api_jira.get_model, methods=["GET"]),
         Route("/api/models/{issue_key}", api_jira.put_model, methods=["PUT"]),
         Route("/api/models/{issue_key}/restore", api_jira.restore_model, methods=["POST"]),

@@ -39,6 +39,16 @@ class ExportBody(GenerateBody):
     project: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]{0,49}$")
 
 
+class ResultsFile(_Body):
+    name: str = Field(max_length=255)
+    content: str = Field(max_length=3 * 1024 * 1024, description="The file's text (Xray JSON, JUnit XML, Cucumber).")
+
+
+class ResultsBody(GenerateBody):
+    files: list[ResultsFile] = Field(min_length=1, max_length=20)
+    keys: dict[str, str] = Field(default_factory=dict, description="Test id -> issue key (Xray testKey matching).")
+
+
 class SaveBody(_Body):
     doc: EditorDoc
     revision: int | None = Field(default=None, description="The revision the edit started from; None = new.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flowcase.generate.suite import Suite
 from flowcase.hosts.base import Caller, Host
@@ -166,8 +166,32 @@ async def diff(jira: JiraClient, issue_key: str, model: Model, suite: Suite, app
 
     project = _project_of(issue_key)
     settings = await publish_settings(jira, app_key, project)
-    existing, _ = await find_existing(jira, project, issue_key, model.id)
-    planned = plan(model, suite, project, settings)
+    existing: dict[str, Any]
+    planned: list[Any]
+    if settings.target == "zephyr":
+        from flowcase.jira.client import JiraError
+        from flowcase.targets import VendorAccess, zephyr
+
+        access = VendorAccess.configured().for_site(jira.base_url)
+        why = access.missing("zephyr")
+        if why:
+            raise ApiError(503, "target-not-configured", why)
+        z = zephyr.zephyr_client(access.zephyr_url, access.zephyr_token)
+        try:
+            existing, _ = await zephyr.find_existing(z, project, issue_key, model.id)
+        except JiraError as exc:
+            raise ApiError(502, "zephyr-error", f"Zephyr Scale failed: {exc.summary()}") from None
+        finally:
+            await z.close()
+        planned = zephyr.plan(model, suite, issue_key, settings)
+    else:
+        existing, _ = await find_existing(jira, project, issue_key, model.id)
+        extras = None
+        if settings.target == "xray":  # the steps are part of an Xray test's hash (nothing is sent to Xray here)
+            from flowcase.targets.xray import XrayExtras
+
+            extras = XrayExtras(cast(Any, None), jira, model, suite, issue_key, project, settings)
+        planned = plan(model, suite, project, settings, extras)
     names = {t.id: t.name for t in suite.tests}
     out: dict[str, list[dict[str, str]]] = {"unchanged": [], "updated": [], "new": [], "obsolete": []}
     for p in planned:
@@ -180,9 +204,10 @@ async def diff(jira: JiraClient, issue_key: str, model: Model, suite: Suite, app
         else:
             out["updated"].append(row)
     wanted = {p.test_id for p in planned}
-    for test_id, have in sorted(existing.items()):
-        if test_id not in wanted and OBSOLETE_LABEL not in have.labels:
-            out["obsolete"].append({"id": test_id, "name": "", "key": have.key})
+    for test_id in sorted(existing):
+        old = existing[test_id]
+        if test_id not in wanted and OBSOLETE_LABEL not in old.labels:
+            out["obsolete"].append({"id": test_id, "name": "", "key": old.key})
     return out
 
 

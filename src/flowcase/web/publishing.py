@@ -176,7 +176,8 @@ class MemoryPublisher:
     async def _run(self, host: Host, caller: Caller, job: MemoryJob, model: Model, suite: Suite,
                    app_key: str) -> None:
         from flowcase.jira.client import JiraError
-        from flowcase.jira.publish import Progress, PublishError, publish
+        from flowcase.jira.publish import Progress, PublishError
+        from flowcase.targets import VendorAccess, publish_to_target
 
         def progress(p: Progress) -> None:
             job.done, job.total = p.done, max(p.total, 1)
@@ -187,7 +188,8 @@ class MemoryPublisher:
             async with jira_ops.client(host, caller) as jira:
                 project = project_of(job.issue_key)
                 settings = await jira_ops.publish_settings(jira, app_key, project)
-                result = await publish(jira, model, suite, job.issue_key, project, settings, progress)
+                result = await publish_to_target(jira, model, suite, job.issue_key, project, settings, progress,
+                                                 access=VendorAccess.configured().for_site(jira.base_url))
         except (PublishError, JiraError) as exc:
             job.state, job.message = "failed", str(exc)
             return

@@ -16,7 +16,15 @@ from flowcase.generate.uses import parameters_used
 from flowcase.model import io
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.types import Model, Scalar
-from flowcase.web.bodies import ExportBody, GenerateBody, ImportBody, SaveBody, SuiteBody, ValidateBody
+from flowcase.web.bodies import (
+    ExportBody,
+    GenerateBody,
+    ImportBody,
+    ResultsBody,
+    SaveBody,
+    SuiteBody,
+    ValidateBody,
+)
 from flowcase.web.documents import EditorDoc, for_editor, to_model
 from flowcase.web.errors import ApiError, diagnostic_json, model_error, parse_json_body
 
@@ -131,6 +139,20 @@ def generate_request(raw: bytes, max_nodes: int) -> bytes:
     suite = generate_suite(model, body.criterion, body.options)
     return _json({"suite": suite.model_dump(mode="json"), "uses": parameters_used(model, suite.tests),
                   "diagnostics": _diagnostics(diagnostics)})
+
+
+def results_request(raw: bytes, max_nodes: int) -> bytes:
+    """Execution results mapped to the generated tests: status per test, heat per diagram element."""
+    from flowcase.export.results import ResultsError, heat, load
+
+    body = parse_json_body(ResultsBody, raw)
+    model, _ = checked(body.doc, max_nodes)
+    suite = generate_suite(model, body.criterion, body.options)
+    try:
+        results = load(suite, [(f.name, f.content.encode("utf-8")) for f in body.files], body.keys)
+    except ResultsError as exc:
+        raise ApiError(422, "bad-results", str(exc)) from None
+    return _json({**results.as_json(), "elements": {k: v.as_json() for k, v in heat(model, suite, results).items()}})
 
 
 def save_request(raw: bytes, max_nodes: int) -> tuple[Model, SaveBody]:

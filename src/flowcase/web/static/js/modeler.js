@@ -239,3 +239,32 @@ export function fitDiagram(modeler) {
   }
   canvas.viewbox({ x, y, width: outer.width / scale, height: outer.height / scale });
 }
+
+// The results heat map: each node tinted by what its tests did (fail, mixed, pass, not run), with a badge
+// "failed/run". `elements` maps "workflow/node" to {passed, failed, notRun, level}.
+const HEAT = ['fc-heat-fail', 'fc-heat-mixed', 'fc-heat-pass', 'fc-heat-not-run'];
+export function showHeat(modeler, index, elements) {
+  clearHeat(modeler);
+  const canvas = modeler.get('canvas');
+  const overlays = modeler.get('overlays');
+  for (const [ref, heat] of Object.entries(elements)) {
+    if (ref.includes('#')) continue;
+    const el = index.get(ref);
+    if (!el) continue;
+    canvas.addMarker(el.id, `fc-heat-${heat.level}`);
+    const badge = document.createElement('span');
+    badge.className = `fc-heat-badge fc-heat-${heat.level}`;
+    badge.textContent = heat.failed ? `${heat.failed}✗${heat.passed ? ` ${heat.passed}✓` : ''}`
+      : heat.passed ? `${heat.passed}✓` : '–';
+    badge.title = `${heat.failed} failed, ${heat.passed} passed, ${heat.notRun} not run`;
+    overlays.add(el.id, 'fc-heat', { position: { bottom: 4, left: -10 }, html: badge });
+  }
+}
+
+export function clearHeat(modeler) {
+  const canvas = modeler.get('canvas');
+  for (const el of modeler.get('elementRegistry').getAll()) {
+    for (const marker of HEAT) canvas.removeMarker(el.id, marker);
+  }
+  modeler.get('overlays').remove({ type: 'fc-heat' });
+}

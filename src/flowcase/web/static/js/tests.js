@@ -1,5 +1,5 @@
 // The tests view: generate, list tests, highlight a test's path, coverage badges, diff, publish with progress.
-import { highlightPath, clearPath, showCoverage, clearCoverage, elementIndex } from './modeler.js';
+import { highlightPath, clearPath, showCoverage, clearCoverage, elementIndex, showHeat, clearHeat } from './modeler.js';
 import { confirmPublish, renderDiff, renderResult, runPublish, setProgress, showIn } from './publish-flow.js';
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +20,9 @@ export class TestsView {
     $('clear-path').addEventListener('click', () => this.select(null));
     $('diff').addEventListener('click', () => this.diff());
     $('publish').addEventListener('click', () => this.publish());
+    $('results-file').addEventListener('change', () => this.importResults());
+    $('clear-results').addEventListener('click', () => this.clearResults());
+    this.results = null;
     const criterionChanged = () => {
       $('purposes-box').hidden = $('criterion').value !== 'purposes';
       $('loop-box').hidden = $('criterion').value !== 'all-paths';
@@ -46,6 +49,8 @@ export class TestsView {
     clearCoverage(this.modeler);
     $('tests-table').hidden = true;
     $('coverage').hidden = true;
+    this.clearResults();
+    $('results-box').hidden = true;
     $('publish-box').hidden = true;
     $('gen-summary').textContent = '';
   }
@@ -108,6 +113,8 @@ export class TestsView {
       });
     });
     $('tests-table').hidden = n === 0;
+    $('results-box').hidden = n === 0;
+    this.clearResults();
     this.renderCoverage();
     $('publish-box').hidden = !this.state.issueKey || n === 0;
     $('diff-result').replaceChildren();
@@ -223,6 +230,58 @@ export class TestsView {
 
   request() {
     return { issueKey: this.state.issueKey, doc: null, ...this.generationRequest() };
+  }
+
+  // Execution results from files: status per test row, heat map on the diagram (POST /api/results).
+  async importResults() {
+    const input = $('results-file');
+    if (!input.files.length || !this.suite) return;
+    $('results-summary').textContent = 'Reading results…';
+    try {
+      const files = [];
+      for (const file of input.files) files.push({ name: file.name, content: await file.text() });
+      const results = await this.host.api('POST', '/api/results', { doc: await this.documentOf(), ...this.generationRequest(), files });
+      this.showResults(results);
+    } catch (err) {
+      $('results-summary').textContent = `Cannot read the results: ${err.message}`;
+      this.host.flag(`Cannot read the results: ${err.message}`, 'error');
+    } finally {
+      input.value = '';
+    }
+  }
+
+  showResults(results) {
+    this.results = results;
+    const c = results.counts;
+    let text = `${c.passed} passed, ${c.failed} failed, ${c['not-run']} not run`;
+    if (results.unmatched.length) text += ` · ${results.unmatched.length} result(s) match no test`;
+    $('results-summary').textContent = text;
+    for (const tr of document.querySelectorAll('.fc-test-row')) {
+      const status = results.tests[tr.dataset.test] || 'not-run';
+      tr.dataset.status = status;
+      let badge = tr.querySelector('.fc-status');
+      if (!badge) {
+        badge = document.createElement('span');
+        tr.cells[0].prepend(badge);
+      }
+      badge.className = `fc-status fc-st-${status}`;
+      badge.textContent = status === 'not-run' ? 'not run' : status;
+      badge.title = results.messages[tr.dataset.test] || '';
+    }
+    this.select(null);
+    showHeat(this.modeler, elementIndex(this.modeler), results.elements);
+    $('heat-legend').hidden = false;
+    $('clear-results').hidden = false;
+  }
+
+  clearResults() {
+    this.results = null;
+    clearHeat(this.modeler);
+    for (const badge of document.querySelectorAll('.fc-test-row .fc-status')) badge.remove();
+    for (const tr of document.querySelectorAll('.fc-test-row')) delete tr.dataset.status;
+    $('results-summary').textContent = '';
+    $('heat-legend').hidden = true;
+    $('clear-results').hidden = true;
   }
 
   async diff() {

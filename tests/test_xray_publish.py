@@ -1,0 +1,247 @@
+"""Must show (issue 20): a full publishing cycle to Xray Cloud through the sandbox's stand-in: Test issues with
+manual steps, a Test Set per workflow, the coverage link to the story; republish unchanged (0 creates, 0 writes),
+change the model (steps rewritten in place, obsolete tests marked and taken out of the set, never deleted), a
+worker that dies between Jira's create and the steps resumed without duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from flowcase.db.engine import make_engine, session_factory
+from flowcase.db.migrate import upgrade
+from flowcase.generate import GenerateOptions, generate
+from flowcase.jira.auth import ApiTokenAuth
+from flowcase.jira.client import JiraClient
+from flowcase.jira.jobs import DONE, JobStore, Worker, submit
+from flowcase.jira.lease import LeaseTiming
+from flowcase.jira.publish import OBSOLETE_LABEL, TEST_PROPERTY, PublishError, PublishResult, model_label
+from flowcase.jira.settings_store import PublishSettings
+from flowcase.jira.storage import save_model
+from flowcase.model.types import Model
+from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.targets import VendorAccess, publish_to_target
+
+PROJECT = "DEMO"
+BULK = "/rest/api/3/issue/bulk"
+GRAPHQL = "/xray/api/v2/graphql"
+XRAY = PublishSettings(target="xray")
+FAST = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
+
+
+def model_of(model_id: str, n: int, *, word: str = "Choose") -> Model:
+    return Model.model_validate({
+        "id": model_id, "name": f"Checkout {model_id}",
+        "workflows": [{"id": "main", "nodes": [
+            {"id": "start", "kind": "start", "next": "pick"},
+            {"id": "pick", "kind": "step", "name": "Pick", "decisions": [
+                {"id": f"p{i}", "action": f"{word} product {i}", "expected": f"Product {i} in the basket",
+                 "next": "pay"} for i in range(n)]},
+            {"id": "pay", "kind": "step", "name": "Pay", "decisions": [
+                {"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}]},
+            {"id": "done", "kind": "end", "name": "Paid"},
+        ]}],
+    })  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[RunningSandbox]:
+    with running_sandbox(demo_data=True, setup=True) as running:
+        running.setup_xray("DEMO")
+        yield running
+
+
+def jira(sb: RunningSandbox) -> JiraClient:
+    return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
+
+
+def new_story(sb: RunningSandbox) -> str:
+    async def go() -> str:
+        async with jira(sb) as c:
+            made = await c.create_issue({"project": {"key": PROJECT}, "issuetype": {"name": "Story"},
+                                         "summary": "Checkout"})  # fmt: skip
+            return str(made["key"])
+
+    return asyncio.run(go())
+
+
+def run_publish(sb: RunningSandbox, model: Model, story: str, access: VendorAccess | None = None) -> PublishResult:
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+
+    async def go() -> PublishResult:
+        async with jira(sb) as c:
+            return await publish_to_target(c, model, suite, story, PROJECT, XRAY, access=access or sb.vendor_access(),
+                                           settle_seconds=0, lease_timing=FAST)  # fmt: skip
+
+    return asyncio.run(go())
+
+
+def xray(sb: RunningSandbox, query: str, variables: dict[str, Any] | None = None) -> Any:
+    cfg = sb.sandbox.config
+    token = httpx.post(f"{sb.xray_url}/api/v2/authenticate",
+                       json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret}).json()
+    body = httpx.post(f"{sb.xray_url}/api/v2/graphql", json={"query": query, "variables": variables or {}},
+                      headers={"Authorization": f"Bearer {token}"}).json()
+    assert not body.get("errors"), body
+    return body["data"]
+
+
+def issues_of(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
+    async def go() -> list[dict[str, Any]]:
+        async with jira(sb) as c:
+            return await c.search_all(f'project = {PROJECT} AND labels = "{model_label(model_id)}" ORDER BY key',
+                                      fields=("labels", "issuelinks", "issuetype", "summary"),
+                                      properties=(TEST_PROPERTY, "flowcase-testset"))  # fmt: skip
+
+    return asyncio.run(go())
+
+
+def steps_of(sb: RunningSandbox, issue_id: str) -> list[dict[str, Any]]:
+    data = xray(sb, "query($id: String) { getTest(issueId: $id) { steps { action data result } } }", {"id": issue_id})
+    return list(data["getTest"]["steps"])
+
+
+def set_members(sb: RunningSandbox, set_id: str) -> set[str]:
+    data = xray(sb, "query($id: String) { getTestSet(issueId: $id) { tests(limit: 100) { results { issueId } } } }",
+                {"id": set_id})
+    return {r["issueId"] for r in data["getTestSet"]["tests"]["results"]}
+
+
+def test_full_cycle_publish_republish_change(sb: RunningSandbox) -> None:
+    story = new_story(sb)
+    first = run_publish(sb, model_of("xcycle", 4), story)
+    assert (first.created, first.updated, first.unchanged, first.obsoleted) == (4, 0, 0, 0)
+    issues = issues_of(sb, "xcycle")
+    tests = [i for i in issues if i["fields"]["issuetype"]["name"] == "Test"]
+    sets = [i for i in issues if i["fields"]["issuetype"]["name"] == "Test Set"]
+    assert len(tests) == 4 and len(sets) == 1
+    for issue in tests:
+        assert issue["properties"][TEST_PROPERTY]["hash"]  # complete: steps written, then the hash
+        steps = steps_of(sb, issue["id"])
+        assert [s["action"] for s in steps][-1] == "Pay by card" and steps[0]["result"].startswith("Product ")
+        coverage = [lk for lk in issue["fields"]["issuelinks"] if (lk.get("outwardIssue") or {}).get("key") == story]
+        assert [lk["type"]["name"] for lk in coverage] == ["Test"]  # the story "is tested by" it: Xray's coverage
+    assert set_members(sb, sets[0]["id"]) == {i["id"] for i in tests}
+
+    sb.clear_calls()
+    again = run_publish(sb, model_of("xcycle", 4), story)
+    assert (again.created, again.updated, again.unchanged, again.create_calls) == (0, 0, 4, 0)
+    assert sb.count_calls("POST", BULK) == 0 and sb.count_calls("PUT", "/rest/api/3/issue/") == 0
+    assert sb.count_calls("POST", "/rest/api/3/issue") == 0
+    # Xray: the ping and the test set's members, nothing written.
+    assert sb.count_calls("POST", GRAPHQL) == 2
+
+    sb.clear_calls()
+    changed = run_publish(sb, model_of("xcycle", 3, word="Select"), story)
+    assert (changed.created, changed.updated, changed.unchanged, changed.obsoleted) == (0, 3, 0, 1)
+    assert sb.count_calls("POST", BULK) == 0
+    after = [i for i in issues_of(sb, "xcycle") if i["fields"]["issuetype"]["name"] == "Test"]
+    assert {i["key"] for i in after} == {i["key"] for i in tests}  # updated in place, nothing deleted
+    obsolete = [i for i in after if OBSOLETE_LABEL in i["fields"]["labels"]]
+    assert len(obsolete) == 1
+    live = [i for i in after if OBSOLETE_LABEL not in i["fields"]["labels"]]
+    for issue in live:
+        assert steps_of(sb, issue["id"])[0]["action"].startswith("Select product")
+    assert set_members(sb, sets[0]["id"]) == {i["id"] for i in live}  # the obsolete test left the set
+    sb.clear_calls()
+    settled = run_publish(sb, model_of("xcycle", 3, word="Select"), story)
+    assert (settled.created, settled.updated, settled.obsoleted) == (0, 0, 0)
+    assert sb.count_calls("POST", GRAPHQL) == 2
+
+
+def test_bad_credentials_are_refused_before_anything_is_written(sb: RunningSandbox) -> None:
+    story = new_story(sb)
+    sb.clear_calls()
+    bad = VendorAccess(xray_url=sb.xray_url, xray_client_id="nobody", xray_client_secret="nothing")
+    with pytest.raises(PublishError, match="client id and secret"):
+        run_publish(sb, model_of("xbad", 2), story, bad)
+    assert sb.count_calls("POST", BULK) == 0
+    assert httpx.post(f"{sb.xray_url}/api/v2/graphql", json={"query": "{ getTest { issueId } }"}).status_code == 401
+
+
+def test_a_worker_killed_before_the_steps_resumes_without_duplicates(sb: RunningSandbox, tmp_path: Path) -> None:
+    """The durable job: the worker "dies" right after Jira created a chunk of Tests and before their steps were
+    written; the next worker finds them by their identity, writes their steps and creates nothing twice."""
+    url = f"sqlite:///{tmp_path}/app.db"
+    upgrade(url)
+    model = model_of("xkilled", 5)
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    story = new_story(sb)
+    clock = {"now": datetime.now(UTC)}
+    store = JobStore(session_factory(make_engine(url)), clock=lambda: clock["now"])
+    settings_url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
+    httpx.put(settings_url, json={"target": "xray"}, auth=sb.basic_auth()).raise_for_status()
+
+    async def prepare() -> str:
+        async with jira(sb) as c:
+            revision = await save_model(c, story, model, None)
+            return await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
+                                revision=revision, model=model, suite=suite)  # fmt: skip
+
+    class Crash(BaseException):
+        pass
+
+    from flowcase.targets import xray as xray_module
+
+    original = xray_module.XrayExtras.write
+
+    async def crashing(self: Any, key: str, issue_id: str, test_id: str) -> None:
+        raise Crash  # Jira created the Tests; not one step was written
+
+    try:
+        job_id = asyncio.run(prepare())
+        first = Worker(store, lambda job: jira(sb), worker_id="first", lease_seconds=60, settle_seconds=0.05,
+                       access=sb.vendor_access())  # fmt: skip
+        xray_module.XrayExtras.write = crashing  # type: ignore[method-assign]
+        try:
+            with pytest.raises(Crash):
+                asyncio.run(first.execute(job_id))
+        finally:
+            xray_module.XrayExtras.write = original  # type: ignore[method-assign]
+        made = [i for i in issues_of(sb, "xkilled") if i["fields"]["issuetype"]["name"] == "Test"]
+        assert len(made) == 5 and all(i["properties"][TEST_PROPERTY]["hash"] == "" for i in made)
+        clock["now"] += timedelta(seconds=61)
+        httpx.delete(f"{sb.base_url}/rest/api/3/issue/{story}/properties/flowcase-lease-publish", auth=sb.basic_auth())
+        sb.clear_calls()
+        second = Worker(store, lambda job: jira(sb), worker_id="second", lease_seconds=5, settle_seconds=0.05,
+                        access=sb.vendor_access())  # fmt: skip
+        view = asyncio.run(second.execute(job_id))
+    finally:
+        httpx.delete(settings_url, auth=sb.basic_auth())
+    assert view is not None and view.state == DONE, view
+    assert sb.count_calls("POST", BULK) == 0  # nothing created again
+    tests = [i for i in issues_of(sb, "xkilled") if i["fields"]["issuetype"]["name"] == "Test"]
+    assert len(tests) == 5 and len({i["properties"][TEST_PROPERTY]["id"] for i in tests}) == 5
+    for issue in tests:
+        assert issue["properties"][TEST_PROPERTY]["hash"]
+        assert steps_of(sb, issue["id"])[-1]["action"] == "Pay by card"
+
+
+def test_compare_with_published_counts_the_steps(sb: RunningSandbox) -> None:
+    """The editor's "Compare with published" on an Xray project: unchanged right after a publish, "to update"
+    when only a step's text changed."""
+    from flowcase.web import jira_ops
+
+    story = new_story(sb)
+    run_publish(sb, model_of("xdiff", 3), story)
+    settings_url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
+    httpx.put(settings_url, json={"target": "xray"}, auth=sb.basic_auth()).raise_for_status()
+
+    async def diff(model: Model) -> dict[str, Any]:
+        async with jira(sb) as c:
+            suite = generate(model, GenerateOptions(criterion="all-decisions"))
+            return await jira_ops.diff(c, story, model, suite, "flowcase")
+
+    try:
+        same = asyncio.run(diff(model_of("xdiff", 3)))
+        reworded = asyncio.run(diff(model_of("xdiff", 3, word="Select")))
+    finally:
+        httpx.delete(settings_url, auth=sb.basic_auth())
+    assert (len(same["unchanged"]), len(same["updated"]), len(same["new"])) == (3, 0, 0)
+    assert (len(reworded["unchanged"]), len(reworded["updated"])) == (0, 3)

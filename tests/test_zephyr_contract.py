@@ -1,0 +1,260 @@
+"""The Zephyr Scale stand-in and the Zephyr publisher, checked against SmartBear's own OpenAPI description.
+
+Every call to ``/zephyr/v2`` in a full cycle (publish, republish, change with obsolete tests, a refused token,
+a missing test case) goes through a recorder. Each must be an operation of the vendored description
+(tests/data/vendor, see its SOURCES.md): known path and method, path and query parameters valid for their
+schemas, a request body valid for the operation's schema (write rules), a documented status, and a response
+body valid for the documented schema (read rules, the ``default`` Error schema for failures). So neither the
+publisher nor the stand-in can drift from Zephyr Scale Cloud unnoticed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import httpx
+import pytest
+import yaml
+from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
+
+from flowcase.generate import GenerateOptions, generate
+from flowcase.jira.auth import ApiTokenAuth
+from flowcase.jira.client import JiraClient
+from flowcase.jira.lease import LeaseTiming
+from flowcase.jira.settings_store import PublishSettings
+from flowcase.model.types import Model
+from flowcase.sandbox.app import create_sandbox_app
+from flowcase.sandbox.server import bind, serve_in_thread
+from flowcase.sandbox.site import SandboxConfig
+from flowcase.sandbox.testing import RunningSandbox, run_sync
+from flowcase.targets import publish_to_target
+
+SPEC_FILE = Path(__file__).resolve().parent / "data" / "vendor" / "zephyr-scale-cloud-api.v2.openapi.yml"
+PREFIX = "/zephyr/v2"
+
+
+@dataclass
+class Exchange:
+    method: str
+    path: str  # without the /zephyr/v2 prefix
+    query: list[tuple[str, str]]
+    request: bytes
+    status: int
+    response: bytes
+
+
+class Recorder:
+    def __init__(self, app: Any, log: list[Exchange]) -> None:
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX + "/"):
+            await self.app(scope, receive, send)
+            return
+        body, out, state = bytearray(), bytearray(), {"status": 0}
+
+        async def recv() -> Any:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.extend(message.get("body", b""))
+            return message
+
+        async def snd(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                out.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, recv, snd)
+        self.log.append(Exchange(scope["method"], scope["path"][len(PREFIX):],
+                                 parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True),
+                                 bytes(body), int(state["status"]), bytes(out)))  # fmt: skip
+
+
+def model_of(n: int, word: str = "Choose") -> Model:
+    return Model.model_validate({
+        "id": "zcontract", "name": "Contract checkout",
+        "workflows": [{"id": "main", "nodes": [
+            {"id": "start", "kind": "start", "next": "pick"},
+            {"id": "pick", "kind": "step", "name": "Pick", "decisions": [
+                {"id": f"p{i}", "action": f"{word} product {i}", "expected": f"Product {i} in the basket",
+                 "next": "done", "requirements": ["DEMO-2", "DEMO-404"]} for i in range(n)]},
+            {"id": "done", "kind": "end", "name": "Paid"},
+        ]}],
+    })  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def recorded() -> Iterator[tuple[RunningSandbox, list[Exchange]]]:
+    log: list[Exchange] = []
+    sock = bind()
+    port = sock.getsockname()[1]
+    sock.close()
+    app = create_sandbox_app(SandboxConfig(base_url=f"http://127.0.0.1:{port}", demo_data=True))
+    app.app = Recorder(app.app, log)
+    with serve_in_thread(app, port=port) as url:
+        sb = RunningSandbox(url, app, app.sandbox)
+        sb.setup_flowcase("DEMO")
+        run_sync(full_cycle(sb))
+        yield sb, log
+
+
+async def full_cycle(sb: RunningSandbox) -> None:
+    fast = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
+    settings = PublishSettings(target="zephyr")
+    async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+        for n, word in ((4, "Choose"), (4, "Choose"), (3, "Select")):  # publish, republish, change + obsolete
+            model = model_of(n, word)
+            suite = generate(model, GenerateOptions(criterion="all-decisions"))
+            await publish_to_target(c, model, suite, "DEMO-1", "DEMO", settings, access=sb.vendor_access(),
+                                    lease_timing=fast)  # fmt: skip
+    async with httpx.AsyncClient(base_url=sb.zephyr_url) as h:  # failures the description documents as Error
+        await h.get("/testcases", params={"projectKey": "DEMO"})  # no token: 401
+        auth = {"Authorization": f"Bearer {sb.sandbox.config.zephyr_token}"}
+        await h.get("/testcases/DEMO-T999", headers=auth)  # 404
+        await h.post("/testcases", json={"projectKey": "DEMO", "name": "  "}, headers=auth)  # 400
+
+
+# -- the oracle --------------------------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 would read the description's example dates as dates; JSON Schema sees strings."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+@cache
+def spec() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.load(SPEC_FILE.read_text(encoding="utf-8"), Loader=_Loader)
+    return data
+
+
+@cache
+def operations() -> list[tuple[re.Pattern[str], str, dict[str, Any], list[dict[str, Any]]]]:
+    out = []
+    for template, item in spec()["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
+        for method, op in item.items():
+            if isinstance(op, dict) and "responses" in op:
+                out.append((pattern, method.upper(), op, list(item.get("parameters") or [])))
+    out.sort(key=lambda o: o[0].pattern.count("[^/]+"))  # literal paths first
+    return out
+
+
+# The one place where the description contradicts itself: FolderInput says a root folder's ``parentId`` "must be
+# null", and the service answers null for root folders, but the Folder schema declares it a required integer. The
+# stand-in answers as the service does; the oracle accepts exactly this (and nothing else) as nullable.
+KNOWN_INCONSISTENCIES = {("Folder", "parentId")}
+
+
+@cache
+def components() -> dict[str, Any]:
+    comps = json.loads(json.dumps(spec()["components"]))
+    for schema_name, prop in KNOWN_INCONSISTENCIES:
+        ref = comps["schemas"][schema_name]["properties"][prop]["$ref"].rsplit("/", 1)[-1]
+        comps["schemas"][schema_name]["properties"][prop] = {**comps["schemas"][ref], "nullable": True}
+    return dict(comps)
+
+
+def validate(schema: dict[str, Any], value: Any, *, write: bool) -> list[str]:
+    root = {**schema, "components": components()}
+    cls = OAS30WriteValidator if write else OAS30ReadValidator
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
+            for e in cls(root).iter_errors(value)]  # fmt: skip
+
+
+def _typed(value: str, schema: dict[str, Any]) -> Any:
+    if schema.get("type") == "integer" and re.fullmatch(r"-?\d+", value):
+        return int(value)
+    return value
+
+
+def problems_of(ex: Exchange) -> list[str]:
+    where = f"{ex.method} {ex.path}"
+    found = None
+    for pattern, verb, op, shared in operations():
+        match = pattern.match(ex.path)
+        if verb == ex.method and match:
+            found = (op, shared + list(op.get("parameters") or []), match)
+            break
+    if found is None:
+        return [f"{where}: not an operation of Zephyr Scale's API description"]
+    op, params, match = found
+    out: list[str] = []
+    for p in params:
+        if p.get("in") == "path":
+            value = unquote(match.group(p["name"]))
+            out += [f"{where}: path {p['name']}: {e}" for e in validate(p.get("schema") or {},
+                                                                         _typed(value, p.get("schema") or {}),
+                                                                         write=True)]  # fmt: skip
+    known = {p["name"]: p for p in params if p.get("in") == "query"}
+    for name, value in ex.query:
+        if name not in known:
+            out.append(f"{where}: unknown query parameter {name!r}")
+            continue
+        schema = known[name].get("schema") or {}
+        out += [f"{where}: query {name}={value!r}: {e}" for e in validate(schema, _typed(value, schema), write=True)]
+    if ex.request:
+        content = ((op.get("requestBody") or {}).get("content")) or {}
+        schema = (content.get("application/json") or {}).get("schema")
+        if schema is None:
+            out.append(f"{where}: sends a body the operation does not take")
+        else:
+            out += [f"{where} request: {e}" for e in validate(schema, json.loads(ex.request), write=True)]
+    responses = op["responses"]
+    documented = responses.get(str(ex.status)) or (responses.get("default") if ex.status >= 400 else None)
+    if documented is None:
+        out.append(f"{where}: answered {ex.status}, which the description does not list ({sorted(responses)})")
+    elif ex.response:
+        schema = ((documented.get("content") or {}).get("application/json") or {}).get("schema")
+        if schema is None:
+            out.append(f"{where}: answered {ex.status} with a body the description does not document")
+        else:
+            out += [f"{where} response {ex.status}: {e}" for e in validate(schema, json.loads(ex.response),
+                                                                          write=False)]  # fmt: skip
+    return out
+
+
+def test_the_cycle_uses_every_operation_of_the_publisher(recorded: tuple[RunningSandbox, list[Exchange]]) -> None:
+    _, log = recorded
+    used = {(e.method, re.sub(r"[A-Z]+-T\d+", "KEY", re.sub(r"/\d+", "/N", e.path)), e.status) for e in log}
+    for expected in [("GET", "/projects/DEMO", 200), ("GET", "/testcases", 200), ("POST", "/testcases", 201),
+                     ("GET", "/testcases/KEY", 200), ("PUT", "/testcases/KEY", 200),
+                     ("POST", "/testcases/KEY/teststeps", 201), ("GET", "/testcases/KEY/links", 200),
+                     ("POST", "/testcases/KEY/links/issues", 201), ("GET", "/folders", 200),
+                     ("POST", "/folders", 201), ("GET", "/testcases", 401), ("GET", "/testcases/KEY", 404),
+                     ("POST", "/testcases", 400)]:  # fmt: skip
+        assert expected in used, expected
+
+
+def test_every_request_and_answer_matches_zephyrs_description(recorded: tuple[RunningSandbox, list[Exchange]]
+                                                             ) -> None:  # fmt: skip
+    _, log = recorded
+    problems = sorted({p for ex in log for p in problems_of(ex)})
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_the_oracle_catches_drift() -> None:
+    bad = [
+        Exchange("POST", "/testcases/bulk", [], b"", 201, b""),  # no such operation
+        Exchange("GET", "/testcases", [("projectKey", "DEMO"), ("label", "x")], b"", 200,
+                 b'{"startAt": 0, "maxResults": 10, "values": []}'),  # unknown query parameter
+        Exchange("GET", "/testcases", [("maxResults", "0")], b"", 200, b'{"startAt": 0, "maxResults": 10}'),
+        Exchange("POST", "/testcases", [], b'{"name": "x"}', 201, b'{"id": 1, "key": "DEMO-T1"}'),  # no projectKey
+        Exchange("POST", "/testcases/DEMO-T1/teststeps", [], b'{"items": []}', 201, b'{"id": 1}'),  # no mode
+        Exchange("GET", "/testcases/DEMO-T1", [], b"", 200, b'{"id": 1, "key": "DEMO-T1", "name": "x"}'),
+        Exchange("GET", "/testcases/DEMO-1", [], b"", 200, b"{}"),  # not a test case key
+        Exchange("POST", "/testcases/DEMO-T1/links/issues", [], b'{"issueKey": "DEMO-1"}', 201, b'{"id": 1}'),
+        Exchange("GET", "/folders", [], b"", 200, b'{"startAt": 0, "maxResults": 10, "values": [{"id": 1}]}'),
+    ]
+    assert [bool(problems_of(ex)) for ex in bad] == [True] * len(bad)
