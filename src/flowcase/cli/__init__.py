@@ -3,8 +3,9 @@
 Commands are imported only when they run (``COMMANDS`` maps each name to its module and its one-line help), so
 ``flowcase --help`` or ``flowcase validate`` never load what other commands need (numpy, SQLAlchemy, httpx...).
 
-Exit codes (documented in docs/cli.md): 0 success; 1 invalid input (the model, tests or a file is wrong);
-2 usage error; 3 an external service (Jira) failed or refused; 4 a conflict (someone else changed it first).
+Exit codes (documented in docs/cli.md, and known by each class of flowcase.errors): 0 success; 1 invalid input
+(the model, tests or a file is wrong); 2 usage error; 3 an external service (Jira) failed or refused; 4 a conflict
+(someone else changed it first).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import importlib
 import click
 
 from flowcase import __version__
+from flowcase.cli.common import friendly_errors
 
 # name -> (module that defines it, its one-line help: test_cli_model checks these against the commands)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -33,6 +35,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "story, restore the previous revision, repair."),
     "publish": ("flowcase.cli.publish_commands",
                 "Generate the tests of MODEL_FILE and publish them as issues linked to --story."),
+    "requirements": ("flowcase.cli.generate_commands",
+                     "The requirement coverage matrix: for each requirement key, the decisions and tests that cover "
+                     "it."),
     "sandbox": ("flowcase.cli.sandbox_commands", "Run the sandbox Jira (a local Jira Cloud stand-in) until Ctrl-C."),
     "schema": ("flowcase.cli.model_commands",
                "Print the JSON Schema of the flowcase model format (JSON and YAML files)."),
@@ -47,7 +52,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class LazyGroup(click.Group):
-    """A group whose commands are imported when they are looked up, and listed in ``--help`` from ``COMMANDS``."""
+    """A group whose commands are imported when they are looked up, and listed in ``--help`` from ``COMMANDS``.
+
+    Every command runs inside :func:`flowcase.cli.common.friendly_errors`, the one place where errors of the
+    :mod:`flowcase.errors` tree become messages and exit codes.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        with friendly_errors():
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(COMMANDS))

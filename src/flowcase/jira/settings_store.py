@@ -11,16 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from flowcase.errors import SettingsError as SettingsError
 from flowcase.jira.client import JiraClient, JiraError
 
 SETTINGS_KEY = "flowcase-settings"
 LABEL = re.compile(r"[^\s]{1,255}")
 
 OutputStyle = Literal["steps-table", "gherkin", "bullets"]
-
-
-class SettingsError(ValueError):
-    """Settings that Jira would refuse or that make no sense (one-line message)."""
 
 
 class PublishSettings(BaseModel):

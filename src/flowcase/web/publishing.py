@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from flowcase.errors import FlowcaseError
 from flowcase.generate.suite import Suite
 from flowcase.hosts.base import Caller, Host
 from flowcase.model.types import Model
@@ -175,8 +176,7 @@ class MemoryPublisher:
 
     async def _run(self, host: Host, caller: Caller, job: MemoryJob, model: Model, suite: Suite,
                    app_key: str) -> None:
-        from flowcase.jira.client import JiraError
-        from flowcase.jira.publish import Progress, PublishError, publish
+        from flowcase.jira.publish import Progress, publish
 
         def progress(p: Progress) -> None:
             job.done, job.total = p.done, max(p.total, 1)
@@ -188,8 +188,8 @@ class MemoryPublisher:
                 project = project_of(job.issue_key)
                 settings = await jira_ops.publish_settings(jira, app_key, project)
                 result = await publish(jira, model, suite, job.issue_key, project, settings, progress)
-        except (PublishError, JiraError) as exc:
-            job.state, job.message = "failed", str(exc)
+        except FlowcaseError as exc:
+            job.state, job.message = "failed", exc.api_message()
             return
         except ApiError as exc:
             job.state, job.message = "failed", exc.message

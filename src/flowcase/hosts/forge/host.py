@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from flowcase.errors import TenantUnavailableError
 from flowcase.hosts.base import Caller
 from flowcase.hosts.forge.auth import ForgeTokenAuth, ForgeTokenMissingError
 from flowcase.hosts.forge.fit import FitError, Invocation, verify_fit
@@ -149,7 +150,7 @@ class ForgeHost:
         """A client for background work (publish jobs): the app's system token, while Forge's last one is valid."""
         record = self.store.get(site_id)
         if record is None or not record.active:
-            raise ValueError("the app is no longer installed on this site")
+            raise TenantUnavailableError("the app is no longer installed on this site")
         return self.jira(Caller(site_id=site_id, base_url=record.base_url))
 
     async def has_global_permission(self, caller: Caller, permission: str) -> bool:
