@@ -144,9 +144,10 @@ async def fetch_descriptor(url: str, transport: httpx.AsyncBaseTransport | None 
     if len(response.content) > MAX_DESCRIPTOR_BYTES:
         raise InstallError("the descriptor is too large")
     try:
-        return check_descriptor(response.json())
+        descriptor = response.json()
     except ValueError:
         raise InstallError("the descriptor is not valid JSON") from None
+    return check_descriptor(descriptor)
 
 
 async def install(

@@ -163,12 +163,17 @@ class ForgeHost:
             async with httpx.AsyncClient(base_url=caller.base_url, auth=self.auth_for(caller, system=True),
                                          transport=self._transport(), timeout=10.0) as client:
                 response = await client.post("/rest/api/3/permissions/check", json=body)
-            granted_list = response.json().get("globalPermissions", []) if response.status_code == 200 else None
-        except (httpx.HTTPError, ForgeTokenMissingError, SiteUrlError, ValueError, AttributeError) as exc:
+        except (httpx.HTTPError, ForgeTokenMissingError, SiteUrlError) as exc:
             log.warning("forge: permission check for %s failed (%s)", caller.site_id, type(exc).__name__)
             return False
-        if granted_list is None:
+        if response.status_code != 200:
             return False
+        try:
+            answer = response.json()
+        except ValueError:
+            log.warning("forge: permission check for %s: the answer is not JSON", caller.site_id)
+            return False
+        granted_list = answer.get("globalPermissions", []) if isinstance(answer, dict) else None
         granted = isinstance(granted_list, list) and permission in granted_list
         self._permission_cache[key] = (granted, time.monotonic())
         return granted
