@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from flowcase.gcpause import paused_gc
-from flowcase.generate import assemble, data
+from flowcase.generate import assemble, data, paths
 from flowcase.generate.cover import covered_by, digraph, lower_bound, structural_cover
 from flowcase.generate.graph import FlatGraph, NoRoute, flatten
 from flowcase.generate.guards import Found, Goal, Logic, Searcher, Waypoint
@@ -207,13 +207,11 @@ def _generate(model: Model, options: GenerateOptions | None, progress: Progress 
         return _generate_pinned(ctx, pins)
     criterion = ctx.options.criterion
     if criterion == "all-paths":
-        from flowcase.generate.paths import all_paths
-
-        return all_paths(ctx)
+        found, items = paths.all_paths(ctx)
+        return finish(ctx, found, {}, len(found), [], extra_items=items)
     if criterion == "purposes":
-        from flowcase.generate.paths import purposes
-
-        return purposes(ctx)
+        items, tests = paths.purposes(ctx)
+        return finish(ctx, [], {}, None, [], extra_items=items, tests=tests)
     found, reasons, wanted = cover_targets(ctx, targets(ctx.graph, ctx.options), previous=())
     bound = ctx.structural_count
     if bound is None:

@@ -43,8 +43,8 @@ from flowcase.model.expr import (
     names,
     parse_condition,
 )
-from flowcase.model.io import MAX_DEPTH, Loaded
 from flowcase.model.layout import edge_waypoints
+from flowcase.model.source import MAX_DEPTH, Loaded
 from flowcase.model.types import (
     BpmnArtifact,
     BpmnCollaboration,
