@@ -45,8 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "Print a readable summary of a model: parameters, variables, and each step's decision table."),
     "validate": ("flowcase.cli.model_commands",
                  "Check model FILES; print one line per problem as FILE:LINE:COL: severity: where: message [code]."),
-    "web": ("flowcase.web.commands", "Open the flowcase editor locally."),
-    "worker": ("flowcase.web.commands",
+    "web": ("flowcase.cli.web_commands", "Open the flowcase editor locally."),
+    "worker": ("flowcase.cli.web_commands",
                "Run queued publish jobs until SIGTERM (the Procfile's worker process; needs PostgreSQL)."),
 }  # fmt: skip
 

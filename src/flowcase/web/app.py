@@ -8,7 +8,6 @@ standalone host when ``FLOWCASE_STANDALONE=1`` or in development. Tests pass ``h
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -39,12 +38,12 @@ from flowcase.web.errors import (
 from flowcase.web.pages import page_routes
 from flowcase.web.publishing import MemoryPublisher, Publisher, QueuedPublisher
 from flowcase.web.security import SecurityHeadersMiddleware
+from flowcase.web.static_urls import STATIC as STATIC
 
 if TYPE_CHECKING:
     from flowcase.jira.client import JiraClient
     from flowcase.jira.jobs import JobView
 
-STATIC = Path(__file__).parent / "static"
 
 
 def api_routes() -> list[Route]:
