@@ -14,13 +14,7 @@ import pytest
 from flowcase.errors import CredentialsError
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient, JiraError, error_messages, retry_after_seconds
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as running:
-        yield running
+from flowcase.sandbox.testing import RunningSandbox
 
 
 @pytest.fixture(autouse=True)
