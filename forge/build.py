@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flowcase.hosts.forge.customui import build
+from flowcase.web.forge_bundle import build
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from flowcase.hosts.connect.jwt import query_string_hash
-from flowcase.hosts.connect.testing import APP_BASE_URL, ConnectTestbed, InstallSigner, Tenant, jira_token, new_tenant
+from flowcase.web.connect_testing import APP_BASE_URL, ConnectTestbed, InstallSigner, Tenant, jira_token, new_tenant
 
 INSTALLED = "/connect/lifecycle/installed"
 PAGE = "/connect/page?issueKey=TEST-1&projectKey=TEST"

@@ -20,7 +20,7 @@ from flowcase.hosts.base import Caller
 from flowcase.hosts.connect.auth import ConnectJwtAuth, TenantUnavailableError
 from flowcase.hosts.connect.incoming import raw_target
 from flowcase.hosts.connect.jwt import query_string_hash
-from flowcase.hosts.connect.testing import TEST_APP_KEY, ConnectTestbed, new_tenant
+from flowcase.web.connect_testing import TEST_APP_KEY, ConnectTestbed, new_tenant
 
 SEARCH = {"jql": "project = TEST ORDER BY key", "fields": "summary,status"}
 CLIENT_KEY = "11111111-2222-3333-4444-555555555555"

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from flowcase.db.models import InstallationState
-from flowcase.hosts.connect.testing import ConnectTestbed, Tenant, jira_token, new_tenant
+from flowcase.web.connect_testing import ConnectTestbed, Tenant, jira_token, new_tenant
 
 INSTALLED = "/connect/lifecycle/installed"
 UNINSTALLED = "/connect/lifecycle/uninstalled"

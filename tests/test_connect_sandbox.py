@@ -177,8 +177,8 @@ def test_retried_calls_are_signed_afresh(running: Running) -> None:
 
 
 def test_admin_page_rights_come_from_jira(running: Running) -> None:
-    from flowcase.hosts.connect.testing import jira_token
     from flowcase.sandbox.site import DEMO_USER, VIEWER_USER
+    from flowcase.web.connect_testing import jira_token
 
     sb = running.sandbox
     installation = sb.install(f"{running.app_url}/atlassian-connect.json")

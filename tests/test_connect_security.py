@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from flowcase.hosts.connect.testing import APP_BASE_URL, ConnectTestbed, Tenant, jira_token, new_tenant
+from flowcase.web.connect_testing import APP_BASE_URL, ConnectTestbed, Tenant, jira_token, new_tenant
 from flowcase.web.security import content_security_policy, origin_of
 
 ADMINS = {"557058:admin"}

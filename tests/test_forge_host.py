@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 from flowcase.config import Settings
 from flowcase.db.engine import make_engine
 from flowcase.db.migrate import head_revision, upgrade
+from flowcase.errors import TenantUnavailableError
 from flowcase.hosts.base import Caller
 from flowcase.hosts.forge.auth import ForgeTokenMissingError
 from flowcase.hosts.forge.factory import ForgeSetup, forge_from_settings
@@ -168,7 +169,7 @@ def test_create_app_adds_forge_beside_connect_and_publish_jobs_use_forge_tokens(
     client_for = job_clients(app.state.connect, app.state.hosts[1])  # what a worker process uses
     client = client_for(SimpleNamespace(site_id=env.installed.installation_id))
     assert isinstance(client._http.auth, ForgeTokenAuth)
-    with pytest.raises(ValueError):
+    with pytest.raises(TenantUnavailableError):
         client_for(SimpleNamespace(site_id="ari:cloud:ecosystem::installation/unknown"))
 
 

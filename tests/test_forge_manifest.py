@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ import pytest
 import yaml
 
 from flowcase.config import Settings
-from flowcase.hosts.forge.customui import RESOURCES, build, render
 from flowcase.hosts.forge.routes import INSTALL_EVENTS, UNINSTALL_EVENTS
+from flowcase.web.forge_bundle import RESOURCES, build, render
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "forge"
@@ -87,7 +88,7 @@ def test_custom_ui_pages_are_static_and_load_through_the_forge_bridge(tmp_path: 
     assert sorted(f.name for f in folders) == sorted(RESOURCES)
     for resource, (_template, script) in RESOURCES.items():
         html = (tmp_path / resource / "index.html").read_text()
-        assert f'src="./static/js/host-forge.js" data-flowcase-page="./{script}"' in html
+        assert re.search(rf'src="./static/js/host-forge.js\?v=[0-9a-f]{{12}}" data-flowcase-page="./{script}\?v=', html)
         assert '"/static/' not in html and "atlassian-connect" not in html and "all.js" not in html
         assert (tmp_path / resource / "static" / "js" / script).is_file()
         assert (tmp_path / resource / "static" / "js" / "host-forge.js").is_file()

@@ -106,7 +106,10 @@ def test_the_json_depth_check_is_not_fooled_by_brackets_in_strings() -> None:
 
 
 def test_node_count_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowcase.model import source
+
     monkeypatch.setattr(io, "MAX_NODES", 1000)
+    monkeypatch.setattr(source, "MAX_NODES", 1000)  # where the readers' shared limits live
     values = ", ".join(["0"] * 2000)
     for fmt, text in (("yaml", f"name: [{values}]\n"), ("json", f'{{"name": [{values}]}}')):
         with pytest.raises(ModelError) as caught:

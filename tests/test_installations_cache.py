@@ -20,7 +20,7 @@ from flowcase.db.engine import make_engine
 from flowcase.db.migrate import upgrade
 from flowcase.db.store import InstallationData, InstallationStore
 from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
-from flowcase.hosts.connect.testing import ConnectTestbed, new_tenant
+from flowcase.web.connect_testing import ConnectTestbed, new_tenant
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -7,24 +7,16 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.storage import CHUNK_PREFIX, MANIFEST_KEY, load_model
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.sandbox.testing import RunningSandbox
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "login.yaml"
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as running:
-        yield running
 
 
 def env(sb: RunningSandbox) -> dict[str, str]:

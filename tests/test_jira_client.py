@@ -11,15 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from flowcase.errors import CredentialsError
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient, JiraError, error_messages, retry_after_seconds
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as running:
-        yield running
+from flowcase.sandbox.testing import RunningSandbox
 
 
 @pytest.fixture(autouse=True)
@@ -167,13 +162,13 @@ def test_bulk_create_chunks_by_50_and_maps_partial_errors(sb: RunningSandbox) ->
 def test_api_token_auth_hygiene(sb: RunningSandbox, caplog: pytest.LogCaptureFixture) -> None:
     auth = ApiTokenAuth(sb.email, sb.api_token)
     assert sb.api_token not in repr(auth)
-    with pytest.raises(ValueError, match="plain http"):
+    with pytest.raises(CredentialsError, match="plain http"):
         run(_call(JiraClient("http://jira.example.com", auth)))
     caplog.set_level(logging.DEBUG)
     sb.add_fault(kind="rate_limit", path_prefix="/rest/api/3/myself", count=1, retry_after=1)
     run(_call(client(sb)))
     assert "/rest/api/3/myself" in caplog.text and sb.api_token not in caplog.text
-    with pytest.raises(ValueError):
+    with pytest.raises(CredentialsError):
         ApiTokenAuth("me@example.com", "")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,13 +28,7 @@ from flowcase.jira.storage import (
     write_summary,
 )
 from flowcase.model.types import Model
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as running:
-        yield running
+from flowcase.sandbox.testing import RunningSandbox
 
 
 def client(sb: RunningSandbox, **kwargs: Any) -> JiraClient:

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from flowcase.cli import main
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.sandbox.testing import RunningSandbox
 
 EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "login.yaml")
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True, setup=True) as running:
-        yield running
+pytestmark = pytest.mark.sandbox(setup=True)  # the shared `sb` fixture (conftest.py): a site set up for publishing
 
 
 def invoke(args: list[str], sb: RunningSandbox, token: str | None = None) -> tuple[int, str]:

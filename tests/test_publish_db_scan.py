@@ -4,8 +4,6 @@ no customer text (model name, node names, actions, expected results, test names.
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +21,12 @@ from flowcase.jira.publish import OBSOLETE_LABEL, TEST_PROPERTY, model_label
 from flowcase.jira.storage import load_model, save_model
 from flowcase.model.io import load_path
 from flowcase.model.types import Model
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.sandbox.testing import RunningSandbox
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "checkout.yaml"
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)  # client and in-process sandbox server share the GIL (see test_publish_jobs)
-    try:
-        with running_sandbox(demo_data=True, setup=True) as running:
-            yield running
-    finally:
-        sys.setswitchinterval(previous)
+pytestmark = pytest.mark.sandbox(setup=True)  # the shared `sb` fixture (conftest.py): a site set up for publishing
 
 
 def customer_texts(model: Model, *suites: Suite) -> set[str]:

@@ -35,7 +35,7 @@ from flowcase.jira.queue import PublishQueue, WorkerTiming
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.jira.storage import save_model
 from flowcase.model.types import Model
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.sandbox.testing import RunningSandbox
 
 PROJECT = "DEMO"
 BULK = "/rest/api/3/issue/bulk"
@@ -66,17 +66,7 @@ class RecordingSleep:
         await asyncio.sleep(0.01)
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    # The sandbox server runs in a thread of this process: switch threads more often than every 5 ms so the
-    # client and the server do not wait on each other for the GIL at every call (about 2x faster here).
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    try:
-        with running_sandbox(demo_data=True, setup=True) as running:
-            yield running
-    finally:
-        sys.setswitchinterval(previous)
+pytestmark = pytest.mark.sandbox(setup=True)  # the shared `sb` fixture (conftest.py): a site set up for publishing
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ the smaller differences (duplicate links, 303 attachment redirects, notifyUsers 
 
 from __future__ import annotations
 
-import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,17 +44,6 @@ def model_of(model_id: str, n: int, requirements: tuple[str, ...] = ()) -> Model
             {"id": "done", "kind": "end", "name": "Paid"},
         ]}],
     })  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    try:
-        with running_sandbox(demo_data=True) as running:  # a FRESH site: not set up
-            yield running
-    finally:
-        sys.setswitchinterval(previous)
 
 
 def client_for(sb: RunningSandbox, email: str | None = None) -> JiraClient:

@@ -10,16 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.sandbox.testing import RunningSandbox
 
 ADF = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "x"}]}]}
 STORY = {"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "s", "description": ADF}}
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as running:
-        yield running
 
 
 @pytest.fixture

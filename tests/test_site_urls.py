@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 
 from flowcase.config import Settings
 from flowcase.hosts.base import Caller
-from flowcase.hosts.connect.testing import ConnectTestbed, Tenant, new_tenant
 from flowcase.hosts.siteurl import GuardedTransport, SitePolicy, SiteUrlError
+from flowcase.web.connect_testing import ConnectTestbed, Tenant, new_tenant
 
 INSTALLED = "/connect/lifecycle/installed"
 CONNECT = SitePolicy("connect", (".atlassian.net", ".jira.com", ".jira-dev.com"))

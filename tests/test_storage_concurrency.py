@@ -9,7 +9,6 @@ import itertools
 import random
 import tracemalloc
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,15 +32,9 @@ from flowcase.jira.storage import (
     save_model,
 )
 from flowcase.model.types import Model
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.sandbox.testing import RunningSandbox
 
 FAST = lease.LeaseTiming(settle=0.6, wait=60)
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as running:
-        yield running
 
 
 def client(sb: RunningSandbox) -> JiraClient:

@@ -61,16 +61,16 @@ def test_rotation_end_to_end(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # removing the old key too early is reported clearly
     monkeypatch.setenv("FLOWCASE_SECRET_KEYS", Fernet.generate_key().decode())
     code, out = run("db", "rotate-secrets")
-    assert code == 1 and "cannot be decrypted" in out
+    assert code == 2 and "cannot be decrypted" in out
     engine.dispose()
 
 
 def test_errors_are_one_line(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = run("db", "rotate-secrets")
-    assert code == 1 and "FLOWCASE_SECRET_KEYS is not set" in out and "Traceback" not in out
+    assert code == 2 and "FLOWCASE_SECRET_KEYS is not set" in out and "Traceback" not in out
     monkeypatch.setenv("DATABASE_URL", "postgres://user:hunter2@127.0.0.1:1/x")
     code, out = run("db", "upgrade")
     assert code == 3 and "hunter2" not in out and out.count("\n") == 1
     monkeypatch.setenv("FLOWCASE_LICENCE_POLICY", "bad")
     code, out = run("db", "upgrade")
-    assert code == 1 and "FLOWCASE_LICENCE_POLICY" in out
+    assert code == 2 and "FLOWCASE_LICENCE_POLICY" in out

@@ -93,3 +93,27 @@ def test_vendored_files_match_their_recorded_checksums() -> None:
 def test_bpmn_js_licence_keeps_the_watermark_clause() -> None:
     licence = (VENDOR / "bpmn-js-18.31.1" / "LICENSE").read_text()
     assert "watermark" in licence and "must stay fully visible" in " ".join(licence.split())
+
+
+def test_static_urls_are_content_hashed_and_follow_the_mount_point() -> None:
+    import hashlib
+
+    from flowcase.web.static_urls import FORGE, STATIC, StaticUrls, for_root_path
+
+    digest = hashlib.sha256((STATIC / "css" / "app.css").read_bytes()).hexdigest()[:12]
+    assert StaticUrls()("css/app.css") == f"/static/css/app.css?v={digest}"
+    assert for_root_path("/flowcase/")("css/app.css") == f"/flowcase/static/css/app.css?v={digest}"
+    assert FORGE("css/app.css") == f"./static/css/app.css?v={digest}"
+    assert 'data-flowcase-page="./editor.js?v=' in FORGE.page_script("editor.js")
+    import pytest
+
+    with pytest.raises(FileNotFoundError):
+        StaticUrls()("../app.py")
+
+
+def test_templates_name_static_files_only_through_the_builder() -> None:
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[1] / "src" / "flowcase" / "web" / "templates"
+    for template in templates.glob("*.html"):
+        assert "/static/" not in template.read_text(encoding="utf-8"), template.name

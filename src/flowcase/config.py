@@ -13,15 +13,13 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from flowcase.errors import ConfigError as ConfigError
+
 Environment = Literal["production", "development", "test"]
 LicencePolicy = Literal["off", "warn", "enforce"]
 
 # A fixed Fernet key used ONLY when FLOWCASE_ENV=development (never in production or tests by default).
 DEV_SECRET_KEY = "Zmxvd2Nhc2UtZGV2ZWxvcG1lbnQta2V5LTMyYnl0ZXM="  # noqa: S105 - public, development only
-
-
-class ConfigError(ValueError):
-    """The environment does not describe a usable configuration (one-line message, no secrets)."""
 
 
 class Settings(BaseSettings):
@@ -147,10 +145,11 @@ class Settings(BaseSettings):
         return [key.get_secret_value() for key in self.secret_keys]
 
 
-def get_settings() -> Settings:
-    """Settings from the current environment; invalid values raise :class:`ConfigError` with one line."""
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the current environment (``overrides`` win); invalid values raise :class:`ConfigError` with
+    one line."""
     try:
-        return Settings()
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"

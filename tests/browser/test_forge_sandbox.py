@@ -17,11 +17,11 @@ from webtools import free_port, screenshot, serve
 
 from flowcase.config import Settings
 from flowcase.db.migrate import upgrade
-from flowcase.hosts.forge.customui import build
 from flowcase.hosts.forge.factory import forge_from_settings
 from flowcase.sandbox.forge_host import install_forge_app
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
 from flowcase.web.app import create_app
+from flowcase.web.forge_bundle import build
 
 pytestmark = pytest.mark.browser
 

@@ -3,8 +3,9 @@
 Commands are imported only when they run (``COMMANDS`` maps each name to its module and its one-line help), so
 ``flowcase --help`` or ``flowcase validate`` never load what other commands need (numpy, SQLAlchemy, httpx...).
 
-Exit codes (documented in docs/cli.md): 0 success; 1 invalid input (the model, tests or a file is wrong);
-2 usage error; 3 an external service (Jira) failed or refused; 4 a conflict (someone else changed it first).
+Exit codes (documented in docs/cli.md, and known by each class of flowcase.errors): 0 success; 1 invalid input
+(the model, tests or a file is wrong); 2 usage error; 3 an external service (Jira) failed or refused; 4 a conflict
+(someone else changed it first).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import importlib
 import click
 
 from flowcase import __version__
+from flowcase.cli.common import friendly_errors
 
 # name -> (module that defines it, its one-line help: test_cli_model checks these against the commands)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -45,14 +47,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "Print a readable summary of a model: parameters, variables, and each step's decision table."),
     "validate": ("flowcase.cli.model_commands",
                  "Check model FILES; print one line per problem as FILE:LINE:COL: severity: where: message [code]."),
-    "web": ("flowcase.web.commands", "Open the flowcase editor locally."),
-    "worker": ("flowcase.web.commands",
+    "web": ("flowcase.cli.web_commands", "Open the flowcase editor locally."),
+    "worker": ("flowcase.cli.web_commands",
                "Run queued publish jobs until SIGTERM (the Procfile's worker process; needs PostgreSQL)."),
 }  # fmt: skip
 
 
 class LazyGroup(click.Group):
-    """A group whose commands are imported when they are looked up, and listed in ``--help`` from ``COMMANDS``."""
+    """A group whose commands are imported when they are looked up, and listed in ``--help`` from ``COMMANDS``.
+
+    Every command runs inside :func:`flowcase.cli.common.friendly_errors`, the one place where errors of the
+    :mod:`flowcase.errors` tree become messages and exit codes.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        with friendly_errors():
+            return super().invoke(ctx)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(COMMANDS))

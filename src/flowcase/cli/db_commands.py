@@ -11,15 +11,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from flowcase.cli import main
 from flowcase.cli.common import EXIT_INVALID, EXIT_SERVICE, fail
-from flowcase.config import ConfigError, Settings, get_settings
+from flowcase.config import Settings, get_settings
 
 
 @contextmanager
 def _db_errors(settings: Settings | None = None) -> Iterator[None]:
     try:
         yield
-    except ConfigError as exc:
-        fail(str(exc), EXIT_INVALID)
     except ArgumentError:
         fail("DATABASE_URL is not a valid database URL", EXIT_INVALID)
     except SQLAlchemyError as exc:
@@ -34,10 +32,7 @@ def _db_errors(settings: Settings | None = None) -> Iterator[None]:
 
 
 def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ConfigError as exc:
-        fail(str(exc), EXIT_INVALID)
+    return get_settings()
 
 
 @main.group("db")
@@ -98,7 +93,8 @@ def rotate_command() -> None:
         try:
             changed = store.rotate_secrets()
         except SecretDecryptionError as exc:
-            fail(f"{exc}: keep every old key in FLOWCASE_SECRET_KEYS until rotation has finished", EXIT_INVALID)
+            exc.add_note("keep every old key in FLOWCASE_SECRET_KEYS until rotation has finished")
+            raise
         finally:
             store.engine.dispose()
     click.echo(f"re-encrypted {changed} secret(s) with the current key")

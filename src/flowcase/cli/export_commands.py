@@ -56,12 +56,9 @@ def _target(output: str, name: str) -> Path:
 
 
 def _generate(model: Model) -> Suite:
-    from flowcase.generate import GenerationError, generate
+    from flowcase.generate import generate
 
-    try:
-        return generate(model)
-    except GenerationError as exc:
-        fail(f"cannot generate tests: {exc}")
+    return generate(model)
 
 
 @main.command("export")
@@ -98,8 +95,9 @@ def export_command(source: str, fmt: str, output: str | None, model_path: str | 
         try:
             result = export(suite, fmt, model=model, options=ExportOptions(project=project, folder=folder, bom=bom))
         except ExportError as exc:
-            hint = " (pass --model MODEL)" if FORMATS[fmt].needs_model and model is None else ""
-            fail(f"{exc}{hint}")
+            if FORMATS[fmt].needs_model and model is None:
+                exc.add_note("pass --model MODEL")
+            raise
         if output is None:
             click.echo(result.text, nl=False)
             return

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from flowcase.cli import main
 from flowcase.cli.common import EXIT_INVALID, fail, friendly_errors, report
-from flowcase.generate import GenerateOptions, GenerationError, Suite, diff, generate, parse_purpose
+from flowcase.generate import GenerateOptions, Suite, diff, generate, parse_purpose
 from flowcase.generate.engine import Progress
 from flowcase.generate.options import CRITERIA, DATA_MODES
 from flowcase.model.io import load_path
@@ -115,19 +115,16 @@ def generate_command(
             if unknown:
                 fail(f"{pins_file} has no test {', '.join(sorted(unknown))}")
             pins = [t for t in held if t.pinned or t.id in pin_ids]
-        try:
-            options = GenerateOptions(
-                criterion="purposes" if purposes else criterion,  # type: ignore[arg-type]
-                loop_bound=loop_bound, max_paths=max_paths,
-                purposes=tuple(parse_purpose(p) for p in purposes),
-                priority=priority, risk=risk, tags=tags,  # type: ignore[arg-type]
-                data=data, strength=strength,  # type: ignore[arg-type]
-                focus=focus, focus_data=focus_data,  # type: ignore[arg-type]
-            )
-            with _progress() as progress:
-                suite = generate(model, options, progress, pins=pins)
-        except GenerationError as exc:
-            fail(str(exc))
+        options = GenerateOptions(
+            criterion="purposes" if purposes else criterion,  # type: ignore[arg-type]
+            loop_bound=loop_bound, max_paths=max_paths,
+            purposes=tuple(parse_purpose(p) for p in purposes),
+            priority=priority, risk=risk, tags=tags,  # type: ignore[arg-type]
+            data=data, strength=strength,  # type: ignore[arg-type]
+            focus=focus, focus_data=focus_data,  # type: ignore[arg-type]
+        )
+        with _progress() as progress:
+            suite = generate(model, options, progress, pins=pins)
         # the model rides along so that `flowcase export TESTS -f html` needs nothing else
         suite = suite.model_copy(update={"source_model": model.to_data()})
         _write(suite.model_dump_json(indent=2) + "\n", output)
@@ -156,10 +153,7 @@ def diff_command(old_file: str, new_file: str, tests_file: str | None, output: s
     with friendly_errors():
         old, new = load_model(old_file), load_model(new_file)
         previous = _load_suite(tests_file) if tests_file else None
-        try:
-            result = diff(old, new, previous)
-        except GenerationError as exc:
-            fail(str(exc))
+        result = diff(old, new, previous)
         if output:
             written = result.suite.model_copy(update={"source_model": new.to_data()})
             Path(output).write_text(written.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -197,10 +191,7 @@ def requirements_command(model_file: str, tests_file: str | None, expected: tupl
 
     with friendly_errors():
         model = load_model(model_file)
-        try:
-            suite = _load_suite(tests_file) if tests_file else generate(model)
-        except GenerationError as exc:
-            fail(str(exc))
+        suite = _load_suite(tests_file) if tests_file else generate(model)
         rows = requirement_matrix(suite, model, expected)
         if as_json:
             click.echo(json.dumps([{"requirement": r.key, "decisions": list(r.decisions), "tests": list(r.tests),

@@ -14,11 +14,11 @@ from typing import TypeVar
 import click
 
 from flowcase.cli import main
-from flowcase.cli.common import EXIT_CONFLICT, EXIT_INVALID, EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors, report
+from flowcase.cli.common import EXIT_INVALID, EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors, report
 from flowcase.cli.publish_commands import ISSUE_KEY, check_url
-from flowcase.config import ConfigError, get_settings
+from flowcase.config import get_settings
 from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient, JiraError
+from flowcase.jira.client import JiraClient, JiraRefused
 from flowcase.jira.lease import LeaseTiming
 from flowcase.jira.storage import ConflictError, DamagedError, StorageError, load_model, restore_previous, save_model
 
@@ -42,10 +42,7 @@ def jira_group() -> None:
 
 
 def _timing() -> LeaseTiming:
-    try:
-        return LeaseTiming(settle=get_settings().save_settle_seconds)
-    except ConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
+    return LeaseTiming(settle=get_settings().save_settle_seconds)
 
 
 def _run(jira_url: str, email: str | None, token: str | None, story: str,
@@ -61,17 +58,7 @@ def _run(jira_url: str, email: str | None, token: str | None, story: str,
         async with JiraClient(url, ApiTokenAuth(email, token)) as client:
             return await action(client)
 
-    try:
-        return asyncio.run(go())
-    except ConflictError as exc:
-        fail(str(exc), EXIT_CONFLICT)
-    except DamagedError as exc:
-        fail(f"{exc}; `flowcase jira restore {story}` brings back the previous revision, or save a model file "
-             "with --replace-damaged to replace it", EXIT_SERVICE)  # fmt: skip
-    except (StorageError, JiraError) as exc:
-        fail(str(exc), EXIT_SERVICE)
-    except ValueError as exc:  # refused before sending (e.g. a token over plain http)
-        fail(str(exc), EXIT_USAGE)
+    return asyncio.run(go())  # errors: flowcase.errors, translated by the CLI (exit codes in docs/cli.md)
 
 
 @jira_group.command("setup")
@@ -93,7 +80,7 @@ def setup_command(project: str, jira_url: str, email: str | None, token: str | N
     """
     from flowcase.cli.publish_commands import PROJECT_KEY
     from flowcase.jira.preflight import Readiness, check, setup
-    from flowcase.jira.settings_store import SettingsError, load_settings
+    from flowcase.jira.settings_store import load_settings
 
     if not PROJECT_KEY.fullmatch(project):
         fail(f"--project {project!r} is not a Jira project key (e.g. DEMO)", EXIT_USAGE)
@@ -112,13 +99,10 @@ def setup_command(project: str, jira_url: str, email: str | None, token: str | N
 
     try:
         actions, readiness = asyncio.run(go())
-    except SettingsError as exc:
-        fail(f"project settings: {exc}", EXIT_SERVICE)
-    except JiraError as exc:
-        hint = " (creating issue and link types needs a Jira administrator's API token)" if exc.status == 403 else ""
-        fail(str(exc) + hint, EXIT_SERVICE)
-    except ValueError as exc:
-        fail(str(exc), EXIT_USAGE)
+    except JiraRefused as exc:
+        if exc.status == 403:
+            exc.add_note("creating issue and link types needs a Jira administrator's API token")
+        raise
     for action in actions:
         click.echo(f"{project}: {action}")
     summary = readiness.summary()

@@ -17,14 +17,14 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from flowcase.cli import main
-from flowcase.cli.common import EXIT_CONFLICT, EXIT_INVALID, EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors, report
+from flowcase.cli.common import EXIT_INVALID, EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors, report
 from flowcase.generate.suite import Criterion, Suite
 from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient, JiraError
+from flowcase.jira.client import JiraClient
 from flowcase.jira.publish import Progress as PublishProgress
-from flowcase.jira.publish import PublishError, PublishNotReady, PublishResult
-from flowcase.jira.settings_store import TARGETS, SettingsError, Target, load_settings
-from flowcase.jira.storage import ConflictError, StorageError, canonical_json, load_model, save_model
+from flowcase.jira.publish import PublishResult
+from flowcase.jira.settings_store import TARGETS, Target, load_settings
+from flowcase.jira.storage import ConflictError, canonical_json, load_model, save_model
 from flowcase.model.types import Model
 from flowcase.targets import XRAY_URL, ZEPHYR_URL, VendorAccess, publish_to_target
 
@@ -44,12 +44,9 @@ def check_url(url: str, option: str = "--jira") -> str:
 
 
 def _generate(model: Model, criterion: Criterion) -> Suite:
-    from flowcase.generate import GenerateOptions, GenerationError, generate
+    from flowcase.generate import GenerateOptions, generate
 
-    try:
-        return generate(model, GenerateOptions(criterion=criterion))
-    except GenerationError as exc:
-        fail(f"cannot generate tests: {exc}")
+    return generate(model, GenerateOptions(criterion=criterion))
 
 
 async def _save(client: JiraClient, story: str, model: Model, expected: int | None) -> str:
@@ -135,29 +132,12 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
         sys.exit(EXIT_INVALID)
     model = loaded.model
     suite = _generate(model, criterion)
-    try:
-        auth = ApiTokenAuth(email, token)
-        access = VendorAccess(zephyr_url=check_url(zephyr_url, "--zephyr-url"), zephyr_token=zephyr_token or "",
-                              xray_url=check_url(xray_url, "--xray-url"), xray_client_id=xray_client_id or "",
-                              xray_client_secret=xray_client_secret or "")  # fmt: skip
-        result, saved = asyncio.run(_run(url, auth, model, suite, project, story, not quiet and sys.stderr.isatty(),
-                                         save, expect_revision, target, access))  # fmt: skip
-    except ConflictError as exc:
-        fail(str(exc), EXIT_CONFLICT)
-    except SettingsError as exc:
-        fail(f"project settings: {exc}", EXIT_SERVICE)
-    except StorageError as exc:
-        fail(str(exc), EXIT_SERVICE)
-    except PublishNotReady as exc:
-        fail(f"{exc}\nA Jira admin can fix what `flowcase jira setup --project {project}` can (issue type, link "
-             "types); nothing was published", EXIT_SERVICE)  # fmt: skip
-    except (PublishError, JiraError) as exc:
-        message = str(exc)
-        if getattr(exc, "status", 0) == 401:
-            message += " (check the e-mail and API token)"
-        fail(message, EXIT_SERVICE)
-    except ValueError as exc:  # refused before sending (e.g. a token over plain http); after the subclasses above
-        fail(str(exc), EXIT_USAGE)
+    auth = ApiTokenAuth(email, token)  # errors: flowcase.errors, translated by the CLI (exit codes in docs/cli.md)
+    access = VendorAccess(zephyr_url=check_url(zephyr_url, "--zephyr-url"), zephyr_token=zephyr_token or "",
+                          xray_url=check_url(xray_url, "--xray-url"), xray_client_id=xray_client_id or "",
+                          xray_client_secret=xray_client_secret or "")  # fmt: skip
+    result, saved = asyncio.run(_run(url, auth, model, suite, project, story, not quiet and sys.stderr.isatty(),
+                                     save, expect_revision, target, access))  # fmt: skip
     if saved:
         click.echo(saved)
     click.echo(

@@ -16,13 +16,10 @@ DEFAULT_DATA_DIR = "./var"
 
 
 def _sandbox_config(host: str, port: int, data_dir: Path, demo_data: bool) -> Any:
-    from flowcase.config import ConfigError, get_settings
+    from flowcase.config import get_settings
     from flowcase.sandbox.site import SandboxConfig
 
-    try:
-        settings = get_settings()
-    except ConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
+    settings = get_settings()
     data_dir.mkdir(parents=True, exist_ok=True)
     return SandboxConfig(
         base_url=f"http://{host}:{port}",
@@ -83,7 +80,7 @@ def settings_given() -> set[str]:
 
 
 def _app_settings(app_port: int, sandbox_url: str, data_dir: Path, database_url: str | None = None) -> Any:
-    from flowcase.config import ConfigError, Settings
+    from flowcase.config import get_settings
 
     overrides: dict[str, Any] = {
         "base_url": f"http://127.0.0.1:{app_port}",
@@ -96,10 +93,7 @@ def _app_settings(app_port: int, sandbox_url: str, data_dir: Path, database_url:
         overrides["database_url"] = database_url
     elif "database_url" not in given:
         overrides["database_url"] = f"sqlite:///{data_dir / 'flowcase.db'}"
-    try:
-        return Settings(**overrides)
-    except ValueError as exc:
-        raise ConfigError(f"invalid configuration: {str(exc).splitlines()[0]}") from None
+    return get_settings(**overrides)
 
 
 def _build_app(settings: Any) -> Any:
@@ -129,7 +123,6 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
     """Start the sandbox Jira and flowcase together, install flowcase, load demo data, print the URL to open."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from flowcase.config import ConfigError
     from flowcase.sandbox.app import create_sandbox_app
     from flowcase.sandbox.connect import InstallError, install
     from flowcase.sandbox.demo import WORKFLOW_STORY
@@ -154,8 +147,6 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
         try:
             settings = _app_settings(port, config.base_url, data, database_url)
             app = _build_app(settings)
-        except ConfigError as exc:
-            fail(str(exc), EXIT_USAGE)
         except (SQLAlchemyError, OSError) as exc:
             fail(f"could not prepare the app database: {str(exc).splitlines()[0]}", EXIT_SERVICE)
         try:

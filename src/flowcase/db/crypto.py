@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flowcase.config import ConfigError
 
 
-class SecretDecryptionError(RuntimeError):
+class SecretDecryptionError(ConfigError):
     """A stored secret could not be decrypted with any configured key."""
 
 

@@ -13,8 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from flowcase.errors import ConfigError
 
-class EmbeddedUnavailable(RuntimeError):
+
+class EmbeddedUnavailable(ConfigError):
     """The embedded PostgreSQL could not be started; the message says why."""
 
 

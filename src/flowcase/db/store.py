@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from flowcase.db.crypto import SecretBox
 from flowcase.db.engine import session_factory
 from flowcase.db.models import Installation, InstallationState
+from flowcase.errors import AuthError
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def _view(row: Installation) -> InstallationView:
     )
 
 
-class ReplayRefused(Exception):
+class ReplayRefused(AuthError):
     """A lifecycle event signed at the same second as the last applied one but carrying something else.
 
     Atlassian's retries repeat an event byte for byte (a no-op); the same token with another body, or a second

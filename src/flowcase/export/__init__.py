@@ -10,13 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flowcase.errors import ExportError as ExportError
 from flowcase.export import gherkin, pytest_skeleton, report, report_html, robot, tables, xray, zephyr
 from flowcase.generate.suite import Suite
 from flowcase.model.types import Model
-
-
-class ExportError(ValueError):
-    """An export that cannot be made (unknown format, or a format that needs the model); one friendly line."""
 
 
 @dataclass(frozen=True, slots=True)

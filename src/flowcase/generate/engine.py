@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from flowcase.gcpause import paused_gc
-from flowcase.generate import assemble, data
+from flowcase.generate import assemble, data, paths
 from flowcase.generate.cover import covered_by, digraph, lower_bound, structural_cover
-from flowcase.generate.graph import FlatGraph, flatten
+from flowcase.generate.graph import FlatGraph, NoRoute, flatten
 from flowcase.generate.guards import Found, Goal, Logic, Searcher, Waypoint
 from flowcase.generate.options import GenerateOptions, GenerationError
 from flowcase.generate.suite import CoverageItem, Suite, TestCase
@@ -182,7 +182,7 @@ def pinned_walks(ctx: Context, pins: Sequence[TestCase]) -> list[Found]:
     for pin in pins:
         try:
             walk = walk_of(ctx.graph, pin)
-        except (KeyError, ValueError):
+        except PathGone:
             raise GenerationError(f"pinned test {pin.id} no longer fits the model: its path is gone; unpin it or "
                                   "restore the path") from None
         for row in (pin.data, *pin.variants):
@@ -207,13 +207,11 @@ def _generate(model: Model, options: GenerateOptions | None, progress: Progress 
         return _generate_pinned(ctx, pins)
     criterion = ctx.options.criterion
     if criterion == "all-paths":
-        from flowcase.generate.paths import all_paths
-
-        return all_paths(ctx)
+        found, items = paths.all_paths(ctx)
+        return finish(ctx, found, {}, len(found), [], extra_items=items)
     if criterion == "purposes":
-        from flowcase.generate.paths import purposes
-
-        return purposes(ctx)
+        items, tests = paths.purposes(ctx)
+        return finish(ctx, [], {}, None, [], extra_items=items, tests=tests)
     found, reasons, wanted = cover_targets(ctx, targets(ctx.graph, ctx.options), previous=())
     bound = ctx.structural_count
     if bound is None:
@@ -386,22 +384,32 @@ def _walk_of(g: FlatGraph, test: TestCase) -> list[int]:
     return walk_of(g, test)
 
 
+class PathGone(LookupError):
+    """A test's path is not in the model any more: a step is gone, the steps do not connect, or it ends elsewhere."""
+
+
 def walk_of(g: FlatGraph, test: TestCase) -> list[int]:
-    """The walk of a test's steps in ``g``; raises KeyError when a step no longer exists or does not connect."""
+    """The walk of a test's steps in ``g``; raises :class:`PathGone` when a step no longer exists or does not
+    connect."""
     walk: list[int] = []
     here = g.source
     for step in test.steps:
-        e = g.edge_by_ref[f"{step.workflow}/{step.node}#{step.decision}"]
-        walk += g.synthetic_route(here, g.edges[e].src) if here != g.edges[e].src else []
+        e = g.edge_by_ref.get(f"{step.workflow}/{step.node}#{step.decision}")
+        if e is None:
+            raise PathGone(f"step {step.workflow}/{step.node}#{step.decision} is gone")
+        try:
+            walk += g.synthetic_route(here, g.edges[e].src) if here != g.edges[e].src else []
+        except NoRoute:
+            raise PathGone(f"step {step.node} no longer follows the previous one") from None
         walk.append(e)
         here = g.edges[e].dst
     try:
         walk += g.synthetic_route(here, g.sink)
-    except ValueError:
-        raise KeyError("the path does not end at an end of the main workflow") from None
-    end = g.main_ends.get(g.edges[walk[-1]].src)
+    except NoRoute:
+        raise PathGone("the path does not end at an end of the main workflow") from None
+    end = g.main_ends.get(g.edges[walk[-1]].src) if walk else None
     if end is None or end.id != test.end:
-        raise KeyError("the path ends elsewhere")
+        raise PathGone("the path ends elsewhere")
     return walk
 
 

@@ -5,7 +5,8 @@ inside), then solve a minimum flow with lower bounds on the condensation, a DAG:
 bound of 1 for components holding a requirement, cross arcs for required edges. Phase 1 minimises the flow on
 the return arc (the number of walks, a proven minimum); phase 2 fixes it and minimises the total cost (number
 of steps). Both phases are linear programs over a network matrix, so basic optimal solutions are integral;
-HiGHS (through scipy) solves them, with networkx's network simplex as the alternative. The flow is decomposed
+HiGHS (through scipy) solves them; networkx's network simplex is a comparison solver for the benchmarks (a dev
+dependency: a production install does not have it). The flow is decomposed
 into paths of the condensation and each is lifted to a walk, touring the required items inside components.
 On acyclic graphs the total length is minimal too; inside cyclic components the tours are greedy.
 """
@@ -17,8 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-# numpy and scipy are imported where they are used: they take most of a second to load, and only
-# generation needs them (not every `flowcase` command that imports this package).
+# scipy is imported where it is used: it takes most of a second to load, and only generation needs it (not
+# every `flowcase` command that imports this package). numpy is loaded by generate.pairwise with the package.
 
 Solver = Literal["auto", "highs", "networkx", "ssp"]
 SMALL = 400  # arcs: up to this size the pure-Python successive shortest paths beat the LP's set-up cost

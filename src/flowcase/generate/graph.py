@@ -21,6 +21,10 @@ from flowcase.model.types import Decision, Model, Node, Workflow
 SINK = "<end>"
 
 
+class NoRoute(LookupError):
+    """No chain of synthetic edges (call, return, end) joins two vertices: the walk does not connect."""
+
+
 @dataclass(frozen=True, slots=True)
 class Edge:
     index: int
@@ -112,7 +116,7 @@ class FlatGraph:
             for e in self.out[v]:
                 if self.edges[e].synthetic:
                     stack.append((self.edges[e].dst, [*route, e]))
-        raise ValueError("no synthetic route")
+        raise NoRoute(f"no synthetic route from vertex {start} to {goal}")
 
 
 def flatten(model: Model) -> FlatGraph:

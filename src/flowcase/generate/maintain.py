@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from flowcase.generate.cover import lower_bound
-from flowcase.generate.engine import Context, cover_targets, finish, generate, walk_of
+from flowcase.generate.engine import Context, PathGone, cover_targets, finish, generate, walk_of
 from flowcase.generate.guards import Found
 from flowcase.generate.options import GenerateOptions
 from flowcase.generate.suite import Suite, TestCase
@@ -17,7 +17,7 @@ def still_valid(ctx: Context, test: TestCase) -> Found | None:
     """The test's path in the (new) model, when every step still exists, connects, and can be fed data."""
     try:
         walk = walk_of(ctx.graph, test)
-    except (KeyError, ValueError):
+    except PathGone:
         return None
     return ctx.feasible(walk)
 

@@ -5,20 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal, get_args
 
+from flowcase.errors import GenerationError as GenerationError
+from flowcase.errors import OptionError as OptionError
 from flowcase.generate.suite import Criterion
 from flowcase.model.types import LEVELS, Level, Scalar
 
 DataMode = Literal["one", "pairwise", "nwise"]
 CRITERIA: tuple[Criterion, ...] = get_args(Criterion)
 DATA_MODES: tuple[DataMode, ...] = get_args(DataMode)
-
-
-class GenerationError(ValueError):
-    """Options or a model that generation cannot work with; the message is one friendly line."""
-
-
-class OptionError(GenerationError):
-    """An option of the wrong type or value (from a suite file, the API or the CLI)."""
 
 
 @dataclass(frozen=True, slots=True)

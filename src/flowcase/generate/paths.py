@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from flowcase.generate import assemble, data
 from flowcase.generate.guards import Found, Goal, Waypoint
 from flowcase.generate.options import GenerationError, Purpose
-from flowcase.generate.suite import CoverageItem, Suite
+from flowcase.generate.suite import CoverageItem, TestCase
 
 if TYPE_CHECKING:
     from flowcase.generate.engine import Context
@@ -73,9 +73,9 @@ def count_paths(graph: FlatGraph, loop_bound: int) -> tuple[list[list[int]], set
     return counts, back
 
 
-def all_paths(ctx: Context) -> Suite:
-    from flowcase.generate.engine import finish
-
+def all_paths(ctx: Context) -> tuple[list[Found], list[CoverageItem]]:
+    """The feasible paths up to the loop bound, and a coverage item for each path (the engine finishes the suite).
+    """
     g, k = ctx.graph, ctx.options.loop_bound
     counts, back = count_paths(g, k)
     total = counts[0][g.source]
@@ -108,7 +108,7 @@ def all_paths(ctx: Context) -> Suite:
         items.append(CoverageItem(kind="path", ref=ref, covered_by=(assemble.test_id(assemble.path_key(g, walk)),)))
     if len(found) < len(walks):
         ctx.notes.append(f"{len(walks) - len(found)} of {len(walks)} paths are infeasible and left out")
-    return finish(ctx, found, {}, len(found), [], extra_items=items)
+    return found, items
 
 
 def resolve(graph: FlatGraph, ref: str) -> Waypoint:
@@ -146,9 +146,8 @@ def _goal(graph: FlatGraph, purpose: Purpose) -> Goal:
     )
 
 
-def purposes(ctx: Context) -> Suite:
-    from flowcase.generate.engine import finish
-
+def purposes(ctx: Context) -> tuple[list[CoverageItem], list[TestCase]]:
+    """One test per group of purposes one path serves, and a coverage item per purpose (the engine finishes)."""
     g = ctx.graph
     goals = [(p, _goal(g, p)) for p in ctx.options.purposes]
     by_key: dict[str, tuple[Found, list[Purpose]]] = {}
@@ -173,4 +172,4 @@ def purposes(ctx: Context) -> Suite:
         objectives = tuple(dict.fromkeys([*(p.describe() for p in served), *test.objectives]))
         tests.append(test.model_copy(update={"objectives": objectives}))
     tests = assemble.unique_names(tests, g.model)
-    return finish(ctx, [], {}, None, [], extra_items=items, tests=tests)
+    return items, tests

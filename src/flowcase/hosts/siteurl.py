@@ -24,10 +24,17 @@ from urllib.parse import urlsplit
 import httpx
 
 from flowcase.config import Settings
+from flowcase.errors import AuthError
 
 
-class SiteUrlError(Exception):
+class SiteUrlError(AuthError):
     """A tenant URL outside the policy: refused before anything is sent there."""
+
+    http_status = 403
+    api_code = "site-refused"
+
+    def api_message(self) -> str:
+        return f"this site's Jira address is not allowed: {self}"
 
 
 @dataclass(frozen=True)

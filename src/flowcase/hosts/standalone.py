@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 
+from flowcase.errors import ConfigError
 from flowcase.hosts.base import Caller
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class JiraSite:
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"FLOWCASE_JIRA_URL must be an http(s) URL, got {self.base_url!r}")
+            raise ConfigError(f"FLOWCASE_JIRA_URL must be an http(s) URL, got {self.base_url!r}")
 
 
 class StandaloneHost:
@@ -62,7 +63,7 @@ class StandaloneHost:
         email = settings.jira_email.strip()
         token = settings.jira_token.get_secret_value().strip() if settings.jira_token else ""
         if url and not (email and token):
-            raise ValueError("FLOWCASE_JIRA_URL needs FLOWCASE_JIRA_EMAIL and FLOWCASE_JIRA_TOKEN too")
+            raise ConfigError("FLOWCASE_JIRA_URL needs FLOWCASE_JIRA_EMAIL and FLOWCASE_JIRA_TOKEN too")
         site = JiraSite(url, email, token) if url else None
         local = settings.local_token.get_secret_value().strip() if settings.local_token else ""
         return cls(site, local or None)

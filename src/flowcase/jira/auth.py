@@ -11,6 +11,8 @@ from collections.abc import Generator
 
 import httpx
 
+from flowcase.errors import CredentialsError
+
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -19,9 +21,9 @@ class ApiTokenAuth(httpx.Auth):
 
     def __init__(self, email: str, token: str) -> None:
         if not email or not token:
-            raise ValueError("a Jira e-mail and API token are both required")
+            raise CredentialsError("a Jira e-mail and API token are both required")
         if any(c in email + token for c in "\r\n"):
-            raise ValueError("the Jira e-mail or token contains a line break")
+            raise CredentialsError("the Jira e-mail or token contains a line break")
         self.email = email
         self._header = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode("ascii")
 
@@ -30,6 +32,6 @@ class ApiTokenAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if request.url.scheme != "https" and request.url.host not in LOOPBACK:
-            raise ValueError("refusing to send a Jira API token over plain http (use https)")
+            raise CredentialsError("refusing to send a Jira API token over plain http (use https)")
         request.headers["Authorization"] = self._header
         yield request

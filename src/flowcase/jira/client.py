@@ -30,6 +30,11 @@ from urllib.parse import quote, urljoin
 
 import httpx
 
+from flowcase.errors import JiraError as JiraError
+from flowcase.errors import JiraRateLimited as JiraRateLimited
+from flowcase.errors import JiraRefused as JiraRefused
+from flowcase.errors import jira_failure
+
 log = logging.getLogger("flowcase.jira")
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -41,24 +46,6 @@ RECONCILE_LIMIT = 50
 PROPERTY_VALUE_LIMIT = 32_768
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-class JiraError(Exception):
-    """Jira refused or failed a request. ``status`` is 0 when no HTTP answer arrived at all."""
-
-    def __init__(self, status: int, messages: Sequence[str], response: httpx.Response | None = None) -> None:
-        self.status = status
-        self.messages = tuple(messages)
-        self.response = response
-        super().__init__(self.summary())
-
-    def summary(self) -> str:
-        text = "; ".join(self.messages) or "no details"
-        return f"Jira answered {self.status}: {text}" if self.status else f"Jira unreachable: {text}"
-
-    @property
-    def retryable(self) -> bool:
-        return self.status == 0 or self.status in _RETRY_STATUSES
 
 
 def error_messages(response: httpx.Response) -> list[str]:
@@ -225,8 +212,8 @@ class JiraClient:
                 log.debug("jira %s %s -> %s", method, path, status)
                 if status < 400 or status in ok:
                     return response
-                failure = JiraError(status, error_messages(response), response)
                 hinted = retry_after_seconds(response) if status in (429, 503) else None
+                failure = jira_failure(status, error_messages(response), response, hinted)
                 refused = status == 429 or (status == 503 and hinted is not None)
                 if status not in _RETRY_STATUSES or not (idempotent or refused):
                     raise failure
@@ -286,7 +273,7 @@ class JiraClient:
             except ValueError:
                 body = {}
             if response.status_code == 400 and not body.get("errors"):
-                raise JiraError(400, error_messages(response), response)
+                raise jira_failure(400, error_messages(response), response)
             failed: set[int] = set()
             for err in body.get("errors") or []:
                 index = int(err.get("failedElementNumber", -1))
@@ -312,7 +299,7 @@ class JiraClient:
             if response.status_code != 403:
                 return
             if not any("notification" in m.lower() for m in error_messages(response)):
-                raise JiraError(403, error_messages(response), response)
+                raise jira_failure(403, error_messages(response), response)
             self.silent_edits = False  # not an admin: Jira refuses to skip notifications
         await self.request("PUT", path, json=body)
 
@@ -500,7 +487,7 @@ class JiraClient:
             async with httpx.AsyncClient(timeout=self._http.timeout, transport=self._transport) as plain:
                 redirected = await plain.get(location)
             if redirected.status_code >= 400:
-                raise JiraError(redirected.status_code, error_messages(redirected), redirected)
+                raise jira_failure(redirected.status_code, error_messages(redirected), redirected)
             return redirected.content
         return response.content
 

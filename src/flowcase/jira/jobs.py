@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from flowcase.db.engine import Base
+from flowcase.errors import AuthError, GenerationError, ModelError, SettingsError
 from flowcase.generate.suite import Suite
 from flowcase.jira.client import JiraClient, JiraError
 from flowcase.jira.publish import Progress, PublishError, PublishResult
@@ -541,7 +542,7 @@ class Worker:
             await journal.flush()
         except JobInputError as exc:
             await self._finish(job.id, None, error_code=exc.code)
-        except (StorageError, ValueError):
+        except (StorageError, ModelError, GenerationError, SettingsError, AuthError):  # not any ValueError (a bug)
             await self._finish(job.id, None, error_code="bad-input")
         except PublishError as exc:
             code = "jira-unavailable" if exc.retryable else "jira-refused"

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from flowcase.errors import PublishError as PublishError
 from flowcase.generate.suite import Suite, TestCase
 from flowcase.jira import adf, lease, preflight
 from flowcase.jira.client import BULK_CREATE_LIMIT, RECONCILE_LIMIT, JiraClient, JiraError, JsonObj
@@ -54,21 +55,23 @@ _ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
 log = logging.getLogger("flowcase.jira.publish")
 
 
-class PublishError(Exception):
-    """Publishing stopped; ``retryable`` tells whether trying again later may succeed (one-line message)."""
-
-    def __init__(self, message: str, *, retryable: bool = False, status: int = 0) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-        self.status = status
-
-
 class PublishNotReady(PublishError):
     """The preflight found the project not ready (no "Test" issue type, link type, fields, permissions)."""
 
     def __init__(self, readiness: preflight.Readiness) -> None:
         super().__init__(readiness.summary(), retryable=False, status=409)
         self.readiness = readiness
+
+    http_status = 409
+    api_code = "not-ready"
+
+    def cli_message(self) -> str:
+        project = self.readiness.project_key
+        return (f"{self}\nA Jira admin can fix what `flowcase jira setup --project {project}` can (issue type, "
+                "link types); nothing was published")
+
+    def api_details(self) -> dict[str, Any]:
+        return {"readiness": self.readiness.as_json()}
 
 
 @dataclass(frozen=True, slots=True)

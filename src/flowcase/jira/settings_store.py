@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from flowcase.errors import SettingsError as SettingsError
 from flowcase.jira.client import JiraClient, JiraError
 
 SETTINGS_KEY = "flowcase-settings"
@@ -21,10 +22,6 @@ OutputStyle = Literal["steps-table", "gherkin", "bullets"]
 # Cloud test cases.
 Target = Literal["jira", "xray", "zephyr"]
 TARGETS: tuple[Target, ...] = ("jira", "xray", "zephyr")
-
-
-class SettingsError(ValueError):
-    """Settings that Jira would refuse or that make no sense (one-line message)."""
 
 
 class PublishSettings(BaseModel):

@@ -44,6 +44,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flowcase.errors import ConflictError as ConflictError
+from flowcase.errors import StorageError as StorageError
 from flowcase.jira import lease
 from flowcase.jira.client import JiraClient, JiraError
 from flowcase.model.types import Model
@@ -63,50 +65,56 @@ _TOKEN = re.compile(r"r[0-9]{1,9}x[0-9a-f]{1,32}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class StorageError(Exception):
-    """The stored model is missing pieces, corrupt or unreadable (one-line message)."""
-
-
 class DamagedError(StorageError):
     """The model stored on an issue cannot be read back: ``what`` says which part is damaged.
 
     ``revision`` is the damaged revision when the manifest still names one. Nothing is deleted automatically:
     the user may restore the previous revision or replace the damaged model (``save_model(replace_damaged=True)``).
+    ``previous_revision`` is filled in by callers that looked (the web API tells the editor what can be restored).
     """
+
+    http_status = 409
+    api_code = "storage-damaged"
 
     def __init__(self, issue_key: str, what: str, revision: int | None = None) -> None:
         self.issue_key = issue_key
         self.what = what
         self.revision = revision
+        self.previous_revision: int | None = None
         super().__init__(f"the model on {issue_key} is damaged: {what}")
 
+    def cli_message(self) -> str:
+        return (f"{self}; `flowcase jira restore {self.issue_key}` brings back the previous revision, or save a "
+                "model file with --replace-damaged to replace it")  # fmt: skip
 
-class ConflictError(Exception):
-    """Someone saved the model after the revision this edit started from."""
+    def api_details(self) -> dict[str, Any]:
+        return {"damaged": self.what, "revision": self.revision, "previousRevision": self.previous_revision}
 
-    def __init__(
-        self,
-        issue_key: str,
-        expected: int | None,
-        actual: int | None,
-        *,
-        saved_at: str | None = None,
-        saved_by: str | None = None,
-    ) -> None:
-        self.issue_key = issue_key
-        self.expected = expected
-        self.actual = actual
-        self.saved_at = saved_at
-        self.saved_by = saved_by
-        when = f" at {saved_at}" if saved_at else ""
-        super().__init__(
-            f"the model on {issue_key} was changed by someone else (now revision {actual}{when}, "
-            f"this edit started from {expected if expected is not None else 'nothing'}): reload and reapply"
-        )
+
+class StorageRefused(StorageError):
+    """A save or restore that cannot be done as asked (too large, nothing to restore, nothing to repair)."""
+
+    http_status = 422
+    api_code = "storage-refused"
+
+
+class NotDamaged(StorageRefused):
+    """``replace_damaged`` asked for a model that is not damaged."""
+
+    http_status = 409
+
+
+class NoPreviousRevision(StorageRefused):
+    """A restore on an issue that keeps no previous revision of its model."""
+
+    http_status = 409
+    api_code = "no-previous"
 
 
 class BusyError(ConflictError):
     """Another save of the same issue held it for longer than we waited: nothing was written."""
+
+    api_code = "busy"
 
     def __init__(self, issue_key: str, message: str) -> None:
         super().__init__(issue_key, None, None)
@@ -114,6 +122,9 @@ class BusyError(ConflictError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+    def api_details(self) -> dict[str, Any]:
+        return {"revision": None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,7 +357,7 @@ async def save_model(
     """
     raw = canonical_json(model)
     if len(raw) > MAX_MODEL_BYTES:
-        raise StorageError(f"the model is {len(raw):,} bytes, more than the {MAX_MODEL_BYTES:,} that can be stored")
+        raise StorageRefused(f"the model is {len(raw):,} bytes, more than the {MAX_MODEL_BYTES:,} that can be stored")
     try:
         async with lease.hold(client, issue_key, SAVE_LEASE, timing=timing) as held:
             return await _save_held(client, held, issue_key, model, raw, expected_revision, summary, includes,
@@ -379,7 +390,7 @@ async def _save_held(
             before = None
             current = damage.revision or await _highest_revision(client, issue_key)
         else:
-            raise StorageError(f"the model on {issue_key} is not damaged (revision "
+            raise NotDamaged(f"the model on {issue_key} is not damaged (revision "
                                f"{before.revision if before else 'none'}): save it normally")  # fmt: skip
     else:
         before = parse_manifest(issue_key, value)
@@ -452,7 +463,7 @@ async def restore_previous(
     """Save the previous revision again as a new revision (so the restore itself can be undone the same way)."""
     previous = await load_model(client, issue_key, previous=True)
     if previous is None:
-        raise StorageError(f"{issue_key} keeps no previous revision of its model")
+        raise NoPreviousRevision(f"{issue_key} keeps no previous revision of its model")
     manifest = parse_manifest(issue_key, await client.get_property("issue", issue_key, MANIFEST_KEY))
     damaged = False
     if manifest is not None:

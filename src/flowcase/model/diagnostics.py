@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
+
+from flowcase.errors import ModelError as ModelError  # the class lives in the one error tree
 
 Severity = Literal["error", "warning"]
 
@@ -33,6 +35,14 @@ class Diagnostic:
             parts.append(f"field {self.field!r}")
         return ", ".join(parts)
 
+    def as_json(self) -> dict[str, Any]:
+        """The diagnostic as the API sends it (``text`` is :meth:`format` without a file name)."""
+        return {
+            "severity": self.severity, "code": self.code, "message": self.message, "workflow": self.workflow,
+            "element": self.element, "field": self.field, "line": self.line, "column": self.column,
+            "path": list(self.path), "text": self.format(),
+        }
+
     def format(self, source: str | None = None) -> str:
         """One line: ``file:line:col: severity: where: message [code]``."""
         prefix = ""
@@ -45,16 +55,3 @@ class Diagnostic:
             prefix += ": "
         where = self.where()
         return f"{prefix}{self.severity}: {where + ': ' if where else ''}{self.message} [{self.code}]"
-
-
-class ModelError(ValueError):
-    """A model that cannot be read or is invalid; carries every error found."""
-
-    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...], source: str | None = None) -> None:
-        self.diagnostics = tuple(diagnostics)
-        self.source = source
-        super().__init__("\n".join(d.format(source) for d in self.diagnostics) or "invalid model")
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.severity == "error")

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from flowcase.errors import ExpressionError
+
 Value = bool | int | float | str
 ListValue = tuple[Value, ...]
 Result = Value | ListValue
@@ -48,7 +50,7 @@ __all__ = [
 ]
 
 
-class ExprError(ValueError):
+class ExprError(ExpressionError):
     """A condition or assignment that does not parse or does not type-check; ``column`` is 1-based."""
 
     def __init__(self, message: str, column: int | None = None) -> None:
@@ -57,7 +59,7 @@ class ExprError(ValueError):
         super().__init__(message if column is None else f"{message} (column {column})")
 
 
-class EvalError(ValueError):
+class EvalError(ExpressionError):
     """An expression that parsed but cannot be evaluated in the given state (unknown name, bad types)."""
 
 

@@ -34,9 +34,9 @@ from flowcase.model.expr import (
     parse_assignments,
     parse_condition,
 )
-from flowcase.model.io import Loaded, parse_json
 from flowcase.model.layout import layout_of
 from flowcase.model.semantics import format_expr
+from flowcase.model.source import Loaded, parse_json
 from flowcase.model.types import Decision, Layout, Model, Node, NodeKind, Parameter, Scalar, Variable, Workflow
 
 GENERATOR = "random(edge_coverage(100))"

@@ -8,52 +8,25 @@ carry); they raise :class:`ModelError` for anything unreadable or not a valid do
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
 
+from flowcase.model import bpmn, graphwalker
 from flowcase.model.diagnostics import Diagnostic, ModelError
+from flowcase.model.naming import readable_model_id
+from flowcase.model.source import MAX_DEPTH as MAX_DEPTH
+from flowcase.model.source import MAX_MODEL_BYTES as MAX_MODEL_BYTES
+from flowcase.model.source import MAX_NODES as MAX_NODES
+from flowcase.model.source import Loaded as Loaded
+from flowcase.model.source import _limit_error, _Positions, check_tree, parse_json
 from flowcase.model.types import Model
 
 Format = Literal["json", "yaml", "bpmn", "graphwalker"]
 FORMATS: tuple[Format, ...] = ("json", "yaml", "bpmn", "graphwalker")
-MAX_MODEL_BYTES = 16 * 1024 * 1024
-MAX_DEPTH = 64
-"""Deepest nesting of mappings/lists (YAML, JSON, GraphWalker) or elements (BPMN) a model file may have."""
-MAX_NODES = 2_000_000
-"""Most values (YAML/JSON nodes) or elements (BPMN XML) a model file may hold."""
-
-
-@dataclass(frozen=True)
-class Loaded:
-    model: Model
-    warnings: tuple[Diagnostic, ...] = field(default=())
-    positions: dict[tuple[str | int, ...], tuple[int, int]] | None = field(default=None, repr=False, compare=False)
-
-    def locate(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list[Diagnostic]:
-        """Fill in line and column (for JSON and YAML sources) from each diagnostic's path."""
-        if not self.positions:
-            return list(diagnostics)
-        located = []
-        for d in diagnostics:
-            probe = d.path
-            while probe and probe not in self.positions:
-                probe = probe[:-1]
-            if not d.path or probe not in self.positions:
-                located.append(d)
-                continue
-            line, column = self.positions[probe]
-            if probe == d.path and d.column is not None:
-                located.append(d.located(line, column + d.column - 1))
-            else:
-                located.append(d.located(line, column))
-        return located
-
-
 def detect_format(name: str, text: str) -> Format:
     """Guess the format from the file name, then from the content."""
     lower = name.lower()
@@ -106,13 +79,8 @@ def loads(text: str, fmt: Format, source: str | None = None) -> Loaded:
         positions = _json_positions(text)
         return Loaded(from_data(data, source, positions), positions=positions)
     if fmt == "bpmn":
-        from flowcase.model import bpmn
-        from flowcase.model.naming import readable_model_id
-
         loaded = bpmn.loads(text, source)
         return replace(loaded, model=readable_model_id(loaded.model, source))
-    from flowcase.model import graphwalker
-
     return graphwalker.loads(text, source)
 
 
@@ -122,11 +90,7 @@ def dumps(model: Model, fmt: Format) -> str:
     if fmt == "yaml":
         return yaml.safe_dump(model.to_data(), sort_keys=False, allow_unicode=True, width=100)
     if fmt == "bpmn":
-        from flowcase.model import bpmn
-
         return bpmn.dumps(model)
-    from flowcase.model import graphwalker
-
     return graphwalker.dumps(model)
 
 
@@ -151,66 +115,6 @@ def from_data(data: Any, source: str | None = None, positions: _Positions | None
             if not (err["type"] == "too_short" and isinstance(err.get("input"), list) and err["input"])
         ]
         raise ModelError([_diagnostic(err, data, positions) for err in errors], source) from None
-
-
-_Positions = dict[tuple[str | int, ...], tuple[int, int]]
-
-
-def _limit_error(code: str, message: str, source: str | None, line: int | None = None,
-                 column: int | None = None) -> ModelError:
-    return ModelError([Diagnostic("error", code, message, line=line, column=column)], source)
-
-
-def parse_json(text: str, source: str | None) -> Any:
-    """JSON text -> data, refusing nesting deeper than :data:`MAX_DEPTH` or more than :data:`MAX_NODES` values."""
-    _check_json_depth(text, source)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelError(
-            [Diagnostic("error", "syntax", f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)], source
-        ) from None
-    except RecursionError:  # pragma: no cover - the depth check above comes first
-        raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source) from None
-    check_tree(data, source)
-    return data
-
-
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-def _check_json_depth(text: str, source: str | None) -> None:
-    """Refuse JSON nested deeper than MAX_DEPTH before the parser recurses (strings skipped, linear time)."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return
-    depth = 0
-    for match in _JSON_TOKENS.finditer(text):
-        mark = match.group()
-        if mark in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = text.count("\n", 0, match.start()) + 1
-                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-                raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source,
-                                   line, column)
-        elif mark in "]}":
-            depth -= 1
-
-
-def check_tree(data: Any, source: str | None) -> None:
-    """Refuse parsed data nested deeper than MAX_DEPTH or holding more than MAX_NODES values (iteratively)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    count = 0
-    while stack:
-        value, depth = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            raise _limit_error("too-large", f"the document holds more than {MAX_NODES} values", source)
-        if isinstance(value, dict | list):
-            if depth > MAX_DEPTH:
-                raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source)
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children)
 
 
 class _BoundedLoader(yaml.SafeLoader):

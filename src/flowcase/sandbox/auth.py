@@ -14,15 +14,15 @@ import binascii
 import hmac
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from starlette.requests import Request
 
 from flowcase.sandbox.errors import JiraHTTPError
+from flowcase.sandbox.forge_host import check_forge_token
 from flowcase.sandbox.qsh import query_string_hash
-from flowcase.sandbox.site import DEMO_USER, Sandbox, User
+from flowcase.sandbox.site import DEMO_USER, Principal, Sandbox, User
 
 SCOPE_IMPLIES = {
     "READ": {"READ"},
@@ -31,22 +31,6 @@ SCOPE_IMPLIES = {
     "PROJECT_ADMIN": {"PROJECT_ADMIN", "DELETE", "WRITE", "READ"},
     "ADMIN": {"ADMIN", "PROJECT_ADMIN", "DELETE", "WRITE", "READ"},
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """An authenticated REST caller. Apps act as their own app user; scopes limit what they may do."""
-
-    user: User
-    app_key: str | None = None
-    scopes: frozenset[str] = frozenset()
-
-    @property
-    def is_app(self) -> bool:
-        return self.app_key is not None
-
-    def allows(self, scope: str) -> bool:
-        return not self.is_app or scope == "NONE" or scope in self.scopes
 
 
 def _unauthorized(message: str) -> JiraHTTPError:
@@ -70,8 +54,6 @@ def authenticate(request: Request) -> Principal:
     if scheme.lower() == "basic" and credentials:
         return _check_basic(sandbox, credentials.strip())
     if scheme.lower() == "bearer" and credentials:  # product tokens of the Forge mode (forge_host.py)
-        from flowcase.sandbox.forge_host import check_forge_token
-
         principal: Principal = check_forge_token(sandbox, credentials.strip())
         return principal
     if header:

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 import jwt
 
+from flowcase.errors import EXIT_SERVICE, FlowcaseError
 from flowcase.sandbox.models import Installation
 from flowcase.sandbox.qsh import query_string_hash
 from flowcase.sandbox.site import DEMO_USER, Sandbox, now
@@ -35,8 +36,12 @@ CONTEXT_TOKEN_SECONDS = 900
 MAX_DESCRIPTOR_BYTES = 512 * 1024
 
 
-class InstallError(Exception):
+class InstallError(FlowcaseError):
     """The app could not be installed (one-line message, no secrets)."""
+
+    exit_code = EXIT_SERVICE
+    http_status = 502
+    api_code = "install-failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +144,10 @@ async def fetch_descriptor(url: str, transport: httpx.AsyncBaseTransport | None 
     if len(response.content) > MAX_DESCRIPTOR_BYTES:
         raise InstallError("the descriptor is too large")
     try:
-        return check_descriptor(response.json())
+        descriptor = response.json()
     except ValueError:
         raise InstallError("the descriptor is not valid JSON") from None
+    return check_descriptor(descriptor)
 
 
 async def install(

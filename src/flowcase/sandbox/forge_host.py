@@ -35,7 +35,7 @@ from starlette.routing import Route
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.forge_jwks import ForgeSigner, fit_claims
 from flowcase.sandbox.models import Issue, Project
-from flowcase.sandbox.site import DEMO_USER, Sandbox, User
+from flowcase.sandbox.site import DEMO_USER, Principal, Sandbox, User
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_SECONDS = 3600
@@ -78,8 +78,6 @@ def forge_mode(sandbox: Sandbox) -> ForgeMode:
 
 def check_forge_token(sandbox: Sandbox, token: str) -> Any:
     """The REST principal for a product token Forge handed to a remote (user token: acts as the demo user)."""
-    from flowcase.sandbox.auth import Principal
-
     mode = forge_mode(sandbox)
     for app in mode.apps.values():
         for kind, expected in (("user", app.user_token), ("system", app.system_token)):

@@ -105,14 +105,13 @@ def check_property(key: str, raw: str, key_limit: int) -> Any:
     text = raw.strip()
     if len(text) > PROPERTY_VALUE_LIMIT:
         raise JiraHTTPError(400, f"The property value cannot be longer than {PROPERTY_VALUE_LIMIT} characters.")
+    refused = JiraHTTPError(400, "The property value must be a valid, non-empty JSON value.")
+    if not text:
+        raise refused
     try:
-        return json.loads(text) if text else _raise_empty()
+        return json.loads(text)
     except ValueError:
-        raise JiraHTTPError(400, "The property value must be a valid, non-empty JSON value.") from None
-
-
-def _raise_empty() -> Any:
-    raise ValueError("empty")
+        raise refused from None
 
 
 def create_issue(session: Session, body: Any, *, link_limit: int = 500) -> Issue:

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from flowcase.sandbox import catalog
 from flowcase.sandbox.adf import AdfError, validate_adf
-from flowcase.sandbox.auth import Principal, require
+from flowcase.sandbox.auth import require
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.index import snapshot
 from flowcase.sandbox.issues import (
@@ -33,7 +33,7 @@ from flowcase.sandbox.issues import (
     parse_field_list,
 )
 from flowcase.sandbox.models import Attachment, Comment, Issue, IssueLink
-from flowcase.sandbox.site import Sandbox, now
+from flowcase.sandbox.site import Principal, Sandbox, now
 
 BULK_LIMIT = 50
 

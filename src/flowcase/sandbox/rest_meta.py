@@ -10,12 +10,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from flowcase.sandbox import catalog
-from flowcase.sandbox.auth import Principal, require
+from flowcase.sandbox.auth import require
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.issues import find_issue, find_project, issue_type_json, project_json, user_json
 from flowcase.sandbox.models import Project
 from flowcase.sandbox.rest_issues import read_json, require_admin, sandbox_of
-from flowcase.sandbox.site import GLOBAL_PERMISSIONS, USERS, now
+from flowcase.sandbox.site import GLOBAL_PERMISSIONS, USERS, Principal, now
 
 SERVER_VERSION = "1001.0.0-SNAPSHOT"
 

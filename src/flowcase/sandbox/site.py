@@ -204,3 +204,19 @@ class Sandbox:
 
     def user_for_email(self, email: str) -> User | None:
         return next((u for u in USERS.values() if u.email == email), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated REST caller. Apps act as their own app user; scopes limit what they may do."""
+
+    user: User
+    app_key: str | None = None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def is_app(self) -> bool:
+        return self.app_key is not None
+
+    def allows(self, scope: str) -> bool:
+        return not self.is_app or scope == "NONE" or scope in self.scopes

@@ -38,6 +38,10 @@ from flowcase.sandbox.site import DEMO_USER, Sandbox, SandboxConfig
 T = TypeVar("T")
 
 
+class Refused(Exception):
+    """TinyApp refuses a signed call from the sandbox (the reason is recorded)."""
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion, also from code that already runs an event loop (e.g. Playwright's)."""
     try:
@@ -237,10 +241,10 @@ class TinyApp:
                 pem = (await client.get(f"{self.key_server}/{head['kid']}")).content
             claims = jwt.decode(token, pem, algorithms=["RS256"], audience=self.base_url)
             if claims["iss"] != body["clientKey"]:
-                raise ValueError("iss is not the clientKey")
+                raise Refused("iss is not the clientKey")
             if claims["qsh"] != query_string_hash("POST", str(request.url), self.base_url):
-                raise ValueError("qsh mismatch")
-        except (ValueError, KeyError, jwt.PyJWTError, httpx.HTTPError) as exc:
+                raise Refused("qsh mismatch")
+        except (Refused, KeyError, jwt.PyJWTError, httpx.HTTPError) as exc:
             self.failures.append(f"{event}: {exc}")
             return Response(status_code=401)
         self.installs.append({"event": event, "clientKey": body["clientKey"], "baseUrl": body["baseUrl"]})
@@ -264,8 +268,8 @@ class TinyApp:
             try:
                 claims = jwt.decode(token, self.secret or "", algorithms=["HS256"])
                 if claims["qsh"] != query_string_hash("GET", target, self.base_url):
-                    raise ValueError("qsh mismatch")
-            except (ValueError, KeyError, jwt.PyJWTError) as exc:
+                    raise Refused("qsh mismatch")
+            except (Refused, KeyError, jwt.PyJWTError) as exc:
                 return HTMLResponse(f"<p id='status'>refused: {type(exc).__name__}</p>", status_code=401)
             host = request.query_params.get("xdm_e", "")
             issue = request.query_params.get("issueKey", "")

@@ -122,7 +122,9 @@ async def start_publish(request: Request) -> Response:
     async with jira_ops.client(current_host(request), caller) as jira:
         readiness = await jira_ops.preflight(jira, request.app.state.settings.app_key, _project_of(issue_key))
     if not readiness.ready:
-        raise jira_ops.not_ready(readiness)
+        from flowcase.jira.publish import PublishNotReady
+
+        raise PublishNotReady(readiness)
     publisher: Publisher = request.app.state.publisher
     job = await publisher.start(current_host(request), caller, issue_key, model, suite,
                                 request.app.state.settings.app_key)

@@ -8,7 +8,6 @@ standalone host when ``FLOWCASE_STANDALONE=1`` or in development. Tests pass ``h
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -20,6 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from flowcase.config import Settings, get_settings
+from flowcase.errors import FlowcaseError, TenantUnavailableError
 from flowcase.hosts.base import Caller, Host
 from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
 from flowcase.hosts.forge.factory import forge_from_settings
@@ -28,16 +28,22 @@ from flowcase.hosts.standalone import StandaloneHost
 from flowcase.web import api_models
 from flowcase.web.accesslog import AccessLogMiddleware, configure_logging
 from flowcase.web.compute import Compute, Limits
-from flowcase.web.errors import ApiError, api_error_handler, http_error_handler, unexpected_error_handler
+from flowcase.web.errors import (
+    ApiError,
+    api_error_handler,
+    flowcase_error_handler,
+    http_error_handler,
+    unexpected_error_handler,
+)
 from flowcase.web.pages import page_routes
 from flowcase.web.publishing import MemoryPublisher, Publisher, QueuedPublisher
 from flowcase.web.security import SecurityHeadersMiddleware
+from flowcase.web.static_urls import STATIC as STATIC
 
 if TYPE_CHECKING:
     from flowcase.jira.client import JiraClient
     from flowcase.jira.jobs import JobView
 
-STATIC = Path(__file__).parent / "static"
 
 
 def api_routes() -> list[Route]:
@@ -127,8 +133,8 @@ def create_app(
         routes=routes,
         middleware=[Middleware(AccessLogMiddleware),
                     Middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))],
-        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler,
-                            Exception: unexpected_error_handler},
+        exception_handlers={ApiError: api_error_handler, FlowcaseError: flowcase_error_handler,
+                            HTTPException: http_error_handler, Exception: unexpected_error_handler},
     )
     app.state.settings = settings
     app.state.compute = Compute(Limits.from_settings(settings))
@@ -153,7 +159,7 @@ def job_clients(connect: ConnectSetup, forge: ForgeHost | None = None) -> Callab
             return forge.jira_for_site(job.site_id)
         installation = setup.store.get(job.site_id)
         if installation is None or not installation.active:
-            raise ValueError("the app is no longer installed on this site")
+            raise TenantUnavailableError("the app is no longer installed on this site")
         return setup.host.jira(Caller(site_id=job.site_id, base_url=installation.base_url))
 
     return client_for

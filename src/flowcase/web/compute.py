@@ -33,7 +33,8 @@ from typing import Any, TypeVar
 from pebble import ProcessExpired, ProcessPool
 
 from flowcase.config import Settings
-from flowcase.web.errors import ApiError
+from flowcase.errors import FlowcaseError
+from flowcase.web.errors import ApiError, api_error
 
 T = TypeVar("T")
 POLL_SECONDS = 0.01
@@ -82,6 +83,9 @@ def _call(fn: Callable[..., T], *args: Any) -> T | Failure:
     """Runs in a worker: ``fn(*args)``, with expected failures returned rather than raised."""
     try:
         return fn(*args)
+    except FlowcaseError as exc:
+        api = api_error(exc)
+        return Failure(api.status, api.code, api.message, api.extra)
     except ApiError as exc:
         return Failure(exc.status, exc.code, exc.message, exc.extra)
     except MemoryError:

@@ -1,4 +1,10 @@
-"""JSON errors for the API: one shape everywhere, ``{"error": {"code", "message", "diagnostics"?}}``."""
+"""JSON errors for the API: one shape everywhere, ``{"error": {"code", "message", "diagnostics"?}}``.
+
+The errors of the :mod:`flowcase.errors` tree are translated here and nowhere else (:func:`api_error`, used by
+the app's exception handler and by the compute workers): each class names its HTTP status, code and details.
+:class:`ApiError` is for what only the web layer knows (a request that is too large, a page opened for another
+issue).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from flowcase.model.diagnostics import Diagnostic, ModelError
+from flowcase.errors import FlowcaseError
+from flowcase.model.diagnostics import Diagnostic
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -35,16 +42,12 @@ class ApiError(Exception):
 
 
 def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
-    return {
-        "severity": d.severity, "code": d.code, "message": d.message, "workflow": d.workflow,
-        "element": d.element, "field": d.field, "line": d.line, "column": d.column,
-        "path": list(d.path), "text": d.format(),
-    }
+    return d.as_json()
 
 
-def model_error(exc: ModelError) -> ApiError:
-    first = exc.errors[0].format() if exc.errors else str(exc)
-    return ApiError(422, "invalid-model", first, diagnostics=[diagnostic_json(d) for d in exc.diagnostics])
+def api_error(exc: FlowcaseError) -> ApiError:
+    """THE translation of an expected failure into the API's answer (status, code, message, details)."""
+    return ApiError(exc.http_status, exc.api_code, exc.api_message(), **exc.api_details())
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -91,6 +94,18 @@ def parse_json_body(schema: type[T], body: bytes) -> T:
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return exc.response()
+
+
+async def flowcase_error_handler(request: Request, exc: Exception) -> Response:
+    """An expected failure from the layers below (Jira, storage, models...): its class says how to answer.
+
+    Only the class name is logged (messages may quote customer content)."""
+    assert isinstance(exc, FlowcaseError)
+    if exc.http_status >= 500:
+        log.warning("%s on %s %s", type(exc).__name__, request.method, request.url.path)
+    if not request.url.path.startswith("/api/"):
+        return Response(f"{exc.http_status}: {exc.api_message()}\n", exc.http_status, media_type="text/plain")
+    return api_error(exc).response()
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:

@@ -21,33 +21,14 @@ if TYPE_CHECKING:
 
 @asynccontextmanager
 async def client(host: Host, caller: Caller) -> AsyncIterator[JiraClient]:
-    """The caller's Jira client, closed afterwards; Jira errors become :class:`ApiError`."""
-    from flowcase.hosts.connect.auth import TenantUnavailableError
-    from flowcase.hosts.siteurl import SiteUrlError
-    from flowcase.jira.client import JiraError
-
+    """The caller's Jira client, closed afterwards. Failures are errors of :mod:`flowcase.errors` (Jira, storage,
+    settings, a site that is not installed or not allowed): the app's one handler answers them
+    (:func:`flowcase.web.errors.flowcase_error_handler`)."""
     jira = host.jira(caller)
     try:
         yield jira
-    except JiraError as exc:
-        raise jira_error(exc) from None
-    except TenantUnavailableError:
-        raise ApiError(403, "not-installed", "flowcase is not installed or is disabled on this Jira site") from None
-    except SiteUrlError as exc:
-        raise ApiError(403, "site-refused", f"this site's Jira address is not allowed: {exc}") from None
     finally:
         await jira.close()
-
-
-def jira_error(exc: Any) -> ApiError:
-    status = int(getattr(exc, "status", 0) or 0)
-    messages = getattr(exc, "messages", None) or [str(exc)]
-    text = "; ".join(str(m) for m in messages)[:500]
-    if status == 404:
-        return ApiError(404, "jira-not-found", f"Jira: {text}")
-    if status in (401, 403):
-        return ApiError(403, "jira-forbidden", f"Jira refused: {text}")
-    return ApiError(502, "jira-error", f"Jira failed ({status or 'no answer'}): {text}")
 
 
 # --- the model on the issue ---------------------------------------------------------------------------------
@@ -60,15 +41,13 @@ async def load_model(jira: JiraClient, issue_key: str) -> tuple[Model, int] | No
 
     try:
         stored = await load(jira, issue_key)
-    except DamagedError as exc:
+    except DamagedError as exc:  # tell the editor whether the previous revision can be restored
         try:
             previous = await load(jira, issue_key, previous=True)
         except StorageError:
             previous = None
-        raise ApiError(409, "storage-damaged", str(exc), damaged=exc.what, revision=exc.revision,
-                       previousRevision=previous.revision if previous else None) from None  # fmt: skip
-    except StorageError as exc:
-        raise ApiError(502, "storage-error", f"the workflow stored on {issue_key} cannot be read: {exc}") from None
+        exc.previous_revision = previous.revision if previous else None
+        raise
     return None if stored is None else (stored.model, stored.revision)
 
 
@@ -78,40 +57,20 @@ def _timing(settle: float) -> Any:
     return LeaseTiming(settle=settle)
 
 
-def _conflict(exc: Any) -> ApiError:
-    from flowcase.jira.storage import BusyError
-
-    if isinstance(exc, BusyError):
-        return ApiError(409, "busy", str(exc), revision=None)
-    return ApiError(409, "conflict", str(exc), revision=exc.actual, savedAt=exc.saved_at, savedBy=exc.saved_by)
-
-
 async def save_model(jira: JiraClient, issue_key: str, model: Model, revision: int | None, *,
                      saved_by: str | None = None, replace_damaged: bool = False, settle: float = 1.0
                      ) -> int:  # fmt: skip
-    from flowcase.jira.storage import ConflictError, StorageError
     from flowcase.jira.storage import save_model as save
 
-    try:
-        return await save(jira, issue_key, model, revision, saved_by=saved_by, replace_damaged=replace_damaged,
-                          timing=_timing(settle))  # fmt: skip
-    except ConflictError as exc:
-        raise _conflict(exc) from None
-    except StorageError as exc:
-        raise ApiError(409 if replace_damaged else 422, "storage-refused", str(exc)) from None
+    return await save(jira, issue_key, model, revision, saved_by=saved_by, replace_damaged=replace_damaged,
+                      timing=_timing(settle))  # fmt: skip
 
 
 async def restore_previous(jira: JiraClient, issue_key: str, revision: int | None, *, saved_by: str | None = None,
                            settle: float = 1.0) -> int:  # fmt: skip
-    from flowcase.jira.storage import ConflictError, StorageError
     from flowcase.jira.storage import restore_previous as restore
 
-    try:
-        return await restore(jira, issue_key, revision, saved_by=saved_by, timing=_timing(settle))
-    except ConflictError as exc:
-        raise _conflict(exc) from None
-    except StorageError as exc:
-        raise ApiError(409, "no-previous", str(exc)) from None
+    return await restore(jira, issue_key, revision, saved_by=saved_by, timing=_timing(settle))
 
 
 async def published_summary(jira: JiraClient, issue_key: str) -> dict[str, Any] | None:
@@ -131,12 +90,9 @@ def _project_of(issue_key: str) -> str:
 
 
 async def publish_settings(jira: JiraClient, app_key: str, project_key: str) -> Any:
-    from flowcase.jira.settings_store import SettingsError, load_settings
+    from flowcase.jira.settings_store import load_settings
 
-    try:
-        return await load_settings(jira, app_key=app_key, project_key=project_key)
-    except SettingsError as exc:
-        raise ApiError(422, "bad-settings", str(exc)) from None
+    return await load_settings(jira, app_key=app_key, project_key=project_key)
 
 
 async def preflight(jira: JiraClient, app_key: str, project_key: str) -> Any:
@@ -144,10 +100,6 @@ async def preflight(jira: JiraClient, app_key: str, project_key: str) -> Any:
     from flowcase.jira.preflight import check
 
     return await check(jira, project_key, await publish_settings(jira, app_key, project_key))
-
-
-def not_ready(readiness: Any) -> ApiError:
-    return ApiError(409, "not-ready", readiness.summary(), readiness=readiness.as_json())
 
 
 async def setup(jira: JiraClient, app_key: str, project_key: str, use_issue_type: str | None,
@@ -248,12 +200,8 @@ async def load_settings(jira: JiraClient, app_key: str, project_key: str | None)
 
 async def save_settings(jira: JiraClient, values: dict[str, Any], app_key: str, project_key: str | None
                         ) -> dict[str, Any]:
-    from flowcase.jira.settings_store import SettingsError
     from flowcase.jira.settings_store import save_settings as save
 
-    try:
-        saved = await save(jira, values, app_key=app_key, project_key=project_key)
-    except SettingsError as exc:
-        raise ApiError(422, "bad-settings", str(exc)) from None
+    saved = await save(jira, values, app_key=app_key, project_key=project_key)
     data: dict[str, Any] = saved.model_dump(mode="json")
     return data

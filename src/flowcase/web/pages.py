@@ -24,6 +24,7 @@ from flowcase.hosts.standalone import COOKIE, StandaloneHost
 from flowcase.web.api_models import export_choices
 from flowcase.web.auth import authenticate, current_host, hosts_of
 from flowcase.web.bodies import ISSUE_KEY_PATTERN, PROJECT_KEY_PATTERN
+from flowcase.web.static_urls import StaticUrls, for_root_path
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -56,11 +57,16 @@ async def _render(request: Request, template: str, title: str, **context: Any) -
     if all_js:
         request.state.script_sources = [all_js]  # the CSP lets this one script origin in (web/security.py)
     html = TEMPLATES.get_template(template).render(
-        title=title, mode=mode, all_js=all_js,
+        **static_urls(request).globals(), title=title, mode=mode, all_js=all_js,
         context_json=json.dumps(page_context).replace("<", "\\u003c"), size_to_parent=template == "editor.html",
         **context,
     )
     return HTMLResponse(html)
+
+
+def static_urls(request: Request) -> StaticUrls:
+    """Static file URLs for this request's mount point (``root_path``), content-hashed."""
+    return for_root_path(str(request.scope.get("root_path", "")))
 
 
 def all_js_url(jira_base_url: str) -> str:
@@ -149,11 +155,13 @@ async def app_login(request: Request) -> Response:
         token, target = request.query_params.get("token"), request.query_params.get("next")
     target = target if isinstance(target, str) and target.startswith("/") and not target.startswith("//") else "/app/"
     if token is None:
-        html = TEMPLATES.get_template("login.html").render(title="flowcase · sign in", next=target, error=None)
+        html = TEMPLATES.get_template("login.html").render(**static_urls(request).globals(),
+                                                           title="flowcase · sign in", next=target, error=None)
         return HTMLResponse(html)
     if not isinstance(token, str) or not host.check_token(token.strip()):
         html = TEMPLATES.get_template("login.html").render(
-            title="flowcase · sign in", next=target, error="That is not the access token printed at start.")
+            **static_urls(request).globals(), title="flowcase · sign in", next=target,
+            error="That is not the access token printed at start.")
         return HTMLResponse(html, 401)
     response = RedirectResponse(quote(target, safe="/?=&-_.~"), 303)
     response.set_cookie(COOKIE, host.token, httponly=True, samesite="strict", path="/",

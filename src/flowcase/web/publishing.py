@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from flowcase.errors import FlowcaseError
 from flowcase.generate.suite import Suite
 from flowcase.hosts.base import Caller, Host
 from flowcase.model.types import Model
@@ -175,8 +176,7 @@ class MemoryPublisher:
 
     async def _run(self, host: Host, caller: Caller, job: MemoryJob, model: Model, suite: Suite,
                    app_key: str) -> None:
-        from flowcase.jira.client import JiraError
-        from flowcase.jira.publish import Progress, PublishError
+        from flowcase.jira.publish import Progress
         from flowcase.targets import VendorAccess, publish_to_target
 
         def progress(p: Progress) -> None:
@@ -190,8 +190,8 @@ class MemoryPublisher:
                 settings = await jira_ops.publish_settings(jira, app_key, project)
                 result = await publish_to_target(jira, model, suite, job.issue_key, project, settings, progress,
                                                  access=VendorAccess.configured().for_site(jira.base_url))
-        except (PublishError, JiraError) as exc:
-            job.state, job.message = "failed", str(exc)
+        except FlowcaseError as exc:
+            job.state, job.message = "failed", exc.api_message()
             return
         except ApiError as exc:
             job.state, job.message = "failed", exc.message

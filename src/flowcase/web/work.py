@@ -14,7 +14,7 @@ from typing import Any
 from flowcase.generate.suite import Criterion, Suite
 from flowcase.generate.uses import parameters_used
 from flowcase.model import io
-from flowcase.model.diagnostics import Diagnostic, ModelError
+from flowcase.model.diagnostics import Diagnostic
 from flowcase.model.types import Model, Scalar
 from flowcase.web.bodies import (
     ExportBody,
@@ -26,7 +26,7 @@ from flowcase.web.bodies import (
     ValidateBody,
 )
 from flowcase.web.documents import EditorDoc, for_editor, to_model
-from flowcase.web.errors import ApiError, diagnostic_json, model_error, parse_json_body
+from flowcase.web.errors import ApiError, diagnostic_json, parse_json_body
 
 MAX_NODES = 5000
 """Default largest model served interactively (nodes over all workflows); Settings.interactive_max_nodes."""
@@ -49,10 +49,7 @@ def check_size(model: Model, max_nodes: int) -> None:
 
 def build(doc: EditorDoc, max_nodes: int = MAX_NODES) -> tuple[Model, list[Diagnostic]]:
     """The model with every diagnostic (conversion warnings + validation); :class:`ApiError` if unreadable."""
-    try:
-        model, warnings = to_model(doc)
-    except ModelError as exc:
-        raise model_error(exc) from None
+    model, warnings = to_model(doc)
     check_size(model, max_nodes)
     from flowcase.model.validate import validate
 
@@ -72,16 +69,9 @@ def checked(doc: EditorDoc, max_nodes: int = MAX_NODES) -> tuple[Model, list[Dia
 def generate_suite(model: Model, criterion: Criterion, options: dict[str, Scalar]) -> Suite:
     """The suite for ``model``; bad options or an ungeneratable model give a 422 with one clear line."""
     from flowcase.generate import generate
-    from flowcase.generate.options import GenerateOptions, GenerationError, OptionError
+    from flowcase.generate.options import GenerateOptions
 
-    try:
-        return generate(model, GenerateOptions.from_suite_options(criterion, options))
-    except OptionError as exc:
-        raise ApiError(422, "bad-option", f"bad generation option: {exc}") from None
-    except GenerationError as exc:
-        raise ApiError(422, "cannot-generate", str(exc)) from None
-    except ModelError as exc:
-        raise model_error(exc) from None
+    return generate(model, GenerateOptions.from_suite_options(criterion, options))
 
 
 def _diagnostics(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list[dict[str, Any]]:
@@ -103,10 +93,7 @@ def validate_request(raw: bytes, max_nodes: int) -> bytes:
 
 def import_request(raw: bytes, max_nodes: int) -> bytes:
     body = parse_json_body(ImportBody, raw)
-    try:
-        loaded = io.loads(body.text, io.detect_format(body.filename, body.text), source=body.filename)
-    except ModelError as exc:
-        raise model_error(exc) from None
+    loaded = io.loads(body.text, io.detect_format(body.filename, body.text), source=body.filename)
     check_size(loaded.model, max_nodes)
     from flowcase.model.validate import validate
 
@@ -176,7 +163,7 @@ def _filename(model: Model, suffix: str) -> str:
 
 def export_request(raw: bytes, max_nodes: int) -> tuple[bytes, str, str]:
     """(content, media type, file name) of a download: the model in a model format, or the suite exported."""
-    from flowcase.export import ExportError, ExportOptions, export
+    from flowcase.export import ExportOptions, export
 
     body = parse_json_body(ExportBody, raw)
     doc, fmt, criterion, options, project = body.doc, body.format, body.criterion, body.options, body.project
@@ -185,17 +172,11 @@ def export_request(raw: bytes, max_nodes: int) -> tuple[bytes, str, str]:
             raise ApiError(422, "unknown-format", f"unknown model format {fmt.removeprefix('model:')!r}")
         model, _ = build(doc, max_nodes)
         model_fmt, media, suffix, _label = MODEL_FORMATS[fmt]
-        try:
-            text = io.dumps(model, model_fmt)
-        except ModelError as exc:
-            raise model_error(exc) from None
+        text = io.dumps(model, model_fmt)
         return text.encode(), media, _filename(model, suffix)
     model, _ = checked(doc, max_nodes)
     suite = generate_suite(model, criterion, options)
-    try:
-        result = export(suite, fmt, model=model, options=ExportOptions(project=project))
-    except ExportError as exc:
-        raise ApiError(422, "unknown-format", str(exc)) from None
+    result = export(suite, fmt, model=model, options=ExportOptions(project=project))
     return result.text.encode(), result.media_type, _filename(model, result.suffix)
 
 

@@ -12,14 +12,11 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 
 import httpx
 
+from flowcase.errors import TenantUnavailableError as TenantUnavailableError
 from flowcase.hosts.connect.jwt import outgoing_token
 
 SecretSource = Callable[[], str | None]
 AsyncSecretSource = Callable[[], Awaitable[str | None]]
-
-
-class TenantUnavailableError(RuntimeError):
-    """The site is uninstalled or disabled: no call is made."""
 
 
 class ConnectJwtAuth(httpx.Auth):

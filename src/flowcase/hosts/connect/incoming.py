@@ -142,6 +142,11 @@ async def verify_request(
 
 
 class BodyTooLarge(JwtError):
+    """A signed request whose body is larger than the app accepts (refused before it is read)."""
+
+    http_status = 413
+    api_code = "too-large"
+
     def __init__(self) -> None:
         super().__init__("request body too large", status=413)
 

@@ -18,18 +18,23 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import jwt as pyjwt
 
+from flowcase.errors import AuthError
+
 CONTEXT_QSH = "context-qsh"
 MAX_TOKEN_LENGTH = 8192
 OUTGOING_TTL_SECONDS = 180
 
 
-class JwtError(Exception):
+class JwtError(AuthError):
     """A token was refused. ``status`` is 401 (not authenticated) or 403 (authenticated but not allowed here)."""
 
     def __init__(self, reason: str, status: int = 401) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.http_status = status
+        if status == 403:
+            self.api_code = "forbidden"
 
 
 def _pct(text: str) -> str:

@@ -6,8 +6,10 @@ from collections.abc import Callable, Generator
 
 import httpx
 
+from flowcase.errors import AuthError
 
-class ForgeTokenMissingError(RuntimeError):
+
+class ForgeTokenMissingError(AuthError):
     """No unexpired token from Forge is held for this installation: no call is made."""
 
 

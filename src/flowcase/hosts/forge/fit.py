@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt
 
+from flowcase.errors import AuthError
 from flowcase.hosts.forge.jwks import JwksCache, JwksUnavailableError
 
 ISSUER = "forge/invocation-token"
@@ -19,11 +20,14 @@ _KEY = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _ID = re.compile(r"^[A-Za-z0-9:/._-]{1,255}$")
 
 
-class FitError(Exception):
+class FitError(AuthError):
+    """A Forge Invocation Token was refused; ``status`` is the HTTP status to answer with."""
+
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.http_status = status
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from flowcase.errors import TenantUnavailableError
 from flowcase.hosts.base import Caller
 from flowcase.hosts.forge.auth import ForgeTokenAuth, ForgeTokenMissingError
 from flowcase.hosts.forge.fit import FitError, Invocation, verify_fit
@@ -149,7 +150,7 @@ class ForgeHost:
         """A client for background work (publish jobs): the app's system token, while Forge's last one is valid."""
         record = self.store.get(site_id)
         if record is None or not record.active:
-            raise ValueError("the app is no longer installed on this site")
+            raise TenantUnavailableError("the app is no longer installed on this site")
         return self.jira(Caller(site_id=site_id, base_url=record.base_url))
 
     async def has_global_permission(self, caller: Caller, permission: str) -> bool:
@@ -162,12 +163,17 @@ class ForgeHost:
             async with httpx.AsyncClient(base_url=caller.base_url, auth=self.auth_for(caller, system=True),
                                          transport=self._transport(), timeout=10.0) as client:
                 response = await client.post("/rest/api/3/permissions/check", json=body)
-            granted_list = response.json().get("globalPermissions", []) if response.status_code == 200 else None
-        except (httpx.HTTPError, ForgeTokenMissingError, SiteUrlError, ValueError, AttributeError) as exc:
+        except (httpx.HTTPError, ForgeTokenMissingError, SiteUrlError) as exc:
             log.warning("forge: permission check for %s failed (%s)", caller.site_id, type(exc).__name__)
             return False
-        if granted_list is None:
+        if response.status_code != 200:
             return False
+        try:
+            answer = response.json()
+        except ValueError:
+            log.warning("forge: permission check for %s: the answer is not JSON", caller.site_id)
+            return False
+        granted_list = answer.get("globalPermissions", []) if isinstance(answer, dict) else None
         granted = isinstance(granted_list, list) and permission in granted_list
         self._permission_cache[key] = (granted, time.monotonic())
         return granted

@@ -18,11 +18,17 @@ import httpx
 from jwt import PyJWK
 from jwt.exceptions import PyJWKError
 
+from flowcase.errors import EXIT_SERVICE, FlowcaseError
+
 log = logging.getLogger(__name__)
 
 
-class JwksUnavailableError(RuntimeError):
-    """The key endpoint could not be read."""
+class JwksUnavailableError(FlowcaseError):
+    """The key endpoint could not be read (Atlassian's side is unavailable: try again)."""
+
+    exit_code = EXIT_SERVICE
+    http_status = 503
+    api_code = "keys-unavailable"
 
 
 class JwksCache:

@@ -69,12 +69,19 @@ def _scalar_text(value: Scalar) -> str:
     return str(value)
 
 
+class BadScalar(ValueError):
+    """A typed value (``type="int"``, ``"float"``) whose text does not read as its type."""
+
+
 def _scalar_from(kind: str | None, text: str) -> Scalar:
+    try:
+        if kind == "int":
+            return int(text.strip())
+        if kind == "float":
+            return float(text.strip())
+    except ValueError:
+        raise BadScalar(f"{text.strip()!r} is not a{'n' if kind == 'int' else ''} {kind}") from None
     if kind == "bool":
         return text.strip() == "true"
-    if kind == "int":
-        return int(text.strip())
-    if kind == "float":
-        return float(text.strip())
     return text
 

@@ -15,7 +15,19 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from pydantic import ValidationError
 
-from flowcase.model.bpmn.common import _ELEMENT_OF, BPMN, BPMNDI, DC, DI, _b, _default_label, _f, _q, _scalar_from
+from flowcase.model.bpmn.common import (
+    _ELEMENT_OF,
+    BPMN,
+    BPMNDI,
+    DC,
+    DI,
+    BadScalar,
+    _b,
+    _default_label,
+    _f,
+    _q,
+    _scalar_from,
+)
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.expr import (
     BinOp,
@@ -31,8 +43,8 @@ from flowcase.model.expr import (
     names,
     parse_condition,
 )
-from flowcase.model.io import MAX_DEPTH, Loaded
 from flowcase.model.layout import edge_waypoints
+from flowcase.model.source import MAX_DEPTH, Loaded
 from flowcase.model.types import (
     BpmnArtifact,
     BpmnCollaboration,
@@ -209,7 +221,7 @@ def loads(text: str, source: str | None = None) -> Loaded:
         where = ".".join(str(p) for p in first["loc"])
         raise reader.error("bpmn-invalid", f"the flowcase data in this file is invalid at {exc.title}"
                            f"{'.' + where if where else ''}: {first['msg']}") from None
-    except ValueError as exc:  # a typed value that does not read as its type
+    except BadScalar as exc:  # a typed value that does not read as its type
         raise reader.error("bpmn-invalid", f"the flowcase data in this file is invalid: {exc}") from None
 
 
@@ -1039,7 +1051,7 @@ def _our_decision(ours: ET.Element, target: str, where: str, workflow_id: str, r
         key = item.get("name") or ""
         try:
             custom[key] = _scalar_from(item.get("type"), item.text or "")
-        except ValueError:
+        except BadScalar:
             reader.warn("bpmn-approximated", f"custom attribute {key!r} is not a {item.get('type')}; read as text",
                         workflow_id, where)
             custom[key] = item.text or ""

@@ -1,4 +1,4 @@
-// Forge Custom UI variant of the host bridge. Every Custom UI page (built by flowcase.hosts.forge.customui) loads
+// Forge Custom UI variant of the host bridge. Every Custom UI page (built by flowcase.web.forge_bundle) loads
 // this module first: it reads the Forge context through @forge/bridge, installs the shell that host.js's
 // forgeHost() expects as window.__FLOWCASE_FORGE__, then loads the page's own module (data-flowcase-page).
 // API calls go through invokeRemote to the Python backend (Forge adds the invocation token and Jira tokens).

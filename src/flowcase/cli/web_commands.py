@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from flowcase.cli import main
-from flowcase.cli.common import EXIT_USAGE, fail
 
 
 @main.command("web")
@@ -17,15 +16,12 @@ def web_command(port: int) -> None:
     """
     import uvicorn
 
-    from flowcase.config import ConfigError, Settings
+    from flowcase.config import get_settings
     from flowcase.hosts.standalone import StandaloneHost
     from flowcase.web.app import create_app
 
-    try:
-        settings = Settings(base_url=f"http://127.0.0.1:{port}")
-        host = StandaloneHost.from_settings(settings)
-    except (ValueError, ConfigError) as exc:
-        fail(str(exc).splitlines()[0], EXIT_USAGE)
+    settings = get_settings(base_url=f"http://127.0.0.1:{port}")
+    host = StandaloneHost.from_settings(settings)
     app = create_app(settings, hosts=[host])
     where = f"Jira site {host.site.base_url}" if host.site else "local files only (no FLOWCASE_JIRA_URL)"
     click.echo(f"flowcase editor for {where}")
@@ -40,13 +36,10 @@ def worker_command(concurrency: int) -> None:
     """Run queued publish jobs until SIGTERM (the Procfile's worker process; needs PostgreSQL)."""
     import asyncio
 
-    from flowcase.config import ConfigError, get_settings
+    from flowcase.config import get_settings
     from flowcase.web.accesslog import configure_logging
     from flowcase.web.worker import run_worker
 
-    try:
-        settings = get_settings()
-        configure_logging(settings.log_level)
-        asyncio.run(run_worker(settings, concurrency=concurrency))
-    except ConfigError as exc:
-        fail(str(exc), EXIT_USAGE)
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(run_worker(settings, concurrency=concurrency))

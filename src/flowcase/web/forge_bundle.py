@@ -1,21 +1,22 @@
 """Builds the Forge Custom UI resources from the same templates and static files the web app serves.
 
 Each resource folder (``issue-panel``, ``editor``, ``project-page``, ``admin-page``) gets an ``index.html``
-rendered in Forge mode plus a copy of ``static/``; asset URLs become relative (Forge serves each resource from its
-own CDN path) and the page's script is loaded through ``static/js/host-forge.js``, which connects to
+rendered in Forge mode plus a copy of ``static/``. The templates name their files through the same builder as
+the web app (:mod:`flowcase.web.static_urls`), here with relative, content-hashed URLs (Forge serves each resource
+from its own CDN path) and the page's script loaded through ``static/js/host-forge.js``, which connects to
 ``@forge/bridge`` first. Used by ``forge/build.py`` (before ``forge deploy``) and by the sandbox's Forge mode.
+It lives in the web package (the pages are the web app's); hosts never import web.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
 from flowcase.web.api_models import export_choices
-from flowcase.web.app import STATIC
 from flowcase.web.pages import TEMPLATES
+from flowcase.web.static_urls import FORGE, STATIC
 
 RESOURCES = {
     "issue-panel": ("issue.html", "issue.js"),
@@ -24,27 +25,21 @@ RESOURCES = {
     "admin-page": ("admin.html", "admin.js"),
 }
 ISSUE_PLACEHOLDER = "…"
-_PAGE_SCRIPT = re.compile(r'<script type="module" src="/static/js/([a-z-]+\.js)"></script>')
 
 
 def render(resource: str, app_key: str = "flowcase") -> str:
-    template, script = RESOURCES[resource]
+    template, _script = RESOURCES[resource]
     context = {
         "mode": "forge", "page": template.removesuffix(".html"), "issueKey": None, "projectKey": None,
         "isAdmin": resource == "admin-page", "exports": export_choices() if template == "editor.html" else [],
         "links": {"editor": "", "issue": "", "project": "", "admin": ""}, "jiraUrl": "", "appKey": app_key,
     }
-    html = TEMPLATES.get_template(template).render(
+    return TEMPLATES.get_template(template).render(
+        **FORGE.globals(),
         # issue-bound controls are rendered with a placeholder key; host-forge.js fills in the context's key
         title="flowcase", mode="connect", all_js=None, issue_key=ISSUE_PLACEHOLDER, project_key=None,
         context_json=json.dumps(context).replace("<", "\\u003c"), size_to_parent=template == "editor.html",
     )
-    if not _PAGE_SCRIPT.search(html):
-        raise ValueError(f"{template}: no page module script to route through the Forge host bridge")
-    html = _PAGE_SCRIPT.sub(
-        rf'<script type="module" src="./static/js/host-forge.js" data-flowcase-page="./{script}"></script>', html
-    )
-    return html.replace('"/static/', '"./static/')
 
 
 def build(out: Path, app_key: str = "flowcase") -> list[Path]:

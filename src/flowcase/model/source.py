@@ -1,0 +1,110 @@
+"""What every format reader shares: the size limits, bounded JSON parsing, and :class:`Loaded` (a model read from
+a file with its warnings and, for JSON and YAML, where each value was).
+
+Kept apart from :mod:`flowcase.model.io` (which dispatches to the readers) so that the BPMN and GraphWalker
+readers need not import the module that imports them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowcase.model.diagnostics import Diagnostic, ModelError
+from flowcase.model.types import Model
+
+MAX_MODEL_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+"""Deepest nesting of mappings/lists (YAML, JSON, GraphWalker) or elements (BPMN) a model file may have."""
+MAX_NODES = 2_000_000
+"""Most values (YAML/JSON nodes) or elements (BPMN XML) a model file may hold."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    model: Model
+    warnings: tuple[Diagnostic, ...] = field(default=())
+    positions: dict[tuple[str | int, ...], tuple[int, int]] | None = field(default=None, repr=False, compare=False)
+
+    def locate(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list[Diagnostic]:
+        """Fill in line and column (for JSON and YAML sources) from each diagnostic's path."""
+        if not self.positions:
+            return list(diagnostics)
+        located = []
+        for d in diagnostics:
+            probe = d.path
+            while probe and probe not in self.positions:
+                probe = probe[:-1]
+            if not d.path or probe not in self.positions:
+                located.append(d)
+                continue
+            line, column = self.positions[probe]
+            if probe == d.path and d.column is not None:
+                located.append(d.located(line, column + d.column - 1))
+            else:
+                located.append(d.located(line, column))
+        return located
+
+
+_Positions = dict[tuple[str | int, ...], tuple[int, int]]
+
+
+def _limit_error(code: str, message: str, source: str | None, line: int | None = None,
+                 column: int | None = None) -> ModelError:
+    return ModelError([Diagnostic("error", code, message, line=line, column=column)], source)
+
+
+def parse_json(text: str, source: str | None) -> Any:
+    """JSON text -> data, refusing nesting deeper than :data:`MAX_DEPTH` or more than :data:`MAX_NODES` values."""
+    _check_json_depth(text, source)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(
+            [Diagnostic("error", "syntax", f"invalid JSON: {exc.msg}", line=exc.lineno, column=exc.colno)], source
+        ) from None
+    except RecursionError:  # pragma: no cover - the depth check above comes first
+        raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source) from None
+    check_tree(data, source)
+    return data
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_json_depth(text: str, source: str | None) -> None:
+    """Refuse JSON nested deeper than MAX_DEPTH before the parser recurses (strings skipped, linear time)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        mark = match.group()
+        if mark in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source,
+                                   line, column)
+        elif mark in "]}":
+            depth -= 1
+
+
+def check_tree(data: Any, source: str | None) -> None:
+    """Refuse parsed data nested deeper than MAX_DEPTH or holding more than MAX_NODES values (iteratively)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    count = 0
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise _limit_error("too-large", f"the document holds more than {MAX_NODES} values", source)
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
