@@ -99,6 +99,10 @@ class Journal(Protocol):
 
     def checkpoint(self, progress: Progress) -> None: ...
 
+    async def flush(self) -> None:
+        """Wait until what was recorded is durable (the write-ahead ``sending`` line before a create call)."""
+        ...
+
 
 #: At most this many path steps are kept in a test issue's identity (for its lineage diagram).
 PATH_LIMIT = 400
@@ -305,6 +309,9 @@ class _NullJournal:
         pass
 
     def checkpoint(self, progress: Progress) -> None:
+        pass
+
+    async def flush(self) -> None:
         pass
 
 
@@ -550,9 +557,7 @@ async def _create(
         await held.renew_if_due()
         await held.check()  # the fence: only the holder of the story's publish lease creates its tests
         journal.sending([p.test_id for p in chunk])
-        flush = getattr(journal, "flush", None)  # a durable journal's write-ahead lands before the create call
-        if flush is not None:
-            await flush()
+        await journal.flush()  # a durable journal's write-ahead lands before the create call
         updates: list[JsonObj] = []
         for p in chunk:
             identity = p.identity(model_id, story)

@@ -289,9 +289,7 @@ async def _publish(jira: JiraClient, z: JiraClient, held: lease.Lease, model: Mo
                 await held.renew_if_due()
                 await held.check()  # the fence: only the holder of the story's publish lease creates its tests
                 journal.sending([p.test_id])
-                flush = getattr(journal, "flush", None)
-                if flush is not None:
-                    await flush()
+                await journal.flush()
                 body: JsonObj = {"projectKey": project_key, "name": p.name, "objective": p.objective,
                                  "precondition": p.precondition, "folderId": folder_id, "labels": list(p.labels)}
                 try:

@@ -6,6 +6,8 @@ work itself is in web/work.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,41 +26,35 @@ def max_nodes(request: Request) -> int:
     return int(request.app.state.settings.interactive_max_nodes)
 
 
-def _answer(content: bytes) -> Response:
-    return Response(content, media_type="application/json")
+async def _json_task(request: Request, task: Callable[[bytes, int], bytes]) -> Response:
+    """Authenticate, read the bounded body, and let a compute worker parse it, work and encode the JSON answer."""
+    caller = await authenticate(request)
+    raw = await read_json_bytes(request)
+    answer = await compute(request).run(caller.site_id, task, raw, max_nodes(request))
+    return Response(answer, media_type="application/json")
 
 
 async def validate_model(request: Request) -> Response:
-    caller = await authenticate(request)
-    raw = await read_json_bytes(request)
-    return _answer(await compute(request).run(caller.site_id, work.validate_request, raw, max_nodes(request)))
+    return await _json_task(request, work.validate_request)
 
 
 async def import_model(request: Request) -> Response:
     """Any supported file (BPMN from bpmn.io/Camunda, flowcase JSON/YAML, GraphWalker) -> editor document."""
-    caller = await authenticate(request)
-    raw = await read_json_bytes(request)
-    return _answer(await compute(request).run(caller.site_id, work.import_request, raw, max_nodes(request)))
+    return await _json_task(request, work.import_request)
 
 
 async def editor_document(request: Request) -> Response:
     """A model (flowcase data or BPMN + tables) -> what the editor loads (normalised BPMN and tables)."""
-    caller = await authenticate(request)
-    raw = await read_json_bytes(request)
-    return _answer(await compute(request).run(caller.site_id, work.editor_request, raw, max_nodes(request)))
+    return await _json_task(request, work.editor_request)
 
 
 async def generate_tests(request: Request) -> Response:
-    caller = await authenticate(request)
-    raw = await read_json_bytes(request)
-    return _answer(await compute(request).run(caller.site_id, work.generate_request, raw, max_nodes(request)))
+    return await _json_task(request, work.generate_request)
 
 
 async def import_results(request: Request) -> Response:
     """Execution results (Xray JSON, JUnit XML, Cucumber JSON) mapped onto the tests and the diagram."""
-    caller = await authenticate(request)
-    raw = await read_json_bytes(request)
-    return _answer(await compute(request).run(caller.site_id, work.results_request, raw, max_nodes(request)))
+    return await _json_task(request, work.results_request)
 
 
 def export_choices() -> list[dict[str, str]]:
