@@ -62,10 +62,15 @@ addon.settings
 """
 
 ACE_DESCRIPTOR = {
-    "key": "flowcase-bench", "name": "ACE bench", "baseUrl": "{{localBaseUrl}}",
-    "authentication": {"type": "jwt"}, "lifecycle": {"installed": "/installed"}, "scopes": ["READ"],
-    "apiVersion": 1, "modules": {},
-}  # fmt: skip
+    "key": "flowcase-bench",
+    "name": "ACE bench",
+    "baseUrl": "{{localBaseUrl}}",
+    "authentication": {"type": "jwt"},
+    "lifecycle": {"installed": "/installed"},
+    "scopes": ["READ"],
+    "apiVersion": 1,
+    "modules": {},
+}
 
 LOAD = r"""
 // Load generator: every request carries a fresh HS256 JWT whose qsh is that request's.
@@ -105,8 +110,12 @@ def install_ace() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "package.json").write_text(json.dumps({"name": "ace-bench", "version": "1.0.0", "private": True}))
     print("installing ACE 11.5.3 into", CACHE, file=sys.stderr)
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--omit=optional", *PACKAGES], cwd=CACHE,
-                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--omit=optional", *PACKAGES],
+        cwd=CACHE,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def write_ace_app(port: int, database_url: str) -> None:
@@ -114,9 +123,14 @@ def write_ace_app(port: int, database_url: str) -> None:
     (CACHE / "load.js").write_text(LOAD)
     (CACHE / "atlassian-connect.json").write_text(json.dumps(ACE_DESCRIPTOR))
     libpq = database_url.replace("postgresql+psycopg://", "postgres://")
-    config = {"production": {"port": port, "localBaseUrl": f"http://127.0.0.1:{port}", "errorTemplate": False,
-                             "store": {"adapter": "sequelize", "dialect": "postgres", "url": libpq,
-                                       "logging": False}}}  # fmt: skip
+    config = {
+        "production": {
+            "port": port,
+            "localBaseUrl": f"http://127.0.0.1:{port}",
+            "errorTemplate": False,
+            "store": {"adapter": "sequelize", "dialect": "postgres", "url": libpq, "logging": False},
+        }
+    }
     (CACHE / "config.json").write_text(json.dumps(config))
 
 
@@ -141,8 +155,16 @@ def seed_flowcase(url: str, key: str) -> None:
     upgrade(url)
     engine = make_engine(url)
     store = InstallationStore(engine, SecretBox([key]))
-    store.installed(InstallationData(client_key=CLIENT_KEY, app_key="flowcase", base_url="https://bench.atlassian.net",
-                                     shared_secret=SECRET, product_type="jira"), datetime.now(UTC))  # fmt: skip
+    store.installed(
+        InstallationData(
+            client_key=CLIENT_KEY,
+            app_key="flowcase",
+            base_url="https://bench.atlassian.net",
+            shared_secret=SECRET,
+            product_type="jira",
+        ),
+        datetime.now(UTC),
+    )
     engine.dispose()
 
 
@@ -165,14 +187,20 @@ def signed_get(base: str) -> httpx.Response:
 
     now = int(time.time())
     qsh = hashlib.sha256(f"GET&{ROUTE}&".encode()).hexdigest()
-    token = jwt.encode({"iss": CLIENT_KEY, "iat": now, "exp": now + 60, "qsh": qsh, "sub": "bench-user"}, SECRET,
-                       algorithm="HS256")  # fmt: skip
+    token = jwt.encode(
+        {"iss": CLIENT_KEY, "iat": now, "exp": now + 60, "qsh": qsh, "sub": "bench-user"}, SECRET, algorithm="HS256"
+    )
     return httpx.get(base + ROUTE, headers={"Authorization": f"JWT {token}"}, timeout=10)
 
 
 def load(base: str, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(["node", "load.js", base + ROUTE, str(seconds), str(connections), CLIENT_KEY, SECRET],
-                         cwd=CACHE, check=True, capture_output=True, text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["node", "load.js", base + ROUTE, str(seconds), str(connections), CLIENT_KEY, SECRET],
+        cwd=CACHE,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
 
@@ -183,8 +211,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per concurrency (default 2)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--database-url", default=os.environ.get("FLOWCASE_TEST_POSTGRES_URL"))
-    parser.add_argument("--uncached", action="store_true",
-                        help="also load a flowcase with the installations cache off (one read per request)")
+    parser.add_argument(
+        "--uncached",
+        action="store_true",
+        help="also load a flowcase with the installations cache off (one read per request)",
+    )
     args = parser.parse_args()
     install_ace()
     from cryptography.fernet import Fernet
@@ -194,27 +225,81 @@ def main() -> None:
         seed_flowcase(url, key)
         fc_port, ace_port, raw_port = free_port(), free_port(), free_port()
         write_ace_app(ace_port, url)
-        fc_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "FLOWCASE_ENV": "production",
-                  "FLOWCASE_DATABASE_URL": url, "FLOWCASE_SECRET_KEYS": key, "FLOWCASE_LICENCE_POLICY": "off",
-                  "FLOWCASE_BASE_URL": f"http://127.0.0.1:{fc_port}"}  # fmt: skip
-        ace_env = {**os.environ, "NODE_ENV": "production", "PORT": str(ace_port), "BENCH_CLIENT_KEY": CLIENT_KEY,
-                   "BENCH_SECRET": SECRET}  # fmt: skip
-        flowcase = subprocess.Popen([sys.executable, "-m", "uvicorn", "flowcase.web.app:create_app", "--factory",
-                                     "--host", "127.0.0.1", "--port", str(fc_port), "--loop", "uvloop", "--http",
-                                     "httptools", "--log-level", "warning", "--no-access-log"],
-                                    env=fc_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-        ace = subprocess.Popen(["node", "app.js"], cwd=CACHE, env=ace_env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)  # fmt: skip
+        fc_env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "src"),
+            "FLOWCASE_ENV": "production",
+            "FLOWCASE_DATABASE_URL": url,
+            "FLOWCASE_SECRET_KEYS": key,
+            "FLOWCASE_LICENCE_POLICY": "off",
+            "FLOWCASE_BASE_URL": f"http://127.0.0.1:{fc_port}",
+        }
+        ace_env = {
+            **os.environ,
+            "NODE_ENV": "production",
+            "PORT": str(ace_port),
+            "BENCH_CLIENT_KEY": CLIENT_KEY,
+            "BENCH_SECRET": SECRET,
+        }
+        flowcase = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "flowcase.web.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(fc_port),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=fc_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        ace = subprocess.Popen(
+            ["node", "app.js"], cwd=CACHE, env=ace_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         targets = {"flowcase": f"http://127.0.0.1:{fc_port}", "ACE 11.5.3": f"http://127.0.0.1:{ace_port}"}
         procs = [flowcase, ace]
         if args.uncached:  # the same flowcase reading the installation for every request (cache off)
-            raw_env = {**fc_env, "FLOWCASE_INSTALLATIONS_CACHE_SECONDS": "0",
-                       "FLOWCASE_BASE_URL": f"http://127.0.0.1:{raw_port}"}  # fmt: skip
-            procs.append(subprocess.Popen([sys.executable, "-m", "uvicorn", "flowcase.web.app:create_app",
-                                           "--factory", "--host", "127.0.0.1", "--port", str(raw_port), "--loop",
-                                           "uvloop", "--http", "httptools", "--log-level", "warning",
-                                           "--no-access-log"], env=raw_env, stdout=subprocess.PIPE,
-                                          stderr=subprocess.STDOUT))  # fmt: skip
+            raw_env = {
+                **fc_env,
+                "FLOWCASE_INSTALLATIONS_CACHE_SECONDS": "0",
+                "FLOWCASE_BASE_URL": f"http://127.0.0.1:{raw_port}",
+            }
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "flowcase.web.app:create_app",
+                        "--factory",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(raw_port),
+                        "--loop",
+                        "uvloop",
+                        "--http",
+                        "httptools",
+                        "--log-level",
+                        "warning",
+                        "--no-access-log",
+                    ],
+                    env=raw_env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                )
+            )
             targets["flowcase, no cache"] = f"http://127.0.0.1:{raw_port}"
         try:
             wait_ready(targets["flowcase"] + "/atlassian-connect.json", flowcase, "flowcase")
@@ -237,16 +322,25 @@ def main() -> None:
                 proc.terminate()
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=10)
-    print(f"| concurrency | app | req/s | p50 ms | p99 ms | non-2xx | flowcase/ACE req/s |  "
-          f"({args.rounds} x {args.seconds} s each, medians)")
+    print(
+        f"| concurrency | app | req/s | p50 ms | p99 ms | non-2xx | flowcase/ACE req/s |  "
+        f"({args.rounds} x {args.seconds} s each, medians)"
+    )
     print("|---|---|---|---|---|---|---|")
     for connections in args.concurrency:
-        med = {name: {k: statistics.median(r[k] for r in results[(name, connections)])
-                      for k in ("rps", "p50", "p99", "non2xx")} for name in targets}  # fmt: skip
+        med = {
+            name: {
+                k: statistics.median(r[k] for r in results[(name, connections)])
+                for k in ("rps", "p50", "p99", "non2xx")
+            }
+            for name in targets
+        }
         for name in targets:
             m = med[name]
-            print(f"| {connections} | {name} | {m['rps']:.0f} | {m['p50']:.1f} | {m['p99']:.1f} | {m['non2xx']:.0f} | "
-                  + (f"{m['rps'] / med['ACE 11.5.3']['rps']:.2f} |" if name != "ACE 11.5.3" else "|"))
+            print(
+                f"| {connections} | {name} | {m['rps']:.0f} | {m['p50']:.1f} | {m['p99']:.1f} | {m['non2xx']:.0f} | "
+                + (f"{m['rps'] / med['ACE 11.5.3']['rps']:.2f} |" if name != "ACE 11.5.3" else "|")
+            )
 
 
 if __name__ == "__main__":

@@ -42,12 +42,17 @@ def synthetic(n: int, seed: int = 1) -> str:
             vertex["requirements"] = [f"REQ-{i // 10}"]
         vertices.append(vertex)
     for i in range(n):
-        edges.append({"id": f"r{i}", "name": f"e_Next{i}", "sourceVertexId": f"n{i}",
-                      "targetVertexId": f"n{(i + 1) % n}"})
+        edges.append(
+            {"id": f"r{i}", "name": f"e_Next{i}", "sourceVertexId": f"n{i}", "targetVertexId": f"n{(i + 1) % n}"}
+        )
         # a feature's screens link among themselves; one screen in fifty links to any other feature
         target = rng.randrange(n) if i % 50 == 10 else (i + rng.randint(-20, 20)) % n
-        chord: dict[str, Any] = {"id": f"c{i}", "name": f"e_Jump{i}", "sourceVertexId": f"n{i}",
-                                 "targetVertexId": f"n{target}"}
+        chord: dict[str, Any] = {
+            "id": f"c{i}",
+            "name": f"e_Jump{i}",
+            "sourceVertexId": f"n{i}",
+            "targetVertexId": f"n{target}",
+        }
         if i % 50 == 0:
             chord["guard"] = "count >= 0"
             chord["actions"] = ["count++;"]
@@ -55,8 +60,13 @@ def synthetic(n: int, seed: int = 1) -> str:
             chord["actions"] = ["count = 0;"]
         edges.append(chord)
     edges.append({"id": "e_start", "name": "e_Start", "targetVertexId": "n0", "actions": ["count = 0;"]})
-    model = {"name": f"Synthetic{n}", "generator": "random(edge_coverage(100))", "startElementId": "e_start",
-             "vertices": vertices, "edges": edges}
+    model = {
+        "name": f"Synthetic{n}",
+        "generator": "random(edge_coverage(100))",
+        "startElementId": "e_start",
+        "vertices": vertices,
+        "edges": edges,
+    }
     return json.dumps({"models": [model]})
 
 
@@ -73,8 +83,11 @@ def measure(label: str, text: str) -> tuple[float, float]:
     decisions = [c for c in suite.coverage if c.kind == "decision"]
     assert all(c.covered_by for c in decisions), "an edge is not covered"
     steps = sum(len(t.steps) for t in suite.tests)
-    print(f"| {label} | {len(model.main.nodes) - 1} | {len(decisions)} | {len(suite.tests)} | {steps} | "
-          f"{suite.optimal} | {t1 - t0:.2f} | {t2 - t1:.2f} | {t2 - t0:.2f} |", flush=True)
+    print(
+        f"| {label} | {len(model.main.nodes) - 1} | {len(decisions)} | {len(suite.tests)} | {steps} | "
+        f"{suite.optimal} | {t1 - t0:.2f} | {t2 - t1:.2f} | {t2 - t0:.2f} |",
+        flush=True,
+    )
     return t1 - t0, t2 - t0
 
 
@@ -88,8 +101,10 @@ def main() -> None:
     measure("SuperLarge (GraphWalker's own)", SUPERLARGE.read_text())
     times = {n: measure(f"synthetic {n}", synthetic(n)) for n in sizes}
     small, large = times[sizes[0]], times[sizes[-1]]
-    print(f"\nimport time {sizes[-1]} / {sizes[0]}: {large[0] / small[0]:.1f}; import + all-edges generation: "
-          f"{large[1] / small[1]:.1f} (sizes x{sizes[-1] / sizes[0]:.0f}; CPU time of this process)")
+    print(
+        f"\nimport time {sizes[-1]} / {sizes[0]}: {large[0] / small[0]:.1f}; import + all-edges generation: "
+        f"{large[1] / small[1]:.1f} (sizes x{sizes[-1] / sizes[0]:.0f}; CPU time of this process)"
+    )
     print(f"Machine: {machine()}")
 
 

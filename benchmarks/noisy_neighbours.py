@@ -41,10 +41,28 @@ def free_port() -> int:
 
 
 def start_app(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "FLOWCASE_STANDALONE": "1", "FLOWCASE_LOCAL_TOKEN": TOKEN, "FLOWCASE_ENV": "production",
-           "FLOWCASE_BASE_URL": f"http://127.0.0.1:{port}", "FLOWCASE_LOG_LEVEL": "WARNING"}
-    command = [sys.executable, "-m", "uvicorn", "flowcase.web.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    env = {
+        **os.environ,
+        "FLOWCASE_STANDALONE": "1",
+        "FLOWCASE_LOCAL_TOKEN": TOKEN,
+        "FLOWCASE_ENV": "production",
+        "FLOWCASE_BASE_URL": f"http://127.0.0.1:{port}",
+        "FLOWCASE_LOG_LEVEL": "WARNING",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "flowcase.web.app:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     server = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -81,10 +99,14 @@ def main() -> None:
     model = synthetic(nodes - 10, feature=0)
     body = {"doc": {"model": model.to_data()}, "criterion": "all-pairs"}
     size = sum(len(w.nodes) for w in model.workflows)
-    print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, {platform.platform()}")
-    print(f"worst request: POST /api/generate all-pairs, model of {size} nodes "
-          f"(limit {nodes}), {len(httpx.Request('POST', 'http://x', json=body).content) // 1024} KiB")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
+    print(
+        f"worst request: POST /api/generate all-pairs, model of {size} nodes "
+        f"(limit {nodes}), {len(httpx.Request('POST', 'http://x', json=body).content) // 1024} KiB"
+    )
     port = free_port()
     server = start_app(port)
     base = f"http://127.0.0.1:{port}"
@@ -115,8 +137,10 @@ def main() -> None:
         server.wait(timeout=30)
     print(f"{'':8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, values in (("idle", idle), ("loaded", loaded)):
-        print(f"{name:8} {statistics.median(values):8.2f} {pct(values, 0.9):8.2f} {pct(values, 0.99):8.2f} "
-              f"{max(values):8.2f}")
+        print(
+            f"{name:8} {statistics.median(values):8.2f} {pct(values, 0.9):8.2f} {pct(values, 0.99):8.2f} "
+            f"{max(values):8.2f}"
+        )
     ratio = pct(loaded, 0.99) / pct(idle, 0.99)
     print(f"heavy answers while measuring: {dict(answers)}")
     print(f"loaded p99 / idle p99 = {ratio:.2f} (bar: <= 3.00) -> {'PASS' if ratio <= 3 else 'FAIL'}")

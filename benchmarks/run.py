@@ -45,8 +45,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{platform.platform()}, {cpu}, {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()} ({platform.python_implementation()})")
+    return (
+        f"{platform.platform()}, {cpu}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()} ({platform.python_implementation()})"
+    )
 
 
 def measure(run: Callable[[], Any]) -> tuple[Any, float, float]:
@@ -62,12 +64,16 @@ def measure(run: Callable[[], Any]) -> tuple[Any, float, float]:
 
 
 def workflows(sizes: list[int]) -> None:
-    print("| model | steps | decisions | criterion | tests | lower bound | optimal | test steps | time (s) "
-          "| peak MiB |")
+    print(
+        "| model | steps | decisions | criterion | tests | lower bound | optimal | test steps | time (s) | peak MiB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for steps in sizes:
-        for label, kwargs in (("branches", {"loops": False}), ("branches+loops", {}),
-                              ("guarded+loops", {"guards": True})):
+        for label, kwargs in (
+            ("branches", {"loops": False}),
+            ("branches+loops", {}),
+            ("guarded+loops", {"guards": True}),
+        ):
             if label == "guarded+loops" and steps > 3000:
                 continue
             model = synthetic(steps, **kwargs)
@@ -76,8 +82,10 @@ def workflows(sizes: list[int]) -> None:
                 suite, seconds, peak = measure(lambda m=model, o=options: generate(m, o))
                 decisions = sum(1 for w in model.workflows for _ in w.edges())
                 length = sum(len(t.steps) for t in suite.tests)
-                print(f"| {label} | {steps} | {decisions} | {criterion} | {len(suite.tests)} | {suite.lower_bound} "
-                      f"| {suite.optimal} | {length} | {seconds:.2f} | {peak:.0f} |")
+                print(
+                    f"| {label} | {steps} | {decisions} | {criterion} | {len(suite.tests)} | {suite.lower_bound} "
+                    f"| {suite.optimal} | {length} | {seconds:.2f} | {peak:.0f} |"
+                )
         sys.stdout.flush()
 
 

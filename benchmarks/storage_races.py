@@ -56,8 +56,9 @@ async def one_run(sb: RunningSandbox, rng: random.Random, tally: Counter[str]) -
         await asyncio.sleep(offsets[i])
         async with JiraClient(sb.base_url, auth) as c:
             try:
-                revision = await save_model(c, key, model_of(f"saver{i}", steps), 1, timing=TIMING,
-                                            attachment_threshold=threshold)  # fmt: skip
+                revision = await save_model(
+                    c, key, model_of(f"saver{i}", steps), 1, timing=TIMING, attachment_threshold=threshold
+                )
                 saved.append((revision, f"saver{i}"))
             except ConflictError:
                 tally["conflicts reported"] += 1
@@ -101,9 +102,13 @@ async def main(runs: int, parallel: int, seed: int) -> None:
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"{tally['runs']} runs in {elapsed:.0f} s (seed {seed}, {parallel} at a time)\n")
     print("| count | what |\n|---:|---|")
-    for name in ("saves attempted", "conflicts reported", "runs without a loadable model",
-                 "runs where saves of one revision were not exactly one",
-                 "runs where the stored model differs from the last reported save"):  # fmt: skip
+    for name in (
+        "saves attempted",
+        "conflicts reported",
+        "runs without a loadable model",
+        "runs where saves of one revision were not exactly one",
+        "runs where the stored model differs from the last reported save",
+    ):
         print(f"| {tally[name]} | {name} |")
 
 

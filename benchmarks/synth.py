@@ -35,8 +35,12 @@ def _chain(rng: random.Random, prefix: str, tag: str, steps: int, loops: bool, g
         branch_ids = [f"b{tag}{block}_{w}" for w in range(ways)]
         p = f"p{rng.randrange(5)}"
         rows = [
-            Decision(id=f"r{w}", action=f"choose {w}", next=b, when=f"{p} {'>=' if w == ways - 1 else '=='} {w}"
-                     if guards else "")
+            Decision(
+                id=f"r{w}",
+                action=f"choose {w}",
+                next=b,
+                when=f"{p} {'>=' if w == ways - 1 else '=='} {w}" if guards else "",
+            )
             for w, b in enumerate(branch_ids)
         ]
         if rng.random() < 0.1:

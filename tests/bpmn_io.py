@@ -43,8 +43,11 @@ def bpmn_io_page() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page()
         page.route("**/*", lambda route: route.abort())  # nothing leaves the machine
         page.set_content('<div id="canvas" style="width:1400px;height:900px"></div>')

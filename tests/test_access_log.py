@@ -32,9 +32,13 @@ def test_tokens_in_query_strings_never_reach_the_log(tmp_path: Path) -> None:
     sock.close()
     command = [sys.executable, "-m", *[x.replace("$PORT", str(port)) for x in procfile_web()]]
     command[command.index("0.0.0.0")] = "127.0.0.1"
-    env = {**os.environ, "FLOWCASE_ENV": "production", "FLOWCASE_BASE_URL": "https://flowcase.example.com",
-           "FLOWCASE_SECRET_KEYS": Fernet.generate_key().decode(),
-           "FLOWCASE_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}
+    env = {
+        **os.environ,
+        "FLOWCASE_ENV": "production",
+        "FLOWCASE_BASE_URL": "https://flowcase.example.com",
+        "FLOWCASE_SECRET_KEYS": Fernet.generate_key().decode(),
+        "FLOWCASE_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+    }
     subprocess.run([sys.executable, "-m", "flowcase", "db", "upgrade"], env=env, check=True, capture_output=True)
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     secret = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LWNsYWltcw.c2lnbmF0dXJl"

@@ -14,8 +14,15 @@ import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "flowcase"
 CORE = ("model", "generate", "export")
-OUTER = ("flowcase.web", "flowcase.hosts", "flowcase.jira", "flowcase.sandbox", "flowcase.cli", "flowcase.db",
-         "flowcase.config")
+OUTER = (
+    "flowcase.web",
+    "flowcase.hosts",
+    "flowcase.jira",
+    "flowcase.sandbox",
+    "flowcase.cli",
+    "flowcase.db",
+    "flowcase.config",
+)
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -55,8 +62,9 @@ def test_the_model_is_immutable() -> None:
 
     from flowcase.model.types import Model, Node, Workflow
 
-    model = Model(id="m", workflows=(Workflow(id="w", nodes=(Node(id="s", kind="start", next="e"),
-                                                               Node(id="e", kind="end"))),))
+    model = Model(
+        id="m", workflows=(Workflow(id="w", nodes=(Node(id="s", kind="start", next="e"), Node(id="e", kind="end"))),)
+    )
     with pytest.raises(ValidationError):
         model.main.nodes[0].next = "x"  # type: ignore[misc]
     assert isinstance(model.workflows, tuple) and isinstance(model.main.nodes, tuple)
@@ -79,6 +87,7 @@ def test_copies_do_not_keep_derived_values_of_the_original() -> None:
 
 
 # --- the import graph ---------------------------------------------------------------------------------------------
+
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
@@ -171,20 +180,40 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
         GRAPH["flowcase.model.types"].discard("flowcase.model.io")
 
 
-@pytest.mark.parametrize(("lower", "upper"), [("flowcase.hosts", "flowcase.web"), ("flowcase.web", "flowcase.cli"),
-                                              ("flowcase.jira", "flowcase.web"), ("flowcase.jira", "flowcase.cli"),
-                                              ("flowcase.hosts", "flowcase.cli")])
+@pytest.mark.parametrize(
+    ("lower", "upper"),
+    [
+        ("flowcase.hosts", "flowcase.web"),
+        ("flowcase.web", "flowcase.cli"),
+        ("flowcase.jira", "flowcase.web"),
+        ("flowcase.jira", "flowcase.cli"),
+        ("flowcase.hosts", "flowcase.cli"),
+    ],
+)
 def test_lower_layers_do_not_import_upper_ones(lower: str, upper: str) -> None:
-    offenders = sorted(f"{name} imports {target}" for name, targets in GRAPH.items()
-                       if name == lower or name.startswith(lower + ".")
-                       for target in targets if target == upper or target.startswith(upper + "."))
+    offenders = sorted(
+        f"{name} imports {target}"
+        for name, targets in GRAPH.items()
+        if name == lower or name.startswith(lower + ".")
+        for target in targets
+        if target == upper or target.startswith(upper + ".")
+    )
     assert offenders == []
 
 
 # The third-party packages the pure core (model, generate, export) may load. networkx is a dev dependency: the
 # comparison solver (solver="networkx", benchmarks only) imports it when asked for, never by default.
-CORE_THIRD_PARTY = {"pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection",
-                    "yaml", "defusedxml", "numpy", "scipy"}
+CORE_THIRD_PARTY = {
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "typing_extensions",
+    "typing_inspection",
+    "yaml",
+    "defusedxml",
+    "numpy",
+    "scipy",
+}
 CORE_DEV_ONLY = {"networkx"}
 
 _PROBE = """
@@ -204,8 +233,13 @@ def test_the_core_loads_only_its_allowed_third_party_packages() -> None:
     """In a fresh interpreter: import every core module and generate a suite, then list what was loaded."""
     core = sorted(n for n in MODULES if n.split(".")[1:2] and n.split(".")[1] in CORE)
     example = Path(__file__).resolve().parents[1] / "examples" / "checkout.yaml"
-    out = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(core), str(example)], capture_output=True,
-                         text=True, check=True, env={"PYTHONPATH": str(SRC.parent), "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(core), str(example)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(SRC.parent), "PATH": "/usr/bin:/bin"},
+    )
     loaded = set(json.loads(out.stdout)) - {"flowcase", "cython_runtime"}
     assert loaded <= CORE_THIRD_PARTY, loaded - CORE_THIRD_PARTY
     flowcase_outer = {m for m in loaded if m.startswith("flowcase.")}

@@ -24,9 +24,13 @@ DATA = Path(__file__).parent / "data" / "bpmn"
 ROOT = Path(__file__).parent.parent
 SAMPLES = sorted((DATA / "models").glob("*.yaml"))
 EXAMPLES = sorted([*ROOT.glob("examples/*.json"), *ROOT.glob("examples/*.yaml"), *ROOT.glob("examples/*.yml")])
-NS = {"bpmn": BPMN, "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-      "dc": "http://www.omg.org/spec/DD/20100524/DC", "di": "http://www.omg.org/spec/DD/20100524/DI",
-      "flowcase": FLOWCASE}
+NS = {
+    "bpmn": BPMN,
+    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+    "dc": "http://www.omg.org/spec/DD/20100524/DC",
+    "di": "http://www.omg.org/spec/DD/20100524/DI",
+    "flowcase": FLOWCASE,
+}
 FLOW_NODES = ("startEvent", "task", "exclusiveGateway", "callActivity", "endEvent")
 
 
@@ -144,9 +148,15 @@ def test_import_camunda_order_approval() -> None:
     # the generated definitions id 'Definitions_1k9v3xq' names nothing: the model's name gives its id
     assert loaded.model.id == "order_approval" and wf.id == "Process_OrderApproval"
     assert [(n.id, n.kind) for n in wf.nodes] == [
-        ("StartEvent_1", "start"), ("Activity_CheckOrder", "step"), ("Gateway_Amount", "choice"),
-        ("Activity_ManagerApproval", "step"), ("Gateway_Approved", "choice"), ("Activity_Ship", "step"),
-        ("Event_Shipped", "end"), ("Event_Rejected", "end"), ("Event_ApprovalTimeout", "step"),
+        ("StartEvent_1", "start"),
+        ("Activity_CheckOrder", "step"),
+        ("Gateway_Amount", "choice"),
+        ("Activity_ManagerApproval", "step"),
+        ("Gateway_Approved", "choice"),
+        ("Activity_Ship", "step"),
+        ("Event_Shipped", "end"),
+        ("Event_Rejected", "end"),
+        ("Event_ApprovalTimeout", "step"),
     ]
     assert wf.node("Activity_CheckOrder").description.startswith("A clerk checks")
     amount = wf.node("Gateway_Amount").table
@@ -160,16 +170,21 @@ def test_import_camunda_order_approval() -> None:
     assert approved[1].when == "approved == false" and approved[1].objective == "no"
     # the timer boundary event is an alternative flow of the task it is attached to
     assert [(d.objective, d.next) for d in wf.node("Activity_ManagerApproval").table] == [
-        ("", "Gateway_Approved"), ("3 days", "Event_ApprovalTimeout")]
+        ("", "Gateway_Approved"),
+        ("3 days", "Event_ApprovalTimeout"),
+    ]
     assert [d.next for d in wf.node("Event_ApprovalTimeout").table] == ["Event_Rejected"]
     assert wf.node("Gateway_Amount").layout is not None and wf.node("Gateway_Amount").layout.x == 425
     messages = "\n".join(_codes(loaded.warnings))
-    assert "(kept in the diagram): textAnnotation 'TextAnnotation_0y4v3rb', association 'Association_1x0c9lq'" \
-        in messages
+    assert (
+        "(kept in the diagram): textAnnotation 'TextAnnotation_0y4v3rb', association 'Association_1x0c9lq'" in messages
+    )
     assert "label 'otherwise'" not in messages
     # names nothing declares become parameters with the values the conditions need, each with a warning
-    assert [(p.name, p.values) for p in loaded.model.parameters] == [("amount", (1000, 1001)),
-                                                                     ("approved", (True, False))]
+    assert [(p.name, p.values) for p in loaded.model.parameters] == [
+        ("amount", (1000, 1001)),
+        ("approved", (True, False)),
+    ]
     inferred = [w for w in loaded.warnings if w.code == "bpmn-inferred"]
     assert [w.element for w in inferred] == ["choice 'Gateway_Amount'", "choice 'Gateway_Approved'"]
     assert "declare it to choose its values" in inferred[0].message
@@ -206,13 +221,19 @@ def test_import_collaboration_with_pools_lanes_and_a_call_activity() -> None:
     assert model.main.node("Activity_Register").name == "Register claim"
     assert [d.when for d in model.main.node("Gateway_Cover").table] == ["covered = true", "covered = false"]
     messages = "\n".join(_codes(loaded.warnings))
-    for expected in ("pool 'Customer' has no process", "message flow 'Flow_Msg_Claim' (", "lanes 'Claims desk'",
-                     "message startEvent", "3 pools"):
+    for expected in (
+        "pool 'Customer' has no process",
+        "message flow 'Flow_Msg_Claim' (",
+        "lanes 'Claims desk'",
+        "message startEvent",
+        "3 pools",
+    ):
         assert expected in messages
 
 
-@pytest.mark.parametrize("name", ["camunda-order-approval.bpmn", "bpmnio-support-ticket.bpmn",
-                                  "camunda-collaboration-claim.bpmn"])
+@pytest.mark.parametrize(
+    "name", ["camunda-order-approval.bpmn", "bpmnio-support-ticket.bpmn", "camunda-collaboration-claim.bpmn"]
+)
 def test_imported_plain_files_export_again_as_valid_bpmn(name: str, schema: etree.XMLSchema) -> None:
     model = load_path(DATA / name).model
     text = dumps(model)
@@ -293,6 +314,7 @@ def test_json_text_to_bpmn_text_to_json_text_keeps_meaning(name: str, model: Mod
 
 
 # -- bpmn.io itself (the vendored bpmn-js modeler in headless Chromium) --------------------------------
+
 
 @pytest.fixture(scope="module")
 def bpmn_io() -> Iterator[Any]:

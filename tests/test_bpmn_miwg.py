@@ -35,14 +35,44 @@ BPMN_IO = sorted((DATA / "bpmn.io").glob("*-export.bpmn"))
 FILES = [*REFERENCE, *BPMN_IO]
 IDS = [f"{p.parent.name}/{p.name}" for p in FILES]
 # what a process or sub-process may hold that a test can pass through, or that import must name when it leaves it out
-FLOW_NODES = {"startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent", "task",
-              "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask",
-              "callActivity", "subProcess", "transaction", "adHocSubProcess", "exclusiveGateway", "parallelGateway",
-              "inclusiveGateway", "complexGateway", "eventBasedGateway"}
+FLOW_NODES = {
+    "startEvent",
+    "endEvent",
+    "boundaryEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "task",
+    "userTask",
+    "serviceTask",
+    "manualTask",
+    "scriptTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+    "transaction",
+    "adHocSubProcess",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "complexGateway",
+    "eventBasedGateway",
+}
 ARTIFACTS = {"textAnnotation", "association", "group", "dataObject", "dataObjectReference", "dataStoreReference"}
 # what the MIWG round trip must keep besides the flow nodes
-KEPT = {*FLOW_NODES, *ARTIFACTS, "process", "sequenceFlow", "collaboration", "participant", "lane", "messageFlow",
-        "dataInputAssociation", "dataOutputAssociation"}
+KEPT = {
+    *FLOW_NODES,
+    *ARTIFACTS,
+    "process",
+    "sequenceFlow",
+    "collaboration",
+    "participant",
+    "lane",
+    "messageFlow",
+    "dataInputAssociation",
+    "dataOutputAssociation",
+}
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC = "http://www.omg.org/spec/DD/20100524/DC"
 DI = "http://www.omg.org/spec/DD/20100524/DI"
@@ -86,19 +116,29 @@ def test_the_export_is_schema_valid(path: Path) -> None:
 
 def _elements(doc: Any) -> dict[str, str]:
     """Every element the MIWG round trip compares, by id: its type."""
-    return {e.get("id"): etree.QName(e).localname for e in doc.iter()
-            if isinstance(e.tag, str) and etree.QName(e).namespace == BPMN and e.get("id")
-            and etree.QName(e).localname in KEPT}
+    return {
+        e.get("id"): etree.QName(e).localname
+        for e in doc.iter()
+        if isinstance(e.tag, str)
+        and etree.QName(e).namespace == BPMN
+        and e.get("id")
+        and etree.QName(e).localname in KEPT
+    }
 
 
 def _shapes(doc: Any) -> dict[str, tuple[float, ...]]:
-    return {s.get("bpmnElement"): tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
-            for s in doc.iter(f"{{{BPMNDI}}}BPMNShape") if (b := s.find(f"{{{DC}}}Bounds")) is not None}
+    return {
+        s.get("bpmnElement"): tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
+        for s in doc.iter(f"{{{BPMNDI}}}BPMNShape")
+        if (b := s.find(f"{{{DC}}}Bounds")) is not None
+    }
 
 
 def _edges(doc: Any) -> dict[str, tuple[tuple[float, float], ...]]:
-    return {e.get("bpmnElement"): tuple((float(w.get("x")), float(w.get("y"))) for w in e.iter(f"{{{DI}}}waypoint"))
-            for e in doc.iter(f"{{{BPMNDI}}}BPMNEdge")}
+    return {
+        e.get("bpmnElement"): tuple((float(w.get("x")), float(w.get("y"))) for w in e.iter(f"{{{DI}}}waypoint"))
+        for e in doc.iter(f"{{{BPMNDI}}}BPMNEdge")
+    }
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
@@ -129,12 +169,27 @@ def test_round_trip_keeps_every_element_and_its_diagram(path: Path) -> None:
 
 def _without_bpmn(model: Model) -> Model:
     """The model as it was before BPMN import kept the drawing: no annotation anywhere."""
-    return model.model_copy(update={"bpmn": None, "workflows": tuple(
-        w.model_copy(update={"nodes": tuple(
-            n.model_copy(update={"bpmn": None, "decisions": tuple(d.model_copy(update={"bpmn": None})
-                                                                 for d in n.decisions)})
-            for n in w.nodes)})
-        for w in model.workflows)})
+    return model.model_copy(
+        update={
+            "bpmn": None,
+            "workflows": tuple(
+                w.model_copy(
+                    update={
+                        "nodes": tuple(
+                            n.model_copy(
+                                update={
+                                    "bpmn": None,
+                                    "decisions": tuple(d.model_copy(update={"bpmn": None}) for d in n.decisions),
+                                }
+                            )
+                            for n in w.nodes
+                        )
+                    }
+                )
+                for w in model.workflows
+            ),
+        }
+    )
 
 
 @pytest.mark.parametrize("path", FILES, ids=IDS)
@@ -159,8 +214,9 @@ def test_nothing_is_dropped_silently(path: Path) -> None:
     warned = "\n".join(f"{w.element or ''} {w.message}" for w in loaded.warnings)
     doc = etree.parse(str(path))
     missing = []
-    for container in doc.iter(f"{{{BPMN}}}process", f"{{{BPMN}}}subProcess", f"{{{BPMN}}}transaction",
-                              f"{{{BPMN}}}adHocSubProcess"):
+    for container in doc.iter(
+        f"{{{BPMN}}}process", f"{{{BPMN}}}subProcess", f"{{{BPMN}}}transaction", f"{{{BPMN}}}adHocSubProcess"
+    ):
         for child in container:
             tag = etree.QName(child).localname if isinstance(child.tag, str) else ""
             xml_id = child.get("id") or ""
@@ -174,8 +230,10 @@ def test_nothing_is_dropped_silently(path: Path) -> None:
 def test_what_a_test_does_in_the_reference_models() -> None:
     # C.1.0: JUEL conditions over undeclared process variables become parameters with the outcomes needed
     loaded = load_path(DATA / "reference" / "C.1.0.bpmn")
-    assert {(p.name, p.values) for p in loaded.model.parameters} == {("approved", (True, False)),
-                                                                      ("clarified", ("yes", "no"))}
+    assert {(p.name, p.values) for p in loaded.model.parameters} == {
+        ("approved", (True, False)),
+        ("clarified", ("yes", "no")),
+    }
     assert sum(w.code == "bpmn-inferred" for w in loaded.warnings) == 2
     # C.1.1: the same with bpmn:getDataObject('clarified') = 'no'
     c11 = load_path(DATA / "reference" / "C.1.1.bpmn").model
@@ -221,7 +279,10 @@ def test_boundary_events_loops_and_event_sub_processes() -> None:
     loaded = loads(text)
     wf = loaded.model.main
     assert [(d.next, d.objective) for d in wf.node("A").table] == [
-        ("E", ""), ("T", "too late"), ("A", "repeat Pay (loop)")]
+        ("E", ""),
+        ("T", "too late"),
+        ("A", "repeat Pay (loop)"),
+    ]
     assert [(d.next, d.objective) for d in wf.node("S").table] == [("A", ""), ("ES", "Cancel triggered")]
     assert wf.node("ES").kind == "call" and wf.node("ES").workflow == "ES"
     assert wf.node("R").next == "end" and wf.node("ES").next == "end"
@@ -263,8 +324,12 @@ def test_bpmn_io_opens_our_export_of_every_model(path: Path, bpmn_io: Any) -> No
     result = bpmn_io.evaluate(IMPORT_EVERY_DIAGRAM, text)
     assert result["warnings"] == []
     doc = etree.fromstring(text.encode())
-    wanted = {e.get("id") for p in doc.iterfind(f"{{{BPMN}}}process") for e in p
-              if e.get("id") and etree.QName(e).localname not in ("extensionElements", "ioSpecification", "laneSet")}
+    wanted = {
+        e.get("id")
+        for p in doc.iterfind(f"{{{BPMN}}}process")
+        for e in p
+        if e.get("id") and etree.QName(e).localname not in ("extensionElements", "ioSpecification", "laneSet")
+    }
     wanted -= {e.get("id") for e in doc.iter(f"{{{BPMN}}}dataObject")}  # data objects are drawn by reference
     assert wanted - set(result["elements"]) == set()  # every node and flow of every process is drawn
     # and so is everything the source file draws: pools, lanes, message flows, artifacts, sub-process content
@@ -336,8 +401,11 @@ def test_what_a_user_drew_comes_back_as_drawn() -> None:
     assert wf.node("G").kind == "choice" and wf.node("T").kind == "step"
     # what the drawing was is kept
     assert wf.node("A").bpmn is not None and wf.node("A").bpmn.type == "userTask"
-    assert wf.node("T").bpmn is not None and (wf.node("T").bpmn.type, wf.node("T").bpmn.attached_to,
-                                              wf.node("T").bpmn.events) == ("boundaryEvent", "A", ("timer",))
+    assert wf.node("T").bpmn is not None and (
+        wf.node("T").bpmn.type,
+        wf.node("T").bpmn.attached_to,
+        wf.node("T").bpmn.events,
+    ) == ("boundaryEvent", "A", ("timer",))
     assert wf.node("A").table[0].bpmn is not None and wf.node("A").table[0].bpmn.id == "f2"
     diagram = loaded.model.bpmn
     assert diagram is not None
@@ -345,7 +413,11 @@ def test_what_a_user_drew_comes_back_as_drawn() -> None:
     assert [(m.source, m.target) for m in diagram.collaborations[0].message_flows] == [("P/A", "bank")]
     assert [(ln.id, ln.nodes) for ln in diagram.lanes] == [("l1", ("S", "A")), ("l2", ("G", "E", "T"))]
     assert [(a.id, a.type) for a in diagram.artifacts] == [
-        ("DO", "dataObject"), ("DR", "dataObjectReference"), ("N", "textAnnotation"), ("as", "association")]
+        ("DO", "dataObject"),
+        ("DR", "dataObjectReference"),
+        ("N", "textAnnotation"),
+        ("as", "association"),
+    ]
     assert next(a for a in diagram.artifacts if a.id == "as").target == "P/A"
     # and export writes it back as it was
     doc = etree.fromstring(dumps(loaded.model).encode())
@@ -364,8 +436,11 @@ def test_an_annotation_that_no_longer_fits_is_not_used() -> None:
     wf = model.main
     # the user turns the parallel gateway into a step and removes the task's row to the boundary event
     nodes = tuple(
-        n.model_copy(update={"kind": "step"}) if n.id == "G"
-        else n.model_copy(update={"decisions": n.decisions[:1]}) if n.id == "A" else n
+        n.model_copy(update={"kind": "step"})
+        if n.id == "G"
+        else n.model_copy(update={"decisions": n.decisions[:1]})
+        if n.id == "A"
+        else n
         for n in wf.nodes
     )
     edited = model.model_copy(update={"workflows": (wf.model_copy(update={"nodes": nodes}),)})
@@ -380,8 +455,7 @@ def test_a_model_drawn_in_flowcase_keeps_no_annotation_through_bpmn() -> None:
     model = load_path(Path(__file__).parent.parent / "examples" / "login.yaml").model
     again = loads(dumps(model), "login.bpmn").model
     assert again.bpmn is None
-    assert all(n.bpmn is None and all(d.bpmn is None for d in n.decisions)
-               for w in again.workflows for n in w.nodes)
+    assert all(n.bpmn is None and all(d.bpmn is None for d in n.decisions) for w in again.workflows for n in w.nodes)
 
 
 @pytest.mark.browser

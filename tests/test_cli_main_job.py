@@ -23,7 +23,12 @@ CHECKOUT = ROOT / "examples" / "checkout.yaml"
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}  # this checkout's code, whatever the working directory
     return subprocess.run(
-        [sys.executable, "-m", "flowcase", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120,
+        [sys.executable, "-m", "flowcase", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
         check=False,
     )
 
@@ -43,7 +48,10 @@ def test_export_to_a_directory_named_with_a_slash_writes_one_file_per_format(tes
         assert result.returncode == 0, result.stderr
     assert (where / "features").is_dir()
     assert sorted(p.name for p in (where / "features").iterdir()) == [
-        "checkout.csv", "checkout.feature", "checkout.robot"]
+        "checkout.csv",
+        "checkout.feature",
+        "checkout.robot",
+    ]
     assert (where / "features" / "checkout.feature").read_text().startswith(("Feature:", "@", "#"))
 
 
@@ -101,7 +109,8 @@ def test_steps_mean_the_same_in_the_cli_summary_and_every_report(tests_json: Pat
     model = load_path(CHECKOUT).model
     page = export(suite, "html", model=model).text
     assert [int(n) for n in re.findall(r'<span class="meta">(\d+) steps', page)] == [
-        len(t.test_steps()) for t in suite.tests]
+        len(t.test_steps()) for t in suite.tests
+    ]
     markdown = export(suite, "markdown", model=model).text
     assert f"Test steps: {steps}" in markdown
 

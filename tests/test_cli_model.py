@@ -75,11 +75,18 @@ def test_validate_ok(good: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("next: paid\n      - id: paid", "next: nowhere\n      - id: paid",
-         ":29:19: error: workflow 'main', step 'enter', decision 'skip', field 'next': leads to unknown node 'nowhere'"
-         " [unknown-target]"),
-        ('when: coupon == "valid"', 'when: coupon == "valid" and', ":18:40: error: workflow 'main', step 'enter', "
-         "decision 'ok', field 'when': expression ends too early [bad-expression]"),
+        (
+            "next: paid\n      - id: paid",
+            "next: nowhere\n      - id: paid",
+            ":29:19: error: workflow 'main', step 'enter', decision 'skip', field 'next': "
+            "leads to unknown node 'nowhere' [unknown-target]",
+        ),
+        (
+            'when: coupon == "valid"',
+            'when: coupon == "valid" and',
+            ":18:40: error: workflow 'main', step 'enter', "
+            "decision 'ok', field 'when': expression ends too early [bad-expression]",
+        ),
         ("        kind: step\n", "        kind: step\n   bad: [\n", ":15:4: error: invalid YAML: "),
     ],
 )
@@ -173,8 +180,14 @@ def test_help_loads_no_heavy_library() -> None:
         "        print('HEAVY', args[0], heavy)\n"
     )
     src = str(Path(__file__).resolve().parents[1] / "src")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "PYTHONPATH": src}, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": src},
+        check=True,
+    ).stdout
     assert "HEAVY --help []" in out and "HEAVY --version []" in out
     assert "worker" in out and "Run queued publish jobs" in out  # every command is listed with its help
 

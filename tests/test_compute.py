@@ -119,8 +119,10 @@ def test_a_model_above_the_interactive_limit_is_sent_to_the_cli() -> None:
     app = create_app(Settings(env="test", interactive_max_nodes=3), hosts=[StandaloneHost(None, TOKEN)])
     client = TestClient(app)
     client.cookies.set("flowcase_local", TOKEN)
-    for path, body in (("/api/models/validate", {"doc": {"model": login_model()}}),
-                       ("/api/generate", {"doc": {"model": login_model()}})):
+    for path, body in (
+        ("/api/models/validate", {"doc": {"model": login_model()}}),
+        ("/api/generate", {"doc": {"model": login_model()}}),
+    ):
         r = client.post(path, json=body, headers=HEADERS)
         assert r.status_code == 413, r.text
         assert r.json()["error"]["code"] == "too-large"

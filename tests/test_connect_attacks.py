@@ -113,26 +113,42 @@ def test_missing_qsh(world: World, caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_alg_none(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    claims = {"iss": world.a.client_key, "iat": now(), "exp": now() + 180,
-              "qsh": query_string_hash("GET", PAGE, APP_BASE_URL)}
+    claims = {
+        "iss": world.a.client_key,
+        "iat": now(),
+        "exp": now() + 180,
+        "qsh": query_string_hash("GET", PAGE, APP_BASE_URL),
+    }
     for alg in ("none", "None", "NONE"):
         token = f"{b64({'alg': alg, 'typ': 'JWT'})}.{b64(claims)}."
         refused(world.get(PAGE, token), caplog, "refused")
-    assert all(r.getMessage().endswith(("algorithm not allowed", "invalid token")) for r in caplog.records
-               if "refused" in r.getMessage())
+    assert all(
+        r.getMessage().endswith(("algorithm not allowed", "invalid token"))
+        for r in caplog.records
+        if "refused" in r.getMessage()
+    )
 
 
 def test_rs256_token_on_hs256_endpoint(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    claims = {"iss": world.a.client_key, "iat": now(), "exp": now() + 180,
-              "qsh": query_string_hash("GET", PAGE, APP_BASE_URL)}
+    claims = {
+        "iss": world.a.client_key,
+        "iat": now(),
+        "exp": now() + 180,
+        "qsh": query_string_hash("GET", PAGE, APP_BASE_URL),
+    }
     refused(world.get(PAGE, world.bed.signer.token(claims)), caplog, "algorithm not allowed")
 
 
 def test_hs256_signed_with_the_public_key_on_install(world: World, caplog: pytest.LogCaptureFixture) -> None:
     """Classic RS/HS confusion: an HS256 token whose HMAC key is the (public) RSA key."""
     tenant = new_tenant("mallory")
-    claims = {"iss": tenant.client_key, "aud": APP_BASE_URL, "iat": now(), "exp": now() + 180,
-              "qsh": query_string_hash("POST", INSTALLED, APP_BASE_URL)}
+    claims = {
+        "iss": tenant.client_key,
+        "aud": APP_BASE_URL,
+        "iat": now(),
+        "exp": now() + 180,
+        "qsh": query_string_hash("POST", INSTALLED, APP_BASE_URL),
+    }
     header = b64({"alg": "HS256", "typ": "JWT", "kid": world.bed.signer.kid})
     signing_input = f"{header}.{b64(claims)}"
     sig = hmac.new(world.bed.signer.public_pem, signing_input.encode(), hashlib.sha256).digest()
@@ -177,8 +193,11 @@ def test_tampered_path_prefix(world: World, caplog: pytest.LogCaptureFixture) ->
 
 
 def test_uninstalled_tenant(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    response = world.client.post("/connect/lifecycle/uninstalled", json=world.bed.payload(world.a, "uninstalled"),
-                                 headers=world.bed.install_headers(world.a, "uninstalled"))
+    response = world.client.post(
+        "/connect/lifecycle/uninstalled",
+        json=world.bed.payload(world.a, "uninstalled"),
+        headers=world.bed.install_headers(world.a, "uninstalled"),
+    )
     assert response.status_code == 204
     refused(world.get(PAGE, world.hs(world.a)), caplog, "uninstalled")
 
@@ -216,8 +235,9 @@ def test_oversized_and_garbage_tokens(world: World, caplog: pytest.LogCaptureFix
 
 def test_no_token(world: World, caplog: pytest.LogCaptureFixture) -> None:
     refused(world.client.get(PAGE).status_code, caplog, "no token")
-    refused(world.client.get("/api/thing", headers={"Authorization": "Basic Zm9vOmJhcg=="}).status_code, caplog,
-            "no token")
+    refused(
+        world.client.get("/api/thing", headers={"Authorization": "Basic Zm9vOmJhcg=="}).status_code, caplog, "no token"
+    )
 
 
 # ---- signed install ----------------------------------------------------------------------------------------
@@ -235,8 +255,9 @@ def _hijack(world: World) -> tuple[Tenant, dict[str, object]]:
 
 def test_install_wrong_aud(world: World, caplog: pytest.LogCaptureFixture) -> None:
     attacker, body = _hijack(world)
-    token = world.bed.signer.install_token(client_key=attacker.client_key, app_base_url="https://evil.example.com",
-                                           path=INSTALLED)
+    token = world.bed.signer.install_token(
+        client_key=attacker.client_key, app_base_url="https://evil.example.com", path=INSTALLED
+    )
     # qsh is computed relative to the evil base URL: same path, so only aud differs
     refused(world.install(token, body), caplog, "wrong audience")
     _victim_secret_unchanged(world)
@@ -261,8 +282,13 @@ def test_install_bad_kid(world: World, caplog: pytest.LogCaptureFixture, kid: st
 
 def test_install_missing_kid(world: World, caplog: pytest.LogCaptureFixture) -> None:
     attacker, body = _hijack(world)
-    claims = {"iss": attacker.client_key, "aud": APP_BASE_URL, "iat": now(), "exp": now() + 180,
-              "qsh": query_string_hash("POST", INSTALLED, APP_BASE_URL)}
+    claims = {
+        "iss": attacker.client_key,
+        "aud": APP_BASE_URL,
+        "iat": now(),
+        "exp": now() + 180,
+        "qsh": query_string_hash("POST", INSTALLED, APP_BASE_URL),
+    }
     token = pyjwt.encode(claims, world.bed.signer.key, algorithm="RS256")
     refused(world.install(token, body), caplog, "invalid key id")
 
@@ -287,15 +313,18 @@ def test_install_wrong_key_for_kid(world: World, caplog: pytest.LogCaptureFixtur
 
 def test_install_expired_and_wrong_qsh(world: World, caplog: pytest.LogCaptureFixture) -> None:
     attacker, body = _hijack(world)
-    expired = world.bed.signer.install_token(client_key=attacker.client_key, app_base_url=APP_BASE_URL,
-                                             path=INSTALLED, now=now() - 3600)
+    expired = world.bed.signer.install_token(
+        client_key=attacker.client_key, app_base_url=APP_BASE_URL, path=INSTALLED, now=now() - 3600
+    )
     refused(world.install(expired, body), caplog, "expired")
     # a valid uninstall token replayed against installed (qsh binds the path)
-    uninstall = world.bed.signer.install_token(client_key=attacker.client_key, app_base_url=APP_BASE_URL,
-                                               path="/connect/lifecycle/uninstalled")
+    uninstall = world.bed.signer.install_token(
+        client_key=attacker.client_key, app_base_url=APP_BASE_URL, path="/connect/lifecycle/uninstalled"
+    )
     refused(world.install(uninstall, body), caplog, "qsh")
-    no_qsh = world.bed.signer.install_token(client_key=attacker.client_key, app_base_url=APP_BASE_URL,
-                                            path=INSTALLED, qsh=None)
+    no_qsh = world.bed.signer.install_token(
+        client_key=attacker.client_key, app_base_url=APP_BASE_URL, path=INSTALLED, qsh=None
+    )
     refused(world.install(no_qsh, body), caplog, "missing qsh")
     _victim_secret_unchanged(world)
 
@@ -311,8 +340,13 @@ def test_replayed_unsigned_install(world: World, caplog: pytest.LogCaptureFixtur
 
 def test_unsigned_uninstall_cannot_erase(world: World, caplog: pytest.LogCaptureFixture) -> None:
     body = world.bed.payload(world.a, "uninstalled")
-    token = jira_token(world.a.client_key, world.a.secret, method="POST", url="/connect/lifecycle/uninstalled",
-                       app_base_url=APP_BASE_URL)
+    token = jira_token(
+        world.a.client_key,
+        world.a.secret,
+        method="POST",
+        url="/connect/lifecycle/uninstalled",
+        app_base_url=APP_BASE_URL,
+    )
     refused(world.install(token, body, "/connect/lifecycle/uninstalled"), caplog, "signed install required")
     _victim_secret_unchanged(world)
 

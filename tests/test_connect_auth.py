@@ -64,8 +64,9 @@ def test_signed_requests_are_accepted_by_a_verifying_jira() -> None:
                 (await client.get("/rest/api/3/search/jql", params=SEARCH)).status_code,
                 (await client.get("/rest/api/3/search/jql?fields=summary&fields=status&jql=a+b")).status_code,
                 (await client.post("/rest/api/3/issue", json={"fields": {}})).status_code,
-                (await client.put("/rest/api/3/issue/TEST-1/properties/flowcase.model%2Fpart-1",
-                                  json={"v": 1})).status_code,
+                (
+                    await client.put("/rest/api/3/issue/TEST-1/properties/flowcase.model%2Fpart-1", json={"v": 1})
+                ).status_code,
                 (await client.get("/rest/api/3/issue/TEST-1", params={"expand": "names,ünïcode ~*"})).status_code,
             ]
 
@@ -77,8 +78,7 @@ def test_signed_requests_are_accepted_by_a_verifying_jira() -> None:
 
 def test_tenant_base_url_with_a_path() -> None:
     app, seen = fake_jira(SECRET, CLIENT_KEY, base_path="/jira")
-    auth = ConnectJwtAuth(app_key=TEST_APP_KEY, client_key=CLIENT_KEY, base_url="https://site.test/jira",
-                          secret=SECRET)
+    auth = ConnectJwtAuth(app_key=TEST_APP_KEY, client_key=CLIENT_KEY, base_url="https://site.test/jira", secret=SECRET)
 
     async def run() -> int:
         async with client_for(app, auth, "https://site.test/jira") as client:
@@ -118,8 +118,14 @@ def test_uninstalled_site_gets_no_call(tmp_path: Path) -> None:
     try:
         tenant = new_tenant()
         with TestClient(bed.app, base_url=bed.settings.base_url) as tc:
-            assert tc.post("/connect/lifecycle/installed", json=bed.payload(tenant),
-                           headers=bed.install_headers(tenant, now=int(time.time()) - 5)).status_code == 204
+            assert (
+                tc.post(
+                    "/connect/lifecycle/installed",
+                    json=bed.payload(tenant),
+                    headers=bed.install_headers(tenant, now=int(time.time()) - 5),
+                ).status_code
+                == 204
+            )
             app, seen = fake_jira(tenant.secret, tenant.client_key)
             caller = Caller(site_id=tenant.client_key, base_url="https://site.test")
             auth = bed.host.auth_for(caller.site_id, caller.base_url)
@@ -129,8 +135,14 @@ def test_uninstalled_site_gets_no_call(tmp_path: Path) -> None:
                     return (await client.get("/rest/api/3/myself")).status_code
 
             assert asyncio.run(call()) == 200 and len(seen) == 1
-            assert tc.post("/connect/lifecycle/uninstalled", json=bed.payload(tenant, "uninstalled"),
-                           headers=bed.install_headers(tenant, "uninstalled")).status_code == 204
+            assert (
+                tc.post(
+                    "/connect/lifecycle/uninstalled",
+                    json=bed.payload(tenant, "uninstalled"),
+                    headers=bed.install_headers(tenant, "uninstalled"),
+                ).status_code
+                == 204
+            )
             with pytest.raises(TenantUnavailableError):
                 asyncio.run(call())
             assert len(seen) == 1

@@ -74,12 +74,27 @@ def test_interop_vector(vector: dict[str, str]) -> None:
             "&xdm_c=channel-servlet-hello-world&xdm_e=http%3A%2F%2Fstorm%3A2990&xdm_p=1",
             "8063ff4ca1e41df7bc90c8ab6d0f6207d491cf6dad7c66ea797b4614b71922e9",
         ),
-        ("POST", "https://app.example.com/installed", "https://app.example.com", "POST&/installed&",
-         "4a2e1de8ca74e6cafe8862d332fa3ac7a8e51e692bc6d798ea4dfedc14948bf4"),
-        ("POST", "https://app.example.com/connect/installed", "https://app.example.com/connect", "POST&/installed&",
-         "4a2e1de8ca74e6cafe8862d332fa3ac7a8e51e692bc6d798ea4dfedc14948bf4"),
-        ("POST", "https://x.atlassian.net/rest/api/3/issue", "https://x.atlassian.net", "POST&/rest/api/3/issue&",
-         "a64b1ba2731272596784da7588c6e16deb1619108576546ab4299429d981f400"),
+        (
+            "POST",
+            "https://app.example.com/installed",
+            "https://app.example.com",
+            "POST&/installed&",
+            "4a2e1de8ca74e6cafe8862d332fa3ac7a8e51e692bc6d798ea4dfedc14948bf4",
+        ),
+        (
+            "POST",
+            "https://app.example.com/connect/installed",
+            "https://app.example.com/connect",
+            "POST&/installed&",
+            "4a2e1de8ca74e6cafe8862d332fa3ac7a8e51e692bc6d798ea4dfedc14948bf4",
+        ),
+        (
+            "POST",
+            "https://x.atlassian.net/rest/api/3/issue",
+            "https://x.atlassian.net",
+            "POST&/rest/api/3/issue&",
+            "a64b1ba2731272596784da7588c6e16deb1619108576546ab4299429d981f400",
+        ),
         (
             "GET",
             "https://x.atlassian.net/rest/api/3/search/jql?jql=project%20%3D%20TEST%20ORDER%20BY%20key"
@@ -98,8 +113,13 @@ def test_interop_vector(vector: dict[str, str]) -> None:
             "&maxResults=50",
             "d7112e4eff647fddccc12f55c6e9f2b834b9b7185a2523768521ab7d8beb979b",
         ),
-        ("GET", "https://x.atlassian.net/wiki/rest/api/content?spaceKey=ABC", "https://x.atlassian.net/wiki",
-         "GET&/rest/api/content&spaceKey=ABC", "81693b5c1e549ffe501b73fc4f0fe91cd460fdd5a5daae7a68a81db537af747c"),
+        (
+            "GET",
+            "https://x.atlassian.net/wiki/rest/api/content?spaceKey=ABC",
+            "https://x.atlassian.net/wiki",
+            "GET&/rest/api/content&spaceKey=ABC",
+            "81693b5c1e549ffe501b73fc4f0fe91cd460fdd5a5daae7a68a81db537af747c",
+        ),
         (
             "GET",
             "/issue-panel?issueKey=TEST-1&projectKey=TEST&xdm_e=https%3A%2F%2Fexample.atlassian.net&lic=none&cp=&jwt=x",
@@ -122,8 +142,11 @@ def test_canonical_details() -> None:
         == "POST&/rest/api/2/project/jira%26a=b%26c=d&x=y"
     )
     assert (
-        canonical_request("GET", "/path/to/service?zee_last=param&repeated=parameter 1&first=param"
-                          "&repeated=parameter 2&repeated=Parameter 2")
+        canonical_request(
+            "GET",
+            "/path/to/service?zee_last=param&repeated=parameter 1&first=param"
+            "&repeated=parameter 2&repeated=Parameter 2",
+        )
         == "GET&/path/to/service&first=param&repeated=Parameter%202,parameter%201,parameter%202&zee_last=param"
     )
     # a base path only strips a whole segment
@@ -150,12 +173,21 @@ def test_context_token_vector_accepted_only_where_meant() -> None:
 
 def test_outgoing_token_matches_reference_claims() -> None:
     token = outgoing_token(
-        "POST", "https://x.atlassian.net/rest/api/3/issue", app_key="com.example.testdesign",
-        client_key="11111111-2222-3333-4444-555555555555", secret=CONTEXT_SECRET, base_url="https://x.atlassian.net",
+        "POST",
+        "https://x.atlassian.net/rest/api/3/issue",
+        app_key="com.example.testdesign",
+        client_key="11111111-2222-3333-4444-555555555555",
+        secret=CONTEXT_SECRET,
+        base_url="https://x.atlassian.net",
         now=1_700_000_000,
     )
-    claims = pyjwt.decode(token, CONTEXT_SECRET, algorithms=["HS256"], audience="11111111-2222-3333-4444-555555555555",
-                          options={"verify_exp": False})
+    claims = pyjwt.decode(
+        token,
+        CONTEXT_SECRET,
+        algorithms=["HS256"],
+        audience="11111111-2222-3333-4444-555555555555",
+        options={"verify_exp": False},
+    )
     assert claims == {
         "iss": "com.example.testdesign",
         "aud": ["11111111-2222-3333-4444-555555555555"],

@@ -36,8 +36,15 @@ def install(client: TestClient, bed: ConnectTestbed, tenant: Tenant, **claims: o
 
 def toggle(client: TestClient, bed: ConnectTestbed, tenant: Tenant, event: str, now: int | None = None) -> int:
     path = f"/connect/lifecycle/{event}"
-    token = jira_token(tenant.client_key, tenant.secret, method="POST", url=path,
-                       app_base_url=bed.settings.base_url, now=now, account_id=None)
+    token = jira_token(
+        tenant.client_key,
+        tenant.secret,
+        method="POST",
+        url=path,
+        app_base_url=bed.settings.base_url,
+        now=now,
+        account_id=None,
+    )
     response = client.post(path, json=bed.payload(tenant, event), headers={"Authorization": f"JWT {token}"})
     return response.status_code
 
@@ -104,8 +111,9 @@ def test_uninstall_erases_secret_and_refuses_everything_after(client: TestClient
     tenant = new_tenant()
     assert install(client, bed, tenant, now=int(time.time()) - 5) == 204
     page = bed.page_url(tenant, "/connect/page?a=b")
-    response = client.post(UNINSTALLED, json=bed.payload(tenant, "uninstalled"),
-                           headers=bed.install_headers(tenant, "uninstalled"))
+    response = client.post(
+        UNINSTALLED, json=bed.payload(tenant, "uninstalled"), headers=bed.install_headers(tenant, "uninstalled")
+    )
     assert response.status_code == 204
     view = bed.store.get(tenant.client_key)
     assert view is not None and view.state == InstallationState.UNINSTALLED and not view.has_secret
@@ -115,8 +123,9 @@ def test_uninstall_erases_secret_and_refuses_everything_after(client: TestClient
     assert client.get(page).status_code == 401
     assert toggle(client, bed, tenant, "enabled") == 401
     # idempotent
-    again = client.post(UNINSTALLED, json=bed.payload(tenant, "uninstalled"),
-                        headers=bed.install_headers(tenant, "uninstalled"))
+    again = client.post(
+        UNINSTALLED, json=bed.payload(tenant, "uninstalled"), headers=bed.install_headers(tenant, "uninstalled")
+    )
     assert again.status_code == 204
 
 
@@ -141,8 +150,11 @@ def test_order_independent_uninstall_wins(client: TestClient, bed: ConnectTestbe
     now = int(time.time())
     assert install(client, bed, tenant, now=now - 30) == 204
     # uninstalled arrives before the (older) disabled: the final state is still uninstalled
-    response = client.post(UNINSTALLED, json=bed.payload(tenant, "uninstalled"),
-                           headers=bed.install_headers(tenant, "uninstalled", now=now))
+    response = client.post(
+        UNINSTALLED,
+        json=bed.payload(tenant, "uninstalled"),
+        headers=bed.install_headers(tenant, "uninstalled", now=now),
+    )
     assert response.status_code == 204
     assert toggle(client, bed, tenant, "disabled", now=now - 1) == 401  # secret gone: refused
     # a replay of the old signed install (still within its exp) cannot resurrect the site
@@ -156,8 +168,9 @@ def test_order_independent_uninstall_wins(client: TestClient, bed: ConnectTestbe
 
 def test_uninstall_of_unknown_site_is_a_no_op(client: TestClient, bed: ConnectTestbed) -> None:
     tenant = new_tenant()
-    response = client.post(UNINSTALLED, json=bed.payload(tenant, "uninstalled"),
-                           headers=bed.install_headers(tenant, "uninstalled"))
+    response = client.post(
+        UNINSTALLED, json=bed.payload(tenant, "uninstalled"), headers=bed.install_headers(tenant, "uninstalled")
+    )
     assert response.status_code == 204
     assert bed.store.get(tenant.client_key) is None
 

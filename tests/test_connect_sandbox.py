@@ -75,8 +75,11 @@ def build_app(settings: Settings, host: ConnectHost) -> Starlette:
         Route("/connect/admin", admin),
         Route("/api/myself", myself),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeadersMiddleware, hsts=False)],
-                     exception_handlers={HTTPException: http_error})
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeadersMiddleware, hsts=False)],
+        exception_handlers={HTTPException: http_error},
+    )
 
 
 @pytest.fixture
@@ -86,9 +89,13 @@ def running(tmp_path: Path) -> Iterator[Running]:
         port = sock.getsockname()[1]
         sock.close()
         settings = Settings(
-            env="test", base_url=f"http://127.0.0.1:{port}", app_key=APP_KEY,
-            database_url=f"sqlite:///{tmp_path / 'app.db'}", secret_keys=Fernet.generate_key().decode(),
-            connect_key_server=sb.key_server, licence_policy="enforce",
+            env="test",
+            base_url=f"http://127.0.0.1:{port}",
+            app_key=APP_KEY,
+            database_url=f"sqlite:///{tmp_path / 'app.db'}",
+            secret_keys=Fernet.generate_key().decode(),
+            connect_key_server=sb.key_server,
+            licence_policy="enforce",
         )
         upgrade(settings.database_url)
         store = store_from_settings(settings)
@@ -110,8 +117,13 @@ def test_install_request_uninstall_cycle(running: Running) -> None:
 
     # 2. an iframe load signed by the sandbox is accepted; the licence parameter is honoured
     ctx = PageContext(issue_key="DEMO-1", issue_id="10001", project_key="DEMO", project_id="10000")
-    url = signed_iframe_url(sb.sandbox, installation, f"{APP_KEY}-issue-content",
-                            "/connect/issue-panel?issueKey={issue.key}&projectKey={project.key}", ctx)
+    url = signed_iframe_url(
+        sb.sandbox,
+        installation,
+        f"{APP_KEY}-issue-content",
+        "/connect/issue-panel?issueKey={issue.key}&projectKey={project.key}",
+        ctx,
+    )
     page = httpx.get(url)
     assert page.status_code == 200, page.text
     assert page.json() == {"site": client_key, "issue": "DEMO-1", "licence": "active"}
@@ -188,6 +200,11 @@ def test_admin_page_rights_come_from_jira(running: Running) -> None:
     assert response.json() == {"is_admin": True, "account": DEMO_USER.account_id}
     assert sb.count_calls("POST", "/rest/api/3/permissions/check", 200) == 1
     # the same page, signed by Jira for a user without ADMINISTER: Jira says no, so the app says 403
-    token = jira_token(sb.sandbox.client_key, installation.shared_secret, url="/connect/admin",
-                       app_base_url=running.app_url, account_id=VIEWER_USER.account_id)
+    token = jira_token(
+        sb.sandbox.client_key,
+        installation.shared_secret,
+        url="/connect/admin",
+        app_base_url=running.app_url,
+        account_id=VIEWER_USER.account_id,
+    )
     assert httpx.get(f"{running.app_url}/connect/admin?jwt={token}").status_code == 403

@@ -39,8 +39,9 @@ def setup(tmp_path: Path) -> Iterator[tuple[ConnectTestbed, TestClient, Tenant]]
     tenant = new_tenant()
     bed = ConnectTestbed(f"sqlite:///{tmp_path / 's.db'}", jira=httpx.ASGITransport(app=permissions_jira(tenant)))
     with TestClient(bed.app, base_url=APP_BASE_URL) as client:
-        response = client.post("/connect/lifecycle/installed", json=bed.payload(tenant),
-                               headers=bed.install_headers(tenant))
+        response = client.post(
+            "/connect/lifecycle/installed", json=bed.payload(tenant), headers=bed.install_headers(tenant)
+        )
         assert response.status_code == 204
         yield bed, client, tenant
     bed.close()
@@ -74,7 +75,8 @@ def test_origin_of_never_lets_junk_into_the_header() -> None:
     for bad in ("javascript:alert(1)", "https://a.b'; script-src *", "ftp://x", "", "https://"):
         assert origin_of(bad) is None
     assert "; frame-ancestors 'self' https://a.net;" in content_security_policy(
-        ["https://a.net", "https://a.net/x", "junk"])
+        ["https://a.net", "https://a.net/x", "junk"]
+    )
     assert "script-src 'self' https://cdn.x;" in content_security_policy([], ["https://cdn.x/all.js", "junk'"])
 
 
@@ -98,8 +100,9 @@ def test_context_token_on_the_api(setup: tuple[ConnectTestbed, TestClient, Tenan
     assert (body["site_id"], body["issue_key"], body["project_key"]) == (tenant.client_key, "TEST-7", "TEST")
     assert body["account_id"] == "557058:user-1" and body["is_admin"] is False
     # a context token whose context is not a proper key is accepted without the bogus key
-    bad = jira_token(tenant.client_key, tenant.secret, context=True,
-                     extra={"context": {"jira": {"issue": {"key": "<script>"}}}})
+    bad = jira_token(
+        tenant.client_key, tenant.secret, context=True, extra={"context": {"jira": {"issue": {"key": "<script>"}}}}
+    )
     assert client.get("/api/thing", headers={"Authorization": f"JWT {bad}"}).json()["issue_key"] is None
 
 
@@ -119,14 +122,20 @@ def test_admin_page_checks_jira(setup: tuple[ConnectTestbed, TestClient, Tenant]
 
 def test_form_posted_token(setup: tuple[ConnectTestbed, TestClient, Tenant]) -> None:
     _bed, client, tenant = setup
-    token = jira_token(tenant.client_key, tenant.secret, method="POST", url="/connect/page?a=1",
-                       app_base_url=APP_BASE_URL, now=int(time.time()))
+    token = jira_token(
+        tenant.client_key,
+        tenant.secret,
+        method="POST",
+        url="/connect/page?a=1",
+        app_base_url=APP_BASE_URL,
+        now=int(time.time()),
+    )
     ok = client.post("/connect/page?a=1", data={"jwt": token})
     assert ok.status_code == 200
     # body-parameter fallback: params in the form body are part of the qsh
-    token2 = jira_token(tenant.client_key, tenant.secret, method="POST", url="/connect/page?b=2",
-                        app_base_url=APP_BASE_URL)
+    token2 = jira_token(
+        tenant.client_key, tenant.secret, method="POST", url="/connect/page?b=2", app_base_url=APP_BASE_URL
+    )
     assert client.post("/connect/page", data={"b": "2", "jwt": token2}).status_code == 200
     assert client.post("/connect/page", data={"b": "3", "jwt": token2}).status_code == 401
     assert client.post(f"/connect/page?a=1&jwt={token}", data={"jwt": token}).status_code == 401
-

@@ -83,8 +83,10 @@ def test_notes_added_on_the_way_up_are_printed() -> None:
     exc.add_note("creating issue and link types needs a Jira administrator's API token")
     result = _cli(exc)
     assert result.exit_code == 3
-    assert result.output.splitlines() == ["flowcase: error: Jira answered 403: You do not have permission",
-                                          "creating issue and link types needs a Jira administrator's API token"]
+    assert result.output.splitlines() == [
+        "flowcase: error: Jira answered 403: You do not have permission",
+        "creating issue and link types needs a Jira administrator's API token",
+    ]
 
 
 def test_a_bug_is_not_translated() -> None:
@@ -98,9 +100,14 @@ def _web(exc: Exception) -> TestClient:
 
     from flowcase.web.errors import ApiError
 
-    app = Starlette(routes=[Route("/api/x", raising), Route("/page", raising)],
-                    exception_handlers={ApiError: api_error_handler, FlowcaseError: flowcase_error_handler,
-                                        Exception: unexpected_error_handler})
+    app = Starlette(
+        routes=[Route("/api/x", raising), Route("/page", raising)],
+        exception_handlers={
+            ApiError: api_error_handler,
+            FlowcaseError: flowcase_error_handler,
+            Exception: unexpected_error_handler,
+        },
+    )
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -140,13 +147,39 @@ def test_jira_failure_picks_the_subclass() -> None:
 
 # ValueError and TypeError are what bugs raise, so they are caught only around one call that parses (a number,
 # JSON, base64, a date, an address, a key): never around our own code, where a bug would be filed as bad input.
-PARSERS = frozenset({
-    "float", "int", "loads", "json", "b64decode", "urlsafe_b64decode", "fromisoformat", "parsedate_to_datetime",
-    "ip_address", "urlsplit", "Fernet", "load_pem_public_key", "decode", "_bounds_of",
-    # helpers of those calls: building their arguments
-    "get", "find", "iter", "encode", "replace", "strip", "body", "tuple", "removeprefix", "_q", "append", "max",
-    "str", "len",
-})  # fmt: skip
+PARSERS = frozenset(
+    {
+        "float",
+        "int",
+        "loads",
+        "json",
+        "b64decode",
+        "urlsafe_b64decode",
+        "fromisoformat",
+        "parsedate_to_datetime",
+        "ip_address",
+        "urlsplit",
+        "Fernet",
+        "load_pem_public_key",
+        "decode",
+        "_bounds_of",
+        # helpers of those calls: building their arguments
+        "get",
+        "find",
+        "iter",
+        "encode",
+        "replace",
+        "strip",
+        "body",
+        "tuple",
+        "removeprefix",
+        "_q",
+        "append",
+        "max",
+        "str",
+        "len",
+    }
+)
 
 
 def _broad_catches() -> list[str]:
@@ -163,8 +196,10 @@ def _broad_catches() -> list[str]:
                     continue
                 calls = {_callee(c) for stmt in node.body for c in ast.walk(stmt) if isinstance(c, ast.Call)}
                 if len(node.body) > 2 or not calls <= PARSERS:
-                    found.append(f"{path.relative_to(SRC)}:{handler.lineno}: except {sorted(names)} around "
-                                 f"{sorted(calls - PARSERS)}")
+                    found.append(
+                        f"{path.relative_to(SRC)}:{handler.lineno}: except {sorted(names)} around "
+                        f"{sorted(calls - PARSERS)}"
+                    )
     return found
 
 

@@ -129,36 +129,57 @@ def all_decisions(model: Model) -> set[Label]:
 
 
 def test_the_explorer_finds_infeasible_rows_and_follows_sub_workflows() -> None:
-    model = Model.model_validate({
-        "id": "probe",
-        "parameters": [{"name": "p", "values": [1, 2]}],
-        "variables": [{"name": "n", "initial": 0}],
-        "workflows": [
-            {"id": "main", "nodes": [
-                {"id": "s", "kind": "start", "next": "loop"},
-                {"id": "loop", "kind": "step", "decisions": [
-                    {"id": "again", "when": "n < 2", "set": "n = n + 1", "next": "loop"},
-                    {"id": "out", "when": "n == 2", "next": "sub"},
-                    {"id": "never", "when": "n > 2", "next": "sub"},
-                ]},
-                {"id": "sub", "kind": "call", "workflow": "w2", "decisions": [
-                    {"id": "yes", "after": "ok", "when": "p == 1", "next": "e"},
-                    {"id": "no", "after": "bad", "next": "e"},
-                    {"id": "stuck", "after": "ok", "when": "p == 3", "next": "e"},
-                ]},
-                {"id": "e", "kind": "end"},
-            ]},
-            {"id": "w2", "nodes": [
-                {"id": "s", "kind": "start", "next": "c"},
-                {"id": "c", "kind": "choice", "decisions": [
-                    {"id": "good", "when": "p == 1", "next": "ok"},
-                    {"id": "bad", "when": "p == 2", "next": "bad"},
-                ]},
-                {"id": "ok", "kind": "end"},
-                {"id": "bad", "kind": "end"},
-            ]},
-        ],
-    })
+    model = Model.model_validate(
+        {
+            "id": "probe",
+            "parameters": [{"name": "p", "values": [1, 2]}],
+            "variables": [{"name": "n", "initial": 0}],
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "s", "kind": "start", "next": "loop"},
+                        {
+                            "id": "loop",
+                            "kind": "step",
+                            "decisions": [
+                                {"id": "again", "when": "n < 2", "set": "n = n + 1", "next": "loop"},
+                                {"id": "out", "when": "n == 2", "next": "sub"},
+                                {"id": "never", "when": "n > 2", "next": "sub"},
+                            ],
+                        },
+                        {
+                            "id": "sub",
+                            "kind": "call",
+                            "workflow": "w2",
+                            "decisions": [
+                                {"id": "yes", "after": "ok", "when": "p == 1", "next": "e"},
+                                {"id": "no", "after": "bad", "next": "e"},
+                                {"id": "stuck", "after": "ok", "when": "p == 3", "next": "e"},
+                            ],
+                        },
+                        {"id": "e", "kind": "end"},
+                    ],
+                },
+                {
+                    "id": "w2",
+                    "nodes": [
+                        {"id": "s", "kind": "start", "next": "c"},
+                        {
+                            "id": "c",
+                            "kind": "choice",
+                            "decisions": [
+                                {"id": "good", "when": "p == 1", "next": "ok"},
+                                {"id": "bad", "when": "p == 2", "next": "bad"},
+                            ],
+                        },
+                        {"id": "ok", "kind": "end"},
+                        {"id": "bad", "kind": "end"},
+                    ],
+                },
+            ],
+        }
+    )
     assert all_decisions(model) - feasible_decisions(model) == {("main", "loop", "never"), ("main", "sub", "stuck")}
 
 
@@ -200,8 +221,9 @@ def test_every_row_is_written_for_testers(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_every_end_is_named_and_reached(name: str) -> None:
     model = load(name)
-    reached = {(w, d.next) for w, n, r in feasible_in_example(name)
-               for d in model.workflow(w).node(n).table if d.id == r}
+    reached = {
+        (w, d.next) for w, n, r in feasible_in_example(name) for d in model.workflow(w).node(n).table if d.id == r
+    }
     for workflow in model.workflows:
         for end in workflow.ends:
             assert end.name, f"{workflow.id}/{end.id} has no name"
@@ -279,8 +301,12 @@ def test_insurance_claim_calls_a_sub_workflow_and_continues_by_its_ends() -> Non
 
 def test_order_lifecycle_has_bounded_loops_cancellation_and_returns() -> None:
     model = load("order-lifecycle")
-    loops = [(n.id, d.id) for n, d in model.main.edges() if d.next == n.id or (
-        model.main.node(d.next).kind != "end" and any(x.next == n.id for x in model.main.node(d.next).table))]
+    loops = [
+        (n.id, d.id)
+        for n, d in model.main.edges()
+        if d.next == n.id
+        or (model.main.node(d.next).kind != "end" and any(x.next == n.id for x in model.main.node(d.next).table))
+    ]
     assert loops
     assert {"cancelled", "returned", "completed"} <= {e.name for e in model.main.ends}
 
@@ -412,19 +438,37 @@ def test_assignments_of_one_row_are_simultaneous_as_documented() -> None:
     from flowcase.generate.engine import generate
 
     assert "`a = b; b = a` swaps two variables" in (ROOT / "docs/model.md").read_text(encoding="utf-8")
-    model = Model.model_validate({
-        "id": "swap",
-        "variables": [{"name": "a", "initial": 1}, {"name": "b", "initial": 2}],
-        "workflows": [{"id": "main", "nodes": [
-            {"id": "s", "kind": "start", "decisions": [{"id": "swap", "set": "a = b; b = a", "next": "check"}]},
-            {"id": "check", "kind": "choice", "decisions": [
-                {"id": "swapped", "when": "a == 2 and b == 1", "next": "e"},
-                {"id": "not_swapped", "when": "not (a == 2 and b == 1)", "next": "e"},
-            ]},
-            {"id": "e", "kind": "end"},
-        ]}],
-    })
+    model = Model.model_validate(
+        {
+            "id": "swap",
+            "variables": [{"name": "a", "initial": 1}, {"name": "b", "initial": 2}],
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {
+                            "id": "s",
+                            "kind": "start",
+                            "decisions": [{"id": "swap", "set": "a = b; b = a", "next": "check"}],
+                        },
+                        {
+                            "id": "check",
+                            "kind": "choice",
+                            "decisions": [
+                                {"id": "swapped", "when": "a == 2 and b == 1", "next": "e"},
+                                {"id": "not_swapped", "when": "not (a == 2 and b == 1)", "next": "e"},
+                            ],
+                        },
+                        {"id": "e", "kind": "end"},
+                    ],
+                }
+            ],
+        }
+    )
     assert ("main", "check", "not_swapped") not in feasible_decisions(model)
     suite = generate(model)
     assert {c.ref: bool(c.covered_by) for c in suite.coverage if c.kind == "decision"} == {
-        "main/s#swap": True, "main/check#swapped": True, "main/check#not_swapped": False}
+        "main/s#swap": True,
+        "main/check#swapped": True,
+        "main/check#not_swapped": False,
+    }

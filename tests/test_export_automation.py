@@ -48,9 +48,11 @@ def test_robot_suite_parses_and_dry_runs(tmp_path: Path) -> None:
     built = check_robot(export(suite, "robot").text, suite, tmp_path)
     outline = built.tests[0]
     assert outline.template == "Path TC-0a1b2c3d"
-    assert [kw.args for kw in outline.body] == [("code=valid", "size=S", "paid=true"),
-                                                ("code=valid", "size=M", "paid=true"),
-                                                ("code=valid", "size=L", "paid=true")]
+    assert [kw.args for kw in outline.body] == [
+        ("code=valid", "size=S", "paid=true"),
+        ("code=valid", "size=M", "paid=true"),
+        ("code=valid", "size=L", "paid=true"),
+    ]
     unpaid = built.tests[1]
     assert [kw.name for kw in unpaid.body] == ["Enter code - ok", "Paid? - not_paid", "Verify payment - stop"]
     assert unpaid.body[0].args == ("code=valid",)
@@ -73,8 +75,14 @@ def test_robot_keeps_hostile_text_literal(tmp_path: Path) -> None:
 
 
 def run_pytest(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args, str(path)],
-                          cwd=path.parent, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args, str(path)],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def check_pytest(text: str, suite: Suite, tmp_path: Path) -> list[str]:
@@ -100,7 +108,7 @@ def test_pytest_skeleton_collects_and_every_test_hits_a_stub(tmp_path: Path) -> 
     assert f"{len(items)} failed" in result.stdout
     assert result.stdout.count("E   NotImplementedError: pickup/enter_code#ok") == 4  # 3 variants + the unpaid test
     # The steps appear as comments in path order.
-    body = text[text.index("def test_tc_4e5f6a7b"):]
+    body = text[text.index("def test_tc_4e5f6a7b") :]
     calls = re.findall(r"^    (step_\w+)\(data\)", body, flags=re.M)[: len(visible_steps(suite.tests[1]))]
     assert calls == ["step_enter_code__ok", "step_paid__not_paid", "step_verify_payment__stop"]
 

@@ -28,8 +28,10 @@ def test_generic_has_one_row_per_visible_step_with_the_id_on_every_row() -> None
         assert mine[0]["Priority"] == (test.priority or "") and all(r["Priority"] == "" for r in mine[1:])
     collected = [r for r in rows if r["Test ID"] == "TC-0a1b2c3d"]
     assert collected[0]["Test Data"].splitlines() == [
-        "1: code = valid, size = S, paid = true", "2: code = valid, size = M, paid = true",
-        "3: code = valid, size = L, paid = true"]
+        "1: code = valid, size = S, paid = true",
+        "2: code = valid, size = M, paid = true",
+        "3: code = valid, size = L, paid = true",
+    ]
     assert collected[1]["Workflow"] == "pay_check>verify" and collected[1]["Step Data"] == "paid = true"
 
 

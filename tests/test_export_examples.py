@@ -85,7 +85,7 @@ def test_reports(example: tuple[Model, Suite]) -> None:
     page = export(suite, "html", model=model).text
     assert not re.search(r"""(src|href)\s*=|<link|<script|url\((?!#)|https?://""", page)
     assert page.count('class="sel test"') == len(suite.tests)
-    assert page.count("<svg class=\"diagram\"") == len(model.workflows)
+    assert page.count('<svg class="diagram"') == len(model.workflows)
     markdown = export(suite, "markdown", model=model).text
     assert markdown.count("```mermaid") == len(model.workflows)
     assert json.loads(export(suite, "json").text) == json.loads(suite.model_dump_json())
@@ -98,8 +98,9 @@ def test_cli_exports_an_example_model_to_a_directory(tmp_path: Path) -> None:
     suite_file = next(tmp_path.glob("*.suite.json"))
     no_model = runner.invoke(main, ["export", str(suite_file), "-f", "html"])
     assert no_model.exit_code == 1 and "needs the model" in no_model.output
-    with_model = runner.invoke(main, ["export", str(suite_file), "-f", "html", "--model", str(EXAMPLES[0]),
-                                      "-o", str(tmp_path / "r.html")])
+    with_model = runner.invoke(
+        main, ["export", str(suite_file), "-f", "html", "--model", str(EXAMPLES[0]), "-o", str(tmp_path / "r.html")]
+    )
     assert with_model.exit_code == 0, with_model.output
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     bad = tmp_path / "bad.json"

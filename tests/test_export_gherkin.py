@@ -58,8 +58,12 @@ def test_steps_are_when_then_in_path_order_with_the_sub_workflow_marked() -> Non
     unpaid = next(p for p in pickles if p["name"].startswith("TC-4e5f6a7b"))
     texts = [(s["type"], s["text"]) for s in unpaid["steps"]]
     assert texts[0] == ("Context", "the test data:")
-    assert texts[1:5] == [("Action", "Type the 6-digit code from the SMS."), ("Outcome", "The locker door opens."),
-                          ("Action", "Look at the screen. [verify]"), ("Outcome", "Pay 2,50 € first")]
+    assert texts[1:5] == [
+        ("Action", "Type the 6-digit code from the SMS."),
+        ("Outcome", "The locker door opens."),
+        ("Action", "Look at the screen. [verify]"),
+        ("Outcome", "Pay 2,50 € first"),
+    ]
     assert texts[-1] == ("Outcome", 'the test ends at "refused"')
 
 

@@ -32,8 +32,11 @@ LABEL = {"type": "string", "pattern": r"^\S{1,255}$"}
 XRAY_STEP = {
     "type": "object",
     "required": ["action"],
-    "properties": {"action": {"type": "string", "minLength": 1}, "data": {"type": "string"},
-                   "result": {"type": "string"}},
+    "properties": {
+        "action": {"type": "string", "minLength": 1},
+        "data": {"type": "string"},
+        "result": {"type": "string"},
+    },
     "additionalProperties": False,
 }
 XRAY_TEST = {
@@ -47,15 +50,29 @@ XRAY_TEST = {
             "required": ["summary"],
             "properties": {
                 "summary": {"type": "string", "minLength": 1, "maxLength": 255},
-                "project": {"oneOf": [
-                    {"type": "object", "required": ["key"], "properties": {"key": {"type": "string"}},
-                     "additionalProperties": False},
-                    {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}},
-                     "additionalProperties": False}]},
+                "project": {
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["key"],
+                            "properties": {"key": {"type": "string"}},
+                            "additionalProperties": False,
+                        },
+                        {
+                            "type": "object",
+                            "required": ["id"],
+                            "properties": {"id": {"type": "string"}},
+                            "additionalProperties": False,
+                        },
+                    ]
+                },
                 "labels": {"type": "array", "items": LABEL},
                 "description": {"type": "string"},
-                "priority": {"type": "object", "required": ["name"],
-                             "properties": {"name": {"enum": ["Highest", "High", "Medium", "Low", "Lowest"]}}},
+                "priority": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {"name": {"enum": ["Highest", "High", "Medium", "Low", "Lowest"]}},
+                },
             },
         },
         "steps": {"type": "array", "items": XRAY_STEP, "minItems": 1},
@@ -66,14 +83,30 @@ XRAY_TEST = {
         "xray_preconditions": {"type": "array", "items": {"type": "string"}},
         "update": {
             "type": "object",
-            "properties": {"issuelinks": {"type": "array", "items": {
-                "type": "object", "required": ["add"],
-                "properties": {"add": {
-                    "type": "object", "required": ["type"],
-                    "properties": {"type": {"type": "object", "required": ["name"]},
-                                   "outwardIssue": {"type": "object", "required": ["key"],
-                                                    "properties": {"key": {"pattern": ISSUE_KEY}}},
-                                   "inwardIssue": {"type": "object", "required": ["key"]}}}}}}},
+            "properties": {
+                "issuelinks": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["add"],
+                        "properties": {
+                            "add": {
+                                "type": "object",
+                                "required": ["type"],
+                                "properties": {
+                                    "type": {"type": "object", "required": ["name"]},
+                                    "outwardIssue": {
+                                        "type": "object",
+                                        "required": ["key"],
+                                        "properties": {"key": {"pattern": ISSUE_KEY}},
+                                    },
+                                    "inwardIssue": {"type": "object", "required": ["key"]},
+                                },
+                            }
+                        },
+                    },
+                }
+            },
         },
     },
     "additionalProperties": False,
@@ -84,8 +117,12 @@ XRAY_SCHEMA = {"type": "array", "maxItems": 1000, "items": XRAY_TEST}
 
 ZEPHYR_STEP = {
     "type": "object",
-    "properties": {"description": {"type": "string"}, "testData": {"type": "string"},
-                   "expectedResult": {"type": "string"}, "testCaseKey": {"type": "string"}},
+    "properties": {
+        "description": {"type": "string"},
+        "testData": {"type": "string"},
+        "expectedResult": {"type": "string"},
+        "testCaseKey": {"type": "string"},
+    },
     "additionalProperties": False,
 }
 ZEPHYR_CASE = {
@@ -106,25 +143,42 @@ ZEPHYR_CASE = {
         "issueLinks": {"type": "array", "items": {"type": "string", "pattern": ISSUE_KEY}},
         "customFields": {"type": "object"},
         "parameters": {
-            "type": "object", "required": ["variables", "entries"],
+            "type": "object",
+            "required": ["variables", "entries"],
             "properties": {
-                "variables": {"type": "array", "items": {
-                    "type": "object", "required": ["name", "type"],
-                    "properties": {"name": {"type": "string"}, "type": {"enum": ["FREE_TEXT", "DATA_SET"]},
-                                   "dataSet": {"type": "string"}},
-                    "additionalProperties": False}},
+                "variables": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "type"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "type": {"enum": ["FREE_TEXT", "DATA_SET"]},
+                            "dataSet": {"type": "string"},
+                        },
+                        "additionalProperties": False,
+                    },
+                },
                 "entries": {"type": "array", "items": {"type": "object"}},
             },
             "additionalProperties": False,
         },
-        "testScript": {"oneOf": [
-            {"type": "object", "required": ["type", "steps"],
-             "properties": {"type": {"const": "STEP_BY_STEP"}, "steps": {"type": "array", "items": ZEPHYR_STEP}},
-             "additionalProperties": False},
-            {"type": "object", "required": ["type", "text"],
-             "properties": {"type": {"enum": ["PLAIN_TEXT", "BDD"]}, "text": {"type": "string"}},
-             "additionalProperties": False},
-        ]},
+        "testScript": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["type", "steps"],
+                    "properties": {"type": {"const": "STEP_BY_STEP"}, "steps": {"type": "array", "items": ZEPHYR_STEP}},
+                    "additionalProperties": False,
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "text"],
+                    "properties": {"type": {"enum": ["PLAIN_TEXT", "BDD"]}, "text": {"type": "string"}},
+                    "additionalProperties": False,
+                },
+            ]
+        },
     },
     "additionalProperties": False,
 }
@@ -171,8 +225,11 @@ def test_zephyr_shape_steps_and_parameters() -> None:
     assert "flowcase-id:TC-0a1b2c3d" in first["labels"] and first["issueLinks"] == ["PICK-1"]
     assert "flowcase id: TC-0a1b2c3d" in first["objective"]
     assert first["testScript"]["type"] == "STEP_BY_STEP"
-    assert first["testScript"]["steps"][1] == {"description": "Look at the screen.", "testData": "paid = {paid}",
-                                               "expectedResult": '"Paid" is shown'}
+    assert first["testScript"]["steps"][1] == {
+        "description": "Look at the screen.",
+        "testData": "paid = {paid}",
+        "expectedResult": '"Paid" is shown',
+    }
     params = first["parameters"]
     assert [v["name"] for v in params["variables"]] == ["code", "size", "paid"]
     assert [e["size"] for e in params["entries"]] == ["S", "M", "L"]

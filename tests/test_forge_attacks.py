@@ -64,9 +64,15 @@ class Env:
     fetches: list[float]
 
     def claims(self, **overrides: Any) -> dict[str, Any]:
-        claims = fit_claims(app_id=APP_ID, installation_id=INSTALLATION, api_base_url=JIRA, cloud_id=CLOUD,
-                            account_id="557058:user", module_key="issue-panel",
-                            extension={"issue": {"key": "DEMO-1", "id": "10001"}, "project": {"key": "DEMO"}})
+        claims = fit_claims(
+            app_id=APP_ID,
+            installation_id=INSTALLATION,
+            api_base_url=JIRA,
+            cloud_id=CLOUD,
+            account_id="557058:user",
+            module_key="issue-panel",
+            extension={"issue": {"key": "DEMO-1", "id": "10001"}, "project": {"key": "DEMO"}},
+        )
         claims.update(overrides)
         return claims
 
@@ -126,8 +132,11 @@ def _same_kid_other_key(e: Env) -> str:
 
 
 def _hs256_confusion(e: Env) -> str:
-    pem = e.signer.keys[-1][1].public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = (
+        e.signer.keys[-1][1]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     header = _b64({"alg": "HS256", "typ": "JWT", "kid": e.signer.kid})
     payload = _b64(e.claims())
     sig = hmac.new(pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
@@ -175,10 +184,14 @@ def test_admin_paths_need_jira_admin_rights(env: Env) -> None:
 
 
 def test_forged_lifecycle_events_are_refused(env: Env) -> None:
-    forged = ForgeSigner().sign(env.claims(app={"installationId": "ari:cloud:ecosystem::installation/evil",
-                                                "apiBaseUrl": "https://evil.example"}))
-    response = env.client.post("/forge/lifecycle", json={"eventType": "avi:forge:installed:app"},
-                               headers={"Authorization": f"Bearer {forged}"})
+    forged = ForgeSigner().sign(
+        env.claims(
+            app={"installationId": "ari:cloud:ecosystem::installation/evil", "apiBaseUrl": "https://evil.example"}
+        )
+    )
+    response = env.client.post(
+        "/forge/lifecycle", json={"eventType": "avi:forge:installed:app"}, headers={"Authorization": f"Bearer {forged}"}
+    )
     assert response.status_code == 401
     assert env.store.get("ari:cloud:ecosystem::installation/evil") is None
 

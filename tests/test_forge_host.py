@@ -50,8 +50,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     db_url = f"sqlite:///{tmp / 'app.db'}"
     with running_sandbox(demo_data=True, setup=True) as sb:
         port = free_port()
-        settings = Settings(env="test", base_url=f"http://127.0.0.1:{port}", database_url=db_url,
-                            forge_app_id=APP_ID, forge_jwks_url=f"{sb.base_url}/_forge/jwks.json")
+        settings = Settings(
+            env="test",
+            base_url=f"http://127.0.0.1:{port}",
+            database_url=db_url,
+            forge_app_id=APP_ID,
+            forge_jwks_url=f"{sb.base_url}/_forge/jwks.json",
+        )
         upgrade(db_url)
         forge = forge_from_settings(settings)
         assert forge is not None
@@ -81,8 +86,11 @@ def test_install_stores_only_what_forge_sends(env: Env) -> None:
 
 def test_the_app_calls_jira_with_the_token_forge_sent(env: Env) -> None:
     host = env.forge.host
-    caller = Caller(site_id=env.installed.installation_id, base_url=env.sb.base_url,
-                    account_id="557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0001")
+    caller = Caller(
+        site_id=env.installed.installation_id,
+        base_url=env.sb.base_url,
+        account_id="557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0001",
+    )
 
     async def myself() -> str:
         async with host.jira(caller) as jira:
@@ -94,11 +102,18 @@ def test_the_app_calls_jira_with_the_token_forge_sent(env: Env) -> None:
     with pytest.raises(ForgeTokenMissingError):
         asyncio.run(myself())
     # an invokeRemote through the sandbox's Forge mode hands the tokens over; the user token acts as the user
-    frame = frame_src(env.sb.sandbox, env.installed, "issue-panel",
-                      {"issue": {"key": "DEMO-1", "id": "10000"}, "project": {"key": "DEMO"}})
+    frame = frame_src(
+        env.sb.sandbox,
+        env.installed,
+        "issue-panel",
+        {"issue": {"key": "DEMO-1", "id": "10000"}, "project": {"key": "DEMO"}},
+    )
     ctx = frame.split("ctx=", 1)[1]
-    answer = httpx.post(f"{env.sb.base_url}/_forge/invoke", headers={"Origin": env.sb.base_url},
-                        json={"ctx": ctx, "path": "/api/models/DEMO-1", "method": "GET"}).json()
+    answer = httpx.post(
+        f"{env.sb.base_url}/_forge/invoke",
+        headers={"Origin": env.sb.base_url},
+        json={"ctx": ctx, "path": "/api/models/DEMO-1", "method": "GET"},
+    ).json()
     assert answer["success"], answer
     assert asyncio.run(myself()) == caller.account_id
     assert env.sb.count_calls("GET", "/rest/api/3/myself", status=200) >= 1
@@ -108,11 +123,15 @@ def test_sandbox_forge_bridge_calls_need_its_own_origin_and_a_signed_frame(env: 
     frame = frame_src(env.sb.sandbox, env.installed, "issue-panel", {"issue": {"key": "DEMO-1"}})
     ctx = frame.split("ctx=", 1)[1]
     body = {"ctx": ctx, "path": "/api/models/DEMO-1", "method": "GET"}
-    assert httpx.post(f"{env.sb.base_url}/_forge/invoke", json=body,
-                      headers={"Origin": "http://evil.example"}).status_code == 403
+    assert (
+        httpx.post(f"{env.sb.base_url}/_forge/invoke", json=body, headers={"Origin": "http://evil.example"}).status_code
+        == 403
+    )
     forged = {**body, "ctx": ctx[:-4] + "0000"}
-    assert httpx.post(f"{env.sb.base_url}/_forge/invoke", json=forged,
-                      headers={"Origin": env.sb.base_url}).status_code == 403
+    assert (
+        httpx.post(f"{env.sb.base_url}/_forge/invoke", json=forged, headers={"Origin": env.sb.base_url}).status_code
+        == 403
+    )
 
 
 def test_sandbox_rest_refuses_unknown_bearer_tokens(env: Env) -> None:
@@ -143,8 +162,9 @@ def test_uninstall_event_marks_the_installation(env: Env, tmp_path: Path) -> Non
     try:
         fit = sign_invocation(env.sb.sandbox, other, module_key="lifecycle", extension={}, account_id=None)
         for event in ("avi:forge:installed:app", "avi:forge:uninstalled:app"):
-            r = httpx.post(f"{env.app_url}/forge/lifecycle", json={"eventType": event},
-                           headers=remote_headers(other, fit))
+            r = httpx.post(
+                f"{env.app_url}/forge/lifecycle", json={"eventType": event}, headers=remote_headers(other, fit)
+            )
             assert r.status_code == 204
         view = env.forge.host.store.get(other.installation_id)
         assert view is not None and not view.active
@@ -159,8 +179,13 @@ def test_create_app_adds_forge_beside_connect_and_publish_jobs_use_forge_tokens(
 
     from flowcase.hosts.forge.auth import ForgeTokenAuth
 
-    settings = Settings(env="test", database_url=env.db_url, secret_keys=Fernet.generate_key().decode(),
-                        forge_app_id=APP_ID, forge_jwks_url=f"{env.sb.base_url}/_forge/jwks.json")
+    settings = Settings(
+        env="test",
+        database_url=env.db_url,
+        secret_keys=Fernet.generate_key().decode(),
+        forge_app_id=APP_ID,
+        forge_jwks_url=f"{env.sb.base_url}/_forge/jwks.json",
+    )
     app = create_app(settings)
     assert [h.name for h in app.state.hosts] == ["connect", "forge"]
     assert "/forge/lifecycle" in {getattr(r, "path", "") for r in app.routes}
@@ -181,11 +206,18 @@ def test_in_production_an_api_base_url_off_atlassians_api_host_is_refused(env: E
     relaxed = host.policy
     host.policy = SitePolicy.forge(Settings(env="production"))
     try:
-        frame = frame_src(env.sb.sandbox, env.installed, "issue-panel",
-                          {"issue": {"key": "DEMO-1", "id": "10000"}, "project": {"key": "DEMO"}})
+        frame = frame_src(
+            env.sb.sandbox,
+            env.installed,
+            "issue-panel",
+            {"issue": {"key": "DEMO-1", "id": "10000"}, "project": {"key": "DEMO"}},
+        )
         ctx = frame.split("ctx=", 1)[1]
-        answer = httpx.post(f"{env.sb.base_url}/_forge/invoke", headers={"Origin": env.sb.base_url},
-                            json={"ctx": ctx, "path": "/api/models/DEMO-1", "method": "GET"}).json()
+        answer = httpx.post(
+            f"{env.sb.base_url}/_forge/invoke",
+            headers={"Origin": env.sb.base_url},
+            json={"ctx": ctx, "path": "/api/models/DEMO-1", "method": "GET"},
+        ).json()
         assert not answer["success"]
         assert answer.get("status") == 403 or "403" in str(answer), answer
     finally:

@@ -47,8 +47,9 @@ def test_the_manifest_validates_against_the_published_schema(schema: dict[str, A
 
 
 @pytest.mark.parametrize("mutation", ["no app id", "long remote key", "bad connect key", "bad endpoint ref type"])
-def test_the_schema_check_would_catch_broken_manifests(schema: dict[str, Any], manifest: dict[str, Any],
-                                                       mutation: str) -> None:
+def test_the_schema_check_would_catch_broken_manifests(
+    schema: dict[str, Any], manifest: dict[str, Any], mutation: str
+) -> None:
     broken = copy.deepcopy(manifest)
     if mutation == "no app id":
         del broken["app"]["id"]

@@ -79,12 +79,18 @@ def test_focus_gives_pairwise_data_only_to_tests_in_focus() -> None:
     from flowcase.model.types import Parameter
 
     nodes = (
-        Node(id="start", kind="start", decisions=(Decision(id="safe", next="e"),
-                                                  Decision(id="risky", risk="high", next="e"))),
+        Node(
+            id="start",
+            kind="start",
+            decisions=(Decision(id="safe", next="e"), Decision(id="risky", risk="high", next="e")),
+        ),
         Node(id="e", kind="end"),
     )
-    model = Model(id="m", parameters=tuple(Parameter(name=f"p{i}", values=(1, 2, 3)) for i in range(4)),
-                  workflows=(Workflow(id="w", nodes=nodes),))
+    model = Model(
+        id="m",
+        parameters=tuple(Parameter(name=f"p{i}", values=(1, 2, 3)) for i in range(4)),
+        workflows=(Workflow(id="w", nodes=nodes),),
+    )
     suite = generate(model, GenerateOptions(focus=("risk:high",)))
     rows = {t.steps[0].decision: len(t.variants) for t in suite.tests}
     assert rows == {"safe": 0, "risky": 9}  # 3^4 pairwise: the orthogonal array
@@ -111,8 +117,10 @@ def test_cli_pins_a_test_of_a_previous_suite(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, ["generate", model, "-o", str(first)]).exit_code == 0
     chosen = json.loads(first.read_text())["tests"][3]
     second = tmp_path / "second.json"
-    result = CliRunner().invoke(main, ["generate", model, "--pins", str(first), "--pin", chosen["id"],
-                                       "--focus", "risk:high", "-o", str(second)])
+    result = CliRunner().invoke(
+        main,
+        ["generate", model, "--pins", str(first), "--pin", chosen["id"], "--focus", "risk:high", "-o", str(second)],
+    )
     assert result.exit_code == 0, result.output
     assert f"1 pinned, kept exactly: {chosen['id']}" in result.stderr
     tests = {t["id"]: t for t in json.loads(second.read_text())["tests"]}

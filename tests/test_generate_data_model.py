@@ -21,12 +21,27 @@ def model(sizes: list[int], condition: str | None = None) -> Model:
     params = [{"name": f"p{i}", "values": list(range(n))} for i, n in enumerate(sizes)]
     decisions: list[dict[str, Any]] = [{"id": "1", "action": "go", "next": "end"}]
     if condition:
-        decisions = [{"id": "1", "when": condition, "action": "go", "next": "end"},
-                     {"id": "2", "when": f"not ({condition})", "action": "other", "next": "end"}]  # fmt: skip
-    return Model.model_validate({"id": "m", "name": "m", "parameters": params, "workflows": [{"id": "main", "nodes": [
-        {"id": "start", "kind": "start", "next": "a"},
-        {"id": "a", "kind": "step", "name": "A", "decisions": decisions},
-        {"id": "end", "kind": "end"}]}]})  # fmt: skip
+        decisions = [
+            {"id": "1", "when": condition, "action": "go", "next": "end"},
+            {"id": "2", "when": f"not ({condition})", "action": "other", "next": "end"},
+        ]
+    return Model.model_validate(
+        {
+            "id": "m",
+            "name": "m",
+            "parameters": params,
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "a"},
+                        {"id": "a", "kind": "step", "name": "A", "decisions": decisions},
+                        {"id": "end", "kind": "end"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 def rows_of(m: Model, decision: str = "1") -> list[Row]:
@@ -39,8 +54,11 @@ def rows_of(m: Model, decision: str = "1") -> list[Row]:
 def uncovered_pairs(rows: list[Row], sizes: list[int], allowed: Callable[[Row], bool]) -> list[tuple[Any, ...]]:
     """Every pair of values of two parameters that some allowed full row holds, and no generated row holds."""
     names = [f"p{i}" for i in range(len(sizes))]
-    seen = {(a, rows_a, b, rows_b) for r in rows for (a, rows_a), (b, rows_b) in itertools.combinations(
-        ((n, r[n]) for n in names), 2)}  # fmt: skip
+    seen = {
+        (a, rows_a, b, rows_b)
+        for r in rows
+        for (a, rows_a), (b, rows_b) in itertools.combinations(((n, r[n]) for n in names), 2)
+    }
     missing = []
     for (i, a), (j, b) in itertools.combinations(enumerate(names), 2):
         for va, vb in itertools.product(range(sizes[i]), range(sizes[j])):
@@ -81,15 +99,20 @@ CONSTRAINED = [
     # benchmarks/pairwise_pict.py)
     ("not (p0 == 0 and p1 == 0)", lambda r: not (r["p0"] == 0 and r["p1"] == 0), [5] * 10, 45),
     ("p0 != p1", lambda r: r["p0"] != r["p1"], [4] * 8, 27),
-    ("(p0 != 0 or p1 == 0) and (p2 != 1 or p3 != 1)",
-     lambda r: (r["p0"] != 0 or r["p1"] == 0) and (r["p2"] != 1 or r["p3"] != 1), [3] * 10, 18),
+    (
+        "(p0 != 0 or p1 == 0) and (p2 != 1 or p3 != 1)",
+        lambda r: (r["p0"] != 0 or r["p1"] == 0) and (r["p2"] != 1 or r["p3"] != 1),
+        [3] * 10,
+        18,
+    ),
     ("p0 < p1", lambda r: r["p0"] < r["p1"], [6] * 6, 52),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("condition", "holds", "sizes", "pict"), CONSTRAINED)
-def test_constraints_between_parameters(condition: str, holds: Callable[[Row], bool], sizes: list[int],
-                                        pict: int) -> None:  # fmt: skip
+def test_constraints_between_parameters(
+    condition: str, holds: Callable[[Row], bool], sizes: list[int], pict: int
+) -> None:
     rows = rows_of(model(sizes, condition))
     assert all(holds(r) for r in rows)  # every variant keeps the path feasible
     assert uncovered_pairs(rows, sizes, holds) == []

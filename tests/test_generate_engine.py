@@ -141,8 +141,9 @@ def test_guarded_tests_are_feasible_and_impossible_rows_explained() -> None:
     simulate(m, suite)
     reasons = {c.ref: c.reason for c in suite.coverage if not c.covered_by}
     assert reasons["main/menu#impossible"] == "condition 'amount > 1000' can never hold"
-    assert reasons["main/give#odd"] == ("contradictory conditions: 'give' is reached, but its condition 'cash == 7' "
-                                        "never holds there")
+    assert reasons["main/give#odd"] == (
+        "contradictory conditions: 'give' is reached, but its condition 'cash == 7' never holds there"
+    )
     covered = {c.ref for c in suite.coverage if c.covered_by}
     assert {"main/pin#swallow", "main/give#big", "main/give#small", "main/menu#refuse"} <= covered
     assert suite.lower_bound is not None and len(suite.tests) >= suite.lower_bound
@@ -180,9 +181,10 @@ def test_nwise_strength_three() -> None:
 
 def test_ids_survive_unrelated_edits() -> None:
     before = generate(model(SHOP))
-    edited = SHOP.replace("{id: leave, action: leave, next: gone}",
-                          "{id: leave, action: leave the shop, next: gone}\n"
-                          "          - {id: help, action: ask for help, next: gone}")
+    edited = SHOP.replace(
+        "{id: leave, action: leave, next: gone}",
+        "{id: leave, action: leave the shop, next: gone}\n          - {id: help, action: ask for help, next: gone}",
+    )
     after = generate(model(edited))
     untouched = [t for t in before.tests if not any(s.node == "browse" and s.decision == "leave" for s in t.steps)]
     assert untouched
@@ -292,11 +294,15 @@ def test_regenerate_keeps_still_valid_tests() -> None:
 
 def test_diff_finds_new_and_obsolete_tests() -> None:
     old = model(SHOP)
-    new = model(SHOP.replace("          - {id: fraud, action: flagged, next: refused, risk: critical}\n", "")
-                .replace("      - {id: refused, kind: end}\n", "")
-                .replace("          - {id: ko, after: refused, next: cart, tags: [negative]}\n", "")
-                .replace("- {id: card, action: by card, next: paid}",
-                         "- {id: card, action: by card, next: paid}\n          - {id: cash, action: cash, next: paid}"))
+    new = model(
+        SHOP.replace("          - {id: fraud, action: flagged, next: refused, risk: critical}\n", "")
+        .replace("      - {id: refused, kind: end}\n", "")
+        .replace("          - {id: ko, after: refused, next: cart, tags: [negative]}\n", "")
+        .replace(
+            "- {id: card, action: by card, next: paid}",
+            "- {id: card, action: by card, next: paid}\n          - {id: cash, action: cash, next: paid}",
+        )
+    )
     result = diff(old, new)
     assert result.obsolete and result.new
     old_suite = generate(old)
@@ -311,7 +317,8 @@ def test_bad_options_are_refused() -> None:
     with pytest.raises(GenerationError):
         parse_purpose("visit somewhere")
     with pytest.raises(GenerationError, match="recursive"):
-        generate(model("""
+        generate(
+            model("""
 flowcase: "1"
 id: rec
 workflows:
@@ -320,12 +327,14 @@ workflows:
       - {id: start, kind: start, next: c}
       - {id: c, kind: call, workflow: main, next: e}
       - {id: e, kind: end}
-"""))
+""")
+        )
 
 
 def test_options_round_trip_through_the_suite() -> None:
-    options = GenerateOptions(criterion="purposes", purposes=(parse_purpose("x: pass cart; reach success"),),
-                              tags=("a", "b"), data="pairwise")
+    options = GenerateOptions(
+        criterion="purposes", purposes=(parse_purpose("x: pass cart; reach success"),), tags=("a", "b"), data="pairwise"
+    )
     suite = generate(model(SHOP), options)
     again = GenerateOptions.from_suite_options(suite.criterion, suite.options)
     assert again == options

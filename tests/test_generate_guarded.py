@@ -26,15 +26,21 @@ def models(draw: st.DrawFn) -> Model:
         rows = []
         for r in range(draw(st.integers(1, 3))):
             target = draw(st.integers(0, size))
-            rows.append(Decision(
-                id=f"r{r}", when=draw(st.sampled_from(CONDITIONS)), set=draw(st.sampled_from(SETS)),
-                next="end" if target == size else f"v{target}",
-            ))
+            rows.append(
+                Decision(
+                    id=f"r{r}",
+                    when=draw(st.sampled_from(CONDITIONS)),
+                    set=draw(st.sampled_from(SETS)),
+                    next="end" if target == size else f"v{target}",
+                )
+            )
         nodes.append(Node(id=f"v{v}", kind="step", decisions=tuple(rows)))
     nodes.append(Node(id="end", kind="end"))
     return Model(
-        id="guarded", parameters=(Parameter(name="a", values=(0, 1, 2)), Parameter(name="b", values=(True, False))),
-        variables=(Variable(name="n", initial=0),), workflows=(Workflow(id="main", nodes=tuple(nodes)),),
+        id="guarded",
+        parameters=(Parameter(name="a", values=(0, 1, 2)), Parameter(name="b", values=(True, False))),
+        variables=(Variable(name="n", initial=0),),
+        workflows=(Workflow(id="main", nodes=tuple(nodes)),),
     )
 
 

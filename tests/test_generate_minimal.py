@@ -14,8 +14,9 @@ from flowcase.generate import GenerateOptions, diff, generate
 from flowcase.generate.flow import Digraph, min_count, min_cover
 from flowcase.model.types import Decision, Model, Node, Workflow
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 
 @st.composite
@@ -131,8 +132,9 @@ def test_all_solvers_agree(g: Digraph) -> None:
 def dag_model(g: Digraph, changed: int = -1) -> Model:
     nodes = [Node(id="start", kind="start", next="v0")]
     for v in range(g.n - 1):
-        rows = tuple(Decision(id=f"e{e}", action="changed" if e == changed else f"go {e}", next=f"v{g.dst[e]}")
-                     for e in g.out[v])
+        rows = tuple(
+            Decision(id=f"e{e}", action="changed" if e == changed else f"go {e}", next=f"v{g.dst[e]}") for e in g.out[v]
+        )
         nodes.append(Node(id=f"v{v}", kind="step", decisions=rows))
     nodes.append(Node(id=f"v{g.n - 1}", kind="end"))
     return Model(id="random", workflows=(Workflow(id="main", nodes=tuple(nodes)),))
@@ -145,8 +147,11 @@ def test_generated_suites_match_brute_force(g: Digraph, criterion: str) -> None:
     assume(len(paths) <= 10)  # keeps the exhaustive search small
     model = dag_model(g)
     suite = generate(model, GenerateOptions(criterion=criterion))  # type: ignore[arg-type]
-    coverable = [c for c in suite.coverage if c.kind in ("decision", "step", "pair") and
-                 (c.covered_by or not (c.reason or "").startswith("not required"))]
+    coverable = [
+        c
+        for c in suite.coverage
+        if c.kind in ("decision", "step", "pair") and (c.covered_by or not (c.reason or "").startswith("not required"))
+    ]
     assert all(c.covered_by or "reached" in (c.reason or "") for c in coverable)
 
     def items(walk: list[int]) -> set[str]:

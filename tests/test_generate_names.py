@@ -63,8 +63,12 @@ workflows:
 def test_same_objective_is_told_apart_by_the_choices_not_a_counter() -> None:
     suite = generate(loads(SAME_OBJECTIVE, "yaml").model, GenerateOptions(criterion="all-paths"))
     names = sorted(t.name for t in suite.tests)
-    assert names == ["A decline is shown (Pay by: card)", "A decline is shown (Pay by: pay pal)",
-                     "Main path to paid", "Pay by: pay pal \u2192 paid"]
+    assert names == [
+        "A decline is shown (Pay by: card)",
+        "A decline is shown (Pay by: pay pal)",
+        "Main path to paid",
+        "Pay by: pay pal \u2192 paid",
+    ]
     # an unnamed row (a modeler's generated id) is described by where it leads
     assert all("Flow_" not in n for n in names)
 
@@ -89,8 +93,12 @@ def test_plain_camunda_imports_get_human_names() -> None:
     loaded = load_path(ROOT / "tests" / "data" / "bpmn" / "camunda-order-approval.bpmn")
     assert loaded.model.id == "order_approval"  # not 'Definitions_1k9v3xq': exports are named after it
     names = [t.name for t in generate(loaded.model).tests]
-    assert names == ["Amount? more than 1000; Approved? yes", "Amount? more than 1000; Approved? no",
-                     "Amount? more than 1000; Manager approval: 3 days", "Amount? otherwise"]
+    assert names == [
+        "Amount? more than 1000; Approved? yes",
+        "Amount? more than 1000; Approved? no",
+        "Amount? more than 1000; Manager approval: 3 days",
+        "Amount? otherwise",
+    ]
     claim = load_path(ROOT / "tests" / "data" / "bpmn" / "camunda-collaboration-claim.bpmn").model
     assert [t.name for t in generate(claim).tests] == ["Covered? policy covers damage", "Covered? not covered"]
 

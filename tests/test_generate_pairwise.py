@@ -58,7 +58,8 @@ def test_public_api_with_constraints_on_partial_rows() -> None:
 
     def ok(row: dict[str, object]) -> bool:
         return not (row.get("os") == "linux" and row.get("browser") in ("safari", "edge")) and not (
-            row.get("os") == "mac" and row.get("browser") == "edge")
+            row.get("os") == "mac" and row.get("browser") == "edge"
+        )
 
     rows = pairwise(domains, constraints=ok)
     assert all(ok(r) for r in rows)

@@ -20,20 +20,43 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def small_model() -> Model:
-    return Model.model_validate({
-        "id": "m", "parameters": [{"name": "a", "values": [1, 2]}, {"name": "b", "values": ["x", "y"]},
-                                  {"name": "unused", "values": [True, False]}],
-        "variables": [{"name": "v", "initial": 0}],
-        "workflows": [{"id": "main", "nodes": [
-            {"id": "start", "kind": "start", "next": "check"},
-            {"id": "check", "kind": "choice", "decisions": [
-                {"id": "big", "when": "a == 2", "next": "bump"},
-                {"id": "small", "when": "a == 1", "next": "done"}]},
-            {"id": "bump", "kind": "step", "decisions": [{"set": "v = v + 1", "next": "fork"}]},
-            {"id": "fork", "kind": "choice", "decisions": [
-                {"id": "bx", "when": 'b == "x"', "next": "done"}, {"id": "by", "when": 'b == "y"', "next": "done"}]},
-            {"id": "done", "kind": "end"}]}],
-    })  # fmt: skip
+    return Model.model_validate(
+        {
+            "id": "m",
+            "parameters": [
+                {"name": "a", "values": [1, 2]},
+                {"name": "b", "values": ["x", "y"]},
+                {"name": "unused", "values": [True, False]},
+            ],
+            "variables": [{"name": "v", "initial": 0}],
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "check"},
+                        {
+                            "id": "check",
+                            "kind": "choice",
+                            "decisions": [
+                                {"id": "big", "when": "a == 2", "next": "bump"},
+                                {"id": "small", "when": "a == 1", "next": "done"},
+                            ],
+                        },
+                        {"id": "bump", "kind": "step", "decisions": [{"set": "v = v + 1", "next": "fork"}]},
+                        {
+                            "id": "fork",
+                            "kind": "choice",
+                            "decisions": [
+                                {"id": "bx", "when": 'b == "x"', "next": "done"},
+                                {"id": "by", "when": 'b == "y"', "next": "done"},
+                            ],
+                        },
+                        {"id": "done", "kind": "end"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 def test_only_the_parameters_read_on_the_path_are_used() -> None:

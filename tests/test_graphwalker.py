@@ -112,7 +112,9 @@ def test_javascript_guards_are_read_back(js: str, flowcase: str | None) -> None:
 def test_javascript_actions_are_read_back() -> None:
     assert js_to_assignments(["validLogin=false;rememberMe=false;"]) == ("validLogin = false; rememberMe = false", [])
     assert js_to_assignments([" num_of_books++;", "total += 2 * n;"]) == (
-        "num_of_books = num_of_books + 1; total = total + 2 * n", [])
+        "num_of_books = num_of_books + 1; total = total + 2 * n",
+        [],
+    )
     assert js_to_assignments(["rememberMe=!rememberMe;"]) == ("rememberMe = not rememberMe", [])
     assert js_to_assignments(["var x = 1; y = 'a;b';"]) == ('y = "a;b"', ["var x = 1"])
     assert js_to_assignments(["x = f(1);"]) == ("", ["x = f(1)"])
@@ -133,12 +135,14 @@ def _numeric(depth: int) -> st.SearchStrategy[str]:
 
 def _boolean(depth: int) -> st.SearchStrategy[str]:
     compare = st.tuples(_numeric(1), st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), _numeric(1)).map(
-        lambda t: f"{t[0]} {t[1]} {t[2]}")
+        lambda t: f"{t[0]} {t[1]} {t[2]}"
+    )
     if depth == 0:
         return st.one_of(_bools, compare)
     sub = _boolean(depth - 1)
     return st.one_of(
-        _bools, compare,
+        _bools,
+        compare,
         st.tuples(sub, st.sampled_from(["and", "or"]), sub).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})"),
         sub.map(lambda s: f"not ({s})"),
         st.tuples(sub, st.sampled_from(["==", "!="]), sub).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})"),
@@ -162,7 +166,10 @@ def test_import_the_login_model() -> None:
     model = loaded.model
     wf = model.main
     assert [(n.id, n.kind) for n in wf.nodes] == [
-        ("v_ClientNotRunning", "step"), ("v_LoginPrompted", "step"), ("v_Browse", "step"), ("Start", "start"),
+        ("v_ClientNotRunning", "step"),
+        ("v_LoginPrompted", "step"),
+        ("v_Browse", "step"),
+        ("Start", "start"),
     ]
     assert wf.stop_anywhere  # a GraphWalker walk may stop at any vertex: no end node, no "stop" rows
     assert [(v.name, v.initial) for v in model.variables] == [("validLogin", False), ("rememberMe", False)]
@@ -194,18 +201,26 @@ def test_import_two_models_linked_by_a_shared_state() -> None:
     search = cart.table[0]
     assert search.when == "" and search.objective == "when books.size() > 0"
     messages = "\n".join(w.message for w in loaded.warnings)
-    for expected in ("guard 'books.size() > 0' cannot be read", "edge without a source",
-                     "'var receipt = 1' cannot be read"):
+    for expected in (
+        "guard 'books.size() > 0' cannot be read",
+        "edge without a source",
+        "'var receipt = 1' cannot be read",
+    ):
         assert expected in messages
 
 
 def test_a_single_model_object_and_a_start_vertex_are_accepted() -> None:
-    text = json.dumps({
-        "name": "Small model", "startElementId": "n0",
-        "vertices": [{"id": "n0", "name": "v_A"}, {"id": "n1", "name": "v_B"}],
-        "edges": [{"id": "e0", "name": "e_Go", "sourceVertexId": "n0", "targetVertexId": "n1"},
-                  {"id": "e1", "name": "e_Back", "sourceVertexId": "n1", "targetVertexId": "n0"}],
-    })
+    text = json.dumps(
+        {
+            "name": "Small model",
+            "startElementId": "n0",
+            "vertices": [{"id": "n0", "name": "v_A"}, {"id": "n1", "name": "v_B"}],
+            "edges": [
+                {"id": "e0", "name": "e_Go", "sourceVertexId": "n0", "targetVertexId": "n1"},
+                {"id": "e1", "name": "e_Back", "sourceVertexId": "n1", "targetVertexId": "n0"},
+            ],
+        }
+    )
     model = loads(text).model
     # v_A is entered again later, so it stays a step and a start node leads to it
     assert [(n.id, n.kind) for n in model.main.nodes] == [("start", "start"), ("v_A", "step"), ("v_B", "step")]
@@ -218,10 +233,15 @@ def test_a_single_model_object_and_a_start_vertex_are_accepted() -> None:
         ('{"models": [', "invalid JSON"),
         ("[1, 2]", "not a GraphWalker document"),
         ('{"models": [{"vertices": {}}]}', "'vertices' of model #1 must be a list"),
-        ('{"models": [{"vertices": [{"id": "a"}], "edges": [], "startElementId": "zz"}]}',
-         "startElementId 'zz' of model 'model' is neither a vertex nor an edge of this file"),
-        ('{"models": [{"properties": {"flowcase": {"workflow": {"id": "w"}}}, '
-         '"vertices": [{"id": "a", "properties": {"flowcase": {"kind": "blob"}}}]}]}', "invalid at Node.kind"),
+        (
+            '{"models": [{"vertices": [{"id": "a"}], "edges": [], "startElementId": "zz"}]}',
+            "startElementId 'zz' of model 'model' is neither a vertex nor an edge of this file",
+        ),
+        (
+            '{"models": [{"properties": {"flowcase": {"workflow": {"id": "w"}}}, '
+            '"vertices": [{"id": "a", "properties": {"flowcase": {"kind": "blob"}}}]}]}',
+            "invalid at Node.kind",
+        ),
     ],
 )
 def test_bad_input_is_a_one_line_error(text: str, expected: str) -> None:
@@ -238,29 +258,45 @@ def _tiny(**changes: Any) -> Model:
     return Model(
         id="m",
         parameters=(Parameter(name="x", values=changes.get("values", (1, 2))),),
-        workflows=(Workflow(id="w", nodes=(
-            Node(id="s", kind="start", decisions=(decision,), layout=changes.get("layout")),
-            Node(id="e", kind="end", name=changes.get("end", "done")),
-        )),),
+        workflows=(
+            Workflow(
+                id="w",
+                nodes=(
+                    Node(id="s", kind="start", decisions=(decision,), layout=changes.get("layout")),
+                    Node(id="e", kind="end", name=changes.get("end", "done")),
+                ),
+            ),
+        ),
     )
 
 
 def test_same_meaning_ignores_layout_spacing_and_the_next_shorthand() -> None:
     assert same_meaning(_tiny(), _tiny(when="x == 1", layout=Layout(x=1, y=2))) == []
-    short = Model(id="m", workflows=(Workflow(id="w", nodes=(Node(id="s", kind="start", next="e"),
-                                                             Node(id="e", kind="end"))),))
-    explicit = Model(id="m", workflows=(Workflow(id="w", nodes=(
-        Node(id="s", kind="start", decisions=(Decision(id="1", next="e"),)), Node(id="e", kind="end"))),))
+    short = Model(
+        id="m", workflows=(Workflow(id="w", nodes=(Node(id="s", kind="start", next="e"), Node(id="e", kind="end"))),)
+    )
+    explicit = Model(
+        id="m",
+        workflows=(
+            Workflow(
+                id="w",
+                nodes=(Node(id="s", kind="start", decisions=(Decision(id="1", next="e"),)), Node(id="e", kind="end")),
+            ),
+        ),
+    )
     assert same_meaning(short, explicit) == []
 
 
 def test_same_meaning_reports_each_difference_in_words() -> None:
     assert same_meaning(_tiny(), _tiny(when="x == 2")) == [
-        "workflow 'w', node 's', decision 'go', field 'when': 'x == 1' != 'x == 2'"]
+        "workflow 'w', node 's', decision 'go', field 'when': 'x == 1' != 'x == 2'"
+    ]
     assert same_meaning(_tiny(), _tiny(values=(1, "2"))) == [
-        "parameter 'x': ['int:1', 'int:2'] != ['int:1', \"str:'2'\"]"]
+        "parameter 'x': ['int:1', 'int:2'] != ['int:1', \"str:'2'\"]"
+    ]
     assert same_meaning(_tiny(custom={"k": True}), _tiny(custom={"k": 1})) == [
-        "workflow 'w', node 's', decision 'go', custom attribute 'k': 'bool:True' != 'int:1'"]
+        "workflow 'w', node 's', decision 'go', custom attribute 'k': 'bool:True' != 'int:1'"
+    ]
     assert same_meaning(_tiny(end="a"), _tiny(end="b")) == ["workflow 'w', node 'e', field 'name': 'a' != 'b'"]
     other = _tiny().model_copy(update={"variables": (Variable(name="v", initial=0),)})
     assert same_meaning(_tiny(), other) == ["variable 'v' only in the second model"]
@@ -283,36 +319,57 @@ _level = st.sampled_from([None, "low", "medium", "high", "critical"])
 @st.composite
 def _models(draw: st.DrawFn) -> Model:
     names = draw(st.lists(_ident, min_size=4, max_size=9, unique=True))
-    params = tuple(Parameter(name=f"p_{n}", values=tuple(draw(st.lists(_scalar, min_size=1, max_size=3))))
-                   for n in draw(st.lists(_ident, max_size=2, unique=True)))
+    params = tuple(
+        Parameter(name=f"p_{n}", values=tuple(draw(st.lists(_scalar, min_size=1, max_size=3))))
+        for n in draw(st.lists(_ident, max_size=2, unique=True))
+    )
     variables = (Variable(name="count", initial=draw(st.integers(0, 3))), Variable(name="flag", initial=False))
     ends = names[-2:] if len(names) > 4 else names[-1:]
-    inner = names[1:len(names) - len(ends)]
-    sub = Workflow(id="sub", nodes=(Node(id="start", kind="start", next="done"), Node(id="done", kind="end",
-                                                                                      name="done")))
+    inner = names[1 : len(names) - len(ends)]
+    sub = Workflow(
+        id="sub", nodes=(Node(id="start", kind="start", next="done"), Node(id="done", kind="end", name="done"))
+    )
     nodes = [Node(id=names[0], kind="start", next=(inner or ends)[0])]
     targets = inner + ends
     for node_id in inner:
         kind = draw(st.sampled_from(["step", "choice", "call"]))
         decisions = []
         for i in range(draw(st.integers(1, 3))):
-            decisions.append(Decision(
-                id=draw(st.sampled_from([None, f"r{i}"])),
-                when=draw(st.sampled_from(["", "count < 2", "flag and count == 1", "not flag"])),
-                set=draw(st.sampled_from(["", "count = count + 1", "flag = not flag; count = 0"])),
-                action=draw(_text), expected=draw(_text), objective=draw(_text),
-                next=draw(st.sampled_from(targets)),
-                after="done" if kind == "call" and draw(st.booleans()) else None,
-                requirements=tuple(draw(st.lists(st.sampled_from(["REQ-1", "REQ-2", "X-9"]), max_size=2))),
-                priority=draw(_level), risk=draw(_level),
-                tags=tuple(draw(st.lists(_ident, max_size=2))),
-                custom=draw(st.dictionaries(_ident, _scalar, max_size=2)),
-            ))
-        nodes.append(Node(id=node_id, kind=kind, name=draw(_text), description=draw(_text),
-                          decisions=tuple(decisions), workflow="sub" if kind == "call" else None))
+            decisions.append(
+                Decision(
+                    id=draw(st.sampled_from([None, f"r{i}"])),
+                    when=draw(st.sampled_from(["", "count < 2", "flag and count == 1", "not flag"])),
+                    set=draw(st.sampled_from(["", "count = count + 1", "flag = not flag; count = 0"])),
+                    action=draw(_text),
+                    expected=draw(_text),
+                    objective=draw(_text),
+                    next=draw(st.sampled_from(targets)),
+                    after="done" if kind == "call" and draw(st.booleans()) else None,
+                    requirements=tuple(draw(st.lists(st.sampled_from(["REQ-1", "REQ-2", "X-9"]), max_size=2))),
+                    priority=draw(_level),
+                    risk=draw(_level),
+                    tags=tuple(draw(st.lists(_ident, max_size=2))),
+                    custom=draw(st.dictionaries(_ident, _scalar, max_size=2)),
+                )
+            )
+        nodes.append(
+            Node(
+                id=node_id,
+                kind=kind,
+                name=draw(_text),
+                description=draw(_text),
+                decisions=tuple(decisions),
+                workflow="sub" if kind == "call" else None,
+            )
+        )
     nodes += [Node(id=e, kind="end", name=draw(_text)) for e in ends]
-    return Model(id="generated", name=draw(_text), parameters=params, variables=variables,
-                 workflows=(Workflow(id="main", name=draw(_text), nodes=tuple(nodes)), sub))
+    return Model(
+        id="generated",
+        name=draw(_text),
+        parameters=params,
+        variables=variables,
+        workflows=(Workflow(id="main", name=draw(_text), nodes=tuple(nodes)), sub),
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

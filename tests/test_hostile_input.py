@@ -78,12 +78,15 @@ def test_an_alias_alone_is_refused_with_its_position() -> None:
     assert "aliases" in d.message
 
 
-@pytest.mark.parametrize(("fmt", "text"), [
-    ("yaml", deep_yaml(20_000)),
-    ("json", deep_json(20_000)),
-    ("graphwalker", '{"models": ' + "[" * 20_000 + "]" * 20_000 + "}"),
-    ("bpmn", "<a>" * 20_000 + "</a>" * 20_000),
-])
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        ("yaml", deep_yaml(20_000)),
+        ("json", deep_json(20_000)),
+        ("graphwalker", '{"models": ' + "[" * 20_000 + "]" * 20_000 + "}"),
+        ("bpmn", "<a>" * 20_000 + "</a>" * 20_000),
+    ],
+)
 def test_nesting_20000_deep_is_a_clear_error_in_every_format(fmt: io.Format, text: str) -> None:
     with pytest.raises(ModelError) as caught:
         io.loads(text, fmt)
@@ -129,19 +132,23 @@ def test_bpmn_element_count_is_bounded_before_parsing(monkeypatch: pytest.Monkey
 def test_validate_refuses_the_alias_file_with_exit_1_and_one_line(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(alias_bomb(7))
-    r = subprocess.run([sys.executable, "-m", "flowcase", "validate", str(bomb)],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "flowcase", "validate", str(bomb)], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 1
     assert "anchors" in r.stderr + r.stdout
     assert "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize(("filename", "text"), [
-    ("bomb.yaml", alias_bomb(7)),
-    ("deep.yaml", deep_yaml(20_000)),
-    ("deep.json", deep_json(20_000)),
-    ("deep.bpmn", "<a>" * 20_000 + "</a>" * 20_000),
-])
+@pytest.mark.parametrize(
+    ("filename", "text"),
+    [
+        ("bomb.yaml", alias_bomb(7)),
+        ("deep.yaml", deep_yaml(20_000)),
+        ("deep.json", deep_json(20_000)),
+        ("deep.bpmn", "<a>" * 20_000 + "</a>" * 20_000),
+    ],
+)
 def test_web_import_answers_4xx_for_hostile_files(client: TestClient, filename: str, text: str) -> None:
     r = client.post("/api/models/import", json={"text": text, "filename": filename}, headers=HEADERS)
     assert r.status_code == 422, r.text
@@ -152,18 +159,22 @@ def test_web_import_answers_4xx_for_hostile_files(client: TestClient, filename: 
 
 def test_a_deep_json_body_is_a_400_not_a_500(client: TestClient) -> None:
     body = '{"doc": {"model": ' + deep_json(20_000) + "}}"
-    r = client.post("/api/models/validate", content=body,
-                    headers={**HEADERS, "content-type": "application/json"})
+    r = client.post("/api/models/validate", content=body, headers={**HEADERS, "content-type": "application/json"})
     assert r.status_code in (400, 422), r.text
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.one_of(
-    st.text(max_size=300),
-    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-                 lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                 max_leaves=30).map(json.dumps),
-), filename=st.sampled_from(["m.yaml", "m.json", "m.bpmn", "m.graphwalker.json", "m.txt"]))
+@given(
+    text=st.one_of(
+        st.text(max_size=300),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+            max_leaves=30,
+        ).map(json.dumps),
+    ),
+    filename=st.sampled_from(["m.yaml", "m.json", "m.bpmn", "m.graphwalker.json", "m.txt"]),
+)
 def test_any_text_imported_is_answered_without_a_server_error(client: TestClient, text: str, filename: str) -> None:
     r = client.post("/api/models/import", json={"text": text, "filename": filename}, headers=HEADERS)
     assert r.status_code in (200, 413, 422), r.text

@@ -30,8 +30,14 @@ def test_authenticated_requests_cost_one_lookup_then_none(tmp_path: Path) -> Non
     try:
         tenant = new_tenant()
         with TestClient(bed.app, base_url=bed.settings.base_url) as tc:
-            assert tc.post("/connect/lifecycle/installed", json=bed.payload(tenant),
-                           headers=bed.install_headers(tenant, now=int(time.time()) - 5)).status_code == 204
+            assert (
+                tc.post(
+                    "/connect/lifecycle/installed",
+                    json=bed.payload(tenant),
+                    headers=bed.install_headers(tenant, now=int(time.time()) - 5),
+                ).status_code
+                == 204
+            )
             before = bed.store.lookups
             first = tc.get(bed.page_url(tenant, "/connect/page?issueKey=DEMO-1"))
             assert first.status_code == 200, first.text
@@ -40,8 +46,14 @@ def test_authenticated_requests_cost_one_lookup_then_none(tmp_path: Path) -> Non
                 assert tc.get(bed.page_url(tenant, f"/connect/page?issueKey=DEMO-{n + 2}")).status_code == 200
             assert bed.store.lookups - before <= 1  # served from the cache
             # the uninstall is applied in this process: the very next request is refused
-            assert tc.post("/connect/lifecycle/uninstalled", json=bed.payload(tenant, "uninstalled"),
-                           headers=bed.install_headers(tenant, "uninstalled")).status_code == 204
+            assert (
+                tc.post(
+                    "/connect/lifecycle/uninstalled",
+                    json=bed.payload(tenant, "uninstalled"),
+                    headers=bed.install_headers(tenant, "uninstalled"),
+                ).status_code
+                == 204
+            )
             assert tc.get(bed.page_url(tenant, "/connect/page?issueKey=DEMO-1")).status_code == 401
     finally:
         bed.close()
@@ -59,8 +71,9 @@ def pg() -> Iterator[str]:
 
 
 def data(key: str, secret: str) -> InstallationData:
-    return InstallationData(client_key=key, app_key="flowcase", base_url="https://x.atlassian.net",
-                            shared_secret=secret)
+    return InstallationData(
+        client_key=key, app_key="flowcase", base_url="https://x.atlassian.net", shared_secret=secret
+    )
 
 
 @pytest.mark.postgres

@@ -20,8 +20,13 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "login.yaml"
 
 
 def env(sb: RunningSandbox) -> dict[str, str]:
-    return {**os.environ, "FLOWCASE_JIRA_EMAIL": sb.email, "FLOWCASE_JIRA_TOKEN": sb.api_token,
-            "FLOWCASE_JIRA_URL": sb.base_url, "FLOWCASE_SAVE_SETTLE_SECONDS": "0.4"}  # fmt: skip
+    return {
+        **os.environ,
+        "FLOWCASE_JIRA_EMAIL": sb.email,
+        "FLOWCASE_JIRA_TOKEN": sb.api_token,
+        "FLOWCASE_JIRA_URL": sb.base_url,
+        "FLOWCASE_SAVE_SETTLE_SECONDS": "0.4",
+    }
 
 
 def flowcase(sb: RunningSandbox, *args: str) -> subprocess.Popen[str]:
@@ -63,8 +68,10 @@ def test_two_cli_saves_of_one_revision_one_saves_one_exits_4(sb: RunningSandbox,
     assert done(flowcase(sb, "jira", "save", variant(tmp_path, "base"), "--story", key))[0] == 0
     sb.add_fault(kind="latency", path_prefix=f"/rest/api/3/issue/{key}", latency_ms=50)
     try:
-        procs = [flowcase(sb, "jira", "save", variant(tmp_path, n), "--story", key, "--expect-revision", "1")
-                 for n in ("alice", "bob")]  # fmt: skip
+        procs = [
+            flowcase(sb, "jira", "save", variant(tmp_path, n), "--story", key, "--expect-revision", "1")
+            for n in ("alice", "bob")
+        ]
         results = [done(p) for p in procs]
     finally:
         sb.clear_faults()

@@ -77,8 +77,9 @@ def test_5xx_retried_for_get_with_exponential_backoff_but_not_for_post(sb: Runni
             assert (await c.request("GET", "/rest/api/3/myself")).status_code == 200
             sb.add_fault(kind="error", status=500, path_prefix="/rest/api/3/issue/bulk", method="POST", count=1)
             with pytest.raises(JiraError) as err:
-                await c.create_issues([{"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"},
-                                                   "summary": "x"}}])  # fmt: skip
+                await c.create_issues(
+                    [{"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": "x"}}]
+                )
             assert err.value.status == 500 and err.value.retryable
 
     run(go())
@@ -92,8 +93,9 @@ def test_503_with_retry_after_is_retried_even_for_post(sb: RunningSandbox) -> No
 
     async def go() -> int:
         async with client(sb, sleeps) as c:
-            result = await c.create_issues([{"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"},
-                                                        "summary": "after 503"}}])  # fmt: skip
+            result = await c.create_issues(
+                [{"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": "after 503"}}]
+            )
             return len(result.created)
 
     assert run(go()) == 1 and 2.0 <= sleeps.delays[0] <= 2.6
@@ -137,8 +139,14 @@ def test_get_never_carries_a_body() -> None:
 def test_bulk_create_chunks_by_50_and_maps_partial_errors(sb: RunningSandbox) -> None:
     def issue(i: int) -> dict[str, Any]:
         labels = ["bad label"] if i in (7, 61) else ["bulk-test"]
-        return {"fields": {"project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": f"Bulk {i}",
-                           "labels": labels}}  # fmt: skip
+        return {
+            "fields": {
+                "project": {"key": "DEMO"},
+                "issuetype": {"name": "Task"},
+                "summary": f"Bulk {i}",
+                "labels": labels,
+            }
+        }
 
     async def go() -> Any:
         async with client(sb) as c:

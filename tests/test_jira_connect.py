@@ -25,10 +25,17 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "login.yaml"
 
 def chain_model(model_id: str, steps: int) -> Model:
     nodes = [{"id": "start", "kind": "start", "next": "s0"}]
-    nodes += [{"id": f"s{i}", "kind": "step", "name": f"Step {i} " + "lorem ipsum " * (i % 7),
-               "decisions": [{"id": "ok", "action": "Do " + hashlib.sha256(str(i).encode()).hexdigest(),
-                              "next": f"s{i + 1}"}]}
-              for i in range(steps)]  # fmt: skip
+    nodes += [
+        {
+            "id": f"s{i}",
+            "kind": "step",
+            "name": f"Step {i} " + "lorem ipsum " * (i % 7),
+            "decisions": [
+                {"id": "ok", "action": "Do " + hashlib.sha256(str(i).encode()).hexdigest(), "next": f"s{i + 1}"}
+            ],
+        }
+        for i in range(steps)
+    ]
     nodes.append({"id": f"s{steps}", "kind": "end"})
     return Model.model_validate({"id": model_id, "workflows": [{"id": "main", "nodes": nodes}]})
 
@@ -43,15 +50,19 @@ def test_storage_settings_and_publish_as_a_connect_app(connect: tuple[RunningSan
     sb, tiny = connect
     assert tiny.secret
     sb.clear_calls()  # the admin setup of the fresh site ran over Basic auth; from here on only the app calls
-    auth = ConnectJwtAuth(app_key=tiny.key, client_key=sb.sandbox.client_key, base_url=sb.base_url,
-                          secret=tiny.secret)  # fmt: skip
+    auth = ConnectJwtAuth(app_key=tiny.key, client_key=sb.sandbox.client_key, base_url=sb.base_url, secret=tiny.secret)
     model = load_path(EXAMPLE).model
     suite = generate(model, GenerateOptions(criterion="all-decisions"))
 
     async def go() -> tuple[PublishSettings, PublishSettings, int, int]:
         async with JiraClient(sb.base_url, auth) as c:
-            story = str((await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"},
-                                               "summary": "Sign in"}))["key"])  # fmt: skip
+            story = str(
+                (
+                    await c.create_issue(
+                        {"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "Sign in"}
+                    )
+                )["key"]
+            )
             await save_settings(c, {"labels": ["qa-team"], "output_style": "gherkin"}, app_key=tiny.key)
             settings = await load_settings(c, app_key=tiny.key, project_key="DEMO")
             big = chain_model("connect-big", 1500)  # several chunks
@@ -62,8 +73,9 @@ def test_storage_settings_and_publish_as_a_connect_app(connect: tuple[RunningSan
             assert manifest["chunks"] >= 3
             first = await publish(c, model, suite, story, "DEMO", settings)
             second = await publish(c, model, suite, story, "DEMO", settings)
-            hits = await c.search_all('labels = "qa-team" AND project = DEMO', fields=("summary", "labels"),
-                                      page_size=3)  # fmt: skip
+            hits = await c.search_all(
+                'labels = "qa-team" AND project = DEMO', fields=("summary", "labels"), page_size=3
+            )
             return settings, PublishSettings(), first.created + second.created, len(hits)
 
     settings, default, created, hits = asyncio.run(go())

@@ -89,10 +89,18 @@ class Recorder:
 
         await self.app(scope, recv, snd)
         headers = dict(scope.get("headers", []))
-        self.log.append(Exchange(scope["method"], scope["path"],
-                                 parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True),
-                                 bytes(body), headers.get(b"content-type", b"").decode(), int(state["status"]),
-                                 bytes(out), str(state["type"])))  # fmt: skip
+        self.log.append(
+            Exchange(
+                scope["method"],
+                scope["path"],
+                parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True),
+                bytes(body),
+                headers.get(b"content-type", b"").decode(),
+                int(state["status"]),
+                bytes(out),
+                str(state["type"]),
+            )
+        )
 
 
 @pytest.fixture(scope="module")
@@ -110,16 +118,36 @@ def recorded() -> Iterator[tuple[RunningSandbox, list[Exchange]]]:
 
 
 def model_of(n: int) -> Model:
-    return Model.model_validate({
-        "id": "contract", "name": "Contract checkout",
-        "workflows": [{"id": "main", "nodes": [
-            {"id": "start", "kind": "start", "next": "pick"},
-            {"id": "pick", "kind": "step", "name": "Pick", "decisions": [
-                {"id": f"p{i}", "action": f"Choose product {i}", "expected": f"Product {i} in the basket",
-                 "next": "done", "requirements": ["DEMO-2", "DEMO-404"]} for i in range(n)]},
-            {"id": "done", "kind": "end", "name": "Paid"},
-        ]}],
-    })  # fmt: skip
+    return Model.model_validate(
+        {
+            "id": "contract",
+            "name": "Contract checkout",
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "pick"},
+                        {
+                            "id": "pick",
+                            "kind": "step",
+                            "name": "Pick",
+                            "decisions": [
+                                {
+                                    "id": f"p{i}",
+                                    "action": f"Choose product {i}",
+                                    "expected": f"Product {i} in the basket",
+                                    "next": "done",
+                                    "requirements": ["DEMO-2", "DEMO-404"],
+                                }
+                                for i in range(n)
+                            ],
+                        },
+                        {"id": "done", "kind": "end", "name": "Paid"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 async def full_cycle(sb: RunningSandbox) -> None:
@@ -130,13 +158,13 @@ async def full_cycle(sb: RunningSandbox) -> None:
         assert (await setup(c, "DEMO", settings)).readiness.ready
         for n in (5, 3):  # publish, then drop two tests (obsolete: label and comment), republish
             model = model_of(n)
-            revision = (await load_model(c, "DEMO-1") or None)
+            revision = await load_model(c, "DEMO-1") or None
             await save_model(c, "DEMO-1", model, revision.revision if revision else None, timing=fast)
             suite = generate(model, GenerateOptions(criterion="all-decisions"))
             await publish(c, model, suite, "DEMO-1", "DEMO", settings, settle_seconds=0, lease_timing=fast)
         att = await c.add_attachment("DEMO-3", "notes.json", b"{}", "application/json")
         assert await c.attachment_content(str(att["id"])) == b"{}"
-        await c.search_all('project = DEMO AND labels = flowcase ORDER BY key ASC', fields=("summary",))
+        await c.search_all("project = DEMO AND labels = flowcase ORDER BY key ASC", fields=("summary",))
 
 
 # -- the oracle ---------------------------------------------------------------------------------------------
@@ -171,8 +199,10 @@ def operation_for(method: str, path: str) -> tuple[dict[str, Any], list[dict[str
 def validate(schema: dict[str, Any], value: Any, *, write: bool) -> list[str]:
     root = {**schema, "components": spec()["components"]}
     validator_cls = OAS30WriteValidator if write else OAS30ReadValidator
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
-            for e in validator_cls(root).iter_errors(value)]  # fmt: skip
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
+        for e in validator_cls(root).iter_errors(value)
+    ]
 
 
 def json_schema(content: dict[str, Any]) -> dict[str, Any] | None:
@@ -215,25 +245,31 @@ def problems_of(ex: Exchange) -> list[str]:
     elif ex.status < 300 and ex.response and "json" in ex.response_type:
         schema = json_schema(documented.get("content") or {})
         if schema is not None and schema != {}:
-            out += [f"{where} response {ex.status}: {e}" for e in validate(schema, json.loads(ex.response),
-                                                                          write=False)]
+            out += [
+                f"{where} response {ex.status}: {e}" for e in validate(schema, json.loads(ex.response), write=False)
+            ]
     return out
 
 
 def test_the_full_cycle_covers_the_api_the_app_uses(recorded: tuple[RunningSandbox, list[Exchange]]) -> None:
     _, log = recorded
     used = {(e.method, re.sub(r"\d+|[A-Z]+-\d+", "N", e.path)) for e in log}
-    for expected in [("POST", "/rest/api/N/issue/bulk"), ("GET", "/rest/api/N/search/jql"),
-                     ("POST", "/rest/api/N/issuetype"), ("POST", "/rest/api/N/issueLinkType"),
-                     ("PUT", "/rest/api/N/issuetypescheme/N/issuetype"), ("POST", "/rest/api/N/issue/bulkfetch"),
-                     ("POST", "/rest/api/N/issue/N/comment"), ("GET", "/rest/api/N/attachment/content/N"),
-                     ("POST", "/rest/api/N/issueLink")]:  # fmt: skip
+    for expected in [
+        ("POST", "/rest/api/N/issue/bulk"),
+        ("GET", "/rest/api/N/search/jql"),
+        ("POST", "/rest/api/N/issuetype"),
+        ("POST", "/rest/api/N/issueLinkType"),
+        ("PUT", "/rest/api/N/issuetypescheme/N/issuetype"),
+        ("POST", "/rest/api/N/issue/bulkfetch"),
+        ("POST", "/rest/api/N/issue/N/comment"),
+        ("GET", "/rest/api/N/attachment/content/N"),
+        ("POST", "/rest/api/N/issueLink"),
+    ]:
         assert expected in used, expected
     assert len(log) > 60
 
 
-def test_every_request_and_response_matches_jiras_description(recorded: tuple[RunningSandbox, list[Exchange]]
-                                                              ) -> None:  # fmt: skip
+def test_every_request_and_response_matches_jiras_description(recorded: tuple[RunningSandbox, list[Exchange]]) -> None:
     _, log = recorded
     problems = sorted({p for ex in log for p in problems_of(ex)})
     assert not problems, "\n".join(problems[:40])
@@ -243,12 +279,22 @@ def test_the_oracle_catches_drift() -> None:
     """The checks are not vacuous: a wrong path, parameter, body or status is reported."""
     bad = [
         Exchange("POST", "/rest/api/3/issue/mass", [], b"", "", 201, b"", ""),
-        Exchange("GET", "/rest/api/3/search/jql", [("jql", "x"), ("reconcile", "1")], b"", "", 200, b"{}",
-                 "application/json"),
-        Exchange("POST", "/rest/api/3/issueLink", [], b'{"type": {"name": "Test"}, "from": "A-1"}',
-                 "application/json", 201, b"", ""),
-        Exchange("GET", "/rest/api/3/issueLinkType", [], b"", "", 200, b'{"issueLinkTypes": [{"id": 5}]}',
-                 "application/json"),
+        Exchange(
+            "GET", "/rest/api/3/search/jql", [("jql", "x"), ("reconcile", "1")], b"", "", 200, b"{}", "application/json"
+        ),
+        Exchange(
+            "POST",
+            "/rest/api/3/issueLink",
+            [],
+            b'{"type": {"name": "Test"}, "from": "A-1"}',
+            "application/json",
+            201,
+            b"",
+            "",
+        ),
+        Exchange(
+            "GET", "/rest/api/3/issueLinkType", [], b"", "", 200, b'{"issueLinkTypes": [{"id": 5}]}', "application/json"
+        ),
         Exchange("GET", "/rest/atlassian-connect/1/addons/a/properties/b", [], b"", "", 403, b"", ""),
     ]
     assert [bool(problems_of(ex)) for ex in bad] == [True] * len(bad)
@@ -266,8 +312,13 @@ def adf_schema() -> dict[str, Any]:
                 pytest.fail("npm is needed to install the ADF JSON schema (@atlaskit/adf-schema)")
             pytest.skip("npm is not installed: the ADF JSON schema (@atlaskit/adf-schema) cannot be fetched")
         ADF_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(ADF_DIR),
-                               ADF_PACKAGE], capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        done = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(ADF_DIR), ADF_PACKAGE],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if done.returncode != 0 or not ADF_SCHEMA.exists():
             message = f"npm install {ADF_PACKAGE} failed: {(done.stderr or done.stdout)[-500:]}"
             if os.environ.get("FLOWCASE_REQUIRE_ADF_SCHEMA") == "1":
@@ -296,8 +347,9 @@ def adf_documents(log: list[Exchange]) -> list[tuple[str, Any]]:
     return docs
 
 
-def test_descriptions_and_comments_are_valid_adf(recorded: tuple[RunningSandbox, list[Exchange]],
-                                                 adf_schema: dict[str, Any]) -> None:  # fmt: skip
+def test_descriptions_and_comments_are_valid_adf(
+    recorded: tuple[RunningSandbox, list[Exchange]], adf_schema: dict[str, Any]
+) -> None:
     _, log = recorded
     docs = adf_documents(log)
     assert len(docs) >= 7 and any("comment" in where for where, _ in docs)

@@ -44,7 +44,11 @@ def test_the_steps_table_has_one_row_per_step(suite_and_model: tuple[Model, Suit
     # one row per step a tester performs: the start node is routing, not an (empty) step
     assert len(table["content"]) == len(test.test_steps()) + 1
     assert [c["content"][0]["content"][0]["text"] for c in table["content"][0]["content"]] == [
-        "#", "Action", "Condition", "Expected result"]
+        "#",
+        "Action",
+        "Condition",
+        "Expected result",
+    ]
 
 
 def test_plan_labels_summary_and_stable_hashes(suite_and_model: tuple[Model, Suite]) -> None:

@@ -44,8 +44,28 @@ async def story(c: JiraClient) -> str:
     return str(made["key"])
 
 
-WORDS = ("customer", "basket", "voucher", "invoice", "address", "postcode", "shipping", "refund", "card", "paypal",
-         "declined", "approved", "confirm", "email", "account", "password", "locked", "retry", "total", "tax")
+WORDS = (
+    "customer",
+    "basket",
+    "voucher",
+    "invoice",
+    "address",
+    "postcode",
+    "shipping",
+    "refund",
+    "card",
+    "paypal",
+    "declined",
+    "approved",
+    "confirm",
+    "email",
+    "account",
+    "password",
+    "locked",
+    "retry",
+    "total",
+    "tax",
+)
 
 
 def large_model(model_id: str, target_bytes: int, seed: int = 7) -> Model:
@@ -56,9 +76,15 @@ def large_model(model_id: str, target_bytes: int, seed: int = 7) -> Model:
     size = 0
     while size < target_bytes:
         prose = " ".join(rng.choice(WORDS) + str(rng.randint(0, 999)) for _ in range(60))
-        nodes.append({"id": f"s{i}", "kind": "step", "name": f"Step {i}", "description": prose,
-                      "decisions": [{"id": "ok", "action": prose[:200], "expected": prose[200:400],
-                                     "next": f"s{i + 1}"}]})  # fmt: skip
+        nodes.append(
+            {
+                "id": f"s{i}",
+                "kind": "step",
+                "name": f"Step {i}",
+                "description": prose,
+                "decisions": [{"id": "ok", "action": prose[:200], "expected": prose[200:400], "next": f"s{i + 1}"}],
+            }
+        )
         size += len(prose) + 500
         i += 1
     nodes.append({"id": f"s{i}", "kind": "end", "name": "Done"})
@@ -68,10 +94,27 @@ def large_model(model_id: str, target_bytes: int, seed: int = 7) -> Model:
 
 
 def small_model(model_id: str = "small", action: str = "Do it") -> Model:
-    return Model.model_validate({"id": model_id, "name": "Small " + model_id, "workflows": [{"id": "main", "nodes": [
-        {"id": "start", "kind": "start", "next": "a"},
-        {"id": "a", "kind": "step", "name": "A", "decisions": [{"id": "1", "action": action, "next": "end"}]},
-        {"id": "end", "kind": "end"}]}]})  # fmt: skip
+    return Model.model_validate(
+        {
+            "id": model_id,
+            "name": "Small " + model_id,
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "a"},
+                        {
+                            "id": "a",
+                            "kind": "step",
+                            "name": "A",
+                            "decisions": [{"id": "1", "action": action, "next": "end"}],
+                        },
+                        {"id": "end", "kind": "end"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 def test_a_model_of_more_than_1_mb_round_trips_in_chunks_under_the_limit(sb: RunningSandbox) -> None:
@@ -154,8 +197,13 @@ def test_a_save_that_dies_half_way_leaves_the_previous_model_intact(sb: RunningS
             key = await story(c)
             r1 = await save_model(c, key, small_model(action="Before"), None)
         # Jira starts failing on the 3rd chunk write and never recovers during this save.
-        sb.add_fault(kind="latency", path_prefix=f"/rest/api/3/issue/{key}/properties/{CHUNK_PREFIX}", method="PUT",
-                     latency_ms=1, count=2)  # fmt: skip
+        sb.add_fault(
+            kind="latency",
+            path_prefix=f"/rest/api/3/issue/{key}/properties/{CHUNK_PREFIX}",
+            method="PUT",
+            latency_ms=1,
+            count=2,
+        )
         sb.add_fault(kind="error", status=500, path_prefix=f"/rest/api/3/issue/{key}/properties/", method="PUT")
         try:
             async with client(sb, max_retries=1, sleep=_no_sleep) as c:
@@ -200,11 +248,26 @@ def test_corrupt_or_foreign_data_gives_a_clear_error(sb: RunningSandbox) -> None
 
 
 def test_sub_workflows_kept_on_linked_issues(sb: RunningSandbox) -> None:
-    main = Model.model_validate({"id": "claim", "name": "Claim", "workflows": [{"id": "main", "nodes": [
-        {"id": "start", "kind": "start", "next": "check"},
-        {"id": "check", "kind": "call", "name": "Fraud check", "workflow": "fraud", "next": "end"},
-        {"id": "end", "kind": "end"}]}, {"id": "fraud", "nodes": [
-        {"id": "start", "kind": "start", "next": "end"}, {"id": "end", "kind": "end"}]}]})  # fmt: skip
+    main = Model.model_validate(
+        {
+            "id": "claim",
+            "name": "Claim",
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "check"},
+                        {"id": "check", "kind": "call", "name": "Fraud check", "workflow": "fraud", "next": "end"},
+                        {"id": "end", "kind": "end"},
+                    ],
+                },
+                {
+                    "id": "fraud",
+                    "nodes": [{"id": "start", "kind": "start", "next": "end"}, {"id": "end", "kind": "end"}],
+                },
+            ],
+        }
+    )
     shared = small_model("fraud-lib", action="Run the shared fraud check")
 
     async def go() -> tuple[Any, list[dict[str, Any]], str]:

@@ -46,8 +46,7 @@ def model() -> dict[str, Any]:
 
 def save(client: TestClient, doc: dict[str, Any]) -> int:
     current = client.get(f"/api/models/{STORY}", headers=AUTH).json()
-    r = client.put(f"/api/models/{STORY}", json={"doc": {"model": doc}, "revision": current["revision"]},
-                   headers=AUTH)
+    r = client.put(f"/api/models/{STORY}", json={"doc": {"model": doc}, "revision": current["revision"]}, headers=AUTH)
     assert r.status_code == 200, r.text
     return int(r.json()["revision"])
 
@@ -65,9 +64,15 @@ def publish(client: TestClient, doc: dict[str, Any]) -> dict[str, Any]:
 
 def published_keys(sandbox: RunningSandbox) -> dict[str, str]:
     """test id -> issue key of the story's test issues."""
-    r = httpx.get(f"{sandbox.base_url}/rest/api/3/search/jql", auth=sandbox.basic_auth(),
-                  params={"jql": 'project = DEMO AND labels = "flowcase-m-password-reset"', "fields": "summary",
-                          "properties": TEST_PROPERTY})  # fmt: skip
+    r = httpx.get(
+        f"{sandbox.base_url}/rest/api/3/search/jql",
+        auth=sandbox.basic_auth(),
+        params={
+            "jql": 'project = DEMO AND labels = "flowcase-m-password-reset"',
+            "fields": "summary",
+            "properties": TEST_PROPERTY,
+        },
+    )
     return {i["properties"][TEST_PROPERTY]["id"]: i["key"] for i in r.json()["issues"]}
 
 

@@ -127,7 +127,7 @@ def test_booleans_are_not_numbers() -> None:
     assert evaluate(parse_condition("flag == 1"), {"flag": True}) is False
 
 
-@given(st.integers(-10**6, 10**6), st.integers(-10**6, 10**6).filter(lambda v: v != 0))
+@given(st.integers(-(10**6), 10**6), st.integers(-(10**6), 10**6).filter(lambda v: v != 0))
 def test_integer_arithmetic_matches_truncating_division(a: int, b: int) -> None:
     env = {"a": a, "b": b}
     expected_quotient = abs(a) // abs(b) * (1 if (a >= 0) == (b > 0) else -1)

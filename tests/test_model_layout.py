@@ -71,9 +71,7 @@ def test_layout_is_deterministic() -> None:
 
 def test_layout_of_keeps_explicit_layouts_and_places_the_rest_below() -> None:
     wf = _login()
-    nodes = tuple(
-        n.model_copy(update={"layout": Layout(x=500, y=20)}) if n.id == "enter" else n for n in wf.nodes
-    )
+    nodes = tuple(n.model_copy(update={"layout": Layout(x=500, y=20)}) if n.id == "enter" else n for n in wf.nodes)
     lay = layout_of(wf.model_copy(update={"nodes": nodes}))
     assert lay["enter"] == Layout(x=500, y=20, width=100, height=80)
     for node_id, node_lay in lay.items():

@@ -32,15 +32,26 @@ def codes(data: dict[str, Any]) -> list[tuple[str, str, str | None, str | None]]
 
 
 def test_a_sound_model_has_no_diagnostics() -> None:
-    data = doc([
-        START,
-        {"id": "pay", "kind": "step", "decisions": [
-            {"id": "ok", "when": "card == 'visa' and amount < 100", "set": "attempts = attempts + 1", "next": "done"},
-            {"id": "big", "when": "card == 'visa' and amount >= 100", "set": "locked = true", "next": "done"},
-            {"id": "other", "when": "card == 'amex'", "next": "done"},
-        ]},
-        END,
-    ])
+    data = doc(
+        [
+            START,
+            {
+                "id": "pay",
+                "kind": "step",
+                "decisions": [
+                    {
+                        "id": "ok",
+                        "when": "card == 'visa' and amount < 100",
+                        "set": "attempts = attempts + 1",
+                        "next": "done",
+                    },
+                    {"id": "big", "when": "card == 'visa' and amount >= 100", "set": "locked = true", "next": "done"},
+                    {"id": "other", "when": "card == 'amex'", "next": "done"},
+                ],
+            },
+            END,
+        ]
+    )
     assert validate(from_data(data)) == []
 
 
@@ -71,19 +82,27 @@ def test_decision_errors_name_the_row_and_field(decision: dict[str, Any], code: 
     ("nodes", "code"),
     [
         ([{"id": "pay", "kind": "step", "next": "done"}, END], "no-start"),
-        ([START, {"id": "pay", "kind": "step", "next": "pay2"}, {"id": "pay2", "kind": "step", "next": "pay"}],
-         "no-end"),
-        ([START, {"id": "s2", "kind": "start", "next": "done"}, {"id": "pay", "kind": "step", "next": "done"}, END],
-         "several-starts"),
+        (
+            [START, {"id": "pay", "kind": "step", "next": "pay2"}, {"id": "pay2", "kind": "step", "next": "pay"}],
+            "no-end",
+        ),
+        (
+            [START, {"id": "s2", "kind": "start", "next": "done"}, {"id": "pay", "kind": "step", "next": "done"}, END],
+            "several-starts",
+        ),
         ([START, {"id": "pay", "kind": "step"}, END], "no-exit"),
-        ([START, {"id": "pay", "kind": "step", "next": "done"}, {"id": "pay", "kind": "step", "next": "done"}, END],
-         "duplicate-id"),
+        (
+            [START, {"id": "pay", "kind": "step", "next": "done"}, {"id": "pay", "kind": "step", "next": "done"}, END],
+            "duplicate-id",
+        ),
         ([START, {"id": "pay", "kind": "step", "next": "done"}, {**END, "next": "pay"}], "end-has-exit"),
         ([START, {"id": "pay", "kind": "call", "next": "done"}, END], "call-without-workflow"),
         ([START, {"id": "pay", "kind": "call", "workflow": "ghost", "next": "done"}, END], "unknown-workflow"),
         ([START, {"id": "pay", "kind": "step", "workflow": "main", "next": "done"}, END], "not-a-call"),
-        ([START, {"id": "pay", "kind": "step", "next": "done", "decisions": [{"next": "done"}]}, END],
-         "next-and-decisions"),
+        (
+            [START, {"id": "pay", "kind": "step", "next": "done", "decisions": [{"next": "done"}]}, END],
+            "next-and-decisions",
+        ),
     ],
 )
 def test_structural_errors(nodes: list[dict[str, Any]], code: str) -> None:
@@ -92,25 +111,46 @@ def test_structural_errors(nodes: list[dict[str, Any]], code: str) -> None:
 
 def test_recursive_calls_are_refused() -> None:
     data = doc([START, {"id": "pay", "kind": "call", "workflow": "sub", "next": "done"}, END])
-    data["workflows"].append({"id": "sub", "nodes": [
-        {"id": "s", "kind": "start", "next": "again"},
-        {"id": "again", "kind": "call", "workflow": "main", "next": "e"},
-        {"id": "e", "kind": "end"},
-    ]})
+    data["workflows"].append(
+        {
+            "id": "sub",
+            "nodes": [
+                {"id": "s", "kind": "start", "next": "again"},
+                {"id": "again", "kind": "call", "workflow": "main", "next": "e"},
+                {"id": "e", "kind": "end"},
+            ],
+        }
+    )
     messages = [d.message for d in validate(from_data(data)) if d.code == "recursive-call"]
     assert messages == ["calls itself: main -> sub -> main"]
 
 
 def test_after_must_name_an_end_of_the_callee() -> None:
-    data = doc([START, {"id": "pay", "kind": "call", "workflow": "sub", "decisions": [
-        {"id": "yes", "after": "approved", "next": "done"},
-        {"id": "no", "after": "rejectd", "next": "done"},
-    ]}, END])
-    data["workflows"].append({"id": "sub", "nodes": [
-        {"id": "s", "kind": "start", "decisions": [{"next": "a"}, {"next": "r"}]},
-        {"id": "a", "kind": "end", "name": "approved"},
-        {"id": "r", "kind": "end", "name": "rejected"},
-    ]})
+    data = doc(
+        [
+            START,
+            {
+                "id": "pay",
+                "kind": "call",
+                "workflow": "sub",
+                "decisions": [
+                    {"id": "yes", "after": "approved", "next": "done"},
+                    {"id": "no", "after": "rejectd", "next": "done"},
+                ],
+            },
+            END,
+        ]
+    )
+    data["workflows"].append(
+        {
+            "id": "sub",
+            "nodes": [
+                {"id": "s", "kind": "start", "decisions": [{"next": "a"}, {"next": "r"}]},
+                {"id": "a", "kind": "end", "name": "approved"},
+                {"id": "r", "kind": "end", "name": "rejected"},
+            ],
+        }
+    )
     bad = [d for d in validate(from_data(data)) if d.code == "unknown-end"]
     assert len(bad) == 1
     assert bad[0].element == "call 'pay', decision 'no'"
@@ -118,18 +158,24 @@ def test_after_must_name_an_end_of_the_callee() -> None:
 
 
 def test_warnings_for_unreachable_dead_ends_and_impossible_conditions() -> None:
-    data = doc([
-        START,
-        {"id": "pay", "kind": "step", "decisions": [
-            {"id": "ok", "when": "card == 'visa'", "next": "done"},
-            {"id": "never", "when": "card == 'diners'", "next": "done"},
-            {"id": "loop", "when": "card == 'amex'", "next": "spin"},
-        ]},
-        {"id": "spin", "kind": "step", "next": "spin2"},
-        {"id": "spin2", "kind": "step", "next": "spin"},
-        {"id": "island", "kind": "step", "next": "done"},
-        END,
-    ])
+    data = doc(
+        [
+            START,
+            {
+                "id": "pay",
+                "kind": "step",
+                "decisions": [
+                    {"id": "ok", "when": "card == 'visa'", "next": "done"},
+                    {"id": "never", "when": "card == 'diners'", "next": "done"},
+                    {"id": "loop", "when": "card == 'amex'", "next": "spin"},
+                ],
+            },
+            {"id": "spin", "kind": "step", "next": "spin2"},
+            {"id": "spin2", "kind": "step", "next": "spin"},
+            {"id": "island", "kind": "step", "next": "done"},
+            END,
+        ]
+    )
     found = [(d.severity, d.code, d.element) for d in validate(from_data(data))]
     assert ("warning", "never-holds", "step 'pay', decision 'never'") in found
     assert ("warning", "dead-end", "step 'spin'") in found
@@ -139,20 +185,40 @@ def test_warnings_for_unreachable_dead_ends_and_impossible_conditions() -> None:
 
 
 def test_incomplete_table_names_the_uncovered_input() -> None:
-    data = doc([START, {"id": "pay", "kind": "step", "decisions": [
-        {"when": "card == 'visa'", "next": "done"}, {"when": "card == 'amex' and amount < 100", "next": "done"},
-    ]}, END])
+    data = doc(
+        [
+            START,
+            {
+                "id": "pay",
+                "kind": "step",
+                "decisions": [
+                    {"when": "card == 'visa'", "next": "done"},
+                    {"when": "card == 'amex' and amount < 100", "next": "done"},
+                ],
+            },
+            END,
+        ]
+    )
     [warning] = [d for d in validate(from_data(data)) if d.code == "incomplete-table"]
     assert warning.message == 'no row applies when amount = 500, card = "amex"'
 
 
 def test_variables_set_only_to_constants_count_as_finite() -> None:
-    data = doc([START, {"id": "pay", "kind": "step", "decisions": [
-        {"id": "lock", "set": "locked = true", "next": "check"}]},
-        {"id": "check", "kind": "choice", "decisions": [
-            {"id": "yes", "when": "locked", "next": "done"},
-            {"id": "impossible", "when": "attempts == 1", "next": "done"}]},
-        END])
+    data = doc(
+        [
+            START,
+            {"id": "pay", "kind": "step", "decisions": [{"id": "lock", "set": "locked = true", "next": "check"}]},
+            {
+                "id": "check",
+                "kind": "choice",
+                "decisions": [
+                    {"id": "yes", "when": "locked", "next": "done"},
+                    {"id": "impossible", "when": "attempts == 1", "next": "done"},
+                ],
+            },
+            END,
+        ]
+    )
     # attempts is never assigned: it stays 0, so "attempts == 1" can never hold.
     found = [(d.code, d.element) for d in validate(from_data(data))]
     assert ("never-holds", "choice 'check', decision 'impossible'") in found
@@ -212,10 +278,17 @@ def test_json_positions_work_too() -> None:
     ("text", "fmt", "expected"),
     [
         ('{"id": "x",\n "workflows": [}', "json", "x.json:2:16: error: invalid JSON: Expecting value [syntax]"),
-        ("id: x\nworkflows: [\n  - a", "yaml", "x.yaml:3:3: error: invalid YAML: expected the node content,"
-                                               " but found '-' [syntax]"),
-        ("- just\n- a list\n", "yaml", "x.yaml: error: the document must be a mapping/object with 'flowcase', "
-                                       "'id' and 'workflows', not a list [not-a-model]"),
+        (
+            "id: x\nworkflows: [\n  - a",
+            "yaml",
+            "x.yaml:3:3: error: invalid YAML: expected the node content, but found '-' [syntax]",
+        ),
+        (
+            "- just\n- a list\n",
+            "yaml",
+            "x.yaml: error: the document must be a mapping/object with 'flowcase', "
+            "'id' and 'workflows', not a list [not-a-model]",
+        ),
         ('{"id": "x", "workflows": []}', "json", "x.json:1:26: error: field 'workflows': must not be empty [schema]"),
     ],
 )
@@ -226,7 +299,7 @@ def test_syntax_and_schema_errors_are_one_precise_line(text: str, fmt: str, expe
 
 
 def test_unknown_field_is_located_at_its_key() -> None:
-    text = 'id: x\nworkflows:\n  - id: main\n    nodes:\n      - id: s\n        kind: start\n        nxt: e\n'
+    text = "id: x\nworkflows:\n  - id: main\n    nodes:\n      - id: s\n        kind: start\n        nxt: e\n"
     with pytest.raises(ModelError) as info:
         loads(text, "yaml", source="m.yaml")
     [d] = info.value.diagnostics

@@ -49,8 +49,11 @@ def edit(model: Model) -> Model:
     cart = next(n for n in data["workflows"][0]["nodes"] if n["id"] == "cart")
     cart["decisions"][0]["expected"] = "The checkout page lists every item with its price and the subtotal."
     leave = next(d for d in cart["decisions"] if d["id"] == "leave")
-    leave.update(id="save_later", action="Press 'Save for later' on every item and sign out.",
-                 expected="The saved items are listed under 'Saved for later' after signing in again.")  # fmt: skip
+    leave.update(
+        id="save_later",
+        action="Press 'Save for later' on every item and sign out.",
+        expected="The saved items are listed under 'Saved for later' after signing in again.",
+    )
     return Model.model_validate(data)
 
 
@@ -71,19 +74,40 @@ def test_design_publish_edit_republish_leaves_no_customer_text_in_the_db(sb: Run
 
     async def flow() -> tuple[str, list[Any]]:
         async with client() as c:
-            story = str((await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"},
-                                               "summary": "Checkout"}))["key"])  # fmt: skip
+            story = str(
+                (
+                    await c.create_issue(
+                        {"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
+                    )
+                )["key"]
+            )
             rev1 = await save_model(c, story, model, None)
-            job1 = await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev1,
-                                model=model, suite=suite)  # fmt: skip
+            job1 = await submit(
+                store,
+                c,
+                site_id="sandbox",
+                story_key=story,
+                project_key="DEMO",
+                revision=rev1,
+                model=model,
+                suite=suite,
+            )
         worker = Worker(store, lambda job: client(), settle_seconds=0)
         first = await worker.execute(job1)
         async with client() as c:
             stored = await load_model(c, story)
             assert stored is not None and stored.model == model
             rev2 = await save_model(c, story, edited, stored.revision)
-            job2 = await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO", revision=rev2,
-                                model=edited, suite=suite2)  # fmt: skip
+            job2 = await submit(
+                store,
+                c,
+                site_id="sandbox",
+                story_key=story,
+                project_key="DEMO",
+                revision=rev2,
+                model=edited,
+                suite=suite2,
+            )
         second = await worker.execute(job2)
         return story, [first, second]
 
@@ -98,8 +122,11 @@ def test_design_publish_edit_republish_leaves_no_customer_text_in_the_db(sb: Run
 
     async def issues() -> list[dict[str, Any]]:
         async with client() as c:
-            return await c.search_all(f'labels = "{model_label(model.id)}" AND project = DEMO',
-                                      fields=("labels", "summary"), properties=(TEST_PROPERTY,))  # fmt: skip
+            return await c.search_all(
+                f'labels = "{model_label(model.id)}" AND project = DEMO',
+                fields=("labels", "summary"),
+                properties=(TEST_PROPERTY,),
+            )
 
     found = asyncio.run(issues())
     assert len(found) == len(old_ids | new_ids)  # obsolete tests are kept, never deleted
@@ -115,8 +142,11 @@ def test_design_publish_edit_republish_leaves_no_customer_text_in_the_db(sb: Run
     with engine.connect() as conn:
         for name in names:
             table = Base.metadata.tables.get(name)
-            columns = [c.name for c in table.columns if isinstance(c.type, String | Text)] if table is not None \
-                else [r[1] for r in conn.execute(text(f'PRAGMA table_info("{name}")'))]  # fmt: skip
+            columns = (
+                [c.name for c in table.columns if isinstance(c.type, String | Text)]
+                if table is not None
+                else [r[1] for r in conn.execute(text(f'PRAGMA table_info("{name}")'))]
+            )
             for row in conn.execute(text(f'SELECT * FROM "{name}"')).mappings():
                 rows_seen += 1
                 for column in columns:
@@ -163,15 +193,31 @@ def test_the_queue_on_postgresql_holds_no_customer_text_either(sb: RunningSandbo
         async def flow() -> str:
             queue, stop = PublishQueue(url), asyncio.Event()
             worker = Worker(store, lambda job: client(), settle_seconds=0)
-            running = asyncio.create_task(queue.run_worker(worker.execute, stop=stop, install_signal_handlers=False,
-                                                           timing=WorkerTiming(poll=0.1)))  # fmt: skip
+            running = asyncio.create_task(
+                queue.run_worker(
+                    worker.execute, stop=stop, install_signal_handlers=False, timing=WorkerTiming(poll=0.1)
+                )
+            )
             try:
                 async with client() as c:
-                    story = str((await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"},
-                                                       "summary": "Checkout"}))["key"])  # fmt: skip
+                    story = str(
+                        (
+                            await c.create_issue(
+                                {"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
+                            )
+                        )["key"]
+                    )
                     revision = await save_model(c, story, model, None)
-                    job = await submit(store, c, site_id="sandbox", story_key=story, project_key="DEMO",
-                                       revision=revision, model=model, suite=suite)  # fmt: skip
+                    job = await submit(
+                        store,
+                        c,
+                        site_id="sandbox",
+                        story_key=story,
+                        project_key="DEMO",
+                        revision=revision,
+                        model=model,
+                        suite=suite,
+                    )
                 await queue.defer(job, "sandbox", story)
                 for _ in range(600):
                     view = await asyncio.to_thread(store.get, job)
@@ -190,8 +236,9 @@ def test_the_queue_on_postgresql_holds_no_customer_text_either(sb: RunningSandbo
         secrets = customer_texts(model, suite)
         rows_seen = 0
         with engine.connect() as conn:
-            tables = [r[0] for r in conn.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))]  # fmt: skip
+            tables = [
+                r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+            ]
             assert {"procrastinate_jobs", "procrastinate_events", "publish_jobs", "installations"} <= set(tables)
             for name in tables:
                 for (row,) in conn.execute(text(f'SELECT t::text FROM "{name}" t')):

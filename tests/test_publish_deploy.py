@@ -48,8 +48,12 @@ def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
     upgrade(pg)
     engine = make_engine(pg)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE installations, publish_job_tests, publish_jobs, procrastinate_jobs, "
-                          "procrastinate_workers RESTART IDENTITY CASCADE"))  # fmt: skip
+        conn.execute(
+            text(
+                "TRUNCATE installations, publish_job_tests, publish_jobs, procrastinate_jobs, "
+                "procrastinate_workers RESTART IDENTITY CASCADE"
+            )
+        )
     store = JobStore(session_factory(engine))
     key = Fernet.generate_key().decode()
     model = yaml.safe_load((ROOT / "examples" / "login.yaml").read_text())
@@ -57,28 +61,50 @@ def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
         sock = bind()
         port = sock.getsockname()[1]
         sock.close()
-        settings = Settings(env="test", base_url=f"http://127.0.0.1:{port}", database_url=pg, secret_keys=key,
-                            connect_key_server=sb.key_server)  # fmt: skip
+        settings = Settings(
+            env="test",
+            base_url=f"http://127.0.0.1:{port}",
+            database_url=pg,
+            secret_keys=key,
+            connect_key_server=sb.key_server,
+        )
         # Release 1: web processes only; a user publishes, the job is queued.
         app = create_app(settings)
         assert isinstance(app.state.publisher, QueuedPublisher)
         with serve_in_thread(app, port=port) as url:
             installation = sb.install(f"{url}/atlassian-connect.json")
-            token = context_token(sb.sandbox, installation, PageContext(issue_key="DEMO-2", issue_id="10002",
-                                                                        project_key="DEMO", project_id="10000"))
-            started = httpx.post(f"{url}/api/publish", json={"issueKey": "DEMO-2", "doc": {"model": model}},
-                                 headers={"Authorization": f"JWT {token}"}, timeout=30)  # fmt: skip
+            token = context_token(
+                sb.sandbox,
+                installation,
+                PageContext(issue_key="DEMO-2", issue_id="10002", project_key="DEMO", project_id="10000"),
+            )
+            started = httpx.post(
+                f"{url}/api/publish",
+                json={"issueKey": "DEMO-2", "doc": {"model": model}},
+                headers={"Authorization": f"JWT {token}"},
+                timeout=30,
+            )
             assert started.status_code == 202, started.text
             job_id = started.json()["id"]
             time.sleep(1.0)
             view = store.get(job_id)
             assert view is not None and view.state == "queued"  # nobody runs it in this release
         # The release is replaced: release 2 starts its worker process from the environment alone.
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "FLOWCASE_ENV": "test", "FLOWCASE_DATABASE_URL": pg,
-               "FLOWCASE_SECRET_KEYS": key, "FLOWCASE_BASE_URL": settings.base_url,
-               "FLOWCASE_CONNECT_KEY_SERVER": sb.key_server}  # fmt: skip
-        worker = subprocess.Popen([sys.executable, "-m", "flowcase", "worker", "--concurrency", "2"], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "src"),
+            "FLOWCASE_ENV": "test",
+            "FLOWCASE_DATABASE_URL": pg,
+            "FLOWCASE_SECRET_KEYS": key,
+            "FLOWCASE_BASE_URL": settings.base_url,
+            "FLOWCASE_CONNECT_KEY_SERVER": sb.key_server,
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flowcase", "worker", "--concurrency", "2"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         try:
             deadline = time.monotonic() + 60
             while (view := store.get(job_id)) is not None and view.state not in ("done", "failed"):
@@ -100,8 +126,12 @@ def test_forge_sites_publish_in_the_web_process(pg: str) -> None:
     from flowcase.hosts.forge.host import FORGE_INSTALLATION
 
     upgrade(pg)
-    settings = Settings(env="test", database_url=pg, secret_keys=Fernet.generate_key().decode(),
-                        forge_app_id="ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000")  # fmt: skip
+    settings = Settings(
+        env="test",
+        database_url=pg,
+        secret_keys=Fernet.generate_key().decode(),
+        forge_app_id="ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000",
+    )
     publisher = create_app(settings).state.publisher
     assert isinstance(publisher, QueuedPublisher)
     assert publisher.in_process(f"{FORGE_INSTALLATION}abc") and not publisher.in_process("connect-client-key")

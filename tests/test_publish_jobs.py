@@ -43,16 +43,35 @@ BULK = "/rest/api/3/issue/bulk"
 
 def big_model(model_id: str, n: int = 300) -> Model:
     """A model whose all-decisions suite has exactly ``n`` tests (one per product choice)."""
-    return Model.model_validate({
-        "id": model_id, "name": "Big checkout",
-        "workflows": [{"id": "main", "nodes": [
-            {"id": "start", "kind": "start", "next": "pick"},
-            {"id": "pick", "kind": "step", "name": "Pick a product", "decisions": [
-                {"id": f"p{i}", "action": f"Choose product number {i}", "expected": f"Product {i} is in the basket",
-                 "next": "done"} for i in range(n)]},
-            {"id": "done", "kind": "end", "name": "Paid"},
-        ]}],
-    })  # fmt: skip
+    return Model.model_validate(
+        {
+            "id": model_id,
+            "name": "Big checkout",
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "pick"},
+                        {
+                            "id": "pick",
+                            "kind": "step",
+                            "name": "Pick a product",
+                            "decisions": [
+                                {
+                                    "id": f"p{i}",
+                                    "action": f"Choose product number {i}",
+                                    "expected": f"Product {i} is in the basket",
+                                    "next": "done",
+                                }
+                                for i in range(n)
+                            ],
+                        },
+                        {"id": "done", "kind": "end", "name": "Paid"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 class RecordingSleep:
@@ -89,13 +108,19 @@ async def new_story(sb: RunningSandbox, summary: str = "Checkout story") -> str:
 
 async def published(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
     async with client_for(sb) as c:
-        return await c.search_all(f'project = {PROJECT} AND labels = "{model_label(model_id)}" ORDER BY key',
-                                  fields=("labels", "issuelinks", "summary"), properties=(TEST_PROPERTY,))
+        return await c.search_all(
+            f'project = {PROJECT} AND labels = "{model_label(model_id)}" ORDER BY key',
+            fields=("labels", "issuelinks", "summary"),
+            properties=(TEST_PROPERTY,),
+        )
 
 
 def story_links(issue: dict[str, Any], story: str) -> list[str]:
-    return [str(link["type"]["name"]) for link in issue["fields"]["issuelinks"]
-            if (link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == story]  # fmt: skip
+    return [
+        str(link["type"]["name"])
+        for link in issue["fields"]["issuelinks"]
+        if (link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == story
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +139,12 @@ def pg_url(pg: str) -> str:
     upgrade(pg)
     engine = make_engine(pg)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE publish_job_tests, publish_jobs, procrastinate_jobs, procrastinate_workers "
-                          "RESTART IDENTITY CASCADE"))  # fmt: skip
+        conn.execute(
+            text(
+                "TRUNCATE publish_job_tests, publish_jobs, procrastinate_jobs, procrastinate_workers "
+                "RESTART IDENTITY CASCADE"
+            )
+        )
     engine.dispose()
     return pg
 
@@ -150,8 +179,16 @@ def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, pg_url
     async def prepare() -> tuple[str, int]:
         async with client_for(sb) as c:
             revision = await save_model(c, story, model, None)
-            job = await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
-                               revision=revision, model=model, suite=suite)  # fmt: skip
+            job = await submit(
+                store,
+                c,
+                site_id="sandbox",
+                story_key=story,
+                project_key=PROJECT,
+                revision=revision,
+                model=model,
+                suite=suite,
+            )
         queue = PublishQueue(db_url)
         try:
             return job, await queue.defer(job, "sandbox", story)
@@ -164,10 +201,17 @@ def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, pg_url
     # Worker 1: a separate process, slowed down on bulk creates, killed with SIGKILL after two chunks landed.
     sb.add_fault(kind="latency", path_prefix=BULK, method="POST", latency_ms=400, count=3)
     # The story's publish lease of the killed worker frees the story after 6 s (FLOWCASE_PUBLISH_LEASE_SECONDS).
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
-           "FLOWCASE_PUBLISH_LEASE_SECONDS": "6"}
-    doomed = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, db_url, sb.base_url, sb.email, sb.api_token],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+        "FLOWCASE_PUBLISH_LEASE_SECONDS": "6",
+    }
+    doomed = subprocess.Popen(
+        [sys.executable, "-c", WORKER_SCRIPT, db_url, sb.base_url, sb.email, sb.api_token],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while sb.count_calls("POST", BULK, 201) < 2:
@@ -193,15 +237,17 @@ def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, pg_url
     sb.add_fault(kind="error", status=502, path_prefix="/rest/api/3/search/jql", method="GET", count=1)
     sb.add_fault(kind="error", status=500, path_prefix="/rest/api/3/issueLink", method="POST", count=1)
     sleep = RecordingSleep()
-    rescuer = Worker(store, lambda job: client_for(sb, sleep), worker_id="rescuer", lease_seconds=5.0,
-                     settle_seconds=0.05)  # fmt: skip
+    rescuer = Worker(
+        store, lambda job: client_for(sb, sleep), worker_id="rescuer", lease_seconds=5.0, settle_seconds=0.05
+    )
 
     async def rescue() -> tuple[JobView | None, str | None]:
         """Another worker process starts; nobody touches the job: the queue finds it stalled and runs it again."""
         queue, stop = PublishQueue(db_url), asyncio.Event()
         assert await queue.status(queue_job) == "doing"  # still held by the dead worker
-        running = asyncio.create_task(queue.run_worker(rescuer.execute, timing=FAST, stop=stop,
-                                                       install_signal_handlers=False))  # fmt: skip
+        running = asyncio.create_task(
+            queue.run_worker(rescuer.execute, timing=FAST, stop=stop, install_signal_handlers=False)
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and not running.done():
@@ -267,8 +313,16 @@ def test_crash_after_jira_accepted_a_create_does_not_duplicate(sb: RunningSandbo
     async def prepare() -> str:
         async with client_for(sb) as c:
             revision = await save_model(c, story, model, None)
-            return await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
-                                revision=revision, model=model, suite=suite)  # fmt: skip
+            return await submit(
+                store,
+                c,
+                site_id="sandbox",
+                story_key=story,
+                project_key=PROJECT,
+                revision=revision,
+                model=model,
+                suite=suite,
+            )
 
     job_id = asyncio.run(prepare())
 
@@ -320,8 +374,16 @@ def test_job_refuses_a_model_changed_after_queueing(sb: RunningSandbox, db_url: 
     async def prepare() -> str:
         async with client_for(sb) as c:
             revision = await save_model(c, story, model, None)
-            job = await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
-                               revision=revision, model=model, suite=suite)  # fmt: skip
+            job = await submit(
+                store,
+                c,
+                site_id="sandbox",
+                story_key=story,
+                project_key=PROJECT,
+                revision=revision,
+                model=model,
+                suite=suite,
+            )
             await save_model(c, story, big_model("moving", 4), revision)
             return job
 
@@ -372,8 +434,9 @@ def test_obsolete_tests_are_marked_not_deleted_and_come_back(sb: RunningSandbox)
             results = [await publish(c, full, suite_full, story, PROJECT, PublishSettings())]
             results.append(await publish(c, trimmed, suite_trimmed, story, PROJECT, PublishSettings()))
             results.append(await publish(c, trimmed, suite_trimmed, story, PROJECT, PublishSettings()))
-            labels_after_drop = {i["properties"][TEST_PROPERTY]["id"]: i["fields"]["labels"]
-                                 for i in await published(sb, "cycle")}  # fmt: skip
+            labels_after_drop = {
+                i["properties"][TEST_PROPERTY]["id"]: i["fields"]["labels"] for i in await published(sb, "cycle")
+            }
             results.append(await publish(c, full, suite_full, story, PROJECT, PublishSettings()))
             return [*results, labels_after_drop]
 

@@ -63,8 +63,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[JobS
 
 
 def enqueue(store: JobStore, story: str = "DEMO-1") -> str:
-    return store.enqueue(site_id="site", story_key=story, project_key="DEMO", model_revision=1, model_sha256=SHA,
-                         suite_sha256=SHA, total=10)  # fmt: skip
+    return store.enqueue(
+        site_id="site",
+        story_key=story,
+        project_key="DEMO",
+        model_revision=1,
+        model_sha256=SHA,
+        suite_sha256=SHA,
+        total=10,
+    )
 
 
 def test_a_new_worker_takes_a_job_over_and_the_old_one_may_not_write(store: tuple[JobStore, Clock]) -> None:
@@ -131,8 +138,15 @@ def test_enqueue_refuses_anything_but_keys_and_hashes(store: tuple[JobStore, Clo
     with pytest.raises(ValueError):
         enqueue(jobs, story="Checkout story")
     with pytest.raises(ValueError):
-        jobs.enqueue(site_id="s", story_key="DEMO-1", project_key="DEMO", model_revision=1, model_sha256="x",
-                     suite_sha256=SHA, total=1)  # fmt: skip
+        jobs.enqueue(
+            site_id="s",
+            story_key="DEMO-1",
+            project_key="DEMO",
+            model_revision=1,
+            model_sha256="x",
+            suite_sha256=SHA,
+            total=1,
+        )
 
 
 def test_purge_removes_old_finished_jobs(store: tuple[JobStore, Clock]) -> None:

@@ -44,15 +44,20 @@ def store(pg: str) -> Iterator[JobStore]:
     upgrade(pg)
     engine = make_engine(pg)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE publish_job_tests, publish_jobs, procrastinate_jobs, procrastinate_workers "
-                          "RESTART IDENTITY CASCADE"))  # fmt: skip
+        conn.execute(
+            text(
+                "TRUNCATE publish_job_tests, publish_jobs, procrastinate_jobs, procrastinate_workers "
+                "RESTART IDENTITY CASCADE"
+            )
+        )
     yield JobStore(session_factory(engine))
     engine.dispose()
 
 
 def enqueue(store: JobStore, story: str, site: str = "site") -> str:
-    return store.enqueue(site_id=site, story_key=story, project_key="DEMO", model_revision=1, model_sha256=SHA,
-                         suite_sha256=SHA, total=1)  # fmt: skip
+    return store.enqueue(
+        site_id=site, story_key=story, project_key="DEMO", model_revision=1, model_sha256=SHA, suite_sha256=SHA, total=1
+    )
 
 
 async def until(predicate: object, timeout: float = 30.0) -> None:
@@ -111,9 +116,14 @@ def test_workers_claiming_at_once_never_run_one_story_twice(store: JobStore, pg:
             return execute
 
         stop = asyncio.Event()
-        runs = [asyncio.create_task(q.run_worker(make_executor(f"w{i}"), concurrency=2, timing=FAST, stop=stop,
-                                                 install_signal_handlers=False))
-                for i, q in enumerate(queues)]  # fmt: skip
+        runs = [
+            asyncio.create_task(
+                q.run_worker(
+                    make_executor(f"w{i}"), concurrency=2, timing=FAST, stop=stop, install_signal_handlers=False
+                )
+            )
+            for i, q in enumerate(queues)
+        ]
         deferrer = PublishQueue(pg, pool_size=1)
         try:
             await asyncio.sleep(0.3)  # every worker is listening

@@ -34,16 +34,36 @@ FAST_LEASE = LeaseTiming(settle=0.2, ttl=30.0, wait=60.0, poll=0.05)
 
 
 def model_of(model_id: str, n: int, requirements: tuple[str, ...] = ()) -> Model:
-    return Model.model_validate({
-        "id": model_id, "name": "Checkout",
-        "workflows": [{"id": "main", "nodes": [
-            {"id": "start", "kind": "start", "next": "pick"},
-            {"id": "pick", "kind": "step", "name": "Pick", "decisions": [
-                {"id": f"p{i}", "action": f"Choose product {i}", "expected": f"Product {i} in the basket",
-                 "next": "done", "requirements": list(requirements)} for i in range(n)]},
-            {"id": "done", "kind": "end", "name": "Paid"},
-        ]}],
-    })  # fmt: skip
+    return Model.model_validate(
+        {
+            "id": model_id,
+            "name": "Checkout",
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "pick"},
+                        {
+                            "id": "pick",
+                            "kind": "step",
+                            "name": "Pick",
+                            "decisions": [
+                                {
+                                    "id": f"p{i}",
+                                    "action": f"Choose product {i}",
+                                    "expected": f"Product {i} in the basket",
+                                    "next": "done",
+                                    "requirements": list(requirements),
+                                }
+                                for i in range(n)
+                            ],
+                        },
+                        {"id": "done", "kind": "end", "name": "Paid"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 def client_for(sb: RunningSandbox, email: str | None = None) -> JiraClient:
@@ -69,8 +89,9 @@ def run_publish(sb: RunningSandbox, model: Model, story: str, **kwargs: Any) -> 
     async def go() -> PublishResult:
         async with client_for(sb) as c:
             settings = await load_settings(c, project_key=project)
-            return await publish(c, model, suite, story, project, settings, settle_seconds=0,
-                                 lease_timing=FAST_LEASE, **kwargs)  # fmt: skip
+            return await publish(
+                c, model, suite, story, project, settings, settle_seconds=0, lease_timing=FAST_LEASE, **kwargs
+            )
 
     return run_sync(go())
 
@@ -83,15 +104,18 @@ def story_links(sb: RunningSandbox, key: str) -> list[dict[str, Any]]:
     return run_sync(go())
 
 
-def published_for(sb: RunningSandbox, story: str, fields: tuple[str, ...] = ("labels", "issuelinks")
-             ) -> list[dict[str, Any]]:  # fmt: skip
+def published_for(
+    sb: RunningSandbox, story: str, fields: tuple[str, ...] = ("labels", "issuelinks")
+) -> list[dict[str, Any]]:
     """Every issue carrying a flowcase identity for ``story`` (read by id, not through the lagging search)."""
+
     async def go() -> list[dict[str, Any]]:
         async with client_for(sb) as c:
             project = story.rsplit("-", 1)[0]
             sb.sandbox.index.settle()  # the test looks at the truth, not at the index
-            found = await c.search_all(f"project = {project} AND labels = flowcase", fields=fields,
-                                       properties=(TEST_PROPERTY,))
+            found = await c.search_all(
+                f"project = {project} AND labels = flowcase", fields=fields, properties=(TEST_PROPERTY,)
+            )
             return [i for i in found if (i.get("properties") or {}).get(TEST_PROPERTY, {}).get("story") == story]
 
     return run_sync(go())
@@ -162,7 +186,7 @@ def test_links_read_is_tested_by_on_the_story_and_tests_on_the_test(sb: RunningS
     on_test = story_links(sb, keys[0])
     assert [(lk["type"]["outward"], lk["outwardIssue"]["key"]) for lk in on_test] == [("tests", story)]
     page = httpx.get(f"{sb.base_url}/browse/{story}", auth=sb.basic_auth()).text
-    assert f"is tested by <a href=\"/browse/{keys[0]}\"" in page and f"tests <a href=\"/browse/{story}\"" not in page
+    assert f'is tested by <a href="/browse/{keys[0]}"' in page and f'tests <a href="/browse/{story}"' not in page
 
     # A link made the old, reversed way (the story "tests" the test) is replaced on the next publish.
     async def reverse() -> None:
@@ -257,8 +281,9 @@ def test_two_cli_publishers_at_once(sb: RunningSandbox, tmp_path: Path) -> None:
     outputs: list[tuple[int, str]] = []
 
     def one() -> None:
-        res = CliRunner().invoke(main, ["publish", str(path), "--jira", sb.base_url, "--project", "CLIR",
-                                        "--story", story, "-q"], env=env)  # fmt: skip
+        res = CliRunner().invoke(
+            main, ["publish", str(path), "--jira", sb.base_url, "--project", "CLIR", "--story", story, "-q"], env=env
+        )
         outputs.append((res.exit_code, res.output))
 
     threads = [threading.Thread(target=one) for _ in range(2)]
@@ -282,10 +307,15 @@ def test_a_duplicate_is_unlinked_and_labelled_never_deleted(sb: RunningSandbox) 
         async with client_for(sb) as c:
             issue = await c.get_issue(original[1], fields=("summary", "labels"), properties=(TEST_PROPERTY,))
             assert issue is not None
-            made = await c.create_issue({"project": {"key": "DUP"}, "issuetype": {"name": "Test"},
-                                         "summary": issue["fields"]["summary"], "labels": issue["fields"]["labels"]},
-                                        properties=[{"key": TEST_PROPERTY,
-                                                     "value": issue["properties"][TEST_PROPERTY]}])
+            made = await c.create_issue(
+                {
+                    "project": {"key": "DUP"},
+                    "issuetype": {"name": "Test"},
+                    "summary": issue["fields"]["summary"],
+                    "labels": issue["fields"]["labels"],
+                },
+                properties=[{"key": TEST_PROPERTY, "value": issue["properties"][TEST_PROPERTY]}],
+            )
             await c.link_issues("Test", source=str(made["key"]), target=story)
             return str(made["key"])
 
@@ -320,8 +350,9 @@ def test_missing_requirement_keys_are_reported_and_never_linked(sb: RunningSandb
 def new_story_in(sb: RunningSandbox, project: str) -> str:
     async def go() -> str:
         async with client_for(sb) as c:
-            made = await c.create_issue({"project": {"key": project}, "issuetype": {"name": "Story"},
-                                         "summary": "Requirement"})  # fmt: skip
+            made = await c.create_issue(
+                {"project": {"key": project}, "issuetype": {"name": "Story"}, "summary": "Requirement"}
+            )
         return str(made["key"])
 
     return run_sync(go())
@@ -332,6 +363,7 @@ def new_story_in(sb: RunningSandbox, project: str) -> str:
 
 def test_attachments_redirect_and_non_admins_cannot_silence_notifications() -> None:
     with running_sandbox(SandboxConfig(user_email="tester@example.com"), demo_data=True) as sb:
+
         async def go() -> tuple[bytes, bool, int]:
             async with client_for(sb) as c:
                 att = await c.add_attachment("DEMO-1", "model.json", b'{"a": 1}', "application/json")
@@ -345,8 +377,7 @@ def test_attachments_redirect_and_non_admins_cannot_silence_notifications() -> N
     assert silent is False  # Jira refused notifyUsers=false (403); the edit went through with notifications
 
 
-def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: RunningSandbox, tmp_path: Path
-                                                                         ) -> None:  # fmt: skip
+def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: RunningSandbox, tmp_path: Path) -> None:
     """Two app instances (separate job databases) and a direct publish race on one story under index lag: the
     story's publish lease in Jira keeps them apart."""
     from flowcase.db.engine import make_engine, session_factory
@@ -371,8 +402,16 @@ def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: Ru
         async with client_for(sb) as c:
             revision = await save_model(c, story, model, None)
             for store in stores:
-                job_ids[id(store)] = await submit(store, c, site_id="s", story_key=story, project_key="JOBS",
-                                                  revision=revision, model=model, suite=suite)  # fmt: skip
+                job_ids[id(store)] = await submit(
+                    store,
+                    c,
+                    site_id="s",
+                    story_key=story,
+                    project_key="JOBS",
+                    revision=revision,
+                    model=model,
+                    suite=suite,
+                )
 
     run_sync(queue())
     sb.set_index_lag(5.0)

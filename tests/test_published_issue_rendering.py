@@ -46,9 +46,18 @@ def test_the_sandbox_issue_page_shows_the_table() -> None:
     suite = generate(load_path(ROOT / "examples" / "checkout.yaml").model)
     with running_sandbox(demo_data=True) as sb:
         auth = (sb.email, sb.api_token)
-        made = httpx.post(f"{sb.base_url}/rest/api/3/issue", auth=auth, json={"fields": {
-            "project": {"key": "DEMO"}, "issuetype": {"name": "Task"}, "summary": suite.tests[0].name,
-            "description": describe_test(suite.tests[0])}})
+        made = httpx.post(
+            f"{sb.base_url}/rest/api/3/issue",
+            auth=auth,
+            json={
+                "fields": {
+                    "project": {"key": "DEMO"},
+                    "issuetype": {"name": "Task"},
+                    "summary": suite.tests[0].name,
+                    "description": describe_test(suite.tests[0]),
+                }
+            },
+        )
         assert made.status_code == 201, made.text
         page = httpx.get(f"{sb.base_url}/browse/{made.json()['key']}", auth=auth).text
     assert '<table class="adf-table">' in page

@@ -49,6 +49,6 @@ def test_html_report_has_the_matrix() -> None:
     suite = generate(model)
     page = report_html.html(suite, model)
     assert '<tr data-requirement="REQ-1"><td>REQ-1</td><td><code>w/s#x</code></td><td><span class="bad">none: ' in page
-    covered = f'<td>REQ-3</td><td><code>w/n#ok</code></td><td>{suite.tests[0].id}</td>'
+    covered = f"<td>REQ-3</td><td><code>w/n#ok</code></td><td>{suite.tests[0].id}</td>"
     assert f'<tr data-requirement="REQ-3">{covered}' in page
     assert "Not covered by any test: REQ-1" in page

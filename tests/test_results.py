@@ -32,13 +32,16 @@ def design() -> tuple[Model, Suite]:
 
 def junit(suite: Suite) -> bytes:
     t = suite.tests
-    cases = [f'<testcase classname="tests.test_checkout" name="test_{t[0].id.lower().replace("-", "_")}_ok"/>',
-             f'<testcase classname="tests.test_checkout" name="test_{t[1].id.lower().replace("-", "_")}_x">'
-             '<failure message="AssertionError: total is 0&#10;more">trace</failure></testcase>',
-             f'<testcase classname="Checkout" name="{t[2].id} {t[2].name}"><skipped/></testcase>',
-             '<testcase classname="other" name="test_something_else"/>']
-    return ('<?xml version="1.0"?><testsuites><testsuite name="s">' + "".join(cases)
-            + "</testsuite></testsuites>").encode()
+    cases = [
+        f'<testcase classname="tests.test_checkout" name="test_{t[0].id.lower().replace("-", "_")}_ok"/>',
+        f'<testcase classname="tests.test_checkout" name="test_{t[1].id.lower().replace("-", "_")}_x">'
+        '<failure message="AssertionError: total is 0&#10;more">trace</failure></testcase>',
+        f'<testcase classname="Checkout" name="{t[2].id} {t[2].name}"><skipped/></testcase>',
+        '<testcase classname="other" name="test_something_else"/>',
+    ]
+    return (
+        '<?xml version="1.0"?><testsuites><testsuite name="s">' + "".join(cases) + "</testsuite></testsuites>"
+    ).encode()
 
 
 def test_junit_results_map_by_test_id(design: tuple[Model, Suite]) -> None:
@@ -54,18 +57,41 @@ def test_junit_results_map_by_test_id(design: tuple[Model, Suite]) -> None:
 def test_cucumber_and_xray_and_worst_status_wins(design: tuple[Model, Suite]) -> None:
     _, suite = design
     t = suite.tests
-    cucumber = [{"name": "Checkout", "elements": [
-        {"type": "scenario", "name": f"{t[0].id} {t[0].name}", "tags": [{"name": f"@id:{t[0].id}"}],
-         "steps": [{"result": {"status": "passed"}}, {"result": {"status": "failed", "error_message": "boom\nx"}}]},
-        {"type": "scenario", "name": t[1].name, "steps": [{"result": {"status": "passed"}}]},  # by name
-        {"type": "scenario", "name": "Unknown", "steps": [{"result": {"status": "undefined"}}]},
-    ]}]  # fmt: skip
-    xray = {"testExecutionKey": "DEMO-99", "tests": [
-        {"testKey": "DEMO-7", "status": "PASSED"}, {"testKey": "DEMO-8", "status": "TODO"},
-        {"testKey": "DEMO-9", "status": "FAILED", "comment": "card declined"},
-        {"testInfo": {"summary": "Anything", "projectKey": "DEMO", "type": "Manual",
-                      "labels": [f"flowcase-id:{t[3].id}"]}, "status": "PASSED"},
-    ]}  # fmt: skip
+    cucumber = [
+        {
+            "name": "Checkout",
+            "elements": [
+                {
+                    "type": "scenario",
+                    "name": f"{t[0].id} {t[0].name}",
+                    "tags": [{"name": f"@id:{t[0].id}"}],
+                    "steps": [
+                        {"result": {"status": "passed"}},
+                        {"result": {"status": "failed", "error_message": "boom\nx"}},
+                    ],
+                },
+                {"type": "scenario", "name": t[1].name, "steps": [{"result": {"status": "passed"}}]},  # by name
+                {"type": "scenario", "name": "Unknown", "steps": [{"result": {"status": "undefined"}}]},
+            ],
+        }
+    ]
+    xray = {
+        "testExecutionKey": "DEMO-99",
+        "tests": [
+            {"testKey": "DEMO-7", "status": "PASSED"},
+            {"testKey": "DEMO-8", "status": "TODO"},
+            {"testKey": "DEMO-9", "status": "FAILED", "comment": "card declined"},
+            {
+                "testInfo": {
+                    "summary": "Anything",
+                    "projectKey": "DEMO",
+                    "type": "Manual",
+                    "labels": [f"flowcase-id:{t[3].id}"],
+                },
+                "status": "PASSED",
+            },
+        ],
+    }
     keys = {t[0].id: "DEMO-7", t[1].id: "DEMO-8", t[2].id: "DEMO-9"}
     results = load(suite, [("c.json", json.dumps(cucumber).encode()), ("x.json", json.dumps(xray).encode())], keys)
     assert results.tests[t[0].id] == "failed"  # failed in Cucumber, passed in Xray: failed
@@ -93,10 +119,13 @@ def test_heat_per_element_counts_the_tests_through_it(design: tuple[Model, Suite
 
 def test_unreadable_files_are_clear_errors(design: tuple[Model, Suite]) -> None:
     _, suite = design
-    for name, data, message in [("a.txt", b"hello", "not a results file"), ("b.xml", b"<x/>", "not JUnit XML"),
-                                ("c.json", b"{]", "not valid JSON"), ("d.json", b'{"tests": 3}', "'tests' list"),
-                                ("e.xml", b'<!DOCTYPE x [<!ENTITY a "b">]><testsuite>&a;</testsuite>',
-                                 "e.xml: not valid JUnit XML")]:  # fmt: skip
+    for name, data, message in [
+        ("a.txt", b"hello", "not a results file"),
+        ("b.xml", b"<x/>", "not JUnit XML"),
+        ("c.json", b"{]", "not valid JSON"),
+        ("d.json", b'{"tests": 3}', "'tests' list"),
+        ("e.xml", b'<!DOCTYPE x [<!ENTITY a "b">]><testsuite>&a;</testsuite>', "e.xml: not valid JUnit XML"),
+    ]:
         with pytest.raises(ResultsError, match=re.escape(message)):
             load(suite, [(name, data)])
 
@@ -114,10 +143,12 @@ def test_the_xray_reader_reads_only_fields_of_xrays_results_format() -> None:
     assert {"testKey", "status", "testInfo", "comment"} <= fields("Test")
     assert {"summary", "definition", "labels", "projectKey"} <= fields("TestInfo")
     source = (ROOT / "src" / "flowcase" / "export" / "results.py").read_text(encoding="utf-8")
-    xray_part = source[source.index("def _xray("):source.index("# -- mapping")]
-    used = set(re.findall(r'(?:test|info|data)(?:\.get\()?\["?"?(\w+)"', xray_part)) | set(
-        re.findall(r'\.get\("(\w+)"\)', xray_part)) | set(re.findall(r'for k in \(([^)]*)\)', xray_part)[0]
-                                                           .replace('"', "").replace(" ", "").split(","))
+    xray_part = source[source.index("def _xray(") : source.index("# -- mapping")]
+    used = (
+        set(re.findall(r'(?:test|info|data)(?:\.get\()?\["?"?(\w+)"', xray_part))
+        | set(re.findall(r'\.get\("(\w+)"\)', xray_part))
+        | set(re.findall(r"for k in \(([^)]*)\)", xray_part)[0].replace('"', "").replace(" ", "").split(","))
+    )
     assert used <= fields("Test") | fields("TestInfo") | fields("TestExecutionResults"), used
 
 

@@ -24,8 +24,9 @@ def free_port() -> int:
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWCASE_", "DATABASE_URL"))}
-    return subprocess.Popen([*FLOWCASE, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)  # fmt: skip
+    return subprocess.Popen(
+        [*FLOWCASE, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def read_until(proc: subprocess.Popen[str], pattern: str, timeout: float = 60) -> tuple[str, re.Match[str]]:

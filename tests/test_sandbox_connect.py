@@ -125,8 +125,11 @@ def test_app_properties_belong_to_their_app(env: tuple[RunningSandbox, TinyApp])
 def test_jql_aliases_come_from_the_installed_descriptor(env: tuple[RunningSandbox, TinyApp]) -> None:
     sb, _ = env
     auth = sb.basic_auth()
-    HTTP.put(f"{sb.base_url}/rest/api/3/issue/DEMO-4/properties/tiny-summary", json={"status": "ready", "count": 12},
-              auth=auth)  # fmt: skip
+    HTTP.put(
+        f"{sb.base_url}/rest/api/3/issue/DEMO-4/properties/tiny-summary",
+        json={"status": "ready", "count": 12},
+        auth=auth,
+    )
     search = f"{sb.base_url}/rest/api/3/search/jql"
     for jql, keys in [("tinyStatus = ready", ["DEMO-4"]), ("tinyCount > 10", ["DEMO-4"]), ("tinyCount < 10", [])]:
         page = HTTP.post(search, json={"jql": jql, "fields": ["key"]}, auth=auth).json()
@@ -155,8 +158,10 @@ def test_project_admin_and_general_pages(env: tuple[RunningSandbox, TinyApp]) ->
     sb, tiny = env
     assert "DEMO-4" in HTTP.get(f"{sb.base_url}/projects/DEMO").text
     assert tiny.key in HTTP.get(f"{sb.base_url}/admin").text
-    for path, expected in [("/projects/DEMO/apps/{app}/tiny-project", "projectKey=DEMO&"),
-                           ("/admin/apps/{app}/tiny-admin", "/panel?xdm_e=")]:  # fmt: skip
+    for path, expected in [
+        ("/projects/DEMO/apps/{app}/tiny-project", "projectKey=DEMO&"),
+        ("/admin/apps/{app}/tiny-admin", "/panel?xdm_e="),
+    ]:
         module_page = HTTP.get(sb.base_url + path.format(app=tiny.key))
         src = html.unescape(re.search(r'<iframe[^>]+src="([^"]+)"', module_page.text).group(1))  # type: ignore[union-attr]
         assert expected in src and HTTP.get(src).status_code == 200
@@ -185,11 +190,17 @@ def test_bridge_checks_origin_and_page_token(env: tuple[RunningSandbox, TinyApp]
     response = HTTP.post(url, json={"app": tiny.key}, headers=good)
     claims = jwt.decode(response.json()["token"], tiny.secret, algorithms=["HS256"])
     assert claims["qsh"] == "context-qsh" and claims["context"]["jira"]["issue"]["key"] == "DEMO-1"
-    proxied = HTTP.post(f"{sb.base_url}/_sandbox/bridge/request", headers=good,
-                         json={"app": tiny.key, "url": "/rest/api/3/issue/DEMO-1?fields=summary"})  # fmt: skip
+    proxied = HTTP.post(
+        f"{sb.base_url}/_sandbox/bridge/request",
+        headers=good,
+        json={"app": tiny.key, "url": "/rest/api/3/issue/DEMO-1?fields=summary"},
+    )
     assert proxied.json()["status"] == 200
-    outside = HTTP.post(f"{sb.base_url}/_sandbox/bridge/request", headers=good,
-                         json={"app": tiny.key, "url": "http://elsewhere.test/rest/api/3/myself"})  # fmt: skip
+    outside = HTTP.post(
+        f"{sb.base_url}/_sandbox/bridge/request",
+        headers=good,
+        json={"app": tiny.key, "url": "http://elsewhere.test/rest/api/3/myself"},
+    )
     assert outside.status_code == 400
 
 
@@ -203,8 +214,11 @@ def test_reinstall_rotates_the_secret_and_uninstall_is_signed() -> None:
         assert sb.sandbox.installation(tiny.key) is None
         path = "/rest/api/3/myself"
         now = int(time.time())
-        token = jwt.encode({"iss": tiny.key, "iat": now, "exp": now + 60, "qsh": query_string_hash("GET", path)},
-                           tiny.secret, algorithm="HS256")  # fmt: skip
+        token = jwt.encode(
+            {"iss": tiny.key, "iat": now, "exp": now + 60, "qsh": query_string_hash("GET", path)},
+            tiny.secret,
+            algorithm="HS256",
+        )
         assert call(sb, "GET", path, token).status_code == 401
 
 
@@ -218,6 +232,9 @@ def test_install_fails_cleanly_when_the_app_refuses() -> None:
         assert sb.sandbox.installation("refusing") is None
         with pytest.raises(InstallError, match="descriptor URL answered HTTP 404"):
             asyncio.run(install(sb.sandbox, f"{sb.base_url}/nothing.json"))
-        response = HTTP.post(f"{sb.base_url}/_sandbox/apps", json={"descriptorUrl": "ftp://x"},
-                              headers={"Authorization": f"Bearer {sb.admin_token}"})  # fmt: skip
+        response = HTTP.post(
+            f"{sb.base_url}/_sandbox/apps",
+            json={"descriptorUrl": "ftp://x"},
+            headers={"Authorization": f"Bearer {sb.admin_token}"},
+        )
         assert response.status_code == 400 and "must be http" in response.json()["errorMessages"][0]

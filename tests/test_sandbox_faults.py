@@ -88,8 +88,12 @@ def test_fault_api_needs_the_admin_token(sb: RunningSandbox) -> None:
     admin = {"Authorization": f"Bearer {sb.admin_token}"}
     created = httpx.post(url, json=spec, headers=admin)
     assert created.status_code == 201
-    assert httpx.get(f"{sb.base_url}/rest/api/3/search/jql", params={"jql": "project = DEMO"},
-                     auth=sb.basic_auth()).status_code == 429  # fmt: skip
+    assert (
+        httpx.get(
+            f"{sb.base_url}/rest/api/3/search/jql", params={"jql": "project = DEMO"}, auth=sb.basic_auth()
+        ).status_code
+        == 429
+    )
     assert [f["path_prefix"] for f in httpx.get(url, headers=admin).json()] == ["/rest/api/3/search"]
     assert httpx.delete(f"{url}/{created.json()[0]['id']}", headers=admin).status_code == 204
     assert httpx.get(url, headers=admin).json() == []

@@ -43,9 +43,21 @@ def test_qsh_of_app_shaped_requests() -> None:
 
 def rows() -> list[jql.Row]:
     def row(n: int, labels: list[str], props: dict[str, Any], itype: str = "Story") -> jql.Row:
-        return jql.Row(id=10000 + n, key=f"P-{n}", number=n, project_key="P", project_id=1, issuetype_id=1,
-                       issuetype_name=itype, summary=f"summary {n}", text="", labels=labels, created=f"2026-01-0{n}",
-                       updated="", properties=props)  # fmt: skip
+        return jql.Row(
+            id=10000 + n,
+            key=f"P-{n}",
+            number=n,
+            project_key="P",
+            project_id=1,
+            issuetype_id=1,
+            issuetype_name=itype,
+            summary=f"summary {n}",
+            text="",
+            labels=labels,
+            created=f"2026-01-0{n}",
+            updated="",
+            properties=props,
+        )
 
     return [
         row(1, ["a"], {"s": {"status": "draft", "n": 3, "tags": ["x", "y"]}}),
@@ -54,8 +66,11 @@ def rows() -> list[jql.Row]:
     ]
 
 
-RESOLVER_ALIASES = {"st": jql.Extraction("s", "status", "string"), "cnt": jql.Extraction("s", "n", "number"),
-                    "tag": jql.Extraction("s", "tags", "string")}  # fmt: skip
+RESOLVER_ALIASES = {
+    "st": jql.Extraction("s", "status", "string"),
+    "cnt": jql.Extraction("s", "n", "number"),
+    "tag": jql.Extraction("s", "tags", "string"),
+}
 
 
 def run(text: str) -> list[str]:
@@ -111,22 +126,49 @@ def test_jql_errors_are_jira_like(text: str, message: str) -> None:
 
 
 def test_aliases_are_read_from_descriptors() -> None:
-    descriptor = {"modules": {"jiraEntityProperties": [
-        {"key": "i", "entityType": "issue", "keyConfigurations": [{"propertyKey": "flowcase-summary", "extractions": [
-            {"objectName": "testCount", "type": "number", "alias": "flowcaseTestCount"}]}]},
-        {"key": "p", "entityType": "project", "keyConfigurations": [{"propertyKey": "x", "extractions": [
-            {"objectName": "a", "type": "string", "alias": "projectOnly"}]}]},
-    ]}}  # fmt: skip
+    descriptor = {
+        "modules": {
+            "jiraEntityProperties": [
+                {
+                    "key": "i",
+                    "entityType": "issue",
+                    "keyConfigurations": [
+                        {
+                            "propertyKey": "flowcase-summary",
+                            "extractions": [
+                                {"objectName": "testCount", "type": "number", "alias": "flowcaseTestCount"}
+                            ],
+                        }
+                    ],
+                },
+                {
+                    "key": "p",
+                    "entityType": "project",
+                    "keyConfigurations": [
+                        {
+                            "propertyKey": "x",
+                            "extractions": [{"objectName": "a", "type": "string", "alias": "projectOnly"}],
+                        }
+                    ],
+                },
+            ]
+        }
+    }
     aliases = jql.aliases_from_descriptors([descriptor])
     assert aliases == {"flowcaseTestCount": jql.Extraction("flowcase-summary", "testCount", "number")}
 
 
 @pytest.mark.parametrize(
     "doc",
-    [None, "text", {"type": "doc"}, {"type": "doc", "version": 2, "content": []},
-     {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": ""}]}]},
-     {"type": "doc", "version": 1, "content": [{"type": "script"}]}],
-)  # fmt: skip
+    [
+        None,
+        "text",
+        {"type": "doc"},
+        {"type": "doc", "version": 2, "content": []},
+        {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": ""}]}]},
+        {"type": "doc", "version": 1, "content": [{"type": "script"}]},
+    ],
+)
 def test_adf_validation_refuses_non_documents(doc: Any) -> None:
     with pytest.raises(AdfError):
         validate_adf(doc)

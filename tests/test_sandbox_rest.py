@@ -116,8 +116,10 @@ def test_bulk_create_reports_partial_errors_like_jira(client: TestClient) -> Non
 
 
 def test_bulk_create_limit_is_50(client: TestClient) -> None:
-    assert client.post("/rest/api/3/issue/bulk", json={"issueUpdates": [story(f"s{i}") for i in range(50)]}
-                       ).status_code == 201  # fmt: skip
+    assert (
+        client.post("/rest/api/3/issue/bulk", json={"issueUpdates": [story(f"s{i}") for i in range(50)]}).status_code
+        == 201
+    )
     too_many = client.post("/rest/api/3/issue/bulk", json={"issueUpdates": [story(f"s{i}") for i in range(51)]})
     assert too_many.status_code == 400 and error_shape(too_many)["errorMessages"]
     assert client.sandbox.calls.count("POST", "/rest/api/3/issue/bulk") == 2  # type: ignore[attr-defined]
@@ -249,9 +251,16 @@ def test_search_jql_clauses(client: TestClient, jql: str, keys: list[str]) -> No
 
 @pytest.mark.parametrize(
     "jql",
-    ["nosuchfield = 1", "project = NOPE", "project = DEMO ORDER BY priority", "project = ", "project = DEMO AND",
-     "issuetype = Nope", "key = not-a-key!"],
-)  # fmt: skip
+    [
+        "nosuchfield = 1",
+        "project = NOPE",
+        "project = DEMO ORDER BY priority",
+        "project = ",
+        "project = DEMO AND",
+        "issuetype = Nope",
+        "key = not-a-key!",
+    ],
+)
 def test_search_jql_errors(client: TestClient, jql: str) -> None:
     response = client.get("/rest/api/3/search/jql", params={"jql": jql})
     assert response.status_code == 400
@@ -277,8 +286,11 @@ def test_permissions(client: TestClient) -> None:
     mine = client.get("/rest/api/3/mypermissions", params={"permissions": "CREATE_ISSUES,ADMINISTER"}).json()
     assert mine["permissions"]["CREATE_ISSUES"]["havePermission"] is True
     viewer = "557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0002"
-    body = {"accountId": viewer, "globalPermissions": ["ADMINISTER"],
-            "projectPermissions": [{"permissions": ["BROWSE_PROJECTS", "EDIT_ISSUES"], "projects": [10000]}]}
+    body = {
+        "accountId": viewer,
+        "globalPermissions": ["ADMINISTER"],
+        "projectPermissions": [{"permissions": ["BROWSE_PROJECTS", "EDIT_ISSUES"], "projects": [10000]}],
+    }
     checked = client.post("/rest/api/3/permissions/check", json=body).json()
     assert checked["globalPermissions"] == []
     assert checked["projectPermissions"] == [

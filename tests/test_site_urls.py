@@ -47,23 +47,42 @@ def bed(tmp_path: Path, recorder: Recorder) -> Iterator[ConnectTestbed]:
     testbed.close()
 
 
-@pytest.mark.parametrize("url", [
-    "https://acme.atlassian.net", "https://acme.atlassian.net/", "https://ACME.Atlassian.net",
-    "https://acme.jira.com", "https://dev.jira-dev.com", "https://acme.atlassian.net:443",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://acme.atlassian.net",
+        "https://acme.atlassian.net/",
+        "https://ACME.Atlassian.net",
+        "https://acme.jira.com",
+        "https://dev.jira-dev.com",
+        "https://acme.atlassian.net:443",
+    ],
+)
 def test_connect_policy_accepts_atlassian_sites(url: str) -> None:
     assert CONNECT.check(url) == url.rstrip("/")
 
 
-@pytest.mark.parametrize("url", [
-    "http://acme.atlassian.net",  # not https
-    "http://127.0.0.1:9/x", "https://127.0.0.1", "https://169.254.169.254/latest/meta-data",
-    "https://[::1]", "https://2130706433",  # IP literals, decimal form included
-    "https://atlassian.net",  # the suffix itself is not a site
-    "https://evil.example.com", "https://acme.atlassian.net.evil.com", "https://evilatlassian.net",
-    "https://user:pw@acme.atlassian.net", "https://acme.atlassian.net:8443", "https://acme.atlassian.net/?x=1",
-    "ftp://acme.atlassian.net", "https://", "not a url",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://acme.atlassian.net",  # not https
+        "http://127.0.0.1:9/x",
+        "https://127.0.0.1",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]",
+        "https://2130706433",  # IP literals, decimal form included
+        "https://atlassian.net",  # the suffix itself is not a site
+        "https://evil.example.com",
+        "https://acme.atlassian.net.evil.com",
+        "https://evilatlassian.net",
+        "https://user:pw@acme.atlassian.net",
+        "https://acme.atlassian.net:8443",
+        "https://acme.atlassian.net/?x=1",
+        "ftp://acme.atlassian.net",
+        "https://",
+        "not a url",
+    ],
+)
 def test_connect_policy_refuses_everything_else(url: str) -> None:
     with pytest.raises(SiteUrlError):
         CONNECT.check(url)
@@ -71,8 +90,12 @@ def test_connect_policy_refuses_everything_else(url: str) -> None:
 
 def test_forge_policy_accepts_only_the_api_host() -> None:
     assert FORGE.check("https://api.atlassian.com/ex/jira/abc") == "https://api.atlassian.com/ex/jira/abc"
-    for url in ("https://acme.atlassian.net", "https://api.atlassian.com.evil.com/ex/jira/abc",
-                "http://api.atlassian.com/ex/jira/abc", "https://10.0.0.1/ex/jira/abc"):
+    for url in (
+        "https://acme.atlassian.net",
+        "https://api.atlassian.com.evil.com/ex/jira/abc",
+        "http://api.atlassian.com/ex/jira/abc",
+        "https://10.0.0.1/ex/jira/abc",
+    ):
         with pytest.raises(SiteUrlError):
             FORGE.check(url)
 
@@ -85,9 +108,15 @@ def test_the_policy_is_off_outside_production() -> None:
     assert Settings(env="production").forge_api_hosts == ("api.atlassian.com",)
 
 
-@pytest.mark.parametrize("base_url", [
-    "http://127.0.0.1:9/x", "https://169.254.169.254/latest", "https://evil.example.com", "https://10.1.2.3",
-])
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://127.0.0.1:9/x",
+        "https://169.254.169.254/latest",
+        "https://evil.example.com",
+        "https://10.1.2.3",
+    ],
+)
 def test_a_signed_install_naming_a_non_atlassian_site_is_refused(bed: ConnectTestbed, base_url: str) -> None:
     tenant = Tenant(new_tenant().client_key, base_url, "s" * 64)
     with TestClient(bed.app, base_url="https://flowcase.example.com") as client:
@@ -110,8 +139,9 @@ def test_calls_to_a_stored_site_outside_the_policy_never_leave(bed: ConnectTestb
 
     from flowcase.db.store import InstallationData
 
-    bed.store.installed(InstallationData("ck-old", bed.settings.app_key, "http://169.254.169.254", "s" * 64),
-                        datetime.now(UTC))
+    bed.store.installed(
+        InstallationData("ck-old", bed.settings.app_key, "http://169.254.169.254", "s" * 64), datetime.now(UTC)
+    )
     caller = Caller(site_id="ck-old", base_url="http://169.254.169.254", account_id="u1")
 
     async def call() -> None:

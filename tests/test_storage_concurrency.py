@@ -78,8 +78,9 @@ async def race(sb: RunningSandbox, delays: list[float], latency_ms: int, big: bo
         await asyncio.sleep(delay)
         async with client(sb) as c:
             try:
-                outcome.saved = await save_model(c, key, model_of(outcome.label, steps), base, timing=FAST,
-                                                 attachment_threshold=threshold)  # fmt: skip
+                outcome.saved = await save_model(
+                    c, key, model_of(outcome.label, steps), base, timing=FAST, attachment_threshold=threshold
+                )
             except ConflictError as exc:
                 assert not isinstance(exc, BusyError), str(exc)
                 outcome.conflict = True
@@ -218,8 +219,9 @@ def test_a_gzip_bomb_attachment_is_refused_without_inflating_it(sb: RunningSandb
         async with client(sb) as c:
             key = await story(c)
             made = await c.add_attachment(key, f"{CHUNK_PREFIX}r1xdead.json.gz", bomb, "application/gzip")
-            await c.put_property("issue", key, MANIFEST_KEY, _manifest(5000, "0" * 64, storage="attachment",
-                                                                       attachment=str(made["id"])))  # fmt: skip
+            await c.put_property(
+                "issue", key, MANIFEST_KEY, _manifest(5000, "0" * 64, storage="attachment", attachment=str(made["id"]))
+            )
             tracemalloc.start()
             try:
                 with pytest.raises(DamagedError) as err:
@@ -245,8 +247,9 @@ def test_a_zlib_bomb_in_chunks_stops_at_the_declared_size(sb: RunningSandbox) ->
             key = await story(c)
             for i, part in enumerate(parts):
                 await c.put_property("issue", key, f"{CHUNK_PREFIX}r1xdead-{i}", {"d": part})
-            await c.put_property("issue", key, MANIFEST_KEY, _manifest(100_000, "0" * 64, storage="properties",
-                                                                       chunks=len(parts)))  # fmt: skip
+            await c.put_property(
+                "issue", key, MANIFEST_KEY, _manifest(100_000, "0" * 64, storage="properties", chunks=len(parts))
+            )
             with pytest.raises(DamagedError) as err:
                 await load_model(c, key)
             return str(err.value)

@@ -48,8 +48,11 @@ def test_rotation_end_to_end(env: str, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine(env)
     secret = "tenant-secret-" + "z" * 30
     InstallationStore(engine, SecretBox([old])).installed(
-        InstallationData(client_key="site-1", app_key="flowcase", base_url="https://a.atlassian.net",
-                         shared_secret=secret), datetime.now(UTC))
+        InstallationData(
+            client_key="site-1", app_key="flowcase", base_url="https://a.atlassian.net", shared_secret=secret
+        ),
+        datetime.now(UTC),
+    )
     new = run("db", "generate-key")[1].strip()
     monkeypatch.setenv("FLOWCASE_SECRET_KEYS", f"{new},{old}")
     code, out = run("db", "rotate-secrets")

@@ -22,8 +22,17 @@ from flowcase.db.store import InstallationData, InstallationStore
 from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 
 INSTALL_COLUMNS = {
-    "client_key", "app_key", "public_key", "shared_secret_encrypted", "server_version", "plugins_version",
-    "base_url", "display_url", "product_type", "oauth_client_id", "installation_id",
+    "client_key",
+    "app_key",
+    "public_key",
+    "shared_secret_encrypted",
+    "server_version",
+    "plugins_version",
+    "base_url",
+    "display_url",
+    "product_type",
+    "oauth_client_id",
+    "installation_id",
 }
 BOOKKEEPING_COLUMNS = {"state", "created_at", "updated_at", "last_event_at", "last_event_digest"}
 
@@ -71,11 +80,20 @@ def store(db_url: str) -> Iterator[InstallationStore]:
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def data(client_key: str = "11111111-2222-3333-4444-555555555555", secret: str = "s3cret-" + "x" * 40,
-         **kw: str) -> InstallationData:
-    return InstallationData(client_key=client_key, app_key="flowcase", base_url="https://acme.atlassian.net",
-                            shared_secret=secret, product_type="jira", server_version="100237",
-                            plugins_version="1001.0.0", oauth_client_id="oauth-1", **kw)
+def data(
+    client_key: str = "11111111-2222-3333-4444-555555555555", secret: str = "s3cret-" + "x" * 40, **kw: str
+) -> InstallationData:
+    return InstallationData(
+        client_key=client_key,
+        app_key="flowcase",
+        base_url="https://acme.atlassian.net",
+        shared_secret=secret,
+        product_type="jira",
+        server_version="100237",
+        plugins_version="1001.0.0",
+        oauth_client_id="oauth-1",
+        **kw,
+    )
 
 
 def test_migrations_create_exactly_the_install_fields(store: InstallationStore) -> None:

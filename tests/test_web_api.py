@@ -37,8 +37,11 @@ def test_api_refuses_requests_without_the_local_token() -> None:
     r = anonymous.post("/api/models/validate", json={"doc": {"model": login_model()}}, headers=HEADERS)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unauthenticated"
-    wrong = anonymous.post("/api/models/validate", json={"doc": {"model": login_model()}},
-                           headers={**HEADERS, "Authorization": "Bearer not-the-token"})
+    wrong = anonymous.post(
+        "/api/models/validate",
+        json={"doc": {"model": login_model()}},
+        headers={**HEADERS, "Authorization": "Bearer not-the-token"},
+    )
     assert wrong.status_code == 401
 
 
@@ -51,8 +54,9 @@ def test_cookie_alone_is_not_enough_for_the_api(client: TestClient) -> None:
 
 def test_bearer_token_works_without_cookie() -> None:
     app = create_app(Settings(env="test"), hosts=[StandaloneHost(None, TOKEN)])
-    r = TestClient(app).post("/api/models/validate", json={"doc": {"model": login_model()}},
-                             headers={"Authorization": f"Bearer {TOKEN}"})
+    r = TestClient(app).post(
+        "/api/models/validate", json={"doc": {"model": login_model()}}, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
     assert r.status_code == 200
     assert r.json()["ok"] is True
 
@@ -72,8 +76,9 @@ def test_validate_reports_located_diagnostics(client: TestClient) -> None:
 def test_tables_from_the_editor_replace_node_decisions(client: TestClient) -> None:
     model = login_model()
     rows = [{"id": "go", "action": "Open it", "next": "cancelled"}]
-    r = client.post("/api/models/validate", json={"doc": {"model": model, "tables": {"login/open_form": rows}}},
-                    headers=HEADERS)
+    r = client.post(
+        "/api/models/validate", json={"doc": {"model": model, "tables": {"login/open_form": rows}}}, headers=HEADERS
+    )
     node = r.json()["model"]["workflows"][0]["nodes"][1]
     assert node["decisions"] == [{"id": "go", "action": "Open it", "next": "cancelled"}]
 
@@ -94,8 +99,9 @@ def test_schema_errors_are_422_with_diagnostics(client: TestClient) -> None:
         (b'{"doc": {}}', "text/plain", 415, "unsupported-media-type"),
     ],
 )
-def test_bad_bodies_get_clear_json_errors(client: TestClient, content: bytes, ctype: str, status: int,
-                                          code: str) -> None:
+def test_bad_bodies_get_clear_json_errors(
+    client: TestClient, content: bytes, ctype: str, status: int, code: str
+) -> None:
     r = client.post("/api/models/validate", content=content, headers={**HEADERS, "Content-Type": ctype})
     assert r.status_code == status
     assert r.json()["error"]["code"] == code
@@ -123,8 +129,9 @@ def test_export_model_formats_download(client: TestClient) -> None:
 
 
 def test_export_suite_formats_download(client: TestClient) -> None:
-    r = client.post("/api/export", json={"doc": {"model": login_model()}, "format": "xray", "project": "DEMO"},
-                    headers=HEADERS)
+    r = client.post(
+        "/api/export", json={"doc": {"model": login_model()}, "format": "xray", "project": "DEMO"}, headers=HEADERS
+    )
     assert r.status_code == 200
     assert r.headers["content-disposition"] == 'attachment; filename="login.xray.json"'
     assert "DEMO" in r.text
@@ -136,11 +143,13 @@ def test_generate_returns_the_suite_and_rejects_bad_options(client: TestClient) 
     r = client.post("/api/generate", json={"doc": {"model": login_model()}}, headers=HEADERS)
     suite = r.json()["suite"]
     assert suite["criterion"] == "all-decisions" and suite["tests"] and suite["model"] == "login"
-    pairwise = client.post("/api/generate", json={"doc": {"model": login_model()}, "options": {"data": "pairwise"}},
-                           headers=HEADERS).json()["suite"]
+    pairwise = client.post(
+        "/api/generate", json={"doc": {"model": login_model()}, "options": {"data": "pairwise"}}, headers=HEADERS
+    ).json()["suite"]
     assert pairwise["options"] == {"data": "pairwise"}
-    bad = client.post("/api/generate", json={"doc": {"model": login_model()}, "options": {"data": "lots"}},
-                      headers=HEADERS)
+    bad = client.post(
+        "/api/generate", json={"doc": {"model": login_model()}, "options": {"data": "lots"}}, headers=HEADERS
+    )
     assert bad.status_code == 422 and "data mode" in bad.json()["error"]["message"]
 
 
@@ -167,8 +176,14 @@ def test_editor_document_round_trip_through_bpmn_and_tables(client: TestClient) 
     loaded = client.post("/api/models/import", json={"text": text, "filename": "login.yaml"}, headers=HEADERS).json()
     tables = loaded["tables"]
     tables["login/open_form"][0]["expected"] = "The form is shown."
-    doc = {"bpmn": loaded["bpmn"], "tables": tables, "parameters": loaded["model"]["parameters"],
-           "variables": loaded["model"]["variables"], "id": "login", "name": "Renamed"}
+    doc = {
+        "bpmn": loaded["bpmn"],
+        "tables": tables,
+        "parameters": loaded["model"]["parameters"],
+        "variables": loaded["model"]["variables"],
+        "id": "login",
+        "name": "Renamed",
+    }
     r = client.post("/api/models/validate", json={"doc": doc}, headers=HEADERS).json()
     assert r["ok"] is True
     node = next(n for n in r["model"]["workflows"][0]["nodes"] if n["id"] == "open_form")
@@ -213,14 +228,20 @@ def test_import_of_files_from_camunda_modeler_and_bpmn_io(client: TestClient, na
     body = r.json()
     assert body["model"]["workflows"] and "<bpmn:definitions" in body["bpmn"]
     # what the editor then sends back is the same model
-    doc = {"bpmn": body["bpmn"], "tables": body["tables"], "parameters": body["model"].get("parameters", []),
-           "variables": body["model"].get("variables", []), "id": body["model"]["id"]}
+    doc = {
+        "bpmn": body["bpmn"],
+        "tables": body["tables"],
+        "parameters": body["model"].get("parameters", []),
+        "variables": body["model"].get("variables", []),
+        "id": body["model"]["id"],
+    }
     again = client.post("/api/models/validate", json={"doc": doc}, headers=HEADERS).json()
     assert [w["id"] for w in again["model"]["workflows"]] == [w["id"] for w in body["model"]["workflows"]]
 
 
-@pytest.mark.parametrize("options", [{"loop_bound": "x"}, {"strength": True}, {"purposes": 3}, {"max_paths": 1.5},
-                                     {"data": 2}])
+@pytest.mark.parametrize(
+    "options", [{"loop_bound": "x"}, {"strength": True}, {"purposes": 3}, {"max_paths": 1.5}, {"data": 2}]
+)
 def test_options_of_the_wrong_type_are_named_in_a_422(client: TestClient, options: dict[str, Any]) -> None:
     r = client.post("/api/generate", json={"doc": {"model": login_model()}, "options": options}, headers=HEADERS)
     assert r.status_code == 422, r.text
@@ -233,15 +254,19 @@ def test_results_are_mapped_onto_tests_and_diagram(client: TestClient) -> None:
     suite = client.post("/api/generate", json={"doc": {"model": login_model()}}, headers=HEADERS).json()["suite"]
     first = suite["tests"][0]["id"]
     junit = f'<testsuite><testcase name="{first} x"><failure message="nope"/></testcase></testsuite>'
-    r = client.post("/api/results", json={"doc": {"model": login_model()}, "files": [{"name": "j.xml",
-                                                                                      "content": junit}]},
-                    headers=HEADERS)  # fmt: skip
+    r = client.post(
+        "/api/results",
+        json={"doc": {"model": login_model()}, "files": [{"name": "j.xml", "content": junit}]},
+        headers=HEADERS,
+    )
     assert r.status_code == 200, r.text
     data = r.json()
     assert data["tests"][first] == "failed" and data["messages"][first] == "nope"
     assert data["counts"]["failed"] == 1 and data["counts"]["not-run"] == len(suite["tests"]) - 1
     assert any(e["level"] == "fail" for e in data["elements"].values())
-    bad = client.post("/api/results", json={"doc": {"model": login_model()}, "files": [{"name": "j.txt",
-                                                                                        "content": "hi"}]},
-                      headers=HEADERS)  # fmt: skip
+    bad = client.post(
+        "/api/results",
+        json={"doc": {"model": login_model()}, "files": [{"name": "j.txt", "content": "hi"}]},
+        headers=HEADERS,
+    )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad-results"

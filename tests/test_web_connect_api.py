@@ -42,8 +42,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         sock = bind()
         port = sock.getsockname()[1]
         sock.close()
-        settings = Settings(env="test", base_url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{db}",
-                            secret_keys=Fernet.generate_key().decode(), connect_key_server=sb.key_server)
+        settings = Settings(
+            env="test",
+            base_url=f"http://127.0.0.1:{port}",
+            database_url=f"sqlite:///{db}",
+            secret_keys=Fernet.generate_key().decode(),
+            connect_key_server=sb.key_server,
+        )
         upgrade(settings.database_url)
         with serve_in_thread(create_app(settings), port=port) as url:
             installation = sb.install(f"{url}/atlassian-connect.json")
@@ -57,8 +62,9 @@ def model() -> dict[str, Any]:
 
 def test_issue_context_token_reaches_the_api_and_jira(env: Env) -> None:
     headers = env.token(issue_key="DEMO-3", issue_id="10003", project_key="DEMO", project_id="10000")
-    saved = httpx.put(f"{env.app_url}/api/models/DEMO-3", json={"doc": {"model": model()}, "revision": None},
-                      headers=headers)
+    saved = httpx.put(
+        f"{env.app_url}/api/models/DEMO-3", json={"doc": {"model": model()}, "revision": None}, headers=headers
+    )
     assert saved.status_code == 200, saved.text
     loaded = httpx.get(f"{env.app_url}/api/models/DEMO-3", headers=headers).json()
     assert loaded["revision"] == 1 and loaded["model"]["id"] == "login"
@@ -69,16 +75,18 @@ def test_a_token_for_one_issue_cannot_touch_another(env: Env) -> None:
     headers = env.token(issue_key="DEMO-3", issue_id="10003", project_key="DEMO", project_id="10000")
     r = httpx.get(f"{env.app_url}/api/models/DEMO-2", headers=headers)
     assert r.status_code == 403 and r.json()["error"]["code"] == "wrong-issue"
-    p = httpx.post(f"{env.app_url}/api/publish", json={"issueKey": "DEMO-2", "doc": {"model": model()}},
-                   headers=headers)
+    p = httpx.post(
+        f"{env.app_url}/api/publish", json={"issueKey": "DEMO-2", "doc": {"model": model()}}, headers=headers
+    )
     assert p.status_code == 403
 
 
 def test_no_context_no_access_and_forged_tokens_refused(env: Env) -> None:
     bare = httpx.get(f"{env.app_url}/api/models/DEMO-3", headers=env.token())
     assert bare.status_code == 403 and bare.json()["error"]["code"] == "no-issue-context"
-    other_project = httpx.get(f"{env.app_url}/api/projects/OTHER/workflows",
-                              headers=env.token(project_key="DEMO", project_id="10000"))
+    other_project = httpx.get(
+        f"{env.app_url}/api/projects/OTHER/workflows", headers=env.token(project_key="DEMO", project_id="10000")
+    )
     assert other_project.status_code == 403
     forged = httpx.get(f"{env.app_url}/api/models/DEMO-3", headers={"Authorization": "JWT not.a.token"})
     assert forged.status_code == 401 and forged.json()["error"]["code"] == "unauthenticated"
@@ -88,8 +96,13 @@ def test_no_context_no_access_and_forged_tokens_refused(env: Env) -> None:
 
 def test_connect_pages_load_the_sites_all_js(env: Env) -> None:
     ctx = PageContext(issue_key="DEMO-3", issue_id="10003", project_key="DEMO", project_id="10000")
-    url = signed_iframe_url(env.sandbox.sandbox, env.installation, "flowcase-issue-panel",
-                            "/connect/issue-panel?issueKey={issue.key}&projectKey={project.key}", ctx)
+    url = signed_iframe_url(
+        env.sandbox.sandbox,
+        env.installation,
+        "flowcase-issue-panel",
+        "/connect/issue-panel?issueKey={issue.key}&projectKey={project.key}",
+        ctx,
+    )
     page = httpx.get(url)
     assert page.status_code == 200
     assert f'src="{env.sandbox.base_url}/atlassian-connect/all.js"' in page.text

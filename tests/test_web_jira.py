@@ -58,11 +58,13 @@ def test_save_load_and_conflict(client: TestClient) -> None:
     loaded = client.get("/api/models/DEMO-3", headers=AUTH).json()
     assert loaded["exists"] and loaded["revision"] == 1 and loaded["model"]["id"] == "password-reset"
     assert "<bpmn:definitions" in loaded["bpmn"] and "reset/request" in loaded["tables"]
-    second = client.put("/api/models/DEMO-3", json={"doc": {"model": model(), "name": "v2"}, "revision": 1},
-                        headers=AUTH)
+    second = client.put(
+        "/api/models/DEMO-3", json={"doc": {"model": model(), "name": "v2"}, "revision": 1}, headers=AUTH
+    )
     assert second.json()["revision"] == 2
-    stale = client.put("/api/models/DEMO-3", json={"doc": {"model": model(), "name": "v3"}, "revision": 1},
-                       headers=AUTH)
+    stale = client.put(
+        "/api/models/DEMO-3", json={"doc": {"model": model(), "name": "v3"}, "revision": 1}, headers=AUTH
+    )
     assert stale.status_code == 409
     assert stale.json()["error"]["code"] == "conflict" and stale.json()["error"]["revision"] == 2
     assert client.get("/api/models/DEMO-3", headers=AUTH).json()["model"]["name"] == "v2"
@@ -136,24 +138,24 @@ def test_project_lists_workflows_from_the_indexed_property(client: TestClient) -
 
 
 def test_project_settings_round_trip_and_validation(client: TestClient) -> None:
-    bad = client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {"labels": ["has space"]}},
-                     headers=AUTH)
+    bad = client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {"labels": ["has space"]}}, headers=AUTH)
     assert bad.status_code == 422 and "label" in bad.json()["error"]["message"]
-    ok = client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {"labels": ["ui"], "issue_type": "Task"}},
-                    headers=AUTH)
+    ok = client.put(
+        "/api/admin/settings?projectKey=DEMO", json={"settings": {"labels": ["ui"], "issue_type": "Task"}}, headers=AUTH
+    )
     assert ok.status_code == 200
     read = client.get("/api/admin/settings?projectKey=DEMO", headers=AUTH).json()["settings"]
     assert read["labels"] == ["ui"] and read["issue_type"] == "Task" and read["target"] == "jira"
     zephyr = client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {"target": "zephyr"}}, headers=AUTH)
     assert zephyr.status_code == 200 and zephyr.json()["settings"]["target"] == "zephyr"
-    bad_target = client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {"target": "qtest"}},
-                            headers=AUTH)
+    bad_target = client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {"target": "qtest"}}, headers=AUTH)
     assert bad_target.status_code == 422 and "target" in bad_target.json()["error"]["message"]
     client.put("/api/admin/settings?projectKey=DEMO", json={"settings": {}}, headers=AUTH)
 
 
-def test_publish_on_a_project_that_is_not_set_up_is_refused_with_the_fix(client: TestClient,
-                                                                         sandbox: RunningSandbox) -> None:
+def test_publish_on_a_project_that_is_not_set_up_is_refused_with_the_fix(
+    client: TestClient, sandbox: RunningSandbox
+) -> None:
     sandbox.create_project("NEWP")  # its issue type scheme has no "Test" yet
     created = client.post("/api/publish", json={"issueKey": "NEWP-1", "doc": {"model": model()}}, headers=AUTH)
     assert created.status_code == 409

@@ -20,8 +20,7 @@ VENDOR = Path(__file__).resolve().parent.parent / "src" / "flowcase" / "web" / "
 
 @pytest.fixture
 def anonymous() -> TestClient:
-    return TestClient(create_app(Settings(env="test"), hosts=[StandaloneHost(None, TOKEN)]),
-                      follow_redirects=False)
+    return TestClient(create_app(Settings(env="test"), hosts=[StandaloneHost(None, TOKEN)]), follow_redirects=False)
 
 
 def test_pages_need_sign_in_and_home_redirects_to_login(anonymous: TestClient) -> None:

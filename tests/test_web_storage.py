@@ -68,9 +68,12 @@ def test_two_editors_saving_the_same_revision_at_once(client: TestClient, sandbo
     sandbox.add_fault(kind="latency", path_prefix=f"/rest/api/3/issue/{key}", latency_ms=80)
     try:
         with ThreadPoolExecutor(3) as pool:
-            answers = list(pool.map(
-                lambda n: client.put(f"/api/models/{key}", json={"doc": doc(n), "revision": 1}, headers=AUTH),
-                ["alice", "bob", "carol"]))  # fmt: skip
+            answers = list(
+                pool.map(
+                    lambda n: client.put(f"/api/models/{key}", json={"doc": doc(n), "revision": 1}, headers=AUTH),
+                    ["alice", "bob", "carol"],
+                )
+            )
     finally:
         sandbox.clear_faults()
     codes = sorted(a.status_code for a in answers)
@@ -121,12 +124,14 @@ def test_damaged_storage_is_explained_and_replaced_only_after_confirmation(
     assert error["code"] == "storage-damaged" and "missing part 1" in error["damaged"]
     assert error["revision"] == 2 and error["previousRevision"] == 1
     # nothing was deleted by reading: the previous revision is still there to restore
-    replaced = client.put(f"/api/models/{key}", json={"doc": doc("mine"), "revision": None, "replaceDamaged": True},
-                          headers=AUTH)  # fmt: skip
+    replaced = client.put(
+        f"/api/models/{key}", json={"doc": doc("mine"), "revision": None, "replaceDamaged": True}, headers=AUTH
+    )
     assert replaced.status_code == 200 and replaced.json()["revision"] == 3
     assert client.get(f"/api/models/{key}", headers=AUTH).json()["model"]["name"] == "mine"
-    refused = client.put(f"/api/models/{key}", json={"doc": doc("x"), "revision": None, "replaceDamaged": True},
-                         headers=AUTH)  # fmt: skip
+    refused = client.put(
+        f"/api/models/{key}", json={"doc": doc("x"), "revision": None, "replaceDamaged": True}, headers=AUTH
+    )
     assert refused.status_code == 409 and "not damaged" in refused.json()["error"]["message"]
 
 
@@ -134,9 +139,20 @@ def test_a_hostile_manifest_is_a_clear_answer_not_a_500(client: TestClient, sand
     key = new_story(sandbox)
 
     async def plant(c: JiraClient) -> None:
-        await c.put_property("issue", key, MANIFEST_KEY, {"format": "flowcase-model/1", "revision": 1,
-                             "sha256": "0" * 64, "size": 10, "token": "r1xab", "storage": "properties",
-                             "chunks": "many"})  # fmt: skip
+        await c.put_property(
+            "issue",
+            key,
+            MANIFEST_KEY,
+            {
+                "format": "flowcase-model/1",
+                "revision": 1,
+                "sha256": "0" * 64,
+                "size": 10,
+                "token": "r1xab",
+                "storage": "properties",
+                "chunks": "many",
+            },
+        )
 
     jira(sandbox, plant)
     loaded = client.get(f"/api/models/{key}", headers=AUTH)

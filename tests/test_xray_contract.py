@@ -44,8 +44,8 @@ from flowcase.sandbox.testing import RunningSandbox
 from flowcase.sandbox.xray import SCHEMA_FILE, schema
 from flowcase.targets import publish_to_target
 
-VENDOR = Path(__file__).resolve().parent / "data" / "vendor" / (
-    "xray-cloud-graphql-schema.graphql-codegen-types.2025-01.ts"
+VENDOR = (
+    Path(__file__).resolve().parent / "data" / "vendor" / ("xray-cloud-graphql-schema.graphql-codegen-types.2025-01.ts")
 )
 
 
@@ -116,8 +116,10 @@ def drift(ours: GraphQLSchema) -> list[str]:
                 if arg_name not in vendor_args:
                     problems.append(f"{name}.{field_name}({arg_name}): Xray has no such argument")
                 elif gql_type(arg.type) != vendor_args[arg_name][0]:
-                    problems.append(f"{name}.{field_name}({arg_name}): {gql_type(arg.type)} here, "
-                                    f"{vendor_args[arg_name][0]} in Xray")  # fmt: skip
+                    problems.append(
+                        f"{name}.{field_name}({arg_name}): {gql_type(arg.type)} here, "
+                        f"{vendor_args[arg_name][0]} in Xray"
+                    )
             for arg_name, (arg_type, optional) in vendor_args.items():
                 if arg_type.endswith("!") and not optional and arg_name not in args:
                     problems.append(f"{name}.{field_name}: leaves out {arg_name}, which Xray requires")
@@ -141,15 +143,23 @@ def test_the_stand_ins_schema_is_a_faithful_subset_of_xrays() -> None:
 
 def test_the_check_catches_drift() -> None:
     sdl = SCHEMA_FILE.read_text(encoding="utf-8")
-    for wrong in (sdl.replace("removeAllTestSteps(issueId: String!, versionId: Int): String",
-                              "removeAllTestSteps(issueId: String!, versionId: Int): Boolean"),
-                  sdl.replace("addTestStep(issueId: String!,", "addTestStep(issueId: String,"),
-                  sdl.replace("getTests(issueIds: [String], jql: String, limit: Int!, start: Int)",
-                              "getTests(issueIds: [String], jql: String, start: Int)"),
-                  sdl.replace("  result: String\n}", "  result: String\n  expected: String\n}"),
-                  sdl.replace("type TestType {", "type TestKind {").replace("testType: TestType", "testType: TestKind"),
-                  sdl.replace("tests(issueIds: [String], limit: Int!, start: Int)",
-                              "tests(issueIds: [String], limit: Int!, start: Int, sort: String)")):  # fmt: skip
+    for wrong in (
+        sdl.replace(
+            "removeAllTestSteps(issueId: String!, versionId: Int): String",
+            "removeAllTestSteps(issueId: String!, versionId: Int): Boolean",
+        ),
+        sdl.replace("addTestStep(issueId: String!,", "addTestStep(issueId: String,"),
+        sdl.replace(
+            "getTests(issueIds: [String], jql: String, limit: Int!, start: Int)",
+            "getTests(issueIds: [String], jql: String, start: Int)",
+        ),
+        sdl.replace("  result: String\n}", "  result: String\n  expected: String\n}"),
+        sdl.replace("type TestType {", "type TestKind {").replace("testType: TestType", "testType: TestKind"),
+        sdl.replace(
+            "tests(issueIds: [String], limit: Int!, start: Int)",
+            "tests(issueIds: [String], limit: Int!, start: Int, sort: String)",
+        ),
+    ):
         assert wrong != sdl
         assert drift(build_schema(wrong)), wrong[:80]
 
@@ -178,16 +188,35 @@ class Recorder:
 
 
 def model_of(n: int, word: str) -> Model:
-    return Model.model_validate({
-        "id": "xcontract", "name": "Contract checkout",
-        "workflows": [{"id": "main", "nodes": [
-            {"id": "start", "kind": "start", "next": "pick"},
-            {"id": "pick", "kind": "step", "name": "Pick", "decisions": [
-                {"id": f"p{i}", "action": f"{word} product {i}", "expected": f"Product {i} in the basket",
-                 "next": "done"} for i in range(n)]},
-            {"id": "done", "kind": "end", "name": "Paid"},
-        ]}],
-    })  # fmt: skip
+    return Model.model_validate(
+        {
+            "id": "xcontract",
+            "name": "Contract checkout",
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "pick"},
+                        {
+                            "id": "pick",
+                            "kind": "step",
+                            "name": "Pick",
+                            "decisions": [
+                                {
+                                    "id": f"p{i}",
+                                    "action": f"{word} product {i}",
+                                    "expected": f"Product {i} in the basket",
+                                    "next": "done",
+                                }
+                                for i in range(n)
+                            ],
+                        },
+                        {"id": "done", "kind": "end", "name": "Paid"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -209,8 +238,17 @@ def documents() -> Iterator[list[dict[str, Any]]]:
                 for n, word in ((3, "Choose"), (3, "Choose"), (2, "Select")):
                     model = model_of(n, word)
                     suite = generate(model, GenerateOptions(criterion="all-decisions"))
-                    await publish_to_target(c, model, suite, "DEMO-1", "DEMO", PublishSettings(target="xray"),
-                                            access=sb.vendor_access(), settle_seconds=0, lease_timing=fast)
+                    await publish_to_target(
+                        c,
+                        model,
+                        suite,
+                        "DEMO-1",
+                        "DEMO",
+                        PublishSettings(target="xray"),
+                        access=sb.vendor_access(),
+                        settle_seconds=0,
+                        lease_timing=fast,
+                    )
 
         asyncio.run(cycle())
         yield log
@@ -223,7 +261,18 @@ def test_every_document_the_publisher_sends_is_valid_for_xrays_schema(documents:
         ast = parse(doc["query"])
         errors = validate(schema(), ast)
         assert not errors, (doc["query"], errors)
-        used.update(re.findall(r"\b(addTestStep|removeAllTestSteps|addTestsToTestSet|removeTestsFromTestSet|"
-                               r"getTestSet|getTests)\(", doc["query"]))  # fmt: skip
-    assert used == {"addTestStep", "removeAllTestSteps", "addTestsToTestSet", "removeTestsFromTestSet",
-                    "getTestSet", "getTests"}  # fmt: skip
+        used.update(
+            re.findall(
+                r"\b(addTestStep|removeAllTestSteps|addTestsToTestSet|removeTestsFromTestSet|"
+                r"getTestSet|getTests)\(",
+                doc["query"],
+            )
+        )
+    assert used == {
+        "addTestStep",
+        "removeAllTestSteps",
+        "addTestsToTestSet",
+        "removeTestsFromTestSet",
+        "getTestSet",
+        "getTests",
+    }

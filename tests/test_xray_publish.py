@@ -36,18 +36,41 @@ FAST = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
 
 
 def model_of(model_id: str, n: int, *, word: str = "Choose") -> Model:
-    return Model.model_validate({
-        "id": model_id, "name": f"Checkout {model_id}",
-        "workflows": [{"id": "main", "nodes": [
-            {"id": "start", "kind": "start", "next": "pick"},
-            {"id": "pick", "kind": "step", "name": "Pick", "decisions": [
-                {"id": f"p{i}", "action": f"{word} product {i}", "expected": f"Product {i} in the basket",
-                 "next": "pay"} for i in range(n)]},
-            {"id": "pay", "kind": "step", "name": "Pay", "decisions": [
-                {"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}]},
-            {"id": "done", "kind": "end", "name": "Paid"},
-        ]}],
-    })  # fmt: skip
+    return Model.model_validate(
+        {
+            "id": model_id,
+            "name": f"Checkout {model_id}",
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "pick"},
+                        {
+                            "id": "pick",
+                            "kind": "step",
+                            "name": "Pick",
+                            "decisions": [
+                                {
+                                    "id": f"p{i}",
+                                    "action": f"{word} product {i}",
+                                    "expected": f"Product {i} in the basket",
+                                    "next": "pay",
+                                }
+                                for i in range(n)
+                            ],
+                        },
+                        {
+                            "id": "pay",
+                            "kind": "step",
+                            "name": "Pay",
+                            "decisions": [{"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}],
+                        },
+                        {"id": "done", "kind": "end", "name": "Paid"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +87,9 @@ def jira(sb: RunningSandbox) -> JiraClient:
 def new_story(sb: RunningSandbox) -> str:
     async def go() -> str:
         async with jira(sb) as c:
-            made = await c.create_issue({"project": {"key": PROJECT}, "issuetype": {"name": "Story"},
-                                         "summary": "Checkout"})  # fmt: skip
+            made = await c.create_issue(
+                {"project": {"key": PROJECT}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
+            )
             return str(made["key"])
 
     return asyncio.run(go())
@@ -76,18 +100,32 @@ def run_publish(sb: RunningSandbox, model: Model, story: str, access: VendorAcce
 
     async def go() -> PublishResult:
         async with jira(sb) as c:
-            return await publish_to_target(c, model, suite, story, PROJECT, XRAY, access=access or sb.vendor_access(),
-                                           settle_seconds=0, lease_timing=FAST)  # fmt: skip
+            return await publish_to_target(
+                c,
+                model,
+                suite,
+                story,
+                PROJECT,
+                XRAY,
+                access=access or sb.vendor_access(),
+                settle_seconds=0,
+                lease_timing=FAST,
+            )
 
     return asyncio.run(go())
 
 
 def xray(sb: RunningSandbox, query: str, variables: dict[str, Any] | None = None) -> Any:
     cfg = sb.sandbox.config
-    token = httpx.post(f"{sb.xray_url}/api/v2/authenticate",
-                       json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret}).json()
-    body = httpx.post(f"{sb.xray_url}/api/v2/graphql", json={"query": query, "variables": variables or {}},
-                      headers={"Authorization": f"Bearer {token}"}).json()
+    token = httpx.post(
+        f"{sb.xray_url}/api/v2/authenticate",
+        json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret},
+    ).json()
+    body = httpx.post(
+        f"{sb.xray_url}/api/v2/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
     assert not body.get("errors"), body
     return body["data"]
 
@@ -95,9 +133,11 @@ def xray(sb: RunningSandbox, query: str, variables: dict[str, Any] | None = None
 def issues_of(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
     async def go() -> list[dict[str, Any]]:
         async with jira(sb) as c:
-            return await c.search_all(f'project = {PROJECT} AND labels = "{model_label(model_id)}" ORDER BY key',
-                                      fields=("labels", "issuelinks", "issuetype", "summary"),
-                                      properties=(TEST_PROPERTY, "flowcase-testset"))  # fmt: skip
+            return await c.search_all(
+                f'project = {PROJECT} AND labels = "{model_label(model_id)}" ORDER BY key',
+                fields=("labels", "issuelinks", "issuetype", "summary"),
+                properties=(TEST_PROPERTY, "flowcase-testset"),
+            )
 
     return asyncio.run(go())
 
@@ -108,8 +148,11 @@ def steps_of(sb: RunningSandbox, issue_id: str) -> list[dict[str, Any]]:
 
 
 def set_members(sb: RunningSandbox, set_id: str) -> set[str]:
-    data = xray(sb, "query($id: String) { getTestSet(issueId: $id) { tests(limit: 100) { results { issueId } } } }",
-                {"id": set_id})
+    data = xray(
+        sb,
+        "query($id: String) { getTestSet(issueId: $id) { tests(limit: 100) { results { issueId } } } }",
+        {"id": set_id},
+    )
     return {r["issueId"] for r in data["getTestSet"]["tests"]["results"]}
 
 
@@ -181,8 +224,16 @@ def test_a_worker_killed_before_the_steps_resumes_without_duplicates(sb: Running
     async def prepare() -> str:
         async with jira(sb) as c:
             revision = await save_model(c, story, model, None)
-            return await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
-                                revision=revision, model=model, suite=suite)  # fmt: skip
+            return await submit(
+                store,
+                c,
+                site_id="sandbox",
+                story_key=story,
+                project_key=PROJECT,
+                revision=revision,
+                model=model,
+                suite=suite,
+            )
 
     class Crash(BaseException):
         pass
@@ -196,8 +247,14 @@ def test_a_worker_killed_before_the_steps_resumes_without_duplicates(sb: Running
 
     try:
         job_id = asyncio.run(prepare())
-        first = Worker(store, lambda job: jira(sb), worker_id="first", lease_seconds=60, settle_seconds=0.05,
-                       access=sb.vendor_access())  # fmt: skip
+        first = Worker(
+            store,
+            lambda job: jira(sb),
+            worker_id="first",
+            lease_seconds=60,
+            settle_seconds=0.05,
+            access=sb.vendor_access(),
+        )
         xray_module.XrayExtras.write = crashing  # type: ignore[method-assign]
         try:
             with pytest.raises(Crash):
@@ -209,8 +266,14 @@ def test_a_worker_killed_before_the_steps_resumes_without_duplicates(sb: Running
         clock["now"] += timedelta(seconds=61)
         httpx.delete(f"{sb.base_url}/rest/api/3/issue/{story}/properties/flowcase-lease-publish", auth=sb.basic_auth())
         sb.clear_calls()
-        second = Worker(store, lambda job: jira(sb), worker_id="second", lease_seconds=5, settle_seconds=0.05,
-                        access=sb.vendor_access())  # fmt: skip
+        second = Worker(
+            store,
+            lambda job: jira(sb),
+            worker_id="second",
+            lease_seconds=5,
+            settle_seconds=0.05,
+            access=sb.vendor_access(),
+        )
         view = asyncio.run(second.execute(job_id))
     finally:
         httpx.delete(settings_url, auth=sb.basic_auth())

@@ -74,22 +74,49 @@ class Recorder:
             await send(message)
 
         await self.app(scope, recv, snd)
-        self.log.append(Exchange(scope["method"], scope["path"][len(PREFIX):],
-                                 parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True),
-                                 bytes(body), int(state["status"]), bytes(out)))  # fmt: skip
+        self.log.append(
+            Exchange(
+                scope["method"],
+                scope["path"][len(PREFIX) :],
+                parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True),
+                bytes(body),
+                int(state["status"]),
+                bytes(out),
+            )
+        )
 
 
 def model_of(n: int, word: str = "Choose") -> Model:
-    return Model.model_validate({
-        "id": "zcontract", "name": "Contract checkout",
-        "workflows": [{"id": "main", "nodes": [
-            {"id": "start", "kind": "start", "next": "pick"},
-            {"id": "pick", "kind": "step", "name": "Pick", "decisions": [
-                {"id": f"p{i}", "action": f"{word} product {i}", "expected": f"Product {i} in the basket",
-                 "next": "done", "requirements": ["DEMO-2", "DEMO-404"]} for i in range(n)]},
-            {"id": "done", "kind": "end", "name": "Paid"},
-        ]}],
-    })  # fmt: skip
+    return Model.model_validate(
+        {
+            "id": "zcontract",
+            "name": "Contract checkout",
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "pick"},
+                        {
+                            "id": "pick",
+                            "kind": "step",
+                            "name": "Pick",
+                            "decisions": [
+                                {
+                                    "id": f"p{i}",
+                                    "action": f"{word} product {i}",
+                                    "expected": f"Product {i} in the basket",
+                                    "next": "done",
+                                    "requirements": ["DEMO-2", "DEMO-404"],
+                                }
+                                for i in range(n)
+                            ],
+                        },
+                        {"id": "done", "kind": "end", "name": "Paid"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +141,9 @@ async def full_cycle(sb: RunningSandbox) -> None:
         for n, word in ((4, "Choose"), (4, "Choose"), (3, "Select")):  # publish, republish, change + obsolete
             model = model_of(n, word)
             suite = generate(model, GenerateOptions(criterion="all-decisions"))
-            await publish_to_target(c, model, suite, "DEMO-1", "DEMO", settings, access=sb.vendor_access(),
-                                    lease_timing=fast)  # fmt: skip
+            await publish_to_target(
+                c, model, suite, "DEMO-1", "DEMO", settings, access=sb.vendor_access(), lease_timing=fast
+            )
     async with httpx.AsyncClient(base_url=sb.zephyr_url) as h:  # failures the description documents as Error
         await h.get("/testcases", params={"projectKey": "DEMO"})  # no token: 401
         auth = {"Authorization": f"Bearer {sb.sandbox.config.zephyr_token}"}
@@ -169,8 +197,10 @@ def components() -> dict[str, Any]:
 def validate(schema: dict[str, Any], value: Any, *, write: bool) -> list[str]:
     root = {**schema, "components": components()}
     cls = OAS30WriteValidator if write else OAS30ReadValidator
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
-            for e in cls(root).iter_errors(value)]  # fmt: skip
+    return [
+        f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:200]}"
+        for e in cls(root).iter_errors(value)
+    ]
 
 
 def _typed(value: str, schema: dict[str, Any]) -> Any:
@@ -194,9 +224,10 @@ def problems_of(ex: Exchange) -> list[str]:
     for p in params:
         if p.get("in") == "path":
             value = unquote(match.group(p["name"]))
-            out += [f"{where}: path {p['name']}: {e}" for e in validate(p.get("schema") or {},
-                                                                         _typed(value, p.get("schema") or {}),
-                                                                         write=True)]  # fmt: skip
+            out += [
+                f"{where}: path {p['name']}: {e}"
+                for e in validate(p.get("schema") or {}, _typed(value, p.get("schema") or {}), write=True)
+            ]
     known = {p["name"]: p for p in params if p.get("in") == "query"}
     for name, value in ex.query:
         if name not in known:
@@ -220,25 +251,34 @@ def problems_of(ex: Exchange) -> list[str]:
         if schema is None:
             out.append(f"{where}: answered {ex.status} with a body the description does not document")
         else:
-            out += [f"{where} response {ex.status}: {e}" for e in validate(schema, json.loads(ex.response),
-                                                                          write=False)]  # fmt: skip
+            out += [
+                f"{where} response {ex.status}: {e}" for e in validate(schema, json.loads(ex.response), write=False)
+            ]
     return out
 
 
 def test_the_cycle_uses_every_operation_of_the_publisher(recorded: tuple[RunningSandbox, list[Exchange]]) -> None:
     _, log = recorded
     used = {(e.method, re.sub(r"[A-Z]+-T\d+", "KEY", re.sub(r"/\d+", "/N", e.path)), e.status) for e in log}
-    for expected in [("GET", "/projects/DEMO", 200), ("GET", "/testcases", 200), ("POST", "/testcases", 201),
-                     ("GET", "/testcases/KEY", 200), ("PUT", "/testcases/KEY", 200),
-                     ("POST", "/testcases/KEY/teststeps", 201), ("GET", "/testcases/KEY/links", 200),
-                     ("POST", "/testcases/KEY/links/issues", 201), ("GET", "/folders", 200),
-                     ("POST", "/folders", 201), ("GET", "/testcases", 401), ("GET", "/testcases/KEY", 404),
-                     ("POST", "/testcases", 400)]:  # fmt: skip
+    for expected in [
+        ("GET", "/projects/DEMO", 200),
+        ("GET", "/testcases", 200),
+        ("POST", "/testcases", 201),
+        ("GET", "/testcases/KEY", 200),
+        ("PUT", "/testcases/KEY", 200),
+        ("POST", "/testcases/KEY/teststeps", 201),
+        ("GET", "/testcases/KEY/links", 200),
+        ("POST", "/testcases/KEY/links/issues", 201),
+        ("GET", "/folders", 200),
+        ("POST", "/folders", 201),
+        ("GET", "/testcases", 401),
+        ("GET", "/testcases/KEY", 404),
+        ("POST", "/testcases", 400),
+    ]:
         assert expected in used, expected
 
 
-def test_every_request_and_answer_matches_zephyrs_description(recorded: tuple[RunningSandbox, list[Exchange]]
-                                                             ) -> None:  # fmt: skip
+def test_every_request_and_answer_matches_zephyrs_description(recorded: tuple[RunningSandbox, list[Exchange]]) -> None:
     _, log = recorded
     problems = sorted({p for ex in log for p in problems_of(ex)})
     assert not problems, "\n".join(problems[:40])
@@ -247,8 +287,14 @@ def test_every_request_and_answer_matches_zephyrs_description(recorded: tuple[Ru
 def test_the_oracle_catches_drift() -> None:
     bad = [
         Exchange("POST", "/testcases/bulk", [], b"", 201, b""),  # no such operation
-        Exchange("GET", "/testcases", [("projectKey", "DEMO"), ("label", "x")], b"", 200,
-                 b'{"startAt": 0, "maxResults": 10, "values": []}'),  # unknown query parameter
+        Exchange(
+            "GET",
+            "/testcases",
+            [("projectKey", "DEMO"), ("label", "x")],
+            b"",
+            200,
+            b'{"startAt": 0, "maxResults": 10, "values": []}',
+        ),  # unknown query parameter
         Exchange("GET", "/testcases", [("maxResults", "0")], b"", 200, b'{"startAt": 0, "maxResults": 10}'),
         Exchange("POST", "/testcases", [], b'{"name": "x"}', 201, b'{"id": 1, "key": "DEMO-T1"}'),  # no projectKey
         Exchange("POST", "/testcases/DEMO-T1/teststeps", [], b'{"items": []}', 201, b'{"id": 1}'),  # no mode

@@ -36,19 +36,42 @@ FAST = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
 
 
 def model_of(model_id: str, n: int, *, word: str = "Choose", extra_req: bool = True) -> Model:
-    return Model.model_validate({
-        "id": model_id, "name": f"Checkout {model_id}",
-        "workflows": [{"id": "main", "nodes": [
-            {"id": "start", "kind": "start", "next": "pick"},
-            {"id": "pick", "kind": "step", "name": "Pick", "decisions": [
-                {"id": f"p{i}", "action": f"{word} product {i}", "expected": f"Product {i} in the basket",
-                 "next": "pay", "requirements": ["DEMO-2", "DEMO-404"] if extra_req and i == 0 else []}
-                for i in range(n)]},
-            {"id": "pay", "kind": "step", "name": "Pay", "decisions": [
-                {"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}]},
-            {"id": "done", "kind": "end", "name": "Paid"},
-        ]}],
-    })  # fmt: skip
+    return Model.model_validate(
+        {
+            "id": model_id,
+            "name": f"Checkout {model_id}",
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "pick"},
+                        {
+                            "id": "pick",
+                            "kind": "step",
+                            "name": "Pick",
+                            "decisions": [
+                                {
+                                    "id": f"p{i}",
+                                    "action": f"{word} product {i}",
+                                    "expected": f"Product {i} in the basket",
+                                    "next": "pay",
+                                    "requirements": ["DEMO-2", "DEMO-404"] if extra_req and i == 0 else [],
+                                }
+                                for i in range(n)
+                            ],
+                        },
+                        {
+                            "id": "pay",
+                            "kind": "step",
+                            "name": "Pay",
+                            "decisions": [{"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}],
+                        },
+                        {"id": "done", "kind": "end", "name": "Paid"},
+                    ],
+                }
+            ],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +87,9 @@ def jira(sb: RunningSandbox) -> JiraClient:
 def new_story(sb: RunningSandbox) -> str:
     async def go() -> str:
         async with jira(sb) as c:
-            made = await c.create_issue({"project": {"key": PROJECT}, "issuetype": {"name": "Story"},
-                                         "summary": "Checkout"})  # fmt: skip
+            made = await c.create_issue(
+                {"project": {"key": PROJECT}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
+            )
             return str(made["key"])
 
     return asyncio.run(go())
@@ -76,8 +100,9 @@ def run_publish(sb: RunningSandbox, model: Model, story: str, access: VendorAcce
 
     async def go() -> PublishResult:
         async with jira(sb) as c:
-            return await publish_to_target(c, model, suite, story, PROJECT, ZEPHYR, access=access or sb.vendor_access(),
-                                           lease_timing=FAST)  # fmt: skip
+            return await publish_to_target(
+                c, model, suite, story, PROJECT, ZEPHYR, access=access or sb.vendor_access(), lease_timing=FAST
+            )
 
     return asyncio.run(go())
 
@@ -187,8 +212,16 @@ def test_a_worker_killed_after_zephyr_created_resumes_without_duplicates(sb: Run
     async def prepare() -> str:
         async with jira(sb) as c:
             revision = await save_model(c, story, model, None)
-            return await submit(store, c, site_id="sandbox", story_key=story, project_key=PROJECT,
-                                revision=revision, model=model, suite=suite)  # fmt: skip
+            return await submit(
+                store,
+                c,
+                site_id="sandbox",
+                story_key=story,
+                project_key=PROJECT,
+                revision=revision,
+                model=model,
+                suite=suite,
+            )
 
     class Crash(BaseException):
         pass
@@ -206,8 +239,14 @@ def test_a_worker_killed_after_zephyr_created_resumes_without_duplicates(sb: Run
 
     try:
         job_id = asyncio.run(prepare())
-        first = Worker(store, lambda job: jira(sb), worker_id="first", lease_seconds=60, settle_seconds=0.05,
-                       access=sb.vendor_access())  # fmt: skip
+        first = Worker(
+            store,
+            lambda job: jira(sb),
+            worker_id="first",
+            lease_seconds=60,
+            settle_seconds=0.05,
+            access=sb.vendor_access(),
+        )
         jobs_module._DbJournal.created = crashing  # type: ignore[method-assign]
         try:
             with pytest.raises(Crash):
@@ -220,8 +259,14 @@ def test_a_worker_killed_after_zephyr_created_resumes_without_duplicates(sb: Run
         clock["now"] += timedelta(seconds=61)
         httpx.delete(f"{sb.base_url}/rest/api/3/issue/{story}/properties/flowcase-lease-publish", auth=sb.basic_auth())
         sb.clear_calls()
-        second = Worker(store, lambda job: jira(sb), worker_id="second", lease_seconds=5, settle_seconds=0.05,
-                        access=sb.vendor_access())  # fmt: skip
+        second = Worker(
+            store,
+            lambda job: jira(sb),
+            worker_id="second",
+            lease_seconds=5,
+            settle_seconds=0.05,
+            access=sb.vendor_access(),
+        )
         view = asyncio.run(second.execute(job_id))
     finally:
         httpx.delete(settings_url, auth=sb.basic_auth())
@@ -286,8 +331,9 @@ def test_deployment_credentials_are_used_for_their_own_site_only() -> None:
     """A multi-tenant app never sends one site's tests with another site's test-tool credentials."""
     from flowcase.targets import VendorAccess
 
-    access = VendorAccess(zephyr_token="z-token", xray_client_id="id", xray_client_secret="secret",
-                          site_url="https://acme.atlassian.net")
+    access = VendorAccess(
+        zephyr_token="z-token", xray_client_id="id", xray_client_secret="secret", site_url="https://acme.atlassian.net"
+    )
     assert access.for_site("https://acme.atlassian.net/").missing("zephyr") is None
     assert access.for_site("https://ACME.atlassian.net").missing("xray") is None
     other = access.for_site("https://other.atlassian.net")

@@ -85,6 +85,7 @@ class FlowcaseError(Exception):
 
 # --- input: models, expressions, generation, export -------------------------------------------------------------
 
+
 class ModelError(FlowcaseError):
     """A model that cannot be read or is invalid; carries every error found."""
 
@@ -143,6 +144,7 @@ class ExportError(FlowcaseError):
 
 # --- configuration -----------------------------------------------------------------------------------------------
 
+
 class ConfigError(FlowcaseError):
     """The environment does not describe a usable configuration (one-line message, no secrets)."""
 
@@ -152,6 +154,7 @@ class ConfigError(FlowcaseError):
 
 
 # --- Jira and what is kept in it -----------------------------------------------------------------------------------
+
 
 class JiraError(FlowcaseError):
     """Jira failed a request. ``status`` is 0 when no HTTP answer arrived at all.
@@ -191,8 +194,13 @@ class JiraRateLimited(JiraError):
     http_status = 503
     api_code = "rate-limited"
 
-    def __init__(self, status: int, messages: Sequence[str], response: httpx.Response | None = None,
-                 retry_after: float | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        status: int,
+        messages: Sequence[str],
+        response: httpx.Response | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(status, messages, response)
         self.retry_after = retry_after
 
@@ -227,8 +235,9 @@ class JiraRefused(JiraError):
         return super().api_message()
 
 
-def jira_failure(status: int, messages: Sequence[str], response: httpx.Response | None = None,
-                 retry_after: float | None = None) -> JiraError:  # fmt: skip
+def jira_failure(
+    status: int, messages: Sequence[str], response: httpx.Response | None = None, retry_after: float | None = None
+) -> JiraError:
     """The :class:`JiraError` subclass for a Jira answer with ``status`` (0: no answer)."""
     if status == 429:
         return JiraRateLimited(status, messages, response, retry_after)
@@ -265,8 +274,15 @@ class ConflictError(FlowcaseError):
     http_status = 409
     api_code = "conflict"
 
-    def __init__(self, issue_key: str, expected: int | None, actual: int | None, *, saved_at: str | None = None,
-                 saved_by: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        issue_key: str,
+        expected: int | None,
+        actual: int | None,
+        *,
+        saved_at: str | None = None,
+        saved_by: str | None = None,
+    ) -> None:
         self.issue_key = issue_key
         self.expected = expected
         self.actual = actual
@@ -294,6 +310,7 @@ class SettingsError(FlowcaseError):
 
 
 # --- authentication ------------------------------------------------------------------------------------------------
+
 
 class AuthError(FlowcaseError):
     """A request or a token that does not authenticate (signature, expiry, audience, site)."""

@@ -36,8 +36,13 @@ def axe_source() -> str:
         if npm is None:
             _give_up(f"npm is needed to install {AXE_PACKAGE} for the accessibility tests")
         AXE_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(AXE_DIR),
-                               AXE_PACKAGE], capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        done = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(AXE_DIR), AXE_PACKAGE],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if done.returncode != 0 or not AXE_JS.exists():
             _give_up(f"npm install {AXE_PACKAGE} failed: {(done.stderr or done.stdout)[-500:]}")
     return AXE_JS.read_text(encoding="utf-8")

@@ -21,8 +21,16 @@ from flowcase.sandbox.testing import RunningSandbox, running_sandbox
 from flowcase.web.app import create_app
 
 CHROMIUM = os.environ.get("FLOWCASE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +69,6 @@ def page(browser: Any) -> Iterator[Any]:
 
 def _local(url: str) -> bool:
     return url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
-
-
 
 
 @pytest.fixture(scope="module")

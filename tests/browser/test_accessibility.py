@@ -43,12 +43,16 @@ def busy_done(frame: Any) -> None:
 
 def published_test_of(sandbox: RunningSandbox, story: str) -> str:
     """The key of one test issue published for ``story``."""
-    r = httpx.get(f"{sandbox.base_url}/rest/api/3/search/jql", auth=sandbox.basic_auth(),
-                  params={"jql": 'project = DEMO AND labels = "flowcase" ORDER BY key ASC',
-                          "fields": "summary,issuelinks"})  # fmt: skip
+    r = httpx.get(
+        f"{sandbox.base_url}/rest/api/3/search/jql",
+        auth=sandbox.basic_auth(),
+        params={"jql": 'project = DEMO AND labels = "flowcase" ORDER BY key ASC', "fields": "summary,issuelinks"},
+    )
     for issue in r.json()["issues"]:
-        if any((link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == story
-               for link in issue["fields"]["issuelinks"]):
+        if any(
+            (link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == story
+            for link in issue["fields"]["issuelinks"]
+        ):
             return str(issue["key"])
     raise AssertionError(f"no test issue of {story}")
 
@@ -147,13 +151,19 @@ def test_standalone_pages_have_no_serious_or_critical_violations(
 
 # --- inside the sandbox Jira's Connect iframes -------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def connect_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSandbox, str]]:
     db = tmp_path_factory.mktemp("a11y") / "app.db"
     with running_sandbox(demo_data=True, setup=True) as sb:
         port = free_port()
-        settings = Settings(env="test", base_url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{db}",
-                            secret_keys=Fernet.generate_key().decode(), connect_key_server=sb.key_server)
+        settings = Settings(
+            env="test",
+            base_url=f"http://127.0.0.1:{port}",
+            database_url=f"sqlite:///{db}",
+            secret_keys=Fernet.generate_key().decode(),
+            connect_key_server=sb.key_server,
+        )
         upgrade(settings.database_url)
         with serve(create_app(settings), port) as url:
             with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
@@ -208,6 +218,7 @@ def test_connect_pages_in_the_sandbox_have_no_serious_or_critical_violations(
 
 
 # --- the main job by keyboard only -------------------------------------------------------------------------------
+
 
 def focused(page: Any) -> dict[str, str]:
     info: dict[str, str] = page.evaluate("""() => { const e = document.activeElement;
@@ -288,12 +299,19 @@ def test_main_job_by_keyboard_only(page: Any, app_url: str, sandbox: RunningSand
     page.wait_for_function("document.activeElement.classList.contains('fc-publish-result')", timeout=60000)
     assert "Published" in page.inner_text("#publish-progress")
 
-    r = httpx.get(f"{sandbox.base_url}/rest/api/3/search/jql",
-                  params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary,issuelinks"},
-                  auth=sandbox.basic_auth())
+    r = httpx.get(
+        f"{sandbox.base_url}/rest/api/3/search/jql",
+        params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary,issuelinks"},
+        auth=sandbox.basic_auth(),
+    )
     assert r.status_code == 200, r.text
-    linked = [i for i in r.json()["issues"]
-              if any((link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == story
-                     for link in i["fields"]["issuelinks"])]  # fmt: skip
+    linked = [
+        i
+        for i in r.json()["issues"]
+        if any(
+            (link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == story
+            for link in i["fields"]["issuelinks"]
+        )
+    ]
     assert len(linked) == count
     assert not [e for e in page.js_errors if "favicon" not in e]

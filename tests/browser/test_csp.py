@@ -65,9 +65,14 @@ def test_connect_pages_load_all_js_from_the_site_under_the_policy(
     strict: Any, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
     port = free_port()
-    settings = Settings(env="test", base_url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{tmp_path / 'a.db'}",
-                        secret_keys=Fernet.generate_key().decode(), connect_key_server=sandbox.key_server,
-                        app_key="flowcase-csp")
+    settings = Settings(
+        env="test",
+        base_url=f"http://127.0.0.1:{port}",
+        database_url=f"sqlite:///{tmp_path / 'a.db'}",
+        secret_keys=Fernet.generate_key().decode(),
+        connect_key_server=sandbox.key_server,
+        app_key="flowcase-csp",
+    )
     upgrade(settings.database_url)
     with serve(create_app(settings), port) as url:
         with ThreadPoolExecutor(1) as pool:

@@ -18,9 +18,11 @@ from flowcase.model.layout import layout_of, routes
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = [*sorted((ROOT / "examples").glob("*.yaml")),
-         ROOT / "tests" / "data" / "bpmn" / "camunda-order-approval.bpmn",
-         ROOT / "tests" / "data" / "bpmn" / "camunda-collaboration-claim.bpmn"]
+FILES = [
+    *sorted((ROOT / "examples").glob("*.yaml")),
+    ROOT / "tests" / "data" / "bpmn" / "camunda-order-approval.bpmn",
+    ROOT / "tests" / "data" / "bpmn" / "camunda-collaboration-claim.bpmn",
+]
 
 # Measured on the rendered diagram: each sequence flow's waypoints against every other node's box (shrunk by
 # 1 px so that touching a border is not crossing it), and every visible node or flow label's box against every

@@ -11,9 +11,12 @@ pytestmark = pytest.mark.browser
 
 
 def names(page: Any, bpmn_type: str) -> list[str]:
-    return list(page.evaluate(
-        f"window.flowcaseModeler.get('elementRegistry').filter(e => e.type === '{bpmn_type}' && !e.labelTarget)"
-        ".map(e => e.businessObject.name || '')"))
+    return list(
+        page.evaluate(
+            f"window.flowcaseModeler.get('elementRegistry').filter(e => e.type === '{bpmn_type}' && !e.labelTarget)"
+            ".map(e => e.businessObject.name || '')"
+        )
+    )
 
 
 def test_a_step_from_the_palette_is_named_and_unreachable_is_warned(page: Any, app_url: str) -> None:
@@ -30,8 +33,10 @@ def test_a_step_from_the_palette_is_named_and_unreachable_is_warned(page: Any, a
 
     # its table is headed by that name, and the problems speak of it by name, unreachable included
     page.wait_for_selector("#problems:not([hidden])")
-    page.wait_for_function("[...document.querySelectorAll('.fc-problem-link')]"
-                           ".some(b => b.textContent.includes('cannot be reached from the start'))")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.fc-problem-link')]"
+        ".some(b => b.textContent.includes('cannot be reached from the start'))"
+    )
     problems = page.locator(".fc-problem-link").all_inner_texts()
     assert f"Warning: Step “{created[-1]}”: cannot be reached from the start" in problems, problems
 

@@ -24,8 +24,7 @@ HIGHLIGHT = "rgb(0, 82, 204)"
 
 
 def strokes(page: Any, selector: str) -> dict[str, str]:
-    return dict(page.eval_on_selector_all(
-        selector, "els => els.map(e => [e.dataset.ref, getComputedStyle(e).stroke])"))
+    return dict(page.eval_on_selector_all(selector, "els => els.map(e => [e.dataset.ref, getComputedStyle(e).stroke])"))
 
 
 @pytest.mark.parametrize(("example", "pick"), [("insurance-claim", 1), ("atm-withdrawal", 2)])
@@ -49,8 +48,11 @@ def test_selected_test_path_is_highlighted(browser: Any, tmp_path: Path, example
     lit = {ref for ref, colour in edges.items() if colour == HIGHLIGHT}
     assert lit == {ref for ref in path.edges if ref in edges}
     assert lit, "nothing highlighted"
-    node_refs = dict(page.eval_on_selector_all(
-        "g.node", "els => els.map(e => [e.dataset.ref, getComputedStyle(e.querySelector('.shape')).stroke])"))
+    node_refs = dict(
+        page.eval_on_selector_all(
+            "g.node", "els => els.map(e => [e.dataset.ref, getComputedStyle(e.querySelector('.shape')).stroke])"
+        )
+    )
     assert {r for r, c in node_refs.items() if c == HIGHLIGHT} == {r for r in path.nodes if r in node_refs}
     # The highlighted arrows are visible (painted, inside the viewport of their figure) and the details show.
     for arrow in page.locator(f'path.edge[data-tests~="t{pick + 1}"]').all():

@@ -43,8 +43,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     build(resources)
     with running_sandbox(demo_data=True, setup=True) as sb:
         port = free_port()
-        settings = Settings(env="test", base_url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{tmp / 'app.db'}",
-                            forge_app_id=APP_ID, forge_jwks_url=f"{sb.base_url}/_forge/jwks.json")
+        settings = Settings(
+            env="test",
+            base_url=f"http://127.0.0.1:{port}",
+            database_url=f"sqlite:///{tmp / 'app.db'}",
+            forge_app_id=APP_ID,
+            forge_jwks_url=f"{sb.base_url}/_forge/jwks.json",
+        )
         upgrade(settings.database_url)
         forge = forge_from_settings(settings)
         assert forge is not None
@@ -88,9 +93,11 @@ def test_main_job_inside_the_sandbox_forge_issue_page(page: Any, env: Env) -> No
     editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
 
     # the issues exist in the sandbox Jira, created with the Forge user token
-    r = httpx.get(f"{sb.base_url}/rest/api/3/search/jql",
-                  params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary"},
-                  auth=sb.basic_auth())
+    r = httpx.get(
+        f"{sb.base_url}/rest/api/3/search/jql",
+        params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary"},
+        auth=sb.basic_auth(),
+    )
     assert r.status_code == 200
     assert len(r.json()["issues"]) == count
 

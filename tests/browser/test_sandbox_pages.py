@@ -22,8 +22,10 @@ def page(browser: Any) -> Iterator[Any]:
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.js_errors = errors
-    pg.route("**/*", lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1"
-             else route.abort())  # fmt: skip
+    pg.route(
+        "**/*",
+        lambda route: route.continue_() if urlsplit(route.request.url).hostname == "127.0.0.1" else route.abort(),
+    )
     yield pg
     context.close()
 
@@ -44,8 +46,11 @@ def test_issue_page_shows_the_app_panel_with_a_valid_token(page: Any, env: tuple
     panel.locator("#ctx").filter(has_text="DEMO-1").wait_for(timeout=15000)
     panel.locator("#myself").filter(has_text="request 200 app").wait_for(timeout=15000)  # AP.request, signed as the app
     # all.js resizes the iframe from its default 150px to the content's height.
-    page.wait_for_function(f"""() => document.querySelector('iframe[data-ap-app="{tiny.key}"]')
-                                       .getBoundingClientRect().height > 200""", timeout=15000)
+    page.wait_for_function(
+        f"""() => document.querySelector('iframe[data-ap-app="{tiny.key}"]')
+                                       .getBoundingClientRect().height > 200""",
+        timeout=15000,
+    )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "sandbox-issue-tiny-app.png"), full_page=True)
     assert sb.count_calls("GET", "/rest/api/3/myself", 200) >= 1
@@ -105,8 +110,12 @@ def real_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Running
         probe = bind()
         port = probe.getsockname()[1]
         probe.close()
-        settings = Settings(env="development", base_url=f"http://127.0.0.1:{port}", connect_key_server=sb.key_server,
-                            database_url=f"sqlite:///{data / 'app.db'}")  # fmt: skip
+        settings = Settings(
+            env="development",
+            base_url=f"http://127.0.0.1:{port}",
+            connect_key_server=sb.key_server,
+            database_url=f"sqlite:///{data / 'app.db'}",
+        )
         with serve_in_thread(_build_app(settings), port=port) as app_url:
             sb.install(f"{app_url}/atlassian-connect.json")
             assert run_sync(store_demo_workflow(sb.app)).startswith("Stored the example workflow")

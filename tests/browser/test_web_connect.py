@@ -38,8 +38,11 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     with running_sandbox(demo_data=True, setup=True) as sb:
         port = free_port()
         settings = Settings(
-            env="test", base_url=f"http://127.0.0.1:{port}", database_url=f"sqlite:///{db}",
-            secret_keys=Fernet.generate_key().decode(), connect_key_server=sb.key_server,
+            env="test",
+            base_url=f"http://127.0.0.1:{port}",
+            database_url=f"sqlite:///{db}",
+            secret_keys=Fernet.generate_key().decode(),
+            connect_key_server=sb.key_server,
         )
         upgrade(settings.database_url)
         app = create_app(settings)
@@ -63,7 +66,7 @@ def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
     panel = app_frame(page, "issue-panel")
     panel.locator("#f-workflow").wait_for()
     panel.locator("#main[aria-busy='false']").wait_for()
-    assert panel.locator("#f-workflow").inner_text() in ("None yet", )
+    assert panel.locator("#f-workflow").inner_text() in ("None yet",)
     # open the editor: a full-screen dialog of the app, opened through AP.dialog
     panel.locator("#open-editor").click()
     editor = app_frame(page, "-editor")
@@ -83,17 +86,21 @@ def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
     editor.locator(".fc-test-row").nth(1).click()
     assert editor.locator(".djs-element.fc-path").count() > 2
     frame = next(f for f in page.frames if "/connect/editor" in f.url)
-    frame.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove());"
-                   "window.flowcaseModeler.get('selection').select([])")
+    frame.evaluate(
+        "document.querySelectorAll('.fc-flag').forEach(f => f.remove());"
+        "window.flowcaseModeler.get('selection').select([])"
+    )
     screenshot(page, "sandbox-editor")
     editor.locator("#publish").click()
     editor.locator("#confirm-publish").click()
     editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
 
     # the issues exist in the sandbox Jira
-    r = httpx.get(f"{sb.base_url}/rest/api/3/search/jql",
-                  params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary"},
-                  auth=sb.basic_auth())
+    r = httpx.get(
+        f"{sb.base_url}/rest/api/3/search/jql",
+        params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary"},
+        auth=sb.basic_auth(),
+    )
     assert r.status_code == 200
     assert len(r.json()["issues"]) == count
 

@@ -17,23 +17,34 @@ from flowcase.sandbox.testing import RunningSandbox, run_sync
 pytestmark = pytest.mark.browser
 
 
-
 def open_editor(page: Any, app_url: str, path: str) -> None:
     sign_in(page, app_url, path)
     page.wait_for_selector("#main[aria-busy='false']")
 
 
 def shapes(page: Any) -> list[str]:
-    return list(page.evaluate(
-        "window.flowcaseModeler.get('elementRegistry').filter(e => e.type !== 'label' && e.type !== 'bpmn:Process')"
-        ".map(e => e.type)"))
+    return list(
+        page.evaluate(
+            "window.flowcaseModeler.get('elementRegistry').filter(e => e.type !== 'label' && e.type !== 'bpmn:Process')"
+            ".map(e => e.type)"
+        )
+    )
 
 
 def test_draw_generate_undo_export(page: Any, app_url: str) -> None:
     open_editor(page, app_url, "/app/editor")
     palette = page.evaluate("[...document.querySelectorAll('.djs-palette .entry')].map(e => e.dataset.action)")
-    assert set(palette) == {"hand-tool", "lasso-tool", "space-tool", "global-connect-tool", "create.start-event",
-                            "create.end-event", "create.exclusive-gateway", "create.task", "create.call-activity"}
+    assert set(palette) == {
+        "hand-tool",
+        "lasso-tool",
+        "space-tool",
+        "global-connect-tool",
+        "create.start-event",
+        "create.end-event",
+        "create.exclusive-gateway",
+        "create.task",
+        "create.call-activity",
+    }
 
     # draw: start -> task -> end with the context pad
     page.click(".djs-element.djs-shape[data-element-id^='StartEvent']")
@@ -154,8 +165,10 @@ def test_a_damaged_stored_model_is_explained_then_restored_or_replaced(
     for name in ("Version one", "Version two"):
         page.fill("#model-name", name)
         page.press("#model-name", "Tab")
-        page.wait_for_function(f"document.getElementById('save-status').textContent.startsWith('Saved')"
-                               f" && document.getElementById('model-name').value === {name!r}")  # fmt: skip
+        page.wait_for_function(
+            f"document.getElementById('save-status').textContent.startsWith('Saved')"
+            f" && document.getElementById('model-name').value === {name!r}"
+        )
         page.wait_for_timeout(100)
     run_sync(jira(damage))
 

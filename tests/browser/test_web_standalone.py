@@ -20,9 +20,12 @@ STORY = "DEMO-2"
 
 
 def path_ids(page: Any) -> list[str]:
-    return list(page.evaluate(
-        "[...document.querySelectorAll('.djs-element.fc-path, .djs-element.fc-path-end')].map(e => e.dataset.elementId)"
-    ))
+    return list(
+        page.evaluate(
+            "[...document.querySelectorAll('.djs-element.fc-path, .djs-element.fc-path-end')]"
+            ".map(e => e.dataset.elementId)"
+        )
+    )
 
 
 def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -> None:
@@ -104,20 +107,28 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     page.click("#confirm-publish")
     page.wait_for_function(
         "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')",
-        timeout=30000)
+        timeout=30000,
+    )
     assert page.locator("#publish-progress progress").get_attribute("value") == "100"
     page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
     screenshot(page, "editor-published")
 
     # the tests are issues in the sandbox Jira, linked to the story
-    r = httpx.get(f"{sandbox.base_url}/rest/api/3/search/jql",
-                  params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary,issuelinks"},
-                  auth=sandbox.basic_auth())
+    r = httpx.get(
+        f"{sandbox.base_url}/rest/api/3/search/jql",
+        params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary,issuelinks"},
+        auth=sandbox.basic_auth(),
+    )
     assert r.status_code == 200
     issues = r.json()["issues"]
     assert len(issues) == count
-    assert all(any((link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == STORY
-                   for link in i["fields"]["issuelinks"]) for i in issues)
+    assert all(
+        any(
+            (link.get("inwardIssue") or link.get("outwardIssue") or {}).get("key") == STORY
+            for link in i["fields"]["issuelinks"]
+        )
+        for i in issues
+    )
 
     # the issue panel shows the workflow, test count, coverage and last publish
     page.goto(f"{app_url}/app/issue/{STORY}")
@@ -135,7 +146,8 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     assert f"Unchanged {count}" in (page.text_content("#publish-status") or "")
     page.click("#confirm-publish")
     page.wait_for_function(
-        "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')")
+        "document.querySelector('#publish-progress .fc-progress-text').textContent.startsWith('Published')"
+    )
     assert f"0 created, 0 updated, {count} unchanged" in page.inner_text("#publish-progress")
     page.wait_for_function("document.activeElement.classList.contains('fc-publish-result')")  # the result has focus
 
@@ -154,8 +166,9 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
     page.fill("#s-labels", "regression, web")
     page.click("#save")
     page.wait_for_selector("#message:text-is('Settings saved.')")
-    stored = httpx.get(f"{sandbox.base_url}/rest/api/3/project/DEMO/properties/flowcase-settings",
-                       auth=sandbox.basic_auth())
+    stored = httpx.get(
+        f"{sandbox.base_url}/rest/api/3/project/DEMO/properties/flowcase-settings", auth=sandbox.basic_auth()
+    )
     assert stored.json()["value"]["labels"] == ["regression", "web"]
     page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
     screenshot(page, "admin")

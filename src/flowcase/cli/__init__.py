@@ -19,38 +19,63 @@ from flowcase.cli.common import friendly_errors
 
 # name -> (module that defines it, its one-line help: test_cli_model checks these against the commands)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "convert": ("flowcase.cli.model_commands",
-                "Convert a model FILE to another format (json, yaml, bpmn, graphwalker)."),
-    "db": ("flowcase.cli.db_commands",
-           "The app's own database (installations and job bookkeeping, no customer content): migrations, keys."),
-    "demo": ("flowcase.cli.sandbox_commands",
-             "Start the sandbox Jira and flowcase together, install flowcase, load demo data, print the URL to open."),
-    "diff": ("flowcase.cli.generate_commands",
-             "Classify tests between two versions of a model: unchanged, updated, new, obsolete."),
+    "convert": (
+        "flowcase.cli.model_commands",
+        "Convert a model FILE to another format (json, yaml, bpmn, graphwalker).",
+    ),
+    "db": (
+        "flowcase.cli.db_commands",
+        "The app's own database (installations and job bookkeeping, no customer content): migrations, keys.",
+    ),
+    "demo": (
+        "flowcase.cli.sandbox_commands",
+        "Start the sandbox Jira and flowcase together, install flowcase, load demo data, print the URL to open.",
+    ),
+    "diff": (
+        "flowcase.cli.generate_commands",
+        "Classify tests between two versions of a model: unchanged, updated, new, obsolete.",
+    ),
     "export": ("flowcase.cli.export_commands", "Export SOURCE in a test tool's format."),
-    "generate": ("flowcase.cli.generate_commands",
-                 "Generate the test suite of MODEL_FILE as flowcase-suite/1 JSON, with a summary on stderr."),
-    "jira": ("flowcase.cli.jira_commands",
-             "The Jira site and the model kept on a story: set up a project for publishing, save a model file on a "
-             "story, restore the previous revision, repair."),
-    "publish": ("flowcase.cli.publish_commands",
-                "Generate the tests of MODEL_FILE and publish them as issues linked to --story."),
-    "requirements": ("flowcase.cli.generate_commands",
-                     "The requirement coverage matrix: for each requirement key, the decisions and tests that cover "
-                     "it."),
-    "results": ("flowcase.cli.results_commands",
-                "Map execution RESULTS to the tests of SOURCE and show what passed, failed or was not run."),
+    "generate": (
+        "flowcase.cli.generate_commands",
+        "Generate the test suite of MODEL_FILE as flowcase-suite/1 JSON, with a summary on stderr.",
+    ),
+    "jira": (
+        "flowcase.cli.jira_commands",
+        "The Jira site and the model kept on a story: set up a project for publishing, save a model file on a "
+        "story, restore the previous revision, repair.",
+    ),
+    "publish": (
+        "flowcase.cli.publish_commands",
+        "Generate the tests of MODEL_FILE and publish them as issues linked to --story.",
+    ),
+    "requirements": (
+        "flowcase.cli.generate_commands",
+        "The requirement coverage matrix: for each requirement key, the decisions and tests that cover it.",
+    ),
+    "results": (
+        "flowcase.cli.results_commands",
+        "Map execution RESULTS to the tests of SOURCE and show what passed, failed or was not run.",
+    ),
     "sandbox": ("flowcase.cli.sandbox_commands", "Run the sandbox Jira (a local Jira Cloud stand-in) until Ctrl-C."),
-    "schema": ("flowcase.cli.model_commands",
-               "Print the JSON Schema of the flowcase model format (JSON and YAML files)."),
-    "show": ("flowcase.cli.model_commands",
-             "Print a readable summary of a model: parameters, variables, and each step's decision table."),
-    "validate": ("flowcase.cli.model_commands",
-                 "Check model FILES; print one line per problem as FILE:LINE:COL: severity: where: message [code]."),
+    "schema": (
+        "flowcase.cli.model_commands",
+        "Print the JSON Schema of the flowcase model format (JSON and YAML files).",
+    ),
+    "show": (
+        "flowcase.cli.model_commands",
+        "Print a readable summary of a model: parameters, variables, and each step's decision table.",
+    ),
+    "validate": (
+        "flowcase.cli.model_commands",
+        "Check model FILES; print one line per problem as FILE:LINE:COL: severity: where: message [code].",
+    ),
     "web": ("flowcase.cli.web_commands", "Open the flowcase editor locally."),
-    "worker": ("flowcase.cli.web_commands",
-               "Run queued publish jobs until SIGTERM (the Procfile's worker process; needs PostgreSQL)."),
-}  # fmt: skip
+    "worker": (
+        "flowcase.cli.web_commands",
+        "Run queued publish jobs until SIGTERM (the Procfile's worker process; needs PostgreSQL).",
+    ),
+}
 
 
 class LazyGroup(click.Group):
@@ -93,5 +118,10 @@ def _main() -> None:
     """Visual test design for Jira: validate, convert and generate tests from workflow models."""
 
 
-main = LazyGroup("flowcase", callback=_main, params=getattr(_main, "__click_params__", []), help=_main.__doc__,
-                 context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+main = LazyGroup(
+    "flowcase",
+    callback=_main,
+    params=getattr(_main, "__click_params__", []),
+    help=_main.__doc__,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)

@@ -50,8 +50,9 @@ def error_table() -> str:
         parent = next((b.__qualname__ for b in cls.__bases__ if issubclass(b, FlowcaseError)), "")
         doc = (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
         doc = re.sub(r"\s+", " ", doc).replace("|", "\\|")
-        rows.append(f"| {_public_name(cls)} | {parent} | {cls.exit_code} | {cls.http_status} | "
-                    f"`{cls.api_code}` | {doc} |")  # fmt: skip
+        rows.append(
+            f"| {_public_name(cls)} | {parent} | {cls.exit_code} | {cls.http_status} | `{cls.api_code}` | {doc} |"
+        )
     return "\n".join(rows)
 
 

@@ -64,17 +64,31 @@ def _generate(model: Model) -> Suite:
 @main.command("export")
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("--format", "-f", "fmt", type=click.Choice(list(FORMATS)), required=True, help="Export format.")
-@click.option("-o", "--output", type=click.Path(),
-              help="Output file, or a directory (an existing one, or any path ending with '/': created, and the "
-                   "file is named after the model and the format).")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False),
-              help="The model of a tests file, when the file does not carry it (those written by `flowcase "
-                   "generate` do).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    help="Output file, or a directory (an existing one, or any path ending with '/': created, and the "
+    "file is named after the model and the format).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    help="The model of a tests file, when the file does not carry it (those written by `flowcase generate` do).",
+)
 @click.option("--project", help="Jira project key written into Xray and Zephyr Scale imports.")
 @click.option("--folder", help="Test repository folder (Xray, Zephyr Scale) or TestRail section.")
 @click.option("--bom", is_flag=True, help="Start CSV output with a UTF-8 byte-order mark.")
-def export_command(source: str, fmt: str, output: str | None, model_path: str | None, project: str | None,
-                   folder: str | None, bom: bool) -> None:
+def export_command(
+    source: str,
+    fmt: str,
+    output: str | None,
+    model_path: str | None,
+    project: str | None,
+    folder: str | None,
+    bom: bool,
+) -> None:
     """Export SOURCE in a test tool's format.
 
     SOURCE is a tests file (flowcase-suite/1 JSON, as written by `--format json`) or a model file, from

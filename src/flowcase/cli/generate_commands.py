@@ -83,25 +83,49 @@ def _write(text: str, output: str | None) -> None:
 @click.option("--criterion", type=click.Choice(CRITERIA), default="all-decisions", show_default=True)
 @click.option("--loop-bound", type=int, default=1, show_default=True, help="all-paths: loop-backs per path.")
 @click.option("--max-paths", type=int, default=10_000, show_default=True, help="all-paths: refuse above this.")
-@click.option("--purpose", "purposes", multiple=True,
-              help="'[name:] pass REF; reach END; avoid REF' (repeatable; implies --criterion purposes).")
+@click.option(
+    "--purpose",
+    "purposes",
+    multiple=True,
+    help="'[name:] pass REF; reach END; avoid REF' (repeatable; implies --criterion purposes).",
+)
 @click.option("--priority", type=click.Choice(LEVELS), help="Only decisions of this priority or higher.")
 @click.option("--risk", type=click.Choice(LEVELS), help="Only decisions of this risk or higher.")
 @click.option("--tag", "tags", multiple=True, help="Only decisions carrying one of these tags (repeatable).")
 @click.option("--data", type=click.Choice(DATA_MODES), default="one", show_default=True)
 @click.option("--strength", type=int, default=2, show_default=True, help="Strength of --data nwise.")
-@click.option("--focus", "focus", multiple=True,
-              help="Risk-based strength: risk:LEVEL, priority:LEVEL, tag:T or step:NODE; those decisions also get "
-                   "every consecutive pair and --focus-data variants (repeatable).")
+@click.option(
+    "--focus",
+    "focus",
+    multiple=True,
+    help="Risk-based strength: risk:LEVEL, priority:LEVEL, tag:T or step:NODE; those decisions also get "
+    "every consecutive pair and --focus-data variants (repeatable).",
+)
 @click.option("--focus-data", type=click.Choice(DATA_MODES), default="pairwise", show_default=True)
-@click.option("--pins", "pins_file", type=click.Path(dir_okay=False),
-              help="A suite whose pinned tests (and those named by --pin) are kept exactly.")
+@click.option(
+    "--pins",
+    "pins_file",
+    type=click.Path(dir_okay=False),
+    help="A suite whose pinned tests (and those named by --pin) are kept exactly.",
+)
 @click.option("--pin", "pin_ids", multiple=True, help="Pin this test of --pins (repeatable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the suite JSON here (default stdout).")
 def generate_command(
-    model_file: str, criterion: str, loop_bound: int, max_paths: int, purposes: tuple[str, ...],
-    priority: str | None, risk: str | None, tags: tuple[str, ...], data: str, strength: int, focus: tuple[str, ...],
-    focus_data: str, pins_file: str | None, pin_ids: tuple[str, ...], output: str | None,
+    model_file: str,
+    criterion: str,
+    loop_bound: int,
+    max_paths: int,
+    purposes: tuple[str, ...],
+    priority: str | None,
+    risk: str | None,
+    tags: tuple[str, ...],
+    data: str,
+    strength: int,
+    focus: tuple[str, ...],
+    focus_data: str,
+    pins_file: str | None,
+    pin_ids: tuple[str, ...],
+    output: str | None,
 ) -> None:
     """Generate the test suite of MODEL_FILE as flowcase-suite/1 JSON, with a summary on stderr."""
     with friendly_errors():
@@ -117,11 +141,16 @@ def generate_command(
             pins = [t for t in held if t.pinned or t.id in pin_ids]
         options = GenerateOptions(
             criterion="purposes" if purposes else criterion,  # type: ignore[arg-type]
-            loop_bound=loop_bound, max_paths=max_paths,
+            loop_bound=loop_bound,
+            max_paths=max_paths,
             purposes=tuple(parse_purpose(p) for p in purposes),
-            priority=priority, risk=risk, tags=tags,  # type: ignore[arg-type]
-            data=data, strength=strength,  # type: ignore[arg-type]
-            focus=focus, focus_data=focus_data,  # type: ignore[arg-type]
+            priority=priority,  # type: ignore[arg-type]
+            risk=risk,  # type: ignore[arg-type]
+            tags=tags,
+            data=data,  # type: ignore[arg-type]
+            strength=strength,
+            focus=focus,
+            focus_data=focus_data,  # type: ignore[arg-type]
         )
         with _progress() as progress:
             suite = generate(model, options, progress, pins=pins)
@@ -144,8 +173,12 @@ def _load_suite(path: str) -> Suite:
 @main.command("diff")
 @click.argument("old_file", type=click.Path(dir_okay=False))
 @click.argument("new_file", type=click.Path(dir_okay=False))
-@click.option("--tests", "tests_file", type=click.Path(dir_okay=False),
-              help="The previous suite (default: generated from OLD with default options).")
+@click.option(
+    "--tests",
+    "tests_file",
+    type=click.Path(dir_okay=False),
+    help="The previous suite (default: generated from OLD with default options).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the regenerated suite JSON here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the classification as JSON on stdout.")
 def diff_command(old_file: str, new_file: str, tests_file: str | None, output: str | None, as_json: bool) -> None:
@@ -172,18 +205,25 @@ def diff_command(old_file: str, new_file: str, tests_file: str | None, output: s
                 click.echo(f"  {test_id} {names.get(test_id, '')}{extra}", err=True)
 
 
-
-
 @main.command("requirements")
 @click.argument("model_file", type=click.Path(dir_okay=False))
-@click.option("--tests", "tests_file", type=click.Path(dir_okay=False),
-              help="The suite to trace (default: generated from MODEL_FILE with default options).")
-@click.option("--expect", "expected", multiple=True,
-              help="A requirement key that must be covered even if no decision names it (repeatable).")
+@click.option(
+    "--tests",
+    "tests_file",
+    type=click.Path(dir_okay=False),
+    help="The suite to trace (default: generated from MODEL_FILE with default options).",
+)
+@click.option(
+    "--expect",
+    "expected",
+    multiple=True,
+    help="A requirement key that must be covered even if no decision names it (repeatable).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the matrix as JSON on stdout.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a requirement is covered by no test.")
-def requirements_command(model_file: str, tests_file: str | None, expected: tuple[str, ...], as_json: bool,
-                         strict: bool) -> None:
+def requirements_command(
+    model_file: str, tests_file: str | None, expected: tuple[str, ...], as_json: bool, strict: bool
+) -> None:
     """The requirement coverage matrix: for each requirement key, the decisions and tests that cover it."""
     import json
 
@@ -194,8 +234,20 @@ def requirements_command(model_file: str, tests_file: str | None, expected: tupl
         suite = _load_suite(tests_file) if tests_file else generate(model)
         rows = requirement_matrix(suite, model, expected)
         if as_json:
-            click.echo(json.dumps([{"requirement": r.key, "decisions": list(r.decisions), "tests": list(r.tests),
-                                    "reason": r.reason} for r in rows], indent=2))
+            click.echo(
+                json.dumps(
+                    [
+                        {
+                            "requirement": r.key,
+                            "decisions": list(r.decisions),
+                            "tests": list(r.tests),
+                            "reason": r.reason,
+                        }
+                        for r in rows
+                    ],
+                    indent=2,
+                )
+            )
         else:
             for r in rows:
                 click.echo(f"{r.key}\t{', '.join(r.tests) or '-'}\t{', '.join(r.decisions) or '-'}")

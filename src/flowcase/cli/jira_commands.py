@@ -24,15 +24,21 @@ from flowcase.jira.storage import ConflictError, DamagedError, StorageError, loa
 
 T = TypeVar("T")
 
-jira_url_option = click.option("--jira", "jira_url", required=True, envvar="FLOWCASE_JIRA_URL",
-                               help="Jira site URL [env FLOWCASE_JIRA_URL].")  # fmt: skip
-email_option = click.option("--email", envvar="FLOWCASE_JIRA_EMAIL",
-                            help="Atlassian account e-mail [env FLOWCASE_JIRA_EMAIL].")  # fmt: skip
-token_option = click.option("--token", envvar="FLOWCASE_JIRA_TOKEN",
-                            help="API token [env FLOWCASE_JIRA_TOKEN; preferred].")  # fmt: skip
-expect_option = click.option("--expect-revision", type=click.IntRange(min=1), default=None,
-                             help="The stored revision you mean to replace (else any other stored revision is a "
-                                  "conflict, exit 4).")  # fmt: skip
+jira_url_option = click.option(
+    "--jira", "jira_url", required=True, envvar="FLOWCASE_JIRA_URL", help="Jira site URL [env FLOWCASE_JIRA_URL]."
+)
+email_option = click.option(
+    "--email", envvar="FLOWCASE_JIRA_EMAIL", help="Atlassian account e-mail [env FLOWCASE_JIRA_EMAIL]."
+)
+token_option = click.option(
+    "--token", envvar="FLOWCASE_JIRA_TOKEN", help="API token [env FLOWCASE_JIRA_TOKEN; preferred]."
+)
+expect_option = click.option(
+    "--expect-revision",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The stored revision you mean to replace (else any other stored revision is a conflict, exit 4).",
+)
 
 
 @main.group("jira")
@@ -45,14 +51,17 @@ def _timing() -> LeaseTiming:
     return LeaseTiming(settle=get_settings().save_settle_seconds)
 
 
-def _run(jira_url: str, email: str | None, token: str | None, story: str,
-         action: Callable[[JiraClient], Awaitable[T]]) -> T:  # fmt: skip
+def _run(
+    jira_url: str, email: str | None, token: str | None, story: str, action: Callable[[JiraClient], Awaitable[T]]
+) -> T:
     url = check_url(jira_url)
     if not ISSUE_KEY.fullmatch(story):
         fail(f"{story!r} is not an issue key (e.g. DEMO-1)", EXIT_USAGE)
     if not email or not token:
-        fail("Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
-             EXIT_USAGE)  # fmt: skip
+        fail(
+            "Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
+            EXIT_USAGE,
+        )
 
     async def go() -> T:
         async with JiraClient(url, ApiTokenAuth(email, token)) as client:
@@ -67,12 +76,26 @@ def _run(jira_url: str, email: str | None, token: str | None, story: str,
 @email_option
 @token_option
 @click.option("--check", "check_only", is_flag=True, help="Only tell what is missing; change nothing.")
-@click.option("--use-issue-type", default=None, help="Publish tests as this existing issue type (e.g. Task) instead "
-                                                     "of creating 'Test' (saved in the project's flowcase settings).")
-@click.option("--use-link-type", default=None, help="Link tests with this existing link type (e.g. Relates) instead "
-                                                    "of creating 'Test'.")
-def setup_command(project: str, jira_url: str, email: str | None, token: str | None, check_only: bool,
-                  use_issue_type: str | None, use_link_type: str | None) -> None:  # fmt: skip
+@click.option(
+    "--use-issue-type",
+    default=None,
+    help="Publish tests as this existing issue type (e.g. Task) instead "
+    "of creating 'Test' (saved in the project's flowcase settings).",
+)
+@click.option(
+    "--use-link-type",
+    default=None,
+    help="Link tests with this existing link type (e.g. Relates) instead of creating 'Test'.",
+)
+def setup_command(
+    project: str,
+    jira_url: str,
+    email: str | None,
+    token: str | None,
+    check_only: bool,
+    use_issue_type: str | None,
+    use_link_type: str | None,
+) -> None:
     """Make PROJECT ready for publishing: create the "Test" issue type (adding it to the project's issue type
     scheme) and the "Test" link type when missing (needs a Jira admin's token), or map to existing types.
 
@@ -86,8 +109,10 @@ def setup_command(project: str, jira_url: str, email: str | None, token: str | N
         fail(f"--project {project!r} is not a Jira project key (e.g. DEMO)", EXIT_USAGE)
     url = check_url(jira_url)
     if not email or not token:
-        fail("Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
-             EXIT_USAGE)  # fmt: skip
+        fail(
+            "Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
+            EXIT_USAGE,
+        )
 
     async def go() -> tuple[list[str], Readiness]:
         async with JiraClient(url, ApiTokenAuth(email, token)) as client:
@@ -118,10 +143,20 @@ def setup_command(project: str, jira_url: str, email: str | None, token: str | N
 @email_option
 @token_option
 @expect_option
-@click.option("--replace-damaged", is_flag=True,
-              help="Replace a stored model that cannot be read back (refused while the stored model is healthy).")
-def save_command(model_file: str, story: str, jira_url: str, email: str | None, token: str | None,
-                 expect_revision: int | None, replace_damaged: bool) -> None:  # fmt: skip
+@click.option(
+    "--replace-damaged",
+    is_flag=True,
+    help="Replace a stored model that cannot be read back (refused while the stored model is healthy).",
+)
+def save_command(
+    model_file: str,
+    story: str,
+    jira_url: str,
+    email: str | None,
+    token: str | None,
+    expect_revision: int | None,
+    replace_damaged: bool,
+) -> None:
     """Store MODEL_FILE on --story (what the panel and the editor open)."""
     from flowcase.cli.model_commands import load_checked
 
@@ -151,8 +186,9 @@ def save_command(model_file: str, story: str, jira_url: str, email: str | None, 
 @email_option
 @token_option
 @expect_option
-def restore_command(story: str, jira_url: str, email: str | None, token: str | None,
-                    expect_revision: int | None) -> None:  # fmt: skip
+def restore_command(
+    story: str, jira_url: str, email: str | None, token: str | None, expect_revision: int | None
+) -> None:
     """Make the previous revision of STORY's model current again (saved as a new revision: undo it the same way).
 
     Works on a damaged model too: the previous revision is kept until the next save.

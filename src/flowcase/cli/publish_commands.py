@@ -38,8 +38,11 @@ def check_url(url: str, option: str = "--jira") -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         fail(f"{option} must be the site URL, e.g. https://your-site.atlassian.net", EXIT_USAGE)
     if parts.username or parts.password or parts.query or parts.fragment:
-        fail(f"{option} must not carry credentials or a query; pass the credentials as options or environment "
-             "variables instead", EXIT_USAGE)  # fmt: skip
+        fail(
+            f"{option} must not carry credentials or a query; pass the credentials as options or environment "
+            "variables instead",
+            EXIT_USAGE,
+        )
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
@@ -61,11 +64,26 @@ async def _save(client: JiraClient, story: str, model: Model, expected: int | No
     return f"{story}: model saved as revision {revision}"
 
 
-async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project: str, story: str,
-               show_progress: bool, save: bool = False, expected: int | None = None, target: Target | None = None,
-               access: VendorAccess | None = None) -> tuple[PublishResult, str | None]:  # fmt: skip
-    with Progress(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
-                  transient=True, disable=not show_progress) as bar:  # fmt: skip
+async def _run(
+    url: str,
+    auth: ApiTokenAuth,
+    model: Model,
+    suite: Suite,
+    project: str,
+    story: str,
+    show_progress: bool,
+    save: bool = False,
+    expected: int | None = None,
+    target: Target | None = None,
+    access: VendorAccess | None = None,
+) -> tuple[PublishResult, str | None]:
+    with Progress(
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        transient=True,
+        disable=not show_progress,
+    ) as bar:
         task = bar.add_task("search", total=len(suite.tests))
 
         def on_progress(p: PublishProgress) -> None:
@@ -76,8 +94,9 @@ async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project
             settings = await load_settings(client, project_key=project)
             if target is not None:
                 settings = settings.model_copy(update={"target": target})
-            return await publish_to_target(client, model, suite, story, project, settings, on_progress,
-                                           access=access), saved
+            return await publish_to_target(
+                client, model, suite, story, project, settings, on_progress, access=access
+            ), saved
 
 
 @main.command("publish")
@@ -89,27 +108,63 @@ async def _run(url: str, auth: ApiTokenAuth, model: Model, suite: Suite, project
 @click.option("--token", envvar="FLOWCASE_JIRA_TOKEN", help="API token [env FLOWCASE_JIRA_TOKEN; preferred].")
 @click.option("--criterion", type=click.Choice(CRITERIA), default="all-decisions", show_default=True)
 @click.option("--save-model", "save", is_flag=True, help="Also store the model on the story (panel, editor).")
-@click.option("--expect-revision", type=click.IntRange(min=1), default=None,
-              help="With --save-model: the stored revision you mean to replace (else a different stored model "
-                   "is a conflict, exit 4).")
-@click.option("--target", type=click.Choice(TARGETS), default=None,
-              help="Publish as Jira issues, Xray tests or Zephyr Scale test cases [default: the project's setting, "
-                   "else jira].")
-@click.option("--zephyr-url", envvar="FLOWCASE_ZEPHYR_URL", default=ZEPHYR_URL, show_default=True,
-              help="Zephyr Scale Cloud API base URL [env FLOWCASE_ZEPHYR_URL].")
-@click.option("--zephyr-token", envvar="FLOWCASE_ZEPHYR_TOKEN",
-              help="Zephyr Scale API token [env FLOWCASE_ZEPHYR_TOKEN].")
-@click.option("--xray-url", envvar="FLOWCASE_XRAY_URL", default=XRAY_URL, show_default=True,
-              help="Xray Cloud base URL [env FLOWCASE_XRAY_URL].")
-@click.option("--xray-client-id", envvar="FLOWCASE_XRAY_CLIENT_ID",
-              help="Xray API key client id [env FLOWCASE_XRAY_CLIENT_ID].")
-@click.option("--xray-client-secret", envvar="FLOWCASE_XRAY_CLIENT_SECRET",
-              help="Xray API key client secret [env FLOWCASE_XRAY_CLIENT_SECRET; preferred].")
+@click.option(
+    "--expect-revision",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --save-model: the stored revision you mean to replace (else a different stored model "
+    "is a conflict, exit 4).",
+)
+@click.option(
+    "--target",
+    type=click.Choice(TARGETS),
+    default=None,
+    help="Publish as Jira issues, Xray tests or Zephyr Scale test cases [default: the project's setting, else jira].",
+)
+@click.option(
+    "--zephyr-url",
+    envvar="FLOWCASE_ZEPHYR_URL",
+    default=ZEPHYR_URL,
+    show_default=True,
+    help="Zephyr Scale Cloud API base URL [env FLOWCASE_ZEPHYR_URL].",
+)
+@click.option(
+    "--zephyr-token", envvar="FLOWCASE_ZEPHYR_TOKEN", help="Zephyr Scale API token [env FLOWCASE_ZEPHYR_TOKEN]."
+)
+@click.option(
+    "--xray-url",
+    envvar="FLOWCASE_XRAY_URL",
+    default=XRAY_URL,
+    show_default=True,
+    help="Xray Cloud base URL [env FLOWCASE_XRAY_URL].",
+)
+@click.option(
+    "--xray-client-id", envvar="FLOWCASE_XRAY_CLIENT_ID", help="Xray API key client id [env FLOWCASE_XRAY_CLIENT_ID]."
+)
+@click.option(
+    "--xray-client-secret",
+    envvar="FLOWCASE_XRAY_CLIENT_SECRET",
+    help="Xray API key client secret [env FLOWCASE_XRAY_CLIENT_SECRET; preferred].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def publish_command(model_file: str, jira_url: str, project: str, story: str, email: str | None,
-                    token: str | None, criterion: Criterion, save: bool, expect_revision: int | None,
-                    target: Target | None, zephyr_url: str, zephyr_token: str | None, xray_url: str,
-                    xray_client_id: str | None, xray_client_secret: str | None, quiet: bool) -> None:  # fmt: skip
+def publish_command(
+    model_file: str,
+    jira_url: str,
+    project: str,
+    story: str,
+    email: str | None,
+    token: str | None,
+    criterion: Criterion,
+    save: bool,
+    expect_revision: int | None,
+    target: Target | None,
+    zephyr_url: str,
+    zephyr_token: str | None,
+    xray_url: str,
+    xray_client_id: str | None,
+    xray_client_secret: str | None,
+    quiet: bool,
+) -> None:
     """Generate the tests of MODEL_FILE and publish them as issues linked to --story.
 
     Exit codes: 0 published; 1 invalid model; 2 usage; 3 Jira failed or refused (some tests may be missing: run
@@ -123,8 +178,10 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
     if not ISSUE_KEY.fullmatch(story):
         fail(f"--story {story!r} is not an issue key (e.g. DEMO-1)", EXIT_USAGE)
     if not email or not token:
-        fail("Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
-             EXIT_USAGE)  # fmt: skip
+        fail(
+            "Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
+            EXIT_USAGE,
+        )
     with friendly_errors():
         loaded, diagnostics = load_checked(model_file)
     if any(d.severity == "error" for d in diagnostics):
@@ -133,11 +190,28 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
     model = loaded.model
     suite = _generate(model, criterion)
     auth = ApiTokenAuth(email, token)  # errors: flowcase.errors, translated by the CLI (exit codes in docs/cli.md)
-    access = VendorAccess(zephyr_url=check_url(zephyr_url, "--zephyr-url"), zephyr_token=zephyr_token or "",
-                          xray_url=check_url(xray_url, "--xray-url"), xray_client_id=xray_client_id or "",
-                          xray_client_secret=xray_client_secret or "")  # fmt: skip
-    result, saved = asyncio.run(_run(url, auth, model, suite, project, story, not quiet and sys.stderr.isatty(),
-                                     save, expect_revision, target, access))  # fmt: skip
+    access = VendorAccess(
+        zephyr_url=check_url(zephyr_url, "--zephyr-url"),
+        zephyr_token=zephyr_token or "",
+        xray_url=check_url(xray_url, "--xray-url"),
+        xray_client_id=xray_client_id or "",
+        xray_client_secret=xray_client_secret or "",
+    )
+    result, saved = asyncio.run(
+        _run(
+            url,
+            auth,
+            model,
+            suite,
+            project,
+            story,
+            not quiet and sys.stderr.isatty(),
+            save,
+            expect_revision,
+            target,
+            access,
+        )
+    )
     if saved:
         click.echo(saved)
     click.echo(
@@ -146,11 +220,18 @@ def publish_command(model_file: str, jira_url: str, project: str, story: str, em
         f"{result.create_calls} create call(s)"
     )
     if result.duplicates:
-        click.echo(f"{story}: {result.duplicates} duplicate issue(s) found, unlinked and labelled "
-                   f"flowcase-duplicate (not deleted): {', '.join(result.duplicate_keys)}")  # fmt: skip
+        click.echo(
+            f"{story}: {result.duplicates} duplicate issue(s) found, unlinked and labelled "
+            f"flowcase-duplicate (not deleted): {', '.join(result.duplicate_keys)}"
+        )
     if result.missing_requirements:
-        click.echo(f"warning: requirement key(s) not found in Jira, not linked: "
-                   f"{', '.join(result.missing_requirements)}", err=True)  # fmt: skip
+        click.echo(
+            f"warning: requirement key(s) not found in Jira, not linked: {', '.join(result.missing_requirements)}",
+            err=True,
+        )
     if result.failed:
-        fail(f"Jira refused {len(result.failed)} test(s), e.g. {result.failed[0]}; fix the project's issue type "
-             "or required fields and run again", EXIT_SERVICE)  # fmt: skip
+        fail(
+            f"Jira refused {len(result.failed)} test(s), e.g. {result.failed[0]}; fix the project's issue type "
+            "or required fields and run again",
+            EXIT_SERVICE,
+        )

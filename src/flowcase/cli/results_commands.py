@@ -16,19 +16,45 @@ from flowcase.model.types import Model
 
 @main.command("results")
 @click.argument("source", type=click.Path(dir_okay=False))
-@click.argument("results_files", metavar="RESULTS...", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, exists=True))  # fmt: skip
-@click.option("--model", "model_path", type=click.Path(dir_okay=False),
-              help="The model of a tests file, when the file does not carry it.")
-@click.option("--format", "fmt", type=click.Choice(["auto", "xray", "junit", "cucumber"]), default="auto",
-              show_default=True, help="Format of the results files (auto: from their content).")
-@click.option("--keys", "keys_path", type=click.Path(dir_okay=False, exists=True),
-              help="JSON object test id -> issue key (what a publish created), to match Xray's testKey.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write the HTML report with the results: status per test and a heat map on the diagram.")
+@click.argument(
+    "results_files", metavar="RESULTS...", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True)
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    help="The model of a tests file, when the file does not carry it.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "xray", "junit", "cucumber"]),
+    default="auto",
+    show_default=True,
+    help="Format of the results files (auto: from their content).",
+)
+@click.option(
+    "--keys",
+    "keys_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="JSON object test id -> issue key (what a publish created), to match Xray's testKey.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the HTML report with the results: status per test and a heat map on the diagram.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON (per test and per element).")
-def results_command(source: str, results_files: tuple[str, ...], model_path: str | None, fmt: str,
-                    keys_path: str | None, output: str | None, as_json: bool) -> None:  # fmt: skip
+def results_command(
+    source: str,
+    results_files: tuple[str, ...],
+    model_path: str | None,
+    fmt: str,
+    keys_path: str | None,
+    output: str | None,
+    as_json: bool,
+) -> None:
     """Map execution RESULTS to the tests of SOURCE and show what passed, failed or was not run.
 
     SOURCE is a model file (its tests are generated with the default options) or a tests file. Each result is
@@ -64,12 +90,15 @@ def results_command(source: str, results_files: tuple[str, ...], model_path: str
             fail(str(exc))
     heat_map = heat(model, suite, results)
     if as_json:
-        click.echo(json.dumps({**results.as_json(), "elements": {k: v.as_json() for k, v in heat_map.items()}},
-                              indent=2))  # fmt: skip
+        click.echo(
+            json.dumps({**results.as_json(), "elements": {k: v.as_json() for k, v in heat_map.items()}}, indent=2)
+        )
     else:
         counts = results.counts()
-        click.echo(f"{len(suite.tests)} test(s): {counts['passed']} passed, {counts['failed']} failed, "
-                   f"{counts['not-run']} not run ({results.matched} result(s) matched)")  # fmt: skip
+        click.echo(
+            f"{len(suite.tests)} test(s): {counts['passed']} passed, {counts['failed']} failed, "
+            f"{counts['not-run']} not run ({results.matched} result(s) matched)"
+        )
         for test in suite.tests:
             status = results.tests[test.id]
             why = f"  {results.messages[test.id]}" if test.id in results.messages else ""
@@ -80,8 +109,9 @@ def results_command(source: str, results_files: tuple[str, ...], model_path: str
             for ref, h in sorted(failing, key=lambda rh: (-rh[1].failed / (rh[1].failed + rh[1].passed), rh[0])):
                 click.echo(f"  {ref}: {h.failed} failed, {h.passed} passed, {h.not_run} not run")
     if results.unmatched:
-        click.echo(f"warning: {len(results.unmatched)} result(s) match no test: "
-                   f"{', '.join(results.unmatched[:10])}", err=True)  # fmt: skip
+        click.echo(
+            f"warning: {len(results.unmatched)} result(s) match no test: {', '.join(results.unmatched[:10])}", err=True
+        )
     if output:
         from flowcase.export.report_html import html
 

@@ -40,11 +40,21 @@ def _print_access(config: Any) -> None:
 @main.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (keep it local).")
 @click.option("--port", default=8900, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--data-dir", default=DEFAULT_DATA_DIR, show_default=True, type=click.Path(file_okay=False),
-              help="Where sandbox.db is kept (or set FLOWCASE_SANDBOX_DATABASE_URL).")  # fmt: skip
+@click.option(
+    "--data-dir",
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where sandbox.db is kept (or set FLOWCASE_SANDBOX_DATABASE_URL).",
+)
 @click.option("--demo-data/--no-demo-data", default=True, show_default=True, help="Create project DEMO.")
-@click.option("--install", "install_urls", multiple=True, metavar="DESCRIPTOR_URL",
-              help="Install the Connect app at this descriptor URL once the sandbox runs (repeatable).")  # fmt: skip
+@click.option(
+    "--install",
+    "install_urls",
+    multiple=True,
+    metavar="DESCRIPTOR_URL",
+    help="Install the Connect app at this descriptor URL once the sandbox runs (repeatable).",
+)
 def sandbox_command(host: str, port: int, data_dir: str, demo_data: bool, install_urls: tuple[str, ...]) -> None:
     """Run the sandbox Jira (a local Jira Cloud stand-in) until Ctrl-C."""
     from flowcase.sandbox.app import create_sandbox_app
@@ -115,10 +125,16 @@ def _build_app(settings: Any) -> Any:
 
 @main.command("demo")
 @click.option("--port", default=8800, show_default=True, type=click.IntRange(1, 65535), help="Port of the app.")
-@click.option("--sandbox-port", default=8900, show_default=True, type=click.IntRange(1, 65535),
-              help="Port of the sandbox Jira.")  # fmt: skip
-@click.option("--data-dir", default=DEFAULT_DATA_DIR, show_default=True, type=click.Path(file_okay=False),
-              help="Where the sandbox and app databases are kept.")  # fmt: skip
+@click.option(
+    "--sandbox-port", default=8900, show_default=True, type=click.IntRange(1, 65535), help="Port of the sandbox Jira."
+)
+@click.option(
+    "--data-dir",
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the sandbox and app databases are kept.",
+)
 def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
     """Start the sandbox Jira and flowcase together, install flowcase, load demo data, print the URL to open."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -164,7 +180,7 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
                 raise click.ClickException(f"could not install flowcase into the sandbox: {exc}") from None
             click.echo(f"  Installed '{settings.app_key}' into the sandbox (signed install verified by the app).")
             click.echo("  " + await store_demo_workflow(sandbox_app))
-            click.echo("  The sandbox is a fresh Jira Cloud site: no \"Test\" issue type or link type until set up.")
+            click.echo('  The sandbox is a fresh Jira Cloud site: no "Test" issue type or link type until set up.')
             for line in await set_up_demo_project(sandbox_app):
                 click.echo("  " + line)
             if is_postgres(settings.database_url):
@@ -181,8 +197,9 @@ def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
             if connect is not None and is_postgres(settings.database_url):
                 from flowcase.web.worker import run_worker
 
-                worker = asyncio.create_task(run_worker(settings, connect=connect, stop=stop, concurrency=2,
-                                                        install_signal_handlers=False))  # fmt: skip
+                worker = asyncio.create_task(
+                    run_worker(settings, connect=connect, stop=stop, concurrency=2, install_signal_handlers=False)
+                )
             try:
                 await serve_together([(sandbox_app, sandbox_sock), (app, app_sock)], started)
             finally:

@@ -30,8 +30,13 @@ def web_command(port: int) -> None:
 
 
 @main.command("worker")
-@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Publish jobs run at once by this process.")  # fmt: skip
+@click.option(
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Publish jobs run at once by this process.",
+)
 def worker_command(concurrency: int) -> None:
     """Run queued publish jobs until SIGTERM (the Procfile's worker process; needs PostgreSQL)."""
     import asyncio

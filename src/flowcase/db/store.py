@@ -250,8 +250,9 @@ class InstallationStore:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("installations listener lost its connection (%s); not caching meanwhile",
-                            type(exc).__name__)
+                log.warning(
+                    "installations listener lost its connection (%s); not caching meanwhile", type(exc).__name__
+                )
             finally:
                 self._listening = False
                 self.invalidate()

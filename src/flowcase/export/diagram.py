@@ -77,14 +77,20 @@ def _shape(node: Node, lay: Layout) -> str:
     w, h = lay.width or 0.0, lay.height or 0.0
     x, y = lay.x, lay.y
     if node.kind in ("start", "end"):
-        inner = (f'<circle class="inner" cx="{x + w / 2:.1f}" cy="{y + h / 2:.1f}" r="{w / 2 - 4:.1f}"/>'
-                 if node.kind == "end" else "")
+        inner = (
+            f'<circle class="inner" cx="{x + w / 2:.1f}" cy="{y + h / 2:.1f}" r="{w / 2 - 4:.1f}"/>'
+            if node.kind == "end"
+            else ""
+        )
         return f'<circle class="shape" cx="{x + w / 2:.1f}" cy="{y + h / 2:.1f}" r="{w / 2:.1f}"/>{inner}'
     if node.kind == "choice":
         pts = f"{x + w / 2:.1f},{y:.1f} {x + w:.1f},{y + h / 2:.1f} {x + w / 2:.1f},{y + h:.1f} {x:.1f},{y + h / 2:.1f}"
         return f'<polygon class="shape" points="{pts}"/>'
-    extra = (f'<rect class="inner" x="{x + 4:.1f}" y="{y + 4:.1f}" width="{w - 8:.1f}" height="{h - 8:.1f}" rx="6"/>'
-             if node.kind == "call" else "")
+    extra = (
+        f'<rect class="inner" x="{x + 4:.1f}" y="{y + 4:.1f}" width="{w - 8:.1f}" height="{h - 8:.1f}" rx="6"/>'
+        if node.kind == "call"
+        else ""
+    )
     return f'<rect class="shape" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="10"/>{extra}'
 
 
@@ -121,20 +127,29 @@ def svg(workflow: Workflow, node_tests: Mapping[str, set[str]], edge_tests: Mapp
         title = escape(f"{node.label} \u2192 {by_id[row.next].label} ({row.id}){when}")
         label = ""
         if len(node.table) > 1:
-            (ax, ay), (bx, by) = max(pairwise(route),
-                                     key=lambda s: abs(s[1][0] - s[0][0]) + abs(s[1][1] - s[0][1]))
-            label = (f'<text class="edge-label" x="{(ax + bx) / 2:.1f}" y="{(ay + by) / 2 - 4:.1f}" '
-                     f'text-anchor="middle">{escape(str(row.id))}</text>')
-        edges.append(f'<g class="edge-group"><path class="edge" data-ref="{escape(ref)}"'
-                     f'{_tests_attr(ref, edge_tests)} d="{d}"><title>{title}</title></path>{label}</g>')
+            (ax, ay), (bx, by) = max(pairwise(route), key=lambda s: abs(s[1][0] - s[0][0]) + abs(s[1][1] - s[0][1]))
+            label = (
+                f'<text class="edge-label" x="{(ax + bx) / 2:.1f}" y="{(ay + by) / 2 - 4:.1f}" '
+                f'text-anchor="middle">{escape(str(row.id))}</text>'
+            )
+        edges.append(
+            f'<g class="edge-group"><path class="edge" data-ref="{escape(ref)}"'
+            f'{_tests_attr(ref, edge_tests)} d="{d}"><title>{title}</title></path>{label}</g>'
+        )
     nodes: list[str] = []
     for node in workflow.nodes:
         lay = layouts[node.id]
         ref = f"{workflow.id}/{node.id}"
-        nodes.append(f'<g class="node kind-{node.kind}" data-ref="{escape(ref)}"{_tests_attr(ref, node_tests)}>'
-                     f"<title>{escape(node.label)}</title>{_shape(node, lay)}{_node_label(node, lay)}</g>")
+        nodes.append(
+            f'<g class="node kind-{node.kind}" data-ref="{escape(ref)}"{_tests_attr(ref, node_tests)}>'
+            f"<title>{escape(node.label)}</title>{_shape(node, lay)}{_node_label(node, lay)}</g>"
+        )
     width, height = bounds(layouts.values(), points)
     height += LINE_HEIGHT * 2  # room for the labels under start and end circles
-    return (f'<svg class="diagram" role="img" aria-label="{escape(workflow.label)}" '
-            f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}">'
-            + "".join(edges) + "".join(nodes) + "</svg>")
+    return (
+        f'<svg class="diagram" role="img" aria-label="{escape(workflow.label)}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}">'
+        + "".join(edges)
+        + "".join(nodes)
+        + "</svg>"
+    )

@@ -39,8 +39,7 @@ def cell(text: str) -> str:
 def table(rows: list[list[str]], indent: str) -> list[str]:
     escaped = [[cell(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in escaped) for i in range(len(escaped[0]))]
-    return [indent + "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
-            for row in escaped]
+    return [indent + "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in escaped]
 
 
 def tags_of(test: TestCase) -> list[str]:
@@ -104,7 +103,7 @@ def scenario(test: TestCase, model: Model | None = None) -> list[str]:
             previous = "Then"
     ending = test.end_name or test.end
     if ending:
-        body.append(INDENT * 2 + f"{_keyword(previous, 'Then')} the test ends at \"{_text(ending)}\"")
+        body.append(INDENT * 2 + f'{_keyword(previous, "Then")} the test ends at "{_text(ending)}"')
     lines += body
     if outline:
         names = columns_of(rows)

@@ -41,8 +41,11 @@ def percent(covered: int, total: int) -> str:
 
 def headline(suite: Suite) -> list[str]:
     """Facts about the suite, one per line, for both reports."""
-    lines = [f"Criterion: {suite.criterion}", f"Tests: {len(suite.tests)}",
-             f"Test steps: {sum(len(visible_steps(t)) for t in suite.tests)}"]
+    lines = [
+        f"Criterion: {suite.criterion}",
+        f"Tests: {len(suite.tests)}",
+        f"Test steps: {sum(len(visible_steps(t)) for t in suite.tests)}",
+    ]
     if suite.lower_bound is not None:
         proof = " (proven minimal)" if suite.optimal else ""
         lines.append(f"Lower bound on the number of tests: {suite.lower_bound}{proof}")
@@ -67,8 +70,13 @@ def _mermaid_text(text: str) -> str:
 
 
 def mermaid(workflow: Workflow) -> list[str]:
-    shapes = {"start": ('(("', '"))'), "end": ('((("', '")))'), "choice": ('{"', '"}'),
-              "call": ('[["', '"]]'), "step": ('["', '"]')}
+    shapes = {
+        "start": ('(("', '"))'),
+        "end": ('((("', '")))'),
+        "choice": ('{"', '"}'),
+        "call": ('[["', '"]]'),
+        "step": ('["', '"]'),
+    }
     lines = ["```mermaid", "flowchart LR"]
     for node in workflow.nodes:
         left, right = shapes[node.kind]
@@ -115,8 +123,10 @@ def markdown(suite: Suite, model: Model | None = None) -> str:
             out += [f"### {md_cell(workflow.label)}", "", *mermaid(workflow), ""]
     out += ["## Tests", "", "| Id | Name | Steps | Ends at | Priority |", "|---|---|---|---|---|"]
     for test in suite.tests:
-        out.append(f"| {test.id} | {md_cell(test.name)} | {len(visible_steps(test))} | "
-                   f"{md_cell(test.end_name or test.end)} | {test.priority or ''} |")
+        out.append(
+            f"| {test.id} | {md_cell(test.name)} | {len(visible_steps(test))} | "
+            f"{md_cell(test.end_name or test.end)} | {test.priority or ''} |"
+        )
     out.append("")
     for test in suite.tests:
         out += _test_section(test)

@@ -81,11 +81,13 @@ body:has(.sel.test:checked) .edge-label { opacity: 0.35; }
 
 def _rules(key: str) -> str:
     on = f"body:has(#{key}:checked)"
-    return (f'{on} .edge[data-tests~="{key}"] {{ stroke: var(--hl); stroke-width: 3.5; opacity: 1; '
-            f"marker-end: url(#arrow-hl); }}\n"
-            f'{on} .node[data-tests~="{key}"] {{ opacity: 1; }}\n'
-            f'{on} .node[data-tests~="{key}"] .shape {{ stroke: var(--hl); stroke-width: 3; fill: #deebff; }}\n'
-            f"{on} #d-{key} {{ display: block; }}\n")
+    return (
+        f'{on} .edge[data-tests~="{key}"] {{ stroke: var(--hl); stroke-width: 3.5; opacity: 1; '
+        f"marker-end: url(#arrow-hl); }}\n"
+        f'{on} .node[data-tests~="{key}"] {{ opacity: 1; }}\n'
+        f'{on} .node[data-tests~="{key}"] .shape {{ stroke: var(--hl); stroke-width: 3; fill: #deebff; }}\n'
+        f"{on} #d-{key} {{ display: block; }}\n"
+    )
 
 
 def _e(text: object) -> str:
@@ -93,8 +95,10 @@ def _e(text: object) -> str:
 
 
 def _detail(key: str, test: TestCase) -> str:
-    parts = [f'<article class="detail" id="d-{key}" data-test-id="{_e(test.id)}">',
-             f"<h2>{_e(test.id)}: {_e(one_line(test.name))}</h2>"]
+    parts = [
+        f'<article class="detail" id="d-{key}" data-test-id="{_e(test.id)}">',
+        f"<h2>{_e(test.id)}: {_e(one_line(test.name))}</h2>",
+    ]
     facts = [f"Ends at: {test.end_name or test.end}"]
     if test.priority or test.risk:
         facts.append(f"Priority: {test.priority or '-'}, risk: {test.risk or '-'}")
@@ -106,74 +110,96 @@ def _detail(key: str, test: TestCase) -> str:
         parts.append(f"<p>Objective: {_e(objective)}</p>")
     if test.tags:
         parts.append("<p>" + "".join(f'<span class="tag">{_e(t)}</span>' for t in test.tags) + "</p>")
-    parts.append("<table><thead><tr><th>#</th><th>Action</th><th>Expected result</th><th>Condition</th></tr>"
-                 "</thead><tbody>")
+    parts.append(
+        "<table><thead><tr><th>#</th><th>Action</th><th>Expected result</th><th>Condition</th></tr></thead><tbody>"
+    )
     for n, step in enumerate(visible_steps(test), 1):
-        parts.append(f'<tr data-ref="{_e(step.workflow)}/{_e(step.node)}#{_e(step.decision)}"><td class="num">{n}'
-                     f"</td><td>{_e(action_of(step))}</td><td>{_e(step.expected)}</td>"
-                     f"<td><code>{_e(step.condition)}</code></td></tr>")
+        parts.append(
+            f'<tr data-ref="{_e(step.workflow)}/{_e(step.node)}#{_e(step.decision)}"><td class="num">{n}'
+            f"</td><td>{_e(action_of(step))}</td><td>{_e(step.expected)}</td>"
+            f"<td><code>{_e(step.condition)}</code></td></tr>"
+        )
     parts.append("</tbody></table>")
     rows = [dict(v) for v in test.variants] or ([dict(test.data)] if test.data else [])
     if rows:
         names = columns_of(rows)
         title = f"Test data ({len(rows)} variants)" if len(rows) > 1 else "Test data"
-        parts.append(f"<h3>{title}</h3><table><thead><tr>" + "".join(f"<th>{_e(n)}</th>" for n in names)
-                     + "</tr></thead><tbody>")
-        parts += ["<tr>" + "".join(f"<td>{_e(scalar_text(r[n])) if n in r else ''}</td>" for n in names) + "</tr>"
-                  for r in rows]
+        parts.append(
+            f"<h3>{title}</h3><table><thead><tr>" + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr></thead><tbody>"
+        )
+        parts += [
+            "<tr>" + "".join(f"<td>{_e(scalar_text(r[n])) if n in r else ''}</td>" for n in names) + "</tr>"
+            for r in rows
+        ]
         parts.append("</tbody></table>")
     parts.append("</article>")
     return "".join(parts)
 
 
 def _coverage(suite: Suite, model: Model | None = None) -> str:
-    parts = ['<section class="below" id="coverage"><h2>Coverage</h2><table><thead><tr><th>Kind</th>'
-             "<th>Covered</th><th>Total</th><th>%</th></tr></thead><tbody>"]
+    parts = [
+        '<section class="below" id="coverage"><h2>Coverage</h2><table><thead><tr><th>Kind</th>'
+        "<th>Covered</th><th>Total</th><th>%</th></tr></thead><tbody>"
+    ]
     for kind, covered, total in coverage_summary(suite):
         cls = "ok" if covered == total else "bad"
-        parts.append(f'<tr><td>{_e(kind)}</td><td class="num {cls}">{covered}</td><td class="num">{total}</td>'
-                     f'<td class="num">{percent(covered, total)}</td></tr>')
+        parts.append(
+            f'<tr><td>{_e(kind)}</td><td class="num {cls}">{covered}</td><td class="num">{total}</td>'
+            f'<td class="num">{percent(covered, total)}</td></tr>'
+        )
     parts.append('</tbody></table><h2 id="uncovered">Not covered</h2>')
     missing = uncovered(suite)
     if not missing:
         parts.append('<p class="ok">Everything the criterion asks for is covered.</p>')
     else:
         parts.append("<table><thead><tr><th>Kind</th><th>Item</th><th>Reason</th></tr></thead><tbody>")
-        parts += [f"<tr><td>{_e(c.kind)}</td><td><code>{_e(c.ref)}</code></td>"
-                  f"<td>{_e(c.reason or 'not covered')}</td></tr>" for c in missing]
+        parts += [
+            f"<tr><td>{_e(c.kind)}</td><td><code>{_e(c.ref)}</code></td><td>{_e(c.reason or 'not covered')}</td></tr>"
+            for c in missing
+        ]
         parts.append("</tbody></table>")
     rows = requirement_matrix(suite, model)
     if rows:
-        parts.append('<h2 id="requirements">Requirements</h2><table class="matrix"><thead><tr><th>Requirement</th>'
-                     "<th>Decisions</th><th>Tests</th></tr></thead><tbody>")
+        parts.append(
+            '<h2 id="requirements">Requirements</h2><table class="matrix"><thead><tr><th>Requirement</th>'
+            "<th>Decisions</th><th>Tests</th></tr></thead><tbody>"
+        )
         for row in rows:
             tests = _e(", ".join(row.tests)) if row.tests else f'<span class="bad">none: {_e(row.reason)}</span>'
             decisions = "<br>".join(f"<code>{_e(d)}</code>" for d in row.decisions) or "-"
-            parts.append(f'<tr data-requirement="{_e(row.key)}"><td>{_e(row.key)}</td><td>{decisions}</td>'
-                         f"<td>{tests}</td></tr>")
+            parts.append(
+                f'<tr data-requirement="{_e(row.key)}"><td>{_e(row.key)}</td><td>{decisions}</td><td>{tests}</td></tr>'
+            )
         parts.append("</tbody></table>")
         missing_keys = [r.key for r in rows if not r.covered]
-        parts.append(f'<p class="bad">Not covered by any test: {_e(", ".join(missing_keys))}</p>' if missing_keys
-                     else '<p class="ok">Every requirement is covered by at least one test.</p>')
+        parts.append(
+            f'<p class="bad">Not covered by any test: {_e(", ".join(missing_keys))}</p>'
+            if missing_keys
+            else '<p class="ok">Every requirement is covered by at least one test.</p>'
+        )
     parts.append("</section>")
     return "".join(parts)
 
 
 def _results_section(suite: Suite, results: Results) -> str:
     counts = results.counts()
-    parts = ['<section class="below" id="results"><h2>Execution results</h2><p class="heat-legend">'
-             f'{counts["passed"]} passed, {counts["failed"]} failed, {counts["not-run"]} not run. '
-             "Choose \u201cWhole diagram\u201d for the heat map:"
-             '<span style="background:#ffbdad"></span>every test through it failed'
-             '<span style="background:#ffe380"></span>some failed'
-             '<span style="background:#abf5d1"></span>all passed'
-             '<span style="background:#f4f5f7"></span>not run</p>'
-             "<table><thead><tr><th>Test</th><th>Status</th><th>First failure</th></tr></thead><tbody>"]
+    parts = [
+        '<section class="below" id="results"><h2>Execution results</h2><p class="heat-legend">'
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['not-run']} not run. "
+        "Choose \u201cWhole diagram\u201d for the heat map:"
+        '<span style="background:#ffbdad"></span>every test through it failed'
+        '<span style="background:#ffe380"></span>some failed'
+        '<span style="background:#abf5d1"></span>all passed'
+        '<span style="background:#f4f5f7"></span>not run</p>'
+        "<table><thead><tr><th>Test</th><th>Status</th><th>First failure</th></tr></thead><tbody>"
+    ]
     for test in suite.tests:
         status = results.tests.get(test.id, "not-run")
-        parts.append(f'<tr data-test-id="{_e(test.id)}" data-status="{status}"><td>{_e(test.id)}: '
-                     f'{_e(one_line(test.name))}</td><td><span class="status st-{status}">{status}</span></td>'
-                     f"<td>{_e(results.messages.get(test.id, ''))}</td></tr>")
+        parts.append(
+            f'<tr data-test-id="{_e(test.id)}" data-status="{status}"><td>{_e(test.id)}: '
+            f'{_e(one_line(test.name))}</td><td><span class="status st-{status}">{status}</span></td>'
+            f"<td>{_e(results.messages.get(test.id, ''))}</td></tr>"
+        )
     parts.append("</tbody></table>")
     if results.unmatched:
         parts.append(f'<p class="bad">Results that match no test: {_e(", ".join(results.unmatched[:50]))}</p>')
@@ -212,37 +238,50 @@ def html(suite: Suite, model: Model, results: Results | None = None) -> str:
         for ref in path.edges:
             edge_tests.setdefault(ref, set()).add(keys[test.id])
     title = suite.model_name or model.label
-    nav = ['<nav class="tests" aria-label="Tests"><h2>Tests</h2>',
-           '<input type="radio" name="test" class="sel" id="sel-none"'
-           + ("" if suite.tests and results is None else " checked")
-           + '><label for="sel-none">Whole diagram' + (" (heat map)" if results is not None else "") + "</label>"]
+    nav = [
+        '<nav class="tests" aria-label="Tests"><h2>Tests</h2>',
+        '<input type="radio" name="test" class="sel" id="sel-none"'
+        + ("" if suite.tests and results is None else " checked")
+        + '><label for="sel-none">Whole diagram'
+        + (" (heat map)" if results is not None else "")
+        + "</label>",
+    ]
     for i, test in enumerate(suite.tests):
         key = keys[test.id]
         checked = " checked" if i == 0 and results is None else ""  # with results: the heat map first
         status = results.tests.get(test.id, "not-run") if results is not None else None
         badge = f'<span class="status st-{status}">{status}</span>' if status else ""
-        nav.append(f'<input type="radio" name="test" class="sel test" id="{key}"{checked}>'
-                   f'<label for="{key}" data-test-id="{_e(test.id)}"><span class="tid">{badge}{_e(test.id)}</span>'
-                   f"{_e(one_line(test.name))}<span class=\"meta\">{len(visible_steps(test))} steps \u00b7 ends at "
-                   f"{_e(test.end_name or test.end)}</span></label>")
+        nav.append(
+            f'<input type="radio" name="test" class="sel test" id="{key}"{checked}>'
+            f'<label for="{key}" data-test-id="{_e(test.id)}"><span class="tid">{badge}{_e(test.id)}</span>'
+            f'{_e(one_line(test.name))}<span class="meta">{len(visible_steps(test))} steps \u00b7 ends at '
+            f"{_e(test.end_name or test.end)}</span></label>"
+        )
     nav.append("</nav>")
     levels = {ref: h.level for ref, h in heat(model, suite, results).items()} if results is not None else {}
-    figures = [f'<figure data-workflow="{_e(w.id)}"><figcaption>{_e(w.label)}</figcaption>'
-               f"{_heat(svg(w, node_tests, edge_tests), levels)}</figure>" for w in model.workflows]
+    figures = [
+        f'<figure data-workflow="{_e(w.id)}"><figcaption>{_e(w.label)}</figcaption>'
+        f"{_heat(svg(w, node_tests, edge_tests), levels)}</figure>"
+        for w in model.workflows
+    ]
     details = [_detail(keys[t.id], t) for t in suite.tests]
     style = CSS + "".join(_rules(keys[t.id]) for t in suite.tests)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>Test report: {_e(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n{MARKERS}\n"
-        f"<header><h1>Test report: {_e(title)}</h1><ul class=\"facts\">"
+        f'<header><h1>Test report: {_e(title)}</h1><ul class="facts">'
         + "".join(f"<li>{_e(line)}</li>" for line in headline(suite))
         + "</ul></header>\n"
-        '<main class="layout">' + "".join(nav)
-        + '<section class="view"><div class="diagrams">' + "".join(figures) + "</div>"
+        '<main class="layout">'
+        + "".join(nav)
+        + '<section class="view"><div class="diagrams">'
+        + "".join(figures)
+        + "</div>"
         '<p class="none-detail">Choose a test on the left to highlight its path.</p>'
-        + "".join(details) + "</section></main>\n"
+        + "".join(details)
+        + "</section></main>\n"
         + (_results_section(suite, results) if results is not None else "")
         + _coverage(suite, model)
-        + "\n<footer class=\"below\"><p class=\"meta\">Generated by flowcase.</p></footer>\n</body>\n</html>\n"
+        + '\n<footer class="below"><p class="meta">Generated by flowcase.</p></footer>\n</body>\n</html>\n'
     )

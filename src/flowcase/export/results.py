@@ -39,8 +39,15 @@ MAX_BYTES = 20 * 1024 * 1024
 _ID = re.compile(r"(?<![A-Za-z0-9])TC[-_]([0-9a-f]{6,64})(?![0-9a-f])", re.I)
 _KEY = re.compile(r"\b[A-Z][A-Z0-9_]+-[1-9][0-9]*\b")
 
-XRAY_STATUS: dict[str, Status] = {"PASSED": "passed", "PASS": "passed", "FAILED": "failed", "FAIL": "failed",
-                                  "ABORTED": "failed", "TODO": "not-run", "EXECUTING": "not-run"}  # fmt: skip
+XRAY_STATUS: dict[str, Status] = {
+    "PASSED": "passed",
+    "PASS": "passed",
+    "FAILED": "failed",
+    "FAIL": "failed",
+    "ABORTED": "failed",
+    "TODO": "not-run",
+    "EXECUTING": "not-run",
+}
 
 
 class ResultsError(ValueError):
@@ -72,8 +79,13 @@ class Results:
         return out
 
     def as_json(self) -> dict[str, Any]:
-        return {"tests": dict(self.tests), "messages": dict(self.messages), "unmatched": list(self.unmatched),
-                "matched": self.matched, "counts": self.counts()}  # fmt: skip
+        return {
+            "tests": dict(self.tests),
+            "messages": dict(self.messages),
+            "unmatched": list(self.unmatched),
+            "matched": self.matched,
+            "counts": self.counts(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +151,16 @@ def _junit(name: str, data: bytes) -> list[RawResult]:
         failure = case.find("failure")
         if failure is None:
             failure = case.find("error")
-        status: Status = "failed" if failure is not None else "not-run" if case.find("skipped") is not None \
-            else "passed"  # fmt: skip
+        status: Status = (
+            "failed" if failure is not None else "not-run" if case.find("skipped") is not None else "passed"
+        )
         message = ""
         if failure is not None:
             message = _first_line(failure.get("message") or failure.text)
         props = [f"{p.get('name')}={p.get('value')}" for p in case.iter("property")]
-        out.append(RawResult(str(case.get("name") or ""), status, (str(case.get("classname") or ""), *props),
-                             message=message))  # fmt: skip
+        out.append(
+            RawResult(str(case.get("name") or ""), status, (str(case.get("classname") or ""), *props), message=message)
+        )
     return out
 
 
@@ -161,14 +175,25 @@ def _cucumber(name: str, data: Any) -> list[RawResult]:
             if not isinstance(element, dict) or element.get("type", "scenario") == "background":
                 continue
             statuses = [str(((s or {}).get("result") or {}).get("status") or "") for s in element.get("steps") or []]
-            status: Status = "failed" if "failed" in statuses else (
-                "passed" if statuses and all(s == "passed" for s in statuses) else "not-run")
-            message = next((_first_line(((s or {}).get("result") or {}).get("error_message"))
-                            for s in element.get("steps") or []
-                            if ((s or {}).get("result") or {}).get("status") == "failed"), "")  # fmt: skip
+            status: Status = (
+                "failed"
+                if "failed" in statuses
+                else ("passed" if statuses and all(s == "passed" for s in statuses) else "not-run")
+            )
+            message = next(
+                (
+                    _first_line(((s or {}).get("result") or {}).get("error_message"))
+                    for s in element.get("steps") or []
+                    if ((s or {}).get("result") or {}).get("status") == "failed"
+                ),
+                "",
+            )
             tags = [str((t or {}).get("name") or "") for t in element.get("tags") or [] if isinstance(t, dict)]
-            out.append(RawResult(str(element.get("name") or ""), status, (str(element.get("id") or ""), *tags),
-                                 message=message))  # fmt: skip
+            out.append(
+                RawResult(
+                    str(element.get("name") or ""), status, (str(element.get("id") or ""), *tags), message=message
+                )
+            )
     return out
 
 
@@ -187,9 +212,15 @@ def _xray(name: str, data: Any) -> list[RawResult]:
         texts += [str(label) for label in info.get("labels") or []]
         texts.append(str(test.get("comment") or ""))
         key = test.get("testKey")
-        out.append(RawResult(str(info.get("summary") or key or ""), status, tuple(texts),
-                             key=str(key) if isinstance(key, str) and _KEY.fullmatch(key) else None,
-                             message=_first_line(test.get("comment")) if status == "failed" else ""))  # fmt: skip
+        out.append(
+            RawResult(
+                str(info.get("summary") or key or ""),
+                status,
+                tuple(texts),
+                key=str(key) if isinstance(key, str) and _KEY.fullmatch(key) else None,
+                message=_first_line(test.get("comment")) if status == "failed" else "",
+            )
+        )
     return out
 
 
@@ -247,12 +278,24 @@ def heat(model: Model, suite: Suite, results: Results) -> dict[str, Heat]:
     return {ref: Heat(p, f, n) for ref, (p, f, n) in sorted(counts.items())}
 
 
-def load(suite: Suite, files: Sequence[tuple[str, bytes]], keys: Mapping[str, str] | None = None,
-         fmt: Format | None = None) -> Results:  # fmt: skip
+def load(
+    suite: Suite, files: Sequence[tuple[str, bytes]], keys: Mapping[str, str] | None = None, fmt: Format | None = None
+) -> Results:
     """Read every file and map the results (:class:`ResultsError` names the first unreadable file)."""
     raws = [r for name, data in files for r in read(name, data, fmt)]
     return match(suite, raws, keys)
 
 
-__all__ = ["STATUSES", "Heat", "RawResult", "Results", "ResultsError", "Status", "detect", "heat", "load", "match",
-           "read"]  # fmt: skip
+__all__ = [
+    "STATUSES",
+    "Heat",
+    "RawResult",
+    "Results",
+    "ResultsError",
+    "Status",
+    "detect",
+    "heat",
+    "load",
+    "match",
+    "read",
+]

@@ -37,13 +37,51 @@ from flowcase.model.types import Model
 
 BOM = "\ufeff"
 
-GENERIC_COLUMNS = ("Test ID", "Test Name", "Step", "Workflow", "Node", "Decision", "Action", "Condition",
-                   "Expected Result", "Step Data", "Test Data", "Objectives", "Requirements", "Tags", "Priority",
-                   "Risk", "End")
-XRAY_COLUMNS = ("Issue Id", "Issue key", "Test Type", "Test Summary", "Test Priority", "Action", "Data", "Result",
-                "Labels", "Description", "Test Repo", "Links")
-TESTRAIL_COLUMNS = ("Title", "Automation ID", "Section", "Template", "Type", "Priority", "Preconditions",
-                    "Steps (Step)", "Steps (Expected Result)", "References")
+GENERIC_COLUMNS = (
+    "Test ID",
+    "Test Name",
+    "Step",
+    "Workflow",
+    "Node",
+    "Decision",
+    "Action",
+    "Condition",
+    "Expected Result",
+    "Step Data",
+    "Test Data",
+    "Objectives",
+    "Requirements",
+    "Tags",
+    "Priority",
+    "Risk",
+    "End",
+)
+XRAY_COLUMNS = (
+    "Issue Id",
+    "Issue key",
+    "Test Type",
+    "Test Summary",
+    "Test Priority",
+    "Action",
+    "Data",
+    "Result",
+    "Labels",
+    "Description",
+    "Test Repo",
+    "Links",
+)
+TESTRAIL_COLUMNS = (
+    "Title",
+    "Automation ID",
+    "Section",
+    "Template",
+    "Type",
+    "Priority",
+    "Preconditions",
+    "Steps (Step)",
+    "Steps (Expected Result)",
+    "References",
+)
 
 
 def write(header: Sequence[str], rows: Iterable[Sequence[str]], *, bom: bool = False) -> str:
@@ -64,15 +102,35 @@ def _variants_text(test: TestCase) -> str:
 def generic(suite: Suite, *, bom: bool = False) -> str:
     rows: list[list[str]] = []
     for test in suite.tests:
-        first = [_variants_text(test), "\n".join(test.objectives), "\n".join(requirements_of(test)),
-                 "\n".join(test.tags), test.priority or "", test.risk or "", test.end_name or test.end]
+        first = [
+            _variants_text(test),
+            "\n".join(test.objectives),
+            "\n".join(requirements_of(test)),
+            "\n".join(test.tags),
+            test.priority or "",
+            test.risk or "",
+            test.end_name or test.end,
+        ]
         steps = visible_steps(test)
         if not steps:
             rows.append([test.id, test.name, "", "", "", "", "", "", "", "", *first])
         for n, step in enumerate(steps, 1):
             rest = first if n == 1 else [""] * len(first)
-            rows.append([test.id, test.name, str(n), step.workflow, step.node, step.decision, action_of(step),
-                         step.condition, step.expected, data_text(step_data(step, test.data)), *rest])
+            rows.append(
+                [
+                    test.id,
+                    test.name,
+                    str(n),
+                    step.workflow,
+                    step.node,
+                    step.decision,
+                    action_of(step),
+                    step.condition,
+                    step.expected,
+                    data_text(step_data(step, test.data)),
+                    *rest,
+                ]
+            )
     return write(GENERIC_COLUMNS, rows, bom=bom)
 
 
@@ -85,8 +143,11 @@ def xray(suite: Suite, model: Model | None = None, *, folder: str | None = None,
         extra = [";".join(labels_of(test)), description_of(test), repo, links]
         steps: list[TestStep | None] = [*visible_steps(test)] or [None]
         for n, step in enumerate(steps):
-            cells = ["", "", ""] if step is None else [action_of(step), data_text(step_data(step, test.data)),
-                                                        step.expected]
+            cells = (
+                ["", "", ""]
+                if step is None
+                else [action_of(step), data_text(step_data(step, test.data)), step.expected]
+            )
             if n == 0:
                 rows.append([test.id, "", "Manual", *head, *cells, *extra])
             else:
@@ -101,8 +162,15 @@ def testrail(suite: Suite, *, section: str | None = None, bom: bool = False) -> 
         pre = description_of(test)
         if len(test.variants) > 1:
             pre += "\nRun once for each data variant:\n" + _variants_text(test)
-        head = [one_line(test.name) or test.id, test.id, where, "Test Case (Steps)", "Functional",
-                (test.priority or "").capitalize(), pre]
+        head = [
+            one_line(test.name) or test.id,
+            test.id,
+            where,
+            "Test Case (Steps)",
+            "Functional",
+            (test.priority or "").capitalize(),
+            pre,
+        ]
         refs = ", ".join(requirements_of(test))
         steps: list[TestStep | None] = [*visible_steps(test)] or [None]
         for n, step in enumerate(steps):
@@ -110,8 +178,9 @@ def testrail(suite: Suite, *, section: str | None = None, bom: bool = False) -> 
                 cells = ["", ""]
             else:
                 data = step_data(step, test.data)
-                text = action_of(step) + ("\nData: " + ", ".join(f"{k} = {scalar_text(v)}" for k, v in data.items())
-                                          if data else "")
+                text = action_of(step) + (
+                    "\nData: " + ", ".join(f"{k} = {scalar_text(v)}" for k, v in data.items()) if data else ""
+                )
                 cells = [text, step.expected]
             rows.append([*head, *cells, refs] if n == 0 else ["", "", "", "", "", "", "", *cells, ""])
     return write(TESTRAIL_COLUMNS, rows, bom=bom)

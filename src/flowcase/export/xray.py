@@ -42,16 +42,23 @@ def entry(test: TestCase, *, project: str | None, folder: str) -> dict[str, Any]
     fields["description"] = description_of(test)
     if test.priority:
         fields["priority"] = {"name": JIRA_PRIORITY[test.priority]}
-    steps = [{"action": action_of(s), "data": data_text(step_data(s, test.data)),
-              "result": s.expected} for s in visible_steps(test)]
+    steps = [
+        {"action": action_of(s), "data": data_text(step_data(s, test.data)), "result": s.expected}
+        for s in visible_steps(test)
+    ]
     if not steps:
         steps = [{"action": summary(test), "data": "", "result": ""}]
-    result: dict[str, Any] = {"testtype": "Manual", "fields": fields, "steps": steps,
-                              "xray_test_repository_folder": folder}
+    result: dict[str, Any] = {
+        "testtype": "Manual",
+        "fields": fields,
+        "steps": steps,
+        "xray_test_repository_folder": folder,
+    }
     links = [k for k in requirements_of(test) if ISSUE_KEY.match(k)]
     if links:
-        result["update"] = {"issuelinks": [{"add": {"type": {"name": LINK_TYPE}, "outwardIssue": {"key": k}}}
-                                           for k in links]}
+        result["update"] = {
+            "issuelinks": [{"add": {"type": {"name": LINK_TYPE}, "outwardIssue": {"key": k}}} for k in links]
+        }
     return result
 
 

@@ -54,8 +54,14 @@ def build_test(
         d = edge.decision
         steps.append(
             TestStep(
-                workflow=edge.instance, node=edge.node.id, decision=d.id or "", name=edge.node.label,
-                action=d.action, expected=d.expected, condition=d.when, objective=d.objective,
+                workflow=edge.instance,
+                node=edge.node.id,
+                decision=d.id or "",
+                name=edge.node.label,
+                action=d.action,
+                expected=d.expected,
+                condition=d.when,
+                objective=d.objective,
                 requirements=d.requirements,
             )
         )
@@ -69,9 +75,17 @@ def build_test(
     end_vertex = graph.edges[walk[-1]].src
     end = graph.main_ends[end_vertex]
     return TestCase(
-        id=test_id(path_key(graph, walk)), name=_name(graph.model, steps, phrases, end.label), steps=tuple(steps),
-        end=end.id, end_name=end.name, data=data, variants=variants, objectives=tuple(objectives),
-        requirements=tuple(requirements), tags=tuple(sorted(tags)), priority=_max_level(priorities),
+        id=test_id(path_key(graph, walk)),
+        name=_name(graph.model, steps, phrases, end.label),
+        steps=tuple(steps),
+        end=end.id,
+        end_name=end.name,
+        data=data,
+        variants=variants,
+        objectives=tuple(objectives),
+        requirements=tuple(requirements),
+        tags=tuple(sorted(tags)),
+        priority=_max_level(priorities),
         risk=_max_level(risks),
     )
 
@@ -159,8 +173,11 @@ def unique_names(tests: list[TestCase], model: Model | None = None) -> list[Test
             test = tests[i]
             others = [phrases[j] for j in members if j != i]
             own = [p for p in phrases[i] if not all(p in o for o in others)]
-            data = [f"{k} = {v}" for k, v in test.data.items()
-                    if not all(tests[j].data.get(k) == v for j in members if j != i)]
+            data = [
+                f"{k} = {v}"
+                for k, v in test.data.items()
+                if not all(tests[j].data.get(k) == v for j in members if j != i)
+            ]
             for extra in (", ".join(own), ", ".join(data), test.id):
                 if not extra:
                     continue

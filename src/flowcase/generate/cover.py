@@ -20,8 +20,12 @@ class Structural:
 def digraph(graph: FlatGraph) -> Digraph:
     edges = graph.edges
     return Digraph(
-        len(graph.vertices), [e.src for e in edges], [e.dst for e in edges],
-        [0 if e.synthetic else 1 for e in edges], graph.source, graph.sink,
+        len(graph.vertices),
+        [e.src for e in edges],
+        [e.dst for e in edges],
+        [0 if e.synthetic else 1 for e in edges],
+        graph.source,
+        graph.sink,
     )
 
 

@@ -132,8 +132,10 @@ def make_test(ctx: Context, found: Found) -> TestCase:
     rows: tuple[dict[str, Scalar], ...] = ()
     if ctx.options.data != "one":
         rows = variants(ctx, found)
-    elif ctx.options.focus and ctx.options.focus_data != "one" and any(
-        in_focus(ctx.graph.edges[e], ctx.options) for e in found.walk
+    elif (
+        ctx.options.focus
+        and ctx.options.focus_data != "one"
+        and any(in_focus(ctx.graph.edges[e], ctx.options) for e in found.walk)
     ):  # risk-based strength: stronger data on the tests that pass a decision in focus
         rows = variants(ctx, found, ctx.options.focus_data)
     data = rows[0] if rows else first_data(ctx, found)

@@ -68,8 +68,9 @@ class Context:
             if self.searcher.used > self.searcher.budget:
                 break
         if not exhausted_all:
-            return None, (f"search budget: no feasible path found within the search budget ({SEARCH_LIMIT} "
-                          "expansions per target)")
+            return None, (
+                f"search budget: no feasible path found within the search budget ({SEARCH_LIMIT} expansions per target)"
+            )
         if self.logic.chunks() > chunks:
             tried = chunks * self.options.max_candidates
             return None, f"search budget: no feasible path found among the first {tried} parameter combinations"
@@ -79,8 +80,7 @@ class Context:
         """A feasible walk from the start through ``waypoints`` that need not reach an end."""
         exhausted_all = True
         for chunk in range(min(self.logic.chunks(), 8)):
-            found, exhausted = self.searcher.search(Goal(waypoints, prefix=True), self.logic.space(chunk),
-                                                    SEARCH_LIMIT)
+            found, exhausted = self.searcher.search(Goal(waypoints, prefix=True), self.logic.space(chunk), SEARCH_LIMIT)
             if found is not None:
                 return found, True
             exhausted_all &= exhausted
@@ -100,18 +100,23 @@ class Context:
         through, done = self._prefix(goal.waypoints)
         if through is not None:
             state = self._state_after(through)
-            return (f"dead end: it can be taken{state}, but no end can be reached after it "
-                    "(the conditions further on never let a test finish)")
+            return (
+                f"dead end: it can be taken{state}, but no end can be reached after it "
+                "(the conditions further on never let a test finish)"
+            )
         if not done:
             return general
         if wp.vertex >= 0:
-            return (f"unreachable state: no feasible path reaches {node} (the conditions before it contradict each "
-                    "other)")
+            return (
+                f"unreachable state: no feasible path reaches {node} (the conditions before it contradict each other)"
+            )
         reached, done = self._prefix((Waypoint(vertex=anchor),))
         if reached is not None:
             if len(wp.edges) == 2:
-                return (f"contradictory conditions: {node} is reached, but these two decisions never follow each "
-                        "other with their conditions holding")
+                return (
+                    f"contradictory conditions: {node} is reached, but these two decisions never follow each "
+                    "other with their conditions holding"
+                )
             decision = g.edges[wp.edges[0]].decision
             when = decision.when if decision is not None else ""
             return f"contradictory conditions: {node} is reached, but its condition '{when}' never holds there"
@@ -165,8 +170,12 @@ class Context:
         return None
 
 
-def generate(model: Model, options: GenerateOptions | None = None, progress: Progress | None = None,
-             pins: Sequence[TestCase] = ()) -> Suite:
+def generate(
+    model: Model,
+    options: GenerateOptions | None = None,
+    progress: Progress | None = None,
+    pins: Sequence[TestCase] = (),
+) -> Suite:
     """Generate the test suite of ``model`` for ``options`` (default: all decisions, one data row per test).
 
     ``pins`` are tests a user pinned: they are kept exactly (path, data, id, name) and the rest of the suite is
@@ -183,13 +192,15 @@ def pinned_walks(ctx: Context, pins: Sequence[TestCase]) -> list[Found]:
         try:
             walk = walk_of(ctx.graph, pin)
         except PathGone:
-            raise GenerationError(f"pinned test {pin.id} no longer fits the model: its path is gone; unpin it or "
-                                  "restore the path") from None
+            raise GenerationError(
+                f"pinned test {pin.id} no longer fits the model: its path is gone; unpin it or restore the path"
+            ) from None
         for row in (pin.data, *pin.variants):
             failure = assemble.check_feasible(ctx.model, ctx.graph, walk, row)
             if failure is not None:
-                raise GenerationError(f"pinned test {pin.id} no longer fits the model: {failure}; unpin it or "
-                                      "change its data")
+                raise GenerationError(
+                    f"pinned test {pin.id} no longer fits the model: {failure}; unpin it or change its data"
+                )
         feasible = ctx.feasible(walk)
         if feasible is None:  # pragma: no cover - its own data makes it feasible
             raise GenerationError(f"pinned test {pin.id} is infeasible")
@@ -197,13 +208,15 @@ def pinned_walks(ctx: Context, pins: Sequence[TestCase]) -> list[Found]:
     return found
 
 
-def _generate(model: Model, options: GenerateOptions | None, progress: Progress | None,
-              pins: Sequence[TestCase] = ()) -> Suite:
+def _generate(
+    model: Model, options: GenerateOptions | None, progress: Progress | None, pins: Sequence[TestCase] = ()
+) -> Suite:
     ctx = Context.create(model, options or GenerateOptions(), progress)
     if pins:
         if ctx.options.criterion in ("all-paths", "purposes"):
-            raise GenerationError(f"pinned tests work with all-steps, all-decisions and all-pairs, not "
-                                  f"{ctx.options.criterion}")
+            raise GenerationError(
+                f"pinned tests work with all-steps, all-decisions and all-pairs, not {ctx.options.criterion}"
+            )
         return _generate_pinned(ctx, pins)
     criterion = ctx.options.criterion
     if criterion == "all-paths":
@@ -227,9 +240,13 @@ def _generate_pinned(ctx: Context, pins: Sequence[TestCase]) -> Suite:
         done |= covered_by(ctx.graph, f.walk)
     rest = [t for t in wanted if t.ref not in reasons and t.ref not in done]
     if ctx.options.criterion == "all-pairs":
-        rest += [t for t in targets(ctx.graph, GenerateOptions(priority=ctx.options.priority, risk=ctx.options.risk,
-                                                                tags=ctx.options.tags))
-                 if t.ref not in reasons and t.ref not in done]
+        rest += [
+            t
+            for t in targets(
+                ctx.graph, GenerateOptions(priority=ctx.options.priority, risk=ctx.options.risk, tags=ctx.options.tags)
+            )
+            if t.ref not in reasons and t.ref not in done
+        ]
     bound = len(fixed) + (lower_bound(ctx.graph, rest) if rest else 0)
     return finish(ctx, found, reasons, bound, wanted, pins=pins)
 
@@ -239,9 +256,18 @@ def cover_targets(
 ) -> tuple[list[Found], dict[str, str], list[Target]]:
     """Feasible walks covering every coverable target, starting from ``previous`` (kept as they are)."""
     if ctx.options.criterion == "all-pairs":
-        wanted = [*wanted, *targets(ctx.graph, GenerateOptions(
-            criterion="all-decisions", priority=ctx.options.priority, risk=ctx.options.risk, tags=ctx.options.tags
-        ))]
+        wanted = [
+            *wanted,
+            *targets(
+                ctx.graph,
+                GenerateOptions(
+                    criterion="all-decisions",
+                    priority=ctx.options.priority,
+                    risk=ctx.options.risk,
+                    tags=ctx.options.tags,
+                ),
+            ),
+        ]
     reasons: dict[str, str] = {}
     candidates = []
     for t in wanted:
@@ -326,8 +352,9 @@ def _pack(ctx: Context, wanted: list[Target]) -> Found | None:
     return best
 
 
-def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list[Target], pinned: int = 0
-                      ) -> list[Found]:
+def fixed_then_pruned(
+    ctx: Context, walks: list[Found], fixed: int, wanted: list[Target], pinned: int = 0
+) -> list[Found]:
     """Drop walks (newest first) whose wanted targets the other walks cover too; the first ``pinned`` stay."""
     refs = {t.ref for t in wanted}
     cover = [covered_by(ctx.graph, f.walk) & refs for f in walks]
@@ -345,8 +372,14 @@ def fixed_then_pruned(ctx: Context, walks: list[Found], fixed: int, wanted: list
 
 
 def finish(
-    ctx: Context, found: list[Found], reasons: dict[str, str], bound: int | None, wanted: list[Target],
-    extra_items: Sequence[CoverageItem] = (), tests: list[TestCase] | None = None, pins: Sequence[TestCase] = (),
+    ctx: Context,
+    found: list[Found],
+    reasons: dict[str, str],
+    bound: int | None,
+    wanted: list[Target],
+    extra_items: Sequence[CoverageItem] = (),
+    tests: list[TestCase] | None = None,
+    pins: Sequence[TestCase] = (),
 ) -> Suite:
     """Build the tests, check each against the model, and assemble the suite with its coverage."""
     g = ctx.graph
@@ -374,9 +407,16 @@ def finish(
     coverage = _coverage(ctx, tests, walks, reasons, wanted, extra_items)
     optimal = bound is not None and len(tests) == bound
     return Suite(
-        model=ctx.model.id, model_name=ctx.model.name, model_hash=assemble.model_hash(ctx.model),
-        criterion=ctx.options.criterion, options=ctx.options.to_suite_options(), tests=tuple(tests),
-        coverage=tuple(coverage), lower_bound=bound, optimal=optimal, notes=tuple(sorted(set(ctx.notes))),
+        model=ctx.model.id,
+        model_name=ctx.model.name,
+        model_hash=assemble.model_hash(ctx.model),
+        criterion=ctx.options.criterion,
+        options=ctx.options.to_suite_options(),
+        tests=tuple(tests),
+        coverage=tuple(coverage),
+        lower_bound=bound,
+        optimal=optimal,
+        notes=tuple(sorted(set(ctx.notes))),
     )
 
 
@@ -414,7 +454,11 @@ def walk_of(g: FlatGraph, test: TestCase) -> list[int]:
 
 
 def _coverage(
-    ctx: Context, tests: list[TestCase], walks: list[list[int]], reasons: dict[str, str], wanted: list[Target],
+    ctx: Context,
+    tests: list[TestCase],
+    walks: list[list[int]],
+    reasons: dict[str, str],
+    wanted: list[Target],
     extra: Sequence[CoverageItem],
 ) -> list[CoverageItem]:
     g = ctx.graph
@@ -433,9 +477,16 @@ def _coverage(
             return CoverageItem(kind=kind, ref=ref, covered_by=ids)
         reason = reasons.get(ref)
         if reason is None:
-            reason = _structural(ctx, ref) or default_reason or (
-                "excluded by the filters" if filtered(ctx.options) and ref not in wanted_refs and
-                criterion in ("all-steps", "all-decisions", "all-pairs") else f"not required by {criterion}"
+            reason = (
+                _structural(ctx, ref)
+                or default_reason
+                or (
+                    "excluded by the filters"
+                    if filtered(ctx.options)
+                    and ref not in wanted_refs
+                    and criterion in ("all-steps", "all-decisions", "all-pairs")
+                    else f"not required by {criterion}"
+                )
             )
         return CoverageItem(kind=kind, ref=ref, reason=reason)
 
@@ -453,8 +504,14 @@ def _coverage(
             requirement_tests.setdefault(req, set()).update(by_ref.get(e.ref, ()))
     for req in sorted(requirement_tests):
         ids = tuple(sorted(requirement_tests[req]))
-        items.append(CoverageItem(kind="requirement", ref=req, covered_by=ids,
-                                  reason=None if ids else "no test passes a decision linked to it"))
+        items.append(
+            CoverageItem(
+                kind="requirement",
+                ref=req,
+                covered_by=ids,
+                reason=None if ids else "no test passes a decision linked to it",
+            )
+        )
     return [*items, *extra]
 
 

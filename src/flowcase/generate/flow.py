@@ -94,8 +94,9 @@ class _Network:
     comp_internal: dict[int, list[int]]
 
 
-def _network(g: Digraph, req_edges: set[int], req_vertices: set[int], alive_v: list[bool],
-             alive_e: list[bool]) -> _Network:
+def _network(
+    g: Digraph, req_edges: set[int], req_vertices: set[int], alive_v: list[bool], alive_e: list[bool]
+) -> _Network:
     idx = [i for i in range(g.n) if alive_v[i]]
     pos = {v: k for k, v in enumerate(idx)}
     live_edges = [e for e in range(len(g.src)) if alive_e[e]]
@@ -169,8 +170,11 @@ def _solve_highs(net: _Network, objective: Sequence[int], fixed_return: int | No
     methods = ["highs-ipm", "highs-ds"] if m > IPM_ARCS else ["highs-ds"]
     for method in methods:
         result = linprog(
-            np.array(objective, dtype=float), A_eq=a_eq, b_eq=np.zeros(net.nodes),
-            bounds=np.column_stack([lb, ub]), method=method,
+            np.array(objective, dtype=float),
+            A_eq=a_eq,
+            b_eq=np.zeros(net.nodes),
+            bounds=np.column_stack([lb, ub]),
+            method=method,
         )
         if result.status != 0:  # pragma: no cover - the problem is always feasible and bounded
             raise RuntimeError(f"flow solver failed: {result.message}")
@@ -305,16 +309,14 @@ def _solve(net: _Network, solver: Solver, length: bool) -> list[int]:
     return solve(net, net.cost, flow[net.ret])
 
 
-def min_count(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] = (),
-              solver: Solver = "auto") -> int:
+def min_count(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] = (), solver: Solver = "auto") -> int:
     """The minimum number of s-t walks covering the required items (all must lie on some s-t walk)."""
     alive_v, alive_e = g.alive()
     net = _network(g, set(req_edges), set(req_vertices), alive_v, alive_e)
     return _solve(net, solver, length=False)[net.ret]
 
 
-def min_cover(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] = (),
-              solver: Solver = "auto") -> Cover:
+def min_cover(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] = (), solver: Solver = "auto") -> Cover:
     """The fewest s-t walks covering every required edge and vertex, shortest in total among those."""
     redges, rverts = set(req_edges), set(req_vertices)
     alive_v, alive_e = g.alive()
@@ -336,8 +338,9 @@ def min_cover(g: Digraph, req_edges: Iterable[int], req_vertices: Iterable[int] 
     return Cover(walks, count, length_optimal=not net.comp_internal)
 
 
-def _shortest_walks(g: Digraph, redges: set[int], rverts: set[int], alive_v: list[bool], alive_e: list[bool],
-                    count: int, solver: Solver) -> list[list[int]] | None:
+def _shortest_walks(
+    g: Digraph, redges: set[int], rverts: set[int], alive_v: list[bool], alive_e: list[bool], count: int, solver: Solver
+) -> list[list[int]] | None:
     """On a graph with loops: the minimum-length circulation on the graph itself with ``count`` walks.
 
     Any ``count`` covering walks form such a circulation, so its cost bounds their total length from below. When
@@ -412,7 +415,7 @@ def _shortest_walks(g: Digraph, redges: set[int], rverts: set[int], alive_v: lis
                 circuit.append(via)
     circuit.reverse()
     last = max(i for i, a in enumerate(circuit) if a == ret)
-    circuit = circuit[last + 1:] + circuit[: last + 1]
+    circuit = circuit[last + 1 :] + circuit[: last + 1]
     walks: list[list[int]] = []
     current: list[int] = []
     for a in circuit:
@@ -446,8 +449,9 @@ def _decompose(net: _Network, flow: list[int], count: int) -> list[list[int]]:
     return paths
 
 
-def _lift(g: Digraph, net: _Network, paths: list[list[int]], redges: set[int], rverts: set[int],
-          alive_e: list[bool]) -> list[list[int]]:
+def _lift(
+    g: Digraph, net: _Network, paths: list[list[int]], redges: set[int], rverts: set[int], alive_e: list[bool]
+) -> list[list[int]]:
     todo_e: dict[int, set[int]] = {}
     todo_v: dict[int, set[int]] = {}
     for e in redges:
@@ -474,8 +478,7 @@ def _lift(g: Digraph, net: _Network, paths: list[list[int]], redges: set[int], r
     return walks
 
 
-def _tour(g: Digraph, net: _Network, c: int, start: int, finish: int, edges: set[int],
-          vertices: set[int]) -> list[int]:
+def _tour(g: Digraph, net: _Network, c: int, start: int, finish: int, edges: set[int], vertices: set[int]) -> list[int]:
     """A walk inside component ``c`` from ``start`` to ``finish`` through every item given (greedy)."""
     inside = set(net.comp_internal[c])
     walk: list[int] = []

@@ -67,9 +67,7 @@ class FlatGraph:
     edge_by_ref: dict[str, int] = field(default_factory=dict)
     main_ends: dict[int, Node] = field(default_factory=dict)
 
-    def add_vertex(
-        self, instance: str, node: Node | None, role: Literal["node", "return", "sink"] = "node"
-    ) -> int:
+    def add_vertex(self, instance: str, node: Node | None, role: Literal["node", "return", "sink"] = "node") -> int:
         vertex = Vertex(len(self.vertices), instance, node, role)
         self.vertices.append(vertex)
         self.out.append([])
@@ -127,9 +125,14 @@ def flatten(model: Model) -> FlatGraph:
     graph.source = start
     graph.sink = graph.add_vertex(main.id, None, "sink")
     if main.stop_anywhere:  # every vertex of the main workflow but the start may end a test
-        ends = [(v, node) for v, node in ((i, graph.vertices[i].node) for i in range(len(graph.vertices)))
-                if node is not None and graph.vertices[v].instance == main.id and graph.vertices[v].role == "node"
-                and node.kind != "start"]
+        ends = [
+            (v, node)
+            for v, node in ((i, graph.vertices[i].node) for i in range(len(graph.vertices)))
+            if node is not None
+            and graph.vertices[v].instance == main.id
+            and graph.vertices[v].role == "node"
+            and node.kind != "start"
+        ]
     for end_vertex, end_node in ends:
         graph.main_ends[end_vertex] = end_node
         graph.add_edge(end_vertex, graph.sink, main.id, None, None)
@@ -170,9 +173,7 @@ def _instantiate(
             )
         callee = model.workflow(node.workflow)
         prefix = "" if instance == model.main.id else instance + ">"
-        sub_start, sub_ends = _instantiate(
-            graph, model, callee, f"{prefix}{node.id}>{callee.id}", (*stack, callee.id)
-        )
+        sub_start, sub_ends = _instantiate(graph, model, callee, f"{prefix}{node.id}>{callee.id}", (*stack, callee.id))
         graph.add_edge(here, sub_start, instance, None, None)
         for end_vertex, end_node in sub_ends:
             for decision in node.table:

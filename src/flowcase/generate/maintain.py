@@ -75,7 +75,10 @@ def diff(
         else:
             unchanged.append(test_id)
     return Diff(
-        unchanged=tuple(unchanged), updated=tuple(updated),
-        new=tuple(i for i in after if i not in before), obsolete=tuple(i for i in before if i not in after),
-        changes=changes, suite=suite,
+        unchanged=tuple(unchanged),
+        updated=tuple(updated),
+        new=tuple(i for i in after if i not in before),
+        obsolete=tuple(i for i in before if i not in after),
+        changes=changes,
+        suite=suite,
     )

@@ -35,8 +35,10 @@ def lower_bound(sizes: Sequence[int], strength: int = 2) -> int:
 
 
 def pairwise(
-    domains: Mapping[str, Sequence[Value]], strength: int = 2,
-    constraints: Callable[[dict[str, Value]], bool] | None = None, effort: int = EFFORT,
+    domains: Mapping[str, Sequence[Value]],
+    strength: int = 2,
+    constraints: Callable[[dict[str, Value]], bool] | None = None,
+    effort: int = EFFORT,
 ) -> list[dict[str, Value]]:
     """Rows covering every ``strength``-tuple of values; ``constraints`` sees partial rows and says if they may stand.
 
@@ -59,7 +61,10 @@ def pairwise(
 
 
 def covering_array(
-    sizes: Sequence[int], strength: int = 2, allowed: Allowed | None = None, seed: Row | None = None,
+    sizes: Sequence[int],
+    strength: int = 2,
+    allowed: Allowed | None = None,
+    seed: Row | None = None,
     effort: int = EFFORT,
 ) -> list[Row]:
     """Rows of value indices covering every allowed ``strength``-tuple; the first row is ``seed`` when given."""
@@ -152,7 +157,7 @@ def _factor(q: int) -> dict[int, int]:
 @cache
 def _field(q: int) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
     """Addition and multiplication tables of GF(q), elements as base-p digit vectors packed in ints."""
-    (p, n), = _factor(q).items()
+    ((p, n),) = _factor(q).items()
 
     def digits(x: int) -> list[int]:
         return [(x // p**i) % p for i in range(n)]
@@ -160,11 +165,13 @@ def _field(q: int) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], 
     def pack(d: Sequence[int]) -> int:
         return sum((c % p) * p**i for i, c in enumerate(d))
 
-    add = tuple(tuple(pack([a + b for a, b in zip(digits(x), digits(y), strict=True)]) for y in range(q))
-                for x in range(q))
+    add = tuple(
+        tuple(pack([a + b for a, b in zip(digits(x), digits(y), strict=True)]) for y in range(q)) for x in range(q)
+    )
     if n == 1:
         return add, tuple(tuple((x * y) % p for y in range(q)) for x in range(q))
     for tail in itertools.product(range(p), repeat=n):  # monic x^n + tail: try until it yields a field
+
         def mul(x: int, y: int, tail: tuple[int, ...] = tail) -> int:
             prod = [0] * (2 * n - 1)
             for i, a in enumerate(digits(x)):
@@ -244,7 +251,7 @@ def _greedy2(sizes: list[int]) -> list[Row]:
                 if c == c0:
                     continue
                 scores = uncovered[c, assigned, :, row[assigned]].sum(axis=0).astype(float)
-                scores[sizes[c]:] = -1.0
+                scores[sizes[c] :] = -1.0
                 scores += rng.random(v) * 0.5 + per_value[c] * 1e-3
                 choice = int(np.argmax(scores))
                 gain += int(uncovered[c, assigned, choice, row[assigned]].sum())
@@ -297,7 +304,8 @@ def _greedy_general(
                 if allowed is not None and not allowed(trial):
                     continue
                 score = sum(
-                    1 for others in itertools.combinations(sorted(partial), strength - 1)
+                    1
+                    for others in itertools.combinations(sorted(partial), strength - 1)
                     if tuple(sorted([(o, partial[o]) for o in others] + [(c, val)])) in todo
                 )
                 if score > best_score:

@@ -74,8 +74,7 @@ def count_paths(graph: FlatGraph, loop_bound: int) -> tuple[list[list[int]], set
 
 
 def all_paths(ctx: Context) -> tuple[list[Found], list[CoverageItem]]:
-    """The feasible paths up to the loop bound, and a coverage item for each path (the engine finishes the suite).
-    """
+    """The feasible paths up to the loop bound, and a coverage item for each path (the engine finishes the suite)."""
     g, k = ctx.graph, ctx.options.loop_bound
     counts, back = count_paths(g, k)
     total = counts[0][g.source]
@@ -117,8 +116,7 @@ def resolve(graph: FlatGraph, ref: str) -> Waypoint:
     candidates = [node_ref] if "/" in node_ref else [f"{graph.model.main.id}/{node_ref}"]
     if node_ref not in graph.vertex_by_ref and "/" not in node_ref:
         candidates += sorted(
-            r for r, v in graph.vertex_by_ref.items()
-            if r.endswith("/" + node_ref) and graph.vertices[v].role == "node"
+            r for r, v in graph.vertex_by_ref.items() if r.endswith("/" + node_ref) and graph.vertices[v].role == "node"
         )
     for candidate in candidates:
         if row:

@@ -86,7 +86,7 @@ class Suite(_Frozen):
     source_model: dict[str, Any] | None = Field(
         default=None,
         description="The model itself (flowcase JSON data), written by `flowcase generate` so that a tests file is "
-                    "enough for the exports that draw the diagram; left out of the JSON when absent.",
+        "enough for the exports that draw the diagram; left out of the JSON when absent.",
     )
 
     @model_serializer(mode="wrap")

@@ -26,9 +26,7 @@ def matches(decision: Decision, options: GenerateOptions) -> bool:
         decision.priority is None or LEVELS.index(decision.priority) < LEVELS.index(options.priority)
     ):
         return False
-    if options.risk is not None and (
-        decision.risk is None or LEVELS.index(decision.risk) < LEVELS.index(options.risk)
-    ):
+    if options.risk is not None and (decision.risk is None or LEVELS.index(decision.risk) < LEVELS.index(options.risk)):
         return False
     return not options.tags or any(t in decision.tags for t in options.tags)
 
@@ -71,8 +69,11 @@ def focus_pairs(graph: FlatGraph, options: GenerateOptions) -> list[Target]:
     """The pairs of consecutive decisions of which at least one is in focus."""
     if not options.focus:
         return []
-    return [Target("pair", f"{a.ref}>{b.ref}", Waypoint(edges=(a.index, b.index)))
-            for a, b in pairs(graph) if in_focus(a, options) or in_focus(b, options)]
+    return [
+        Target("pair", f"{a.ref}>{b.ref}", Waypoint(edges=(a.index, b.index)))
+        for a, b in pairs(graph)
+        if in_focus(a, options) or in_focus(b, options)
+    ]
 
 
 def targets(graph: FlatGraph, options: GenerateOptions) -> list[Target]:
@@ -98,8 +99,10 @@ def _targets(graph: FlatGraph, options: GenerateOptions) -> list[Target]:
         return [
             Target("pair", f"{a.ref}>{b.ref}", Waypoint(edges=(a.index, b.index)))
             for a, b in pairs(graph)
-            if a.decision is not None and b.decision is not None
-            and matches(a.decision, options) and matches(b.decision, options)
+            if a.decision is not None
+            and b.decision is not None
+            and matches(a.decision, options)
+            and matches(b.decision, options)
         ]
     return [
         Target("decision", e.ref, Waypoint(edges=(e.index,)))

@@ -103,8 +103,9 @@ class StandaloneHost:
 
     def jira(self, caller: Caller) -> JiraClient:
         if self.site is None:
-            raise HTTPException(503, "no Jira site configured: set FLOWCASE_JIRA_URL, FLOWCASE_JIRA_EMAIL, "
-                                     "FLOWCASE_JIRA_TOKEN")
+            raise HTTPException(
+                503, "no Jira site configured: set FLOWCASE_JIRA_URL, FLOWCASE_JIRA_EMAIL, FLOWCASE_JIRA_TOKEN"
+            )
         from flowcase.jira.auth import ApiTokenAuth
         from flowcase.jira.client import JiraClient
 

@@ -72,8 +72,9 @@ def text_length(node: Any) -> int:
     return 0
 
 
-def describe_test(test: TestCase, style: str = "steps-table", *, model_label: str = "",
-                  limit: int = TEXT_LIMIT) -> Node:  # fmt: skip
+def describe_test(
+    test: TestCase, style: str = "steps-table", *, model_label: str = "", limit: int = TEXT_LIMIT
+) -> Node:
     """The ADF description of one published test; very long tests keep their first steps and say so."""
     steps = test.test_steps()  # what a tester performs: no empty start or routing step
     keep = len(steps)
@@ -89,8 +90,10 @@ def _describe(test: TestCase, steps: Sequence[TestStep], style: str, model_label
     if test.objectives:
         content.append(paragraph("Objectives: " + "; ".join(test.objectives)))
     if test.data:
-        content += [paragraph("Test data", strong=True),
-                    table(("Parameter", "Value"), [(name, _value(value)) for name, value in sorted(test.data.items())])]
+        content += [
+            paragraph("Test data", strong=True),
+            table(("Parameter", "Value"), [(name, _value(value)) for name, value in sorted(test.data.items())]),
+        ]
     if style == "gherkin":
         lines = ["Scenario: " + test.name]
         for i, step in enumerate(steps):

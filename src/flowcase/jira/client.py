@@ -238,8 +238,9 @@ class JiraClient:
 
     # -- issues -----------------------------------------------------------------------------------------------
 
-    async def get_issue(self, key: str, *, fields: Sequence[str] = ("summary",), properties: Sequence[str] = ()
-                        ) -> JsonObj | None:
+    async def get_issue(
+        self, key: str, *, fields: Sequence[str] = ("summary",), properties: Sequence[str] = ()
+    ) -> JsonObj | None:
         """The issue, or None when it does not exist (or cannot be seen)."""
         params: dict[str, str] = {"fields": ",".join(fields)}
         if properties:
@@ -363,8 +364,9 @@ class JiraClient:
     async def search_all(self, jql: str, **kwargs: Any) -> list[JsonObj]:
         return [issue async for issue in self.search(jql, **kwargs)]
 
-    async def fetch_issues(self, refs: Sequence[str], *, fields: Sequence[str] = ("summary",),
-                           properties: Sequence[str] = ()) -> list[JsonObj]:  # fmt: skip
+    async def fetch_issues(
+        self, refs: Sequence[str], *, fields: Sequence[str] = ("summary",), properties: Sequence[str] = ()
+    ) -> list[JsonObj]:
         """Issues by id or key (``POST /issue/bulkfetch``, 100 per call; always current, unlike search). Issues
         that do not exist or cannot be seen are left out."""
         out: list[JsonObj] = []
@@ -389,8 +391,9 @@ class JiraClient:
         return list(await self.json("GET", "/rest/api/3/issuetype") or [])
 
     async def create_issue_type(self, name: str, description: str) -> JsonObj:
-        data: JsonObj = await self.json("POST", "/rest/api/3/issuetype",
-                                        json={"name": name, "description": description, "hierarchyLevel": 0})
+        data: JsonObj = await self.json(
+            "POST", "/rest/api/3/issuetype", json={"name": name, "description": description, "hierarchyLevel": 0}
+        )
         return data
 
     async def issue_type_scheme_of(self, project_id: str) -> str | None:
@@ -402,12 +405,14 @@ class JiraClient:
         return None
 
     async def add_issue_types_to_scheme(self, scheme_id: str, type_ids: Sequence[str]) -> None:
-        await self.request("PUT", f"/rest/api/3/issuetypescheme/{_seg(scheme_id)}/issuetype",
-                           json={"issueTypeIds": list(type_ids)})  # fmt: skip
+        await self.request(
+            "PUT", f"/rest/api/3/issuetypescheme/{_seg(scheme_id)}/issuetype", json={"issueTypeIds": list(type_ids)}
+        )
 
     async def create_link_type(self, name: str, inward: str, outward: str) -> JsonObj:
-        data: JsonObj = await self.json("POST", "/rest/api/3/issueLinkType",
-                                        json={"name": name, "inward": inward, "outward": outward})
+        data: JsonObj = await self.json(
+            "POST", "/rest/api/3/issueLinkType", json={"name": name, "inward": inward, "outward": outward}
+        )
         return data
 
     async def create_fields(self, project_key: str, issue_type_id: str) -> list[JsonObj]:
@@ -424,8 +429,14 @@ class JiraClient:
                 return out
 
     async def my_permissions(self, project_key: str, permissions: Sequence[str]) -> dict[str, bool]:
-        data = await self.json("GET", "/rest/api/3/mypermissions",
-                               params={"projectKey": project_key, "permissions": ",".join(permissions)}) or {}
+        data = (
+            await self.json(
+                "GET",
+                "/rest/api/3/mypermissions",
+                params={"projectKey": project_key, "permissions": ",".join(permissions)},
+            )
+            or {}
+        )
         held = data.get("permissions") or {}
         return {p: bool((held.get(p) or {}).get("havePermission")) for p in permissions}
 

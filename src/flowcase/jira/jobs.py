@@ -76,11 +76,18 @@ class PublishJob(Base):
     __table_args__ = (  # migration 0005_job_indexes
         Index("ix_publish_jobs_story", "site_id", "story_key", "state"),
         Index("ix_publish_jobs_due", "state", "run_after"),
-        Index("ix_publish_jobs_finished", "finished_at", postgresql_where=text(_FINISHED),
-              sqlite_where=text(_FINISHED)),
-        Index("uq_publish_jobs_running_story", "site_id", "story_key", unique=True,
-              postgresql_where=text(_RUNNING), sqlite_where=text(_RUNNING)),
-    )  # fmt: skip
+        Index(
+            "ix_publish_jobs_finished", "finished_at", postgresql_where=text(_FINISHED), sqlite_where=text(_FINISHED)
+        ),
+        Index(
+            "uq_publish_jobs_running_story",
+            "site_id",
+            "story_key",
+            unique=True,
+            postgresql_where=text(_RUNNING),
+            sqlite_where=text(_RUNNING),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     site_id: Mapped[str] = mapped_column(String(255))
@@ -116,8 +123,7 @@ class PublishJobTest(Base):
 
     __tablename__ = "publish_job_tests"
 
-    job_id: Mapped[str] = mapped_column(String(32), ForeignKey("publish_jobs.id", ondelete="CASCADE"),
-                                        primary_key=True)  # fmt: skip
+    job_id: Mapped[str] = mapped_column(String(32), ForeignKey("publish_jobs.id", ondelete="CASCADE"), primary_key=True)
     test_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     test_hash: Mapped[str | None] = mapped_column(String(64))
     issue_key: Mapped[str | None] = mapped_column(String(64))
@@ -148,19 +154,45 @@ class JobView:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "storyKey": self.story_key, "state": self.state, "phase": self.phase,
-            "total": self.total, "done": self.done, "created": self.created, "updated": self.updated,
-            "unchanged": self.unchanged, "obsoleted": self.obsoleted, "failed": self.failed,
-            "createCalls": self.create_calls, "attempts": self.attempts, "error": self.error_code,
+            "id": self.id,
+            "storyKey": self.story_key,
+            "state": self.state,
+            "phase": self.phase,
+            "total": self.total,
+            "done": self.done,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "obsoleted": self.obsoleted,
+            "failed": self.failed,
+            "createCalls": self.create_calls,
+            "attempts": self.attempts,
+            "error": self.error_code,
             "errorStatus": self.error_status,
-        }  # fmt: skip
+        }
 
 
 def _view(row: PublishJob) -> JobView:
     due = max(0.0, (_aware(row.run_after) - _now()).total_seconds()) if row.state == QUEUED else None
-    return JobView(row.id, row.site_id, row.story_key, row.state, row.phase, row.total, row.done, row.created,
-                   row.updated, row.unchanged, row.obsoleted, row.failed_count, row.create_calls, row.attempts,
-                   row.error_code, row.error_status, due)  # fmt: skip
+    return JobView(
+        row.id,
+        row.site_id,
+        row.story_key,
+        row.state,
+        row.phase,
+        row.total,
+        row.done,
+        row.created,
+        row.updated,
+        row.unchanged,
+        row.obsoleted,
+        row.failed_count,
+        row.create_calls,
+        row.attempts,
+        row.error_code,
+        row.error_status,
+        due,
+    )
 
 
 class LeaseLost(Exception):
@@ -172,25 +204,52 @@ def suite_sha256(suite: Suite) -> str:
 
 
 class JobStore:
-    def __init__(self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime] = _now,
-                 max_attempts: int = 5) -> None:  # fmt: skip
+    def __init__(
+        self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime] = _now, max_attempts: int = 5
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.max_attempts = max_attempts
 
-    def enqueue(self, *, site_id: str, story_key: str, project_key: str, model_revision: int, model_sha256: str,
-                suite_sha256: str, total: int) -> str:  # fmt: skip
+    def enqueue(
+        self,
+        *,
+        site_id: str,
+        story_key: str,
+        project_key: str,
+        model_revision: int,
+        model_sha256: str,
+        suite_sha256: str,
+        total: int,
+    ) -> str:
         if not ISSUE_KEY.fullmatch(story_key) or not re.fullmatch(r"[A-Z][A-Z0-9_]{0,30}", project_key):
             raise ValueError("story and project must be Jira keys")
         if not re.fullmatch(r"[0-9a-f]{64}", model_sha256) or not re.fullmatch(r"[0-9a-f]{64}", suite_sha256):
             raise ValueError("hashes must be sha256 hex digests")
         now = self.clock()
         job = PublishJob(
-            id=uuid.uuid4().hex, site_id=site_id[:255], story_key=story_key, project_key=project_key,
-            model_revision=model_revision, model_sha256=model_sha256, suite_sha256=suite_sha256, state=QUEUED,
-            phase="queued", total=total, done=0, created=0, updated=0, unchanged=0, obsoleted=0, failed_count=0,
-            create_calls=0, attempts=0, run_after=now, created_at=now, updated_at=now,
-        )  # fmt: skip
+            id=uuid.uuid4().hex,
+            site_id=site_id[:255],
+            story_key=story_key,
+            project_key=project_key,
+            model_revision=model_revision,
+            model_sha256=model_sha256,
+            suite_sha256=suite_sha256,
+            state=QUEUED,
+            phase="queued",
+            total=total,
+            done=0,
+            created=0,
+            updated=0,
+            unchanged=0,
+            obsoleted=0,
+            failed_count=0,
+            create_calls=0,
+            attempts=0,
+            run_after=now,
+            created_at=now,
+            updated_at=now,
+        )
         with self.sessions.begin() as s:
             s.add(job)
         return job.id
@@ -219,10 +278,14 @@ class JobStore:
                 return None
             s.execute(
                 update(PublishJob)
-                .where(PublishJob.site_id == row.site_id, PublishJob.story_key == row.story_key,
-                       PublishJob.state == RUNNING, PublishJob.id != job_id)
+                .where(
+                    PublishJob.site_id == row.site_id,
+                    PublishJob.story_key == row.story_key,
+                    PublishJob.state == RUNNING,
+                    PublishJob.id != job_id,
+                )
                 .values(state=QUEUED, phase="queued", lease_owner=None, lease_expires=None, updated_at=now)
-            )  # fmt: skip
+            )
             row.state, row.lease_owner = RUNNING, worker_id
             row.lease_expires = now + timedelta(seconds=lease_seconds)
             row.attempts += 1
@@ -246,13 +309,15 @@ class JobStore:
         """A queued job that could not be handed to the queue: failed, with ``error_code``."""
         now = self.clock()
         with self.sessions.begin() as s:
-            s.execute(update(PublishJob).where(PublishJob.id == job_id, PublishJob.state == QUEUED).values(
-                state=FAILED, phase=FAILED, error_code=error_code, updated_at=now, finished_at=now))
+            s.execute(
+                update(PublishJob)
+                .where(PublishJob.id == job_id, PublishJob.state == QUEUED)
+                .values(state=FAILED, phase=FAILED, error_code=error_code, updated_at=now, finished_at=now)
+            )
 
     def set_queue_job(self, job_id: str, queue_job_id: int) -> None:
         with self.sessions.begin() as s:
             s.execute(update(PublishJob).where(PublishJob.id == job_id).values(queue_job_id=queue_job_id))
-
 
     def _owned(self, s: Session, job_id: str, worker_id: str) -> PublishJob:
         row = s.get(PublishJob, job_id, with_for_update=True)
@@ -293,8 +358,13 @@ class JobStore:
     def mark_sending(self, job_id: str, worker_id: str, test_ids: Sequence[str]) -> None:
         with self.sessions.begin() as s:
             self._owned(s, job_id, worker_id)
-            known = set(s.scalars(select(PublishJobTest.test_id).where(PublishJobTest.job_id == job_id,
-                                                                       PublishJobTest.test_id.in_(test_ids))))
+            known = set(
+                s.scalars(
+                    select(PublishJobTest.test_id).where(
+                        PublishJobTest.job_id == job_id, PublishJobTest.test_id.in_(test_ids)
+                    )
+                )
+            )
             for test_id in test_ids:
                 if test_id not in known and SAFE_ID.fullmatch(test_id):
                     s.add(PublishJobTest(job_id=job_id, test_id=test_id, state="sending"))
@@ -313,12 +383,25 @@ class JobStore:
 
     def unconfirmed(self, job_id: str) -> set[str]:
         with self.sessions() as s:
-            return set(s.scalars(select(PublishJobTest.test_id).where(PublishJobTest.job_id == job_id,
-                                                                      PublishJobTest.state == "sending")))
+            return set(
+                s.scalars(
+                    select(PublishJobTest.test_id).where(
+                        PublishJobTest.job_id == job_id, PublishJobTest.state == "sending"
+                    )
+                )
+            )
 
-    def finish(self, job_id: str, worker_id: str, result: PublishResult | None, *, error_code: str | None = None,
-               error_status: int | None = None, retry_in: float | None = None, max_attempts: int | None = None
-               ) -> None:  # fmt: skip
+    def finish(
+        self,
+        job_id: str,
+        worker_id: str,
+        result: PublishResult | None,
+        *,
+        error_code: str | None = None,
+        error_status: int | None = None,
+        retry_in: float | None = None,
+        max_attempts: int | None = None,
+    ) -> None:
         """Record the outcome. ``retry_in`` re-queues the job (Jira outage) unless attempts are used up."""
         now = self.clock()
         with self.sessions.begin() as s:
@@ -356,8 +439,7 @@ class _DbJournal:
     line is durable before Jira is asked. The first failed write (a lost lease) is raised by the next call.
     """
 
-    def __init__(self, store: JobStore, job_id: str, worker_id: str, lease_seconds: float,
-                 uncertain: set[str]) -> None:  # fmt: skip
+    def __init__(self, store: JobStore, job_id: str, worker_id: str, lease_seconds: float, uncertain: set[str]) -> None:
         self.store, self.job_id, self.worker_id, self.lease_seconds = store, job_id, worker_id, lease_seconds
         self._uncertain = uncertain
         self._queue: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
@@ -443,8 +525,17 @@ class JobInputError(Exception):
         self.code = code
 
 
-async def submit(store: JobStore, client: JiraClient, *, site_id: str, story_key: str, project_key: str,
-                 revision: int, model: Model, suite: Suite) -> str:  # fmt: skip
+async def submit(
+    store: JobStore,
+    client: JiraClient,
+    *,
+    site_id: str,
+    story_key: str,
+    project_key: str,
+    revision: int,
+    model: Model,
+    suite: Suite,
+) -> str:
     """Queue a publish of ``suite`` for the model saved on ``story_key`` at ``revision``.
 
     The generation recipe (criterion and options) is written to the story's ``flowcase-publish`` property, in
@@ -453,12 +544,23 @@ async def submit(store: JobStore, client: JiraClient, *, site_id: str, story_key
     from flowcase.jira.storage import canonical_json
 
     digest = suite_sha256(suite)
-    recipe = {"criterion": suite.criterion, "options": dict(suite.options), "modelRevision": revision,
-              "suiteSha256": digest}  # fmt: skip
+    recipe = {
+        "criterion": suite.criterion,
+        "options": dict(suite.options),
+        "modelRevision": revision,
+        "suiteSha256": digest,
+    }
     await client.put_property("issue", story_key, RECIPE_KEY, recipe)
     return await asyncio.to_thread(
-        store.enqueue, site_id=site_id, story_key=story_key, project_key=project_key, model_revision=revision,
-        model_sha256=hashlib.sha256(canonical_json(model)).hexdigest(), suite_sha256=digest, total=len(suite.tests))
+        store.enqueue,
+        site_id=site_id,
+        story_key=story_key,
+        project_key=project_key,
+        model_revision=revision,
+        model_sha256=hashlib.sha256(canonical_json(model)).hexdigest(),
+        suite_sha256=digest,
+        total=len(suite.tests),
+    )
 
 
 def make_resolver(app_key: str | None = None, generator: Generator | None = None) -> Resolver:
@@ -535,10 +637,17 @@ class Worker:
             client = await asyncio.to_thread(self.client_for, job)
             async with client:
                 work = await self.resolve(client, job, row)
-                result = await publish_to_target(client, work.model, work.suite, job.story_key, row.project_key,
-                                                 work.settings, journal=journal, settle_seconds=self.settle_seconds,
-                                                 access=self.access or
-                                                 VendorAccess.configured().for_site(client.base_url))  # fmt: skip
+                result = await publish_to_target(
+                    client,
+                    work.model,
+                    work.suite,
+                    job.story_key,
+                    row.project_key,
+                    work.settings,
+                    journal=journal,
+                    settle_seconds=self.settle_seconds,
+                    access=self.access or VendorAccess.configured().for_site(client.base_url),
+                )
             await journal.flush()
         except JobInputError as exc:
             await self._finish(job.id, None, error_code=exc.code)
@@ -546,11 +655,21 @@ class Worker:
             await self._finish(job.id, None, error_code="bad-input")
         except PublishError as exc:
             code = "jira-unavailable" if exc.retryable else "jira-refused"
-            await self._finish(job.id, None, error_code=code, error_status=exc.status,
-                               retry_in=self.retry_in if exc.retryable else None)  # fmt: skip
+            await self._finish(
+                job.id,
+                None,
+                error_code=code,
+                error_status=exc.status,
+                retry_in=self.retry_in if exc.retryable else None,
+            )
         except JiraError as exc:
-            await self._finish(job.id, None, error_code="jira-error", error_status=exc.status,
-                               retry_in=self.retry_in if exc.retryable else None)  # fmt: skip
+            await self._finish(
+                job.id,
+                None,
+                error_code="jira-error",
+                error_status=exc.status,
+                retry_in=self.retry_in if exc.retryable else None,
+            )
         except LeaseLost:
             raise
         except Exception as exc:  # a job must end in a recorded state, never hang

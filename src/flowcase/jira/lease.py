@@ -85,13 +85,13 @@ class Lease:
         if _owner(value) != self.owner:
             raise LeaseLost(f"the {self.key} lease on {self.issue_key} was taken over")
 
-
     async def renew(self, wall: Callable[[], float] = time.time) -> None:
         """Extend a lease still ours (for long work such as a publish): :class:`LeaseLost` otherwise."""
         started = self.clock()
         await self.check()
-        await self.client.put_property("issue", self.issue_key, self.key,
-                                       {"owner": self.owner, "expiresAt": int(wall() + self.timing.ttl)})
+        await self.client.put_property(
+            "issue", self.issue_key, self.key, {"owner": self.owner, "expiresAt": int(wall() + self.timing.ttl)}
+        )
         self.acquired_at = started
 
     async def renew_if_due(self) -> None:

@@ -70,14 +70,18 @@ async def read(client: JiraClient, issue_key: str, settings_of: Any, load_model:
     options = (summary or {}).get("options")
     project = story.rsplit("-", 1)[0]
     return Facts(
-        issue_key=issue_key, identity=identity, labels=labels,
+        issue_key=issue_key,
+        identity=identity,
+        labels=labels,
         story_summary=str(((story_issue or {}).get("fields") or {}).get("summary") or ""),
-        model=stored[0] if stored else None, revision=stored[1] if stored else None,
+        model=stored[0] if stored else None,
+        revision=stored[1] if stored else None,
         criterion=criterion if criterion in CRITERIA else "all-decisions",
         options={k: v for k, v in options.items() if isinstance(v, str | int | float | bool)}
-        if isinstance(options, dict) else {},
+        if isinstance(options, dict)
+        else {},
         settings=await settings_of(project),
-    )  # fmt: skip
+    )
 
 
 def _path_refs(facts: Facts, test_steps: list[str], end: str) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
@@ -107,16 +111,26 @@ def assess(facts: Facts, generate: Any) -> dict[str, Any]:
     ident = facts.identity
     test_id = str(ident["id"])
     out: dict[str, Any] = {
-        "isTest": True, "issueKey": facts.issue_key, "testId": test_id, "story": facts.story,
-        "storySummary": facts.story_summary, "publishedRevision": ident.get("revision"),
-        "currentRevision": facts.revision, "criterion": facts.criterion, "diagram": None, "name": None,
-    }  # fmt: skip
+        "isTest": True,
+        "issueKey": facts.issue_key,
+        "testId": test_id,
+        "story": facts.story,
+        "storySummary": facts.story_summary,
+        "publishedRevision": ident.get("revision"),
+        "currentRevision": facts.revision,
+        "criterion": facts.criterion,
+        "diagram": None,
+        "name": None,
+    }
     model = facts.model
     if model is None:
         return {**out, "status": "obsolete", "reason": f"{facts.story} has no workflow any more"}
     if ident.get("model") != model.id:
-        return {**out, "status": "obsolete",
-                "reason": f"the workflow on {facts.story} is another model now ({model.label})"}
+        return {
+            **out,
+            "status": "obsolete",
+            "reason": f"the workflow on {facts.story} is another model now ({model.label})",
+        }
     suite = generate(model, facts.criterion, facts.options)
     planned = {p.test_id: p for p in plan(model, suite, facts.story.rsplit("-", 1)[0], facts.settings)}
     test = next((t for t in suite.tests if t.id == test_id), None)
@@ -136,8 +150,13 @@ def assess(facts: Facts, generate: Any) -> dict[str, Any]:
     end = str(ident.get("end") or (test.end if test else ""))
     node_tests, edge_tests = _path_refs(facts, steps, end)
     main = model.main
-    out.update(status=status, reason=reason, name=test.name if test else None,
-               workflow=main.label, diagram=MARKERS + svg(main, node_tests, edge_tests))  # fmt: skip
+    out.update(
+        status=status,
+        reason=reason,
+        name=test.name if test else None,
+        workflow=main.label,
+        diagram=MARKERS + svg(main, node_tests, edge_tests),
+    )
     return out
 
 

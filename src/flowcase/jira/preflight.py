@@ -64,12 +64,18 @@ class Readiness:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "projectKey": self.project_key, "ready": self.ready, "problems": [p.as_json() for p in self.problems],
-            "teamManaged": self.team_managed, "issueType": self.settings.issue_type,
-            "linkType": self.settings.link_type, "requirementLinkType": self.settings.requirement_link_type,
-            "linkOnCreate": self.link_on_create, "admin": self.admin,
-            "availableIssueTypes": self.available_issue_types, "availableLinkTypes": self.available_link_types,
-        }  # fmt: skip
+            "projectKey": self.project_key,
+            "ready": self.ready,
+            "problems": [p.as_json() for p in self.problems],
+            "teamManaged": self.team_managed,
+            "issueType": self.settings.issue_type,
+            "linkType": self.settings.link_type,
+            "requirementLinkType": self.settings.requirement_link_type,
+            "linkOnCreate": self.link_on_create,
+            "admin": self.admin,
+            "availableIssueTypes": self.available_issue_types,
+            "availableLinkTypes": self.available_link_types,
+        }
 
 
 def _find(items: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
@@ -84,8 +90,13 @@ async def check(client: JiraClient, project_key: str, settings: PublishSettings)
     ready = Readiness(project_key, settings)
     project = await client.project(project_key)
     if project is None:
-        ready.problems.append(Problem("project-missing", f"Project {project_key} does not exist or you cannot see it.",
-                                      "Check the project key and that you can browse the project."))  # fmt: skip
+        ready.problems.append(
+            Problem(
+                "project-missing",
+                f"Project {project_key} does not exist or you cannot see it.",
+                "Check the project key and that you can browse the project.",
+            )
+        )
         return ready
     ready.project_id = str(project.get("id"))
     ready.team_managed = bool(project.get("simplified")) or project.get("style") == "next-gen"
@@ -96,49 +107,76 @@ async def check(client: JiraClient, project_key: str, settings: PublishSettings)
     ready.silent_edits = held.get("ADMINISTER", False) or held.get("ADMINISTER_PROJECTS", False)
     missing = [p for p in NEEDED_PERMISSIONS if not held.get(p)]
     if missing:
-        ready.problems.append(Problem(
-            "no-permission", f"You lack the project permission(s) {', '.join(missing)} in {project_key}.",
-            "A Jira admin grants them in the project's permission scheme (Project settings > Permissions)."))
+        ready.problems.append(
+            Problem(
+                "no-permission",
+                f"You lack the project permission(s) {', '.join(missing)} in {project_key}.",
+                "A Jira admin grants them in the project's permission scheme (Project settings > Permissions).",
+            )
+        )
     if settings.target == "zephyr":
         return ready  # test cases live in Zephyr Scale: no Jira issue type, create screen or link type is needed
     if settings.target == "xray" and _find(types, XRAY_TEST_SET) is None:
-        ready.problems.append(Problem(
-            "issue-type-missing", f"Project {project_key} has no issue type '{XRAY_TEST_SET}' (Xray's).",
-            f"A Jira admin installs Xray and enables it on {project_key} (Xray adds its issue types), or the project "
-            "publishes to another target.", subject=XRAY_TEST_SET))
+        ready.problems.append(
+            Problem(
+                "issue-type-missing",
+                f"Project {project_key} has no issue type '{XRAY_TEST_SET}' (Xray's).",
+                f"A Jira admin installs Xray and enables it on {project_key} (Xray adds its issue types), "
+                "or the project publishes to another target.",
+                subject=XRAY_TEST_SET,
+            )
+        )
     wanted = _find(types, settings.issue_type)
     if wanted is None:
         if ready.team_managed:
-            fix = (f"{project_key} is team-managed: a project admin adds a work type named '{settings.issue_type}' in "
-                   "Project settings > Issue types, or an admin maps the setting to an existing type "
-                   f"({', '.join(ready.available_issue_types)}).")
+            fix = (
+                f"{project_key} is team-managed: a project admin adds a work type named '{settings.issue_type}' in "
+                "Project settings > Issue types, or an admin maps the setting to an existing type "
+                f"({', '.join(ready.available_issue_types)})."
+            )
         else:
-            fix = (f"A Jira admin runs the flowcase setup (it creates '{settings.issue_type}' and adds it to the "
-                   f"project's issue type scheme), or maps the setting to an existing type "
-                   f"({', '.join(ready.available_issue_types)}).")
-        ready.problems.append(Problem("issue-type-missing",
-                                      f"Project {project_key} has no issue type '{settings.issue_type}'.",
-                                      fix, setup_fixes=not ready.team_managed))  # fmt: skip
+            fix = (
+                f"A Jira admin runs the flowcase setup (it creates '{settings.issue_type}' and adds it to the "
+                f"project's issue type scheme), or maps the setting to an existing type "
+                f"({', '.join(ready.available_issue_types)})."
+            )
+        ready.problems.append(
+            Problem(
+                "issue-type-missing",
+                f"Project {project_key} has no issue type '{settings.issue_type}'.",
+                fix,
+                setup_fixes=not ready.team_managed,
+            )
+        )
     else:
         ready.issue_type_id = str(wanted.get("id"))
-        on_screen = {str(f.get("fieldId") or f.get("key")) for f in await client.create_fields(project_key,
-                                                                                               ready.issue_type_id)}
+        on_screen = {
+            str(f.get("fieldId") or f.get("key")) for f in await client.create_fields(project_key, ready.issue_type_id)
+        }
         for name in NEEDED_FIELDS:
             if name not in on_screen:
-                ready.problems.append(Problem(
-                    "field-not-on-screen",
-                    f"The field '{name}' is not on the create screen of '{settings.issue_type}' in {project_key}.",
-                    f"A project admin adds '{name}' to that create screen (Project settings > Screens)."))
+                ready.problems.append(
+                    Problem(
+                        "field-not-on-screen",
+                        f"The field '{name}' is not on the create screen of '{settings.issue_type}' in {project_key}.",
+                        f"A project admin adds '{name}' to that create screen (Project settings > Screens).",
+                    )
+                )
         ready.link_on_create = "issuelinks" in on_screen
     link_types = await client.link_types()
     ready.available_link_types = [str(t.get("name")) for t in link_types]
     for name in dict.fromkeys((settings.link_type, settings.requirement_link_type)):
         if _find(link_types, name) is None:
-            ready.problems.append(Problem(
-                "link-type-missing", f"The site has no issue link type '{name}'.",
-                f"A Jira admin runs the flowcase setup (it creates '{name}': {LINK_OUTWARD} / {LINK_INWARD}), or maps "
-                f"the setting to an existing link type ({', '.join(ready.available_link_types)}).", setup_fixes=True,
-                subject=name))
+            ready.problems.append(
+                Problem(
+                    "link-type-missing",
+                    f"The site has no issue link type '{name}'.",
+                    f"A Jira admin runs the flowcase setup (it creates '{name}': {LINK_OUTWARD} / {LINK_INWARD}), "
+                    f"or maps the setting to an existing link type ({', '.join(ready.available_link_types)}).",
+                    setup_fixes=True,
+                    subject=name,
+                )
+            )
     return ready
 
 
@@ -152,7 +190,11 @@ class SetupResult:
 
 
 async def setup(
-    client: JiraClient, project_key: str, settings: PublishSettings, *, use_issue_type: str | None = None,
+    client: JiraClient,
+    project_key: str,
+    settings: PublishSettings,
+    *,
+    use_issue_type: str | None = None,
     use_link_type: str | None = None,
 ) -> SetupResult:
     """Make ``project_key`` ready: create what is missing (admin rights needed), or map the settings to existing
@@ -166,8 +208,10 @@ async def setup(
             changes["link_type"] = changes["requirement_link_type"] = use_link_type
         settings = settings.model_copy(update=changes)
         await save_settings(client, settings, project_key=project_key)
-        actions.append(f"project {project_key} now publishes with " + ", ".join(f"{k.replace('_', ' ')} '{v}'"
-                                                                                for k, v in changes.items()))
+        actions.append(
+            f"project {project_key} now publishes with "
+            + ", ".join(f"{k.replace('_', ' ')} '{v}'" for k, v in changes.items())
+        )
     ready = await check(client, project_key, settings)
     for problem in ready.problems:
         if problem.code == "issue-type-missing" and problem.setup_fixes and ready.project_id:

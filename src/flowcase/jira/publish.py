@@ -67,8 +67,10 @@ class PublishNotReady(PublishError):
 
     def cli_message(self) -> str:
         project = self.readiness.project_key
-        return (f"{self}\nA Jira admin can fix what `flowcase jira setup --project {project}` can (issue type, "
-                "link types); nothing was published")
+        return (
+            f"{self}\nA Jira admin can fix what `flowcase jira setup --project {project}` can (issue type, "
+            "link types); nothing was published"
+        )
 
     def api_details(self) -> dict[str, Any]:
         return {"readiness": self.readiness.as_json()}
@@ -106,6 +108,8 @@ class Journal(Protocol):
 
 #: At most this many path steps are kept in a test issue's identity (for its lineage diagram).
 PATH_LIMIT = 400
+
+
 class Extras(Protocol):
     """What a publishing target keeps beside each test issue (Xray: the manual steps, the test set), written after
     the issue and before its identity, so an issue whose extras were not all written carries no hash yet and the
@@ -191,12 +195,19 @@ class PublishResult:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-            "obsoleted": self.obsoleted, "linksCreated": self.links_created, "linksFixed": self.links_fixed,
-            "createCalls": self.create_calls, "duplicates": self.duplicates,
-            "duplicateKeys": list(self.duplicate_keys), "missingRequirements": list(self.missing_requirements),
-            "failed": list(self.failed), "total": self.total,
-        }  # fmt: skip
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "obsoleted": self.obsoleted,
+            "linksCreated": self.links_created,
+            "linksFixed": self.links_fixed,
+            "createCalls": self.create_calls,
+            "duplicates": self.duplicates,
+            "duplicateKeys": list(self.duplicate_keys),
+            "missingRequirements": list(self.missing_requirements),
+            "failed": list(self.failed),
+            "total": self.total,
+        }
 
 
 def model_label(model_id: str) -> str:
@@ -213,8 +224,15 @@ def _requirements(test: TestCase) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for k in keys if _ISSUE_KEY.fullmatch(k)))
 
 
-def plan(model: Model, suite: Suite, project_key: str, settings: PublishSettings, extras: Extras | None = None,
-         *, revision: int | None = None) -> list[Planned]:  # fmt: skip
+def plan(
+    model: Model,
+    suite: Suite,
+    project_key: str,
+    settings: PublishSettings,
+    extras: Extras | None = None,
+    *,
+    revision: int | None = None,
+) -> list[Planned]:
     """What each test issue should look like. Pure: no Jira calls. ``revision`` (the story's workflow revision)
     goes into the identity only, never into the hash."""
     labels = sorted({LABEL, model_label(model.id), *settings.labels})
@@ -254,8 +272,9 @@ def _links(fields: JsonObj) -> list[LinkRef]:
     return out
 
 
-async def find_existing(client: JiraClient, project_key: str, story_key: str, model_id: str, *,
-                        known_ids: Iterable[int] = ()) -> tuple[dict[str, Existing], list[Existing]]:  # fmt: skip
+async def find_existing(
+    client: JiraClient, project_key: str, story_key: str, model_id: str, *, known_ids: Iterable[int] = ()
+) -> tuple[dict[str, Existing], list[Existing]]:
     """The test issues of this story's model by test id (the oldest wins), and the younger duplicates.
 
     Jira's search lags behind writes, so the search is not the only source: the issues linked to the story (read
@@ -271,8 +290,12 @@ async def find_existing(client: JiraClient, project_key: str, story_key: str, mo
     candidates = sorted(linked | set(known_ids))
     rows: dict[int, JsonObj] = {}
     wanted_fields = ("labels", "issuelinks")
-    async for issue in client.search(_test_jql(project_key, model_id), fields=wanted_fields,
-                                     properties=(TEST_PROPERTY,), reconcile=candidates[:RECONCILE_LIMIT]):
+    async for issue in client.search(
+        _test_jql(project_key, model_id),
+        fields=wanted_fields,
+        properties=(TEST_PROPERTY,),
+        reconcile=candidates[:RECONCILE_LIMIT],
+    ):
         rows[int(issue.get("id", 0))] = issue
     unseen = [str(i) for i in candidates if i not in rows]
     if unseen:
@@ -289,8 +312,9 @@ async def find_existing(client: JiraClient, project_key: str, story_key: str, mo
         labels = list(fields.get("labels") or [])
         if DUPLICATE_LABEL in labels:
             continue
-        row = Existing(str(issue.get("key")), issue_id, str(ident.get("id")), str(ident.get("hash")), labels,
-                       _links(fields))  # fmt: skip
+        row = Existing(
+            str(issue.get("key")), issue_id, str(ident.get("id")), str(ident.get("hash")), labels, _links(fields)
+        )
         if row.test_id in found:
             duplicates.append(row)
         else:
@@ -356,21 +380,45 @@ async def publish(
             raise PublishNotReady(ready)
         client.silent_edits = client.silent_edits and ready.silent_edits
         async with lease.hold(client, story_key, PUBLISH_LEASE, timing=lease_timing or publish_lease_timing()) as held:
-            return await _publish(client, held, ready, model, suite, story_key, project_key, settings, progress,
-                                  journal or _NullJournal(), settle_seconds, max_reconcile, extras)  # fmt: skip
+            return await _publish(
+                client,
+                held,
+                ready,
+                model,
+                suite,
+                story_key,
+                project_key,
+                settings,
+                progress,
+                journal or _NullJournal(),
+                settle_seconds,
+                max_reconcile,
+                extras,
+            )
     except lease.LeaseBusy as exc:
         raise PublishError(str(exc), retryable=True, status=409) from exc
     except lease.LeaseLost as exc:
         raise PublishError(f"publishing to {story_key} stopped: {exc}", retryable=True) from exc
     except JiraError as exc:
-        raise PublishError(f"publishing to {story_key} stopped: {exc.summary()}", retryable=exc.retryable,
-                           status=exc.status) from exc  # fmt: skip
+        raise PublishError(
+            f"publishing to {story_key} stopped: {exc.summary()}", retryable=exc.retryable, status=exc.status
+        ) from exc
 
 
 async def _publish(
-    client: JiraClient, held: lease.Lease, ready: preflight.Readiness, model: Model, suite: Suite, story_key: str,
-    project_key: str, settings: PublishSettings, progress: ProgressFn | None, journal: Journal,
-    settle_seconds: float, max_reconcile: int, extras: Extras | None = None,
+    client: JiraClient,
+    held: lease.Lease,
+    ready: preflight.Readiness,
+    model: Model,
+    suite: Suite,
+    story_key: str,
+    project_key: str,
+    settings: PublishSettings,
+    progress: ProgressFn | None,
+    journal: Journal,
+    settle_seconds: float,
+    max_reconcile: int,
+    extras: Extras | None = None,
 ) -> PublishResult:
     from flowcase.jira.storage import read_manifest
 
@@ -423,8 +471,20 @@ async def _publish(
         if not to_create:
             break
         try:
-            await _create(client, held, to_create, model.id, story_key, settings, ready.link_on_create, result,
-                          journal, made_ids, lambda n: tick("create", done + n), extras)  # fmt: skip
+            await _create(
+                client,
+                held,
+                to_create,
+                model.id,
+                story_key,
+                settings,
+                ready.link_on_create,
+                result,
+                journal,
+                made_ids,
+                lambda n: tick("create", done + n),
+                extras,
+            )
             to_create = []
         except JiraError as exc:
             if not exc.retryable or attempt == max_reconcile:
@@ -445,14 +505,17 @@ async def _publish(
             journal.created([(p.test_id, again[p.test_id].key, p.hash) for p in applied])
             for p in applied:
                 if again[p.test_id].hash != p.hash:  # created without its identity hash: extras not written yet
-                    await _complete_created(client, extras, again[p.test_id].key, str(again[p.test_id].issue_id), p,
-                                            model.id, story_key)  # fmt: skip
+                    await _complete_created(
+                        client, extras, again[p.test_id].key, str(again[p.test_id].issue_id), p, model.id, story_key
+                    )
             to_create = [p for p in to_create if p.test_id not in again]
     done = len(result.keys)
     tick("create", done)
     if planned and not result.keys:
-        raise PublishError(f"Jira refused all {len(planned)} tests for {story_key}; nothing was published "
-                           "(see the log for Jira's reasons)")  # fmt: skip
+        raise PublishError(
+            f"Jira refused all {len(planned)} tests for {story_key}; nothing was published "
+            "(see the log for Jira's reasons)"
+        )
 
     requirements = await _known_requirements(client, planned, story_key, result)
     linked = 0
@@ -464,8 +527,9 @@ async def _publish(
             have_links = existing[p.test_id].links
         else:  # created by this publish, linked to the story in the create call when the screen allows
             have_links = [LinkRef("", settings.link_type, story_key, True)] if ready.link_on_create else []
-        targets = [(settings.link_type, story_key)] + [(settings.requirement_link_type, r) for r in p.requirements
-                                                       if r in requirements]  # fmt: skip
+        targets = [(settings.link_type, story_key)] + [
+            (settings.requirement_link_type, r) for r in p.requirements if r in requirements
+        ]
         await _ensure_links(client, key, targets, have_links, result)
         linked += 1
         if linked % 25 == 0:
@@ -486,8 +550,9 @@ async def _publish(
     return result
 
 
-async def _known_requirements(client: JiraClient, planned: Sequence[Planned], story: str, result: PublishResult
-                              ) -> set[str]:  # fmt: skip
+async def _known_requirements(
+    client: JiraClient, planned: Sequence[Planned], story: str, result: PublishResult
+) -> set[str]:
     """Which requirement keys exist (one bulk fetch per 100 keys); the others are reported, never linked."""
     keys = sorted({r for p in planned for r in p.requirements if r != story})
     if not keys:
@@ -504,9 +569,13 @@ async def _heal_duplicate(client: JiraClient, dup: Existing, story: str, result:
             await client.delete_link(link.id)
     await client.edit_issue(dup.key, update={"labels": [{"add": DUPLICATE_LABEL}]})
     try:
-        await client.add_comment(dup.key, adf.comment(
-            f"flowcase: this issue duplicates an older test issue of {story} (same test); it was unlinked from the "
-            "story and labelled flowcase-duplicate. It is not updated any more; delete it when convenient."))
+        await client.add_comment(
+            dup.key,
+            adf.comment(
+                f"flowcase: this issue duplicates an older test issue of {story} (same test); it was unlinked from the "
+                "story and labelled flowcase-duplicate. It is not updated any more; delete it when convenient."
+            ),
+        )
     except JiraError as exc:
         if exc.status not in (404, 405):
             raise
@@ -514,8 +583,9 @@ async def _heal_duplicate(client: JiraClient, dup: Existing, story: str, result:
     result.duplicate_keys.append(dup.key)
 
 
-async def _update(client: JiraClient, have: Existing, p: Planned, model_id: str, story: str,
-                  extras: Extras | None = None) -> None:  # fmt: skip
+async def _update(
+    client: JiraClient, have: Existing, p: Planned, model_id: str, story: str, extras: Extras | None = None
+) -> None:
     labels = [label for label in have.labels if label != OBSOLETE_LABEL]
     labels = sorted(set(labels) | set(p.fields["labels"]))
     fields = {"summary": p.fields["summary"], "description": p.fields["description"], "labels": labels}
@@ -527,8 +597,9 @@ async def _update(client: JiraClient, have: Existing, p: Planned, model_id: str,
     have.labels = labels
 
 
-async def _complete_created(client: JiraClient, extras: Extras | None, key: str, issue_id: str, p: Planned,
-                           model_id: str, story: str) -> None:  # fmt: skip
+async def _complete_created(
+    client: JiraClient, extras: Extras | None, key: str, issue_id: str, p: Planned, model_id: str, story: str
+) -> None:
     """A test issue created without its hash (it has extras): write the extras, then the identity with the hash."""
     if extras is None:
         return
@@ -567,8 +638,9 @@ async def _create(
             if link_on_create:
                 # Created already linked to the story (the test "tests" the story): the story's links, which are
                 # always current, then show every test that exists, whatever the search index says.
-                update["update"] = {"issuelinks": [{"add": {"type": {"name": settings.link_type},
-                                                            "outwardIssue": {"key": story}}}]}
+                update["update"] = {
+                    "issuelinks": [{"add": {"type": {"name": settings.link_type}, "outwardIssue": {"key": story}}}]
+                }
             updates.append(update)
         try:
             outcome = await client.create_issues(updates)
@@ -585,8 +657,9 @@ async def _create(
         result.created += len(rows)
         journal.created(rows)
         for index, issue in sorted(outcome.created.items()):
-            await _complete_created(client, extras, str(issue.get("key")), str(issue.get("id")), chunk[index], model_id,
-                                    story)  # fmt: skip
+            await _complete_created(
+                client, extras, str(issue.get("key")), str(issue.get("id")), chunk[index], model_id, story
+            )
         for err in outcome.errors:
             result.failed.append(chunk[err.index].test_id)
             log.warning("Jira refused test %s: %s", chunk[err.index].test_id, "; ".join(err.messages)[:300])
@@ -596,8 +669,9 @@ async def _create(
         # reported in ``result.failed`` and created by the next publish once the cause is fixed.
 
 
-async def _ensure_links(client: JiraClient, key: str, targets: Sequence[tuple[str, str]], have: list[LinkRef],
-                        result: PublishResult) -> None:  # fmt: skip
+async def _ensure_links(
+    client: JiraClient, key: str, targets: Sequence[tuple[str, str]], have: list[LinkRef], result: PublishResult
+) -> None:
     """Each test links to its story (and requirements) as the link's source: it reads "tests DEMO-1", the story
     "is tested by DEMO-5". A link found the other way round (the story as source) is replaced."""
     for link_type, other in targets:
@@ -625,15 +699,18 @@ async def _mark_obsolete(client: JiraClient, row: Existing) -> None:
     await client.edit_issue(row.key, update={"labels": [{"add": OBSOLETE_LABEL}]})
     row.labels.append(OBSOLETE_LABEL)
     try:
-        await client.add_comment(row.key, adf.comment(
-            "flowcase: this test is no longer generated from the model (marked obsolete, not deleted)."))
+        await client.add_comment(
+            row.key,
+            adf.comment("flowcase: this test is no longer generated from the model (marked obsolete, not deleted)."),
+        )
     except JiraError as exc:
         if exc.status not in (404, 405):  # comments disabled or not supported: the label is the marker
             raise
 
 
-async def _write_story_summary(client: JiraClient, story: str, model: Model, suite: Suite, result: PublishResult,
-                               revision: int) -> None:  # fmt: skip
+async def _write_story_summary(
+    client: JiraClient, story: str, model: Model, suite: Suite, result: PublishResult, revision: int
+) -> None:
     covered = [c for c in suite.coverage if c.kind != "requirement"]
     coverage = round(100.0 * sum(1 for c in covered if c.covered_by) / len(covered), 1) if covered else 100.0
     extra = {
@@ -650,5 +727,15 @@ async def _write_story_summary(client: JiraClient, story: str, model: Model, sui
     await write_summary(client, story, model, revision, extra)
 
 
-__all__ = ["Extras", "Journal", "Progress", "PublishError", "PublishNotReady", "PublishResult", "find_existing",
-           "model_label", "plan", "publish"]  # fmt: skip
+__all__ = [
+    "Extras",
+    "Journal",
+    "Progress",
+    "PublishError",
+    "PublishNotReady",
+    "PublishResult",
+    "find_existing",
+    "model_label",
+    "plan",
+    "publish",
+]

@@ -110,8 +110,10 @@ class PublishQueue:
     async def defer_many(self, jobs: list[tuple[str, str, str]]) -> list[int]:
         """Queue several publish jobs ``(job_id, site_id, story_key)`` in one statement (one NOTIFY wakes all)."""
         await self.open()
-        made = [self.task.configure(lock=story_lock(site, story)).make_new_job(job_id=job_id)
-                for job_id, site, story in jobs]  # fmt: skip
+        made = [
+            self.task.configure(lock=story_lock(site, story)).make_new_job(job_id=job_id)
+            for job_id, site, story in jobs
+        ]
         deferred = await self.app.job_manager.batch_defer_jobs_async(made)
         return [job.id for job in deferred if job.id is not None]
 
@@ -133,27 +135,42 @@ class PublishQueue:
     async def recover_stalled(self, stalled_after: float) -> int:
         """Put back to ``todo`` every running job whose worker sent no heartbeat for ``stalled_after`` seconds."""
         await self.open()
-        stalled = list(await self.app.job_manager.get_stalled_jobs(task_name=TASK,
-                                                                   seconds_since_heartbeat=stalled_after))  # fmt: skip
+        stalled = list(
+            await self.app.job_manager.get_stalled_jobs(task_name=TASK, seconds_since_heartbeat=stalled_after)
+        )
         for job in stalled:
             log.warning("job %s was left by a stalled worker: queued again", job.id)
             await self.app.job_manager.retry_job(job)
         await self.app.job_manager.prune_stalled_workers(stalled_after)
         return len(stalled)
 
-    async def run_worker(self, execute: Executor, *, concurrency: int = 4, timing: WorkerTiming | None = None,
-                         stop: asyncio.Event | None = None, install_signal_handlers: bool = True) -> None:  # fmt: skip
+    async def run_worker(
+        self,
+        execute: Executor,
+        *,
+        concurrency: int = 4,
+        timing: WorkerTiming | None = None,
+        stop: asyncio.Event | None = None,
+        install_signal_handlers: bool = True,
+    ) -> None:
         """Run publish jobs until ``stop`` is set (or SIGINT/SIGTERM with ``install_signal_handlers``)."""
         timing = timing or WorkerTiming()
         self._executor = execute
         await self.open()
         await self.recover_stalled(timing.stalled_after)
-        worker = asyncio.create_task(self.app.run_worker_async(
-            queues=[QUEUE], concurrency=concurrency, name="flowcase-publish", wait=True,
-            fetch_job_polling_interval=timing.poll, update_heartbeat_interval=timing.heartbeat,
-            stalled_worker_timeout=timing.stalled_after, install_signal_handlers=install_signal_handlers,
-            delete_jobs="successful",
-        ))  # fmt: skip
+        worker = asyncio.create_task(
+            self.app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=concurrency,
+                name="flowcase-publish",
+                wait=True,
+                fetch_job_polling_interval=timing.poll,
+                update_heartbeat_interval=timing.heartbeat,
+                stalled_worker_timeout=timing.stalled_after,
+                install_signal_handlers=install_signal_handlers,
+                delete_jobs="successful",
+            )
+        )
         sweeper = asyncio.create_task(self._sweep(timing))
         waits: list[asyncio.Future[Any]] = [worker]
         if stop is not None:

@@ -66,8 +66,9 @@ async def _read(client: JiraClient, entity: str, entity_id: str) -> dict[str, An
     return value if isinstance(value, dict) else {}
 
 
-async def load_settings(client: JiraClient, *, app_key: str | None = None, project_key: str | None = None
-                        ) -> PublishSettings:
+async def load_settings(
+    client: JiraClient, *, app_key: str | None = None, project_key: str | None = None
+) -> PublishSettings:
     """Defaults, overlaid by the app property, overlaid by the project property."""
     merged: dict[str, Any] = {}
     if app_key:
@@ -77,8 +78,13 @@ async def load_settings(client: JiraClient, *, app_key: str | None = None, proje
     return parse(merged)
 
 
-async def save_settings(client: JiraClient, settings: PublishSettings | dict[str, Any], *,
-                        app_key: str | None = None, project_key: str | None = None) -> PublishSettings:
+async def save_settings(
+    client: JiraClient,
+    settings: PublishSettings | dict[str, Any],
+    *,
+    app_key: str | None = None,
+    project_key: str | None = None,
+) -> PublishSettings:
     """Write to the project (when ``project_key``) or else the app property."""
     value = settings if isinstance(settings, PublishSettings) else parse(settings)
     body = value.model_dump(mode="json")

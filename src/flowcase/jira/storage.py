@@ -84,8 +84,10 @@ class DamagedError(StorageError):
         super().__init__(f"the model on {issue_key} is damaged: {what}")
 
     def cli_message(self) -> str:
-        return (f"{self}; `flowcase jira restore {self.issue_key}` brings back the previous revision, or save a "
-                "model file with --replace-damaged to replace it")  # fmt: skip
+        return (
+            f"{self}; `flowcase jira restore {self.issue_key}` brings back the previous revision, or save a "
+            "model file with --replace-damaged to replace it"
+        )
 
     def api_details(self) -> dict[str, Any]:
         return {"damaged": self.what, "revision": self.revision, "previousRevision": self.previous_revision}
@@ -228,8 +230,9 @@ def parse_manifest(issue_key: str, value: Any, *, nested: bool = False) -> Manif
     revision: int = value["revision"]
 
     def bad(what: str) -> DamagedError:
-        return DamagedError(issue_key, f"{'its previous revision' if nested else 'revision ' + str(revision)} {what}",
-                            revision)  # fmt: skip
+        return DamagedError(
+            issue_key, f"{'its previous revision' if nested else 'revision ' + str(revision)} {what}", revision
+        )
 
     if value.get("format", MODEL_FORMAT) != MODEL_FORMAT:
         raise bad(f"has an unknown format {str(value.get('format'))[:40]!r}")
@@ -267,8 +270,20 @@ def parse_manifest(issue_key: str, value: Any, *, nested: bool = False) -> Manif
             previous = parse_manifest(issue_key, value["previous"], nested=True)
         except DamagedError:
             previous = None  # a damaged "previous" entry only means there is nothing to restore
-    return Manifest(revision, sha, size, str(storage), token, chunks, attachment, includes,
-                    _text(value.get("savedAt")), _text(value.get("savedBy")), previous, value)  # fmt: skip
+    return Manifest(
+        revision,
+        sha,
+        size,
+        str(storage),
+        token,
+        chunks,
+        attachment,
+        includes,
+        _text(value.get("savedAt")),
+        _text(value.get("savedBy")),
+        previous,
+        value,
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -303,11 +318,22 @@ async def _load(client: JiraClient, issue_key: str, manifest: Manifest) -> Store
     try:
         model = Model.model_validate_json(raw)
     except ValidationError as exc:
-        raise DamagedError(issue_key, f"revision {manifest.revision} is not a valid flowcase model: "
-                           f"{exc.errors()[0]['msg']}", manifest.revision) from exc  # fmt: skip
+        raise DamagedError(
+            issue_key,
+            f"revision {manifest.revision} is not a valid flowcase model: {exc.errors()[0]['msg']}",
+            manifest.revision,
+        ) from exc
     previous = manifest.previous.revision if manifest.previous else None
-    return Stored(model, manifest.revision, digest, manifest.storage, manifest.includes, manifest.saved_at,
-                  manifest.saved_by, previous)  # fmt: skip
+    return Stored(
+        model,
+        manifest.revision,
+        digest,
+        manifest.storage,
+        manifest.includes,
+        manifest.saved_at,
+        manifest.saved_by,
+        previous,
+    )
 
 
 async def _read_payload(client: JiraClient, issue_key: str, manifest: Manifest) -> bytes:
@@ -326,8 +352,9 @@ async def _read_payload(client: JiraClient, issue_key: str, manifest: Manifest) 
         for i in range(manifest.chunks):
             value = await client.get_property("issue", issue_key, f"{CHUNK_PREFIX}{manifest.token}-{i}")
             if not isinstance(value, dict) or not isinstance(value.get("d"), str) or len(value["d"]) > CHUNK_CHARS:
-                raise DamagedError(issue_key, f"{where} is missing part {i + 1} of {manifest.chunks}",
-                                   manifest.revision)  # fmt: skip
+                raise DamagedError(
+                    issue_key, f"{where} is missing part {i + 1} of {manifest.chunks}", manifest.revision
+                )
             parts.append(value["d"])
         return decode("".join(parts), manifest.size)
     except DamagedError:
@@ -360,8 +387,19 @@ async def save_model(
         raise StorageRefused(f"the model is {len(raw):,} bytes, more than the {MAX_MODEL_BYTES:,} that can be stored")
     try:
         async with lease.hold(client, issue_key, SAVE_LEASE, timing=timing) as held:
-            return await _save_held(client, held, issue_key, model, raw, expected_revision, summary, includes,
-                                    attachment_threshold, saved_by, replace_damaged)  # fmt: skip
+            return await _save_held(
+                client,
+                held,
+                issue_key,
+                model,
+                raw,
+                expected_revision,
+                summary,
+                includes,
+                attachment_threshold,
+                saved_by,
+                replace_damaged,
+            )
     except lease.LeaseBusy as exc:
         raise BusyError(issue_key, str(exc)) from None
 
@@ -390,15 +428,21 @@ async def _save_held(
             before = None
             current = damage.revision or await _highest_revision(client, issue_key)
         else:
-            raise NotDamaged(f"the model on {issue_key} is not damaged (revision "
-                               f"{before.revision if before else 'none'}): save it normally")  # fmt: skip
+            raise NotDamaged(
+                f"the model on {issue_key} is not damaged (revision "
+                f"{before.revision if before else 'none'}): save it normally"
+            )
     else:
         before = parse_manifest(issue_key, value)
         current = before.revision if before else 0
         if (before.revision if before else None) != expected_revision:
-            raise ConflictError(issue_key, expected_revision, before.revision if before else None,
-                                saved_at=before.saved_at if before else None,
-                                saved_by=before.saved_by if before else None)  # fmt: skip
+            raise ConflictError(
+                issue_key,
+                expected_revision,
+                before.revision if before else None,
+                saved_at=before.saved_at if before else None,
+                saved_by=before.saved_by if before else None,
+            )
     revision = current + 1
     token = f"r{revision}x{secrets.token_hex(4)}"
     manifest: dict[str, Any] = {
@@ -457,7 +501,11 @@ async def _cleanup(client: JiraClient, issue_key: str, keep: set[str]) -> None:
 
 
 async def restore_previous(
-    client: JiraClient, issue_key: str, expected_revision: int | None, *, saved_by: str | None = None,
+    client: JiraClient,
+    issue_key: str,
+    expected_revision: int | None,
+    *,
+    saved_by: str | None = None,
     timing: lease.LeaseTiming | None = None,
 ) -> int:
     """Save the previous revision again as a new revision (so the restore itself can be undone the same way)."""
@@ -471,8 +519,16 @@ async def restore_previous(
             await _load(client, issue_key, manifest)
         except DamagedError:
             damaged = True
-    return await save_model(client, issue_key, previous.model, expected_revision, includes=previous.includes,
-                            saved_by=saved_by, replace_damaged=damaged, timing=timing)  # fmt: skip
+    return await save_model(
+        client,
+        issue_key,
+        previous.model,
+        expected_revision,
+        includes=previous.includes,
+        saved_by=saved_by,
+        replace_damaged=damaged,
+        timing=timing,
+    )
 
 
 async def write_summary(

@@ -38,9 +38,16 @@ class Diagnostic:
     def as_json(self) -> dict[str, Any]:
         """The diagnostic as the API sends it (``text`` is :meth:`format` without a file name)."""
         return {
-            "severity": self.severity, "code": self.code, "message": self.message, "workflow": self.workflow,
-            "element": self.element, "field": self.field, "line": self.line, "column": self.column,
-            "path": list(self.path), "text": self.format(),
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "workflow": self.workflow,
+            "element": self.element,
+            "field": self.field,
+            "line": self.line,
+            "column": self.column,
+            "path": list(self.path),
+            "text": self.format(),
         }
 
     def format(self, source: str | None = None) -> str:

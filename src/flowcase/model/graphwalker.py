@@ -47,8 +47,21 @@ __all__ = ["condition_to_js", "dumps", "js_to_assignments", "js_to_condition", "
 
 # -- expressions: flowcase <-> JavaScript ---------------------------------------------------------------
 
-_JS_OPS = {"and": "&&", "or": "||", "==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
-           "+": "+", "-": "-", "*": "*", "/": "/", "%": "%"}
+_JS_OPS = {
+    "and": "&&",
+    "or": "||",
+    "==": "==",
+    "!=": "!=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+    "+": "+",
+    "-": "-",
+    "*": "*",
+    "/": "/",
+    "%": "%",
+}
 
 
 def _js(expr: Expr) -> str:
@@ -101,7 +114,7 @@ def _negations(js: str) -> str:
                     if depth == 0:
                         break
                     k += 1
-                out.append(f"(not {_negations(js[j:k + 1])})")
+                out.append(f"(not {_negations(js[j : k + 1])})")
                 i = k + 1
                 continue
             match = re.match(r"[A-Za-z_$][\w.$]*", js[j:])
@@ -113,7 +126,7 @@ def _negations(js: str) -> str:
             end = i + 1
             while end < len(js) and js[end] != char:
                 end += 2 if js[end] == "\\" else 1
-            out.append(js[i:end + 1])
+            out.append(js[i : end + 1])
             i = end + 1
             continue
         out.append(char)
@@ -254,8 +267,9 @@ def _export_workflow(model: Model, workflow: Workflow) -> dict[str, Any]:
     result["edges"] = edges
     initial = [f"{v.name} = {_js(Const(v.initial))};" for v in model.variables]
     result["actions"] = initial if workflow is model.main else []
-    ours_model: dict[str, Any] = {"workflow": {"id": workflow.id, "name": workflow.name,
-                                               "description": workflow.description}}
+    ours_model: dict[str, Any] = {
+        "workflow": {"id": workflow.id, "name": workflow.name, "description": workflow.description}
+    }
     if workflow.stop_anywhere:
         ours_model["workflow"]["stop_anywhere"] = True
     if workflow is model.main:
@@ -364,8 +378,9 @@ def _loads(text: str, source: str | None) -> Loaded:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise reader.fail(f"the flowcase data in this file is invalid at {exc.title}"
-                          f"{'.' + where if where else ''}: {first['msg']}") from None
+        raise reader.fail(
+            f"the flowcase data in this file is invalid at {exc.title}{'.' + where if where else ''}: {first['msg']}"
+        ) from None
     except (TypeError, KeyError, IndexError, AttributeError, ValueError) as exc:
         # a value of the wrong shape somewhere in the properties (a list where an object belongs, ...)
         raise reader.fail(f"malformed GraphWalker data ({type(exc).__name__}: {exc})") from None
@@ -385,8 +400,10 @@ def _read_ours(models: list[dict[str, Any]], reader: _Reader) -> Model:
             workflows.extend(_read_plain([gw], reader).workflows)
             continue
         nodes = []
-        node_ids = {vertex.get("id"): str((_ours(vertex) or {}).get("id", vertex.get("id")))
-                    for vertex in gw.get("vertices", [])}
+        node_ids = {
+            vertex.get("id"): str((_ours(vertex) or {}).get("id", vertex.get("id")))
+            for vertex in gw.get("vertices", [])
+        }
         edges_by_source: dict[str, list[dict[str, Any]]] = {}
         for edge in gw.get("edges", []):
             edges_by_source.setdefault(str(edge.get("sourceVertexId", "")), []).append(edge)
@@ -419,9 +436,13 @@ def _read_ours(models: list[dict[str, Any]], reader: _Reader) -> Model:
                 )
             )
         workflows.append(
-            Workflow(id=meta.get("id", gw.get("id")), name=meta.get("name", ""),
-                     description=meta.get("description", ""), stop_anywhere=bool(meta.get("stop_anywhere", False)),
-                     nodes=tuple(nodes))
+            Workflow(
+                id=meta.get("id", gw.get("id")),
+                name=meta.get("name", ""),
+                description=meta.get("description", ""),
+                stop_anywhere=bool(meta.get("stop_anywhere", False)),
+                nodes=tuple(nodes),
+            )
         )
     return Model(
         id=info.get("id", "model"),
@@ -477,8 +498,12 @@ def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
         shared = str(vertex.get("sharedState") or "")
         props = _properties(vertex)
         if vertex.get("actions"):
-            reader.warn("graphwalker-ignored", "vertex actions are not supported; ignored", model_ids[mi],
-                        f"vertex {vertex.get('id')!r}")
+            reader.warn(
+                "graphwalker-ignored",
+                "vertex actions are not supported; ignored",
+                model_ids[mi],
+                f"vertex {vertex.get('id')!r}",
+            )
         draft = by_shared.get(shared) if shared else None
         if draft is None:
             if shared:
@@ -531,8 +556,9 @@ def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
         elif sid in vertex_model:
             start_vertices.append(by_vertex[(vertex_model[sid], sid)])
         else:
-            raise reader.fail(f"startElementId {sid!r} of model {model_ids[mi]!r} is neither a vertex nor an edge "
-                              "of this file")
+            raise reader.fail(
+                f"startElementId {sid!r} of model {model_ids[mi]!r} is neither a vertex nor an edge of this file"
+            )
     start_edge_ids = {id(e) for _, e in start_edges}
     # variables: model actions, and constants the start edges set, are where they start
     assigned: dict[str, Scalar] = {}
@@ -544,10 +570,12 @@ def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
         for name, value in _constant_assignments(sets).items():
             initial.setdefault(name, value)
         for statement in unread:
-            reader.warn("graphwalker-approximated", f"model action {statement!r} cannot be read; ignored",
-                        model_ids[mi])
-    workflow_id = next((model_ids[mi] for mi, gw in enumerate(models) if gw.get("startElementId") is not None),
-                       model_ids[0])
+            reader.warn(
+                "graphwalker-approximated", f"model action {statement!r} cannot be read; ignored", model_ids[mi]
+            )
+    workflow_id = next(
+        (model_ids[mi] for mi, gw in enumerate(models) if gw.get("startElementId") is not None), model_ids[0]
+    )
     # edges
     for mi, gw in enumerate(models):
         for edge in gw.get("edges", []):
@@ -556,16 +584,22 @@ def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
             if id(edge) in start_edge_ids and source is None:
                 continue
             if (mi, target) not in by_vertex:
-                reader.warn("graphwalker-ignored", f"edge leads to unknown vertex {target!r}; ignored", model_ids[mi],
-                            where)
+                reader.warn(
+                    "graphwalker-ignored", f"edge leads to unknown vertex {target!r}; ignored", model_ids[mi], where
+                )
                 continue
             if source is None:
-                reader.warn("graphwalker-ignored", "edge without a source that is not a start element; ignored",
-                            model_ids[mi], where)
+                reader.warn(
+                    "graphwalker-ignored",
+                    "edge without a source that is not a start element; ignored",
+                    model_ids[mi],
+                    where,
+                )
                 continue
             if (mi, str(source)) not in by_vertex:
-                reader.warn("graphwalker-ignored", f"edge from unknown vertex {source!r}; ignored", model_ids[mi],
-                            where)
+                reader.warn(
+                    "graphwalker-ignored", f"edge from unknown vertex {source!r}; ignored", model_ids[mi], where
+                )
                 continue
             goal = by_vertex[(mi, target)]
             decision = _plain_decision(edge, goal.id, goal.requirements, model_ids[mi], reader)
@@ -581,16 +615,19 @@ def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
             continue
         target = str(edge.get("targetVertexId"))
         if (mi, target) not in by_vertex:
-            raise reader.fail(f"start edge {edge.get('id')!r} of model {model_ids[mi]!r} leads to unknown vertex "
-                              f"{target!r}")
+            raise reader.fail(
+                f"start edge {edge.get('id')!r} of model {model_ids[mi]!r} leads to unknown vertex {target!r}"
+            )
         entries.append((mi, edge, by_vertex[(mi, target)]))
     nodes = _plain_nodes(drafts, entries, start_vertices, model_ids, reader, used)
     variables = []
     for name, value in {**assigned, **initial}.items():
         if name not in initial:
             start = _default_of(value)
-            reader.warn("graphwalker-approximated", f"variable {name!r} has no initial value in the model actions; "
-                        f"it starts at {format_value(start)}")
+            reader.warn(
+                "graphwalker-approximated",
+                f"variable {name!r} has no initial value in the model actions; it starts at {format_value(start)}",
+            )
             initial[name] = start
         variables.append(Variable(name=name, initial=initial[name]))
     names_of_models = [str(gw.get("name") or "") for gw in models]
@@ -598,21 +635,34 @@ def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
         id=_sanitise(str(models[0].get("name") or models[0].get("id") or "graphwalker")),
         name=str(models[0].get("name") or ""),
         variables=tuple(variables),
-        workflows=(Workflow(id=workflow_id, name=" + ".join(n for n in names_of_models if n) if len(models) > 1
-                            else names_of_models[0], stop_anywhere=True, nodes=tuple(nodes)),),
+        workflows=(
+            Workflow(
+                id=workflow_id,
+                name=" + ".join(n for n in names_of_models if n) if len(models) > 1 else names_of_models[0],
+                stop_anywhere=True,
+                nodes=tuple(nodes),
+            ),
+        ),
     )
     _warn_undeclared(model, reader)
     return model
 
 
 def _plain_nodes(
-    drafts: list[_Draft], start_edges: list[tuple[int, dict[str, Any], _Draft]], start_vertices: list[_Draft],
-    model_ids: list[str], reader: _Reader, used: set[str],
+    drafts: list[_Draft],
+    start_edges: list[tuple[int, dict[str, Any], _Draft]],
+    start_vertices: list[_Draft],
+    model_ids: list[str],
+    reader: _Reader,
+    used: set[str],
 ) -> list[Node]:
     nodes: list[Node] = []
     start_decisions: list[Decision] = []
-    if not start_edges and len(start_vertices) == 1 and not start_vertices[0].has_incoming and (
-        start_vertices[0].members == 1
+    if (
+        not start_edges
+        and len(start_vertices) == 1
+        and not start_vertices[0].has_incoming
+        and (start_vertices[0].members == 1)
     ):
         start_vertices[0].kind = "start"  # GraphWalker Studio's "Start" vertex: the start node itself
     else:
@@ -623,16 +673,24 @@ def _plain_nodes(
             named = [d for d in drafts if d.name.lower() in ("start", "v_start")]
             entry = named[:1] or drafts[:1]
             if entry:
-                reader.warn("graphwalker-approximated", "no start element: the walk starts at vertex "
-                            f"{entry[0].name or entry[0].id!r}")
+                reader.warn(
+                    "graphwalker-approximated",
+                    f"no start element: the walk starts at vertex {entry[0].name or entry[0].id!r}",
+                )
             start_decisions = [Decision(next=d.id) for d in entry]
         nodes.append(Node(id=_unique("start", used), kind="start", decisions=tuple(_unique_rows(start_decisions))))
     for draft in drafts:
         if not draft.decisions and draft.kind == "step":
             draft.kind = "end"
         nodes.append(
-            Node(id=draft.id, kind=draft.kind, name=draft.name, description=draft.description,
-                 decisions=tuple(_unique_rows(draft.decisions)) if draft.kind != "end" else (), layout=draft.layout)
+            Node(
+                id=draft.id,
+                kind=draft.kind,
+                name=draft.name,
+                description=draft.description,
+                decisions=tuple(_unique_rows(draft.decisions)) if draft.kind != "end" else (),
+                layout=draft.layout,
+            )
         )
     return nodes
 
@@ -646,15 +704,23 @@ def _plain_decision(
     when = js_to_condition(guard) if guard else ""
     objective = ""
     if when is None:
-        reader.warn("graphwalker-approximated", f"guard {guard!r} cannot be read; kept as the objective, the "
-                    "decision has no condition", workflow_id, where)
+        reader.warn(
+            "graphwalker-approximated",
+            f"guard {guard!r} cannot be read; kept as the objective, the decision has no condition",
+            workflow_id,
+            where,
+        )
         when, objective = "", f"when {guard}"
     actions = [a for a in edge.get("actions") or [] if isinstance(a, str)]
     sets, unread = js_to_assignments(actions)
     action = str(props.get("description") or edge.get("name") or "")
     if unread:
-        reader.warn("graphwalker-approximated", f"actions {'; '.join(unread)!r} cannot be read; kept in the action "
-                    "text", workflow_id, where)
+        reader.warn(
+            "graphwalker-approximated",
+            f"actions {'; '.join(unread)!r} cannot be read; kept in the action text",
+            workflow_id,
+            where,
+        )
         action = (action + " [" + "; ".join(unread) + "]").strip()
     custom: dict[str, Scalar] = {}
     if isinstance(edge.get("weight"), int | float):
@@ -694,8 +760,9 @@ def _value_kind(expr: Expr) -> Scalar:
     """A value of the type an assigned expression has (for picking a default initial value)."""
     if isinstance(expr, Const):
         return expr.value
-    if isinstance(expr, Not) or (isinstance(expr, BinOp) and expr.op in ("and", "or", "==", "!=", "<", "<=", ">",
-                                                                          ">=", "in", "not in")):
+    if isinstance(expr, Not) or (
+        isinstance(expr, BinOp) and expr.op in ("and", "or", "==", "!=", "<", "<=", ">", ">=", "in", "not in")
+    ):
         return False
     return 0
 
@@ -713,9 +780,12 @@ def _constant_assignments(sets: str) -> dict[str, Scalar]:
     for a in parse_assignments(sets) if sets else ():
         if isinstance(a.expr, Const):
             found[a.target] = a.expr.value
-        elif isinstance(a.expr, Neg) and isinstance(a.expr.operand, Const) and isinstance(
-            a.expr.operand.value, int | float
-        ) and not isinstance(a.expr.operand.value, bool):
+        elif (
+            isinstance(a.expr, Neg)
+            and isinstance(a.expr.operand, Const)
+            and isinstance(a.expr.operand.value, int | float)
+            and not isinstance(a.expr.operand.value, bool)
+        ):
             found[a.target] = -a.expr.operand.value
     return found
 
@@ -740,5 +810,8 @@ def _warn_undeclared(model: Model, reader: _Reader) -> None:
             except ExprError:
                 continue
     if found:
-        reader.warn("graphwalker-undeclared", f"guards use {', '.join(repr(n) for n in found)}, which no action "
-                    "assigns: declare each as a parameter (with its values) or a variable")
+        reader.warn(
+            "graphwalker-undeclared",
+            f"guards use {', '.join(repr(n) for n in found)}, which no action "
+            "assigns: declare each as a parameter (with its values) or a variable",
+        )

@@ -27,6 +27,8 @@ from flowcase.model.types import Model
 
 Format = Literal["json", "yaml", "bpmn", "graphwalker"]
 FORMATS: tuple[Format, ...] = ("json", "yaml", "bpmn", "graphwalker")
+
+
 def detect_format(name: str, text: str) -> Format:
     """Guess the format from the file name, then from the content."""
     lower = name.lower()
@@ -52,15 +54,28 @@ def load_path(path: str | Path, fmt: Format | None = None) -> Loaded:
     except UnicodeDecodeError as exc:
         kind = _binary_kind(raw)
         what = f"a {kind} file" if kind else "not UTF-8 text"
-        raise ModelError([Diagnostic(
-            "error", "not-text",
-            f"{what} (byte 0x{raw[exc.start]:02x} at offset {exc.start}); a model is a flowcase YAML or JSON file, "
-            "BPMN 2.0 XML or GraphWalker JSON, in UTF-8")], str(p)) from None
+        raise ModelError(
+            [
+                Diagnostic(
+                    "error",
+                    "not-text",
+                    f"{what} (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                    "a model is a flowcase YAML or JSON file, BPMN 2.0 XML or GraphWalker JSON, in UTF-8",
+                )
+            ],
+            str(p),
+        ) from None
     return loads(text, fmt or detect_format(p.name, text), source=str(p))
 
 
-_MAGIC = ((b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"GIF8", "GIF image"), (b"%PDF", "PDF"),
-          (b"PK\x03\x04", "ZIP archive (or an Office document)"), (b"\x1f\x8b", "gzip archive"))
+_MAGIC = (
+    (b"\x89PNG", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF8", "GIF image"),
+    (b"%PDF", "PDF"),
+    (b"PK\x03\x04", "ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", "gzip archive"),
+)
 
 
 def _binary_kind(raw: bytes) -> str | None:
@@ -69,8 +84,9 @@ def _binary_kind(raw: bytes) -> str | None:
 
 def loads(text: str, fmt: Format, source: str | None = None) -> Loaded:
     if len(text) > MAX_MODEL_BYTES:
-        raise ModelError([Diagnostic("error", "too-large", f"the model is larger than {MAX_MODEL_BYTES} bytes")],
-                         source)
+        raise ModelError(
+            [Diagnostic("error", "too-large", f"the model is larger than {MAX_MODEL_BYTES} bytes")], source
+        )
     if fmt == "yaml":
         data, positions = _parse_yaml(text, source)
         return Loaded(from_data(data, source, positions), positions=positions)
@@ -97,20 +113,37 @@ def dumps(model: Model, fmt: Format) -> str:
 def from_data(data: Any, source: str | None = None, positions: _Positions | None = None) -> Model:
     """Build a model from plain data (parsed JSON/YAML), turning schema errors into located diagnostics."""
     if data is None:
-        raise ModelError([Diagnostic("error", "empty", "the file is empty: a model starts with 'flowcase: \"1\"', "
-                                     "then its id, parameters and workflows (see docs/model.md)")], source)
+        raise ModelError(
+            [
+                Diagnostic(
+                    "error",
+                    "empty",
+                    "the file is empty: a model starts with 'flowcase: \"1\"', "
+                    "then its id, parameters and workflows (see docs/model.md)",
+                )
+            ],
+            source,
+        )
     if not isinstance(data, dict):
         found = {list: "a list", str: "a single text", bool: "a single value", int: "a number", float: "a number"}
         what = found.get(type(data), type(data).__name__)
-        raise ModelError([Diagnostic("error", "not-a-model",
-                                     f"the document must be a mapping/object with 'flowcase', 'id' and 'workflows', "
-                                     f"not {what}")], source)
+        raise ModelError(
+            [
+                Diagnostic(
+                    "error",
+                    "not-a-model",
+                    f"the document must be a mapping/object with 'flowcase', 'id' and 'workflows', not {what}",
+                )
+            ],
+            source,
+        )
     check_tree(data, source)
     try:
         return Model.model_validate(data)
     except ValidationError as exc:
         errors = [
-            err for err in exc.errors()
+            err
+            for err in exc.errors()
             # pydantic also reports a non-empty list whose items failed as "too short": a consequence, not a cause
             if not (err["type"] == "too_short" and isinstance(err.get("input"), list) and err["input"])
         ]
@@ -189,8 +222,13 @@ def _parse_yaml(text: str, source: str | None) -> tuple[Any, _Positions | None]:
         data = constructor.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise _limit_error("syntax", f"invalid YAML: {getattr(exc, 'problem', None) or exc}", source,
-                           mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+        raise _limit_error(
+            "syntax",
+            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+            source,
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+        ) from None
     return data, _node_positions(root)
 
 
@@ -229,8 +267,10 @@ def describe_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | None, st
     i = 0
     while i < len(loc):
         key = loc[i]
-        child = node[key] if isinstance(node, dict) and key in node else (
-            node[key] if isinstance(node, list) and isinstance(key, int) and key < len(node) else None
+        child = (
+            node[key]
+            if isinstance(node, dict) and key in node
+            else (node[key] if isinstance(node, list) and isinstance(key, int) and key < len(node) else None)
         )
         if isinstance(key, int) and isinstance(child, dict):
             label = child.get("id") or child.get("name")

@@ -34,8 +34,18 @@ ROW_GAP = 40.0
 LOOP_CLEARANCE = 30.0
 SWEEPS = 4
 
-__all__ = ["SIZES", "Point", "auto_layout", "bounds", "edge_waypoints", "label_box", "layout_of", "routes", "size_of",
-           "without_layout"]
+__all__ = [
+    "SIZES",
+    "Point",
+    "auto_layout",
+    "bounds",
+    "edge_waypoints",
+    "label_box",
+    "layout_of",
+    "routes",
+    "size_of",
+    "without_layout",
+]
 
 
 def size_of(node: Node) -> tuple[float, float]:
@@ -185,8 +195,9 @@ def _grid_route(source: Layout, target: Layout, boxes: list[Box]) -> list[Point]
     for attach, stub in ports_out:
         if free(stub):
             direction = 0 if attach[1] == stub[1] else 1
-            heapq.heappush(queue, (abs(stub[0] - attach[0]) + abs(stub[1] - attach[1]), counter, stub, direction,
-                                   (attach, stub)))
+            heapq.heappush(
+                queue, (abs(stub[0] - attach[0]) + abs(stub[1] - attach[1]), counter, stub, direction, (attach, stub))
+            )
             counter += 1
     seen: set[tuple[Point, int]] = set()
     while queue:
@@ -218,8 +229,12 @@ def _ports(box: Box, clearance: float) -> list[tuple[Point, Point]]:
     """(attachment point on a side's middle, the point just outside it) for the four sides."""
     left, top, right, bottom = box
     cx, cy = (left + right) / 2, (top + bottom) / 2
-    return [((right, cy), (right + clearance, cy)), ((left, cy), (left - clearance, cy)),
-            ((cx, bottom), (cx, bottom + clearance)), ((cx, top), (cx, top - clearance))]
+    return [
+        ((right, cy), (right + clearance, cy)),
+        ((left, cy), (left - clearance, cy)),
+        ((cx, bottom), (cx, bottom + clearance)),
+        ((cx, top), (cx, top - clearance)),
+    ]
 
 
 def _simplify(points: list[Point]) -> list[Point]:

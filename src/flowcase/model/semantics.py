@@ -162,8 +162,14 @@ def same_meaning(a: Model, b: Model, *, descriptions: bool = False) -> list[str]
     return found
 
 
-_LABELS = {"workflows": "workflow", "nodes": "node", "decisions": "decision", "parameters": "parameter",
-           "variables": "variable", "custom": "custom attribute"}
+_LABELS = {
+    "workflows": "workflow",
+    "nodes": "node",
+    "decisions": "decision",
+    "parameters": "parameter",
+    "variables": "variable",
+    "custom": "custom attribute",
+}
 
 
 def _diff(a: Any, b: Any, where: list[str], found: list[str]) -> None:

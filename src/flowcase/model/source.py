@@ -51,8 +51,9 @@ class Loaded:
 _Positions = dict[tuple[str | int, ...], tuple[int, int]]
 
 
-def _limit_error(code: str, message: str, source: str | None, line: int | None = None,
-                 column: int | None = None) -> ModelError:
+def _limit_error(
+    code: str, message: str, source: str | None, line: int | None = None, column: int | None = None
+) -> ModelError:
     return ModelError([Diagnostic("error", code, message, line=line, column=column)], source)
 
 
@@ -86,8 +87,9 @@ def _check_json_depth(text: str, source: str | None) -> None:
             if depth > MAX_DEPTH:
                 line = text.count("\n", 0, match.start()) + 1
                 column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-                raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source,
-                                   line, column)
+                raise _limit_error(
+                    "too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source, line, column
+                )
         elif mark in "]}":
             depth -= 1
 
@@ -106,5 +108,3 @@ def check_tree(data: Any, source: str | None) -> None:
                 raise _limit_error("too-deep", f"the document nests deeper than {MAX_DEPTH} levels", source)
             children = value.values() if isinstance(value, dict) else value
             stack.extend((child, depth + 1) for child in children)
-
-

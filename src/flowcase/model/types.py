@@ -73,17 +73,43 @@ class Layout(_Frozen):
 Point = tuple[float, float]
 
 BpmnNodeType = Literal[
-    "startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent",
-    "task", "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask",
-    "callActivity", "subProcess", "transaction", "adHocSubProcess",
-    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway",
+    "startEvent",
+    "endEvent",
+    "boundaryEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "task",
+    "userTask",
+    "serviceTask",
+    "manualTask",
+    "scriptTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+    "subProcess",
+    "transaction",
+    "adHocSubProcess",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "complexGateway",
+    "eventBasedGateway",
 ]
 BpmnEventKind = Literal[
     "message", "timer", "error", "escalation", "cancel", "compensate", "conditional", "link", "signal", "terminate"
 ]
 BpmnArtifactType = Literal[
-    "textAnnotation", "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
-    "dataInputAssociation", "dataOutputAssociation", "dataInput", "dataOutput",
+    "textAnnotation",
+    "association",
+    "group",
+    "dataObject",
+    "dataObjectReference",
+    "dataStoreReference",
+    "dataInputAssociation",
+    "dataOutputAssociation",
+    "dataInput",
+    "dataOutput",
 ]
 
 
@@ -179,8 +205,7 @@ class Node(_Frozen):
         if not self.decisions:
             return (Decision(id="1", next=self.next),) if self.next is not None else ()
         return tuple(
-            d if d.id is not None else d.model_copy(update={"id": str(i + 1)})
-            for i, d in enumerate(self.decisions)
+            d if d.id is not None else d.model_copy(update={"id": str(i + 1)}) for i, d in enumerate(self.decisions)
         )
 
 
@@ -223,8 +248,10 @@ class Workflow(_Frozen):
 
 BpmnRef = Annotated[
     str,
-    Field(description="A node ('workflow/node'), a decision's flow ('workflow/node/row'), or the id of a participant, "
-          "lane or artifact of the same annotation."),
+    Field(
+        description="A node ('workflow/node'), a decision's flow ('workflow/node/row'), or the id of a participant, "
+        "lane or artifact of the same annotation."
+    ),
 ]
 
 
@@ -302,9 +329,16 @@ class BpmnDiagram(_Frozen):
         """Every id is an XML id of the same document: each may be used once."""
         seen: set[str] = set()
         ids = [
-            *(x for c in self.collaborations for x in (c.id, *(p.id for p in c.participants),
-                                                        *(m.id for m in c.message_flows),
-                                                        *(a.id for a in c.artifacts))),
+            *(
+                x
+                for c in self.collaborations
+                for x in (
+                    c.id,
+                    *(p.id for p in c.participants),
+                    *(m.id for m in c.message_flows),
+                    *(a.id for a in c.artifacts),
+                )
+            ),
             *(lane.id for lane in self.lanes),
             *(a.id for a in self.artifacts),
         ]

@@ -51,6 +51,7 @@ def did_you_mean(wrong: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(wrong, names_, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
+
 __all__ = ["MAX_COMBINATIONS", "validate"]
 
 
@@ -116,22 +117,46 @@ class _Checker:
         for kind, i, name in declared:
             what = kind[:-1]
             if name in seen:
-                self.add("error", "duplicate-name", f"{name!r} is already declared as a {seen[name]}",
-                         (kind, i, "name"), element=f"{what} {name!r}", field="name")
+                self.add(
+                    "error",
+                    "duplicate-name",
+                    f"{name!r} is already declared as a {seen[name]}",
+                    (kind, i, "name"),
+                    element=f"{what} {name!r}",
+                    field="name",
+                )
             seen[name] = what
         for i, p in enumerate(self.model.parameters):
             types = {_type_of(v) for v in p.values}
             if len(types) > 1:
-                self.add("error", "mixed-types", f"values mix {', '.join(sorted(types))}; use one type",
-                         ("parameters", i, "values"), element=f"parameter {p.name!r}", field="values")
+                self.add(
+                    "error",
+                    "mixed-types",
+                    f"values mix {', '.join(sorted(types))}; use one type",
+                    ("parameters", i, "values"),
+                    element=f"parameter {p.name!r}",
+                    field="values",
+                )
             if len(set(map(repr, p.values))) != len(p.values):
-                self.add("error", "duplicate-value", "a value is listed twice",
-                         ("parameters", i, "values"), element=f"parameter {p.name!r}", field="values")
+                self.add(
+                    "error",
+                    "duplicate-value",
+                    "a value is listed twice",
+                    ("parameters", i, "values"),
+                    element=f"parameter {p.name!r}",
+                    field="values",
+                )
         ids = [w.id for w in self.model.workflows]
         for wi, w in enumerate(self.model.workflows):
             if ids.index(w.id) != wi:
-                self.add("error", "duplicate-id", f"workflow id {w.id!r} is used twice", ("workflows", wi, "id"),
-                         w, field="id")
+                self.add(
+                    "error",
+                    "duplicate-id",
+                    f"workflow id {w.id!r} is used twice",
+                    ("workflows", wi, "id"),
+                    w,
+                    field="id",
+                )
 
     # -- one workflow ------------------------------------------------------------------------------------------
 
@@ -142,20 +167,40 @@ class _Checker:
             self.add("error", "no-start", "has no start node", (*base, "nodes"), workflow, field="nodes")
         for extra in starts[1:]:
             i = workflow.nodes.index(extra)
-            self.add("error", "several-starts", f"has more than one start; {starts[0].id!r} is the first",
-                     (*base, "nodes", i, "kind"), workflow, f"start {extra.id!r}", "kind")
+            self.add(
+                "error",
+                "several-starts",
+                f"has more than one start; {starts[0].id!r} is the first",
+                (*base, "nodes", i, "kind"),
+                workflow,
+                f"start {extra.id!r}",
+                "kind",
+            )
         if not workflow.ends and not (workflow.stop_anywhere and wi == 0):
             self.add("error", "no-end", "has no end node", (*base, "nodes"), workflow, field="nodes")
         if workflow.stop_anywhere and wi != 0:
-            self.add("warning", "stop-anywhere-ignored", "'stop_anywhere' only applies to the main workflow",
-                     (*base, "stop_anywhere"), workflow, field="stop_anywhere")
+            self.add(
+                "warning",
+                "stop-anywhere-ignored",
+                "'stop_anywhere' only applies to the main workflow",
+                (*base, "stop_anywhere"),
+                workflow,
+                field="stop_anywhere",
+            )
         seen: set[str] = set()
         for ni, node in enumerate(workflow.nodes):
             path = (*base, "nodes", ni)
             element = f"{node.kind} {node.id!r}"
             if node.id in seen:
-                self.add("error", "duplicate-id", f"node id {node.id!r} is used twice in this workflow",
-                         (*path, "id"), workflow, element, "id")
+                self.add(
+                    "error",
+                    "duplicate-id",
+                    f"node id {node.id!r} is used twice in this workflow",
+                    (*path, "id"),
+                    workflow,
+                    element,
+                    "id",
+                )
             seen.add(node.id)
             self.check_node(workflow, node, path, element)
 
@@ -163,53 +208,121 @@ class _Checker:
         if node.kind == "end":
             if node.decisions or node.next:
                 field = "decisions" if node.decisions else "next"
-                self.add("error", "end-has-exit", "an end cannot lead anywhere", (*path, field), workflow, element,
-                         field)
+                self.add(
+                    "error", "end-has-exit", "an end cannot lead anywhere", (*path, field), workflow, element, field
+                )
             return
         if node.decisions and node.next:
-            self.add("error", "next-and-decisions", "use either 'next' or 'decisions', not both",
-                     (*path, "next"), workflow, element, "next")
+            self.add(
+                "error",
+                "next-and-decisions",
+                "use either 'next' or 'decisions', not both",
+                (*path, "next"),
+                workflow,
+                element,
+                "next",
+            )
         if not node.table:
-            self.add("error", "no-exit", "has no way out: give it 'next' or decisions", (*path, "decisions"),
-                     workflow, element, "decisions")
+            self.add(
+                "error",
+                "no-exit",
+                "has no way out: give it 'next' or decisions",
+                (*path, "decisions"),
+                workflow,
+                element,
+                "decisions",
+            )
         if node.kind == "call":
             if not node.workflow:
-                self.add("error", "call-without-workflow", "a call node must name the workflow it calls",
-                         (*path, "workflow"), workflow, element, "workflow")
+                self.add(
+                    "error",
+                    "call-without-workflow",
+                    "a call node must name the workflow it calls",
+                    (*path, "workflow"),
+                    workflow,
+                    element,
+                    "workflow",
+                )
             elif node.workflow not in self.model.workflows_by_id:
-                self.add("error", "unknown-workflow",
-                         f"calls unknown workflow {node.workflow!r}"
-                         f"{did_you_mean(node.workflow, self.model.workflows_by_id)}",
-                         (*path, "workflow"), workflow, element, "workflow")
+                self.add(
+                    "error",
+                    "unknown-workflow",
+                    f"calls unknown workflow {node.workflow!r}"
+                    f"{did_you_mean(node.workflow, self.model.workflows_by_id)}",
+                    (*path, "workflow"),
+                    workflow,
+                    element,
+                    "workflow",
+                )
         elif node.workflow:
-            self.add("error", "not-a-call", "only call nodes name a workflow", (*path, "workflow"), workflow,
-                     element, "workflow")
+            self.add(
+                "error",
+                "not-a-call",
+                "only call nodes name a workflow",
+                (*path, "workflow"),
+                workflow,
+                element,
+                "workflow",
+            )
         row_ids: set[str] = set()
         for di, decision in enumerate(node.table):
             dpath, delement = self.decision_place(node, path, di, element)
             if decision.id in row_ids:
-                self.add("error", "duplicate-id", f"decision id {decision.id!r} is used twice in this table",
-                         (*dpath, "id"), workflow, delement, "id")
+                self.add(
+                    "error",
+                    "duplicate-id",
+                    f"decision id {decision.id!r} is used twice in this table",
+                    (*dpath, "id"),
+                    workflow,
+                    delement,
+                    "id",
+                )
             row_ids.add(decision.id or "")
             if decision.next not in workflow.by_id:
-                self.add("error", "unknown-target",
-                         f"leads to unknown node {decision.next!r}{did_you_mean(decision.next, workflow.by_id)}",
-                         (*dpath, "next") if node.decisions else (*path, "next"), workflow, delement, "next")
+                self.add(
+                    "error",
+                    "unknown-target",
+                    f"leads to unknown node {decision.next!r}{did_you_mean(decision.next, workflow.by_id)}",
+                    (*dpath, "next") if node.decisions else (*path, "next"),
+                    workflow,
+                    delement,
+                    "next",
+                )
             elif workflow.by_id[decision.next].kind == "start":
-                self.add("error", "target-is-start", "cannot lead back to the start node",
-                         (*dpath, "next") if node.decisions else (*path, "next"), workflow, delement, "next")
+                self.add(
+                    "error",
+                    "target-is-start",
+                    "cannot lead back to the start node",
+                    (*dpath, "next") if node.decisions else (*path, "next"),
+                    workflow,
+                    delement,
+                    "next",
+                )
             if decision.after is not None:
                 if node.kind != "call":
-                    self.add("error", "after-not-on-call", "'after' is only for rows of a call node",
-                             (*dpath, "after"), workflow, delement, "after")
+                    self.add(
+                        "error",
+                        "after-not-on-call",
+                        "'after' is only for rows of a call node",
+                        (*dpath, "after"),
+                        workflow,
+                        delement,
+                        "after",
+                    )
                 elif node.workflow in self.model.workflows_by_id:
                     callee = self.model.workflow(node.workflow)
                     end_names = {e.name or e.id for e in callee.ends} | {e.id for e in callee.ends}
                     if decision.after not in end_names:
-                        self.add("error", "unknown-end",
-                                 f"workflow {callee.id!r} has no end named {decision.after!r}"
-                                 f" (its ends: {', '.join(sorted(e.name or e.id for e in callee.ends))})",
-                                 (*dpath, "after"), workflow, delement, "after")
+                        self.add(
+                            "error",
+                            "unknown-end",
+                            f"workflow {callee.id!r} has no end named {decision.after!r}"
+                            f" (its ends: {', '.join(sorted(e.name or e.id for e in callee.ends))})",
+                            (*dpath, "after"),
+                            workflow,
+                            delement,
+                            "after",
+                        )
 
     @staticmethod
     def decision_place(node: Node, path: Path, di: int, element: str) -> tuple[Path, str]:
@@ -239,8 +352,7 @@ class _Checker:
             cycle = cycle_from(w.id)
             if cycle and frozenset(cycle) not in reported:
                 reported.add(frozenset(cycle))
-                self.add("error", "recursive-call", "calls itself: " + " -> ".join(cycle),
-                         ("workflows", wi), w)
+                self.add("error", "recursive-call", "calls itself: " + " -> ".join(cycle), ("workflows", wi), w)
         called = set().union(*calls.values()) if calls else set()
         for wi, w in enumerate(self.model.workflows[1:], start=1):
             if w.id not in called:
@@ -265,8 +377,9 @@ class _Checker:
                 self.check_condition(workflow, decision, dpath, element, types)
                 self.check_assignments(workflow, decision, dpath, element, types, variables)
 
-    def check_condition(self, workflow: Workflow, decision: Decision, path: Path, element: str,
-                        types: Mapping[str, str]) -> None:
+    def check_condition(
+        self, workflow: Workflow, decision: Decision, path: Path, element: str, types: Mapping[str, str]
+    ) -> None:
         try:
             expr = parse_condition(decision.when)
         except ExprError as exc:
@@ -278,11 +391,26 @@ class _Checker:
             self.add("error", exc.code, exc.message, (*path, "when"), workflow, element, "when", exc.column)
             return
         if expr is not None and kind != "bool":
-            self.add("error", "not-a-condition", f"must be true or false, but this is {kind}", (*path, "when"),
-                     workflow, element, "when", 1)
+            self.add(
+                "error",
+                "not-a-condition",
+                f"must be true or false, but this is {kind}",
+                (*path, "when"),
+                workflow,
+                element,
+                "when",
+                1,
+            )
 
-    def check_assignments(self, workflow: Workflow, decision: Decision, path: Path, element: str,
-                          types: Mapping[str, str], variables: set[str]) -> None:
+    def check_assignments(
+        self,
+        workflow: Workflow,
+        decision: Decision,
+        path: Path,
+        element: str,
+        types: Mapping[str, str],
+        variables: set[str],
+    ) -> None:
         try:
             assignments = parse_assignments(decision.set)
         except ExprError as exc:
@@ -291,8 +419,16 @@ class _Checker:
         for a in assignments:
             if a.target not in variables:
                 what = "a parameter (parameters are inputs)" if a.target in types else "not a declared variable"
-                self.add("error", "bad-assignment", f"{a.target!r} is {what}", (*path, "set"), workflow, element,
-                         "set", a.column)
+                self.add(
+                    "error",
+                    "bad-assignment",
+                    f"{a.target!r} is {what}",
+                    (*path, "set"),
+                    workflow,
+                    element,
+                    "set",
+                    a.column,
+                )
                 continue
             try:
                 kind = _infer(a.expr, types)
@@ -300,8 +436,16 @@ class _Checker:
                 self.add("error", exc.code, exc.message, (*path, "set"), workflow, element, "set", exc.column)
                 continue
             if kind != types[a.target]:
-                self.add("error", "type-mismatch", f"{a.target!r} holds {types[a.target]} but is given {kind}",
-                         (*path, "set"), workflow, element, "set", a.column)
+                self.add(
+                    "error",
+                    "type-mismatch",
+                    f"{a.target!r} holds {types[a.target]} but is given {kind}",
+                    (*path, "set"),
+                    workflow,
+                    element,
+                    "set",
+                    a.column,
+                )
 
     # -- graph and satisfiability warnings ---------------------------------------------------------------------
 
@@ -309,8 +453,9 @@ class _Checker:
         start = workflow.start
         if start is None:
             return
-        forward: dict[str, set[str]] = {n.id: {d.next for d in n.table if d.next in workflow.by_id}
-                                        for n in workflow.nodes}
+        forward: dict[str, set[str]] = {
+            n.id: {d.next for d in n.table if d.next in workflow.by_id} for n in workflow.nodes
+        }
         reached = _closure([start.id], forward)
         backward: dict[str, set[str]] = {n.id: set() for n in workflow.nodes}
         for source, targets in forward.items():
@@ -321,18 +466,36 @@ class _Checker:
         for ni, node in enumerate(workflow.nodes):
             element = f"{node.kind} {node.id!r}"
             if node.id not in reached:
-                self.add("warning", "unreachable", "cannot be reached from the start",
-                         ("workflows", wi, "nodes", ni), workflow, element)
+                self.add(
+                    "warning",
+                    "unreachable",
+                    "cannot be reached from the start",
+                    ("workflows", wi, "nodes", ni),
+                    workflow,
+                    element,
+                )
             elif node.id not in finishing:
-                self.add("warning", "dead-end", "no end can be reached from here", ("workflows", wi, "nodes", ni),
-                         workflow, element)
+                self.add(
+                    "warning",
+                    "dead-end",
+                    "no end can be reached from here",
+                    ("workflows", wi, "nodes", ni),
+                    workflow,
+                    element,
+                )
                 continue
             for di, decision in enumerate(node.table):
                 if decision.next in workflow.by_id and decision.next not in finishing:
                     dpath, delement = self.decision_place(node, ("workflows", wi, "nodes", ni), di, element)
-                    self.add("warning", "dead-end-decision",
-                             f"leads to {decision.next!r}, from which no end can be reached", (*dpath, "next"),
-                             workflow, delement, "next")
+                    self.add(
+                        "warning",
+                        "dead-end-decision",
+                        f"leads to {decision.next!r}, from which no end can be reached",
+                        (*dpath, "next"),
+                        workflow,
+                        delement,
+                        "next",
+                    )
 
     def check_dead_end_decisions(self, wi: int, workflow: Workflow) -> None:
         """A decision that can be taken, after which no row of the next table can be (every state it leaves)."""
@@ -351,8 +514,11 @@ class _Checker:
                     when, sets = parse_condition(decision.when), parse_assignments(decision.set)
                 except ExprError:
                     continue
-                used = sorted({n.name for n in names(when)} | {n.name for a in sets for n in names(a.expr)}
-                              | {n.name for c in conditions for n in names(c)} - {a.target for a in sets})
+                used = sorted(
+                    {n.name for n in names(when)}
+                    | {n.name for a in sets for n in names(a.expr)}
+                    | {n.name for c in conditions for n in names(c)} - {a.target for a in sets}
+                )
                 envs = _environments(used, domains)
                 if not envs:
                     continue
@@ -373,14 +539,24 @@ class _Checker:
                     stuck.append(after)
                 else:
                     if stuck:
-                        shown = ", ".join(f"{k} = {format_value(v)}" for k, v in stuck[0].items()
-                                          if k in {n.name for c in conditions for n in names(c)})
-                        dpath, delement = self.decision_place(node, ("workflows", wi, "nodes", ni), di,
-                                                              f"{node.kind} {node.id!r}")
-                        self.add("warning", "dead-end-decision",
-                                 f"can be taken, but then no row of {target.id!r} applies"
-                                 f"{f' ({shown})' if shown else ''}: a dead end", (*dpath, "when"), workflow,
-                                 delement, "when")
+                        shown = ", ".join(
+                            f"{k} = {format_value(v)}"
+                            for k, v in stuck[0].items()
+                            if k in {n.name for c in conditions for n in names(c)}
+                        )
+                        dpath, delement = self.decision_place(
+                            node, ("workflows", wi, "nodes", ni), di, f"{node.kind} {node.id!r}"
+                        )
+                        self.add(
+                            "warning",
+                            "dead-end-decision",
+                            f"can be taken, but then no row of {target.id!r} applies"
+                            f"{f' ({shown})' if shown else ''}: a dead end",
+                            (*dpath, "when"),
+                            workflow,
+                            delement,
+                            "when",
+                        )
 
     def check_conditions(self, wi: int, workflow: Workflow) -> None:
         self.check_dead_end_decisions(wi, workflow)
@@ -396,8 +572,15 @@ class _Checker:
                 envs = _environments(used, domains)
                 if envs is not None and not any(_holds(expr, env) for env in envs):
                     dpath, delement = self.decision_place(node, path, di, element)
-                    self.add("warning", "never-holds", "this condition can never hold", (*dpath, "when"), workflow,
-                             delement, "when")
+                    self.add(
+                        "warning",
+                        "never-holds",
+                        "this condition can never hold",
+                        (*dpath, "when"),
+                        workflow,
+                        delement,
+                        "when",
+                    )
             if node.kind == "call":
                 continue
             used = sorted({n.name for e in conditions for n in names(e)})
@@ -407,8 +590,15 @@ class _Checker:
             for env in envs:
                 if not any(_holds(e, env) for e in conditions):
                     shown = ", ".join(f"{k} = {format_value(v)}" for k, v in env.items())
-                    self.add("warning", "incomplete-table", f"no row applies when {shown}", (*path, "decisions"),
-                             workflow, element, "decisions")
+                    self.add(
+                        "warning",
+                        "incomplete-table",
+                        f"no row applies when {shown}",
+                        (*path, "decisions"),
+                        workflow,
+                        element,
+                        "decisions",
+                    )
                     break
 
     def finite_domains(self) -> dict[str, tuple[Value, ...]]:
@@ -473,8 +663,7 @@ def _infer(expr: Expr | None, types: Mapping[str, str]) -> str:
         if expr.name not in types:
             known = ", ".join(sorted(types)) or "none declared"
             hint = did_you_mean(expr.name, types)
-            raise _TypeProblem("unknown-name", f"unknown name {expr.name!r}{hint or f' (known: {known})'}",
-                               expr.column)
+            raise _TypeProblem("unknown-name", f"unknown name {expr.name!r}{hint or f' (known: {known})'}", expr.column)
         return types[expr.name]
     if isinstance(expr, ListExpr):
         kinds = {_infer(item, types) for item in expr.items}
@@ -499,7 +688,7 @@ def _infer_binop(expr: BinOp, types: Mapping[str, str]) -> str:
     left, right = _infer(expr.left, types), _infer(expr.right, types)
     if op in ("in", "not in"):
         if not right.startswith("list:"):
-            raise _TypeProblem("type-mismatch", f"'{op}' needs a list like [\"a\", \"b\"] on its right", expr.column)
+            raise _TypeProblem("type-mismatch", f'\'{op}\' needs a list like ["a", "b"] on its right', expr.column)
         if right != "list:any" and right[5:] != left:
             raise _TypeProblem("type-mismatch", f"compares {left} with a list of {right[5:]}", expr.column)
         return "bool"

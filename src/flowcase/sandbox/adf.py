@@ -6,12 +6,40 @@ from typing import Any
 
 BLOCK_NODES = frozenset(
     {
-        "paragraph", "heading", "bulletList", "orderedList", "listItem", "codeBlock", "blockquote", "rule",
-        "panel", "table", "tableRow", "tableHeader", "tableCell", "mediaSingle", "mediaGroup", "media",
-        "expand", "nestedExpand", "taskList", "taskItem", "decisionList", "decisionItem", "blockCard",
-        "text", "hardBreak", "mention", "emoji", "inlineCard", "date", "status", "placeholder", "mediaInline",
+        "paragraph",
+        "heading",
+        "bulletList",
+        "orderedList",
+        "listItem",
+        "codeBlock",
+        "blockquote",
+        "rule",
+        "panel",
+        "table",
+        "tableRow",
+        "tableHeader",
+        "tableCell",
+        "mediaSingle",
+        "mediaGroup",
+        "media",
+        "expand",
+        "nestedExpand",
+        "taskList",
+        "taskItem",
+        "decisionList",
+        "decisionItem",
+        "blockCard",
+        "text",
+        "hardBreak",
+        "mention",
+        "emoji",
+        "inlineCard",
+        "date",
+        "status",
+        "placeholder",
+        "mediaInline",
     }
-)  # fmt: skip
+)
 MAX_DEPTH = 40
 
 

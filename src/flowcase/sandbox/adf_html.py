@@ -8,8 +8,16 @@ from typing import Any
 
 from markupsafe import Markup
 
-_TAGS = {"paragraph": "p", "bulletList": "ul", "orderedList": "ol", "listItem": "li", "blockquote": "blockquote",
-         "tableRow": "tr", "tableHeader": "th", "tableCell": "td"}
+_TAGS = {
+    "paragraph": "p",
+    "bulletList": "ul",
+    "orderedList": "ol",
+    "listItem": "li",
+    "blockquote": "blockquote",
+    "tableRow": "tr",
+    "tableHeader": "th",
+    "tableCell": "td",
+}
 _MARKS = {"strong": "strong", "em": "em", "code": "code", "strike": "s", "underline": "u"}
 
 

@@ -113,8 +113,9 @@ async def projects(request: Request) -> Response:
     key, name = body.get("key"), body.get("name") or body.get("key")
     style, hidden = body.get("style", "classic"), body.get("hiddenFields", [])
     if not isinstance(key, str) or not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", key):
-        raise JiraHTTPError(400, errors={"key": "Project keys are 2-10 capital letters or digits, starting with a "
-                                                "letter."})  # fmt: skip
+        raise JiraHTTPError(
+            400, errors={"key": "Project keys are 2-10 capital letters or digits, starting with a letter."}
+        )
     if style not in ("classic", "next-gen") or not isinstance(hidden, list):
         raise JiraHTTPError(400, "style must be classic or next-gen; hiddenFields a list of field ids.")
     with sandbox.session() as s:

@@ -32,8 +32,11 @@ STATIC = Path(__file__).parent / "static"
 
 
 async def all_js(_request: Request) -> Response:
-    headers = {"Cache-Control": "no-cache", "Cross-Origin-Resource-Policy": "cross-origin",
-               "X-Content-Type-Options": "nosniff"}  # fmt: skip
+    headers = {
+        "Cache-Control": "no-cache",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+        "X-Content-Type-Options": "nosniff",
+    }
     return FileResponse(STATIC / "all.js", media_type="text/javascript", headers=headers)
 
 

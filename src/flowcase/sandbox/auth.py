@@ -131,8 +131,9 @@ def _check_jwt(sandbox: Sandbox, request: Request, token: str) -> Principal:
 def required_scope(method: str, path: str) -> str:
     if path.startswith("/rest/atlassian-connect/1/addons/"):
         return "NONE"
-    if method in ("GET", "HEAD") or path.endswith(("/search/jql", "/permissions/check", "/bulkfetch",
-                                                    "/approximate-count")):
+    if method in ("GET", "HEAD") or path.endswith(
+        ("/search/jql", "/permissions/check", "/bulkfetch", "/approximate-count")
+    ):
         return "READ"
     if method == "DELETE":
         return "DELETE"

@@ -91,9 +91,14 @@ async def app_request(request: Request) -> Response:
             response = await client.request(method, target, content=content, headers=headers)
         except (httpx.HTTPError, ConnectionError):
             return JSONResponse({"status": 0, "body": "", "contentType": "", "statusText": "network error"})
-    return JSONResponse({"status": response.status_code, "body": response.text,
-                         "contentType": response.headers.get("content-type", ""),
-                         "statusText": response.reason_phrase})  # fmt: skip
+    return JSONResponse(
+        {
+            "status": response.status_code,
+            "body": response.text,
+            "contentType": response.headers.get("content-type", ""),
+            "statusText": response.reason_phrase,
+        }
+    )
 
 
 async def manage_app(request: Request) -> Response:

@@ -67,8 +67,11 @@ def seed(session: Session) -> None:
     if session.scalar(select(func.count()).select_from(LinkTypeRow)):
         return
     for it in DEFAULT_ISSUE_TYPES:
-        session.add(IssueTypeRow(id=it.id, name=it.name, description=it.description,
-                                 hierarchy_level=it.hierarchy_level, project_id=None))  # fmt: skip
+        session.add(
+            IssueTypeRow(
+                id=it.id, name=it.name, description=it.description, hierarchy_level=it.hierarchy_level, project_id=None
+            )
+        )
     for lt in DEFAULT_LINK_TYPES:
         session.add(LinkTypeRow(id=lt.id, name=lt.name, inward=lt.inward, outward=lt.outward))
     session.flush()
@@ -100,8 +103,9 @@ def issue_type_by_id(session: Session, type_id: int) -> IssueType | None:
 def project_issue_types(session: Session, project: Project) -> list[IssueType]:
     """The issue types ``project`` can use: its scheme's (company-managed) or its own (team-managed)."""
     if project.style == "next-gen":
-        rows = session.scalars(select(IssueTypeRow).where(IssueTypeRow.project_id == project.id)
-                               .order_by(IssueTypeRow.id))  # fmt: skip
+        rows = session.scalars(
+            select(IssueTypeRow).where(IssueTypeRow.project_id == project.id).order_by(IssueTypeRow.id)
+        )
         return [_it(r) for r in rows]
     ids = set(session.scalars(select(SchemeItem.issuetype_id).where(SchemeItem.scheme_id == project.scheme_id)))
     return [it for it in all_issue_types(session) if it.id in ids]
@@ -119,8 +123,13 @@ def issue_type(session: Session, ref: object, project: Project | None = None) ->
 
 
 def create_issue_type(session: Session, name: str, description: str, hierarchy_level: int) -> IssueType:
-    row = IssueTypeRow(id=_next_id(session, IssueTypeRow.id, 10000), name=name, description=description,
-                       hierarchy_level=hierarchy_level, project_id=None)  # fmt: skip
+    row = IssueTypeRow(
+        id=_next_id(session, IssueTypeRow.id, 10000),
+        name=name,
+        description=description,
+        hierarchy_level=hierarchy_level,
+        project_id=None,
+    )
     session.add(row)
     session.flush()
     return _it(row)
@@ -132,8 +141,11 @@ def link_types(session: Session) -> list[LinkType]:
 
 def link_type(session: Session, ref: object) -> LinkType | None:
     text = str(ref).strip()
-    row = session.scalar(select(LinkTypeRow).where(or_(func.lower(LinkTypeRow.name) == text.lower(),
-                                                       LinkTypeRow.id == (int(text) if text.isdigit() else -1))))
+    row = session.scalar(
+        select(LinkTypeRow).where(
+            or_(func.lower(LinkTypeRow.name) == text.lower(), LinkTypeRow.id == (int(text) if text.isdigit() else -1))
+        )
+    )
     return _lt(row) if row is not None else None
 
 
@@ -145,7 +157,12 @@ def create_link_type(session: Session, name: str, inward: str, outward: str) -> 
 
 
 def create_project(
-    session: Session, key: str, name: str, *, project_id: int | None = None, style: str = "classic",
+    session: Session,
+    key: str,
+    name: str,
+    *,
+    project_id: int | None = None,
+    style: str = "classic",
     hidden_fields: Sequence[str] = (),
 ) -> Project:
     """A project as Jira's software templates make it: company-managed with its own issue type scheme holding the
@@ -166,9 +183,15 @@ def create_project(
         for it in DEFAULT_ISSUE_TYPES:
             if it.hierarchy_level == 1:
                 continue  # team-managed projects show epics differently; not modelled
-            session.add(IssueTypeRow(id=_next_id(session, IssueTypeRow.id, 10000), name=it.name,
-                                     description=it.description, hierarchy_level=it.hierarchy_level,
-                                     project_id=pid))  # fmt: skip
+            session.add(
+                IssueTypeRow(
+                    id=_next_id(session, IssueTypeRow.id, 10000),
+                    name=it.name,
+                    description=it.description,
+                    hierarchy_level=it.hierarchy_level,
+                    project_id=pid,
+                )
+            )
             session.flush()
     session.flush()
     return project
@@ -180,8 +203,11 @@ def screen_fields(project: Project) -> list[str]:
 
 
 def scheme_issue_type_ids(session: Session, scheme_id: int) -> list[int]:
-    return list(session.scalars(select(SchemeItem.issuetype_id).where(SchemeItem.scheme_id == scheme_id)
-                                .order_by(SchemeItem.issuetype_id)))  # fmt: skip
+    return list(
+        session.scalars(
+            select(SchemeItem.issuetype_id).where(SchemeItem.scheme_id == scheme_id).order_by(SchemeItem.issuetype_id)
+        )
+    )
 
 
 def add_to_scheme(session: Session, scheme_id: int, type_ids: Sequence[int]) -> None:

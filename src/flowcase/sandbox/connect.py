@@ -53,8 +53,13 @@ class PageContext:
     issuetype_id: str = ""
 
     def variables(self) -> dict[str, str]:
-        return {"issue.key": self.issue_key, "issue.id": self.issue_id, "project.key": self.project_key,
-                "project.id": self.project_id, "issuetype.id": self.issuetype_id}  # fmt: skip
+        return {
+            "issue.key": self.issue_key,
+            "issue.id": self.issue_id,
+            "project.key": self.project_key,
+            "project.id": self.project_id,
+            "issuetype.id": self.issuetype_id,
+        }
 
     def jira(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -112,8 +117,9 @@ def install_token(sandbox: Sandbox, descriptor: dict[str, Any], url: str, issued
         "exp": issued + TOKEN_SECONDS,
         "context": {},
     }
-    return jwt.encode(claims, sandbox.signing_key.private_pem, algorithm="RS256",
-                      headers={"kid": sandbox.signing_key.kid})  # fmt: skip
+    return jwt.encode(
+        claims, sandbox.signing_key.private_pem, algorithm="RS256", headers={"kid": sandbox.signing_key.kid}
+    )
 
 
 def lifecycle_payload(sandbox: Sandbox, descriptor: dict[str, Any], event: str, secret: str) -> dict[str, Any]:
@@ -162,8 +168,9 @@ async def install(
     with sandbox.session() as s:
         row = s.get(Installation, descriptor["key"])
         if row is None:
-            row = Installation(app_key=descriptor["key"], base_url="", shared_secret="", descriptor="",
-                               installed_at=now())  # fmt: skip
+            row = Installation(
+                app_key=descriptor["key"], base_url="", shared_secret="", descriptor="", installed_at=now()
+            )
             s.add(row)
         row.base_url = descriptor["baseUrl"].rstrip("/")
         row.shared_secret = secret
@@ -190,13 +197,20 @@ async def uninstall(sandbox: Sandbox, app_key: str, *, transport: httpx.AsyncBas
 
 
 async def _post_lifecycle(
-    sandbox: Sandbox, descriptor: dict[str, Any], event: str, url: str, secret: str,
+    sandbox: Sandbox,
+    descriptor: dict[str, Any],
+    event: str,
+    url: str,
+    secret: str,
     transport: httpx.AsyncBaseTransport | None,
-) -> None:  # fmt: skip
+) -> None:
     payload = lifecycle_payload(sandbox, descriptor, event, secret)
     token = install_token(sandbox, descriptor, url, await _lifecycle_second(sandbox))
-    headers = {"Authorization": f"JWT {token}", "Content-Type": "application/json",
-               "User-Agent": "flowcase-sandbox (Atlassian Connect host)"}  # fmt: skip
+    headers = {
+        "Authorization": f"JWT {token}",
+        "Content-Type": "application/json",
+        "User-Agent": "flowcase-sandbox (Atlassian Connect host)",
+    }
     try:
         async with httpx.AsyncClient(transport=transport, timeout=15, follow_redirects=False) as client:
             response = await client.post(url, content=json.dumps(payload), headers=headers)
@@ -219,8 +233,9 @@ def module_url(installation: Installation, url: str, context: PageContext) -> st
     return installation.base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
-def signed_iframe_url(sandbox: Sandbox, installation: Installation, module_key: str, url: str,
-                      context: PageContext) -> str:  # fmt: skip
+def signed_iframe_url(
+    sandbox: Sandbox, installation: Installation, module_key: str, url: str, context: PageContext
+) -> str:
     """The URL an iframe loads: module URL + Jira's standard parameters + a URL-bound HS256 JWT."""
     descriptor = json.loads(installation.descriptor)
     target = module_url(installation, url, context)

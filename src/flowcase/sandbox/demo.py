@@ -18,17 +18,28 @@ from flowcase.sandbox.site import Sandbox
 DEMO_PROJECT = ("DEMO", "Demo shop")
 WORKFLOW_STORY = "DEMO-1"
 STORIES: tuple[tuple[str, str, list[str]], ...] = (
-    ("Checkout with coupons, address correction and three payment methods",
-     "As a signed-in customer I want to check out my cart with a coupon and my preferred payment method, so "
-     "that I pay the right amount and get my order.", ["checkout", "payments"]),
-    ("Password reset by email",
-     "As a customer who forgot the password I want a reset link by email, valid for 30 minutes.", ["account"]),
-    ("Search products by category and price range",
-     "As a shopper I want to filter the catalogue by category and price so that I find products quickly.",
-     ["search"]),
-    ("Export order history as CSV",
-     "As a customer I want to download my orders of the last 12 months as a CSV file.", ["account", "export"]),
-)  # fmt: skip
+    (
+        "Checkout with coupons, address correction and three payment methods",
+        "As a signed-in customer I want to check out my cart with a coupon and my preferred payment method, so "
+        "that I pay the right amount and get my order.",
+        ["checkout", "payments"],
+    ),
+    (
+        "Password reset by email",
+        "As a customer who forgot the password I want a reset link by email, valid for 30 minutes.",
+        ["account"],
+    ),
+    (
+        "Search products by category and price range",
+        "As a shopper I want to filter the catalogue by category and price so that I find products quickly.",
+        ["search"],
+    ),
+    (
+        "Export order history as CSV",
+        "As a customer I want to download my orders of the last 12 months as a CSV file.",
+        ["account", "export"],
+    ),
+)
 
 
 def _adf(text: str) -> dict[str, Any]:
@@ -44,8 +55,18 @@ def load_demo_projects(sandbox: Sandbox) -> bool:
             return False
         create_project(s, key, name, project_id=10000)
         for summary, text, labels in STORIES:
-            create_issue(s, {"fields": {"project": {"key": key}, "issuetype": {"name": "Story"},
-                                        "summary": summary, "description": _adf(text), "labels": labels}})  # fmt: skip
+            create_issue(
+                s,
+                {
+                    "fields": {
+                        "project": {"key": key},
+                        "issuetype": {"name": "Story"},
+                        "summary": summary,
+                        "description": _adf(text),
+                        "labels": labels,
+                    }
+                },
+            )
     return True
 
 

@@ -51,7 +51,8 @@ async def set_up_demo_project(app: SandboxApp) -> list[str]:
             done = await setup(client, project, await load_settings(client, project_key=project))
         except JiraError as exc:
             return [f"flowcase setup of {project} failed: {exc}"]
-    lines = [f"flowcase setup of {project} (what the admin page's 'Create what is missing' does): {a}"
-             for a in done.actions]  # fmt: skip
+    lines = [
+        f"flowcase setup of {project} (what the admin page's 'Create what is missing' does): {a}" for a in done.actions
+    ]
     lines.append(done.readiness.summary().splitlines()[0])
     return lines

@@ -39,8 +39,12 @@ from flowcase.sandbox.site import DEMO_USER, Principal, Sandbox, User
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_SECONDS = 3600
-MODULES = {"issue-panel": "jira:issuePanel", "editor": "jira:issuePanel", "project-page": "jira:projectPage",
-           "admin-page": "jira:adminPage"}  # fmt: skip
+MODULES = {
+    "issue-panel": "jira:issuePanel",
+    "editor": "jira:issuePanel",
+    "project-page": "jira:projectPage",
+    "admin-page": "jira:adminPage",
+}
 FORWARD_HEADERS = ("content-type", "accept", "x-flowcase-client")
 
 
@@ -84,43 +88,65 @@ def check_forge_token(sandbox: Sandbox, token: str) -> Any:
             if hmac.compare_digest(token.encode(), expected.encode()):
                 if time.time() > mode.issued + TOKEN_SECONDS:
                     raise JiraHTTPError(401, "The Forge token has expired.")
-                user = DEMO_USER if kind == "user" else User(f"app:{app.app_id}", "", app.connect_key,
-                                                             DEMO_USER.permissions)
-                return Principal(user=user, app_key=app.connect_key,
-                                 scopes=frozenset({"READ", "WRITE", "DELETE"}))
+                user = (
+                    DEMO_USER
+                    if kind == "user"
+                    else User(f"app:{app.app_id}", "", app.connect_key, DEMO_USER.permissions)
+                )
+                return Principal(user=user, app_key=app.connect_key, scopes=frozenset({"READ", "WRITE", "DELETE"}))
     raise JiraHTTPError(401, "Unknown or revoked bearer token.")
 
 
 # --- install ------------------------------------------------------------------------------------------------
 
-def sign_invocation(sandbox: Sandbox, app: ForgeApp, *, module_key: str, extension: dict[str, Any],
-                    account_id: str | None = DEMO_USER.account_id) -> str:  # fmt: skip
+
+def sign_invocation(
+    sandbox: Sandbox,
+    app: ForgeApp,
+    *,
+    module_key: str,
+    extension: dict[str, Any],
+    account_id: str | None = DEMO_USER.account_id,
+) -> str:
     mode = forge_mode(sandbox)
-    claims = fit_claims(app_id=app.app_id, installation_id=app.installation_id, api_base_url=sandbox.base_url,
-                        cloud_id=mode.cloud_id, account_id=account_id, module_key=module_key, extension=extension)
+    claims = fit_claims(
+        app_id=app.app_id,
+        installation_id=app.installation_id,
+        api_base_url=sandbox.base_url,
+        cloud_id=mode.cloud_id,
+        account_id=account_id,
+        module_key=module_key,
+        extension=extension,
+    )
     return mode.signer.sign(claims)
 
 
 def remote_headers(app: ForgeApp, fit: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {fit}", "x-forge-oauth-system": app.system_token,
-            "x-forge-oauth-user": app.user_token}  # fmt: skip
+    return {
+        "Authorization": f"Bearer {fit}",
+        "x-forge-oauth-system": app.system_token,
+        "x-forge-oauth-user": app.user_token,
+    }
 
 
-def install_forge_app(sandbox: Sandbox, *, app_id: str, remote_url: str, resources: Path,
-                      connect_key: str = "flowcase") -> ForgeApp:  # fmt: skip
+def install_forge_app(
+    sandbox: Sandbox, *, app_id: str, remote_url: str, resources: Path, connect_key: str = "flowcase"
+) -> ForgeApp:
     """Install a Forge app: record it and send ``avi:forge:installed:app`` to ``{remote}/forge/lifecycle``."""
     app = ForgeApp(app_id, connect_key, remote_url.rstrip("/"), resources)
     forge_mode(sandbox).apps[app_id] = app
     fit = sign_invocation(sandbox, app, module_key="lifecycle", extension={}, account_id=None)
     body = {"eventType": "avi:forge:installed:app", "context": {"cloudId": forge_mode(sandbox).cloud_id}}
-    response = httpx.post(f"{app.remote_url}/forge/lifecycle", json=body, headers=remote_headers(app, fit),
-                          timeout=15.0)
+    response = httpx.post(
+        f"{app.remote_url}/forge/lifecycle", json=body, headers=remote_headers(app, fit), timeout=15.0
+    )
     if response.status_code >= 300:
         raise RuntimeError(f"the remote refused the install ({response.status_code})")
     return app
 
 
 # --- frame context tokens (what the iframe may claim about itself) ------------------------------------------
+
 
 def frame_token(sandbox: Sandbox, data: dict[str, Any]) -> str:
     body = base64.urlsafe_b64encode(json.dumps(data, sort_keys=True).encode()).decode().rstrip("=")
@@ -144,6 +170,7 @@ def frame_src(sandbox: Sandbox, app: ForgeApp, resource: str, extension: dict[st
 
 # --- pages --------------------------------------------------------------------------------------------------
 
+
 def _sandbox(request: Request) -> Sandbox:
     sandbox: Sandbox = request.app.state.sandbox
     return sandbox
@@ -159,15 +186,18 @@ def _same_origin(request: Request, sandbox: Sandbox) -> None:
 def _page(title: str, frames: list[tuple[str, str]], body: str = "") -> Response:
     iframes = "\n".join(
         f'<iframe class="forge-frame" data-forge-resource="{html.escape(r)}" src="{html.escape(src)}" '
-        f'title="{html.escape(r)}"></iframe>' for r, src in frames
+        f'title="{html.escape(r)}"></iframe>'
+        for r, src in frames
     )
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <link rel="stylesheet" href="/_sandbox/static/sandbox.css"><link rel="stylesheet" href="/_forge/page.css">
 <script src="/_forge/page.js"></script></head>
 <body class="forge-sandbox"><header class="forge-top">Sandbox Jira · Forge mode</header>
 <main><h1>{html.escape(title)}</h1>{body}{iframes}</main></body></html>"""
-    csp = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-           "frame-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "frame-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    )
     return HTMLResponse(page, headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"})
 
 
@@ -184,8 +214,11 @@ async def browse(request: Request) -> Response:
             raise JiraHTTPError(404, f"Issue {key} does not exist.")
         project = s.get(Project, issue.project_id)
         assert project is not None
-        extension = {"type": MODULES["issue-panel"], "issue": {"key": issue.key, "id": str(issue.id)},
-                     "project": {"key": project.key, "id": str(project.id)}}  # fmt: skip
+        extension = {
+            "type": MODULES["issue-panel"],
+            "issue": {"key": issue.key, "id": str(issue.id)},
+            "project": {"key": project.key, "id": str(project.id)},
+        }
         summary = issue.summary
     frames = [("issue-panel", frame_src(sandbox, app, "issue-panel", extension)) for app in _apps(sandbox)]
     return _page(f"{key}: {summary}", frames)
@@ -205,12 +238,14 @@ async def project_page(request: Request) -> Response:
 
 async def admin_page(request: Request) -> Response:
     sandbox = _sandbox(request)
-    frames = [("admin-page", frame_src(sandbox, app, "admin-page", {"type": MODULES["admin-page"]}))
-              for app in _apps(sandbox)]  # fmt: skip
+    frames = [
+        ("admin-page", frame_src(sandbox, app, "admin-page", {"type": MODULES["admin-page"]})) for app in _apps(sandbox)
+    ]
     return _page("Apps · settings", frames)
 
 
 # --- Custom UI resources and the bridge stand-in ------------------------------------------------------------
+
 
 async def cdn(request: Request) -> Response:
     sandbox = _sandbox(request)
@@ -247,11 +282,19 @@ async def context(request: Request) -> Response:
     app = forge_mode(sandbox).apps.get(str(data.get("app")))
     if app is None:
         raise JiraHTTPError(404, "The app is not installed.")
-    return JSONResponse({
-        "cloudId": forge_mode(sandbox).cloud_id, "siteUrl": sandbox.base_url, "accountId": DEMO_USER.account_id,
-        "localId": data["resource"], "moduleKey": data["resource"], "extension": data["extension"],
-        "environmentType": "DEVELOPMENT", "locale": "en-US", "timezone": "UTC",
-    })
+    return JSONResponse(
+        {
+            "cloudId": forge_mode(sandbox).cloud_id,
+            "siteUrl": sandbox.base_url,
+            "accountId": DEMO_USER.account_id,
+            "localId": data["resource"],
+            "moduleKey": data["resource"],
+            "extension": data["extension"],
+            "environmentType": "DEVELOPMENT",
+            "locale": "en-US",
+            "timezone": "UTC",
+        }
+    )
 
 
 async def modal(request: Request) -> Response:
@@ -284,10 +327,17 @@ async def invoke(request: Request) -> Response:
     headers = {k: str(v) for k, v in (payload.get("headers") or {}).items() if k.lower() in FORWARD_HEADERS}
     body = payload.get("body")
     async with httpx.AsyncClient(timeout=60.0) as client:
-        response = await client.request(method, app.remote_url + path, headers={**headers, **remote_headers(app, fit)},
-                                        content=body.encode() if isinstance(body, str) else None)
-    answer = {"status": response.status_code, "headers": {k: [v] for k, v in response.headers.items()},
-              "body": response.text}  # fmt: skip
+        response = await client.request(
+            method,
+            app.remote_url + path,
+            headers={**headers, **remote_headers(app, fit)},
+            content=body.encode() if isinstance(body, str) else None,
+        )
+    answer = {
+        "status": response.status_code,
+        "headers": {k: [v] for k, v in response.headers.items()},
+        "body": response.text,
+    }
     ok = 200 <= response.status_code < 300
     return JSONResponse({"success": ok, "payload": answer} if ok else {"success": False, "error": answer})
 

@@ -50,15 +50,34 @@ class ForgeSigner:
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
-def fit_claims(*, app_id: str, installation_id: str, api_base_url: str, cloud_id: str, account_id: str | None,
-               module_key: str, extension: dict[str, Any], ttl: int = 60) -> dict[str, Any]:  # fmt: skip
+def fit_claims(
+    *,
+    app_id: str,
+    installation_id: str,
+    api_base_url: str,
+    cloud_id: str,
+    account_id: str | None,
+    module_key: str,
+    extension: dict[str, Any],
+    ttl: int = 60,
+) -> dict[str, Any]:
     """Claims shaped like Forge's invocation token for a Custom UI ``invokeRemote`` call."""
     now = int(time.time())
     audience = app_id if app_id.startswith(APP_ARI) else APP_ARI + app_id
     claims: dict[str, Any] = {
-        "iss": ISSUER, "aud": audience, "iat": now, "nbf": now, "exp": now + ttl, "jti": str(uuid.uuid4()),
-        "app": {"id": audience, "installationId": installation_id, "apiBaseUrl": api_base_url,
-                "environment": {"type": "DEVELOPMENT", "id": "sandbox"}, "module": {"key": module_key}},
+        "iss": ISSUER,
+        "aud": audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": str(uuid.uuid4()),
+        "app": {
+            "id": audience,
+            "installationId": installation_id,
+            "apiBaseUrl": api_base_url,
+            "environment": {"type": "DEVELOPMENT", "id": "sandbox"},
+            "module": {"key": module_key},
+        },
         "context": {"cloudId": cloud_id, "moduleKey": module_key, "extension": extension},
     }
     if account_id:

@@ -30,19 +30,30 @@ def _iso(value: Any) -> str:
     return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}+0000"
 
 
-def row_of(s: Session, issue: Issue, project: Project, type_names: dict[int, str],
-           properties: dict[str, Any] | None = None) -> jql.Row:  # fmt: skip
+def row_of(
+    s: Session, issue: Issue, project: Project, type_names: dict[int, str], properties: dict[str, Any] | None = None
+) -> jql.Row:
     """What JQL sees of one issue; ``properties`` None reads all of its entity properties."""
     if properties is None:
-        properties = {p.key: json.loads(p.value)
-                      for p in s.scalars(select(IssueProperty).where(IssueProperty.issue_id == issue.id))}  # fmt: skip
+        properties = {
+            p.key: json.loads(p.value)
+            for p in s.scalars(select(IssueProperty).where(IssueProperty.issue_id == issue.id))
+        }
     return jql.Row(
-        id=issue.id, key=issue.key, number=issue.number, project_key=project.key, project_id=project.id,
-        issuetype_id=issue.issuetype_id, issuetype_name=type_names.get(issue.issuetype_id, ""),
-        summary=issue.summary, text=plain_text(json.loads(issue.description)) if issue.description else "",
-        labels=json.loads(issue.labels), created=_iso(issue.created), updated=_iso(issue.updated),
+        id=issue.id,
+        key=issue.key,
+        number=issue.number,
+        project_key=project.key,
+        project_id=project.id,
+        issuetype_id=issue.issuetype_id,
+        issuetype_name=type_names.get(issue.issuetype_id, ""),
+        summary=issue.summary,
+        text=plain_text(json.loads(issue.description)) if issue.description else "",
+        labels=json.loads(issue.labels),
+        created=_iso(issue.created),
+        updated=_iso(issue.updated),
         properties=properties,
-    )  # fmt: skip
+    )
 
 
 class SearchIndex:

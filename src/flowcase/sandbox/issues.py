@@ -138,9 +138,15 @@ def create_issue(session: Session, body: Any, *, link_limit: int = 500) -> Issue
     type_ref = _ref(fields.get("issuetype"), "id", "name")
     itype = issue_type(session, type_ref, project) if type_ref is not None and project is not None else None
     if itype is None and "project" not in errors:
-        errors["issuetype"] = "Specify an issue type" if type_ref is None else (
-            "Specify a valid issue type" if issue_type(session, type_ref) is None
-            else "The issue type selected is invalid.")  # fmt: skip
+        errors["issuetype"] = (
+            "Specify an issue type"
+            if type_ref is None
+            else (
+                "Specify a valid issue type"
+                if issue_type(session, type_ref) is None
+                else "The issue type selected is invalid."
+            )
+        )
     summary = _check_summary(fields.get("summary"), errors)
     description = _check_description(fields.get("description"), errors)
     labels = _check_labels(fields.get("labels", []), errors)
@@ -224,21 +230,31 @@ def add_link(session: Session, lt: LinkType, source: Issue, destination: Issue, 
     """Link ``source`` to ``destination``: the source shows the type's outward description ("blocks",
     "tests"), the destination the inward one ("is blocked by", "is tested by"). An identical link is not added
     twice (Jira answers "created" all the same): returns whether a link was added."""
-    same = session.scalar(select(IssueLink).where(IssueLink.type_id == lt.id,
-                                                  IssueLink.inward_issue_id == source.id,
-                                                  IssueLink.outward_issue_id == destination.id))  # fmt: skip
+    same = session.scalar(
+        select(IssueLink).where(
+            IssueLink.type_id == lt.id,
+            IssueLink.inward_issue_id == source.id,
+            IssueLink.outward_issue_id == destination.id,
+        )
+    )
     if same is not None:
         return False
     for issue in (source, destination):
         count = session.scalar(
-            select(func.count()).select_from(IssueLink).where(
-                or_(IssueLink.inward_issue_id == issue.id, IssueLink.outward_issue_id == issue.id)
-            )
+            select(func.count())
+            .select_from(IssueLink)
+            .where(or_(IssueLink.inward_issue_id == issue.id, IssueLink.outward_issue_id == issue.id))
         )
         if (count or 0) >= limit:
             raise JiraHTTPError(413, f"Issue {issue.key} has reached the limit of {limit} links.")
-    session.add(IssueLink(id=next_id(session, IssueLink.id, 10000), type_id=lt.id,
-                          inward_issue_id=source.id, outward_issue_id=destination.id))  # fmt: skip
+    session.add(
+        IssueLink(
+            id=next_id(session, IssueLink.id, 10000),
+            type_id=lt.id,
+            inward_issue_id=source.id,
+            outward_issue_id=destination.id,
+        )
+    )
     session.flush()
     return True
 
@@ -336,19 +352,33 @@ def type_of(session: Session, issue: Issue) -> IssueType:
 
 
 def link_type_json(base: str, lt: Any) -> dict[str, Any]:
-    return {"id": str(lt.id), "name": lt.name, "inward": lt.inward, "outward": lt.outward,
-            "self": f"{base}/rest/api/3/issueLinkType/{lt.id}"}  # fmt: skip
+    return {
+        "id": str(lt.id),
+        "name": lt.name,
+        "inward": lt.inward,
+        "outward": lt.outward,
+        "self": f"{base}/rest/api/3/issueLinkType/{lt.id}",
+    }
 
 
 def user_json(base: str, account_id: str, display_name: str) -> dict[str, Any]:
-    return {"self": f"{base}/rest/api/3/user?accountId={account_id}", "accountId": account_id,
-            "displayName": display_name, "active": True, "accountType": "atlassian"}  # fmt: skip
+    return {
+        "self": f"{base}/rest/api/3/user?accountId={account_id}",
+        "accountId": account_id,
+        "displayName": display_name,
+        "active": True,
+        "accountType": "atlassian",
+    }
 
 
 def _brief(session: Session, base: str, issue: Issue) -> dict[str, Any]:
     it = type_of(session, issue)
-    return {"id": str(issue.id), "key": issue.key, "self": f"{base}/rest/api/3/issue/{issue.id}",
-            "fields": {"summary": issue.summary, "status": STATUS, "issuetype": issue_type_json(base, it)}}  # fmt: skip
+    return {
+        "id": str(issue.id),
+        "key": issue.key,
+        "self": f"{base}/rest/api/3/issue/{issue.id}",
+        "fields": {"summary": issue.summary, "status": STATUS, "issuetype": issue_type_json(base, it)},
+    }
 
 
 STATUS = {"name": "To Do", "id": "10000", "statusCategory": {"id": 2, "key": "new", "name": "To Do"}}
@@ -383,8 +413,11 @@ def links_json(session: Session, base: str, issue: Issue) -> list[dict[str, Any]
     )
     for link in rows:
         lt = link_type_of(session, link)
-        entry: dict[str, Any] = {"id": str(link.id), "self": f"{base}/rest/api/3/issueLink/{link.id}",
-                                 "type": link_type_json(base, lt)}  # fmt: skip
+        entry: dict[str, Any] = {
+            "id": str(link.id),
+            "self": f"{base}/rest/api/3/issueLink/{link.id}",
+            "type": link_type_json(base, lt),
+        }
         if link.inward_issue_id == issue.id:
             other = session.get(Issue, link.outward_issue_id)
             if other is not None:

@@ -54,8 +54,14 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 KEYWORDS = {"and", "or", "not", "in", "is", "empty", "null", "order", "by", "asc", "desc"}
-SORTABLE = {"key": "key", "issuekey": "key", "created": "created", "updated": "updated", "summary": "summary",
-            "id": "key"}  # fmt: skip
+SORTABLE = {
+    "key": "key",
+    "issuekey": "key",
+    "created": "created",
+    "updated": "updated",
+    "summary": "summary",
+    "id": "key",
+}
 
 
 def _error(message: str) -> JiraHTTPError:
@@ -217,6 +223,7 @@ class _Parser:
         if op in ("in", "not in"):
             values = self.parse_list()
             checked = [getter.check(v) for v in values]
+
             def found(row: Row) -> bool:
                 return any(getter.compare(row, "=", v) for v in checked)
 
@@ -393,8 +400,12 @@ class Resolver:
             prop, path = match.group(1).strip().strip("\"'"), match.group(2) or ""
             self.property_keys.add(prop)
             all_ops = frozenset({"=", "!=", "~", "!~", "<", "<=", ">", ">="})
-            return Field(name, lambda r: _path(r.properties.get(prop), path) if prop in r.properties else None,
-                         "string", ops=all_ops)  # fmt: skip
+            return Field(
+                name,
+                lambda r: _path(r.properties.get(prop), path) if prop in r.properties else None,
+                "string",
+                ops=all_ops,
+            )
         if lower in self.aliases:
             ex = self.aliases[lower]
             ops = {
@@ -402,8 +413,14 @@ class Resolver:
                 "text": frozenset({"~", "!~"}),
                 "date": frozenset({"=", "!=", "<", "<=", ">", ">="}),
             }.get(ex.type, frozenset({"=", "!="}))
-            return Field(name, lambda r: _path(r.properties.get(ex.property_key), ex.path)
-                         if ex.property_key in r.properties else None, ex.type, ops=ops)  # fmt: skip
+            return Field(
+                name,
+                lambda r: (
+                    _path(r.properties.get(ex.property_key), ex.path) if ex.property_key in r.properties else None
+                ),
+                ex.type,
+                ops=ops,
+            )
         raise JiraHTTPError(400, f"Field '{name}' does not exist or you do not have permission to view it.")
 
 

@@ -61,12 +61,22 @@ def read_page_token(sandbox: Sandbox, token: str) -> PageContext:
     if int(data.get("e", 0)) < time.time():
         raise JiraHTTPError(403, "The page has expired; reload it.")
     v = data.get("v") or {}
-    return PageContext(v.get("issue.key", ""), v.get("issue.id", ""), v.get("project.key", ""),
-                       v.get("project.id", ""), v.get("issuetype.id", ""))  # fmt: skip
+    return PageContext(
+        v.get("issue.key", ""),
+        v.get("issue.id", ""),
+        v.get("project.key", ""),
+        v.get("project.id", ""),
+        v.get("issuetype.id", ""),
+    )
 
 
-def frame_for(sandbox: Sandbox, installation: Installation, module: Module, context: PageContext,
-           extra: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+def frame_for(
+    sandbox: Sandbox,
+    installation: Installation,
+    module: Module,
+    context: PageContext,
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
     url = module.url
     if extra:
         url += ("&" if "?" in url else "?") + urlencode(extra)
@@ -101,8 +111,12 @@ def _render(request: Request, sandbox: Sandbox, template: str, context: PageCont
         f"img-src 'self' data: {' '.join(frame_origins)}; frame-src {frames}; "
         "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
     )
-    headers = {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
-               "Referrer-Policy": "no-referrer"}  # fmt: skip
+    headers = {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+    }
     return HTMLResponse(html, headers=headers)
 
 
@@ -115,8 +129,9 @@ async def home(request: Request) -> Response:
     sandbox = _sandbox(request)
     with sandbox.session() as s:
         projects = list(s.scalars(select(Project).order_by(Project.key)))
-    return _render(request, sandbox, "home.html", PageContext(), projects=projects,
-                   installations=sandbox.installations())  # fmt: skip
+    return _render(
+        request, sandbox, "home.html", PageContext(), projects=projects, installations=sandbox.installations()
+    )
 
 
 async def browse(request: Request) -> Response:
@@ -145,8 +160,18 @@ async def browse(request: Request) -> Response:
                     module = next(m for m in modules_of(inst, "webPanels") if m.key == raw.get("key"))
                     panels.append(frame_for(sandbox, inst, module, context))
         description = adf_html(fields.get("description")) if fields.get("description") else ""
-    return _render(request, sandbox, "issue.html", context, issue=issue, project=project, fields=fields,
-                   description=description, contents=contents, panels=panels)  # fmt: skip
+    return _render(
+        request,
+        sandbox,
+        "issue.html",
+        context,
+        issue=issue,
+        project=project,
+        fields=fields,
+        description=description,
+        contents=contents,
+        panels=panels,
+    )
 
 
 async def project_page(request: Request) -> Response:
@@ -168,8 +193,9 @@ async def project_page(request: Request) -> Response:
         frame = frame_for(sandbox, inst, module, context)
     with sandbox.session() as s:
         types = {it.id: it.name for it in all_issue_types(s)}
-    return _render(request, sandbox, "project.html", context, project=project, issues=issues, types=types,
-                   tabs=tabs, frame=frame)  # fmt: skip
+    return _render(
+        request, sandbox, "project.html", context, project=project, issues=issues, types=types, tabs=tabs, frame=frame
+    )
 
 
 async def admin_page(request: Request) -> Response:
@@ -184,8 +210,7 @@ async def admin_page(request: Request) -> Response:
         if inst is None or module is None:
             return _not_found(request, sandbox, "This app page does not exist.")
         frame = frame_for(sandbox, inst, module, PageContext())
-    return _render(request, sandbox, "admin.html", PageContext(), installations=installations, pages=pages,
-                   frame=frame)  # fmt: skip
+    return _render(request, sandbox, "admin.html", PageContext(), installations=installations, pages=pages, frame=frame)
 
 
 async def general_page(request: Request) -> Response:

@@ -104,8 +104,9 @@ def check_notify(request: Request, principal: Principal) -> None:
     if request.query_params.get("notifyUsers", "true").lower() == "false" and not (
         {"ADMINISTER", "ADMINISTER_PROJECTS"} & principal.user.permissions
     ):
-        raise JiraHTTPError(403, "To discard the user notification either admin or project admin permissions are "
-                                 "required.")  # fmt: skip
+        raise JiraHTTPError(
+            403, "To discard the user notification either admin or project admin permissions are required."
+        )
 
 
 BULK_FETCH_LIMIT = 100
@@ -159,20 +160,36 @@ async def comments(request: Request) -> Response:
     with sandbox.session() as s:
         issue = get_issue(s, request.path_params["key"])
         if request.method == "POST":
-            row = Comment(id=next_id(s, Comment.id, 10000), issue_id=issue.id, author=principal.user.account_id,
-                          body=json.dumps(adf), created=now())  # fmt: skip
+            row = Comment(
+                id=next_id(s, Comment.id, 10000),
+                issue_id=issue.id,
+                author=principal.user.account_id,
+                body=json.dumps(adf),
+                created=now(),
+            )
             s.add(row)
             s.flush()
             return JSONResponse(comment_json(base, issue, row), status_code=201)
         rows = list(s.scalars(select(Comment).where(Comment.issue_id == issue.id).order_by(Comment.id)))
-        return JSONResponse({"startAt": 0, "maxResults": len(rows), "total": len(rows),
-                             "comments": [comment_json(base, issue, r) for r in rows]})  # fmt: skip
+        return JSONResponse(
+            {
+                "startAt": 0,
+                "maxResults": len(rows),
+                "total": len(rows),
+                "comments": [comment_json(base, issue, r) for r in rows],
+            }
+        )
 
 
 def comment_json(base: str, issue: Issue, row: Comment) -> dict[str, Any]:
-    return {"self": f"{base}/rest/api/3/issue/{issue.id}/comment/{row.id}", "id": str(row.id),
-            "author": {"accountId": row.author}, "body": json.loads(row.body), "created": iso(row.created),
-            "updated": iso(row.created)}  # fmt: skip
+    return {
+        "self": f"{base}/rest/api/3/issue/{issue.id}/comment/{row.id}",
+        "id": str(row.id),
+        "author": {"accountId": row.author},
+        "body": json.loads(row.body),
+        "created": iso(row.created),
+        "updated": iso(row.created),
+    }
 
 
 def require_admin(request: Request) -> Principal:
@@ -195,15 +212,17 @@ async def link_types(request: Request) -> Response:
     require_admin(request)
     body = await read_json(request)
     values = {k: body.get(k) if isinstance(body, dict) else None for k in ("name", "inward", "outward")}
-    errors = {k: f"The issue link type {k} is required." for k, v in values.items()
-              if not isinstance(v, str) or not v.strip()}  # fmt: skip
+    errors = {
+        k: f"The issue link type {k} is required." for k, v in values.items() if not isinstance(v, str) or not v.strip()
+    }
     if errors:
         raise JiraHTTPError(400, errors=errors)
     with sandbox.session() as s:
         if catalog.link_type(s, values["name"]) is not None:
             raise JiraHTTPError(400, f"An issue link type with the name '{values['name']}' already exists.")
-        lt = catalog.create_link_type(s, str(values["name"]).strip(), str(values["inward"]).strip(),
-                                      str(values["outward"]).strip())  # fmt: skip
+        lt = catalog.create_link_type(
+            s, str(values["name"]).strip(), str(values["inward"]).strip(), str(values["outward"]).strip()
+        )
         return JSONResponse(link_type_json(base, lt), status_code=201)
 
 
@@ -225,8 +244,9 @@ async def create_link(request: Request) -> Response:
     with sandbox.session() as s:
         lt = catalog.link_type(s, type_ref.get("name") or type_ref.get("id") or "")
         if lt is None:
-            raise JiraHTTPError(404, f"No issue link type with name '{type_ref.get('name') or type_ref.get('id')}' "
-                                     "found.")  # fmt: skip
+            raise JiraHTTPError(
+                404, f"No issue link type with name '{type_ref.get('name') or type_ref.get('id')}' found."
+            )
         inward, outward = _issue_ref(s, body.get("inwardIssue")), _issue_ref(s, body.get("outwardIssue"))
         if inward is None or outward is None:
             raise JiraHTTPError(404, "Issue does not exist or you do not have permission to see it.")
@@ -250,11 +270,15 @@ async def link(request: Request) -> Response:
         inward, outward = s.get(Issue, row.inward_issue_id), s.get(Issue, row.outward_issue_id)
         lt = link_type_of(s, row)
         base = sandbox.base_url
-        return JSONResponse({
-            "id": str(row.id), "self": f"{base}/rest/api/3/issueLink/{row.id}", "type": link_type_json(base, lt),
-            "inwardIssue": {"id": str(row.inward_issue_id), "key": inward.key if inward else None},
-            "outwardIssue": {"id": str(row.outward_issue_id), "key": outward.key if outward else None},
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "id": str(row.id),
+                "self": f"{base}/rest/api/3/issueLink/{row.id}",
+                "type": link_type_json(base, lt),
+                "inwardIssue": {"id": str(row.inward_issue_id), "key": inward.key if inward else None},
+                "outwardIssue": {"id": str(row.outward_issue_id), "key": outward.key if outward else None},
+            }
+        )
 
 
 async def add_attachments(request: Request) -> Response:
@@ -276,11 +300,14 @@ async def add_attachments(request: Request) -> Response:
                 if len(content) > sandbox.config.max_attachment_bytes:
                     raise JiraHTTPError(413, "The attachment is larger than the attachment size limit.")
                 att = Attachment(
-                    id=next_id(s, Attachment.id, 10000), issue_id=issue.id,
+                    id=next_id(s, Attachment.id, 10000),
+                    issue_id=issue.id,
                     filename=(upload.filename or "attachment")[:255],
                     mime_type=upload.content_type or "application/octet-stream",
-                    size=len(content), content=content, created=now(),
-                )  # fmt: skip
+                    size=len(content),
+                    content=content,
+                    created=now(),
+                )
                 s.add(att)
                 s.flush()
                 created.append(attachment_json(sandbox.base_url, att))

@@ -36,11 +36,16 @@ async def project_search(request: Request) -> Response:
     with sandbox.session() as s:
         projects = list(s.scalars(select(Project).order_by(Project.key)))
         page = projects[start : start + size]
-        return JSONResponse({
-            "self": f"{sandbox.base_url}/rest/api/3/project/search", "startAt": start, "maxResults": size,
-            "total": len(projects), "isLast": start + size >= len(projects),
-            "values": [project_json(s, sandbox.base_url, p) for p in page],
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "self": f"{sandbox.base_url}/rest/api/3/project/search",
+                "startAt": start,
+                "maxResults": size,
+                "total": len(projects),
+                "isLast": start + size >= len(projects),
+                "values": [project_json(s, sandbox.base_url, p) for p in page],
+            }
+        )
 
 
 def _project(request: Request, s: Any) -> Project:
@@ -77,8 +82,7 @@ async def issue_types(request: Request) -> Response:
         raise JiraHTTPError(400, errors={"hierarchyLevel": "The hierarchy level must be 0 or -1."})
     description = body.get("description") if isinstance(body.get("description"), str) else ""
     with sandbox.session() as s:
-        if any(it.name.lower() == name.strip().lower() and it.project_id is None
-               for it in catalog.all_issue_types(s)):  # fmt: skip
+        if any(it.name.lower() == name.strip().lower() and it.project_id is None for it in catalog.all_issue_types(s)):
             raise JiraHTTPError(409, "An issue type with this name already exists.")
         it = catalog.create_issue_type(s, name.strip(), description, int(level))
         return JSONResponse(issue_type_json(base, it), status_code=201)
@@ -113,13 +117,29 @@ async def scheme_for_project(request: Request) -> Response:
         for scheme, projects in sorted(by_scheme.items()):
             owner = s.get(Project, int(projects[0]))
             assert owner is not None
-            values.append({"issueTypeScheme": {"id": str(scheme), "name": f"{owner.key}: Software Issue Type Scheme",
-                                               "description": "", "isDefault": False,
-                                               "defaultIssueTypeId": "10001"},
-                           "projectIds": projects})  # fmt: skip
+            values.append(
+                {
+                    "issueTypeScheme": {
+                        "id": str(scheme),
+                        "name": f"{owner.key}: Software Issue Type Scheme",
+                        "description": "",
+                        "isDefault": False,
+                        "defaultIssueTypeId": "10001",
+                    },
+                    "projectIds": projects,
+                }
+            )
     page = values[start : start + size]
-    return JSONResponse({"self": str(request.url), "startAt": start, "maxResults": size, "total": len(values),
-                         "isLast": start + size >= len(values), "values": page})  # fmt: skip
+    return JSONResponse(
+        {
+            "self": str(request.url),
+            "startAt": start,
+            "maxResults": size,
+            "total": len(values),
+            "isLast": start + size >= len(values),
+            "values": page,
+        }
+    )
 
 
 async def scheme_add_types(request: Request) -> Response:
@@ -155,8 +175,15 @@ async def createmeta_types(request: Request) -> Response:
 
 
 def _field(key: str, name: str, required: bool, schema: dict[str, Any], ops: list[str]) -> dict[str, Any]:
-    return {"required": required, "schema": schema, "name": name, "key": key, "fieldId": key,
-            "hasDefaultValue": False, "operations": ops}  # fmt: skip
+    return {
+        "required": required,
+        "schema": schema,
+        "name": name,
+        "key": key,
+        "fieldId": key,
+        "hasDefaultValue": False,
+        "operations": ops,
+    }
 
 
 async def createmeta_fields(request: Request) -> Response:
@@ -174,18 +201,28 @@ async def createmeta_fields(request: Request) -> Response:
         "summary": _field("summary", "Summary", True, {"type": "string", "system": "summary"}, ["set"]),
         "issuetype": _field("issuetype", "Issue Type", True, {"type": "issuetype", "system": "issuetype"}, []),
         "project": _field("project", "Project", True, {"type": "project", "system": "project"}, ["set"]),
-        "description": _field("description", "Description", False, {"type": "string", "system": "description"},
-                              ["set"]),
-        "labels": _field("labels", "Labels", False, {"type": "array", "items": "string", "system": "labels"},
-                         ["add", "set", "remove"]),
+        "description": _field(
+            "description", "Description", False, {"type": "string", "system": "description"}, ["set"]
+        ),
+        "labels": _field(
+            "labels",
+            "Labels",
+            False,
+            {"type": "array", "items": "string", "system": "labels"},
+            ["add", "set", "remove"],
+        ),
         "reporter": _field("reporter", "Reporter", False, {"type": "user", "system": "reporter"}, ["set"]),
-        "issuelinks": _field("issuelinks", "Linked Issues", False,
-                             {"type": "array", "items": "issuelinks", "system": "issuelinks"}, ["add"]),
-    }  # fmt: skip
+        "issuelinks": _field(
+            "issuelinks",
+            "Linked Issues",
+            False,
+            {"type": "array", "items": "issuelinks", "system": "issuelinks"},
+            ["add"],
+        ),
+    }
     fields = [known[name] for name in on_screen if name in known]
     page = fields[start : start + size]
-    return JSONResponse({"fields": page, "results": page, "maxResults": size, "startAt": start,
-                         "total": len(fields)})  # fmt: skip
+    return JSONResponse({"fields": page, "results": page, "maxResults": size, "startAt": start, "total": len(fields)})
 
 
 def _has(principal: Principal, permission: str) -> bool:
@@ -233,8 +270,13 @@ async def permissions_check(request: Request) -> Response:
             with sandbox.session() as s:
                 found_projects = [p for p in projects if find_project(s, p) is not None]
                 found_issues = [i for i in issues if find_issue(s, str(i)) is not None]
-            results.append({"permission": permission, "projects": found_projects if ok else [],
-                            "issues": found_issues if ok else []})  # fmt: skip
+            results.append(
+                {
+                    "permission": permission,
+                    "projects": found_projects if ok else [],
+                    "issues": found_issues if ok else [],
+                }
+            )
     return JSONResponse({"globalPermissions": granted_global, "projectPermissions": results})
 
 
@@ -253,12 +295,20 @@ async def myself(request: Request) -> Response:
 async def server_info(request: Request) -> Response:
     sandbox = sandbox_of(request)
     stamp = now()
-    return JSONResponse({
-        "baseUrl": sandbox.base_url, "displayUrl": sandbox.base_url, "version": SERVER_VERSION,
-        "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud", "buildNumber": 100999,
-        "buildDate": "2026-11-01T00:00:00.000+0000", "serverTime": f"{stamp:%Y-%m-%dT%H:%M:%S}.000+0000",
-        "scmInfo": "sandbox", "serverTitle": "Jira (flowcase sandbox)",
-    })  # fmt: skip
+    return JSONResponse(
+        {
+            "baseUrl": sandbox.base_url,
+            "displayUrl": sandbox.base_url,
+            "version": SERVER_VERSION,
+            "versionNumbers": [1001, 0, 0],
+            "deploymentType": "Cloud",
+            "buildNumber": 100999,
+            "buildDate": "2026-11-01T00:00:00.000+0000",
+            "serverTime": f"{stamp:%Y-%m-%dT%H:%M:%S}.000+0000",
+            "scmInfo": "sandbox",
+            "serverTitle": "Jira (flowcase sandbox)",
+        }
+    )
 
 
 routes = [

@@ -53,13 +53,21 @@ async def issue_property(request: Request) -> Response:
         if request.method == "PUT":
             issue.updated = now()  # rolled back with the session if the value is refused
         return _entity_property(
-            s, request.method, key, raw, s.get(IssueProperty, (issue.id, key)),
+            s,
+            request.method,
+            key,
+            raw,
+            s.get(IssueProperty, (issue.id, key)),
             lambda text: IssueProperty(issue_id=issue.id, key=key, value=text),
         )
 
 
 def _entity_property(
-    s: Any, method: str, key: str, raw: str, row: IssueProperty | ProjectProperty | None,
+    s: Any,
+    method: str,
+    key: str,
+    raw: str,
+    row: IssueProperty | ProjectProperty | None,
     create: Callable[[str], IssueProperty | ProjectProperty],
 ) -> Response:
     """GET, PUT or DELETE one issue or project property, answering as Jira does."""
@@ -107,7 +115,11 @@ async def project_property(request: Request) -> Response:
     with sandbox.session() as s:
         project = _project(s, request.path_params["project"])
         return _entity_property(
-            s, request.method, key, raw, s.get(ProjectProperty, (project.id, key)),
+            s,
+            request.method,
+            key,
+            raw,
+            s.get(ProjectProperty, (project.id, key)),
             lambda text: ProjectProperty(project_id=project.id, key=key, value=text),
         )
 

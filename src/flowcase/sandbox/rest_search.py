@@ -33,8 +33,10 @@ def _rows(sandbox: Sandbox, s: Any, property_keys: set[str], reconcile: set[int]
     if property_keys:
         for row in s.scalars(select(IssueProperty).where(IssueProperty.key.in_(property_keys))):
             props.setdefault(row.issue_id, {})[row.key] = json.loads(row.value)
-    current = [row_of(s, issue, projects[issue.project_id], names, props.get(issue.id, {}))
-               for issue in s.scalars(select(Issue))]  # fmt: skip
+    current = [
+        row_of(s, issue, projects[issue.project_id], names, props.get(issue.id, {}))
+        for issue in s.scalars(select(Issue))
+    ]
     return sandbox.index.visible(current, reconcile)
 
 
@@ -83,16 +85,26 @@ async def _params(request: Request) -> dict[str, Any]:
         reconcile = body.get("reconcileIssues") or []
         if not isinstance(reconcile, list) or not all(isinstance(i, int) for i in reconcile):
             raise JiraHTTPError(400, "reconcileIssues must be a list of issue ids (integers).")
-        return {"jql": body.get("jql"), "token": body.get("nextPageToken"), "max": body.get("maxResults"),
-                "fields": _list(body.get("fields")), "properties": _list(body.get("properties")),
-                "reconcile": reconcile}  # fmt: skip
+        return {
+            "jql": body.get("jql"),
+            "token": body.get("nextPageToken"),
+            "max": body.get("maxResults"),
+            "fields": _list(body.get("fields")),
+            "properties": _list(body.get("properties")),
+            "reconcile": reconcile,
+        }
     q = request.query_params
     raw = [v for value in q.getlist("reconcileIssues") for v in value.split(",") if v.strip()]
     if not all(v.strip().isdigit() for v in raw):
         raise JiraHTTPError(400, "reconcileIssues must be a list of issue ids (integers).")
-    return {"jql": q.get("jql"), "token": q.get("nextPageToken"), "max": q.get("maxResults"),
-            "fields": q.getlist("fields"), "properties": q.getlist("properties"),
-            "reconcile": [int(v) for v in raw]}  # fmt: skip
+    return {
+        "jql": q.get("jql"),
+        "token": q.get("nextPageToken"),
+        "max": q.get("maxResults"),
+        "fields": q.getlist("fields"),
+        "properties": q.getlist("properties"),
+        "reconcile": [int(v) for v in raw],
+    }
 
 
 async def search(request: Request) -> Response:
@@ -156,9 +168,7 @@ async def approximate_count(request: Request) -> Response:
 
 
 async def removed_search(request: Request) -> Response:
-    raise JiraHTTPError(
-        410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API."
-    )
+    raise JiraHTTPError(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.")
 
 
 routes = [

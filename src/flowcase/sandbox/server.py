@@ -32,8 +32,9 @@ class QuietServer(uvicorn.Server):
 
 
 def make_server(app: Any, log_level: str = "warning") -> QuietServer:
-    config = uvicorn.Config(app, lifespan="auto", log_level=log_level, access_log=False, http="h11",
-                            timeout_graceful_shutdown=3)  # fmt: skip
+    config = uvicorn.Config(
+        app, lifespan="auto", log_level=log_level, access_log=False, http="h11", timeout_graceful_shutdown=3
+    )
     return QuietServer(config)
 
 

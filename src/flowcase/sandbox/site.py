@@ -36,24 +36,43 @@ class User:
 
 ALL_PERMISSIONS = frozenset(
     {
-        "BROWSE_PROJECTS", "CREATE_ISSUES", "EDIT_ISSUES", "LINK_ISSUES", "CREATE_ATTACHMENTS",
-        "DELETE_ISSUES", "DELETE_OWN_ATTACHMENTS", "DELETE_ALL_ATTACHMENTS", "ADD_COMMENTS",
-        "ADMINISTER_PROJECTS", "ADMINISTER", "ASSIGN_ISSUES", "TRANSITION_ISSUES", "SCHEDULE_ISSUES",
-        "RESOLVE_ISSUES", "ASSIGNABLE_USER", "WORK_ON_ISSUES", "MANAGE_WATCHERS", "VIEW_VOTERS_AND_WATCHERS",
+        "BROWSE_PROJECTS",
+        "CREATE_ISSUES",
+        "EDIT_ISSUES",
+        "LINK_ISSUES",
+        "CREATE_ATTACHMENTS",
+        "DELETE_ISSUES",
+        "DELETE_OWN_ATTACHMENTS",
+        "DELETE_ALL_ATTACHMENTS",
+        "ADD_COMMENTS",
+        "ADMINISTER_PROJECTS",
+        "ADMINISTER",
+        "ASSIGN_ISSUES",
+        "TRANSITION_ISSUES",
+        "SCHEDULE_ISSUES",
+        "RESOLVE_ISSUES",
+        "ASSIGNABLE_USER",
+        "WORK_ON_ISSUES",
+        "MANAGE_WATCHERS",
+        "VIEW_VOTERS_AND_WATCHERS",
     }
-)  # fmt: skip
+)
 GLOBAL_PERMISSIONS = frozenset({"ADMINISTER", "SYSTEM_ADMIN", "CREATE_SHARED_OBJECTS", "BULK_CHANGE", "USER_PICKER"})
 
 DEMO_USER = User("557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0001", "demo@example.com", "Demo User", ALL_PERMISSIONS)
 VIEWER_USER = User(
-    "557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0002", "viewer@example.com", "Read-only Viewer",
+    "557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0002",
+    "viewer@example.com",
+    "Read-only Viewer",
     frozenset({"BROWSE_PROJECTS"}),
-)  # fmt: skip
+)
 # Can create, edit and link issues but administers nothing (no "Test" issue type setup, no silent edits).
 TESTER_USER = User(
-    "557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0003", "tester@example.com", "Tester (no admin)",
+    "557058:5a1d0c3e-0b7e-4c51-9d43-5a7d0e5c0003",
+    "tester@example.com",
+    "Tester (no admin)",
     ALL_PERMISSIONS - {"ADMINISTER", "ADMINISTER_PROJECTS"},
-)  # fmt: skip
+)
 USERS = {u.account_id: u for u in (DEMO_USER, VIEWER_USER, TESTER_USER)}
 
 

@@ -1,11 +1,11 @@
 """Test helpers: a running sandbox on a free 127.0.0.1 port, and a tiny Connect app to install into it.
 
-    from flowcase.sandbox.testing import running_sandbox
+from flowcase.sandbox.testing import running_sandbox
 
-    with running_sandbox() as sb:
-        sb.add_fault(kind="rate_limit", path_prefix="/rest/api/3/issue", method="POST", count=1, retry_after=2)
-        ...  # call sb.base_url with sb.basic_auth() or as an installed app
-        assert sb.count_calls("POST", "/rest/api/3/issue") == 2
+with running_sandbox() as sb:
+    sb.add_fault(kind="rate_limit", path_prefix="/rest/api/3/issue", method="POST", count=1, retry_after=2)
+    ...  # call sb.base_url with sb.basic_auth() or as an installed app
+    assert sb.count_calls("POST", "/rest/api/3/issue") == 2
 """
 
 from __future__ import annotations
@@ -88,8 +88,13 @@ class RunningSandbox:
         from flowcase.targets import VendorAccess
 
         cfg = self.sandbox.config
-        return VendorAccess(zephyr_url=self.zephyr_url, zephyr_token=cfg.zephyr_token, xray_url=self.xray_url,
-                            xray_client_id=cfg.xray_client_id, xray_client_secret=cfg.xray_client_secret)
+        return VendorAccess(
+            zephyr_url=self.zephyr_url,
+            zephyr_token=cfg.zephyr_token,
+            xray_url=self.xray_url,
+            xray_client_id=cfg.xray_client_id,
+            xray_client_secret=cfg.xray_client_secret,
+        )
 
     def basic_auth(self) -> httpx.BasicAuth:
         return httpx.BasicAuth(self.email, self.api_token)
@@ -114,8 +119,9 @@ class RunningSandbox:
         """Search finds created or changed issues only ``seconds`` later (``reconcileIssues`` ids at once)."""
         self.sandbox.index.lag = seconds
 
-    def create_project(self, key: str, name: str = "", *, style: str = "classic",
-                       hidden_fields: tuple[str, ...] = ()) -> None:  # fmt: skip
+    def create_project(
+        self, key: str, name: str = "", *, style: str = "classic", hidden_fields: tuple[str, ...] = ()
+    ) -> None:
         from flowcase.sandbox.catalog import create_project
 
         with self.sandbox.session() as s:
@@ -176,8 +182,9 @@ class RunningSandbox:
 
 
 @contextlib.contextmanager
-def running_sandbox(config: SandboxConfig | None = None, *, demo_data: bool = False,
-                    setup: bool = False) -> Iterator[RunningSandbox]:  # fmt: skip
+def running_sandbox(
+    config: SandboxConfig | None = None, *, demo_data: bool = False, setup: bool = False
+) -> Iterator[RunningSandbox]:
     """A sandbox served by uvicorn on a free 127.0.0.1 port (in-memory SQLite unless ``config`` says otherwise).
 
     Like a fresh Jira Cloud site it has no "Test" issue type or link type: ``setup=True`` (with ``demo_data``)
@@ -212,24 +219,50 @@ class TinyApp:
 
     def descriptor(self) -> dict[str, Any]:
         return {
-            "key": self.key, "name": "Tiny test app", "baseUrl": self.base_url,
-            "authentication": {"type": "jwt"}, "apiVersion": 1, "scopes": ["READ", "WRITE"],
+            "key": self.key,
+            "name": "Tiny test app",
+            "baseUrl": self.base_url,
+            "authentication": {"type": "jwt"},
+            "apiVersion": 1,
+            "scopes": ["READ", "WRITE"],
             "lifecycle": {"installed": "/installed", "uninstalled": "/uninstalled"},
             "apiMigrations": {"signed-install": True, "context-qsh": True, "gdpr": True},
             "modules": {
-                "webPanels": [{"key": "tiny-panel", "name": {"value": "Tiny panel"},
-                               "location": "atl.jira.view.issue.right.context",
-                               "url": "/panel?issueKey={issue.key}&projectKey={project.key}"}],
+                "webPanels": [
+                    {
+                        "key": "tiny-panel",
+                        "name": {"value": "Tiny panel"},
+                        "location": "atl.jira.view.issue.right.context",
+                        "url": "/panel?issueKey={issue.key}&projectKey={project.key}",
+                    }
+                ],
                 "dialogs": [{"key": "tiny-dialog", "url": "/panel?issueKey={issue.key}&projectKey={project.key}"}],
-                "jiraProjectPages": [{"key": "tiny-project", "name": {"value": "Tiny project page"},
-                                      "url": "/panel?projectKey={project.key}"}],
+                "jiraProjectPages": [
+                    {
+                        "key": "tiny-project",
+                        "name": {"value": "Tiny project page"},
+                        "url": "/panel?projectKey={project.key}",
+                    }
+                ],
                 "adminPages": [{"key": "tiny-admin", "name": {"value": "Tiny admin"}, "url": "/panel"}],
-                "jiraEntityProperties": [{"key": "tiny-index", "name": {"value": "Tiny index"}, "entityType": "issue",
-                                          "keyConfigurations": [{"propertyKey": "tiny-summary", "extractions": [
-                                              {"objectName": "status", "type": "string", "alias": "tinyStatus"},
-                                              {"objectName": "count", "type": "number", "alias": "tinyCount"}]}]}],
+                "jiraEntityProperties": [
+                    {
+                        "key": "tiny-index",
+                        "name": {"value": "Tiny index"},
+                        "entityType": "issue",
+                        "keyConfigurations": [
+                            {
+                                "propertyKey": "tiny-summary",
+                                "extractions": [
+                                    {"objectName": "status", "type": "string", "alias": "tinyStatus"},
+                                    {"objectName": "count", "type": "number", "alias": "tinyCount"},
+                                ],
+                            }
+                        ],
+                    }
+                ],
             },
-        }  # fmt: skip
+        }
 
     async def _verify_install(self, request: Request, event: str) -> Response:
         header = request.headers.get("authorization", "")
@@ -277,10 +310,14 @@ class TinyApp:
             page = PANEL_HTML.replace("{ALL_JS}", all_js).replace("{ISSUE}", html.escape(issue))
             return HTMLResponse(page)
 
-        return Starlette(routes=[
-            Route("/atlassian-connect.json", descriptor), Route("/installed", installed, methods=["POST"]),
-            Route("/uninstalled", uninstalled, methods=["POST"]), Route("/panel", panel),
-        ])  # fmt: skip
+        return Starlette(
+            routes=[
+                Route("/atlassian-connect.json", descriptor),
+                Route("/installed", installed, methods=["POST"]),
+                Route("/uninstalled", uninstalled, methods=["POST"]),
+                Route("/panel", panel),
+            ]
+        )
 
 
 PANEL_HTML = """<!doctype html><html><head><meta charset="utf-8">

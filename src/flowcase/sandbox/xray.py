@@ -51,10 +51,13 @@ async def authenticate(request: Request) -> Response:
     except ValueError:
         body = None
     cfg = sandbox.config
-    ok = (isinstance(body, dict) and isinstance(body.get("client_id"), str)
-          and isinstance(body.get("client_secret"), str)
-          and hmac.compare_digest(body["client_id"].encode(), cfg.xray_client_id.encode())
-          and hmac.compare_digest(body["client_secret"].encode(), cfg.xray_client_secret.encode()))  # fmt: skip
+    ok = (
+        isinstance(body, dict)
+        and isinstance(body.get("client_id"), str)
+        and isinstance(body.get("client_secret"), str)
+        and hmac.compare_digest(body["client_id"].encode(), cfg.xray_client_id.encode())
+        and hmac.compare_digest(body["client_secret"].encode(), cfg.xray_client_secret.encode())
+    )
     if not ok:
         return JSONResponse({"error": "Authentication failed. Invalid client credentials!"}, status_code=401)
     state: XrayState = sandbox.xray
@@ -94,8 +97,14 @@ class _Resolvers:
     def _test(self, issue: Any) -> dict[str, Any]:
         with self.state.lock:
             steps = [dict(s) for s in self.state.steps.get(issue.id, [])]
-        return {"issueId": str(issue.id), "projectId": str(issue.project_id), "jira": self._jira(issue),
-                "testType": TEST_TYPE, "steps": steps, "lastModified": issue.updated.isoformat()}  # fmt: skip
+        return {
+            "issueId": str(issue.id),
+            "projectId": str(issue.project_id),
+            "jira": self._jira(issue),
+            "testType": TEST_TYPE,
+            "steps": steps,
+            "lastModified": issue.updated.isoformat(),
+        }
 
     def _results(self, ids: list[int], limit: int, start: int | None) -> dict[str, Any]:
         if not 1 <= limit <= MAX_LIMIT:
@@ -103,8 +112,13 @@ class _Resolvers:
         first = start or 0
         tests = [t for t in (self._issue(str(i), "Test") for i in ids) if t is not None]
         page = tests[first : first + limit]
-        return {"total": len(tests), "start": first, "limit": limit, "results": [self._test(t) for t in page],
-                "warnings": []}  # fmt: skip
+        return {
+            "total": len(tests),
+            "start": first,
+            "limit": limit,
+            "results": [self._test(t) for t in page],
+            "warnings": [],
+        }
 
     # -- Query ---------------------------------------------------------------------------------------------------
 
@@ -112,8 +126,14 @@ class _Resolvers:
         issue = self._issue(issueId, "Test")
         return None if issue is None else self._test(issue)
 
-    def getTests(self, _info: Any, limit: int, issueIds: list[str] | None = None, jql: str | None = None,
-                 start: int | None = None) -> dict[str, Any]:  # fmt: skip
+    def getTests(
+        self,
+        _info: Any,
+        limit: int,
+        issueIds: list[str] | None = None,
+        jql: str | None = None,
+        start: int | None = None,
+    ) -> dict[str, Any]:
         if jql is not None:
             raise GraphQLError("jql is not supported by the sandbox's Xray; pass issueIds")
         return self._results([int(i) for i in issueIds or [] if i and i.isdigit()], limit, start)
@@ -123,16 +143,16 @@ class _Resolvers:
         if issue is None:
             return None
 
-        def tests(_info: Any, limit: int, issueIds: list[str] | None = None,
-                  start: int | None = None) -> dict[str, Any]:  # fmt: skip
+        def tests(
+            _info: Any, limit: int, issueIds: list[str] | None = None, start: int | None = None
+        ) -> dict[str, Any]:
             with self.state.lock:
                 members = list(self.state.test_sets.get(issue.id, []))
             if issueIds is not None:
                 members = [m for m in members if str(m) in issueIds]
             return self._results(members, limit, start)
 
-        return {"issueId": str(issue.id), "projectId": str(issue.project_id), "jira": self._jira(issue),
-                "tests": tests}  # fmt: skip
+        return {"issueId": str(issue.id), "projectId": str(issue.project_id), "jira": self._jira(issue), "tests": tests}
 
     # -- Mutation ------------------------------------------------------------------------------------------------
 
@@ -142,14 +162,19 @@ class _Resolvers:
             raise GraphQLError(f"Test with id {issue_id} not found!")
         return issue
 
-    def addTestStep(self, _info: Any, issueId: str, step: dict[str, Any],
-                    versionId: int | None = None) -> dict[str, Any]:
+    def addTestStep(
+        self, _info: Any, issueId: str, step: dict[str, Any], versionId: int | None = None
+    ) -> dict[str, Any]:
         issue = self._test_or_error(issueId)
         if not any(step.get(k) for k in ("action", "data", "result")):
             raise GraphQLError("a step needs an action, data or a result")
         with self.state.lock:
-            made = {"id": f"step-{next(self.state.ids)}", "action": step.get("action") or "",
-                    "data": step.get("data") or "", "result": step.get("result") or ""}  # fmt: skip
+            made = {
+                "id": f"step-{next(self.state.ids)}",
+                "action": step.get("action") or "",
+                "data": step.get("data") or "",
+                "result": step.get("result") or "",
+            }
             self.state.steps.setdefault(issue.id, []).append(made)
         return made
 
@@ -159,8 +184,7 @@ class _Resolvers:
             self.state.steps[issue.id] = []
         return "All steps were removed."
 
-    def addTestsToTestSet(self, _info: Any, issueId: str, testIssueIds: list[str | None]
-                          ) -> dict[str, Any]:  # fmt: skip
+    def addTestsToTestSet(self, _info: Any, issueId: str, testIssueIds: list[str | None]) -> dict[str, Any]:
         test_set = self._issue(issueId, "Test Set")
         if test_set is None:
             raise GraphQLError(f"Test Set with id {issueId} not found!")
@@ -178,8 +202,7 @@ class _Resolvers:
         warning = f"Tests with ids {', '.join(refused)} were not added: not Test issues." if refused else None
         return {"addedTests": added, "warning": warning}
 
-    def removeTestsFromTestSet(self, _info: Any, issueId: str, testIssueIds: list[str | None]
-                               ) -> str:  # fmt: skip
+    def removeTestsFromTestSet(self, _info: Any, issueId: str, testIssueIds: list[str | None]) -> str:
         test_set = self._issue(issueId, "Test Set")
         if test_set is None:
             raise GraphQLError(f"Test Set with id {issueId} not found!")

@@ -86,8 +86,7 @@ def _page(request: Request, items: list[dict[str, Any]], path: str) -> dict[str,
     size = min(size, MAX_RESULTS)
     page = items[start : start + size]
     last = start + size >= len(items)
-    out: dict[str, Any] = {"startAt": start, "maxResults": size, "total": len(items), "isLast": last,
-                           "values": page}  # fmt: skip
+    out: dict[str, Any] = {"startAt": start, "maxResults": size, "total": len(items), "isLast": last, "values": page}
     if not last:
         out["next"] = f"{_base(request)}{path}?startAt={start + size}&maxResults={size}"
     return out
@@ -100,17 +99,22 @@ def _base(request: Request) -> str:
 def _test_case_json(request: Request, row: TestCaseRow) -> dict[str, Any]:
     base = _base(request)
     out: dict[str, Any] = {
-        "id": row.id, "key": row.key, "name": row.name,
+        "id": row.id,
+        "key": row.key,
+        "name": row.name,
         "project": {"id": row.project_id, "self": f"{base}/projects/{row.project_id}"},
-        "createdOn": row.created_on, "objective": row.objective, "precondition": row.precondition,
-        "estimatedTime": None, "labels": list(row.labels),
+        "createdOn": row.created_on,
+        "objective": row.objective,
+        "precondition": row.precondition,
+        "estimatedTime": None,
+        "labels": list(row.labels),
         "priority": {"id": row.priority_id, "self": f"{base}/priorities/{row.priority_id}"},
         "status": {"id": row.status_id, "self": f"{base}/statuses/{row.status_id}"},
         "folder": {"id": row.folder_id, "self": f"{base}/folders/{row.folder_id}"} if row.folder_id else None,
         "testScript": {"self": f"{base}/testcases/{row.key}/testscript"},
         "customFields": {},
         "links": {"self": f"{base}/testcases/{row.key}/links"},
-    }  # fmt: skip
+    }
     return out
 
 
@@ -167,9 +171,11 @@ async def test_cases(request: Request) -> Response:
         project_id = _project(request, project_key)[0] if project_key else None
         folder_id = _int_param(request, "folderId", 0, low=1, high=2**62) if "folderId" in request.query_params else 0
         with state.lock:
-            rows = [r for r in sorted(state.test_cases.values(), key=lambda r: r.id)
-                    if (project_id is None or r.project_id == project_id)
-                    and (not folder_id or r.folder_id == folder_id)]
+            rows = [
+                r
+                for r in sorted(state.test_cases.values(), key=lambda r: r.id)
+                if (project_id is None or r.project_id == project_id) and (not folder_id or r.folder_id == folder_id)
+            ]
             items = [_test_case_json(request, r) for r in rows]
         return JSONResponse(_page(request, items, "/testcases"))
     body = await _json_body(request)
@@ -182,12 +188,21 @@ async def test_cases(request: Request) -> Response:
         folder = _folder(state, body.get("folderId"), project_id)
         number = state.numbers.get(project_id, 0) + 1
         state.numbers[project_id] = number
-        row = TestCaseRow(next(state.ids), f"{project_key}-T{number}", project_id, name,
-                          objective=body.get("objective"), precondition=body.get("precondition"), labels=labels,
-                          folder_id=folder, created_on=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))  # fmt: skip
+        row = TestCaseRow(
+            next(state.ids),
+            f"{project_key}-T{number}",
+            project_id,
+            name,
+            objective=body.get("objective"),
+            precondition=body.get("precondition"),
+            labels=labels,
+            folder_id=folder,
+            created_on=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
         state.test_cases[row.key] = row
-    return JSONResponse({"id": row.id, "key": row.key, "self": f"{_base(request)}/testcases/{row.key}"},
-                        status_code=201)  # fmt: skip
+    return JSONResponse(
+        {"id": row.id, "key": row.key, "self": f"{_base(request)}/testcases/{row.key}"}, status_code=201
+    )
 
 
 async def test_case(request: Request) -> Response:
@@ -254,8 +269,16 @@ async def test_case_links(request: Request) -> Response:
     jira = _sandbox(request).base_url
     with state.lock:
         row = _get_case(state, key)
-        issues = [{"id": lk["id"], "issueId": lk["issueId"], "self": f"{base}/links/{lk['id']}", "type": "COVERAGE",
-                   "target": f"{jira}/rest/api/2/issue/{lk['issueId']}"} for lk in row.links]  # fmt: skip
+        issues = [
+            {
+                "id": lk["id"],
+                "issueId": lk["issueId"],
+                "self": f"{base}/links/{lk['id']}",
+                "type": "COVERAGE",
+                "target": f"{jira}/rest/api/2/issue/{lk['issueId']}",
+            }
+            for lk in row.links
+        ]
     return JSONResponse({"self": f"{base}/testcases/{key}/links", "issues": issues, "webLinks": []})
 
 
@@ -288,12 +311,22 @@ async def folders(request: Request) -> Response:
         project_id = _project(request, project_key)[0] if project_key else None
         kind = request.query_params.get("folderType")
         with state.lock:
-            rows = [f for _, f in sorted(state.folders.items())
-                    if (project_id is None or f["projectId"] == project_id) and (not kind or f["folderType"] == kind)]
-            items = [{"id": f["id"], "parentId": f["parentId"], "name": f["name"], "index": f["index"],
-                      "folderType": f["folderType"],
-                      "project": {"id": f["projectId"], "self": f"{base}/projects/{f['projectId']}"}}
-                     for f in rows]  # fmt: skip
+            rows = [
+                f
+                for _, f in sorted(state.folders.items())
+                if (project_id is None or f["projectId"] == project_id) and (not kind or f["folderType"] == kind)
+            ]
+            items = [
+                {
+                    "id": f["id"],
+                    "parentId": f["parentId"],
+                    "name": f["name"],
+                    "index": f["index"],
+                    "folderType": f["folderType"],
+                    "project": {"id": f["projectId"], "self": f"{base}/projects/{f['projectId']}"},
+                }
+                for f in rows
+            ]
         return JSONResponse(_page(request, items, "/folders"))
     body = await _json_body(request)
     key, name, kind = body.get("projectKey"), body.get("name"), body.get("folderType")
@@ -308,13 +341,22 @@ async def folders(request: Request) -> Response:
     with state.lock:
         if parent is not None and parent not in state.folders:
             raise ZephyrError(400, f"parentId {parent} was not found")
-        siblings = [f for f in state.folders.values() if f["projectId"] == project_id and f["parentId"] == parent
-                    and f["folderType"] == kind]  # fmt: skip
+        siblings = [
+            f
+            for f in state.folders.values()
+            if f["projectId"] == project_id and f["parentId"] == parent and f["folderType"] == kind
+        ]
         if any(f["name"] == name for f in siblings):
             raise ZephyrError(400, f"a folder named '{name}' already exists here")
         ident = next(state.ids)
-        state.folders[ident] = {"id": ident, "parentId": parent, "name": name, "index": len(siblings),
-                                "folderType": kind, "projectId": project_id}  # fmt: skip
+        state.folders[ident] = {
+            "id": ident,
+            "parentId": parent,
+            "name": name,
+            "index": len(siblings),
+            "folderType": kind,
+            "projectId": project_id,
+        }
     return JSONResponse({"id": ident, "self": f"{base}/folders/{ident}"}, status_code=201)
 
 

@@ -48,8 +48,10 @@ class VendorAccess:
         return VendorAccess(zephyr_url=self.zephyr_url, xray_url=self.xray_url)
 
     def __repr__(self) -> str:
-        return (f"VendorAccess(zephyr_url={self.zephyr_url!r}, zephyr_token={'***' if self.zephyr_token else ''!r}, "
-                f"xray_url={self.xray_url!r}, xray_client_id={'***' if self.xray_client_id else ''!r})")
+        return (
+            f"VendorAccess(zephyr_url={self.zephyr_url!r}, zephyr_token={'***' if self.zephyr_token else ''!r}, "
+            f"xray_url={self.xray_url!r}, xray_client_id={'***' if self.xray_client_id else ''!r})"
+        )
 
     @classmethod
     def from_settings(cls) -> VendorAccess:
@@ -58,11 +60,13 @@ class VendorAccess:
 
         s = get_settings()
         return cls(
-            zephyr_url=s.zephyr_url, zephyr_token=s.zephyr_token.get_secret_value() if s.zephyr_token else "",
-            xray_url=s.xray_url, xray_client_id=s.xray_client_id,
+            zephyr_url=s.zephyr_url,
+            zephyr_token=s.zephyr_token.get_secret_value() if s.zephyr_token else "",
+            xray_url=s.xray_url,
+            xray_client_id=s.xray_client_id,
             xray_client_secret=s.xray_client_secret.get_secret_value() if s.xray_client_secret else "",
             site_url=s.vendor_site_url or s.jira_url,
-        )  # fmt: skip
+        )
 
     @classmethod
     def configured(cls) -> VendorAccess:
@@ -78,12 +82,16 @@ class VendorAccess:
     def missing(self, target: Target) -> str | None:
         """Why ``target`` cannot be published to with these credentials (None: it can)."""
         if target == "zephyr" and not self.zephyr_token:
-            return ("Zephyr Scale needs an API token for this Jira site (FLOWCASE_ZEPHYR_TOKEN with "
-                    "FLOWCASE_VENDOR_SITE_URL naming the site, or --zephyr-token)")
+            return (
+                "Zephyr Scale needs an API token for this Jira site (FLOWCASE_ZEPHYR_TOKEN with "
+                "FLOWCASE_VENDOR_SITE_URL naming the site, or --zephyr-token)"
+            )
         if target == "xray" and not (self.xray_client_id and self.xray_client_secret):
-            return ("Xray needs a client id and secret for this Jira site (FLOWCASE_XRAY_CLIENT_ID/"
-                    "FLOWCASE_XRAY_CLIENT_SECRET with FLOWCASE_VENDOR_SITE_URL naming the site, or "
-                    "--xray-client-id/--xray-client-secret)")
+            return (
+                "Xray needs a client id and secret for this Jira site (FLOWCASE_XRAY_CLIENT_ID/"
+                "FLOWCASE_XRAY_CLIENT_SECRET with FLOWCASE_VENDOR_SITE_URL naming the site, or "
+                "--xray-client-id/--xray-client-secret)"
+            )
         return None
 
 
@@ -105,8 +113,19 @@ async def publish_to_target(
     """Publish ``suite`` to the target the settings name (see the module docs)."""
     target = settings.target
     if target == "jira":
-        return await publish(client, model, suite, story_key, project_key, settings, progress, journal=journal,
-                             settle_seconds=settle_seconds, lease_timing=lease_timing, readiness=readiness)
+        return await publish(
+            client,
+            model,
+            suite,
+            story_key,
+            project_key,
+            settings,
+            progress,
+            journal=journal,
+            settle_seconds=settle_seconds,
+            lease_timing=lease_timing,
+            readiness=readiness,
+        )
     access = access or VendorAccess()
     why = access.missing(target)
     if why:
@@ -114,12 +133,34 @@ async def publish_to_target(
     if target == "zephyr":
         from flowcase.targets import zephyr
 
-        return await zephyr.publish(client, model, suite, story_key, project_key, settings, progress, access=access,
-                                    journal=journal, lease_timing=lease_timing)  # fmt: skip
+        return await zephyr.publish(
+            client,
+            model,
+            suite,
+            story_key,
+            project_key,
+            settings,
+            progress,
+            access=access,
+            journal=journal,
+            lease_timing=lease_timing,
+        )
     from flowcase.targets import xray
 
-    return await xray.publish(client, model, suite, story_key, project_key, settings, progress, access=access,
-                              journal=journal, settle_seconds=settle_seconds, lease_timing=lease_timing,
-                              readiness=readiness)  # fmt: skip
+    return await xray.publish(
+        client,
+        model,
+        suite,
+        story_key,
+        project_key,
+        settings,
+        progress,
+        access=access,
+        journal=journal,
+        settle_seconds=settle_seconds,
+        lease_timing=lease_timing,
+        readiness=readiness,
+    )
+
 
 __all__ = ["XRAY_URL", "ZEPHYR_URL", "VendorAccess", "publish_to_target"]

@@ -73,8 +73,9 @@ class XrayAuth(httpx.Auth):
         return "XrayAuth(client_id=***, client_secret=***)"
 
     def _authenticate(self) -> httpx.Request:
-        return httpx.Request("POST", f"{self.base_url}/api/v2/authenticate", json=self._key,
-                             headers={"Accept": "application/json"})  # fmt: skip
+        return httpx.Request(
+            "POST", f"{self.base_url}/api/v2/authenticate", json=self._key, headers={"Accept": "application/json"}
+        )
 
     def _take(self, response: httpx.Response) -> None:
         if response.status_code != 200:
@@ -136,15 +137,25 @@ class XrayClient:
 
 def _steps(test: TestCase) -> list[JsonObj]:
     body = zephyr_export.body(test, project=None, folder=None)
-    return [{"action": s["description"], "data": s["testData"], "result": s["expectedResult"]}
-            for s in body["testScript"]["steps"]]  # fmt: skip
+    return [
+        {"action": s["description"], "data": s["testData"], "result": s["expectedResult"]}
+        for s in body["testScript"]["steps"]
+    ]
 
 
 class XrayExtras:
     """Manual steps per Test and the workflow's Test Set (see the module docs)."""
 
-    def __init__(self, xray: XrayClient, jira: JiraClient, model: Model, suite: Suite, story_key: str,
-                 project_key: str, settings: PublishSettings) -> None:  # fmt: skip
+    def __init__(
+        self,
+        xray: XrayClient,
+        jira: JiraClient,
+        model: Model,
+        suite: Suite,
+        story_key: str,
+        project_key: str,
+        settings: PublishSettings,
+    ) -> None:
         self.xray, self.jira, self.model, self.story, self.project = xray, jira, model, story_key, project_key
         self.settings = settings
         self.steps = {t.id: _steps(t) for t in suite.tests}
@@ -170,8 +181,13 @@ class XrayExtras:
 
     async def _find_test_set(self) -> tuple[str, str] | None:
         story = await self.jira.get_issue(self.story, fields=("issuelinks",))
-        ids = sorted({str((lk.get("inwardIssue") or lk.get("outwardIssue") or {}).get("id"))
-                      for lk in ((story or {}).get("fields") or {}).get("issuelinks") or []} - {"None"})  # fmt: skip
+        ids = sorted(
+            {
+                str((lk.get("inwardIssue") or lk.get("outwardIssue") or {}).get("id"))
+                for lk in ((story or {}).get("fields") or {}).get("issuelinks") or []
+            }
+            - {"None"}
+        )
         if not ids:
             return None
         found = await self.jira.fetch_issues(ids, fields=("issuetype",), properties=(TEST_SET_PROPERTY,))
@@ -184,17 +200,24 @@ class XrayExtras:
     async def _ensure_test_set(self) -> str:
         found = await self._find_test_set()
         if found is None:
-            fields: JsonObj = {"project": {"key": self.project}, "issuetype": {"name": TEST_SET_TYPE},
-                               "summary": f"{self.model.label} (flowcase tests)"[:255],
-                               "labels": sorted({LABEL, model_label(self.model.id), *self.settings.labels})}
+            fields: JsonObj = {
+                "project": {"key": self.project},
+                "issuetype": {"name": TEST_SET_TYPE},
+                "summary": f"{self.model.label} (flowcase tests)"[:255],
+                "labels": sorted({LABEL, model_label(self.model.id), *self.settings.labels}),
+            }
             try:
                 made = await self.jira.create_issue(
-                    fields, properties=[{"key": TEST_SET_PROPERTY, "value": {"model": self.model.id,
-                                                                              "story": self.story}}])  # fmt: skip
+                    fields,
+                    properties=[{"key": TEST_SET_PROPERTY, "value": {"model": self.model.id, "story": self.story}}],
+                )
             except JiraError as exc:
                 if exc.status == 400:
-                    raise PublishError(f"project {self.project} has no '{TEST_SET_TYPE}' issue type: is Xray "
-                                       "installed and enabled on it?", status=409) from exc  # fmt: skip
+                    raise PublishError(
+                        f"project {self.project} has no '{TEST_SET_TYPE}' issue type: is Xray "
+                        "installed and enabled on it?",
+                        status=409,
+                    ) from exc
                 raise
             await self.jira.link_issues(TEST_SET_LINK, source=str(made["key"]), target=self.story)
             found = (str(made["id"]), str(made["key"]))
@@ -204,8 +227,10 @@ class XrayExtras:
     async def _members(self, test_set: str) -> set[str]:
         members: set[str] = set()
         start = 0
-        query = ("query Members($id: String, $start: Int) { getTestSet(issueId: $id) { tests(limit: 100, "
-                 "start: $start) { total results { issueId } } } }")  # fmt: skip
+        query = (
+            "query Members($id: String, $start: Int) { getTestSet(issueId: $id) { tests(limit: 100, "
+            "start: $start) { total results { issueId } } } }"
+        )
         while True:
             data = await self.xray.graphql(query, {"id": test_set, "start": start})
             tests = ((data.get("getTestSet") or {}).get("tests")) or {}
@@ -220,14 +245,18 @@ class XrayExtras:
         members = await self._members(test_set)
         missing = [i for i in ids.values() if i not in members]
         for n in range(0, len(missing), PAGE):
-            await self.xray.graphql("mutation Add($id: String!, $tests: [String]!) { addTestsToTestSet(issueId: $id, "
-                                    "testIssueIds: $tests) { addedTests warning } }",
-                                    {"id": test_set, "tests": missing[n : n + PAGE]})  # fmt: skip
+            await self.xray.graphql(
+                "mutation Add($id: String!, $tests: [String]!) { addTestsToTestSet(issueId: $id, "
+                "testIssueIds: $tests) { addedTests warning } }",
+                {"id": test_set, "tests": missing[n : n + PAGE]},
+            )
         gone = [i for i in obsolete if i in members]
         if gone:
-            await self.xray.graphql("mutation Remove($id: String!, $tests: [String]!) { "
-                                    "removeTestsFromTestSet(issueId: $id, testIssueIds: $tests) }",
-                                    {"id": test_set, "tests": gone})  # fmt: skip
+            await self.xray.graphql(
+                "mutation Remove($id: String!, $tests: [String]!) { "
+                "removeTestsFromTestSet(issueId: $id, testIssueIds: $tests) }",
+                {"id": test_set, "tests": gone},
+            )
 
 
 async def publish(
@@ -250,13 +279,25 @@ async def publish(
         try:
             await xray.graphql("query Ping { getTests(limit: 1, issueIds: []) { total } }")
         except XrayError as exc:
-            raise PublishError(f"Xray: {exc.summary().removeprefix('Xray ')}", status=exc.status or 502,
-                               retryable=exc.retryable) from exc  # fmt: skip
+            raise PublishError(
+                f"Xray: {exc.summary().removeprefix('Xray ')}", status=exc.status or 502, retryable=exc.retryable
+            ) from exc
         extras = XrayExtras(xray, jira, model, suite, story_key, project_key, settings)
         # Xray's failures are JiraErrors whose summary names Xray: publish reports them as it reports Jira's.
-        result = await jira_publish(jira, model, suite, story_key, project_key, settings, progress, journal=journal,
-                                    settle_seconds=settle_seconds, lease_timing=lease_timing, readiness=readiness,
-                                    extras=extras)  # fmt: skip
+        result = await jira_publish(
+            jira,
+            model,
+            suite,
+            story_key,
+            project_key,
+            settings,
+            progress,
+            journal=journal,
+            settle_seconds=settle_seconds,
+            lease_timing=lease_timing,
+            readiness=readiness,
+            extras=extras,
+        )
         log.info("xray publish of %s: %d GraphQL calls, test set %s", story_key, xray.calls, extras.test_set_key)
         return result
 

@@ -120,17 +120,36 @@ def plan(model: Model, suite: Suite, story_key: str, settings: PublishSettings) 
     planned: list[Planned] = []
     for test in suite.tests:
         body = zephyr_export.body(test, project=None, folder=None)
-        steps = tuple({"inline": {k: s[k] for k in ("description", "testData", "expectedResult")}}
-                      for s in body["testScript"]["steps"])
+        steps = tuple(
+            {"inline": {k: s[k] for k in ("description", "testData", "expectedResult")}}
+            for s in body["testScript"]["steps"]
+        )
         tags = [t for t in labels_of(test) if not t.startswith(ID_PREFIX)]
-        labels = tuple(dict.fromkeys([LABEL, model_label(model.id), _label(STORY_PREFIX + story_key),
-                                      _label(ID_PREFIX + test.id), *map(_label, tags), *settings.labels]))  # fmt: skip
+        labels = tuple(
+            dict.fromkeys(
+                [
+                    LABEL,
+                    model_label(model.id),
+                    _label(STORY_PREFIX + story_key),
+                    _label(ID_PREFIX + test.id),
+                    *map(_label, tags),
+                    *settings.labels,
+                ]
+            )
+        )
         reqs = tuple(k for k in requirements_of(test) if ISSUE_KEY.match(k) and k != story_key)
-        digest_src = {"name": body["name"], "objective": body["objective"], "precondition": body["precondition"],
-                      "labels": labels, "steps": steps, "requirements": reqs}  # fmt: skip
+        digest_src = {
+            "name": body["name"],
+            "objective": body["objective"],
+            "precondition": body["precondition"],
+            "labels": labels,
+            "steps": steps,
+            "requirements": reqs,
+        }
         digest = hashlib.sha256(json.dumps(digest_src, sort_keys=True).encode()).hexdigest()[:20]
-        planned.append(Planned(test.id, digest, body["name"][:255], body["objective"], body["precondition"], labels,
-                               steps, reqs))  # fmt: skip
+        planned.append(
+            Planned(test.id, digest, body["name"][:255], body["objective"], body["precondition"], labels, steps, reqs)
+        )
     return planned
 
 
@@ -138,22 +157,24 @@ def _identity(labels: Sequence[str], story_key: str, model_id: str) -> tuple[str
     """(test id, hash) of a test case of this story's model, from its labels; None for any other."""
     if _label(STORY_PREFIX + story_key) not in labels or model_label(model_id) not in labels:
         return None
-    test_id = next((lb[len(ID_PREFIX):] for lb in labels if lb.startswith(ID_PREFIX)), None)
+    test_id = next((lb[len(ID_PREFIX) :] for lb in labels if lb.startswith(ID_PREFIX)), None)
     if test_id is None:
         return None
-    digest = next((lb[len(HASH_PREFIX):] for lb in labels if lb.startswith(HASH_PREFIX)), "")
+    digest = next((lb[len(HASH_PREFIX) :] for lb in labels if lb.startswith(HASH_PREFIX)), "")
     return test_id, digest
 
 
-async def find_existing(z: JiraClient, project_key: str, story_key: str, model_id: str
-                        ) -> tuple[dict[str, Existing], list[Existing]]:  # fmt: skip
+async def find_existing(
+    z: JiraClient, project_key: str, story_key: str, model_id: str
+) -> tuple[dict[str, Existing], list[Existing]]:
     """The story's test cases by test id (the oldest wins) and the younger duplicates (already labelled ones
     are left out)."""
     rows: list[JsonObj] = []
     start = 0
     while True:
-        page = await z.json("GET", "/testcases", params={"projectKey": project_key, "maxResults": PAGE,
-                                                         "startAt": start})  # fmt: skip
+        page = await z.json(
+            "GET", "/testcases", params={"projectKey": project_key, "maxResults": PAGE, "startAt": start}
+        )
         values = list((page or {}).get("values") or [])
         rows.extend(values)
         if not values or (page or {}).get("isLast", True):
@@ -179,8 +200,11 @@ async def _folder(z: JiraClient, project_key: str, name: str) -> int:
     name = name.replace("/", "-").strip()[:255] or "flowcase"
     start = 0
     while True:
-        page = await z.json("GET", "/folders", params={"projectKey": project_key, "folderType": "TEST_CASE",
-                                                       "maxResults": PAGE, "startAt": start})  # fmt: skip
+        page = await z.json(
+            "GET",
+            "/folders",
+            params={"projectKey": project_key, "folderType": "TEST_CASE", "maxResults": PAGE, "startAt": start},
+        )
         values = list((page or {}).get("values") or [])
         for folder in values:
             if folder.get("name") == name and folder.get("parentId") is None:
@@ -217,30 +241,57 @@ async def publish(
             await z.json("GET", f"/projects/{project_key}")
         except JiraError as exc:
             if exc.status in (401, 403):
-                raise PublishError("Zephyr Scale refused the API token (401): check FLOWCASE_ZEPHYR_TOKEN",
-                                   status=exc.status) from exc  # fmt: skip
+                raise PublishError(
+                    "Zephyr Scale refused the API token (401): check FLOWCASE_ZEPHYR_TOKEN", status=exc.status
+                ) from exc
             if exc.status == 404:
                 raise PublishError(f"Zephyr Scale is not enabled on project {project_key}", status=409) from exc
             raise
         async with lease.hold(jira, story_key, PUBLISH_LEASE, timing=lease_timing or publish_lease_timing()) as held:
-            return await _publish(jira, z, held, model, suite, story_key, int(story["id"]), project_key, settings,
-                                  progress, journal or _NullJournal(), max_reconcile)  # fmt: skip
+            return await _publish(
+                jira,
+                z,
+                held,
+                model,
+                suite,
+                story_key,
+                int(story["id"]),
+                project_key,
+                settings,
+                progress,
+                journal or _NullJournal(),
+                max_reconcile,
+            )
     except lease.LeaseBusy as exc:
         raise PublishError(str(exc), retryable=True, status=409) from exc
     except lease.LeaseLost as exc:
         raise PublishError(f"publishing to {story_key} stopped: {exc}", retryable=True) from exc
     except JiraError as exc:
         where = "Zephyr Scale" if exc.response is not None and str(exc.response.url).startswith(z.base_url) else "Jira"
-        raise PublishError(f"publishing to {story_key} stopped: {where}: {exc.summary().replace('Jira ', '', 1)}",
-                           retryable=exc.retryable, status=exc.status) from exc  # fmt: skip
+        raise PublishError(
+            f"publishing to {story_key} stopped: {where}: {exc.summary().replace('Jira ', '', 1)}",
+            retryable=exc.retryable,
+            status=exc.status,
+        ) from exc
     finally:
         if client is None:
             await z.close()
 
 
-async def _publish(jira: JiraClient, z: JiraClient, held: lease.Lease, model: Model, suite: Suite, story_key: str,
-                   story_id: int, project_key: str, settings: PublishSettings, progress: ProgressFn | None,
-                   journal: Journal, max_reconcile: int) -> PublishResult:  # fmt: skip
+async def _publish(
+    jira: JiraClient,
+    z: JiraClient,
+    held: lease.Lease,
+    model: Model,
+    suite: Suite,
+    story_key: str,
+    story_id: int,
+    project_key: str,
+    settings: PublishSettings,
+    progress: ProgressFn | None,
+    journal: Journal,
+    max_reconcile: int,
+) -> PublishResult:
     report = progress or (lambda _p: None)
     result = PublishResult()
     planned = plan(model, suite, story_key, settings)
@@ -290,8 +341,14 @@ async def _publish(jira: JiraClient, z: JiraClient, held: lease.Lease, model: Mo
                 await held.check()  # the fence: only the holder of the story's publish lease creates its tests
                 journal.sending([p.test_id])
                 await journal.flush()
-                body: JsonObj = {"projectKey": project_key, "name": p.name, "objective": p.objective,
-                                 "precondition": p.precondition, "folderId": folder_id, "labels": list(p.labels)}
+                body: JsonObj = {
+                    "projectKey": project_key,
+                    "name": p.name,
+                    "objective": p.objective,
+                    "precondition": p.precondition,
+                    "folderId": folder_id,
+                    "labels": list(p.labels),
+                }
                 try:
                     made = await z.json("POST", "/testcases", json=body)
                 finally:
@@ -344,13 +401,17 @@ async def _requirement_ids(jira: JiraClient, planned: Sequence[Planned], result:
     return found
 
 
-async def _complete(z: JiraClient, key: str, p: Planned, story_id: int, requirement_ids: dict[str, int],
-                    result: PublishResult) -> None:  # fmt: skip
+async def _complete(
+    z: JiraClient, key: str, p: Planned, story_id: int, requirement_ids: dict[str, int], result: PublishResult
+) -> None:
     """Steps (replaced) and coverage links (added where missing) of test case ``key``."""
     steps = list(p.steps)
     for n in range(0, max(len(steps), 1), STEPS_PER_CALL):
-        await z.json("POST", f"/testcases/{key}/teststeps",
-                     json={"mode": "OVERWRITE" if n == 0 else "APPEND", "items": steps[n : n + STEPS_PER_CALL]})
+        await z.json(
+            "POST",
+            f"/testcases/{key}/teststeps",
+            json={"mode": "OVERWRITE" if n == 0 else "APPEND", "items": steps[n : n + STEPS_PER_CALL]},
+        )
     links = await z.json("GET", f"/testcases/{key}/links")
     linked = {int(lk.get("issueId") or 0) for lk in (links or {}).get("issues") or []}
     targets = [story_id] + [requirement_ids[r] for r in p.requirements if r in requirement_ids]
@@ -360,15 +421,38 @@ async def _complete(z: JiraClient, key: str, p: Planned, story_id: int, requirem
             result.links_created += 1
 
 
-async def _put(z: JiraClient, have: Existing, p: Planned | None = None, folder_id: int | None = None, *,
-               labels: list[str] | None = None) -> None:  # fmt: skip
+async def _put(
+    z: JiraClient,
+    have: Existing,
+    p: Planned | None = None,
+    folder_id: int | None = None,
+    *,
+    labels: list[str] | None = None,
+) -> None:
     """Update test case ``have`` in place: to ``p`` (with its hash label, written last), or only its labels.
 
     Zephyr clears every field a PUT leaves out, so the current test case is read first and sent back whole."""
     current: JsonObj = await z.json("GET", f"/testcases/{have.key}")
-    body: JsonObj = {k: current[k] for k in ("id", "key", "name", "project", "priority", "status", "objective",
-                                              "precondition", "estimatedTime", "labels", "folder", "customFields",
-                                              "component", "owner") if k in current}  # fmt: skip
+    body: JsonObj = {
+        k: current[k]
+        for k in (
+            "id",
+            "key",
+            "name",
+            "project",
+            "priority",
+            "status",
+            "objective",
+            "precondition",
+            "estimatedTime",
+            "labels",
+            "folder",
+            "customFields",
+            "component",
+            "owner",
+        )
+        if k in current
+    }
     if p is not None:
         own = [lb for lb in body.get("labels") or [] if not str(lb).startswith("flowcase")]  # kept: users' labels
         body.update(name=p.name, objective=p.objective, precondition=p.precondition, labels=[*p.all_labels(), *own])

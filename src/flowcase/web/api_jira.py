@@ -69,8 +69,15 @@ async def put_model(request: Request) -> Response:
     model, body = await compute(request).run(caller.site_id, work.save_request, raw, max_nodes(request))
     settle = request.app.state.settings.save_settle_seconds
     async with jira_ops.client(current_host(request), caller) as jira:
-        revision = await jira_ops.save_model(jira, key, model, body.revision, saved_by=caller.account_id,
-                                             replace_damaged=body.replace_damaged, settle=settle)  # fmt: skip
+        revision = await jira_ops.save_model(
+            jira,
+            key,
+            model,
+            body.revision,
+            saved_by=caller.account_id,
+            replace_damaged=body.replace_damaged,
+            settle=settle,
+        )
     return JSONResponse({"issueKey": key, "revision": revision})
 
 
@@ -81,8 +88,7 @@ async def restore_model(request: Request) -> Response:
     body = await read_json(request, RestoreBody)
     settle = request.app.state.settings.save_settle_seconds
     async with jira_ops.client(current_host(request), caller) as jira:
-        revision = await jira_ops.restore_previous(jira, key, body.revision, saved_by=caller.account_id,
-                                                   settle=settle)  # fmt: skip
+        revision = await jira_ops.restore_previous(jira, key, body.revision, saved_by=caller.account_id, settle=settle)
         stored = await jira_ops.load_model(jira, key)
     assert stored is not None
     editor = await compute(request).run(caller.site_id, work.editor_model, stored[0])
@@ -92,8 +98,7 @@ async def restore_model(request: Request) -> Response:
 async def diff(request: Request) -> Response:
     caller = await authenticate(request)
     raw = await read_json_bytes(request)
-    issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw,
-                                                         max_nodes(request))
+    issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw, max_nodes(request))
     _allowed_issue(request, issue_key)
     async with jira_ops.client(current_host(request), caller) as jira:
         changes = await jira_ops.diff(jira, issue_key, model, suite, request.app.state.settings.app_key)
@@ -115,8 +120,7 @@ async def lineage(request: Request) -> Response:
 async def start_publish(request: Request) -> Response:
     caller = await authenticate(request)
     raw = await read_json_bytes(request)
-    issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw,
-                                                         max_nodes(request))
+    issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw, max_nodes(request))
     _allowed_issue(request, issue_key)
     # Never queue a publish that cannot create anything: say what the project lacks and how to fix it.
     async with jira_ops.client(current_host(request), caller) as jira:
@@ -126,8 +130,9 @@ async def start_publish(request: Request) -> Response:
 
         raise PublishNotReady(readiness)
     publisher: Publisher = request.app.state.publisher
-    job = await publisher.start(current_host(request), caller, issue_key, model, suite,
-                                request.app.state.settings.app_key)
+    job = await publisher.start(
+        current_host(request), caller, issue_key, model, suite, request.app.state.settings.app_key
+    )
     return JSONResponse(job, 202)
 
 
@@ -164,8 +169,9 @@ async def admin_setup(request: Request) -> Response:
         raise HTTPException(403, "only Jira administrators can set up flowcase")
     body = await read_json(request, SetupBody)
     async with jira_ops.client(current_host(request), caller) as jira:
-        data = await jira_ops.setup(jira, request.app.state.settings.app_key, body.project_key,
-                                    body.use_issue_type, body.use_link_type)  # fmt: skip
+        data = await jira_ops.setup(
+            jira, request.app.state.settings.app_key, body.project_key, body.use_issue_type, body.use_link_type
+        )
     return JSONResponse(data)
 
 

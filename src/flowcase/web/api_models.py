@@ -62,8 +62,10 @@ def export_choices() -> list[dict[str, str]]:
     from flowcase.export import FORMATS
 
     choices = [{"value": k, "label": v[3], "group": "Workflow"} for k, v in work.MODEL_FORMATS.items()]
-    choices += [{"value": f.name, "label": f.description[:1].upper() + f.description[1:], "group": "Tests"}
-                for f in FORMATS.values()]
+    choices += [
+        {"value": f.name, "label": f.description[:1].upper() + f.description[1:], "group": "Tests"}
+        for f in FORMATS.values()
+    ]
     return choices
 
 
@@ -71,7 +73,5 @@ async def export_file(request: Request) -> Response:
     """A download: the model in a model format, or the generated suite in an export format."""
     caller = await authenticate(request)
     raw = await read_json_bytes(request)
-    content, media, filename = await compute(request).run(caller.site_id, work.export_request, raw,
-                                                          max_nodes(request))
-    return Response(content, media_type=media,
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+    content, media, filename = await compute(request).run(caller.site_id, work.export_request, raw, max_nodes(request))
+    return Response(content, media_type=media, headers={"content-disposition": f'attachment; filename="{filename}"'})

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from flowcase.jira.jobs import JobView
 
 
-
 def api_routes() -> list[Route]:
     from flowcase.web import api_jira
 
@@ -78,8 +77,15 @@ async def _me(request: Request) -> Response:
     from flowcase.web.auth import authenticate
 
     caller = await authenticate(request)
-    return JSONResponse({"host": request.state.host.name, "site": caller.site_id, "accountId": caller.account_id,
-                         "issueKey": caller.issue_key, "projectKey": caller.project_key})  # fmt: skip
+    return JSONResponse(
+        {
+            "host": request.state.host.name,
+            "site": caller.site_id,
+            "accountId": caller.account_id,
+            "issueKey": caller.issue_key,
+            "projectKey": caller.project_key,
+        }
+    )
 
 
 async def _api_not_found(request: Request) -> Response:
@@ -131,10 +137,16 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(AccessLogMiddleware),
-                    Middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://"))],
-        exception_handlers={ApiError: api_error_handler, FlowcaseError: flowcase_error_handler,
-                            HTTPException: http_error_handler, Exception: unexpected_error_handler},
+        middleware=[
+            Middleware(AccessLogMiddleware),
+            Middleware(SecurityHeadersMiddleware, hsts=settings.base_url.startswith("https://")),
+        ],
+        exception_handlers={
+            ApiError: api_error_handler,
+            FlowcaseError: flowcase_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
     )
     app.state.settings = settings
     app.state.compute = Compute(Limits.from_settings(settings))
@@ -174,5 +186,8 @@ def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: Forg
     from flowcase.jira.jobs import JobStore
     from flowcase.jira.queue import PublishQueue
 
-    return QueuedPublisher(JobStore(session_factory(connect.store.engine)), PublishQueue(settings.database_url),
-                           in_process=lambda site: forge is not None and site.startswith(FORGE_INSTALLATION))
+    return QueuedPublisher(
+        JobStore(session_factory(connect.store.engine)),
+        PublishQueue(settings.database_url),
+        in_process=lambda site: forge is not None and site.startswith(FORGE_INSTALLATION),
+    )

@@ -52,9 +52,12 @@ class ResultsBody(GenerateBody):
 class SaveBody(_Body):
     doc: EditorDoc
     revision: int | None = Field(default=None, description="The revision the edit started from; None = new.")
-    replace_damaged: bool = Field(default=False, alias="replaceDamaged",
-                                  description="Replace a stored model that cannot be read back (after the user "
-                                              "confirmed); refused when the stored model is healthy.")
+    replace_damaged: bool = Field(
+        default=False,
+        alias="replaceDamaged",
+        description="Replace a stored model that cannot be read back (after the user "
+        "confirmed); refused when the stored model is healthy.",
+    )
 
 
 class RestoreBody(_Body):
@@ -72,10 +75,19 @@ class SettingsBody(_Body):
     settings: dict[str, Any]
 
 
-
 class SetupBody(_Body):
     project_key: str = Field(alias="projectKey", pattern=PROJECT_KEY_PATTERN)
-    use_issue_type: str | None = Field(default=None, alias="useIssueType", min_length=1, max_length=255,
-                                       description="Publish with this existing issue type instead of creating one.")
-    use_link_type: str | None = Field(default=None, alias="useLinkType", min_length=1, max_length=255,
-                                      description="Link with this existing link type instead of creating one.")
+    use_issue_type: str | None = Field(
+        default=None,
+        alias="useIssueType",
+        min_length=1,
+        max_length=255,
+        description="Publish with this existing issue type instead of creating one.",
+    )
+    use_link_type: str | None = Field(
+        default=None,
+        alias="useLinkType",
+        min_length=1,
+        max_length=255,
+        description="Link with this existing link type instead of creating one.",
+    )

@@ -53,8 +53,13 @@ class Limits:
     def from_settings(cls, settings: Settings) -> Limits:
         workers = settings.compute_workers
         per_tenant = settings.compute_per_tenant or max(1, workers - 1)
-        return cls(workers, min(per_tenant, workers), settings.compute_timeout_seconds,
-                   settings.compute_queue_seconds, settings.compute_memory_mb)
+        return cls(
+            workers,
+            min(per_tenant, workers),
+            settings.compute_timeout_seconds,
+            settings.compute_queue_seconds,
+            settings.compute_memory_mb,
+        )
 
 
 @dataclass(frozen=True)
@@ -100,8 +105,12 @@ def _pool(workers: int, memory_mb: int) -> ProcessPool:
     with _pools_lock:
         pool = _pools.get((workers, memory_mb))
         if pool is None or not pool.active:
-            pool = ProcessPool(max_workers=workers, initializer=_init_worker, initargs=(memory_mb,),
-                               context=multiprocessing.get_context("spawn"))
+            pool = ProcessPool(
+                max_workers=workers,
+                initializer=_init_worker,
+                initargs=(memory_mb,),
+                context=multiprocessing.get_context("spawn"),
+            )
             _pools[(workers, memory_mb)] = pool
         return pool
 
@@ -145,21 +154,25 @@ class Compute:
         deadline = time.monotonic() + self.limits.queue_wait
         while not self._admit(tenant):
             if time.monotonic() >= deadline:
-                raise ApiError(503, "busy", "the server is busy with other large requests; try again in a moment",
-                               retryAfter=5)
+                raise ApiError(
+                    503, "busy", "the server is busy with other large requests; try again in a moment", retryAfter=5
+                )
             await asyncio.sleep(POLL_SECONDS)
         try:
             future = _pool(self.limits.workers, self.limits.memory_mb).schedule(
-                _call, args=(fn, *args), timeout=self.limits.timeout)
+                _call, args=(fn, *args), timeout=self.limits.timeout
+            )
             try:
                 result = await asyncio.wrap_future(future)
             except asyncio.CancelledError:
                 future.cancel()  # type: ignore[no-untyped-call]  # the client went away: pebble stops the worker
                 raise
             except (TimeoutError, concurrent.futures.TimeoutError):
-                raise ApiError(422, "too-large",
-                               f"the work took longer than {self.limits.timeout:g} s and was stopped: {CLI_HINT}",
-                               ) from None
+                raise ApiError(
+                    422,
+                    "too-large",
+                    f"the work took longer than {self.limits.timeout:g} s and was stopped: {CLI_HINT}",
+                ) from None
             except ProcessExpired:
                 raise ApiError(422, "too-large", f"the work ran out of memory and was stopped: {CLI_HINT}") from None
         finally:

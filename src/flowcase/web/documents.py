@@ -27,7 +27,8 @@ class EditorDoc(BaseModel):
     model: dict[str, Any] | None = Field(default=None, description="A flowcase model document (JSON data).")
     bpmn: str | None = Field(default=None, max_length=MAX_TEXT, description="BPMN 2.0 XML from the modeler.")
     tables: dict[str, list[dict[str, Any]]] = Field(
-        default_factory=dict, description="Decision rows per node id ('node' or 'workflow/node').")
+        default_factory=dict, description="Decision rows per node id ('node' or 'workflow/node')."
+    )
     parameters: list[dict[str, Any]] | None = None
     variables: list[dict[str, Any]] | None = None
     id: str | None = None
@@ -81,6 +82,8 @@ def for_editor(model: Model) -> dict[str, Any]:
     """What the editor loads: the model's data, its BPMN XML and its effective tables per node."""
     tables = {
         f"{w.id}/{n.id}": [d.model_dump(mode="json", exclude_defaults=True) for d in n.table]
-        for w in model.workflows for n in w.nodes if n.kind != "end"
+        for w in model.workflows
+        for n in w.nodes
+        if n.kind != "end"
     }
     return {"model": model.to_data(), "bpmn": io.dumps(model, "bpmn"), "tables": tables}

@@ -37,8 +37,9 @@ class ApiError(Exception):
     def response(self) -> JSONResponse:
         retry = self.extra.get("retryAfter")
         headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
-        return JSONResponse({"error": {"code": self.code, "message": self.message, **self.extra}}, self.status,
-                            headers=headers)
+        return JSONResponse(
+            {"error": {"code": self.code, "message": self.message, **self.extra}}, self.status, headers=headers
+        )
 
 
 def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
@@ -120,7 +121,9 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith("/api/"):
         code = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
-        return JSONResponse({"error": {"code": code.get(exc.status_code, "http-error"), "message": exc.detail}},
-                            exc.status_code, headers=exc.headers)
-    return Response(f"{exc.status_code}: {exc.detail}\n", exc.status_code, headers=exc.headers,
-                    media_type="text/plain")
+        return JSONResponse(
+            {"error": {"code": code.get(exc.status_code, "http-error"), "message": exc.detail}},
+            exc.status_code,
+            headers=exc.headers,
+        )
+    return Response(f"{exc.status_code}: {exc.detail}\n", exc.status_code, headers=exc.headers, media_type="text/plain")

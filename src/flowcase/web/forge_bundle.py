@@ -30,15 +30,26 @@ ISSUE_PLACEHOLDER = "…"
 def render(resource: str, app_key: str = "flowcase") -> str:
     template, _script = RESOURCES[resource]
     context = {
-        "mode": "forge", "page": template.removesuffix(".html"), "issueKey": None, "projectKey": None,
-        "isAdmin": resource == "admin-page", "exports": export_choices() if template == "editor.html" else [],
-        "links": {"editor": "", "issue": "", "project": "", "admin": ""}, "jiraUrl": "", "appKey": app_key,
+        "mode": "forge",
+        "page": template.removesuffix(".html"),
+        "issueKey": None,
+        "projectKey": None,
+        "isAdmin": resource == "admin-page",
+        "exports": export_choices() if template == "editor.html" else [],
+        "links": {"editor": "", "issue": "", "project": "", "admin": ""},
+        "jiraUrl": "",
+        "appKey": app_key,
     }
     return TEMPLATES.get_template(template).render(
         **FORGE.globals(),
         # issue-bound controls are rendered with a placeholder key; host-forge.js fills in the context's key
-        title="flowcase", mode="connect", all_js=None, issue_key=ISSUE_PLACEHOLDER, project_key=None,
-        context_json=json.dumps(context).replace("<", "\\u003c"), size_to_parent=template == "editor.html",
+        title="flowcase",
+        mode="connect",
+        all_js=None,
+        issue_key=ISSUE_PLACEHOLDER,
+        project_key=None,
+        context_json=json.dumps(context).replace("<", "\\u003c"),
+        size_to_parent=template == "editor.html",
     )
 
 

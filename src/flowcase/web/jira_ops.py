@@ -33,6 +33,7 @@ async def client(host: Host, caller: Caller) -> AsyncIterator[JiraClient]:
 
 # --- the model on the issue ---------------------------------------------------------------------------------
 
+
 async def load_model(jira: JiraClient, issue_key: str) -> tuple[Model, int] | None:
     """The stored model and its revision; a damaged one is a 409 ``storage-damaged`` saying what is damaged and
     whether the previous revision can be restored (nothing is repaired without the user's say)."""
@@ -57,17 +58,26 @@ def _timing(settle: float) -> Any:
     return LeaseTiming(settle=settle)
 
 
-async def save_model(jira: JiraClient, issue_key: str, model: Model, revision: int | None, *,
-                     saved_by: str | None = None, replace_damaged: bool = False, settle: float = 1.0
-                     ) -> int:  # fmt: skip
+async def save_model(
+    jira: JiraClient,
+    issue_key: str,
+    model: Model,
+    revision: int | None,
+    *,
+    saved_by: str | None = None,
+    replace_damaged: bool = False,
+    settle: float = 1.0,
+) -> int:
     from flowcase.jira.storage import save_model as save
 
-    return await save(jira, issue_key, model, revision, saved_by=saved_by, replace_damaged=replace_damaged,
-                      timing=_timing(settle))  # fmt: skip
+    return await save(
+        jira, issue_key, model, revision, saved_by=saved_by, replace_damaged=replace_damaged, timing=_timing(settle)
+    )
 
 
-async def restore_previous(jira: JiraClient, issue_key: str, revision: int | None, *, saved_by: str | None = None,
-                           settle: float = 1.0) -> int:  # fmt: skip
+async def restore_previous(
+    jira: JiraClient, issue_key: str, revision: int | None, *, saved_by: str | None = None, settle: float = 1.0
+) -> int:
     from flowcase.jira.storage import restore_previous as restore
 
     return await restore(jira, issue_key, revision, saved_by=saved_by, timing=_timing(settle))
@@ -79,11 +89,17 @@ async def published_summary(jira: JiraClient, issue_key: str) -> dict[str, Any] 
     summary = await read_summary(jira, issue_key)
     if not summary:
         return None
-    return {"status": summary.get("status"), "at": summary.get("lastPublish"), "tests": summary.get("testCount"),
-            "coverage": summary.get("coverage"), "revision": summary.get("revision")}
+    return {
+        "status": summary.get("status"),
+        "at": summary.get("lastPublish"),
+        "tests": summary.get("testCount"),
+        "coverage": summary.get("coverage"),
+        "revision": summary.get("revision"),
+    }
 
 
 # --- diff and publish -----------------------------------------------------------------------------------------
+
 
 def _project_of(issue_key: str) -> str:
     return issue_key.rsplit("-", 1)[0]
@@ -102,8 +118,9 @@ async def preflight(jira: JiraClient, app_key: str, project_key: str) -> Any:
     return await check(jira, project_key, await publish_settings(jira, app_key, project_key))
 
 
-async def setup(jira: JiraClient, app_key: str, project_key: str, use_issue_type: str | None,
-                use_link_type: str | None) -> dict[str, Any]:  # fmt: skip
+async def setup(
+    jira: JiraClient, app_key: str, project_key: str, use_issue_type: str | None, use_link_type: str | None
+) -> dict[str, Any]:
     from flowcase.jira.preflight import setup as run_setup
 
     settings = await publish_settings(jira, app_key, project_key)
@@ -168,11 +185,13 @@ async def lineage_facts(jira: JiraClient, issue_key: str, app_key: str) -> Any:
     issue is not a flowcase test."""
     from flowcase.jira.lineage import read
 
-    return await read(jira, issue_key, lambda project: publish_settings(jira, app_key, project),
-                      lambda story: load_model(jira, story))
+    return await read(
+        jira, issue_key, lambda project: publish_settings(jira, app_key, project), lambda story: load_model(jira, story)
+    )
 
 
 # --- project page and settings --------------------------------------------------------------------------------
+
 
 async def project_workflows(jira: JiraClient, project_key: str) -> list[dict[str, Any]]:
     from flowcase.jira.storage import SUMMARY_KEY
@@ -181,12 +200,20 @@ async def project_workflows(jira: JiraClient, project_key: str) -> list[dict[str
     rows = []
     async for issue in jira.search(jql, fields=("summary",), properties=(SUMMARY_KEY,)):
         summary = (issue.get("properties") or {}).get(SUMMARY_KEY) or {}
-        rows.append({
-            "issueKey": issue.get("key"), "summary": (issue.get("fields") or {}).get("summary", ""),
-            "model": summary.get("model"), "name": summary.get("name"), "steps": summary.get("steps"),
-            "tests": summary.get("testCount"), "coverage": summary.get("coverage"), "status": summary.get("status"),
-            "updated": summary.get("updatedAt"), "revision": summary.get("revision"),
-        })
+        rows.append(
+            {
+                "issueKey": issue.get("key"),
+                "summary": (issue.get("fields") or {}).get("summary", ""),
+                "model": summary.get("model"),
+                "name": summary.get("name"),
+                "steps": summary.get("steps"),
+                "tests": summary.get("testCount"),
+                "coverage": summary.get("coverage"),
+                "status": summary.get("status"),
+                "updated": summary.get("updatedAt"),
+                "revision": summary.get("revision"),
+            }
+        )
         if len(rows) >= 500:
             break
     return rows
@@ -198,8 +225,9 @@ async def load_settings(jira: JiraClient, app_key: str, project_key: str | None)
     return data
 
 
-async def save_settings(jira: JiraClient, values: dict[str, Any], app_key: str, project_key: str | None
-                        ) -> dict[str, Any]:
+async def save_settings(
+    jira: JiraClient, values: dict[str, Any], app_key: str, project_key: str | None
+) -> dict[str, Any]:
     from flowcase.jira.settings_store import save_settings as save
 
     saved = await save(jira, values, app_key=app_key, project_key=project_key)

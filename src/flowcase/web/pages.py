@@ -48,17 +48,26 @@ async def _render(request: Request, template: str, title: str, **context: Any) -
     host = current_host(request)
     mode = "connect" if host.name == "connect" else "standalone"
     page_context = {
-        "mode": mode, "page": template.removesuffix(".html"), "issueKey": context.get("issue_key"),
-        "projectKey": context.get("project_key") or caller.project_key, "isAdmin": caller.is_admin,
+        "mode": mode,
+        "page": template.removesuffix(".html"),
+        "issueKey": context.get("issue_key"),
+        "projectKey": context.get("project_key") or caller.project_key,
+        "isAdmin": caller.is_admin,
         "exports": export_choices() if template == "editor.html" else [],
-        "links": _links(mode), "jiraUrl": caller.base_url, "appKey": request.app.state.settings.app_key,
+        "links": _links(mode),
+        "jiraUrl": caller.base_url,
+        "appKey": request.app.state.settings.app_key,
     }
     all_js = all_js_url(caller.base_url) if mode == "connect" else None
     if all_js:
         request.state.script_sources = [all_js]  # the CSP lets this one script origin in (web/security.py)
     html = TEMPLATES.get_template(template).render(
-        **static_urls(request).globals(), title=title, mode=mode, all_js=all_js,
-        context_json=json.dumps(page_context).replace("<", "\\u003c"), size_to_parent=template == "editor.html",
+        **static_urls(request).globals(),
+        title=title,
+        mode=mode,
+        all_js=all_js,
+        context_json=json.dumps(page_context).replace("<", "\\u003c"),
+        size_to_parent=template == "editor.html",
         **context,
     )
     return HTMLResponse(html)
@@ -80,16 +89,26 @@ def all_js_url(jira_base_url: str) -> str:
 def _links(mode: str) -> dict[str, str]:
     if mode == "connect":
         return {"editor": "/connect/editor?issueKey={issue}", "issue": "", "project": "", "admin": ""}
-    return {"editor": "/app/editor/{issue}", "issue": "/app/issue/{issue}", "project": "/app/project/{project}",
-            "admin": "/app/admin"}
+    return {
+        "editor": "/app/editor/{issue}",
+        "issue": "/app/issue/{issue}",
+        "project": "/app/project/{project}",
+        "admin": "/app/admin",
+    }
 
 
 # --- Connect module URLs (the descriptor points here; Jira adds jwt, xdm_e, ...) ---------------------------
 
+
 async def connect_issue_panel(request: Request) -> Response:
     issue = _key(request.query_params.get("issueKey"), ISSUE_KEY, "issueKey")
-    return await _render(request, "issue.html", f"flowcase · {issue}", issue_key=issue,
-                         project_key=request.query_params.get("projectKey"))
+    return await _render(
+        request,
+        "issue.html",
+        f"flowcase · {issue}",
+        issue_key=issue,
+        project_key=request.query_params.get("projectKey"),
+    )
 
 
 async def connect_editor(request: Request) -> Response:
@@ -107,6 +126,7 @@ async def connect_admin(request: Request) -> Response:
 
 
 # --- standalone pages ---------------------------------------------------------------------------------------
+
 
 async def app_issue(request: Request) -> Response:
     issue = _key(request.path_params["issue_key"], ISSUE_KEY, "issue key")
@@ -155,17 +175,22 @@ async def app_login(request: Request) -> Response:
         token, target = request.query_params.get("token"), request.query_params.get("next")
     target = target if isinstance(target, str) and target.startswith("/") and not target.startswith("//") else "/app/"
     if token is None:
-        html = TEMPLATES.get_template("login.html").render(**static_urls(request).globals(),
-                                                           title="flowcase · sign in", next=target, error=None)
+        html = TEMPLATES.get_template("login.html").render(
+            **static_urls(request).globals(), title="flowcase · sign in", next=target, error=None
+        )
         return HTMLResponse(html)
     if not isinstance(token, str) or not host.check_token(token.strip()):
         html = TEMPLATES.get_template("login.html").render(
-            **static_urls(request).globals(), title="flowcase · sign in", next=target,
-            error="That is not the access token printed at start.")
+            **static_urls(request).globals(),
+            title="flowcase · sign in",
+            next=target,
+            error="That is not the access token printed at start.",
+        )
         return HTMLResponse(html, 401)
     response = RedirectResponse(quote(target, safe="/?=&-_.~"), 303)
-    response.set_cookie(COOKIE, host.token, httponly=True, samesite="strict", path="/",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(
+        COOKIE, host.token, httponly=True, samesite="strict", path="/", secure=request.url.scheme == "https"
+    )
     return response
 
 

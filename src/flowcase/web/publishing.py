@@ -32,20 +32,34 @@ if TYPE_CHECKING:
     from flowcase.jira.jobs import JobStore, JobView
     from flowcase.jira.queue import PublishQueue
 
-PHASES = {"queued": "Queued", "waiting": "Jira is unavailable; retrying soon", "search": "Looking for published tests",
-          "update": "Updating changed tests", "create": "Creating new tests", "link": "Linking tests to the story",
-          "obsolete": "Marking obsolete tests"}
-ERRORS = {"model-missing": "the story has no saved workflow", "model-changed": "the workflow changed meanwhile",
-          "recipe-changed": "a newer publish was requested", "suite-changed": "the tests changed meanwhile",
-          "bad-input": "the saved workflow cannot be read", "jira-refused": "Jira refused the changes",
-          "jira-unavailable": "Jira is unavailable", "jira-error": "Jira failed",
-          "queue-unavailable": "the publish queue was unavailable", "too-many-attempts": "it failed too many times",
-          "internal-error": "an internal error stopped it"}
+PHASES = {
+    "queued": "Queued",
+    "waiting": "Jira is unavailable; retrying soon",
+    "search": "Looking for published tests",
+    "update": "Updating changed tests",
+    "create": "Creating new tests",
+    "link": "Linking tests to the story",
+    "obsolete": "Marking obsolete tests",
+}
+ERRORS = {
+    "model-missing": "the story has no saved workflow",
+    "model-changed": "the workflow changed meanwhile",
+    "recipe-changed": "a newer publish was requested",
+    "suite-changed": "the tests changed meanwhile",
+    "bad-input": "the saved workflow cannot be read",
+    "jira-refused": "Jira refused the changes",
+    "jira-unavailable": "Jira is unavailable",
+    "jira-error": "Jira failed",
+    "queue-unavailable": "the publish queue was unavailable",
+    "too-many-attempts": "it failed too many times",
+    "internal-error": "an internal error stopped it",
+}
 
 
 class Publisher(Protocol):
-    async def start(self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite,
-                    app_key: str) -> dict[str, Any]: ...
+    async def start(
+        self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite, app_key: str
+    ) -> dict[str, Any]: ...
 
     async def status(self, job_id: str, site_id: str) -> dict[str, Any] | None: ...
 
@@ -54,8 +68,9 @@ def project_of(issue_key: str) -> str:
     return issue_key.rsplit("-", 1)[0]
 
 
-def done_message(issue_key: str, total: int, created: int, updated: int, unchanged: int, obsoleted: int,
-                 failed: int) -> str:
+def done_message(
+    issue_key: str, total: int, created: int, updated: int, unchanged: int, obsoleted: int, failed: int
+) -> str:
     parts = [f"{created} created", f"{updated} updated", f"{unchanged} unchanged"]
     if obsoleted:
         parts.append(f"{obsoleted} obsolete")
@@ -66,12 +81,14 @@ def done_message(issue_key: str, total: int, created: int, updated: int, unchang
 
 # --- durable: flowcase.jira.jobs on the procrastinate queue --------------------------------------------------
 
+
 class QueuedPublisher:
     """Publishing through the job queue (PostgreSQL): this process only queues jobs and reads their progress;
     ``flowcase worker`` processes run them (Procfile ``worker``). Every database call runs in a thread."""
 
-    def __init__(self, store: JobStore, queue: PublishQueue,
-                 in_process: Callable[[str], bool] = lambda _site: False) -> None:  # fmt: skip
+    def __init__(
+        self, store: JobStore, queue: PublishQueue, in_process: Callable[[str], bool] = lambda _site: False
+    ) -> None:
         self.store = store
         self.queue = queue
         # Sites whose Jira calls need what only this process holds (Forge's tokens come with each invocation and
@@ -79,8 +96,9 @@ class QueuedPublisher:
         self.in_process = in_process
         self.local = MemoryPublisher()
 
-    async def start(self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite,
-                    app_key: str) -> dict[str, Any]:
+    async def start(
+        self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite, app_key: str
+    ) -> dict[str, Any]:
         from flowcase.jira.jobs import submit
 
         if self.in_process(caller.site_id):
@@ -93,8 +111,16 @@ class QueuedPublisher:
             if stored is None or stored.sha256 != hashlib.sha256(canonical_json(model)).hexdigest():
                 revision = await jira_ops.save_model(jira, issue_key, model, revision)
             assert revision is not None
-            job_id = await submit(self.store, jira, site_id=caller.site_id, story_key=issue_key,
-                                  project_key=project_of(issue_key), revision=revision, model=model, suite=suite)
+            job_id = await submit(
+                self.store,
+                jira,
+                site_id=caller.site_id,
+                story_key=issue_key,
+                project_key=project_of(issue_key),
+                revision=revision,
+                model=model,
+                suite=suite,
+            )
         try:
             queue_job = await self.queue.defer(job_id, caller.site_id, issue_key)
         except Exception as exc:
@@ -116,23 +142,40 @@ class QueuedPublisher:
 def job_status(view: JobView) -> dict[str, Any]:
     result = None
     if view.state == "done":
-        message = done_message(view.story_key, view.done, view.created, view.updated, view.unchanged,
-                               view.obsoleted, view.failed)
-        result = {"created": view.created, "updated": view.updated, "unchanged": view.unchanged,
-                  "obsoleted": view.obsoleted, "failed": view.failed, "total": view.done}
+        message = done_message(
+            view.story_key, view.done, view.created, view.updated, view.unchanged, view.obsoleted, view.failed
+        )
+        result = {
+            "created": view.created,
+            "updated": view.updated,
+            "unchanged": view.unchanged,
+            "obsoleted": view.obsoleted,
+            "failed": view.failed,
+            "total": view.done,
+        }
     elif view.state == "failed":
         why = ERRORS.get(view.error_code or "", view.error_code or "unknown error")
         message = f"Publishing to {view.story_key} failed: {why}" + (
-            f" (HTTP {view.error_status})" if view.error_status else "")
+            f" (HTTP {view.error_status})" if view.error_status else ""
+        )
     else:
         message = PHASES.get(view.phase, view.phase)
         if view.total and view.phase not in ("queued", "waiting"):
             message += f" ({view.done}/{view.total})"
-    return {"id": view.id, "issueKey": view.story_key, "state": view.state, "done": view.done,
-            "total": view.total, "message": message, "result": result, "attempts": view.attempts}
+    return {
+        "id": view.id,
+        "issueKey": view.story_key,
+        "state": view.state,
+        "done": view.done,
+        "total": view.total,
+        "message": message,
+        "result": result,
+        "attempts": view.attempts,
+    }
 
 
 # --- in memory --------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class MemoryJob:
@@ -147,8 +190,15 @@ class MemoryJob:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "issueKey": self.issue_key, "state": self.state, "done": self.done,
-                "total": self.total, "message": self.message, "result": self.result}
+        return {
+            "id": self.id,
+            "issueKey": self.issue_key,
+            "state": self.state,
+            "done": self.done,
+            "total": self.total,
+            "message": self.message,
+            "result": self.result,
+        }
 
 
 class MemoryPublisher:
@@ -157,10 +207,14 @@ class MemoryPublisher:
     def __init__(self) -> None:
         self.jobs: dict[str, MemoryJob] = {}
 
-    async def start(self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite,
-                    app_key: str) -> dict[str, Any]:
-        running = [j for j in self.jobs.values() if j.site_id == caller.site_id and j.issue_key == issue_key
-                   and j.state in ("queued", "running")]
+    async def start(
+        self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite, app_key: str
+    ) -> dict[str, Any]:
+        running = [
+            j
+            for j in self.jobs.values()
+            if j.site_id == caller.site_id and j.issue_key == issue_key and j.state in ("queued", "running")
+        ]
         if running:
             raise ApiError(409, "already-publishing", f"{issue_key} is being published already", job=running[0].id)
         while len(self.jobs) >= self.MAX_JOBS:
@@ -174,8 +228,7 @@ class MemoryPublisher:
         job = self.jobs.get(job_id)
         return job.as_json() if job is not None and job.site_id == site_id else None
 
-    async def _run(self, host: Host, caller: Caller, job: MemoryJob, model: Model, suite: Suite,
-                   app_key: str) -> None:
+    async def _run(self, host: Host, caller: Caller, job: MemoryJob, model: Model, suite: Suite, app_key: str) -> None:
         from flowcase.jira.publish import Progress
         from flowcase.targets import VendorAccess, publish_to_target
 
@@ -188,8 +241,16 @@ class MemoryPublisher:
             async with jira_ops.client(host, caller) as jira:
                 project = project_of(job.issue_key)
                 settings = await jira_ops.publish_settings(jira, app_key, project)
-                result = await publish_to_target(jira, model, suite, job.issue_key, project, settings, progress,
-                                                 access=VendorAccess.configured().for_site(jira.base_url))
+                result = await publish_to_target(
+                    jira,
+                    model,
+                    suite,
+                    job.issue_key,
+                    project,
+                    settings,
+                    progress,
+                    access=VendorAccess.configured().for_site(jira.base_url),
+                )
         except FlowcaseError as exc:
             job.state, job.message = "failed", exc.api_message()
             return
@@ -199,5 +260,12 @@ class MemoryPublisher:
         job.result = result.as_json()
         job.done = job.total
         job.state = "done" if not result.failed else "failed"
-        job.message = done_message(job.issue_key, result.total, result.created, result.updated, result.unchanged,
-                                   result.obsoleted, len(result.failed))
+        job.message = done_message(
+            job.issue_key,
+            result.total,
+            result.created,
+            result.updated,
+            result.unchanged,
+            result.obsoleted,
+            len(result.failed),
+        )

@@ -40,18 +40,20 @@ def _sources(urls: Iterable[str]) -> str:
 
 
 def content_security_policy(ancestors: Iterable[str], scripts: Iterable[str] = ()) -> str:
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src {_sources(scripts)}",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        f"frame-ancestors {_sources(ancestors)}",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {_sources(scripts)}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            f"frame-ancestors {_sources(ancestors)}",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+        ]
+    )
 
 
 class SecurityHeadersMiddleware:

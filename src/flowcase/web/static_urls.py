@@ -45,7 +45,8 @@ class StaticUrls:
         if self.forge:
             page = f"./{script}?v={content_hash('js/' + script)}"
             return Markup('<script type="module" src="{}" data-flowcase-page="{}"></script>').format(
-                self("js/host-forge.js"), page)
+                self("js/host-forge.js"), page
+            )
         return Markup('<script type="module" src="{}"></script>').format(self("js/" + script))
 
     def globals(self) -> dict[str, object]:

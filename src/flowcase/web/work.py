@@ -42,9 +42,13 @@ MODEL_FORMATS: dict[str, tuple[io.Format, str, str, str]] = {
 def check_size(model: Model, max_nodes: int) -> None:
     nodes = sum(len(w.nodes) for w in model.workflows)
     if nodes > max_nodes:
-        raise ApiError(413, "too-large", f"the model has {nodes} nodes; the editor serves models of up to "
-                       f"{max_nodes}: too large for interactive use; use the CLI (flowcase validate / generate / "
-                       "export), which has no limit")
+        raise ApiError(
+            413,
+            "too-large",
+            f"the model has {nodes} nodes; the editor serves models of up to "
+            f"{max_nodes}: too large for interactive use; use the CLI (flowcase validate / generate / "
+            "export), which has no limit",
+        )
 
 
 def build(doc: EditorDoc, max_nodes: int = MAX_NODES) -> tuple[Model, list[Diagnostic]]:
@@ -61,8 +65,7 @@ def checked(doc: EditorDoc, max_nodes: int = MAX_NODES) -> tuple[Model, list[Dia
     model, diagnostics = build(doc, max_nodes)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
-        raise ApiError(422, "invalid-model", errors[0].format(),
-                       diagnostics=[diagnostic_json(d) for d in diagnostics])
+        raise ApiError(422, "invalid-model", errors[0].format(), diagnostics=[diagnostic_json(d) for d in diagnostics])
     return model, diagnostics
 
 
@@ -80,6 +83,7 @@ def _diagnostics(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list
 
 # --- the tasks (one per request kind): raw JSON body in, encoded answer out --------------------------------
 
+
 def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -87,8 +91,13 @@ def _json(data: Any) -> bytes:
 def validate_request(raw: bytes, max_nodes: int) -> bytes:
     body = parse_json_body(ValidateBody, raw)
     model, diagnostics = build(body.doc, max_nodes)
-    return _json({"ok": not any(d.severity == "error" for d in diagnostics), "model": model.to_data(),
-                  "diagnostics": _diagnostics(diagnostics)})
+    return _json(
+        {
+            "ok": not any(d.severity == "error" for d in diagnostics),
+            "model": model.to_data(),
+            "diagnostics": _diagnostics(diagnostics),
+        }
+    )
 
 
 def import_request(raw: bytes, max_nodes: int) -> bytes:
@@ -108,8 +117,12 @@ def editor_request(raw: bytes, max_nodes: int) -> bytes:
         from flowcase.model.layout import without_layout
 
         if model.bpmn is not None and (model.bpmn.collaborations or model.bpmn.lanes):
-            raise ApiError(422, "cannot-tidy", "this diagram has pools or lanes drawn in another modeler; Tidy up "
-                           "lays out diagrams without them, so it is kept as drawn")
+            raise ApiError(
+                422,
+                "cannot-tidy",
+                "this diagram has pools or lanes drawn in another modeler; Tidy up "
+                "lays out diagrams without them, so it is kept as drawn",
+            )
 
         model = without_layout(model)
     return _json({**for_editor(model), "diagnostics": _diagnostics(diagnostics)})
@@ -124,8 +137,13 @@ def generate_request(raw: bytes, max_nodes: int) -> bytes:
     body = parse_json_body(GenerateBody, raw)
     model, diagnostics = checked(body.doc, max_nodes)
     suite = generate_suite(model, body.criterion, body.options)
-    return _json({"suite": suite.model_dump(mode="json"), "uses": parameters_used(model, suite.tests),
-                  "diagnostics": _diagnostics(diagnostics)})
+    return _json(
+        {
+            "suite": suite.model_dump(mode="json"),
+            "uses": parameters_used(model, suite.tests),
+            "diagnostics": _diagnostics(diagnostics),
+        }
+    )
 
 
 def results_request(raw: bytes, max_nodes: int) -> bytes:

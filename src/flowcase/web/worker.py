@@ -22,26 +22,43 @@ from flowcase.web.app import is_postgres, job_clients
 log = logging.getLogger("flowcase.worker")
 
 
-def make_worker(settings: Settings, connect: ConnectSetup | None = None, *, settle_seconds: float = 2.0,
-                retry_in: float = 15.0) -> tuple[PublishQueue, Worker]:  # fmt: skip
+def make_worker(
+    settings: Settings, connect: ConnectSetup | None = None, *, settle_seconds: float = 2.0, retry_in: float = 15.0
+) -> tuple[PublishQueue, Worker]:
     if not is_postgres(settings.database_url):
         raise ConfigError("the publish worker needs PostgreSQL (FLOWCASE_DATABASE_URL / DATABASE_URL)")
     setup = connect or connect_from_settings(settings)
     forge = forge_from_settings(settings)
     store = JobStore(session_factory(setup.store.engine))
-    worker = Worker(store, job_clients(setup, forge.host if forge is not None else None),
-                    resolve=make_resolver(settings.app_key), lease_seconds=30.0, settle_seconds=settle_seconds,
-                    retry_in=retry_in)  # fmt: skip
+    worker = Worker(
+        store,
+        job_clients(setup, forge.host if forge is not None else None),
+        resolve=make_resolver(settings.app_key),
+        lease_seconds=30.0,
+        settle_seconds=settle_seconds,
+        retry_in=retry_in,
+    )
     return PublishQueue(settings.database_url), worker
 
 
-async def run_worker(settings: Settings, *, concurrency: int = 4, connect: ConnectSetup | None = None,
-                     stop: asyncio.Event | None = None, timing: WorkerTiming | None = None,
-                     install_signal_handlers: bool = True) -> None:  # fmt: skip
+async def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int = 4,
+    connect: ConnectSetup | None = None,
+    stop: asyncio.Event | None = None,
+    timing: WorkerTiming | None = None,
+    install_signal_handlers: bool = True,
+) -> None:
     queue, worker = make_worker(settings, connect)
     log.info("publish worker %s started", worker.worker_id)
     try:
-        await queue.run_worker(worker.execute, concurrency=concurrency, timing=timing, stop=stop,
-                               install_signal_handlers=install_signal_handlers)  # fmt: skip
+        await queue.run_worker(
+            worker.execute,
+            concurrency=concurrency,
+            timing=timing,
+            stop=stop,
+            install_signal_handlers=install_signal_handlers,
+        )
     finally:
         await queue.close()

@@ -22,8 +22,15 @@ AsyncSecretSource = Callable[[], Awaitable[str | None]]
 class ConnectJwtAuth(httpx.Auth):
     requires_request_body = False
 
-    def __init__(self, *, app_key: str, client_key: str, base_url: str, secret: str | SecretSource,
-                 async_secret: AsyncSecretSource | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        app_key: str,
+        client_key: str,
+        base_url: str,
+        secret: str | SecretSource,
+        async_secret: AsyncSecretSource | None = None,
+    ) -> None:
         self.app_key = app_key
         self.client_key = client_key
         self.base_url = base_url.rstrip("/")

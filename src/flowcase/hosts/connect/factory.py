@@ -23,8 +23,11 @@ class ConnectSetup:
 
 def store_from_settings(settings: Settings) -> InstallationStore:
     """The tenant store for ``settings.database_url``; raises ``ConfigError`` without encryption keys."""
-    return InstallationStore(make_engine(settings.database_url), SecretBox(settings.encryption_keys()),
-                             cache_seconds=settings.installations_cache_seconds)
+    return InstallationStore(
+        make_engine(settings.database_url),
+        SecretBox(settings.encryption_keys()),
+        cache_seconds=settings.installations_cache_seconds,
+    )
 
 
 def connect_from_settings(settings: Settings, store: InstallationStore | None = None) -> ConnectSetup:

@@ -134,9 +134,7 @@ class ConnectHost:
     def jira(self, caller: Caller) -> JiraClient:
         from flowcase.jira.client import JiraClient
 
-        return JiraClient(
-            caller.base_url, self.auth_for(caller.site_id, caller.base_url), transport=self._transport()
-        )
+        return JiraClient(caller.base_url, self.auth_for(caller.site_id, caller.base_url), transport=self._transport())
 
     async def has_global_permission(self, caller: Caller, permission: str) -> bool:
         """Ask Jira (as the app) whether ``caller``'s user holds a global permission (answers kept 60 s)."""

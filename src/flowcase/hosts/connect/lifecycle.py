@@ -171,7 +171,8 @@ class LifecycleHandlers:
                 applied = await run_in_threadpool(self.store.installed, install, _event_time(claims), digest)
             else:
                 applied = await run_in_threadpool(
-                    self.store.uninstalled, install.client_key, _event_time(claims), digest)
+                    self.store.uninstalled, install.client_key, _event_time(claims), digest
+                )
         except ReplayRefused as exc:
             log.warning("connect %s refused (409): %s: %s", event, install.client_key, exc)
             return JSONResponse({"error": str(exc)}, status_code=409)

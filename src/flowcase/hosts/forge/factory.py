@@ -21,8 +21,9 @@ class ForgeSetup:
     routes: list[BaseRoute]
 
 
-def make_forge(app_id: str, jwks_url: str, store: ForgeStore, *, leeway: float = 30,
-               policy: SitePolicy | None = None) -> ForgeSetup:
+def make_forge(
+    app_id: str, jwks_url: str, store: ForgeStore, *, leeway: float = 30, policy: SitePolicy | None = None
+) -> ForgeSetup:
     host = ForgeHost(app_id, JwksCache(jwks_url), store, leeway=leeway, policy=policy)
     return ForgeSetup(host, forge_routes(host))
 
@@ -31,5 +32,10 @@ def forge_from_settings(settings: Settings) -> ForgeSetup | None:
     if not settings.forge_app_id:
         return None
     store = ForgeStore(make_engine(settings.database_url))
-    return make_forge(settings.forge_app_id, settings.forge_jwks_url, store, leeway=settings.jwt_leeway_seconds,
-                      policy=SitePolicy.forge(settings))
+    return make_forge(
+        settings.forge_app_id,
+        settings.forge_jwks_url,
+        store,
+        leeway=settings.jwt_leeway_seconds,
+        policy=SitePolicy.forge(settings),
+    )

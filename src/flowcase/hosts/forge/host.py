@@ -160,8 +160,12 @@ class ForgeHost:
             return cached[0]
         body = {"accountId": caller.account_id, "globalPermissions": [permission]}
         try:
-            async with httpx.AsyncClient(base_url=caller.base_url, auth=self.auth_for(caller, system=True),
-                                         transport=self._transport(), timeout=10.0) as client:
+            async with httpx.AsyncClient(
+                base_url=caller.base_url,
+                auth=self.auth_for(caller, system=True),
+                transport=self._transport(),
+                timeout=10.0,
+            ) as client:
                 response = await client.post("/rest/api/3/permissions/check", json=body)
         except (httpx.HTTPError, ForgeTokenMissingError, SiteUrlError) as exc:
             log.warning("forge: permission check for %s failed (%s)", caller.site_id, type(exc).__name__)

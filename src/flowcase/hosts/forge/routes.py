@@ -27,8 +27,9 @@ def forge_routes(host: ForgeHost) -> list[BaseRoute]:
             return JSONResponse({"error": {"code": "bad-request", "message": "the body is not JSON"}}, 400)
         event = body.get("eventType") if isinstance(body, dict) else None
         if event in INSTALL_EVENTS:
-            await run_in_threadpool(host.store.installed, invocation.installation_id, invocation.cloud_id,
-                                    invocation.api_base_url)
+            await run_in_threadpool(
+                host.store.installed, invocation.installation_id, invocation.cloud_id, invocation.api_base_url
+            )
         elif event in UNINSTALL_EVENTS:
             await run_in_threadpool(host.store.uninstalled, invocation.installation_id)
         else:

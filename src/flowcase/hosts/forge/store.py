@@ -51,8 +51,16 @@ class ForgeStore:
         with self._sessions.begin() as session:
             row = session.get(ForgeInstallation, installation_id)
             if row is None:
-                session.add(ForgeInstallation(installation_id=installation_id, cloud_id=cloud_id, base_url=base_url,
-                                              state="installed", created_at=now, updated_at=now))
+                session.add(
+                    ForgeInstallation(
+                        installation_id=installation_id,
+                        cloud_id=cloud_id,
+                        base_url=base_url,
+                        state="installed",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
                 return
             row.cloud_id, row.base_url, row.state, row.updated_at = cloud_id, base_url, "installed", now
 

@@ -14,7 +14,6 @@ TARGET_NAMESPACE = "https://flowcase.dev/models"
 PREFIXES = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC, "di": DI, "xsi": XSI, "flowcase": FLOWCASE}
 
 
-
 def _q(ns: str, tag: str) -> str:
     return f"{{{ns}}}{tag}"
 
@@ -84,4 +83,3 @@ def _scalar_from(kind: str | None, text: str) -> Scalar:
     if kind == "bool":
         return text.strip() == "true"
     return text
-

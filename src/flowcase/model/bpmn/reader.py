@@ -88,14 +88,39 @@ _SPLIT_WARNING = {
     "complexGateway": "complex gateway: each test follows one of its outgoing flows",
 }
 _ARTIFACTS = frozenset(
-    {"textAnnotation", "association", "group", "dataObject", "dataObjectReference", "dataStoreReference",
-     "dataInputAssociation", "dataOutputAssociation", "ioSpecification", "property"}
+    {
+        "textAnnotation",
+        "association",
+        "group",
+        "dataObject",
+        "dataObjectReference",
+        "dataStoreReference",
+        "dataInputAssociation",
+        "dataOutputAssociation",
+        "ioSpecification",
+        "property",
+    }
 )
 # root elements that only define things other elements refer to; what refers to them is warned about there
 _DEFINITIONS_ONLY = frozenset(
-    {"message", "signal", "error", "escalation", "itemDefinition", "category", "interface", "dataStore",
-     "import", "extension", "resource", "eventDefinition", "correlationProperty", "partnerRole", "partnerEntity",
-     *_GLOBAL_TASKS}
+    {
+        "message",
+        "signal",
+        "error",
+        "escalation",
+        "itemDefinition",
+        "category",
+        "interface",
+        "dataStore",
+        "import",
+        "extension",
+        "resource",
+        "eventDefinition",
+        "correlationProperty",
+        "partnerRole",
+        "partnerEntity",
+        *_GLOBAL_TASKS,
+    }
 )
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
 _ROW_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
@@ -219,8 +244,10 @@ def loads(text: str, source: str | None = None) -> Loaded:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise reader.error("bpmn-invalid", f"the flowcase data in this file is invalid at {exc.title}"
-                           f"{'.' + where if where else ''}: {first['msg']}") from None
+        raise reader.error(
+            "bpmn-invalid",
+            f"the flowcase data in this file is invalid at {exc.title}{'.' + where if where else ''}: {first['msg']}",
+        ) from None
     except BadScalar as exc:  # a typed value that does not read as its type
         raise reader.error("bpmn-invalid", f"the flowcase data in this file is invalid: {exc}") from None
 
@@ -251,8 +278,11 @@ def _load(text: str, reader: _Reader) -> Loaded:
     for process in processes:
         workflow_id = reader.process_workflow[process.get("id") or ""]
         if process.get(_f("id")) is None and workflow_id != process.get("id"):
-            reader.warn("bpmn-renamed", f"process id {process.get('id')!r} is not a valid flowcase identifier; "
-                        f"read as {workflow_id!r}", workflow_id)
+            reader.warn(
+                "bpmn-renamed",
+                f"process id {process.get('id')!r} is not a valid flowcase identifier; read as {workflow_id!r}",
+                workflow_id,
+            )
         _read_container(process, workflow_id, process.get("name") or "", None, reader)
     if not reader.workflows:
         raise reader.error("bpmn-empty", "the BPMN document has no process with flow elements")
@@ -314,22 +344,28 @@ def _main_for_participants(
     tops = [t for t in tops if t not in called]
     if len(tops) < 2:
         return workflows
-    main_id = _unique(sanitise_id((collaboration.get("id") if collaboration is not None else None) or "participants"),
-                      reader.workflow_ids)
+    main_id = _unique(
+        sanitise_id((collaboration.get("id") if collaboration is not None else None) or "participants"),
+        reader.workflow_ids,
+    )
     used = {"start", "end"}
     call_ids = {t: _unique(t, used) for t in tops}
-    start = Node(id="start", kind="start", decisions=tuple(
-        Decision(next=call_ids[t], objective=labels[t] or t) for t in tops
-    ))
+    start = Node(
+        id="start", kind="start", decisions=tuple(Decision(next=call_ids[t], objective=labels[t] or t) for t in tops)
+    )
     calls = tuple(Node(id=call_ids[t], kind="call", name=labels[t], workflow=t, next="end") for t in tops)
     main = Workflow(
         id=main_id,
         name=(collaboration.get("name") if collaboration is not None else None) or "All participants",
         nodes=(start, *calls, Node(id="end", kind="end")),
     )
-    reader.warn("bpmn-approximated", f"{len(tops)} processes that nothing calls "
-                f"({', '.join(repr(t) for t in tops)}): added the main workflow {main_id!r}, where each test follows "
-                "one of them", main_id)
+    reader.warn(
+        "bpmn-approximated",
+        f"{len(tops)} processes that nothing calls "
+        f"({', '.join(repr(t) for t in tops)}): added the main workflow {main_id!r}, where each test follows "
+        "one of them",
+        main_id,
+    )
     return [main, *workflows]
 
 
@@ -362,9 +398,13 @@ def _infer_parameters(model: Model, reader: _Reader) -> Model:
         values = _values_for(use)
         parameters.append(Parameter(name=name, values=values))
         shown = ", ".join(format_value(v) for v in values)
-        reader.warn("bpmn-inferred", f"{name!r} is not declared: read as a parameter with the values {shown}, the "
-                    f"outcomes the conditions need (first in {use.condition!r}); declare it to choose its values",
-                    use.where[0], use.where[1])
+        reader.warn(
+            "bpmn-inferred",
+            f"{name!r} is not declared: read as a parameter with the values {shown}, the "
+            f"outcomes the conditions need (first in {use.condition!r}); declare it to choose its values",
+            use.where[0],
+            use.where[1],
+        )
     if not parameters:
         return model
     return model.model_copy(update={"parameters": tuple(parameters)})
@@ -447,8 +487,9 @@ def _parse(text: str, reader: _Reader) -> ET.Element:
     ns, name = _local(root.tag)
     if (ns, name) != (BPMN, "definitions"):
         raise reader.error(
-            "not-bpmn", f"not a BPMN 2.0 document: the root element is {name!r} in namespace {ns or 'none'!r}, "
-            f"expected 'definitions' in {BPMN!r}"
+            "not-bpmn",
+            f"not a BPMN 2.0 document: the root element is {name!r} in namespace {ns or 'none'!r}, "
+            f"expected 'definitions' in {BPMN!r}",
         )
     return root
 
@@ -462,8 +503,12 @@ def _bounds_of(element: ET.Element | None) -> Layout | None:
     bounds = element.find(_q(DC, "Bounds")) if element is not None else None
     if bounds is None:
         return None
-    return Layout(x=float(bounds.get("x", "")), y=float(bounds.get("y", "")),
-                  width=float(bounds.get("width", "")), height=float(bounds.get("height", "")))
+    return Layout(
+        x=float(bounds.get("x", "")),
+        y=float(bounds.get("y", "")),
+        width=float(bounds.get("width", "")),
+        height=float(bounds.get("height", "")),
+    )
 
 
 def _flag(value: str | None) -> bool | None:
@@ -484,8 +529,10 @@ def _read_shapes(root: ET.Element, reader: _Reader) -> None:
                 reader.warn("bpmn-layout", f"shape of {element!r} has unreadable bounds; it will be laid out anew")
                 continue
             if lay is not None:
-                reader.shapes.setdefault(element, _Shape(lay, plane_of, label, _flag(shape.get("isExpanded")),
-                                                         _flag(shape.get("isHorizontal"))))
+                reader.shapes.setdefault(
+                    element,
+                    _Shape(lay, plane_of, label, _flag(shape.get("isExpanded")), _flag(shape.get("isHorizontal"))),
+                )
         for edge in plane.iter(_q(BPMNDI, "BPMNEdge")):
             element = edge.get("bpmnElement")
             if not element:
@@ -520,52 +567,80 @@ def _read_collaboration(
 ) -> list[ET.Element]:
     ordered: list[ET.Element] = []
     participants = collaboration.findall(_b("participant"))
-    kept: dict[str, Any] = {"id": collaboration.get("id") or "", "name": collaboration.get("name") or "",
-                            "participants": [], "message_flows": [], "artifacts": []}
+    kept: dict[str, Any] = {
+        "id": collaboration.get("id") or "",
+        "name": collaboration.get("name") or "",
+        "participants": [],
+        "message_flows": [],
+        "artifacts": [],
+    }
     reader.collaborations.append(kept)
     for participant in participants:
         process = by_id.get(participant.get("processRef"))
         label = participant.get("name") or participant.get("id") or "?"
         shape = reader.shapes.get(participant.get("id") or "")
-        kept["participants"].append({
-            "id": participant.get("id") or "", "name": participant.get("name") or "",
-            "process": participant.get("processRef"), "layout": shape.layout if shape else None,
-            "horizontal": shape.horizontal if shape else None,
-        })
+        kept["participants"].append(
+            {
+                "id": participant.get("id") or "",
+                "name": participant.get("name") or "",
+                "process": participant.get("processRef"),
+                "layout": shape.layout if shape else None,
+                "horizontal": shape.horizontal if shape else None,
+            }
+        )
         if process is None:
-            reader.note("bpmn-ignored", f"pool {label!r} has no process (a black-box pool): no test goes through it "
-                        "(kept in the diagram)")
+            reader.note(
+                "bpmn-ignored",
+                f"pool {label!r} has no process (a black-box pool): no test goes through it (kept in the diagram)",
+            )
         elif process not in ordered:
             ordered.append(process)
     if len(participants) > 1:
-        reader.note("bpmn-approximated", f"collaboration with {len(participants)} pools: each pool's process is "
-                    "read as a separate workflow; the first is the main one")
+        reader.note(
+            "bpmn-approximated",
+            f"collaboration with {len(participants)} pools: each pool's process is "
+            "read as a separate workflow; the first is the main one",
+        )
     for child in collaboration:
         _, name = _local(child.tag)
         if name in ("participant", "extensionElements", "documentation"):
             continue
         if name == "messageFlow":
             edge = reader.edges.get(child.get("id") or "")
-            kept["message_flows"].append({
-                "id": child.get("id") or "", "name": child.get("name") or "", "source": child.get("sourceRef") or "",
-                "target": child.get("targetRef") or "", "waypoints": edge.waypoints if edge else (),
-                "label": edge.label if edge else None,
-            })
-            reader.note("bpmn-ignored", f"message flow {child.get('id') or '?'!r} ({child.get('sourceRef')!r} -> "
-                        f"{child.get('targetRef')!r}) is not followed: its sending and receiving elements are steps of "
-                        "their own workflows (kept in the diagram)")
+            kept["message_flows"].append(
+                {
+                    "id": child.get("id") or "",
+                    "name": child.get("name") or "",
+                    "source": child.get("sourceRef") or "",
+                    "target": child.get("targetRef") or "",
+                    "waypoints": edge.waypoints if edge else (),
+                    "label": edge.label if edge else None,
+                }
+            )
+            reader.note(
+                "bpmn-ignored",
+                f"message flow {child.get('id') or '?'!r} ({child.get('sourceRef')!r} -> "
+                f"{child.get('targetRef')!r}) is not followed: its sending and receiving elements are steps of "
+                "their own workflows (kept in the diagram)",
+            )
         elif name in ("textAnnotation", "association", "group"):
             _keep_artifact(child, name, kept["id"], reader, into=kept["artifacts"])
-            reader.note("bpmn-ignored",
-                        f"not part of any test (kept in the diagram): {name} {child.get('id') or '?'!r}")
+            reader.note(
+                "bpmn-ignored", f"not part of any test (kept in the diagram): {name} {child.get('id') or '?'!r}"
+            )
         else:
-            reader.warn("bpmn-ignored", f"{name!r} {child.get('id') or '?'!r} in the collaboration is not supported; "
-                        "ignored")
+            reader.warn(
+                "bpmn-ignored", f"{name!r} {child.get('id') or '?'!r} in the collaboration is not supported; ignored"
+            )
     return ordered
 
 
 def _keep_artifact(
-    element: ET.Element, tag: str, container: str, reader: _Reader, into: list[dict[str, Any]] | None = None,
+    element: ET.Element,
+    tag: str,
+    container: str,
+    reader: _Reader,
+    into: list[dict[str, Any]] | None = None,
     **fields: Any,
 ) -> None:
     """Keep a text annotation, association, group, data object or data association with its drawing."""
@@ -574,8 +649,12 @@ def _keep_artifact(
         return
     shape, edge = reader.shapes.get(xml_id), reader.edges.get(xml_id)
     kept: dict[str, Any] = {
-        "id": xml_id, "type": tag, "container": container, "name": element.get("name") or "",
-        "layout": shape.layout if shape else None, "waypoints": edge.waypoints if edge else (),
+        "id": xml_id,
+        "type": tag,
+        "container": container,
+        "name": element.get("name") or "",
+        "layout": shape.layout if shape else None,
+        "waypoints": edge.waypoints if edge else (),
         "label": shape.label if shape else edge.label if edge else None,
     }
     if tag == "textAnnotation":
@@ -626,13 +705,25 @@ def _read_container(
                     _keep_artifact(data, _local(data.tag)[1], workflow_id, reader)
                     left_out.append(f"{_local(data.tag)[1]} {data.get('id') or '?'!r}")
             continue
-        if tag in ("extensionElements", "incoming", "outgoing", "laneSet", "loopCharacteristics",
-                   "standardLoopCharacteristics", "multiInstanceLoopCharacteristics", "completionCondition"):
+        if tag in (
+            "extensionElements",
+            "incoming",
+            "outgoing",
+            "laneSet",
+            "loopCharacteristics",
+            "standardLoopCharacteristics",
+            "multiInstanceLoopCharacteristics",
+            "completionCondition",
+        ):
             if tag == "laneSet":
                 _keep_lanes(child, workflow_id, None, reader)
                 lanes = [lane.get("name") or lane.get("id") or "?" for lane in child.iter(_b("lane"))]
-                reader.note("bpmn-ignored", f"lanes {', '.join(repr(x) for x in lanes)} have no effect on tests: "
-                            "their elements are read (the lanes are kept in the diagram)", workflow_id)
+                reader.note(
+                    "bpmn-ignored",
+                    f"lanes {', '.join(repr(x) for x in lanes)} have no effect on tests: "
+                    "their elements are read (the lanes are kept in the diagram)",
+                    workflow_id,
+                )
             continue
         if tag == "sequenceFlow":
             flows.append(child)
@@ -663,18 +754,31 @@ def _read_container(
             if kind == "step":
                 reader.note("bpmn-approximated", f"{tag} has no content: read as a step", workflow_id, _label(child))
             elif child.get("triggeredByEvent") == "true":
-                reader.note("bpmn-approximated", "event sub-process: read as an alternative right after the start of "
-                            "its workflow: a test triggers it, does its content, and ends", workflow_id, _label(child))
+                reader.note(
+                    "bpmn-approximated",
+                    "event sub-process: read as an alternative right after the start of "
+                    "its workflow: a test triggers it, does its content, and ends",
+                    workflow_id,
+                    _label(child),
+                )
             elif tag == "transaction":
-                reader.note("bpmn-approximated", "transaction: read as an embedded sub-process (cancellation and "
-                            "compensation are not simulated)", workflow_id, _label(child))
+                reader.note(
+                    "bpmn-approximated",
+                    "transaction: read as an embedded sub-process (cancellation and compensation are not simulated)",
+                    workflow_id,
+                    _label(child),
+                )
             elif tag == "adHocSubProcess":
-                reader.note("bpmn-approximated", "ad-hoc sub-process: each test does its activities along their "
-                            "flows, from one that nothing leads to", workflow_id, _label(child))
+                reader.note(
+                    "bpmn-approximated",
+                    "ad-hoc sub-process: each test does its activities along their "
+                    "flows, from one that nothing leads to",
+                    workflow_id,
+                    _label(child),
+                )
         elif tag in _INTERMEDIATE:
             kind = "step"
-            reader.note("bpmn-approximated", "intermediate event is read as a step",
-                        workflow_id, _label(child))
+            reader.note("bpmn-approximated", "intermediate event is read as a step", workflow_id, _label(child))
         elif tag == "boundaryEvent":
             kind = "step"
             c.boundaries.append(child)
@@ -691,16 +795,21 @@ def _read_container(
         if child.find(_b("standardLoopCharacteristics")) is not None:
             c.loops.append(xml_id)
         elif child.find(_b("multiInstanceLoopCharacteristics")) is not None:
-            reader.note("bpmn-approximated", "multi-instance marker: a test does the activity once, standing for all "
-                        "its instances", workflow_id, _label(child))
+            reader.note(
+                "bpmn-approximated",
+                "multi-instance marker: a test does the activity once, standing for all its instances",
+                workflow_id,
+                _label(child),
+            )
         if child.get("isForCompensation") == "true":
             c.handlers.add(xml_id)
         stated = child.get(_f("kind")) if reader.ours else None  # our file says when the element is not the kind's
         if stated in ("start", "step", "choice", "call", "end"):
             kind = stated  # type: ignore[assignment]
         node_id = _node_id(child, c.used, workflow_id, reader)
-        draft = _NodeDraft(xml_id, node_id, kind, child.get("name") or "",
-                           child.findtext(_b("documentation")) or "", child)
+        draft = _NodeDraft(
+            xml_id, node_id, kind, child.get("name") or "", child.findtext(_b("documentation")) or "", child
+        )
         draft.bpmn = _element_of(child, tag, reader)
         if node_id != xml_id and not (reader.ours and re.fullmatch(rf"{re.escape(node_id)}_\d+", xml_id)):
             draft.bpmn["id"] = xml_id  # not when our export only made the id unique in the document
@@ -734,19 +843,32 @@ def _read_container(
     if origins:  # an expanded sub-process whose content was moved: the call node says from where
         index = next(i for i, w in enumerate(reader.workflows) if w.id == workflow_id)
         workflow = reader.workflows[index]
-        reader.workflows[index] = workflow.model_copy(update={"nodes": tuple(
-            n.model_copy(update={"bpmn": n.bpmn.model_copy(update={"origin": origins[n.id]})})
-            if n.id in origins and n.bpmn is not None else n
-            for n in workflow.nodes
-        )})
+        reader.workflows[index] = workflow.model_copy(
+            update={
+                "nodes": tuple(
+                    n.model_copy(update={"bpmn": n.bpmn.model_copy(update={"origin": origins[n.id]})})
+                    if n.id in origins and n.bpmn is not None
+                    else n
+                    for n in workflow.nodes
+                )
+            }
+        )
 
 
 # artifacts are listed by type (as export writes them), each type in document order
-_ARTIFACT_ORDER = ("dataInput", "dataOutput", "dataObject", "dataObjectReference", "dataStoreReference",
-                   "dataInputAssociation", "dataOutputAssociation", "textAnnotation", "group", "association")
-_KEPT_ARTIFACTS = frozenset(
-    {"textAnnotation", "group", "dataObject", "dataObjectReference", "dataStoreReference"}
+_ARTIFACT_ORDER = (
+    "dataInput",
+    "dataOutput",
+    "dataObject",
+    "dataObjectReference",
+    "dataStoreReference",
+    "dataInputAssociation",
+    "dataOutputAssociation",
+    "textAnnotation",
+    "group",
+    "association",
 )
+_KEPT_ARTIFACTS = frozenset({"textAnnotation", "group", "dataObject", "dataObjectReference", "dataStoreReference"})
 _EVENT_KINDS = frozenset(get_args(BpmnEventKind))
 
 
@@ -787,12 +909,18 @@ def _keep_lanes(lane_set: ET.Element, workflow_id: str, parent: str | None, read
     for lane in lane_set.findall(_b("lane")):
         xml_id = lane.get("id") or ""
         shape = reader.shapes.get(xml_id)
-        reader.lanes.append({
-            "id": xml_id, "name": lane.get("name") or "", "workflow": workflow_id,
-            "lane_set": lane_set.get("id") or f"{xml_id}_set", "parent": parent,
-            "nodes": [_text(ref) for ref in lane.findall(_b("flowNodeRef"))],
-            "layout": shape.layout if shape else None, "horizontal": shape.horizontal if shape else None,
-        })
+        reader.lanes.append(
+            {
+                "id": xml_id,
+                "name": lane.get("name") or "",
+                "workflow": workflow_id,
+                "lane_set": lane_set.get("id") or f"{xml_id}_set",
+                "parent": parent,
+                "nodes": [_text(ref) for ref in lane.findall(_b("flowNodeRef"))],
+                "layout": shape.layout if shape else None,
+                "horizontal": shape.horizontal if shape else None,
+            }
+        )
         child_set = lane.find(_b("childLaneSet"))
         if child_set is not None:
             _keep_lanes(child_set, workflow_id, xml_id, reader)
@@ -821,8 +949,12 @@ def _warn_event_definitions(
         ns, name = _local(child.tag)
         if ns == BPMN and name.endswith("EventDefinition") and name not in allowed:
             kind = name.removesuffix("EventDefinition")
-            reader.note("bpmn-approximated", f"{kind} {tag} is read as a plain {tag}", workflow_id,
-                        f"{tag} {element.get('id') or '?'!r}")
+            reader.note(
+                "bpmn-approximated",
+                f"{kind} {tag} is read as a plain {tag}",
+                workflow_id,
+                f"{tag} {element.get('id') or '?'!r}",
+            )
 
 
 def _node_id(element: ET.Element, used: set[str], workflow_id: str, reader: _Reader) -> str:
@@ -834,8 +966,12 @@ def _node_id(element: ET.Element, used: set[str], workflow_id: str, reader: _Rea
     wanted = sanitise_id(raw or "node")
     node_id = _unique(wanted, used)
     if node_id != raw:
-        reader.warn("bpmn-renamed", f"id {raw!r} is not a valid or unique flowcase identifier; read as {node_id!r}",
-                    workflow_id, f"{_local(element.tag)[1]} {raw!r}")
+        reader.warn(
+            "bpmn-renamed",
+            f"id {raw!r} is not a valid or unique flowcase identifier; read as {node_id!r}",
+            workflow_id,
+            f"{_local(element.tag)[1]} {raw!r}",
+        )
     return node_id
 
 
@@ -884,15 +1020,22 @@ def _decision(flow: ET.Element, draft: _NodeDraft, c: _Container, workflow_id: s
     target_draft = drafts[flow.get("targetRef") or ""]
     target = target_draft.id
     edge = reader.edges.get(flow.get("id") or "")
-    drawn = BpmnFlow(id=flow.get("id") or "", waypoints=edge.waypoints if edge else (),
-                     label=edge.label if edge else None) if flow.get("id") else None
+    drawn = (
+        BpmnFlow(id=flow.get("id") or "", waypoints=edge.waypoints if edge else (), label=edge.label if edge else None)
+        if flow.get("id")
+        else None
+    )
     ours = flow.find(f"{_b('extensionElements')}/{_f('decision')}")
-    if ours is not None and drawn is not None \
-            and _drawn_by_default(drawn, draft, target_draft, ours.get("id") or "", c.offset):
+    if (
+        ours is not None
+        and drawn is not None
+        and _drawn_by_default(drawn, draft, target_draft, ours.get("id") or "", c.offset)
+    ):
         drawn = None  # nothing to keep: export draws it so anyway
     if ours is not None:
-        return _our_decision(ours, target, f"sequence flow {flow.get('id') or '?'!r}", workflow_id, reader) \
-            .model_copy(update={"bpmn": drawn})
+        return _our_decision(ours, target, f"sequence flow {flow.get('id') or '?'!r}", workflow_id, reader).model_copy(
+            update={"bpmn": drawn}
+        )
     label = (flow.get("name") or "").strip()
     expression = flow.find(_b("conditionExpression"))
     where = f"sequence flow {flow.get('id') or '?'!r}"
@@ -903,8 +1046,13 @@ def _decision(flow: ET.Element, draft: _NodeDraft, c: _Container, workflow_id: s
         when = _condition_text(raw, bare_name_ok=True) or ""
         if not when:
             objective = label or raw
-            reader.warn("bpmn-approximated", f"condition {raw!r} is not in flowcase's expression language; kept as "
-                        "the objective, the decision has no condition", workflow_id, where)
+            reader.warn(
+                "bpmn-approximated",
+                f"condition {raw!r} is not in flowcase's expression language; kept as "
+                "the objective, the decision has no condition",
+                workflow_id,
+                where,
+            )
     elif label and (parsed := _condition_text(label, bare_name_ok=False)):
         when, objective = parsed, ""
     elif (
@@ -914,8 +1062,12 @@ def _decision(flow: ET.Element, draft: _NodeDraft, c: _Container, workflow_id: s
         and draft.element.get("default") != flow.get("id")  # the default flow gets the others' negation
         and len(draft.element.findall(_b("outgoing"))) > 1
     ):
-        reader.warn("bpmn-approximated", f"label {label!r} is not a condition; kept as the objective, the "
-                    "decision has no condition", workflow_id, where)
+        reader.warn(
+            "bpmn-approximated",
+            f"label {label!r} is not a condition; kept as the objective, the decision has no condition",
+            workflow_id,
+            where,
+        )
     if objective == when:
         objective = ""
     return Decision(when=when, objective=objective, next=target, bpmn=drawn)
@@ -977,8 +1129,11 @@ _KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false"})
 
 
 def _translated(text: str) -> str:
-    text = re.sub(r"""(?:\bbpmn:|\bexecution\.)?\b(?:getDataObject|getVariable)\(\s*(["'])(.*?)\1\s*\)""",
-                  lambda m: sanitise_id(m.group(2)), text)
+    text = re.sub(
+        r"""(?:\bbpmn:|\bexecution\.)?\b(?:getDataObject|getVariable)\(\s*(["'])(.*?)\1\s*\)""",
+        lambda m: sanitise_id(m.group(2)),
+        text,
+    )
     parts = _STRING.split(text)
     for i in range(0, len(parts), 2):  # outside string literals
         part = parts[i].replace("&&", " and ").replace("||", " or ")
@@ -1035,15 +1190,17 @@ def _implied(source: _NodeDraft, target: _NodeDraft, default: Decision, workflow
 def _our_decision(ours: ET.Element, target: str, where: str, workflow_id: str, reader: _Reader) -> Decision:
     row_id = ours.get("id") or None
     if row_id is not None and not _ROW_ID.match(row_id):
-        reader.warn("bpmn-renamed", f"decision id {row_id!r} is not valid; replaced by its row number", workflow_id,
-                    where)
+        reader.warn(
+            "bpmn-renamed", f"decision id {row_id!r} is not valid; replaced by its row number", workflow_id, where
+        )
         row_id = None
     levels: dict[str, str | None] = {}
     for name in ("priority", "risk"):
         value = ours.get(name)
         if value and value not in _LEVELS:
-            reader.warn("bpmn-ignored", f"{name} {value!r} is not one of {', '.join(_LEVELS)}; ignored", workflow_id,
-                        where)
+            reader.warn(
+                "bpmn-ignored", f"{name} {value!r} is not one of {', '.join(_LEVELS)}; ignored", workflow_id, where
+            )
             value = None
         levels[name] = value or None
     custom: dict[str, Scalar] = {}
@@ -1052,8 +1209,12 @@ def _our_decision(ours: ET.Element, target: str, where: str, workflow_id: str, r
         try:
             custom[key] = _scalar_from(item.get("type"), item.text or "")
         except BadScalar:
-            reader.warn("bpmn-approximated", f"custom attribute {key!r} is not a {item.get('type')}; read as text",
-                        workflow_id, where)
+            reader.warn(
+                "bpmn-approximated",
+                f"custom attribute {key!r} is not a {item.get('type')}; read as text",
+                workflow_id,
+                where,
+            )
             custom[key] = item.text or ""
     return Decision.model_validate(
         {
@@ -1113,8 +1274,9 @@ def _resolve_call(draft: _NodeDraft, workflow_id: str, reader: _Reader) -> None:
     else:
         draft.kind = "step"
         draft.bpmn["called"] = called
-        reader.note("bpmn-approximated", f"calls {called!r}, which is not in this file: read as a step",
-                    workflow_id, label)
+        reader.note(
+            "bpmn-approximated", f"calls {called!r}, which is not in this file: read as a step", workflow_id, label
+        )
 
 
 def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node]:
@@ -1131,28 +1293,43 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
     if len(starts) > 1 and reader.ours:
         for extra in starts[1:]:
             extra.kind = "step"
-            reader.warn("bpmn-approximated", "a workflow has one start: this further start event is read as a step "
-                        "that nothing reaches", workflow_id, f"startEvent {extra.xml_id!r}")
+            reader.warn(
+                "bpmn-approximated",
+                "a workflow has one start: this further start event is read as a step that nothing reaches",
+                workflow_id,
+                f"startEvent {extra.xml_id!r}",
+            )
     elif len(starts) > 1:
         start = _NodeDraft("", _unique("start", taken), "start", "", "", None)
         for s in starts:
             s.kind = "step"
             start.decisions.append(Decision(next=s.id, objective=s.name))
         first.append(start)
-        reader.warn("bpmn-approximated", f"{len(starts)} start events: added {start.id!r}, from which each test "
-                    f"starts at one of them ({', '.join(repr(s.id) for s in starts)})", workflow_id)
+        reader.warn(
+            "bpmn-approximated",
+            f"{len(starts)} start events: added {start.id!r}, from which each test "
+            f"starts at one of them ({', '.join(repr(s.id) for s in starts)})",
+            workflow_id,
+        )
     elif not starts and drafts:
         targets = {d.next for draft in drafts.values() for d in draft.decisions}
         entries = [
-            d for d in drafts.values()
-            if d.id not in targets and d.xml_id not in c.handlers and d.xml_id not in c.event_subs
-            and d.element is not None and d.element.tag != _b("boundaryEvent")
+            d
+            for d in drafts.values()
+            if d.id not in targets
+            and d.xml_id not in c.handlers
+            and d.xml_id not in c.event_subs
+            and d.element is not None
+            and d.element.tag != _b("boundaryEvent")
         ] or [next(iter(drafts.values()))]
         start = _NodeDraft("", _unique("start", taken), "start", "", "", None)
         start.decisions = [Decision(next=d.id) for d in entries]
         first.append(start)
-        reader.warn("bpmn-approximated", f"no start event: added {start.id!r} leading to "
-                    f"{', '.join(repr(d.id) for d in entries)}", workflow_id)
+        reader.warn(
+            "bpmn-approximated",
+            f"no start event: added {start.id!r} leading to {', '.join(repr(d.id) for d in entries)}",
+            workflow_id,
+        )
     if start is not None:
         for xml_id in c.event_subs:
             sub = drafts[xml_id]
@@ -1164,9 +1341,13 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
         for d in open_ended:
             d.decisions.append(Decision(next=end.id))
         last.append(end)
-        reader.warn("bpmn-implicit-end", f"{', '.join(repr(d.id) for d in open_ended)} "
-                    f"{'has' if len(open_ended) == 1 else 'have'} no outgoing flow: the path ends there "
-                    f"(added end {end.id!r})", workflow_id)
+        reader.warn(
+            "bpmn-implicit-end",
+            f"{', '.join(repr(d.id) for d in open_ended)} "
+            f"{'has' if len(open_ended) == 1 else 'have'} no outgoing flow: the path ends there "
+            f"(added end {end.id!r})",
+            workflow_id,
+        )
     for xml_id in c.loops:
         d = drafts[xml_id]
         row = Decision(next=d.id, objective=f"repeat {d.name or d.id} (loop)")
@@ -1183,8 +1364,9 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
                 reader.refs[row.bpmn.id] = f"{workflow_id}/{draft.id}/{row.id or i + 1}"
         shorthand = len(decisions) == 1 and decisions[0] == Decision(next=decisions[0].next)
         if draft.kind == "end" and decisions:
-            reader.warn("bpmn-ignored", "flows leaving an end event are ignored", workflow_id,
-                        f"endEvent {draft.xml_id!r}")
+            reader.warn(
+                "bpmn-ignored", "flows leaving an end event are ignored", workflow_id, f"endEvent {draft.xml_id!r}"
+            )
             decisions = ()
         nodes.append(
             Node(
@@ -1196,7 +1378,8 @@ def _finish_nodes(c: _Container, workflow_id: str, reader: _Reader) -> list[Node
                 next=decisions[0].next if shorthand else None,
                 workflow=draft.workflow if draft.kind == "call" else None,
                 layout=draft.layout,
-                bpmn=None if not draft.bpmn or _node_by_default(draft, c.offset)
+                bpmn=None
+                if not draft.bpmn or _node_by_default(draft, c.offset)
                 else BpmnNode.model_validate(draft.bpmn),
             )
         )
@@ -1211,8 +1394,12 @@ def _attach_boundaries(c: _Container, workflow_id: str, reader: _Reader) -> None
         label = _label(element)
         if host is None:
             del c.drafts[draft.xml_id]
-            reader.warn("bpmn-ignored", f"boundary event on unknown activity {element.get('attachedToRef')!r}; "
-                        "ignored with its flows", workflow_id, label)
+            reader.warn(
+                "bpmn-ignored",
+                f"boundary event on unknown activity {element.get('attachedToRef')!r}; ignored with its flows",
+                workflow_id,
+                label,
+            )
             continue
         trigger = _trigger(element)
         draft.name = draft.name or ""
@@ -1225,15 +1412,26 @@ def _attach_boundaries(c: _Container, workflow_id: str, reader: _Reader) -> None
                 if handler in c.drafts:
                     target = c.drafts[handler]
                     draft.decisions.append(_implied(draft, target, Decision(next=target.id), workflow_id, reader))
-            reader.note("bpmn-approximated", f"compensation of {host.id!r}: read as an alternative after it, where "
-                        "the test runs the compensation handler", workflow_id, label)
+            reader.note(
+                "bpmn-approximated",
+                f"compensation of {host.id!r}: read as an alternative after it, where "
+                "the test runs the compensation handler",
+                workflow_id,
+                label,
+            )
         elif element.get("cancelActivity") == "false":
-            reader.note("bpmn-approximated", f"non-interrupting {trigger or 'boundary'} event: a test that takes it "
-                        f"follows its flow; {host.id!r}'s own flow is covered by other tests", workflow_id, label)
+            reader.note(
+                "bpmn-approximated",
+                f"non-interrupting {trigger or 'boundary'} event: a test that takes it "
+                f"follows its flow; {host.id!r}'s own flow is covered by other tests",
+                workflow_id,
+                label,
+            )
 
 
 def _follow_links(c: _Container, workflow_id: str, reader: _Reader) -> None:
     """A throwing link event continues at the catching link event of the same name."""
+
     def link_name(d: _NodeDraft) -> str | None:
         if d.element is None:
             return None
@@ -1241,13 +1439,18 @@ def _follow_links(c: _Container, workflow_id: str, reader: _Reader) -> None:
         return None if link is None else (link.get("name") or d.name)
 
     catches = {
-        n: d for d in c.drafts.values()
+        n: d
+        for d in c.drafts.values()
         if d.element is not None and d.element.tag == _b("intermediateCatchEvent") and (n := link_name(d))
     }
     for d in c.drafts.values():
         name = link_name(d)
-        if d.element is not None and d.element.tag == _b("intermediateThrowEvent") and name in catches \
-                and not d.decisions:
+        if (
+            d.element is not None
+            and d.element.tag == _b("intermediateThrowEvent")
+            and name in catches
+            and not d.decisions
+        ):
             catch = catches[name]
             d.decisions.append(_implied(d, catch, Decision(next=catch.id), workflow_id, reader))
 
@@ -1303,20 +1506,32 @@ def _with_diagram(model: Model, reader: _Reader) -> Model:
         for p in collaboration["participants"]:
             workflow = reader.process_workflow.get(p.pop("process") or "")
             participants.append(BpmnParticipant(**p, workflow=workflow if workflow in workflows else None))
-        flows = [BpmnMessageFlow(**(m | {"source": ref(m["source"]), "target": ref(m["target"])}))
-                 for m in collaboration["message_flows"]]
-        kept = [BpmnArtifact(**(a | {"source": ref(a.get("source")), "target": ref(a.get("target"))}))
-                for a in collaboration["artifacts"]]
-        collaborations.append(BpmnCollaboration(id=collaboration["id"], name=collaboration["name"],
-                                                participants=tuple(participants), message_flows=tuple(flows),
-                                                artifacts=tuple(kept)))
+        flows = [
+            BpmnMessageFlow(**(m | {"source": ref(m["source"]), "target": ref(m["target"])}))
+            for m in collaboration["message_flows"]
+        ]
+        kept = [
+            BpmnArtifact(**(a | {"source": ref(a.get("source")), "target": ref(a.get("target"))}))
+            for a in collaboration["artifacts"]
+        ]
+        collaborations.append(
+            BpmnCollaboration(
+                id=collaboration["id"],
+                name=collaboration["name"],
+                participants=tuple(participants),
+                message_flows=tuple(flows),
+                artifacts=tuple(kept),
+            )
+        )
     lanes = []
     for lane in reader.lanes:
         prefix = lane["workflow"] + "/"
         refs = [reader.refs.get(x, "") for x in lane["nodes"]]
-        nodes = tuple(r[len(prefix):] for r in refs if r.startswith(prefix) and "/" not in r[len(prefix):])
+        nodes = tuple(r[len(prefix) :] for r in refs if r.startswith(prefix) and "/" not in r[len(prefix) :])
         lanes.append(BpmnLane(**(lane | {"nodes": nodes})))
-    artifacts = [BpmnArtifact(**(a | {"source": ref(a.get("source")), "target": ref(a.get("target"))}))
-                 for a in sorted(reader.artifacts, key=lambda a: _ARTIFACT_ORDER.index(a["type"]))]
+    artifacts = [
+        BpmnArtifact(**(a | {"source": ref(a.get("source")), "target": ref(a.get("target"))}))
+        for a in sorted(reader.artifacts, key=lambda a: _ARTIFACT_ORDER.index(a["type"]))
+    ]
     diagram = BpmnDiagram(collaborations=tuple(collaborations), lanes=tuple(lanes), artifacts=tuple(artifacts))
     return model.model_copy(update={"bpmn": diagram})

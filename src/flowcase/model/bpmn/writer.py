@@ -56,16 +56,28 @@ _CATCH_EVENTS = frozenset({"startEvent", "boundaryEvent", "intermediateCatchEven
 _THROW_EVENTS = frozenset({"endEvent", "intermediateThrowEvent"})
 # the kind import gives each element by itself; a node of another kind says its kind in flowcase:kind
 _NATURAL: dict[str, NodeKind] = {
-    "startEvent": "start", "endEvent": "end", "callActivity": "call",
-    **{t: "call" for t in _SUBPROCESSES}, **{t: "choice" for t in _GATEWAYS},
+    "startEvent": "start",
+    "endEvent": "end",
+    "callActivity": "call",
+    **{t: "call" for t in _SUBPROCESSES},
+    **{t: "choice" for t in _GATEWAYS},
 }
 _FITS: dict[NodeKind, frozenset[str]] = {
     "start": frozenset({"startEvent"}),
     "end": frozenset({"endEvent"}),
     "choice": _GATEWAYS,
     "call": frozenset({"callActivity", *_SUBPROCESSES}),
-    "step": frozenset({*_TASKS, *_SUBPROCESSES, "callActivity", "startEvent", "boundaryEvent",
-                       "intermediateCatchEvent", "intermediateThrowEvent"}),
+    "step": frozenset(
+        {
+            *_TASKS,
+            *_SUBPROCESSES,
+            "callActivity",
+            "startEvent",
+            "boundaryEvent",
+            "intermediateCatchEvent",
+            "intermediateThrowEvent",
+        }
+    ),
 }
 _FLOW_ARTIFACTS = ("dataObject", "dataObjectReference", "dataStoreReference")  # flow elements of a process
 _DRAWN_ARTIFACTS = ("textAnnotation", "group", "association")  # artifacts proper, after the flow elements
@@ -280,8 +292,12 @@ def _plan_links(plan: _Plan, workflow: Workflow) -> None:
         if plan.tags[(workflow.id, node.id)] != "intermediateThrowEvent" or not node.bpmn:
             continue
         name = _link_name(node)
-        if "link" in node.bpmn.events and name in catches and len(node.table) == 1 \
-                and node.table[0].next == catches[name].id:
+        if (
+            "link" in node.bpmn.events
+            and name in catches
+            and len(node.table) == 1
+            and node.table[0].next == catches[name].id
+        ):
             row = node.table[0]
             assert row.id is not None
             plan.implied[(workflow.id, node.id, row.id)] = plan.node_xml(workflow.id, catches[name].id)
@@ -291,8 +307,11 @@ def _plan_compensation(plan: _Plan, workflow: Workflow) -> None:
     """A compensation boundary event's rows to the handlers it is associated with."""
     if plan.model.bpmn is None:
         return
-    pairs = {(a.source, a.target) for a in plan.model.bpmn.artifacts
-             if a.type == "association" and a.container == workflow.id}
+    pairs = {
+        (a.source, a.target)
+        for a in plan.model.bpmn.artifacts
+        if a.type == "association" and a.container == workflow.id
+    }
     for node in workflow.nodes:
         if (workflow.id, node.id) not in plan.attached or not node.bpmn or "compensate" not in node.bpmn.events:
             continue
@@ -332,8 +351,11 @@ def _export_definitions(root: ET.Element, plan: _Plan) -> None:
         for flow in collaboration.message_flows:
             source, target = plan.resolve(flow.source), plan.resolve(flow.target)
             if source and target:
-                ET.SubElement(element, _b("messageFlow"),
-                              {"id": flow.id, **_named(flow.name), "sourceRef": source, "targetRef": target})
+                ET.SubElement(
+                    element,
+                    _b("messageFlow"),
+                    {"id": flow.id, **_named(flow.name), "sourceRef": source, "targetRef": target},
+                )
         _export_artifacts(element, plan, collaboration.artifacts)
 
 
@@ -381,9 +403,17 @@ def _export_content(parent: ET.Element, plan: _Plan, workflow: Workflow) -> None
     for node, decision in workflow.edges():
         if decision.next not in known:
             raise ModelError(
-                [Diagnostic("error", "unknown-target", f"decision {decision.id!r} leads to unknown node "
-                            f"{decision.next!r}; fix the model before exporting to BPMN",
-                            workflow.id, f"{node.kind} {node.id!r}", "next")]
+                [
+                    Diagnostic(
+                        "error",
+                        "unknown-target",
+                        f"decision {decision.id!r} leads to unknown node "
+                        f"{decision.next!r}; fix the model before exporting to BPMN",
+                        workflow.id,
+                        f"{node.kind} {node.id!r}",
+                        "next",
+                    )
+                ]
             )
         assert decision.id is not None
         flow_id = plan.flow_ids.get((workflow.id, node.id, decision.id))
@@ -437,8 +467,14 @@ def _export_node(
     if b is not None and b.for_compensation and tag in _ACTIVITIES:
         attrs["isForCompensation"] = "true"
     if b is not None and b.default and (tag in _ACTIVITIES or tag in _GATEWAYS):
-        default = next((plan.flow_ids.get((workflow.id, node.id, d.id or "")) for d in node.table
-                        if d.bpmn is not None and d.bpmn.id == b.default), None)
+        default = next(
+            (
+                plan.flow_ids.get((workflow.id, node.id, d.id or ""))
+                for d in node.table
+                if d.bpmn is not None and d.bpmn.id == b.default
+            ),
+            None,
+        )
         if default:
             attrs["default"] = default
     if xml_id != node.id:
@@ -450,8 +486,11 @@ def _export_node(
     element = ET.SubElement(parent, _b(tag), attrs)
     if node.description:
         ET.SubElement(element, _b("documentation")).text = node.description
-    implied = [(d, plan.implied[(workflow.id, node.id, d.id or "")]) for d in node.table
-               if (workflow.id, node.id, d.id or "") in plan.implied]
+    implied = [
+        (d, plan.implied[(workflow.id, node.id, d.id or "")])
+        for d in node.table
+        if (workflow.id, node.id, d.id or "") in plan.implied
+    ]
     if implied:  # rows the element implies keep their data here (flowcase:decision to=<target>)
         ext = ET.SubElement(element, _b("extensionElements"))
         for decision, target in implied:
@@ -469,14 +508,18 @@ def _export_node(
         if key in plan.loops:
             ET.SubElement(element, _b("standardLoopCharacteristics"))
         elif b.loop in ("parallel", "sequential"):
-            ET.SubElement(element, _b("multiInstanceLoopCharacteristics"),
-                          {"isSequential": "true"} if b.loop == "sequential" else {})
+            ET.SubElement(
+                element,
+                _b("multiInstanceLoopCharacteristics"),
+                {"isSequential": "true"} if b.loop == "sequential" else {},
+            )
     if tag.endswith("Event") and b is not None:
         for kind in b.events:
             if kind == "terminate" and tag != "endEvent":
                 continue
-            definition = ET.SubElement(element, _b(f"{kind}EventDefinition"),
-                                        {"name": b.link or ""} if kind == "link" else {})
+            definition = ET.SubElement(
+                element, _b(f"{kind}EventDefinition"), {"name": b.link or ""} if kind == "link" else {}
+            )
             if kind == "conditional":  # the schema asks for a condition
                 ET.SubElement(definition, _b("condition"), {_q(XSI, "type"): "bpmn:tFormalExpression"})
     if holds is not None:
@@ -489,10 +532,19 @@ def _export_data_associations(element: ET.Element, plan: _Plan, workflow: Workfl
     if plan.model.bpmn is None:
         return
     me = f"{workflow.id}/{node.id}"
-    inputs = [a for a in plan.model.bpmn.artifacts if a.type == "dataInputAssociation" and a.target == me
-              and a.container == workflow.id and plan.resolve(a.source)]
-    outputs = [a for a in plan.model.bpmn.artifacts if a.type == "dataOutputAssociation" and a.source == me
-               and a.container == workflow.id and plan.resolve(a.target)]
+    inputs = [
+        a
+        for a in plan.model.bpmn.artifacts
+        if a.type == "dataInputAssociation" and a.target == me and a.container == workflow.id and plan.resolve(a.source)
+    ]
+    outputs = [
+        a
+        for a in plan.model.bpmn.artifacts
+        if a.type == "dataOutputAssociation"
+        and a.source == me
+        and a.container == workflow.id
+        and plan.resolve(a.target)
+    ]
     if tag not in _ACTIVITIES and tag not in _THROW_EVENTS:
         inputs = []
     if tag not in _ACTIVITIES and tag not in _CATCH_EVENTS:
@@ -523,8 +575,11 @@ def _export_io(parent: ET.Element, plan: _Plan, workflow_id: str) -> None:
         return
     io = ET.SubElement(parent, _b("ioSpecification"), {"id": plan.ids.take(f"ioSpecification_{workflow_id}")})
     for artifact in [*inputs, *outputs]:
-        ET.SubElement(io, _b(artifact.type), {"id": artifact.id, **_named(artifact.name),
-                                              **({"isCollection": "true"} if artifact.collection else {})})
+        ET.SubElement(
+            io,
+            _b(artifact.type),
+            {"id": artifact.id, **_named(artifact.name), **({"isCollection": "true"} if artifact.collection else {})},
+        )
         plan.artifacts[artifact.id] = artifact
     for set_tag, refs_tag, members in (("inputSet", "dataInputRefs", inputs), ("outputSet", "dataOutputRefs", outputs)):
         data_set = ET.SubElement(io, _b(set_tag), {"id": plan.ids.take(f"{set_tag}_{workflow_id}")})
@@ -551,7 +606,9 @@ def _export_lanes(parent: ET.Element, plan: _Plan, workflow: Workflow, lanes: li
 
 
 def _export_artifacts(
-    parent: ET.Element, plan: _Plan, artifacts: list[BpmnArtifact] | tuple[BpmnArtifact, ...],
+    parent: ET.Element,
+    plan: _Plan,
+    artifacts: list[BpmnArtifact] | tuple[BpmnArtifact, ...],
     types: tuple[str, ...] = _DRAWN_ARTIFACTS,
 ) -> None:
     for artifact in artifacts:
@@ -641,16 +698,28 @@ def _export_diagrams(root: ET.Element, plan: _Plan) -> None:
     pooled = {p.workflow for c in diagram.collaborations for p in c.participants} if diagram else set()
     # a process with lanes but no pool is drawn in the collaboration's diagram (as the MIWG files do; bpmn.io
     # draws such a process there, and only such a one)
-    free = [w.id for w in model.workflows if w.id in plan.process_ids and w.id not in pooled
-            and diagram is not None and any(ln.workflow == w.id for ln in diagram.lanes)]
+    free = [
+        w.id
+        for w in model.workflows
+        if w.id in plan.process_ids
+        and w.id not in pooled
+        and diagram is not None
+        and any(ln.workflow == w.id for ln in diagram.lanes)
+    ]
     for index, collaboration in enumerate(diagram.collaborations if diagram else ()):
-        workflows = [p.workflow for p in collaboration.participants
-                     if p.workflow in plan.process_ids and p.workflow not in drawn] + (free if index == 0 else [])
+        workflows = [
+            p.workflow for p in collaboration.participants if p.workflow in plan.process_ids and p.workflow not in drawn
+        ] + (free if index == 0 else [])
         canvas = _canvas(root, plan, collaboration.id)
         for participant in collaboration.participants:
             if participant.layout is not None:
-                _shape(canvas, plan, participant.id, participant.layout,
-                       {} if participant.horizontal is None else {"isHorizontal": _bool(participant.horizontal)})
+                _shape(
+                    canvas,
+                    plan,
+                    participant.id,
+                    participant.layout,
+                    {} if participant.horizontal is None else {"isHorizontal": _bool(participant.horizontal)},
+                )
         for workflow_id in workflows:
             assert workflow_id is not None
             drawn.add(workflow_id)
@@ -677,8 +746,9 @@ def _export_diagrams(root: ET.Element, plan: _Plan) -> None:
 
 def _canvas(root: ET.Element, plan: _Plan, element: str) -> _Canvas:
     diagram = ET.SubElement(root, _q(BPMNDI, "BPMNDiagram"), {"id": plan.ids.take(f"BPMNDiagram_{element}")})
-    plane = ET.SubElement(diagram, _q(BPMNDI, "BPMNPlane"),
-                          {"id": plan.ids.take(f"BPMNPlane_{element}"), "bpmnElement": element})
+    plane = ET.SubElement(
+        diagram, _q(BPMNDI, "BPMNPlane"), {"id": plan.ids.take(f"BPMNPlane_{element}"), "bpmnElement": element}
+    )
     return _Canvas(plane)
 
 
@@ -693,8 +763,13 @@ def _finish(canvas: _Canvas) -> None:
 def _draw_lanes(canvas: _Canvas, plan: _Plan, workflow_id: str) -> None:
     for lane in plan.model.bpmn.lanes if plan.model.bpmn else ():
         if lane.workflow == workflow_id and lane.layout is not None:
-            _shape(canvas, plan, lane.id, lane.layout,
-                   {} if lane.horizontal is None else {"isHorizontal": _bool(lane.horizontal)})
+            _shape(
+                canvas,
+                plan,
+                lane.id,
+                lane.layout,
+                {} if lane.horizontal is None else {"isHorizontal": _bool(lane.horizontal)},
+            )
 
 
 def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Point) -> list[tuple[str, str]]:
@@ -731,8 +806,12 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
             continue
         source, target = layouts[node.id], layouts[decision.next]
         kept = decision.bpmn
-        if kept is not None and len(kept.waypoints) >= 2 and _near_point(kept.waypoints[0], source) \
-                and _near_point(kept.waypoints[-1], target):
+        if (
+            kept is not None
+            and len(kept.waypoints) >= 2
+            and _near_point(kept.waypoints[0], source)
+            and _near_point(kept.waypoints[-1], target)
+        ):
             points: tuple[Point, ...] = kept.waypoints
         else:
             # orthogonal, around every other node and label (model/layout.py)
@@ -742,9 +821,7 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
     return pending
 
 
-def _draw_artifacts(
-    canvas: _Canvas, plan: _Plan, artifacts: list[BpmnArtifact] | tuple[BpmnArtifact, ...]
-) -> None:
+def _draw_artifacts(canvas: _Canvas, plan: _Plan, artifacts: list[BpmnArtifact] | tuple[BpmnArtifact, ...]) -> None:
     for artifact in artifacts:
         if artifact.id not in plan.artifacts:
             continue
@@ -757,16 +834,18 @@ def _draw_artifacts(
 def _shape(
     canvas: _Canvas, plan: _Plan, element: str, lay: Layout, attrs: dict[str, str], label: Layout | None = None
 ) -> None:
-    shape = ET.SubElement(canvas.plane, _q(BPMNDI, "BPMNShape"),
-                          {"id": plan.ids.take(f"{element}_di"), "bpmnElement": element, **attrs})
+    shape = ET.SubElement(
+        canvas.plane, _q(BPMNDI, "BPMNShape"), {"id": plan.ids.take(f"{element}_di"), "bpmnElement": element, **attrs}
+    )
     ET.SubElement(shape, _q(DC, "Bounds"), _bounds(lay))
     if label is not None:
         ET.SubElement(ET.SubElement(shape, _q(BPMNDI, "BPMNLabel")), _q(DC, "Bounds"), _bounds(label))
 
 
 def _edge(canvas: _Canvas, plan: _Plan, element: str, points: tuple[Point, ...], label: Layout | None) -> None:
-    edge = ET.SubElement(canvas.plane, _q(BPMNDI, "BPMNEdge"),
-                         {"id": plan.ids.take(f"{element}_di"), "bpmnElement": element})
+    edge = ET.SubElement(
+        canvas.plane, _q(BPMNDI, "BPMNEdge"), {"id": plan.ids.take(f"{element}_di"), "bpmnElement": element}
+    )
     for x, y in points:
         ET.SubElement(edge, _q(DI, "waypoint"), {"x": _num(x), "y": _num(y)})
     if label is not None:
@@ -780,14 +859,18 @@ def _moved(lay: Layout, offset: Point) -> Layout:
 
 
 def _near(label: Layout, lay: Layout, margin: float) -> bool:
-    return (lay.x - margin <= label.x <= lay.x + (lay.width or 0.0) + margin
-            and lay.y - margin <= label.y <= lay.y + (lay.height or 0.0) + margin)
+    return (
+        lay.x - margin <= label.x <= lay.x + (lay.width or 0.0) + margin
+        and lay.y - margin <= label.y <= lay.y + (lay.height or 0.0) + margin
+    )
 
 
 def _near_point(point: Point, lay: Layout) -> bool:
     x, y = point
-    return (lay.x - _NEAR <= x <= lay.x + (lay.width or 0.0) + _NEAR
-            and lay.y - _NEAR <= y <= lay.y + (lay.height or 0.0) + _NEAR)
+    return (
+        lay.x - _NEAR <= x <= lay.x + (lay.width or 0.0) + _NEAR
+        and lay.y - _NEAR <= y <= lay.y + (lay.height or 0.0) + _NEAR
+    )
 
 
 def _bool(value: bool) -> str:

@@ -30,10 +30,17 @@ def upgrade() -> None:
     op.drop_index("ix_publish_jobs_state", table_name="publish_jobs")
     op.create_index("ix_publish_jobs_story", "publish_jobs", ["site_id", "story_key", "state"])
     op.create_index("ix_publish_jobs_due", "publish_jobs", ["state", "run_after"])
-    op.create_index("ix_publish_jobs_finished", "publish_jobs", ["finished_at"], postgresql_where=FINISHED,
-                    sqlite_where=FINISHED)  # fmt: skip
-    op.create_index("uq_publish_jobs_running_story", "publish_jobs", ["site_id", "story_key"], unique=True,
-                    postgresql_where=RUNNING, sqlite_where=RUNNING)  # fmt: skip
+    op.create_index(
+        "ix_publish_jobs_finished", "publish_jobs", ["finished_at"], postgresql_where=FINISHED, sqlite_where=FINISHED
+    )
+    op.create_index(
+        "uq_publish_jobs_running_story",
+        "publish_jobs",
+        ["site_id", "story_key"],
+        unique=True,
+        postgresql_where=RUNNING,
+        sqlite_where=RUNNING,
+    )
 
 
 def downgrade() -> None:

@@ -29,8 +29,10 @@ def _procrastinate_schema() -> str:
     sql = resources.files("procrastinate") / "sql"
     names = sorted(entry.name for entry in (sql / "migrations").iterdir() if entry.name.endswith(".sql"))
     if not names or names[-1] != THROUGH:
-        raise RuntimeError(f"procrastinate's schema is not the one of {THROUGH}: install the version pinned in "
-                           "pyproject.toml, or add a migration for the new version")  # fmt: skip
+        raise RuntimeError(
+            f"procrastinate's schema is not the one of {THROUGH}: install the version pinned in "
+            "pyproject.toml, or add a migration for the new version"
+        )
     return (sql / "schema.sql").read_text(encoding="utf-8")
 
 
