@@ -83,15 +83,17 @@ def generate_key_command() -> None:
 
 @db.command("rotate-secrets")
 def rotate_command() -> None:
-    """Re-encrypt every stored shared secret with the first key of FLOWCASE_SECRET_KEYS."""
+    """Re-encrypt every stored secret (shared secrets, sites' Xray/Zephyr credentials) with the first key of
+    FLOWCASE_SECRET_KEYS."""
     from flowcase.db.crypto import SecretDecryptionError
+    from flowcase.db.vendor import VendorCredentialStore
     from flowcase.hosts.connect.factory import store_from_settings
 
     settings = _settings()
     with _db_errors(settings):
         store = store_from_settings(settings)
         try:
-            changed = store.rotate_secrets()
+            changed = store.rotate_secrets() + VendorCredentialStore(store.engine, store.box).rotate()
         except SecretDecryptionError as exc:
             exc.add_note("keep every old key in FLOWCASE_SECRET_KEYS until rotation has finished")
             raise

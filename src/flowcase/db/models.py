@@ -46,3 +46,22 @@ class Installation(Base):
 
     def __repr__(self) -> str:  # never shows the secret
         return f"Installation(client_key={self.client_key!r}, base_url={self.base_url!r}, state={self.state!r})"
+
+
+class VendorCredential(Base):
+    """One site's credentials for the test-management apps (Xray Cloud's API key, Zephyr Scale's API token), each
+    value encrypted like the installation's shared secret (:mod:`flowcase.db.crypto`); erased on uninstall.
+
+    ``site_id`` is the tenant key of the host that authenticated the admin: a Connect client key, a Forge
+    installation id, or ``standalone:<url>``. Nothing here is customer content."""
+
+    __tablename__ = "vendor_credentials"
+
+    site_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    xray_client_id_encrypted: Mapped[str | None] = mapped_column(Text)
+    xray_client_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    zephyr_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:  # never shows a credential
+        return f"VendorCredential(site_id={self.site_id!r})"

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from flowcase.db.crypto import SecretBox
 from flowcase.db.engine import session_factory
 from flowcase.db.models import Installation, InstallationState
+from flowcase.db.vendor import erase as erase_vendor_credentials
 from flowcase.errors import AuthError
 
 
@@ -148,6 +149,11 @@ class InstallationStore:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def box(self) -> SecretBox:
+        """The encryption of stored secrets (also used for the sites' vendor credentials)."""
+        return self._box
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -316,6 +322,7 @@ class InstallationStore:
                 return False
             row.state = InstallationState.UNINSTALLED
             row.shared_secret_encrypted = None
+            erase_vendor_credentials(session, client_key)  # the site's Xray/Zephyr credentials go with it
             row.updated_at = _now()
             row.last_event_at = event_at
             row.last_event_digest = digest

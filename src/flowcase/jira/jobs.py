@@ -601,9 +601,13 @@ class Worker:
         settle_seconds: float = 5.0,
         retry_in: float = 30.0,
         access: Any = None,
+        access_for: Callable[[str, str], Any] | None = None,
     ) -> None:
         self.store = store
         self.access = access  # flowcase.targets.VendorAccess: the vendors' credentials (None: from configuration)
+        # (site id, Jira base URL) -> that site's VendorAccess (flowcase.targets.site_access over the app
+        # database); blocking, called in a thread. None: the deployment's credentials, for their own site only.
+        self.access_for = access_for
         self.client_for = client_for
         self.resolve = resolve or make_resolver()
         self.worker_id = worker_id or uuid.uuid4().hex[:16]
@@ -626,7 +630,7 @@ class Worker:
         await asyncio.to_thread(self.store.finish, job_id, self.worker_id, result, **kwargs)
 
     async def _run(self, job: JobView) -> None:
-        from flowcase.targets import VendorAccess, publish_to_target
+        from flowcase.targets import publish_to_target
 
         row = await asyncio.to_thread(self.store.row, job.id)
         assert row is not None
@@ -637,6 +641,9 @@ class Worker:
             client = await asyncio.to_thread(self.client_for, job)
             async with client:
                 work = await self.resolve(client, job, row)
+                access = self.access
+                if access is None and work.settings.target != "jira":
+                    access = await asyncio.to_thread(self._access, job.site_id, client.base_url)
                 result = await publish_to_target(
                     client,
                     work.model,
@@ -646,7 +653,7 @@ class Worker:
                     work.settings,
                     journal=journal,
                     settle_seconds=self.settle_seconds,
-                    access=self.access or VendorAccess.configured().for_site(client.base_url),
+                    access=access,
                 )
             await journal.flush()
         except JobInputError as exc:
@@ -683,6 +690,14 @@ class Worker:
                 await heartbeat
             with contextlib.suppress(Exception):
                 await journal.close()
+
+    def _access(self, site_id: str, base_url: str) -> Any:
+        """The job's site's vendor credentials: its own (app database), else the deployment's for that site."""
+        if self.access_for is not None:
+            return self.access_for(site_id, base_url)
+        from flowcase.targets import VendorAccess
+
+        return VendorAccess.configured().for_site(base_url)
 
     async def _heartbeat(self, job_id: str) -> None:
         while True:

@@ -14,7 +14,8 @@ hashes in flowcase's own database (the job journal). The project's ``target`` se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from flowcase.generate.suite import Suite
 from flowcase.jira import lease, preflight
@@ -22,6 +23,9 @@ from flowcase.jira.client import JiraClient
 from flowcase.jira.publish import Journal, ProgressFn, PublishError, PublishResult, publish
 from flowcase.jira.settings_store import PublishSettings, Target
 from flowcase.model.types import Model
+
+if TYPE_CHECKING:
+    from flowcase.db.vendor import VendorCredentialStore
 
 ZEPHYR_URL = "https://api.zephyrscale.smartbear.com/v2"
 XRAY_URL = "https://xray.cloud.getxray.app"
@@ -83,16 +87,36 @@ class VendorAccess:
         """Why ``target`` cannot be published to with these credentials (None: it can)."""
         if target == "zephyr" and not self.zephyr_token:
             return (
-                "Zephyr Scale needs an API token for this Jira site (FLOWCASE_ZEPHYR_TOKEN with "
-                "FLOWCASE_VENDOR_SITE_URL naming the site, or --zephyr-token)"
+                "Zephyr Scale needs an API token for this Jira site: a Jira admin enters it on flowcase's admin "
+                "page (standalone: FLOWCASE_ZEPHYR_TOKEN with FLOWCASE_VENDOR_SITE_URL naming the site, or "
+                "--zephyr-token)"
             )
         if target == "xray" and not (self.xray_client_id and self.xray_client_secret):
             return (
-                "Xray needs a client id and secret for this Jira site (FLOWCASE_XRAY_CLIENT_ID/"
-                "FLOWCASE_XRAY_CLIENT_SECRET with FLOWCASE_VENDOR_SITE_URL naming the site, or "
-                "--xray-client-id/--xray-client-secret)"
+                "Xray needs a client id and secret for this Jira site: a Jira admin enters them on flowcase's "
+                "admin page (standalone: FLOWCASE_XRAY_CLIENT_ID/FLOWCASE_XRAY_CLIENT_SECRET with "
+                "FLOWCASE_VENDOR_SITE_URL naming the site, or --xray-client-id/--xray-client-secret)"
             )
         return None
+
+
+def site_access(
+    store: VendorCredentialStore | None, site_id: str, base_url: str, deployment: VendorAccess | None = None
+) -> VendorAccess:
+    """The vendor credentials to publish with for one site (blocking: it may read the app database).
+
+    Per vendor, what the site's admin stored for ``site_id`` (admin page, ``/api/admin/vendor-credentials``) comes
+    first; otherwise the deployment's own credentials (FLOWCASE_XRAY_*, FLOWCASE_ZEPHYR_TOKEN), and those only
+    when FLOWCASE_VENDOR_SITE_URL names ``base_url``'s site (standalone). Never another site's."""
+    access = (deployment or VendorAccess.configured()).for_site(base_url)
+    if store is None:
+        return access
+    stored = store.get(site_id)
+    if stored.xray:
+        access = replace(access, xray_client_id=stored.xray_client_id, xray_client_secret=stored.xray_client_secret)
+    if stored.zephyr:
+        access = replace(access, zephyr_token=stored.zephyr_token)
+    return access
 
 
 async def publish_to_target(
@@ -163,4 +187,4 @@ async def publish_to_target(
     )
 
 
-__all__ = ["XRAY_URL", "ZEPHYR_URL", "VendorAccess", "publish_to_target"]
+__all__ = ["XRAY_URL", "ZEPHYR_URL", "VendorAccess", "publish_to_target", "site_access"]

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from flowcase.hosts.base import Caller
-from flowcase.web import jira_ops, work
+from flowcase.web import jira_ops, vendor_api, work
 from flowcase.web.api_models import compute, max_nodes
 from flowcase.web.auth import authenticate, current_host
 from flowcase.web.bodies import RestoreBody, SettingsBody, SetupBody
@@ -101,7 +101,15 @@ async def diff(request: Request) -> Response:
     issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw, max_nodes(request))
     _allowed_issue(request, issue_key)
     async with jira_ops.client(current_host(request), caller) as jira:
-        changes = await jira_ops.diff(jira, issue_key, model, suite, request.app.state.settings.app_key)
+        base_url = jira.base_url
+        changes = await jira_ops.diff(
+            jira,
+            issue_key,
+            model,
+            suite,
+            request.app.state.settings.app_key,
+            access_for=lambda: vendor_api.access_for(request, caller, base_url),
+        )
     return JSONResponse({"issueKey": issue_key, "diff": changes})
 
 

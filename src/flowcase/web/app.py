@@ -41,12 +41,14 @@ from flowcase.web.security import SecurityHeadersMiddleware
 from flowcase.web.static_urls import STATIC as STATIC
 
 if TYPE_CHECKING:
+    from flowcase.db.vendor import VendorCredentialStore
     from flowcase.jira.client import JiraClient
     from flowcase.jira.jobs import JobView
+    from flowcase.targets import VendorAccess
 
 
 def api_routes() -> list[Route]:
-    from flowcase.web import api_jira
+    from flowcase.web import api_jira, vendor_api
 
     return [
         Route("/api/me", _me, methods=["GET"]),
@@ -67,6 +69,9 @@ def api_routes() -> list[Route]:
         Route("/api/admin/settings", api_jira.get_admin_settings, methods=["GET"]),
         Route("/api/admin/settings", api_jira.put_admin_settings, methods=["PUT"]),
         Route("/api/admin/setup", api_jira.admin_setup, methods=["POST"]),
+        Route("/api/admin/vendor-credentials", vendor_api.get_vendor_credentials, methods=["GET"]),
+        Route("/api/admin/vendor-credentials", vendor_api.put_vendor_credentials, methods=["PUT"]),
+        Route("/api/admin/vendor-credentials/{vendor}", vendor_api.delete_vendor_credentials, methods=["DELETE"]),
         Route("/api/preflight/{project_key}", api_jira.get_preflight, methods=["GET"]),
         Route("/api/{rest:path}", _api_not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
     ]
@@ -152,8 +157,33 @@ def create_app(
     app.state.compute = Compute(Limits.from_settings(settings))
     app.state.hosts = host_list
     app.state.connect = connect
-    app.state.publisher = make_publisher(settings, connect, forge.host if forge is not None else None)
+    app.state.vendor = vendor_store(settings, connect)
+    app.state.publisher = make_publisher(
+        settings, connect, forge.host if forge is not None else None, vendor=app.state.vendor
+    )
     return app
+
+
+def vendor_store(settings: Settings, connect: ConnectSetup | None) -> VendorCredentialStore | None:
+    """The sites' own Xray/Zephyr credentials, beside the installations (same database, same keys); None without
+    encryption keys (a standalone app then uses FLOWCASE_XRAY_* / FLOWCASE_ZEPHYR_TOKEN only)."""
+    from flowcase.db.vendor import VendorCredentialStore
+
+    if connect is not None:
+        return VendorCredentialStore(connect.store.engine, connect.store.box)
+    if not settings.secret_keys:
+        return None
+    from flowcase.db.crypto import SecretBox
+    from flowcase.db.engine import make_engine
+
+    return VendorCredentialStore(make_engine(settings.database_url), SecretBox(settings.encryption_keys()))
+
+
+def vendor_access_for(vendor: VendorCredentialStore | None) -> Callable[[str, str], VendorAccess]:
+    """(site id, Jira base URL) -> that site's vendor credentials (:func:`flowcase.targets.site_access`)."""
+    from flowcase.targets import site_access
+
+    return lambda site_id, base_url: site_access(vendor, site_id, base_url)
 
 
 def is_postgres(database_url: str) -> bool:
@@ -177,11 +207,17 @@ def job_clients(connect: ConnectSetup, forge: ForgeHost | None = None) -> Callab
     return client_for
 
 
-def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: ForgeHost | None = None) -> Publisher:
+def make_publisher(
+    settings: Settings,
+    connect: ConnectSetup | None,
+    forge: ForgeHost | None = None,
+    *,
+    vendor: VendorCredentialStore | None = None,
+) -> Publisher:
     """Durable jobs on the queue when the app's database is PostgreSQL (production, demo); otherwise (no database,
     or SQLite in tests and development) publishing runs in this process."""
     if connect is None or not is_postgres(settings.database_url):
-        return MemoryPublisher()
+        return MemoryPublisher(vendor_access_for(vendor))
     from flowcase.db.engine import session_factory
     from flowcase.jira.jobs import JobStore
     from flowcase.jira.queue import PublishQueue
@@ -190,4 +226,5 @@ def make_publisher(settings: Settings, connect: ConnectSetup | None, forge: Forg
         JobStore(session_factory(connect.store.engine)),
         PublishQueue(settings.database_url),
         in_process=lambda site: forge is not None and site.startswith(FORGE_INSTALLATION),
+        access_for=vendor_access_for(vendor),
     )

@@ -91,3 +91,23 @@ class SetupBody(_Body):
         max_length=255,
         description="Link with this existing link type instead of creating one.",
     )
+
+
+# A credential: one line of printable ASCII (what Xray and Zephyr Scale issue), bounded.
+_CREDENTIAL = r"^[\x21-\x7e]{1,1024}$"
+
+
+class XrayCredentialsBody(_Body):
+    client_id: str = Field(alias="clientId", pattern=_CREDENTIAL)
+    client_secret: str = Field(alias="clientSecret", pattern=_CREDENTIAL)
+
+
+class ZephyrCredentialsBody(_Body):
+    token: str = Field(pattern=_CREDENTIAL)
+
+
+class VendorCredentialsBody(_Body):
+    """New credentials of this site for Xray and/or Zephyr Scale (each replaces what was stored)."""
+
+    xray: XrayCredentialsBody | None = None
+    zephyr: ZephyrCredentialsBody | None = None

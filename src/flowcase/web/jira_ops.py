@@ -6,7 +6,8 @@ JSON errors (a Jira outage is a 502 with Jira's message, a revision conflict a 4
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
@@ -129,8 +130,16 @@ async def setup(
     return data
 
 
-async def diff(jira: JiraClient, issue_key: str, model: Model, suite: Suite, app_key: str) -> dict[str, Any]:
-    """What publishing would do, without doing it: the published test issues compared with the new suite."""
+async def diff(
+    jira: JiraClient,
+    issue_key: str,
+    model: Model,
+    suite: Suite,
+    app_key: str,
+    access_for: Callable[[], Any] | None = None,
+) -> dict[str, Any]:
+    """What publishing would do, without doing it: the published test issues compared with the new suite.
+    ``access_for``: the site's vendor credentials, read in a thread when needed (None: the deployment's)."""
     from flowcase.jira.publish import OBSOLETE_LABEL, find_existing, plan
 
     project = _project_of(issue_key)
@@ -141,7 +150,9 @@ async def diff(jira: JiraClient, issue_key: str, model: Model, suite: Suite, app
         from flowcase.jira.client import JiraError
         from flowcase.targets import VendorAccess, zephyr
 
-        access = VendorAccess.configured().for_site(jira.base_url)
+        access = (
+            await asyncio.to_thread(access_for) if access_for else VendorAccess.configured().for_site(jira.base_url)
+        )
         why = access.missing("zephyr")
         if why:
             raise ApiError(503, "target-not-configured", why)

@@ -31,6 +31,10 @@ from flowcase.web.errors import ApiError
 if TYPE_CHECKING:
     from flowcase.jira.jobs import JobStore, JobView
     from flowcase.jira.queue import PublishQueue
+    from flowcase.targets import VendorAccess
+
+#: (site id, Jira base URL) -> that site's vendor credentials (blocking: reads the app database).
+AccessFor = Callable[[str, str], "VendorAccess"]
 
 PHASES = {
     "queued": "Queued",
@@ -87,14 +91,18 @@ class QueuedPublisher:
     ``flowcase worker`` processes run them (Procfile ``worker``). Every database call runs in a thread."""
 
     def __init__(
-        self, store: JobStore, queue: PublishQueue, in_process: Callable[[str], bool] = lambda _site: False
+        self,
+        store: JobStore,
+        queue: PublishQueue,
+        in_process: Callable[[str], bool] = lambda _site: False,
+        access_for: AccessFor | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
         # Sites whose Jira calls need what only this process holds (Forge's tokens come with each invocation and
         # are kept in memory): their publishes run here, as without a database.
         self.in_process = in_process
-        self.local = MemoryPublisher()
+        self.local = MemoryPublisher(access_for)
 
     async def start(
         self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite, app_key: str
@@ -204,8 +212,9 @@ class MemoryJob:
 class MemoryPublisher:
     MAX_JOBS = 200
 
-    def __init__(self) -> None:
+    def __init__(self, access_for: AccessFor | None = None) -> None:
         self.jobs: dict[str, MemoryJob] = {}
+        self.access_for = access_for  # the site's vendor credentials (None: the deployment's, for their site only)
 
     async def start(
         self, host: Host, caller: Caller, issue_key: str, model: Model, suite: Suite, app_key: str
@@ -230,7 +239,7 @@ class MemoryPublisher:
 
     async def _run(self, host: Host, caller: Caller, job: MemoryJob, model: Model, suite: Suite, app_key: str) -> None:
         from flowcase.jira.publish import Progress
-        from flowcase.targets import VendorAccess, publish_to_target
+        from flowcase.targets import publish_to_target, site_access
 
         def progress(p: Progress) -> None:
             job.done, job.total = p.done, max(p.total, 1)
@@ -241,6 +250,10 @@ class MemoryPublisher:
             async with jira_ops.client(host, caller) as jira:
                 project = project_of(job.issue_key)
                 settings = await jira_ops.publish_settings(jira, app_key, project)
+                access_for = self.access_for or (lambda site, url: site_access(None, site, url))
+                access = None
+                if settings.target != "jira":
+                    access = await asyncio.to_thread(access_for, caller.site_id, jira.base_url)
                 result = await publish_to_target(
                     jira,
                     model,
@@ -249,7 +262,7 @@ class MemoryPublisher:
                     project,
                     settings,
                     progress,
-                    access=VendorAccess.configured().for_site(jira.base_url),
+                    access=access,
                 )
         except FlowcaseError as exc:
             job.state, job.message = "failed", exc.api_message()

@@ -13,11 +13,12 @@ import logging
 
 from flowcase.config import ConfigError, Settings
 from flowcase.db.engine import session_factory
+from flowcase.db.vendor import VendorCredentialStore
 from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
 from flowcase.hosts.forge.factory import forge_from_settings
 from flowcase.jira.jobs import JobStore, Worker, make_resolver
 from flowcase.jira.queue import PublishQueue, WorkerTiming
-from flowcase.web.app import is_postgres, job_clients
+from flowcase.web.app import is_postgres, job_clients, vendor_access_for
 
 log = logging.getLogger("flowcase.worker")
 
@@ -37,6 +38,8 @@ def make_worker(
         lease_seconds=30.0,
         settle_seconds=settle_seconds,
         retry_in=retry_in,
+        # each job's site's own Xray/Zephyr credentials from the app database (else the deployment's, for their site)
+        access_for=vendor_access_for(VendorCredentialStore(setup.store.engine, setup.store.box)),
     )
     return PublishQueue(settings.database_url), worker
 

@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, Engine, String
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from flowcase.db.engine import Base, session_factory
+from flowcase.db.vendor import erase as erase_vendor_credentials
 
 
 class ForgeInstallation(Base):
@@ -69,3 +70,4 @@ class ForgeStore:
             row = session.get(ForgeInstallation, installation_id)
             if row is not None:
                 row.state, row.updated_at = "uninstalled", datetime.now(UTC)
+            erase_vendor_credentials(session, installation_id)  # the site's Xray/Zephyr credentials go with it
