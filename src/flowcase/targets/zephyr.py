@@ -242,7 +242,9 @@ async def publish(
         except JiraError as exc:
             if exc.status in (401, 403):
                 raise PublishError(
-                    "Zephyr Scale refused the API token (401): check FLOWCASE_ZEPHYR_TOKEN", status=exc.status
+                    "Zephyr Scale refused the API token (401): check the site's token (flowcase admin page, "
+                    "or FLOWCASE_ZEPHYR_TOKEN)",
+                    status=exc.status,
                 ) from exc
             if exc.status == 404:
                 raise PublishError(f"Zephyr Scale is not enabled on project {project_key}", status=409) from exc
