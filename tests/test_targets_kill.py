@@ -1,0 +1,346 @@
+"""Must show (issue 20): "kill the worker once" per target, for real. A ``flowcase`` job worker process (the job
+queue on PostgreSQL, as in production) publishes to Xray Cloud or Zephyr Scale Cloud through the sandbox's
+stand-ins with the site's own credentials read from the app database; it is killed with SIGKILL mid-publish;
+another worker picks the stalled job up and finishes it: every test exists exactly once, complete (steps, hash,
+coverage links, Xray's test set), and nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from flowcase.db.crypto import SecretBox
+from flowcase.db.engine import make_engine, session_factory
+from flowcase.db.migrate import upgrade
+from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
+from flowcase.db.vendor import VendorCredentialStore
+from flowcase.generate import GenerateOptions, generate
+from flowcase.jira.auth import ApiTokenAuth
+from flowcase.jira.client import JiraClient
+from flowcase.jira.jobs import DONE, FAILED, JobStore, JobView, Worker, submit
+from flowcase.jira.publish import TEST_PROPERTY, model_label
+from flowcase.jira.queue import PublishQueue, WorkerTiming
+from flowcase.jira.storage import save_model
+from flowcase.model.types import Model
+from flowcase.sandbox.testing import RunningSandbox
+from flowcase.web.app import vendor_access_for
+
+pytestmark = pytest.mark.sandbox(setup=True)
+
+PROJECT = "DEMO"
+SITE = "site-with-its-own-credentials"
+KEY = Fernet.generate_key().decode()
+ZEPHYR_CREATE = "/zephyr/v2/testcases"
+XRAY_GRAPHQL = "/xray/api/v2/graphql"
+BULK = "/rest/api/3/issue/bulk"
+
+# A worker process of the queue (what `flowcase worker` runs, minus the Connect wiring): each job's site's vendor
+# credentials come from the app database; heartbeats every 0.5 s, so it is declared stalled 2 s after it dies.
+WORKER_SCRIPT = textwrap.dedent("""
+    import asyncio, os, sys
+    from flowcase.db.crypto import SecretBox
+    from flowcase.db.engine import make_engine, session_factory
+    from flowcase.db.vendor import VendorCredentialStore
+    from flowcase.jira.auth import ApiTokenAuth
+    from flowcase.jira.client import JiraClient
+    from flowcase.jira.jobs import JobStore, Worker
+    from flowcase.jira.queue import PublishQueue, WorkerTiming
+    from flowcase.web.app import vendor_access_for
+
+    db, base, email, token = sys.argv[1:5]
+    engine = make_engine(db)
+    vendor = VendorCredentialStore(engine, SecretBox(os.environ["FLOWCASE_SECRET_KEYS"].split(",")))
+    worker = Worker(JobStore(session_factory(engine)), lambda job: JiraClient(base, ApiTokenAuth(email, token)),
+                    access_for=vendor_access_for(vendor), worker_id="doomed", lease_seconds=4.0, settle_seconds=0.2)
+    print("working", flush=True)
+    asyncio.run(PublishQueue(db).run_worker(worker.execute, timing=WorkerTiming(heartbeat=0.5, stalled_after=2.0)))
+""")
+FAST = WorkerTiming(heartbeat=0.5, stalled_after=2.0, sweep_every=0.5, poll=0.2)
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[str]:
+    try:
+        with postgres_url() as url:
+            yield url
+    except PostgresUnavailable as exc:
+        if os.environ.get(ENV_REQUIRE) == "1":
+            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
+        pytest.skip(f"no PostgreSQL: {exc}")
+
+
+@pytest.fixture
+def pg_url(pg: str, sb: RunningSandbox) -> str:
+    """The app database, migrated and emptied, holding the sandbox's vendor credentials for :data:`SITE`."""
+    upgrade(pg)
+    engine = make_engine(pg)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "TRUNCATE publish_job_tests, publish_jobs, procrastinate_jobs, procrastinate_workers, "
+                "vendor_credentials RESTART IDENTITY CASCADE"
+            )
+        )
+    cfg = sb.sandbox.config
+    vendor = VendorCredentialStore(engine, SecretBox([KEY]))
+    vendor.set_zephyr(SITE, cfg.zephyr_token)
+    vendor.set_xray(SITE, cfg.xray_client_id, cfg.xray_client_secret)
+    engine.dispose()
+    return pg
+
+
+@pytest.fixture
+def vendor_urls(sb: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The deployment's vendor URLs point at the stand-ins; it has no credentials of its own."""
+    urls = {"FLOWCASE_ZEPHYR_URL": sb.zephyr_url, "FLOWCASE_XRAY_URL": sb.xray_url}
+    for name, value in urls.items():
+        monkeypatch.setenv(name, value)
+    for name in ("FLOWCASE_ZEPHYR_TOKEN", "FLOWCASE_XRAY_CLIENT_ID", "FLOWCASE_XRAY_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    return urls
+
+
+@pytest.fixture
+def target(sb: RunningSandbox) -> Iterator[Callable[[str], None]]:
+    url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
+
+    def set_target(name: str) -> None:
+        httpx.put(url, json={"target": name}, auth=sb.basic_auth()).raise_for_status()
+
+    yield set_target
+    httpx.delete(url, auth=sb.basic_auth())
+
+
+def model_of(model_id: str, n: int) -> Model:
+    pick = [
+        {"id": f"p{i}", "action": f"Choose product {i}", "expected": f"Product {i} in the basket", "next": "pay"}
+        for i in range(n)
+    ]
+    return Model.model_validate(
+        {
+            "id": model_id,
+            "name": f"Checkout {model_id}",
+            "workflows": [
+                {
+                    "id": "main",
+                    "nodes": [
+                        {"id": "start", "kind": "start", "next": "pick"},
+                        {"id": "pick", "kind": "step", "name": "Pick", "decisions": pick},
+                        {
+                            "id": "pay",
+                            "kind": "step",
+                            "name": "Pay",
+                            "decisions": [{"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}],
+                        },
+                        {"id": "done", "kind": "end", "name": "Paid"},
+                    ],
+                }
+            ],
+        }
+    )
+
+
+def jira(sb: RunningSandbox) -> JiraClient:
+    return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
+
+
+def queue_job(sb: RunningSandbox, db_url: str, model: Model) -> tuple[str, str, int]:
+    """A story, its saved model and a queued publish job of :data:`SITE`: (story, job id, queue job id)."""
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    engine = make_engine(db_url)
+    store = JobStore(session_factory(engine))
+
+    async def go() -> tuple[str, str, int]:
+        async with jira(sb) as c:
+            story = await c.create_issue(
+                {"project": {"key": PROJECT}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
+            )
+            key = str(story["key"])
+            revision = await save_model(c, key, model, None)
+            job = await submit(
+                store, c, site_id=SITE, story_key=key, project_key=PROJECT, revision=revision, model=model, suite=suite
+            )
+        queue = PublishQueue(db_url)
+        try:
+            return key, job, await queue.defer(job, SITE, key)
+        finally:
+            await queue.close()
+
+    try:
+        return asyncio.run(go())
+    finally:
+        engine.dispose()
+
+
+def kill_worker_once(
+    sb: RunningSandbox, db_url: str, env: dict[str, str], job_id: str, landed: Callable[[], bool]
+) -> None:
+    """Start a worker process and SIGKILL it once ``landed()`` says it is mid-publish."""
+    doomed = subprocess.Popen(
+        [sys.executable, "-c", WORKER_SCRIPT, db_url, sb.base_url, sb.email, sb.api_token],
+        env={
+            **os.environ,
+            **env,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+            "FLOWCASE_SECRET_KEYS": KEY,
+            "FLOWCASE_PUBLISH_LEASE_SECONDS": "6",  # the dead worker's story lease frees the story after 6 s
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not landed():
+            assert doomed.poll() is None, doomed.stderr.read().decode() if doomed.stderr else ""
+            assert time.monotonic() < deadline, "the first worker never got going"
+            time.sleep(0.02)
+        os.kill(doomed.pid, signal.SIGKILL)
+    finally:
+        doomed.wait(timeout=10)
+    assert doomed.returncode == -signal.SIGKILL
+    time.sleep(1.0)  # a call in flight when the worker died may still land
+    engine = make_engine(db_url)
+    halfway = JobStore(session_factory(engine)).get(job_id)
+    engine.dispose()
+    assert halfway is not None and halfway.state == "running" and halfway.attempts == 1
+
+
+def rescue(sb: RunningSandbox, db_url: str, job_id: str, queue_job: int) -> JobView:
+    """Another worker starts; nobody touches the job: the queue finds it stalled and runs it again."""
+    engine = make_engine(db_url)
+    store = JobStore(session_factory(engine))
+    vendor = VendorCredentialStore(engine, SecretBox([KEY]))
+    rescuer = Worker(store, lambda job: jira(sb), access_for=vendor_access_for(vendor), settle_seconds=0.05)
+
+    async def go() -> JobView | None:
+        queue, stop = PublishQueue(db_url), asyncio.Event()
+        assert await queue.status(queue_job) == "doing"  # still held by the dead worker
+        running = asyncio.create_task(
+            queue.run_worker(rescuer.execute, timing=FAST, stop=stop, install_signal_handlers=False)
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and not running.done():
+                view = await asyncio.to_thread(store.get, job_id)
+                if view is not None and view.state in (DONE, FAILED):
+                    return view
+                await asyncio.sleep(0.1)
+            return None
+        finally:
+            stop.set()
+            await running
+            await queue.close()
+
+    try:
+        final = asyncio.run(go())
+    finally:
+        engine.dispose()
+    assert final is not None and final.id == job_id
+    assert final.state == DONE and final.error_code is None and final.attempts == 2, final
+    return final
+
+
+def test_zephyr_publish_survives_a_killed_worker(
+    sb: RunningSandbox, pg_url: str, vendor_urls: dict[str, str], target: Callable[[str], None]
+) -> None:
+    n = 12
+    target("zephyr")
+    model = model_of("zkill", n)
+    story, job_id, queue_id = queue_job(sb, pg_url, model)
+    sb.clear_calls()
+    sb.add_fault(kind="latency", path_prefix=ZEPHYR_CREATE, method="POST", latency_ms=300)
+    kill_worker_once(sb, pg_url, vendor_urls, job_id, lambda: sb.count_calls("POST", ZEPHYR_CREATE, 201) >= 4)
+    before = sb.count_calls("POST", ZEPHYR_CREATE, 201)
+    assert 4 <= before < n
+
+    sb.clear_faults()
+    final = rescue(sb, pg_url, job_id, queue_id)
+
+    # Nothing created twice: exactly n creates in all, by both workers together; every test case is complete.
+    assert sb.count_calls("POST", ZEPHYR_CREATE, 201) == n
+    headers = {"Authorization": f"Bearer {sb.sandbox.config.zephyr_token}"}
+    rows = httpx.get(
+        f"{sb.zephyr_url}/testcases", params={"projectKey": PROJECT, "maxResults": 1000}, headers=headers
+    ).json()["values"]
+    cases = [r for r in rows if f"flowcase-s:{story}" in r["labels"]]
+    ids = [lb for c in cases for lb in c["labels"] if lb.startswith("flowcase-id:")]
+    assert len(cases) == n and len(set(ids)) == n
+    assert all(any(lb.startswith("flowcase-h:") for lb in c["labels"]) for c in cases)  # steps and links written
+    assert not any("flowcase-duplicate" in c["labels"] or "flowcase-obsolete" in c["labels"] for c in cases)
+    for case in cases:
+        steps = httpx.get(f"{sb.zephyr_url}/testcases/{case['key']}/teststeps", headers=headers).json()
+        assert len(steps["values"]) == 2
+        links = httpx.get(f"{sb.zephyr_url}/testcases/{case['key']}/links", headers=headers).json()
+        assert len(links["issues"]) == 1  # the story, once
+    assert final.created + final.updated + final.unchanged == n and final.created == n - before
+
+
+def test_xray_publish_survives_a_killed_worker(
+    sb: RunningSandbox, pg_url: str, vendor_urls: dict[str, str], target: Callable[[str], None]
+) -> None:
+    n = 60  # two bulk creates (50 + 10)
+    sb.setup_xray(PROJECT)
+    target("xray")
+    model = model_of("xkill", n)
+    _story, job_id, queue_id = queue_job(sb, pg_url, model)
+    sb.clear_calls()
+    # Killed while writing the manual steps of the first 50 Test issues (created, identity without hash yet).
+    sb.add_fault(kind="latency", path_prefix=XRAY_GRAPHQL, method="POST", latency_ms=100)
+    kill_worker_once(sb, pg_url, vendor_urls, job_id, lambda: sb.count_calls("POST", XRAY_GRAPHQL, 200) >= 15)
+    assert sb.count_calls("POST", BULK, 201) == 1
+
+    sb.clear_faults()
+    rescue(sb, pg_url, job_id, queue_id)
+
+    async def issues() -> list[dict[str, Any]]:
+        async with jira(sb) as c:
+            return await c.search_all(
+                f'project = {PROJECT} AND labels = "{model_label("xkill")}" ORDER BY key',
+                fields=("labels", "issuelinks", "issuetype"),
+                properties=(TEST_PROPERTY, "flowcase-testset"),
+            )
+
+    found = asyncio.run(issues())
+    tests = [i for i in found if i["fields"]["issuetype"]["name"] == "Test"]
+    sets = [i for i in found if i["fields"]["issuetype"]["name"] == "Test Set"]
+    assert len(tests) == n and len({i["properties"][TEST_PROPERTY]["id"] for i in tests}) == n
+    assert all(i["properties"][TEST_PROPERTY]["hash"] for i in tests)  # the steps of every test were written
+    assert sb.count_calls("POST", BULK, 201) == 2  # 50 by the killed worker, 10 by the rescuer: none twice
+    assert len(sets) == 1
+
+    cfg = sb.sandbox.config
+    token = httpx.post(
+        f"{sb.xray_url}/api/v2/authenticate",
+        json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret},
+    ).json()
+
+    def graphql(query: str, variables: dict[str, Any]) -> Any:
+        body = httpx.post(
+            f"{sb.xray_url}/api/v2/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        assert not body.get("errors"), body
+        return body["data"]
+
+    for issue in tests:
+        steps = graphql("query($id: String) { getTest(issueId: $id) { steps { action } } }", {"id": issue["id"]})
+        assert len(steps["getTest"]["steps"]) == 2  # replaced, never appended twice
+    members = graphql(
+        "query($id: String) { getTestSet(issueId: $id) { tests(limit: 100) { results { issueId } } } }",
+        {"id": sets[0]["id"]},
+    )
+    assert {r["issueId"] for r in members["getTestSet"]["tests"]["results"]} == {i["id"] for i in tests}
