@@ -26,14 +26,12 @@ A :class:`Journal` (the durable job) hears about each step so a crash can be res
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flowcase.errors import PublishError as PublishError
@@ -41,14 +39,24 @@ from flowcase.generate.suite import Suite, TestCase
 from flowcase.jira import adf, lease, preflight
 from flowcase.jira.client import BULK_CREATE_LIMIT, RECONCILE_LIMIT, JiraClient, JiraError, JsonObj
 from flowcase.jira.settings_store import PublishSettings
-from flowcase.jira.storage import write_summary
+from flowcase.jira.skeleton import OBSOLETE_LABEL as OBSOLETE_LABEL
+from flowcase.jira.skeleton import PUBLISH_LEASE as PUBLISH_LEASE
+from flowcase.jira.skeleton import (
+    Beat,
+    ChunkOutcome,
+    Journal,
+    Made,
+    Progress,
+    ProgressFn,
+    PublishCall,
+    PublishResult,
+    run,
+)
 from flowcase.model.types import Model
 
 TEST_PROPERTY = "flowcase-test"
 LABEL = "flowcase"
-OBSOLETE_LABEL = "flowcase-obsolete"
 DUPLICATE_LABEL = "flowcase-duplicate"
-PUBLISH_LEASE = "publish"
 SUMMARY_LIMIT = 255
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
 _ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
@@ -74,36 +82,6 @@ class PublishNotReady(PublishError):
 
     def api_details(self) -> dict[str, Any]:
         return {"readiness": self.readiness.as_json()}
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    phase: str  # "search", "update", "create", "link", "obsolete", "done"
-    done: int
-    total: int
-
-
-ProgressFn = Callable[[Progress], None]
-
-
-class Journal(Protocol):
-    """What a durable job records. Only ids, issue keys, hashes and counts pass through it."""
-
-    def uncertain(self) -> set[str]:
-        """Test ids whose create was sent but never confirmed (by a previous, crashed attempt)."""
-        ...
-
-    def sending(self, test_ids: Sequence[str]) -> None: ...
-
-    def created(self, rows: Sequence[tuple[str, str, str]]) -> None:
-        """(test id, issue key, hash) of issues Jira confirmed."""
-        ...
-
-    def checkpoint(self, progress: Progress) -> None: ...
-
-    async def flush(self) -> None:
-        """Wait until what was recorded is durable (the write-ahead ``sending`` line before a create call)."""
-        ...
 
 
 #: At most this many path steps are kept in a test issue's identity (for its lineage diagram).
@@ -172,42 +150,9 @@ class Existing:
     labels: list[str]
     links: list[LinkRef]
 
-
-@dataclass(slots=True)
-class PublishResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    obsoleted: int = 0
-    links_created: int = 0
-    links_fixed: int = 0  # links that pointed the wrong way (story "tests" test), replaced
-    create_calls: int = 0
-    duplicates: int = 0  # issues found carrying the same test id as an older one: unlinked and labelled
-    duplicate_keys: list[str] = field(default_factory=list)
-    missing_requirements: list[str] = field(default_factory=list)  # requirement keys Jira does not know: not linked
-    failed: list[str] = field(default_factory=list)  # test ids Jira refused (reasons are in the log only)
-    keys: dict[str, str] = field(default_factory=dict)  # test id -> issue key
-    ids: dict[str, str] = field(default_factory=dict)  # test id -> issue id
-
     @property
-    def total(self) -> int:
-        return len(self.keys)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "obsoleted": self.obsoleted,
-            "linksCreated": self.links_created,
-            "linksFixed": self.links_fixed,
-            "createCalls": self.create_calls,
-            "duplicates": self.duplicates,
-            "duplicateKeys": list(self.duplicate_keys),
-            "missingRequirements": list(self.missing_requirements),
-            "failed": list(self.failed),
-            "total": self.total,
-        }
+    def ref(self) -> str:
+        return str(self.issue_id)
 
 
 def model_label(model_id: str) -> str:
@@ -322,35 +267,6 @@ async def find_existing(
     return found, duplicates
 
 
-class _NullJournal:
-    def uncertain(self) -> set[str]:
-        return set()
-
-    def sending(self, test_ids: Sequence[str]) -> None:
-        pass
-
-    def created(self, rows: Sequence[tuple[str, str, str]]) -> None:
-        pass
-
-    def checkpoint(self, progress: Progress) -> None:
-        pass
-
-    async def flush(self) -> None:
-        pass
-
-
-def publish_lease_timing() -> lease.LeaseTiming:
-    """The story's publish lease: ``ttl`` from FLOWCASE_PUBLISH_LEASE_SECONDS (how long a dead publisher blocks
-    the story), renewed every quarter of it while a publish runs."""
-    from flowcase.config import ConfigError, get_settings
-
-    try:
-        ttl = get_settings().publish_lease_seconds
-    except ConfigError:
-        ttl = 60.0
-    return lease.LeaseTiming(settle=1.0, ttl=ttl, wait=max(60.0, ttl * 1.5))
-
-
 async def publish(
     client: JiraClient,
     model: Model,
@@ -371,183 +287,158 @@ async def publish(
 
     Refuses to start (:class:`PublishNotReady`) when the preflight finds the project not ready; holds the story's
     ``publish`` lease throughout, so publishes of one story never overlap, whichever process runs them."""
-    try:
-        story = await client.get_issue(story_key, fields=("summary",))
-        if story is None:
-            raise PublishError(f"story {story_key} does not exist or cannot be seen")
-        ready = readiness or await preflight.check(client, project_key, settings)
-        if not ready.ready:
-            raise PublishNotReady(ready)
-        client.silent_edits = client.silent_edits and ready.silent_edits
-        async with lease.hold(client, story_key, PUBLISH_LEASE, timing=lease_timing or publish_lease_timing()) as held:
-            return await _publish(
-                client,
-                held,
-                ready,
-                model,
-                suite,
-                story_key,
-                project_key,
-                settings,
-                progress,
-                journal or _NullJournal(),
-                settle_seconds,
-                max_reconcile,
-                extras,
-            )
-    except lease.LeaseBusy as exc:
-        raise PublishError(str(exc), retryable=True, status=409) from exc
-    except lease.LeaseLost as exc:
-        raise PublishError(f"publishing to {story_key} stopped: {exc}", retryable=True) from exc
-    except JiraError as exc:
-        raise PublishError(
-            f"publishing to {story_key} stopped: {exc.summary()}", retryable=exc.retryable, status=exc.status
-        ) from exc
+    call = PublishCall(
+        client,
+        model,
+        suite,
+        story_key,
+        project_key,
+        settings,
+        progress,
+        journal,
+        settle_seconds,
+        max_reconcile,
+        lease_timing,
+        readiness,
+    )
+    return await publish_call(call, extras)
 
 
-async def _publish(
-    client: JiraClient,
-    held: lease.Lease,
-    ready: preflight.Readiness,
-    model: Model,
-    suite: Suite,
-    story_key: str,
-    project_key: str,
-    settings: PublishSettings,
-    progress: ProgressFn | None,
-    journal: Journal,
-    settle_seconds: float,
-    max_reconcile: int,
-    extras: Extras | None = None,
-) -> PublishResult:
-    from flowcase.jira.storage import read_manifest
+async def publish_call(call: PublishCall, extras: Extras | None = None) -> PublishResult:
+    """:func:`publish` for a :class:`PublishCall` (the Xray target adds its ``extras``)."""
+    return await run(call, JiraTarget(call, extras))
 
-    report = progress or (lambda _p: None)
-    result = PublishResult()
-    manifest = await read_manifest(client, story_key)
-    revision = int(manifest["revision"]) if manifest else 0
-    planned = plan(model, suite, project_key, settings, extras, revision=revision)
-    total_steps = len(planned)
-    made_ids: set[int] = set()  # issues this publish created: reconciled with the search
 
-    def tick(phase: str, done: int) -> None:
-        p = Progress(phase, done, total_steps)
-        report(p)
-        journal.checkpoint(p)
+class JiraTarget:
+    """Test issues in Jira: the steps of :func:`flowcase.jira.skeleton.run` with Jira's REST API."""
 
-    tick("search", 0)
-    existing, duplicates = await find_existing(client, project_key, story_key, model.id)
-    # A previous attempt may have sent creates that Jira applied after we lost track. With the story link in the
-    # create call the story's links show them at once; otherwise give the search index time to catch up.
-    doubtful = journal.uncertain() - set(existing)
-    wanted = {p.test_id for p in planned}
-    if doubtful & wanted and settle_seconds > 0 and not ready.link_on_create:
-        await asyncio.sleep(settle_seconds)
-        existing, duplicates = await find_existing(client, project_key, story_key, model.id)
-    for dup in duplicates:
-        await _heal_duplicate(client, dup, story_key, result)
+    name = "Jira"
+    chunk_size = BULK_CREATE_LIMIT
+    batch = 25
 
-    done = 0
-    to_create: list[Planned] = []
-    for p in planned:
-        have = existing.get(p.test_id)
-        if have is None:
-            to_create.append(p)
-            continue
-        result.keys[p.test_id] = have.key
-        result.ids[p.test_id] = str(have.issue_id)
-        if have.hash == p.hash and OBSOLETE_LABEL not in have.labels:
-            result.unchanged += 1
-        else:
-            await _update(client, have, p, model.id, story_key, extras)
-            result.updated += 1
-        done += 1
-        if done % 25 == 0:
-            tick("update", done)
-            await held.renew_if_due()
-    tick("update", done)
+    def __init__(self, call: PublishCall, extras: Extras | None = None) -> None:
+        self.call, self.client, self.extras = call, call.jira, extras
+        self.ready = call.readiness
+        self.story, self.model_id = call.story_key, call.model.id
 
-    for attempt in range(max_reconcile + 1):
-        if not to_create:
-            break
-        try:
-            await _create(
-                client,
-                held,
-                to_create,
-                model.id,
-                story_key,
-                settings,
-                ready.link_on_create,
-                result,
-                journal,
-                made_ids,
-                lambda n: tick("create", done + n),
-                extras,
-            )
-            to_create = []
-        except JiraError as exc:
-            if not exc.retryable or attempt == max_reconcile:
-                raise
-            # Ambiguous: Jira may have applied the chunk. Look again (story links, search) before resending.
-            to_create = [p for p in to_create if p.test_id not in result.keys]
-            if settle_seconds > 0 and not ready.link_on_create:
-                await asyncio.sleep(settle_seconds)
-            again, extra = await find_existing(client, project_key, story_key, model.id, known_ids=made_ids)
-            for dup in extra:
-                await _heal_duplicate(client, dup, story_key, result)
-            applied = [p for p in to_create if p.test_id in again]
-            for p in applied:
-                result.keys[p.test_id] = again[p.test_id].key
-                result.ids[p.test_id] = str(again[p.test_id].issue_id)
-                existing[p.test_id] = again[p.test_id]
-                result.created += 1
-            journal.created([(p.test_id, again[p.test_id].key, p.hash) for p in applied])
-            for p in applied:
-                if again[p.test_id].hash != p.hash:  # created without its identity hash: extras not written yet
-                    await _complete_created(
-                        client, extras, again[p.test_id].key, str(again[p.test_id].issue_id), p, model.id, story_key
-                    )
-            to_create = [p for p in to_create if p.test_id not in again]
-    done = len(result.keys)
-    tick("create", done)
-    if planned and not result.keys:
-        raise PublishError(
-            f"Jira refused all {len(planned)} tests for {story_key}; nothing was published "
-            "(see the log for Jira's reasons)"
+    @property
+    def link_on_create(self) -> bool:
+        return self.ready is not None and self.ready.link_on_create
+
+    @property
+    def settle_seconds(self) -> float:
+        # With the story link in the create call the story's links show every test at once; otherwise the search
+        # index needs time to catch up.
+        return 0.0 if self.link_on_create else self.call.settle_seconds
+
+    async def start(self, story: JsonObj) -> None:
+        call = self.call
+        self.ready = self.ready or await preflight.check(self.client, call.project_key, call.settings)
+        if not self.ready.ready:
+            raise PublishNotReady(self.ready)
+        self.client.silent_edits = self.client.silent_edits and self.ready.silent_edits
+
+    def plan(self, revision: int) -> list[Planned]:
+        call = self.call
+        return plan(call.model, call.suite, call.project_key, call.settings, self.extras, revision=revision)
+
+    async def find(self, known: Collection[str]) -> tuple[dict[str, Existing], list[Existing]]:
+        ids = [int(i) for i in known if i.isdigit()]
+        return await find_existing(self.client, self.call.project_key, self.story, self.model_id, known_ids=ids)
+
+    async def mark_duplicate(self, dup: Existing) -> None:
+        """A younger issue carrying the same test id: unlink it from the story, label it, say why. Never deleted."""
+        for link in dup.links:
+            if link.other == self.story:
+                await self.client.delete_link(link.id)
+        await self.client.edit_issue(dup.key, update={"labels": [{"add": DUPLICATE_LABEL}]})
+        await self._comment(
+            dup.key,
+            f"flowcase: this issue duplicates an older test issue of {self.story} (same test); it was unlinked from "
+            "the story and labelled flowcase-duplicate. It is not updated any more; delete it when convenient.",
         )
 
-    requirements = await _known_requirements(client, planned, story_key, result)
-    linked = 0
-    for p in planned:
-        key = result.keys.get(p.test_id)
-        if key is None:
-            continue
-        if p.test_id in existing:
-            have_links = existing[p.test_id].links
-        else:  # created by this publish, linked to the story in the create call when the screen allows
-            have_links = [LinkRef("", settings.link_type, story_key, True)] if ready.link_on_create else []
-        targets = [(settings.link_type, story_key)] + [
-            (settings.requirement_link_type, r) for r in p.requirements if r in requirements
-        ]
-        await _ensure_links(client, key, targets, have_links, result)
-        linked += 1
-        if linked % 25 == 0:
-            tick("link", linked)
-            await held.renew_if_due()
-    tick("link", linked)
+    async def prepare(self, planned: Sequence[Planned], result: PublishResult) -> None:
+        pass
 
-    obsolete = [e for t, e in sorted(existing.items()) if t not in wanted and OBSOLETE_LABEL not in e.labels]
-    for n, row in enumerate(obsolete, 1):
-        await _mark_obsolete(client, row)
-        result.obsoleted += 1
-        tick("obsolete", n)
-    if extras is not None:
-        await extras.after(dict(result.ids), [str(row.issue_id) for row in obsolete])
+    async def update(self, have: Existing, p: Planned, result: PublishResult) -> None:
+        labels = [label for label in have.labels if label != OBSOLETE_LABEL]
+        labels = sorted(set(labels) | set(p.fields["labels"]))
+        fields = {"summary": p.fields["summary"], "description": p.fields["description"], "labels": labels}
+        await self.client.edit_issue(have.key, fields=fields)
+        if self.extras is not None:
+            await self.extras.write(have.key, str(have.issue_id), p.test_id)
+        # The identity (with the new hash) is written last: a crash in between only causes one more update later.
+        await self.client.put_property("issue", have.key, TEST_PROPERTY, p.identity(self.model_id, self.story))
+        have.labels = labels
 
-    await _write_story_summary(client, story_key, model, suite, result, revision)
-    tick("done", len(result.keys))
-    return result
+    async def create(self, chunk: Sequence[Planned], result: PublishResult) -> ChunkOutcome:
+        updates: list[JsonObj] = []
+        for p in chunk:
+            identity = p.identity(self.model_id, self.story)
+            if self.extras is not None:
+                identity["hash"] = ""  # complete only once the extras are written (:meth:`complete`)
+            update: JsonObj = {"fields": p.fields, "properties": [{"key": TEST_PROPERTY, "value": identity}]}
+            if self.link_on_create:
+                # Created already linked to the story (the test "tests" the story): the story's links, which are
+                # always current, then show every test that exists, whatever the search index says.
+                link = {"type": {"name": self.call.settings.link_type}, "outwardIssue": {"key": self.story}}
+                update["update"] = {"issuelinks": [{"add": link}]}
+            updates.append(update)
+        outcome = await self.client.create_issues(updates)
+        made = [Made(i, str(issue.get("key")), str(issue.get("id"))) for i, issue in sorted(outcome.created.items())]
+        return ChunkOutcome(made, [(err.index, "; ".join(err.messages)) for err in outcome.errors])
+
+    async def complete(self, key: str, ref: str, p: Planned, result: PublishResult) -> None:
+        """A test issue created without its hash (it has extras): write the extras, then the identity."""
+        if self.extras is None:
+            return
+        await self.extras.write(key, ref, p.test_id)
+        await self.client.put_property("issue", key, TEST_PROPERTY, p.identity(self.model_id, self.story))
+
+    async def link(
+        self, planned: Sequence[Planned], existing: dict[str, Existing], result: PublishResult, beat: Beat
+    ) -> None:
+        """Each test links to its story (and requirements that exist) as the link's source."""
+        settings = self.call.settings
+        requirements = await _known_requirements(self.client, planned, self.story, result)
+        linked = 0
+        for p in planned:
+            key = result.keys.get(p.test_id)
+            if key is None:
+                continue
+            if p.test_id in existing:
+                have_links = existing[p.test_id].links
+            else:  # created by this publish, linked to the story in the create call when the screen allows
+                have_links = [LinkRef("", settings.link_type, self.story, True)] if self.link_on_create else []
+            targets = [(settings.link_type, self.story)] + [
+                (settings.requirement_link_type, r) for r in p.requirements if r in requirements
+            ]
+            await _ensure_links(self.client, key, targets, have_links, result)
+            linked += 1
+            await beat("link", linked)
+        await beat("link", linked, last=True)
+
+    async def mark_obsolete(self, row: Existing) -> None:
+        await self.client.edit_issue(row.key, update={"labels": [{"add": OBSOLETE_LABEL}]})
+        row.labels.append(OBSOLETE_LABEL)
+        await self._comment(
+            row.key, "flowcase: this test is no longer generated from the model (marked obsolete, not deleted)."
+        )
+
+    async def after(self, result: PublishResult, obsolete: Sequence[Existing]) -> None:
+        if self.extras is not None:
+            await self.extras.after(dict(result.ids), [str(row.issue_id) for row in obsolete])
+
+    def explain(self, exc: JiraError) -> str:
+        return exc.summary()
+
+    async def _comment(self, key: str, text: str) -> None:
+        try:
+            await self.client.add_comment(key, adf.comment(text))
+        except JiraError as exc:
+            if exc.status not in (404, 405):  # comments disabled or not supported: the label is the marker
+                raise
 
 
 async def _known_requirements(
@@ -560,113 +451,6 @@ async def _known_requirements(
     found = {str(i.get("key")) for i in await client.fetch_issues(keys, fields=("summary",))}
     result.missing_requirements = [k for k in keys if k not in found]
     return found
-
-
-async def _heal_duplicate(client: JiraClient, dup: Existing, story: str, result: PublishResult) -> None:
-    """A younger issue carrying the same test id: unlink it from the story, label it, say why. Never deleted."""
-    for link in dup.links:
-        if link.other == story:
-            await client.delete_link(link.id)
-    await client.edit_issue(dup.key, update={"labels": [{"add": DUPLICATE_LABEL}]})
-    try:
-        await client.add_comment(
-            dup.key,
-            adf.comment(
-                f"flowcase: this issue duplicates an older test issue of {story} (same test); it was unlinked from the "
-                "story and labelled flowcase-duplicate. It is not updated any more; delete it when convenient."
-            ),
-        )
-    except JiraError as exc:
-        if exc.status not in (404, 405):
-            raise
-    result.duplicates += 1
-    result.duplicate_keys.append(dup.key)
-
-
-async def _update(
-    client: JiraClient, have: Existing, p: Planned, model_id: str, story: str, extras: Extras | None = None
-) -> None:
-    labels = [label for label in have.labels if label != OBSOLETE_LABEL]
-    labels = sorted(set(labels) | set(p.fields["labels"]))
-    fields = {"summary": p.fields["summary"], "description": p.fields["description"], "labels": labels}
-    await client.edit_issue(have.key, fields=fields)
-    if extras is not None:
-        await extras.write(have.key, str(have.issue_id), p.test_id)
-    # The identity (with the new hash) is written last: a crash in between only causes one more update later.
-    await client.put_property("issue", have.key, TEST_PROPERTY, p.identity(model_id, story))
-    have.labels = labels
-
-
-async def _complete_created(
-    client: JiraClient, extras: Extras | None, key: str, issue_id: str, p: Planned, model_id: str, story: str
-) -> None:
-    """A test issue created without its hash (it has extras): write the extras, then the identity with the hash."""
-    if extras is None:
-        return
-    await extras.write(key, issue_id, p.test_id)
-    await client.put_property("issue", key, TEST_PROPERTY, p.identity(model_id, story))
-
-
-async def _create(
-    client: JiraClient,
-    held: lease.Lease,
-    items: Sequence[Planned],
-    model_id: str,
-    story: str,
-    settings: PublishSettings,
-    link_on_create: bool,
-    result: PublishResult,
-    journal: Journal,
-    made_ids: set[int],
-    on_progress: Callable[[int], None],
-    extras: Extras | None = None,
-) -> None:
-    pending = list(items)
-    made = 0
-    while pending:
-        chunk, pending = pending[:BULK_CREATE_LIMIT], pending[BULK_CREATE_LIMIT:]
-        await held.renew_if_due()
-        await held.check()  # the fence: only the holder of the story's publish lease creates its tests
-        journal.sending([p.test_id for p in chunk])
-        await journal.flush()  # a durable journal's write-ahead lands before the create call
-        updates: list[JsonObj] = []
-        for p in chunk:
-            identity = p.identity(model_id, story)
-            if extras is not None:
-                identity["hash"] = ""  # complete only once the extras are written (_complete_created)
-            update: JsonObj = {"fields": p.fields, "properties": [{"key": TEST_PROPERTY, "value": identity}]}
-            if link_on_create:
-                # Created already linked to the story (the test "tests" the story): the story's links, which are
-                # always current, then show every test that exists, whatever the search index says.
-                update["update"] = {
-                    "issuelinks": [{"add": {"type": {"name": settings.link_type}, "outwardIssue": {"key": story}}}]
-                }
-            updates.append(update)
-        try:
-            outcome = await client.create_issues(updates)
-        finally:
-            result.create_calls += 1
-        rows: list[tuple[str, str, str]] = []
-        for index, issue in sorted(outcome.created.items()):
-            p = chunk[index]
-            result.keys[p.test_id] = str(issue.get("key"))
-            result.ids[p.test_id] = str(issue.get("id"))
-            if str(issue.get("id", "")).isdigit():
-                made_ids.add(int(issue["id"]))
-            rows.append((p.test_id, str(issue.get("key")), p.hash))
-        result.created += len(rows)
-        journal.created(rows)
-        for index, issue in sorted(outcome.created.items()):
-            await _complete_created(
-                client, extras, str(issue.get("key")), str(issue.get("id")), chunk[index], model_id, story
-            )
-        for err in outcome.errors:
-            result.failed.append(chunk[err.index].test_id)
-            log.warning("Jira refused test %s: %s", chunk[err.index].test_id, "; ".join(err.messages)[:300])
-        made += len(chunk)
-        on_progress(made)
-        # Items Jira refused are not retried: it refused them for a reason (fields, permissions). They are
-        # reported in ``result.failed`` and created by the next publish once the cause is fixed.
 
 
 async def _ensure_links(
@@ -695,42 +479,13 @@ async def _ensure_links(
         result.links_created += 1
 
 
-async def _mark_obsolete(client: JiraClient, row: Existing) -> None:
-    await client.edit_issue(row.key, update={"labels": [{"add": OBSOLETE_LABEL}]})
-    row.labels.append(OBSOLETE_LABEL)
-    try:
-        await client.add_comment(
-            row.key,
-            adf.comment("flowcase: this test is no longer generated from the model (marked obsolete, not deleted)."),
-        )
-    except JiraError as exc:
-        if exc.status not in (404, 405):  # comments disabled or not supported: the label is the marker
-            raise
-
-
-async def _write_story_summary(
-    client: JiraClient, story: str, model: Model, suite: Suite, result: PublishResult, revision: int
-) -> None:
-    covered = [c for c in suite.coverage if c.kind != "requirement"]
-    coverage = round(100.0 * sum(1 for c in covered if c.covered_by) / len(covered), 1) if covered else 100.0
-    extra = {
-        "status": "incomplete" if result.failed else "published",
-        "testCount": len(suite.tests),
-        "coverage": coverage,
-        "lastPublish": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "published": result.as_json(),
-        # how the published suite was generated: a test issue's lineage regenerates the same way to tell whether
-        # it is current, outdated or obsolete
-        "criterion": suite.criterion,
-        "options": dict(suite.options),
-    }
-    await write_summary(client, story, model, revision, extra)
-
-
 __all__ = [
     "Extras",
+    "JiraTarget",
     "Journal",
     "Progress",
+    "ProgressFn",
+    "PublishCall",
     "PublishError",
     "PublishNotReady",
     "PublishResult",
@@ -738,4 +493,5 @@ __all__ = [
     "model_label",
     "plan",
     "publish",
+    "publish_call",
 ]

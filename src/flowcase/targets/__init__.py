@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from flowcase.generate.suite import Suite
 from flowcase.jira import lease, preflight
 from flowcase.jira.client import JiraClient
-from flowcase.jira.publish import Journal, ProgressFn, PublishError, PublishResult, publish
+from flowcase.jira.publish import Journal, ProgressFn, PublishCall, PublishError, PublishResult, publish_call
 from flowcase.jira.settings_store import PublishSettings, Target
 from flowcase.model.types import Model
 
@@ -135,43 +135,7 @@ async def publish_to_target(
     readiness: preflight.Readiness | None = None,
 ) -> PublishResult:
     """Publish ``suite`` to the target the settings name (see the module docs)."""
-    target = settings.target
-    if target == "jira":
-        return await publish(
-            client,
-            model,
-            suite,
-            story_key,
-            project_key,
-            settings,
-            progress,
-            journal=journal,
-            settle_seconds=settle_seconds,
-            lease_timing=lease_timing,
-            readiness=readiness,
-        )
-    access = access or VendorAccess()
-    why = access.missing(target)
-    if why:
-        raise PublishError(why, status=401)
-    if target == "zephyr":
-        from flowcase.targets import zephyr
-
-        return await zephyr.publish(
-            client,
-            model,
-            suite,
-            story_key,
-            project_key,
-            settings,
-            progress,
-            access=access,
-            journal=journal,
-            lease_timing=lease_timing,
-        )
-    from flowcase.targets import xray
-
-    return await xray.publish(
+    call = PublishCall(
         client,
         model,
         suite,
@@ -179,12 +143,25 @@ async def publish_to_target(
         project_key,
         settings,
         progress,
-        access=access,
-        journal=journal,
-        settle_seconds=settle_seconds,
+        journal,
+        settle_seconds,
         lease_timing=lease_timing,
         readiness=readiness,
     )
+    target = settings.target
+    if target == "jira":
+        return await publish_call(call)
+    access = access or VendorAccess()
+    why = access.missing(target)
+    if why:
+        raise PublishError(why, status=401)
+    if target == "zephyr":
+        from flowcase.targets import zephyr
+
+        return await zephyr.publish(call, access)
+    from flowcase.targets import xray
+
+    return await xray.publish(call, access)
 
 
 __all__ = ["XRAY_URL", "ZEPHYR_URL", "VendorAccess", "publish_to_target", "site_access"]

@@ -28,17 +28,9 @@ import httpx
 from flowcase.export import zephyr as zephyr_export
 from flowcase.export.common import description_of
 from flowcase.generate.suite import Suite, TestCase
-from flowcase.jira import adf, lease, preflight
+from flowcase.jira import adf
 from flowcase.jira.client import JiraClient, JiraError, JsonObj
-from flowcase.jira.publish import (
-    LABEL,
-    Journal,
-    ProgressFn,
-    PublishError,
-    PublishResult,
-    model_label,
-)
-from flowcase.jira.publish import publish as jira_publish
+from flowcase.jira.publish import LABEL, PublishCall, PublishError, PublishResult, model_label, publish_call
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
 
@@ -259,22 +251,8 @@ class XrayExtras:
             )
 
 
-async def publish(
-    jira: JiraClient,
-    model: Model,
-    suite: Suite,
-    story_key: str,
-    project_key: str,
-    settings: PublishSettings,
-    progress: ProgressFn | None = None,
-    *,
-    access: Any,
-    journal: Journal | None = None,
-    settle_seconds: float = 5.0,
-    lease_timing: lease.LeaseTiming | None = None,
-    readiness: preflight.Readiness | None = None,
-) -> PublishResult:
-    """Publish ``suite`` as Xray tests of ``story_key`` (see the module docs)."""
+async def publish(call: PublishCall, access: Any) -> PublishResult:
+    """Publish ``call.suite`` as Xray tests of the story (see the module docs)."""
     async with XrayClient(access.xray_url, access.xray_client_id, access.xray_client_secret) as xray:
         try:
             await xray.graphql("query Ping { getTests(limit: 1, issueIds: []) { total } }")
@@ -282,23 +260,10 @@ async def publish(
             raise PublishError(
                 f"Xray: {exc.summary().removeprefix('Xray ')}", status=exc.status or 502, retryable=exc.retryable
             ) from exc
-        extras = XrayExtras(xray, jira, model, suite, story_key, project_key, settings)
+        extras = XrayExtras(xray, call.jira, call.model, call.suite, call.story_key, call.project_key, call.settings)
         # Xray's failures are JiraErrors whose summary names Xray: publish reports them as it reports Jira's.
-        result = await jira_publish(
-            jira,
-            model,
-            suite,
-            story_key,
-            project_key,
-            settings,
-            progress,
-            journal=journal,
-            settle_seconds=settle_seconds,
-            lease_timing=lease_timing,
-            readiness=readiness,
-            extras=extras,
-        )
-        log.info("xray publish of %s: %d GraphQL calls, test set %s", story_key, xray.calls, extras.test_set_key)
+        result = await publish_call(call, extras)
+        log.info("xray publish of %s: %d GraphQL calls, test set %s", call.story_key, xray.calls, extras.test_set_key)
         return result
 
 

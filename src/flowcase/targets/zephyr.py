@@ -22,7 +22,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,24 +31,10 @@ import httpx
 from flowcase.export import zephyr as zephyr_export
 from flowcase.export.common import ISSUE_KEY, labels_of, requirements_of
 from flowcase.generate.suite import Suite
-from flowcase.jira import lease
 from flowcase.jira.client import JiraClient, JiraError, JsonObj
-from flowcase.jira.publish import (
-    DUPLICATE_LABEL,
-    LABEL,
-    OBSOLETE_LABEL,
-    PUBLISH_LEASE,
-    Journal,
-    Progress,
-    ProgressFn,
-    PublishError,
-    PublishResult,
-    _NullJournal,
-    _write_story_summary,
-    model_label,
-    publish_lease_timing,
-)
+from flowcase.jira.publish import DUPLICATE_LABEL, LABEL, OBSOLETE_LABEL, PublishError, model_label
 from flowcase.jira.settings_store import PublishSettings
+from flowcase.jira.skeleton import Beat, ChunkOutcome, Made, PublishCall, PublishResult, run
 from flowcase.model.types import Model
 
 log = logging.getLogger("flowcase.targets.zephyr")
@@ -109,6 +95,10 @@ class Existing:
     hash: str
     labels: list[str]
     body: JsonObj = field(default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return str(self.id)
 
 
 def _label(text: str) -> str:
@@ -216,29 +206,35 @@ async def _folder(z: JiraClient, project_key: str, name: str) -> int:
     return int(made["id"])
 
 
-async def publish(
-    jira: JiraClient,
-    model: Model,
-    suite: Suite,
-    story_key: str,
-    project_key: str,
-    settings: PublishSettings,
-    progress: ProgressFn | None = None,
-    *,
-    access: Any,
-    journal: Journal | None = None,
-    lease_timing: lease.LeaseTiming | None = None,
-    max_reconcile: int = 3,
-    client: JiraClient | None = None,
-) -> PublishResult:
-    """Bring the story's Zephyr Scale test cases in line with ``suite`` (see the module docs)."""
+async def publish(call: PublishCall, access: Any, *, client: JiraClient | None = None) -> PublishResult:
+    """Bring the story's Zephyr Scale test cases in line with ``call.suite`` (see the module docs)."""
     z = client or zephyr_client(access.zephyr_url, access.zephyr_token)
     try:
-        story = await jira.get_issue(story_key, fields=("summary",))
-        if story is None:
-            raise PublishError(f"story {story_key} does not exist or cannot be seen")
+        return await run(call, ZephyrTarget(call, z))
+    finally:
+        if client is None:
+            await z.close()
+
+
+class ZephyrTarget:
+    """Zephyr Scale test cases: the steps of :func:`flowcase.jira.skeleton.run` with Zephyr Scale's REST API."""
+
+    name = "Zephyr Scale"
+    chunk_size = 1  # no bulk create: one test case a call
+    batch = 10
+    settle_seconds = 0.0  # the test case listing is always current
+
+    def __init__(self, call: PublishCall, z: JiraClient) -> None:
+        self.call, self.z = call, z
+        self.project, self.story = call.project_key, call.story_key
+        self.story_id = 0
+        self.folder_id: int | None = None
+        self.requirement_ids: dict[str, int] = {}
+
+    async def start(self, story: JsonObj) -> None:
+        self.story_id = int(story["id"])
         try:
-            await z.json("GET", f"/projects/{project_key}")
+            await self.z.json("GET", f"/projects/{self.project}")
         except JiraError as exc:
             if exc.status in (401, 403):
                 raise PublishError(
@@ -247,150 +243,59 @@ async def publish(
                     status=exc.status,
                 ) from exc
             if exc.status == 404:
-                raise PublishError(f"Zephyr Scale is not enabled on project {project_key}", status=409) from exc
+                raise PublishError(f"Zephyr Scale is not enabled on project {self.project}", status=409) from exc
             raise
-        async with lease.hold(jira, story_key, PUBLISH_LEASE, timing=lease_timing or publish_lease_timing()) as held:
-            return await _publish(
-                jira,
-                z,
-                held,
-                model,
-                suite,
-                story_key,
-                int(story["id"]),
-                project_key,
-                settings,
-                progress,
-                journal or _NullJournal(),
-                max_reconcile,
-            )
-    except lease.LeaseBusy as exc:
-        raise PublishError(str(exc), retryable=True, status=409) from exc
-    except lease.LeaseLost as exc:
-        raise PublishError(f"publishing to {story_key} stopped: {exc}", retryable=True) from exc
-    except JiraError as exc:
-        where = "Zephyr Scale" if exc.response is not None and str(exc.response.url).startswith(z.base_url) else "Jira"
-        raise PublishError(
-            f"publishing to {story_key} stopped: {where}: {exc.summary().replace('Jira ', '', 1)}",
-            retryable=exc.retryable,
-            status=exc.status,
-        ) from exc
-    finally:
-        if client is None:
-            await z.close()
 
+    def plan(self, revision: int) -> list[Planned]:
+        return plan(self.call.model, self.call.suite, self.story, self.call.settings)
 
-async def _publish(
-    jira: JiraClient,
-    z: JiraClient,
-    held: lease.Lease,
-    model: Model,
-    suite: Suite,
-    story_key: str,
-    story_id: int,
-    project_key: str,
-    settings: PublishSettings,
-    progress: ProgressFn | None,
-    journal: Journal,
-    max_reconcile: int,
-) -> PublishResult:
-    report = progress or (lambda _p: None)
-    result = PublishResult()
-    planned = plan(model, suite, story_key, settings)
-    total = len(planned)
+    async def find(self, known: Collection[str]) -> tuple[dict[str, Existing], list[Existing]]:
+        return await find_existing(self.z, self.project, self.story, self.call.model.id)
 
-    def tick(phase: str, done: int) -> None:
-        p = Progress(phase, done, total)
-        report(p)
-        journal.checkpoint(p)
+    async def mark_duplicate(self, dup: Existing) -> None:
+        await _put(self.z, dup, labels=[*dup.labels, DUPLICATE_LABEL])
 
-    tick("search", 0)
-    existing, duplicates = await find_existing(z, project_key, story_key, model.id)
-    for dup in duplicates:
-        await _put(z, dup, labels=[*dup.labels, DUPLICATE_LABEL])
-        result.duplicates += 1
-        result.duplicate_keys.append(dup.key)
-    folder_id = await _folder(z, project_key, model.label or model.id)
-    requirement_ids = await _requirement_ids(jira, planned, result)
-    wanted = {p.test_id for p in planned}
+    async def prepare(self, planned: Sequence[Planned], result: PublishResult) -> None:
+        model = self.call.model
+        self.folder_id = await _folder(self.z, self.project, model.label or model.id)
+        self.requirement_ids = await _requirement_ids(self.call.jira, planned, result)
 
-    done = 0
-    to_create: list[Planned] = []
-    for p in planned:
-        have = existing.get(p.test_id)
-        if have is None:
-            to_create.append(p)
-            continue
-        result.keys[p.test_id] = have.key
-        if have.hash == p.hash and OBSOLETE_LABEL not in have.labels:
-            result.unchanged += 1
-        else:
-            await _complete(z, have.key, p, story_id, requirement_ids, result)
-            await _put(z, have, p, folder_id)
-            result.updated += 1
-        done += 1
-        if done % 10 == 0:
-            tick("update", done)
-            await held.renew_if_due()
-    tick("update", done)
+    async def update(self, have: Existing, p: Planned, result: PublishResult) -> None:
+        """Steps and coverage links, then the test case itself with its hash label (last)."""
+        await _complete(self.z, have.key, p, self.story_id, self.requirement_ids, result)
+        await _put(self.z, have, p, self.folder_id)
 
-    for attempt in range(max_reconcile + 1):
-        if not to_create:
-            break
-        try:
-            for p in list(to_create):
-                await held.renew_if_due()
-                await held.check()  # the fence: only the holder of the story's publish lease creates its tests
-                journal.sending([p.test_id])
-                await journal.flush()
-                body: JsonObj = {
-                    "projectKey": project_key,
-                    "name": p.name,
-                    "objective": p.objective,
-                    "precondition": p.precondition,
-                    "folderId": folder_id,
-                    "labels": list(p.labels),
-                }
-                try:
-                    made = await z.json("POST", "/testcases", json=body)
-                finally:
-                    result.create_calls += 1
-                key = str(made["key"])
-                have = Existing(key, int(made["id"]), p.test_id, "", list(p.labels))
-                await _complete(z, key, p, story_id, requirement_ids, result)
-                await _put(z, have, p, folder_id)
-                result.keys[p.test_id] = key
-                result.created += 1
-                journal.created([(p.test_id, key, p.hash)])
-                to_create.remove(p)
-                tick("create", done + result.created)
-        except JiraError as exc:
-            if not exc.retryable or attempt == max_reconcile:
-                raise
-            # Ambiguous: Zephyr may have created it. Look again before sending anything twice.
-            again, _ = await find_existing(z, project_key, story_key, model.id)
-            for p in [p for p in to_create if p.test_id in again]:
-                have = again[p.test_id]
-                await _complete(z, have.key, p, story_id, requirement_ids, result)
-                await _put(z, have, p, folder_id)
-                result.keys[p.test_id] = have.key
-                result.created += 1
-                journal.created([(p.test_id, have.key, p.hash)])
-                to_create.remove(p)
-    tick("create", len(result.keys))
+    async def create(self, chunk: Sequence[Planned], result: PublishResult) -> ChunkOutcome:
+        (p,) = chunk
+        body: JsonObj = {
+            "projectKey": self.project,
+            "name": p.name,
+            "objective": p.objective,
+            "precondition": p.precondition,
+            "folderId": self.folder_id,
+            "labels": list(p.labels),  # without the hash label: :meth:`complete` adds it
+        }
+        made = await self.z.json("POST", "/testcases", json=body)
+        return ChunkOutcome([Made(0, str(made["key"]), str(made["id"]))])
 
-    obsolete = [e for t, e in sorted(existing.items()) if t not in wanted and OBSOLETE_LABEL not in e.labels]
-    for n, row in enumerate(obsolete, 1):
-        await _put(z, row, labels=[*row.labels, OBSOLETE_LABEL])
-        result.obsoleted += 1
-        tick("obsolete", n)
+    async def complete(self, key: str, ref: str, p: Planned, result: PublishResult) -> None:
+        await self.update(Existing(key, int(ref), p.test_id, "", list(p.labels)), p, result)
 
-    from flowcase.jira.storage import read_manifest
+    async def link(
+        self, planned: Sequence[Planned], existing: dict[str, Existing], result: PublishResult, beat: Beat
+    ) -> None:
+        pass  # the coverage links are written with each test case's steps, before its hash
 
-    manifest = await read_manifest(jira, story_key)  # the story's workflow revision, recorded with the summary
-    await _write_story_summary(jira, story_key, model, suite, result, int(manifest["revision"]) if manifest else 0)
-    tick("done", len(result.keys))
-    return result
+    async def mark_obsolete(self, row: Existing) -> None:
+        await _put(self.z, row, labels=[*row.labels, OBSOLETE_LABEL])
+
+    async def after(self, result: PublishResult, obsolete: Sequence[Existing]) -> None:
+        pass
+
+    def explain(self, exc: JiraError) -> str:
+        response = exc.response
+        where = "Zephyr Scale" if response is not None and str(response.url).startswith(self.z.base_url) else "Jira"
+        return f"{where}: {exc.summary().replace('Jira ', '', 1)}"
 
 
 async def _requirement_ids(jira: JiraClient, planned: Sequence[Planned], result: PublishResult) -> dict[str, int]:
@@ -468,4 +373,4 @@ async def _put(
     have.labels = list(body["labels"])
 
 
-__all__ = ["BearerAuth", "find_existing", "plan", "publish", "zephyr_client"]
+__all__ = ["BearerAuth", "ZephyrTarget", "find_existing", "plan", "publish", "zephyr_client"]
