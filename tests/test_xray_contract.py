@@ -42,7 +42,7 @@ from flowcase.sandbox.server import bind, serve_in_thread
 from flowcase.sandbox.site import SandboxConfig
 from flowcase.sandbox.testing import RunningSandbox
 from flowcase.sandbox.xray import SCHEMA_FILE, schema
-from flowcase.targets import publish_to_target
+from flowcase.targets import PublishCall, publish_to_target
 
 VENDOR = (
     Path(__file__).resolve().parent / "data" / "vendor" / ("xray-cloud-graphql-schema.graphql-codegen-types.2025-01.ts")
@@ -238,17 +238,9 @@ def documents() -> Iterator[list[dict[str, Any]]]:
                 for n, word in ((3, "Choose"), (3, "Choose"), (2, "Select")):
                     model = model_of(n, word)
                     suite = generate(model, GenerateOptions(criterion="all-decisions"))
-                    await publish_to_target(
-                        c,
-                        model,
-                        suite,
-                        "DEMO-1",
-                        "DEMO",
-                        PublishSettings(target="xray"),
-                        access=sb.vendor_access(),
-                        settle_seconds=0,
-                        lease_timing=fast,
-                    )
+                    settings = PublishSettings(target="xray")
+                    call = PublishCall(c, model, suite, "DEMO-1", "DEMO", settings, settle_seconds=0, lease_timing=fast)
+                    await publish_to_target(call, sb.vendor_access())
 
         asyncio.run(cycle())
         yield log

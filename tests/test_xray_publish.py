@@ -26,7 +26,7 @@ from flowcase.jira.settings_store import PublishSettings
 from flowcase.jira.storage import save_model
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.targets import VendorAccess, publish_to_target
+from flowcase.targets import PublishCall, VendorAccess, publish_to_target
 
 PROJECT = "DEMO"
 BULK = "/rest/api/3/issue/bulk"
@@ -100,17 +100,8 @@ def run_publish(sb: RunningSandbox, model: Model, story: str, access: VendorAcce
 
     async def go() -> PublishResult:
         async with jira(sb) as c:
-            return await publish_to_target(
-                c,
-                model,
-                suite,
-                story,
-                PROJECT,
-                XRAY,
-                access=access or sb.vendor_access(),
-                settle_seconds=0,
-                lease_timing=FAST,
-            )
+            call = PublishCall(c, model, suite, story, PROJECT, XRAY, settle_seconds=0, lease_timing=FAST)
+            return await publish_to_target(call, access or sb.vendor_access())
 
     return asyncio.run(go())
 

@@ -34,7 +34,7 @@ from flowcase.sandbox.app import create_sandbox_app
 from flowcase.sandbox.server import bind, serve_in_thread
 from flowcase.sandbox.site import SandboxConfig
 from flowcase.sandbox.testing import RunningSandbox, run_sync
-from flowcase.targets import publish_to_target
+from flowcase.targets import PublishCall, publish_to_target
 
 SPEC_FILE = Path(__file__).resolve().parent / "data" / "vendor" / "zephyr-scale-cloud-api.v2.openapi.yml"
 PREFIX = "/zephyr/v2"
@@ -141,9 +141,8 @@ async def full_cycle(sb: RunningSandbox) -> None:
         for n, word in ((4, "Choose"), (4, "Choose"), (3, "Select")):  # publish, republish, change + obsolete
             model = model_of(n, word)
             suite = generate(model, GenerateOptions(criterion="all-decisions"))
-            await publish_to_target(
-                c, model, suite, "DEMO-1", "DEMO", settings, access=sb.vendor_access(), lease_timing=fast
-            )
+            call = PublishCall(c, model, suite, "DEMO-1", "DEMO", settings, lease_timing=fast)
+            await publish_to_target(call, sb.vendor_access())
     async with httpx.AsyncClient(base_url=sb.zephyr_url) as h:  # failures the description documents as Error
         await h.get("/testcases", params={"projectKey": "DEMO"})  # no token: 401
         auth = {"Authorization": f"Bearer {sb.sandbox.config.zephyr_token}"}

@@ -26,7 +26,7 @@ from flowcase.jira.publish import PublishResult
 from flowcase.jira.settings_store import TARGETS, Target, load_settings
 from flowcase.jira.storage import ConflictError, canonical_json, load_model, save_model
 from flowcase.model.types import Model
-from flowcase.targets import XRAY_URL, ZEPHYR_URL, VendorAccess, publish_to_target
+from flowcase.targets import XRAY_URL, ZEPHYR_URL, PublishCall, VendorAccess, publish_to_target
 
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}")
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,15}")
@@ -94,9 +94,8 @@ async def _run(
             settings = await load_settings(client, project_key=project)
             if target is not None:
                 settings = settings.model_copy(update={"target": target})
-            return await publish_to_target(
-                client, model, suite, story, project, settings, on_progress, access=access
-            ), saved
+            call = PublishCall(client, model, suite, story, project, settings, on_progress)
+            return await publish_to_target(call, access), saved
 
 
 @main.command("publish")

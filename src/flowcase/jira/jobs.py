@@ -630,7 +630,7 @@ class Worker:
         await asyncio.to_thread(self.store.finish, job_id, self.worker_id, result, **kwargs)
 
     async def _run(self, job: JobView) -> None:
-        from flowcase.targets import publish_to_target
+        from flowcase.targets import PublishCall, publish_to_target
 
         row = await asyncio.to_thread(self.store.row, job.id)
         assert row is not None
@@ -644,7 +644,7 @@ class Worker:
                 access = self.access
                 if access is None and work.settings.target != "jira":
                     access = await asyncio.to_thread(self._access, job.site_id, client.base_url)
-                result = await publish_to_target(
+                call = PublishCall(
                     client,
                     work.model,
                     work.suite,
@@ -653,8 +653,8 @@ class Worker:
                     work.settings,
                     journal=journal,
                     settle_seconds=self.settle_seconds,
-                    access=access,
                 )
+                result = await publish_to_target(call, access)
             await journal.flush()
         except JobInputError as exc:
             await self._finish(job.id, None, error_code=exc.code)

@@ -17,12 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from flowcase.generate.suite import Suite
-from flowcase.jira import lease, preflight
-from flowcase.jira.client import JiraClient
-from flowcase.jira.publish import Journal, ProgressFn, PublishCall, PublishError, PublishResult, publish_call
-from flowcase.jira.settings_store import PublishSettings, Target
-from flowcase.model.types import Model
+from flowcase.jira.publish import PublishCall, PublishError, PublishResult, publish_call
+from flowcase.jira.settings_store import Target
 
 if TYPE_CHECKING:
     from flowcase.db.vendor import VendorCredentialStore
@@ -119,36 +115,10 @@ def site_access(
     return access
 
 
-async def publish_to_target(
-    client: JiraClient,
-    model: Model,
-    suite: Suite,
-    story_key: str,
-    project_key: str,
-    settings: PublishSettings,
-    progress: ProgressFn | None = None,
-    *,
-    access: VendorAccess | None = None,
-    journal: Journal | None = None,
-    settle_seconds: float = 5.0,
-    lease_timing: lease.LeaseTiming | None = None,
-    readiness: preflight.Readiness | None = None,
-) -> PublishResult:
-    """Publish ``suite`` to the target the settings name (see the module docs)."""
-    call = PublishCall(
-        client,
-        model,
-        suite,
-        story_key,
-        project_key,
-        settings,
-        progress,
-        journal,
-        settle_seconds,
-        lease_timing=lease_timing,
-        readiness=readiness,
-    )
-    target = settings.target
+async def publish_to_target(call: PublishCall, access: VendorAccess | None = None) -> PublishResult:
+    """Publish ``call.suite`` to the target ``call.settings`` names (see the module docs), with ``access``: the
+    site's vendor credentials (:func:`site_access`)."""
+    target = call.settings.target
     if target == "jira":
         return await publish_call(call)
     access = access or VendorAccess()
@@ -164,4 +134,4 @@ async def publish_to_target(
     return await xray.publish(call, access)
 
 
-__all__ = ["XRAY_URL", "ZEPHYR_URL", "VendorAccess", "publish_to_target", "site_access"]
+__all__ = ["XRAY_URL", "ZEPHYR_URL", "PublishCall", "VendorAccess", "publish_to_target", "site_access"]

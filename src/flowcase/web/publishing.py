@@ -239,7 +239,7 @@ class MemoryPublisher:
 
     async def _run(self, host: Host, caller: Caller, job: MemoryJob, model: Model, suite: Suite, app_key: str) -> None:
         from flowcase.jira.publish import Progress
-        from flowcase.targets import publish_to_target, site_access
+        from flowcase.targets import PublishCall, publish_to_target, site_access
 
         def progress(p: Progress) -> None:
             job.done, job.total = p.done, max(p.total, 1)
@@ -254,16 +254,8 @@ class MemoryPublisher:
                 access = None
                 if settings.target != "jira":
                     access = await asyncio.to_thread(access_for, caller.site_id, jira.base_url)
-                result = await publish_to_target(
-                    jira,
-                    model,
-                    suite,
-                    job.issue_key,
-                    project,
-                    settings,
-                    progress,
-                    access=access,
-                )
+                call = PublishCall(jira, model, suite, job.issue_key, project, settings, progress)
+                result = await publish_to_target(call, access)
         except FlowcaseError as exc:
             job.state, job.message = "failed", exc.api_message()
             return
