@@ -94,40 +94,7 @@ async function runSetup(body) {
     showReadiness(data.readiness, data.actions);
     $('setup-message').textContent = data.readiness.ready ? 'Ready for publishing.' : 'Some problems remain (see above).';
     if (data.actions.length) host.flag('flowcase setup done', 'success');
-    // The site's Xray / Zephyr Scale credentials: the server answers only "set" or "not set", never a value.
-function showVendor(data) {
-  $('xray-state').textContent = data.credentials.xray;
-  $('zephyr-state').textContent = data.credentials.zephyr;
-  host.resize();
-}
-
-async function vendor(method, path, body) {
-  $('vendor-message').textContent = '';
-  try {
-    showVendor(await host.api(method, `/api/admin/vendor-credentials${path}`, body));
-    if (method !== 'GET') $('vendor-message').textContent = 'Saved.';
-  } catch (err) {
-    $('vendor-message').textContent = `Credentials: ${err.message}`;
-    for (const el of $('vendor').querySelectorAll('input, button')) el.disabled = method === 'GET';
-  }
-}
-
-$('xray-form').addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  const xray = { clientId: $('xray-id').value.trim(), clientSecret: $('xray-secret').value.trim() };
-  $('xray-id').value = ''; $('xray-secret').value = '';
-  vendor('PUT', '', { xray });
-});
-$('zephyr-form').addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  const zephyr = { token: $('zephyr-token').value.trim() };
-  $('zephyr-token').value = '';
-  vendor('PUT', '', { zephyr });
-});
-$('xray-remove').addEventListener('click', () => vendor('DELETE', '/xray'));
-$('zephyr-remove').addEventListener('click', () => vendor('DELETE', '/zephyr'));
-load();
-vendor('GET', '');
+    load();
   } catch (err) {
     $('setup-message').textContent = `Setup failed: ${err.message}`;
   }
