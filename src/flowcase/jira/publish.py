@@ -5,7 +5,8 @@ create call (so an issue exists only together with its identity), the label ``fl
 ``flowcase-m-<model id>``. ``hash`` covers everything we write (summary, description, labels), so unchanged tests
 cost no write at all.
 
-One publish (see docs/jira.md):
+One publish runs the skeleton every target shares (:mod:`flowcase.jira.skeleton`), with :class:`JiraTarget`'s
+calls (see docs/jira.md):
 
 0. preflight (:mod:`flowcase.jira.preflight`): refuse a project that is not ready, saying what to fix; then hold
    the story's ``publish`` lease throughout (one publish per story at a time, on every path);

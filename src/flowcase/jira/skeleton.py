@@ -27,11 +27,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from flowcase.errors import PublishError
 from flowcase.jira import lease
 from flowcase.jira.client import JiraClient, JiraError, JsonObj
+from flowcase.jira.storage import read_manifest, write_summary
 
 if TYPE_CHECKING:
     from flowcase.generate.suite import Suite
@@ -337,8 +339,6 @@ class _Run(Generic[P, E]):
         self.result.ids[test_id] = ref
 
     async def phases(self) -> PublishResult:
-        from flowcase.jira.storage import read_manifest
-
         call, target, result = self.call, self.target, self.result
         manifest = await read_manifest(call.jira, call.story_key)
         revision = int(manifest["revision"]) if manifest else 0
@@ -453,10 +453,6 @@ class _Run(Generic[P, E]):
 
 async def write_story_summary(call: PublishCall, result: PublishResult, revision: int) -> None:
     """The story's ``flowcase-summary``: counts, coverage and how the suite was generated (ids, no content)."""
-    from datetime import UTC, datetime
-
-    from flowcase.jira.storage import write_summary
-
     suite = call.suite
     covered = [c for c in suite.coverage if c.kind != "requirement"]
     coverage = round(100.0 * sum(1 for c in covered if c.covered_by) / len(covered), 1) if covered else 100.0

@@ -1,16 +1,17 @@
 """Publish a suite to Zephyr Scale Cloud: one test case per test, with steps, in a folder per workflow.
 
-The guarantees of :mod:`flowcase.jira.publish`, with Zephyr Scale's REST API v2 (docs/targets.md):
+The publishing skeleton (:mod:`flowcase.jira.skeleton`: the guarantees of every target) with Zephyr Scale's REST
+API v2 (:class:`ZephyrTarget`, docs/targets.md):
 
 - identity: every test case carries labels ``flowcase``, ``flowcase-m-<model>``, ``flowcase-s:<story>``,
   ``flowcase-id:<test id>`` and, once it is complete (steps and coverage links written), ``flowcase-h:<hash>``.
   A republish lists the project's test cases and finds each test by these labels, so nothing is created twice;
   an unchanged hash costs no write at all;
-- create: ``POST /testcases`` (without the hash label), steps (``OVERWRITE`` then ``APPEND``, 100 per call),
-  coverage links to the story and the requirement issues, then the hash label (``PUT``): a run that dies in
+- create: ``POST /testcases`` (without the hash label), then steps (``OVERWRITE`` then ``APPEND``, 100 per
+  call), coverage links to the story and the requirement issues, then the hash label (``PUT``): a run that dies in
   between leaves a test case without its hash, which the next run completes. The job journal hears of each create
-  before it is sent (write-ahead) and after it is confirmed; a create that failed ambiguously (5xx, timeout) is
-  looked up again before it is resent;
+  before it is sent (write-ahead) and as soon as it is confirmed; a create that failed ambiguously (5xx, timeout)
+  is looked up again before it is resent;
 - update in place (``PUT`` keeps the key), obsolete tests get the label ``flowcase-obsolete`` (never deleted),
   younger duplicates of a test id the label ``flowcase-duplicate``;
 - the story's ``publish`` lease (in Jira) is held throughout; nothing but keys, ids and hashes reaches the journal.
