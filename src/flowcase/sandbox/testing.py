@@ -143,7 +143,8 @@ class RunningSandbox:
         return run_sync(go())
 
     def setup_xray(self, project: str = "DEMO") -> None:
-        """What installing Xray does to a site: the issue types "Test" and "Test Set" in ``project``'s scheme
+        """What installing Xray does to a site: the issue types "Test", "Test Set" and "Test Execution" in
+        ``project``'s scheme
         (flowcase's own setup, :meth:`setup_flowcase`, adds the "Test" link type Xray reads as coverage)."""
         from flowcase.sandbox import catalog
         from flowcase.sandbox.issues import find_project
@@ -153,7 +154,7 @@ class RunningSandbox:
             if proj is None or proj.scheme_id is None:
                 raise LookupError(f"no company-managed project {project}")
             made = []
-            for name in ("Test", "Test Set"):
+            for name in ("Test", "Test Set", "Test Execution"):
                 it = catalog.issue_type(s, name) or catalog.create_issue_type(s, name, f"Xray {name}", 0)
                 made.append(it.id)
             catalog.add_to_scheme(s, proj.scheme_id, made)
