@@ -443,7 +443,6 @@ def _execution_json(request: Request, row: dict[str, Any]) -> dict[str, Any]:
         "key": row["key"],
         "project": {"id": row["projectId"], "self": f"{base}/projects/{row['projectId']}"},
         "testCase": {"id": row["testCaseId"], "self": f"{base}/testcases/{row['testCaseKey']}/versions/1"},
-        "environment": None,
         "testExecutionStatus": {"id": row["statusId"], "self": f"{base}/statuses/{row['statusId']}"},
         "actualEndDate": row["actualEndDate"],
         "estimatedTime": None,
