@@ -203,3 +203,74 @@ def test_cli_results_from_xray_and_zephyr(sb: RunningSandbox, tmp_path: Path) ->
         env={**env, "FLOWCASE_XRAY_CLIENT_SECRET": "wrong"},
     )
     assert bad.exit_code == 3 and "Xray" in bad.output and "wrong" not in bad.output
+
+
+TOKEN = "results-remote-test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _vendor_env(monkeypatch: pytest.MonkeyPatch, sb: RunningSandbox, site: str | None = None) -> None:
+    cfg = sb.sandbox.config
+    for name, value in {
+        "FLOWCASE_ZEPHYR_URL": sb.zephyr_url,
+        "FLOWCASE_ZEPHYR_TOKEN": cfg.zephyr_token,
+        "FLOWCASE_XRAY_URL": sb.xray_url,
+        "FLOWCASE_XRAY_CLIENT_ID": cfg.xray_client_id,
+        "FLOWCASE_XRAY_CLIENT_SECRET": cfg.xray_client_secret,
+        "FLOWCASE_VENDOR_SITE_URL": site or sb.base_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_web_api_reads_the_storys_results_from_the_projects_tool(
+    sb: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.testclient import TestClient
+
+    from flowcase.config import Settings
+    from flowcase.hosts.standalone import JiraSite, StandaloneHost
+    from flowcase.jira.settings_store import save_settings
+    from flowcase.web.app import create_app
+
+    model = model_of("rweb")
+    keys = run_sync(_publish(sb, model, "DEMO-4", "zephyr"))
+    a, b, _ = (keys[t.id] for t in suite_of(model).tests)
+    sb.zephyr_execution({a: "Pass", b: "Fail"}, comment="Total wrong")
+    body = {"issueKey": "DEMO-4", "doc": {"model": json.loads(dumps(model, "json"))}}
+    host = StandaloneHost(JiraSite(sb.base_url, sb.email, sb.api_token), TOKEN)
+    with TestClient(create_app(Settings(env="test"), hosts=[host])) as client:
+        plain = client.post("/api/results/remote", json=body, headers=AUTH)  # the project publishes Jira issues
+        assert plain.status_code == 409 and plain.json()["error"]["code"] == "no-results-source"
+
+        async def to_zephyr() -> None:
+            async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+                await save_settings(c, PublishSettings(target="zephyr"), project_key="DEMO")
+
+        run_sync(to_zephyr())
+        try:
+            unconfigured = client.post("/api/results/remote", json=body, headers=AUTH)
+            assert unconfigured.status_code == 503 and "Zephyr Scale needs" in unconfigured.json()["error"]["message"]
+            _vendor_env(monkeypatch, sb, site="https://someone-else.atlassian.net")  # another site's credentials
+            assert client.post("/api/results/remote", json=body, headers=AUTH).status_code == 503
+            _vendor_env(monkeypatch, sb)
+            answer = client.post("/api/results/remote", json=body, headers=AUTH)
+            assert answer.status_code == 200, answer.text
+            data = answer.json()
+            ids = {v: k for k, v in keys.items()}
+            assert data["source"] == "zephyr" and data["published"] == 3
+            assert data["counts"] == {"passed": 1, "failed": 1, "not-run": 1}
+            assert data["tests"][ids[b]] == "failed" and data["messages"][ids[b]] == "Total wrong"
+            assert data["sources"][ids[a]]["key"] == a and data["sources"][ids[a]]["execution"].startswith("DEMO-E")
+            assert any(h["level"] == "fail" for h in data["elements"].values())
+            # the other tool on request: nothing published there for this story, every test not run
+            xray = client.post("/api/results/remote", json={**body, "source": "xray"}, headers=AUTH).json()
+            assert xray["source"] == "xray" and xray["published"] == 0 and xray["counts"]["not-run"] == 3
+            wrong = client.post("/api/results/remote", json={**body, "source": "jira"}, headers=AUTH)
+            assert wrong.status_code == 422
+        finally:
+
+            async def back() -> None:
+                async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+                    await save_settings(c, PublishSettings(), project_key="DEMO")
+
+            run_sync(back())
