@@ -1,6 +1,7 @@
 // The issue panel: does the story have a workflow, how many tests, what coverage, when last published.
 import { getHost } from './host.js';
 import { confirmPublish, renderResult, runPublish, setProgress, showIn } from './publish-flow.js';
+import { showPanelResults } from './results-remote.js';
 
 const host = getHost();
 const key = host.context.issueKey;
@@ -109,6 +110,7 @@ async function generate(announce = false) {
   }
   try {
     const { suite } = await host.api('POST', '/api/generate', { doc, criterion: 'all-decisions' });
+    if (!announce) showPanelResults({ host, issueKey: key, suite, request: { issueKey: key, doc, criterion: 'all-decisions' } });
     $('f-tests').textContent = String(suite.tests.length);
     $('f-coverage').textContent = coverageText(suite);
     $('message').textContent = announce
