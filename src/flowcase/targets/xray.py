@@ -48,6 +48,7 @@ TEST_SET_TYPE = "Test Set"
 TEST_SET_PROPERTY = "flowcase-testset"
 TEST_SET_LINK = "Relates"
 STEPS_PER_CALL = 50
+MANUAL_TYPE = 'type: updateTestType(issueId: $id, testType: {name: "Manual"}) { issueId }'
 PAGE = 100
 
 
@@ -174,7 +175,8 @@ class XrayExtras:
         for n in range(0, max(len(steps), 1), STEPS_PER_CALL):
             chunk = steps[n : n + STEPS_PER_CALL]
             args = ", ".join(["$id: String!"] + [f"$s{i}: CreateStepInput!" for i in range(len(chunk))])
-            fields = ["clear: removeAllTestSteps(issueId: $id)"] if n == 0 else []
+            # a Test that was published as a Cucumber test becomes a manual one again (a no-op for manual Tests)
+            fields = [MANUAL_TYPE, "clear: removeAllTestSteps(issueId: $id)"] if n == 0 else []
             fields += [f"s{i}: addTestStep(issueId: $id, step: $s{i}) {{ id }}" for i in range(len(chunk))]
             variables: JsonObj = {"id": issue_id, **{f"s{i}": step for i, step in enumerate(chunk)}}
             await self.xray.graphql(f"mutation Steps({args}) {{ {' '.join(fields)} }}", variables)
@@ -282,7 +284,9 @@ async def publish(
             raise PublishError(
                 f"Xray: {exc.summary().removeprefix('Xray ')}", status=exc.status or 502, retryable=exc.retryable
             ) from exc
-        extras = XrayExtras(xray, jira, model, suite, story_key, project_key, settings)
+        from flowcase.targets.xray_gherkin import extras_class
+
+        extras = extras_class(settings)(xray, jira, model, suite, story_key, project_key, settings)
         # Xray's failures are JiraErrors whose summary names Xray: publish reports them as it reports Jira's.
         result = await jira_publish(
             jira,
