@@ -251,7 +251,14 @@ def documents() -> Iterator[list[dict[str, Any]]]:
         async def cycle() -> None:
             fast = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
             async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
-                for n, word in ((3, "Choose"), (3, "Choose"), (2, "Select")):
+                # publish, republish, change; then as Cucumber tests (their Gherkin definition), and back
+                for n, word, kind in (
+                    (3, "Choose", "manual"),
+                    (3, "Choose", "manual"),
+                    (2, "Select", "manual"),
+                    (2, "Select", "cucumber"),
+                    (2, "Select", "manual"),
+                ):
                     model = model_of(n, word)
                     suite = generate(model, GenerateOptions(criterion="all-decisions"))
                     await publish_to_target(
@@ -260,7 +267,7 @@ def documents() -> Iterator[list[dict[str, Any]]]:
                         suite,
                         "DEMO-1",
                         "DEMO",
-                        PublishSettings(target="xray"),
+                        PublishSettings(target="xray", xray_test_type=kind),  # type: ignore[arg-type]
                         access=sb.vendor_access(),
                         settle_seconds=0,
                         lease_timing=fast,
@@ -296,7 +303,8 @@ def test_every_document_the_publisher_sends_is_valid_for_xrays_schema(documents:
         used.update(
             re.findall(
                 r"\b(addTestStep|removeAllTestSteps|addTestsToTestSet|removeTestsFromTestSet|"
-                r"getTestSet|getTests|getTestRuns|createTestExecution|updateTestRunStatus)\(",
+                r"getTestSet|getTests|getTestRuns|createTestExecution|updateTestRunStatus|updateTestType|"
+                r"updateGherkinTestDefinition)\(",
                 doc["query"],
             )
         )
@@ -307,6 +315,8 @@ def test_every_document_the_publisher_sends_is_valid_for_xrays_schema(documents:
         "removeTestsFromTestSet",
         "getTestSet",
         "getTests",
+        "updateTestType",  # Cucumber tests
+        "updateGherkinTestDefinition",
         "getTestRuns",  # results read back
         "createTestExecution",  # the sandbox's tester
         "updateTestRunStatus",
