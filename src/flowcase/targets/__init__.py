@@ -1,8 +1,8 @@
 """Publishing targets: where a story's tests go (docs/targets.md).
 
 - ``jira``: plain Jira issues, steps in the description (:mod:`flowcase.jira.publish`);
-- ``xray``: Xray Cloud tests, manual steps through Xray's GraphQL API, a test set per workflow
-  (:mod:`flowcase.targets.xray`);
+- ``xray``: Xray Cloud tests, manual steps through Xray's GraphQL API (or Cucumber tests with the Gherkin
+  scenario, :mod:`flowcase.targets.xray_gherkin`), a test set per workflow (:mod:`flowcase.targets.xray`);
 - ``zephyr``: Zephyr Scale Cloud test cases with steps, a folder per workflow (:mod:`flowcase.targets.zephyr`).
 
 Every target keeps the guarantees of Jira publishing: one publish per story at a time (the story's ``publish``
@@ -145,7 +145,7 @@ async def publish_to_target(
             journal=journal,
             lease_timing=lease_timing,
         )
-    from flowcase.targets import xray
+    from flowcase.targets import xray, xray_gherkin
 
     return await xray.publish(
         client,
@@ -160,6 +160,7 @@ async def publish_to_target(
         settle_seconds=settle_seconds,
         lease_timing=lease_timing,
         readiness=readiness,
+        extras_class=xray_gherkin.extras_class(settings),  # manual steps or Cucumber (the xray_test_type setting)
     )
 
 

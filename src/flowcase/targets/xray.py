@@ -275,8 +275,10 @@ async def publish(
     settle_seconds: float = 5.0,
     lease_timing: lease.LeaseTiming | None = None,
     readiness: preflight.Readiness | None = None,
+    extras_class: type[XrayExtras] | None = None,
 ) -> PublishResult:
-    """Publish ``suite`` as Xray tests of ``story_key`` (see the module docs)."""
+    """Publish ``suite`` as Xray tests of ``story_key`` (see the module docs); ``extras_class`` writes what a Test
+    holds (default: manual steps; :mod:`flowcase.targets.xray_gherkin` for Cucumber tests)."""
     async with XrayClient(access.xray_url, access.xray_client_id, access.xray_client_secret) as xray:
         try:
             await xray.graphql("query Ping { getTests(limit: 1, issueIds: []) { total } }")
@@ -284,9 +286,7 @@ async def publish(
             raise PublishError(
                 f"Xray: {exc.summary().removeprefix('Xray ')}", status=exc.status or 502, retryable=exc.retryable
             ) from exc
-        from flowcase.targets.xray_gherkin import extras_class
-
-        extras = extras_class(settings)(xray, jira, model, suite, story_key, project_key, settings)
+        extras = (extras_class or XrayExtras)(xray, jira, model, suite, story_key, project_key, settings)
         # Xray's failures are JiraErrors whose summary names Xray: publish reports them as it reports Jira's.
         result = await jira_publish(
             jira,
