@@ -1,7 +1,8 @@
 """``POST /api/results/remote``: a story's execution results read straight from Xray or Zephyr Scale.
 
 The body is the story's key and the model (as for diff and publish: the suite is generated from it), and
-optionally ``source`` (``xray`` or ``zephyr``; default: the project's publishing target). The tests published for
+optionally ``source`` (``xray`` or ``zephyr``; default: the project's publishing target; a project that publishes
+plain Jira issues answers ``{"source": null, "message": ...}``). The tests published for
 the story are found by the identity the publish wrote, the latest execution of each gives its status
 (:mod:`flowcase.targets.results_remote`), and the answer is what ``POST /api/results`` answers (status per test,
 heat per diagram element) plus ``sources`` (per test: its key, the execution, its date and the tool's status) and
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from flowcase.web import jira_ops, work
 from flowcase.web.api_jira import _allowed_issue, _project_of
@@ -37,12 +38,13 @@ async def remote_results(request: Request) -> Response:
     async with jira_ops.client(current_host(request), caller) as jira:
         if source is None:
             settings = await jira_ops.publish_settings(jira, request.app.state.settings.app_key, project)
-            if settings.target == "jira":
-                raise ApiError(
-                    409,
-                    "no-results-source",
-                    f"project {project} publishes plain Jira issues, which hold no executions: results come from "
-                    "Xray or Zephyr Scale (or import a results file in the editor)",
+            if settings.target == "jira":  # a normal case, not an error: there is nothing to read
+                return JSONResponse(
+                    {
+                        "source": None,
+                        "message": f"project {project} publishes plain Jira issues, which hold no executions: "
+                        "results come from Xray or Zephyr Scale (or import a results file in the editor)",
+                    }
                 )
             source = settings.target
         access = VendorAccess.configured().for_site(jira.base_url)

@@ -42,7 +42,7 @@ function statusBadge(status) {
 
 // Show the story's results in the panel's #results section. ``suite``: the tests the panel generated (names);
 // ``request``: the publish request body ({issueKey, doc, criterion}). Hidden when the project publishes plain Jira
-// issues (no executions to read); a failure is said in the section, never thrown.
+// issues (no executions to read: the answer has no source); a failure is said in the section, never thrown.
 export async function showPanelResults({ host, issueKey, suite, request }) {
   const section = $('results');
   if (!section) return;
@@ -59,6 +59,10 @@ export async function showPanelResults({ host, issueKey, suite, request }) {
   status.textContent = 'Reading the latest executions…';
   try {
     const results = await readRemote(host, request);
+    if (!results.source) { // the project publishes plain Jira issues: no executions to read
+      section.hidden = true;
+      return;
+    }
     section.hidden = false;
     $('r-source').textContent = `from ${sourceName(results.source)}`;
     status.textContent = results.published
@@ -80,10 +84,6 @@ export async function showPanelResults({ host, issueKey, suite, request }) {
     $('r-table').hidden = !results.published;
     link.hidden = !results.published;
   } catch (err) {
-    if (err.status === 409 && err.body?.error?.code === 'no-results-source') {
-      section.hidden = true;
-      return;
-    }
     section.hidden = false;
     $('r-source').textContent = '';
     $('r-table').hidden = true;
@@ -112,6 +112,10 @@ export function wireEditorResults({ host, state, tests }) {
       const results = await readRemote(host, {
         issueKey: state.issueKey, doc: await tests.documentOf(), ...tests.generationRequest(),
       });
+      if (!results.source) {
+        $('results-summary').textContent = `No results to read: ${results.message}.`;
+        return;
+      }
       tests.showResults(results);
       $('results-summary').textContent = `${countsText(results)} · latest executions in ${sourceName(results.source)}`;
       for (const tr of document.querySelectorAll('.fc-test-row')) {
