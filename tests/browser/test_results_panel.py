@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from axe import axe_source, blocking, report
 from webtools import screenshot, sign_in
 
 from flowcase.export.results import Results, heat
@@ -112,6 +113,8 @@ def test_panel_shows_the_latest_xray_executions_and_opens_the_heat_map(
     assert page.inner_text(f"#r-rows tr[data-test='{second}'] td:first-child").startswith(f"{second} · ")
     page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
     screenshot(page, "panel-results")
+    found = blocking(page, axe_source())  # the results section: no serious or critical accessibility violation
+    assert not found, report(found)
 
     page.click("#r-heatmap")
     page.wait_for_url(f"**/app/editor/{STORY}#results")
