@@ -184,6 +184,7 @@ def test_cli_results_from_xray_and_zephyr(sb: RunningSandbox, tmp_path: Path) ->
     assert f"{first} in {execution}" in out.output and "FAILED" in out.output
     report = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert 'id="results"' in report and "heat-fail" in report
+    assert "<th>Latest execution</th>" in report and f"{first} in {execution}: FAILED, 20" in report
     as_json = runner.invoke(
         main, ["results", str(path), "--from", "xray", *common, "--xray-url", sb.xray_url, "--json"], env=env
     )
