@@ -276,3 +276,16 @@ def test_web_api_reads_the_storys_results_from_the_projects_tool(
                     await save_settings(c, PublishSettings(), project_key="DEMO")
 
             run_sync(back())
+
+
+def test_the_latest_execution_is_the_latest_instant_whatever_the_dates_zone() -> None:
+    from flowcase.targets.results_remote import Run, _latest, _when
+
+    assert _when("2026-11-02T11:00:00+02:00") < _when("2026-11-02T10:00:00Z") == _when("2026-11-02T10:00:00")
+    assert _when("") == 0.0 and _when("yesterday") == 0.0
+    early = Run("TC-1", "DEMO-T1", "failed", "Fail", "DEMO-E2", "2026-11-02T11:00:00+02:00")
+    late = Run("TC-1", "DEMO-T1", "passed", "Pass", "DEMO-E1", "2026-11-02T10:00:00Z")
+    tie = Run("TC-1", "DEMO-T1", "failed", "Fail", "DEMO-E3", "2026-11-02T10:00:00Z")
+    runs = [((_when(r.at), n, ""), r) for n, r in ((2, early), (1, late))]
+    assert _latest(runs) == {"TC-1": late}
+    assert _latest([*runs, ((_when(tie.at), 3, ""), tie)]) == {"TC-1": tie}  # the younger execution on a tie

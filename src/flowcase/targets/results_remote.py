@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from flowcase.export.results import XRAY_STATUS, Results, Status
@@ -88,8 +89,17 @@ class RemoteResults:
         return out
 
 
-def _latest(runs: list[tuple[tuple[str, int, str], Run]]) -> dict[str, Run]:
-    best: dict[str, tuple[tuple[str, int, str], Run]] = {}
+def _when(text: str) -> float:
+    """A tool's ISO 8601 date as a timestamp (``Z`` or an offset; no zone: UTC); 0 when there is none."""
+    try:
+        stamp = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return 0.0
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+
+
+def _latest(runs: list[tuple[tuple[float, int, str], Run]]) -> dict[str, Run]:
+    best: dict[str, tuple[tuple[float, int, str], Run]] = {}
     for order, run in runs:
         have = best.get(run.test_id)
         if have is None or order > have[0]:
@@ -123,7 +133,7 @@ async def read_xray(jira: JiraClient, xray: Any, project_key: str, story_key: st
     from flowcase.jira.publish import OBSOLETE_LABEL, find_existing
     from flowcase.targets.xray import XrayError
 
-    found: list[tuple[tuple[str, int, str], Run]] = []
+    found: list[tuple[tuple[float, int, str], Run]] = []
     try:
         existing, _ = await find_existing(jira, project_key, story_key, model_id)
         current = {t: e for t, e in existing.items() if OBSOLETE_LABEL not in e.labels}
@@ -149,7 +159,7 @@ async def read_xray(jira: JiraClient, xray: Any, project_key: str, story_key: st
                     at = str(row.get("finishedOn") or row.get("startedOn") or row.get("lastModified") or "")
                     found.append(
                         (
-                            (at, int(exec_id) if exec_id.isdigit() else 0, str(row.get("id") or "")),
+                            (_when(at), int(exec_id) if exec_id.isdigit() else 0, str(row.get("id") or "")),
                             Run(
                                 test_id,
                                 key,
@@ -213,7 +223,7 @@ async def read_zephyr(z: JiraClient, project_key: str, story_key: str, model_id:
         )
     except JiraError as exc:
         raise RemoteResultsError(f"Zephyr Scale: {exc.summary().replace('Jira ', '', 1)}", exc.status or 502) from exc
-    found: list[tuple[tuple[str, int, str], Run]] = []
+    found: list[tuple[tuple[float, int, str], Run]] = []
     for row in executions:
         case = row.get("testCase") or {}
         self_key = _CASE_SELF.search(str(case.get("self") or ""))
@@ -227,7 +237,7 @@ async def read_zephyr(z: JiraClient, project_key: str, story_key: str, model_id:
         ident = int(row.get("id") or 0)
         found.append(
             (
-                (at, ident, ""),
+                (_when(at), ident, ""),
                 Run(
                     test_id,
                     current[test_id].key,
