@@ -113,11 +113,15 @@ def test_xray_latest_test_run_wins_and_says_where_it_comes_from(sb: RunningSandb
     ids = {v: k for k, v in keys.items()}
     assert results.tests == {ids[a]: "passed", ids[b]: "failed", ids[c]: "not-run"}
     assert results.sources[ids[b]] == {"key": b, "status": "FAILED", "execution": second, "at": by_key[b].at}
-    assert ids[c] not in results.sources
+    assert ids[c] not in results.sources and results.unmatched == []
     # the latest run wins even when it is still in progress: not run, from that execution
     third = sb.xray_execution({c: "EXECUTING"})
-    later = run_sync(_read(sb, "xray", "DEMO-1", model)).results(suite_of(model))
+    again = run_sync(_read(sb, "xray", "DEMO-1", model))
+    later = again.results(suite_of(model))
     assert later.tests[ids[c]] == "not-run" and later.sources[ids[c]]["execution"] == third
+    # a suite generated otherwise, without the third test: its execution is listed as unmatched, not mapped
+    fewer = again.results(suite_of(model_of("rxray", 2)))
+    assert ids[c] not in fewer.tests and fewer.unmatched == [c] and fewer.matched == 2
     # onto the diagram: the step's arrow of the failed test is "fail"
     elements = heat(model, suite_of(model), results)
     assert sorted(h.level for ref, h in elements.items() if ref.startswith("main/pick#")) == ["fail", "not-run", "pass"]

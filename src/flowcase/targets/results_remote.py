@@ -76,8 +76,11 @@ class RemoteResults:
     runs: dict[str, Run]  # test id -> its latest execution
 
     def results(self, suite: Suite) -> Results:
-        """The statuses of ``suite``'s tests (a test without an execution: not run)."""
+        """The statuses of ``suite``'s tests (a test without an execution: not run). Executions of published tests
+        that ``suite`` does not hold (generated otherwise) are listed as unmatched, by their key."""
         out = Results()
+        wanted = {t.id for t in suite.tests}
+        out.unmatched = sorted(run.test_key for test_id, run in self.runs.items() if test_id not in wanted)
         for test in suite.tests:
             run = self.runs.get(test.id)
             out.tests[test.id] = run.status if run else "not-run"
