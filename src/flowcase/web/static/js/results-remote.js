@@ -65,9 +65,11 @@ export async function showPanelResults({ host, issueKey, suite, request }) {
     }
     section.hidden = false;
     $('r-source').textContent = `from ${sourceName(results.source)}`;
-    status.textContent = results.published
+    let text = results.published
       ? countsText(results)
       : `No tests of this story in ${sourceName(results.source)} yet: publish them first.`;
+    if (results.unmatched.length) text += ` · executions of ${results.unmatched.join(', ')}, not among these tests`;
+    status.textContent = text;
     const names = Object.fromEntries((suite?.tests || []).map((t) => [t.id, t.name]));
     rows.replaceChildren();
     for (const [testId, state] of Object.entries(results.tests)) {
