@@ -121,3 +121,17 @@ def test_cucumber_full_cycle_and_switching_types(sb: RunningSandbox) -> None:
     back = publish(sb, changed_model, story, CUCUMBER)
     assert (back.created, back.updated) == (0, 3)
     assert {held_test(sb, i["id"])["testType"]["name"] for i in live_tests(sb, "gcycle")} == {"Cucumber"}
+
+
+def test_data_variants_make_the_definition_a_scenario_outline() -> None:
+    from pathlib import Path
+
+    from flowcase.model.io import load_path
+
+    model = load_path(Path(__file__).resolve().parents[1] / "examples" / "login.yaml").model
+    suite = generate(model, GenerateOptions(criterion="all-decisions", data="pairwise"))
+    test = next(t for t in suite.tests if len(t.variants) > 1)
+    text = definition(test, model)
+    head, examples = text.split("\nExamples:\n")
+    assert head.startswith("Given the test data:\n  | account ") and "| <account> |" in head
+    assert len(examples.strip().splitlines()) == 1 + len(test.variants)  # the header and one row per variant
