@@ -135,3 +135,48 @@ def test_data_variants_make_the_definition_a_scenario_outline() -> None:
     head, examples = text.split("\nExamples:\n")
     assert head.startswith("Given the test data:\n  | account ") and "| <account> |" in head
     assert len(examples.strip().splitlines()) == 1 + len(test.variants)  # the header and one row per variant
+
+
+def test_compare_with_published_reads_the_cucumber_hash(sb: RunningSandbox) -> None:
+    """The editor's "Compare with published" (``/api/diff``) plans as the Cucumber publish does: unchanged after a
+    publish, updated when the scenario changes, and updated when the project's setting says manual tests."""
+    import json as jsonlib
+
+    from starlette.testclient import TestClient
+
+    from flowcase.config import Settings
+    from flowcase.hosts.standalone import JiraSite, StandaloneHost
+    from flowcase.jira.settings_store import save_settings
+    from flowcase.model.io import dumps
+    from flowcase.web.app import create_app
+
+    story = new_story(sb)
+    model = model_of("gdiff", 2)
+    publish(sb, model, story, CUCUMBER)
+
+    def settings(value: PublishSettings) -> None:
+        async def go() -> None:
+            async with jira(sb) as c:
+                await save_settings(c, value, project_key=PROJECT)
+
+        asyncio.run(go())
+
+    token = "gherkin-diff-token-0123456789"
+    host = StandaloneHost(JiraSite(sb.base_url, sb.email, sb.api_token), token)
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def diff(m: Model) -> dict[str, list[Any]]:
+        body = {"issueKey": story, "doc": {"model": jsonlib.loads(dumps(m, "json"))}}
+        with TestClient(create_app(Settings(env="test"), hosts=[host])) as client:
+            answer = client.post("/api/diff", json=body, headers=auth)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json()["diff"])
+
+    settings(CUCUMBER)
+    try:
+        assert [len(diff(model)[k]) for k in ("unchanged", "updated", "new")] == [2, 0, 0]
+        assert [len(diff(model_of("gdiff", 2, word="Select"))[k]) for k in ("unchanged", "updated")] == [0, 2]
+        settings(MANUAL)
+        assert [len(diff(model)[k]) for k in ("unchanged", "updated")] == [0, 2]
+    finally:
+        settings(PublishSettings())
