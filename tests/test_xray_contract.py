@@ -35,6 +35,7 @@ from flowcase.generate import GenerateOptions, generate
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.lease import LeaseTiming
+from flowcase.jira.publish import OBSOLETE_LABEL, find_existing
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
 from flowcase.sandbox.app import create_sandbox_app
@@ -43,6 +44,7 @@ from flowcase.sandbox.site import SandboxConfig
 from flowcase.sandbox.testing import RunningSandbox
 from flowcase.sandbox.xray import SCHEMA_FILE, schema
 from flowcase.targets import PublishCall, publish_to_target
+from flowcase.targets.results_remote import read_remote
 
 VENDOR = (
     Path(__file__).resolve().parent / "data" / "vendor" / ("xray-cloud-graphql-schema.graphql-codegen-types.2025-01.ts")
@@ -138,7 +140,16 @@ def test_the_stand_ins_schema_is_a_faithful_subset_of_xrays() -> None:
     problems = drift(schema())
     assert not problems, "\n".join(problems)
     used = set(schema().mutation_type.fields) if schema().mutation_type else set()
-    assert {"addTestStep", "removeAllTestSteps", "addTestsToTestSet", "removeTestsFromTestSet"} <= used
+    assert {
+        "addTestStep",
+        "removeAllTestSteps",
+        "addTestsToTestSet",
+        "removeTestsFromTestSet",
+        "createTestExecution",
+        "updateTestRunStatus",
+    } <= used
+    queries = set(schema().query_type.fields)
+    assert {"getTestRuns", "getTestExecution", "getTestExecutions"} <= queries
 
 
 def test_the_check_catches_drift() -> None:
@@ -158,6 +169,11 @@ def test_the_check_catches_drift() -> None:
         sdl.replace(
             "tests(issueIds: [String], limit: Int!, start: Int)",
             "tests(issueIds: [String], limit: Int!, start: Int, sort: String)",
+        ),
+        sdl.replace("getTestRuns(limit: Int!,", "getTestRuns(limit: Int,"),
+        sdl.replace("  finishedOn: String\n", "  finishedOn: Int\n"),
+        sdl.replace(
+            "updateTestRunStatus(id: String!, status: String!): String", "updateTestRunStatus(id: String!): String"
         ),
     ):
         assert wrong != sdl
@@ -235,14 +251,37 @@ def documents() -> Iterator[list[dict[str, Any]]]:
         async def cycle() -> None:
             fast = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
             async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
-                for n, word in ((3, "Choose"), (3, "Choose"), (2, "Select")):
+                # publish, republish, change; then as Cucumber tests (their Gherkin definition), and back
+                for n, word, kind in (
+                    (3, "Choose", "manual"),
+                    (3, "Choose", "manual"),
+                    (2, "Select", "manual"),
+                    (2, "Select", "cucumber"),
+                    (2, "Select", "manual"),
+                ):
                     model = model_of(n, word)
                     suite = generate(model, GenerateOptions(criterion="all-decisions"))
-                    settings = PublishSettings(target="xray")
+                    settings = PublishSettings(target="xray", xray_test_type=kind)  # type: ignore[arg-type]
                     call = PublishCall(c, model, suite, "DEMO-1", "DEMO", settings, settle_seconds=0, lease_timing=fast)
                     await publish_to_target(call, sb.vendor_access())
 
         asyncio.run(cycle())
+
+        async def keys() -> list[str]:
+            async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+                found, _ = await find_existing(c, "DEMO", "DEMO-1", "xcontract")
+            return sorted(e.key for e in found.values() if OBSOLETE_LABEL not in e.labels)
+
+        first, second = asyncio.run(keys())
+        sb.xray_execution({first: "FAILED", second: "PASSED"})  # a tester's executions, through Xray's API
+        sb.xray_execution({first: "PASSED"})
+
+        async def results() -> None:
+            async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+                remote = await read_remote("xray", c, sb.vendor_access(), "DEMO", "DEMO-1", "xcontract")
+            assert sorted(r.status for r in remote.runs.values()) == ["passed", "passed"]
+
+        asyncio.run(results())
         yield log
 
 
@@ -256,7 +295,8 @@ def test_every_document_the_publisher_sends_is_valid_for_xrays_schema(documents:
         used.update(
             re.findall(
                 r"\b(addTestStep|removeAllTestSteps|addTestsToTestSet|removeTestsFromTestSet|"
-                r"getTestSet|getTests)\(",
+                r"getTestSet|getTests|getTestRuns|createTestExecution|updateTestRunStatus|updateTestType|"
+                r"updateGherkinTestDefinition)\(",
                 doc["query"],
             )
         )
@@ -267,4 +307,9 @@ def test_every_document_the_publisher_sends_is_valid_for_xrays_schema(documents:
         "removeTestsFromTestSet",
         "getTestSet",
         "getTests",
+        "updateTestType",  # Cucumber tests
+        "updateGherkinTestDefinition",
+        "getTestRuns",  # results read back
+        "createTestExecution",  # the sandbox's tester
+        "updateTestRunStatus",
     }

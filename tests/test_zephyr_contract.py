@@ -10,6 +10,7 @@ publisher nor the stand-in can drift from Zephyr Scale Cloud unnoticed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from flowcase.generate import GenerateOptions, generate
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.lease import LeaseTiming
+from flowcase.jira.publish import OBSOLETE_LABEL
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
 from flowcase.sandbox.app import create_sandbox_app
@@ -35,6 +37,8 @@ from flowcase.sandbox.server import bind, serve_in_thread
 from flowcase.sandbox.site import SandboxConfig
 from flowcase.sandbox.testing import RunningSandbox, run_sync
 from flowcase.targets import PublishCall, publish_to_target
+from flowcase.targets.results_remote import read_remote
+from flowcase.targets.zephyr import find_existing, zephyr_client
 
 SPEC_FILE = Path(__file__).resolve().parent / "data" / "vendor" / "zephyr-scale-cloud-api.v2.openapi.yml"
 PREFIX = "/zephyr/v2"
@@ -143,11 +147,24 @@ async def full_cycle(sb: RunningSandbox) -> None:
             suite = generate(model, GenerateOptions(criterion="all-decisions"))
             call = PublishCall(c, model, suite, "DEMO-1", "DEMO", settings, lease_timing=fast)
             await publish_to_target(call, sb.vendor_access())
+    # results: a tester runs the test cases in a test cycle, flowcase reads the latest execution of each back
+    async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+        async with zephyr_client(sb.zephyr_url, sb.sandbox.config.zephyr_token) as z:
+            existing, _ = await find_existing(z, "DEMO", "DEMO-1", "zcontract")
+        keys = sorted(e.key for e in existing.values() if OBSOLETE_LABEL not in e.labels)
+        await asyncio.to_thread(
+            sb.zephyr_execution, dict(zip(keys, ("Pass", "Fail", "Blocked"), strict=False)), comment="Card refused"
+        )
+        await asyncio.to_thread(sb.zephyr_execution, {keys[0]: "Fail"})  # later: wins
+        remote = await read_remote("zephyr", c, sb.vendor_access(), "DEMO", "DEMO-1", "zcontract")
+        assert sorted(r.status for r in remote.runs.values()) == ["failed", "failed", "not-run"]
     async with httpx.AsyncClient(base_url=sb.zephyr_url) as h:  # failures the description documents as Error
         await h.get("/testcases", params={"projectKey": "DEMO"})  # no token: 401
         auth = {"Authorization": f"Bearer {sb.sandbox.config.zephyr_token}"}
         await h.get("/testcases/DEMO-T999", headers=auth)  # 404
         await h.post("/testcases", json={"projectKey": "DEMO", "name": "  "}, headers=auth)  # 400
+        bad = {"projectKey": "DEMO", "testCaseKey": "DEMO-T1", "testCycleKey": "DEMO-R999", "statusName": "Pass"}
+        await h.post("/testexecutions", json=bad, headers=auth)  # 400: no such cycle
 
 
 # -- the oracle --------------------------------------------------------------------------------------------------
@@ -205,6 +222,8 @@ def validate(schema: dict[str, Any], value: Any, *, write: bool) -> list[str]:
 def _typed(value: str, schema: dict[str, Any]) -> Any:
     if schema.get("type") == "integer" and re.fullmatch(r"-?\d+", value):
         return int(value)
+    if schema.get("type") == "boolean" and value in ("true", "false"):  # a query string's booleans are words
+        return value == "true"
     return value
 
 
@@ -273,6 +292,11 @@ def test_the_cycle_uses_every_operation_of_the_publisher(recorded: tuple[Running
         ("GET", "/testcases", 401),
         ("GET", "/testcases/KEY", 404),
         ("POST", "/testcases", 400),
+        ("POST", "/testcycles", 201),
+        ("POST", "/testexecutions", 201),
+        ("GET", "/testexecutions", 200),
+        ("GET", "/statuses", 200),
+        ("POST", "/testexecutions", 400),
     ]:
         assert expected in used, expected
 
@@ -301,5 +325,18 @@ def test_the_oracle_catches_drift() -> None:
         Exchange("GET", "/testcases/DEMO-1", [], b"", 200, b"{}"),  # not a test case key
         Exchange("POST", "/testcases/DEMO-T1/links/issues", [], b'{"issueKey": "DEMO-1"}', 201, b'{"id": 1}'),
         Exchange("GET", "/folders", [], b"", 200, b'{"startAt": 0, "maxResults": 10, "values": [{"id": 1}]}'),
+        Exchange("POST", "/testexecutions", [], b'{"projectKey": "DEMO", "testCaseKey": "DEMO-T1"}', 201, b""),
+        Exchange(
+            "GET", "/testexecutions", [("onlyLastExecutions", "yes")], b"", 200, b'{"startAt": 0, "maxResults": 1}'
+        ),
+        Exchange(
+            "GET",
+            "/testexecutions",
+            [],
+            b"",
+            200,
+            b'{"startAt": 0, "maxResults": 1, "values": [{"id": 1, "project": {"id": 1}, "testCase": {"id": 1}}]}',
+        ),  # no testExecutionStatus
+        Exchange("POST", "/testexecutions", [], b"", 201, b'{"id": 1}'),  # a body the description does not document
     ]
     assert [bool(problems_of(ex)) for ex in bad] == [True] * len(bad)

@@ -23,7 +23,7 @@ from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.publish import Progress as PublishProgress
 from flowcase.jira.publish import PublishResult
-from flowcase.jira.settings_store import TARGETS, Target, load_settings
+from flowcase.jira.settings_store import TARGETS, XRAY_TEST_TYPES, Target, XrayTestType, load_settings
 from flowcase.jira.storage import ConflictError, canonical_json, load_model, save_model
 from flowcase.model.types import Model
 from flowcase.targets import XRAY_URL, ZEPHYR_URL, PublishCall, VendorAccess, publish_to_target
@@ -76,6 +76,7 @@ async def _run(
     expected: int | None = None,
     target: Target | None = None,
     access: VendorAccess | None = None,
+    xray_test_type: XrayTestType | None = None,
 ) -> tuple[PublishResult, str | None]:
     with Progress(
         TextColumn("{task.description:<9}"),
@@ -94,6 +95,8 @@ async def _run(
             settings = await load_settings(client, project_key=project)
             if target is not None:
                 settings = settings.model_copy(update={"target": target})
+            if xray_test_type is not None:
+                settings = settings.model_copy(update={"xray_test_type": xray_test_type})
             call = PublishCall(client, model, suite, story, project, settings, on_progress)
             return await publish_to_target(call, access), saved
 
@@ -119,6 +122,14 @@ async def _run(
     type=click.Choice(TARGETS),
     default=None,
     help="Publish as Jira issues, Xray tests or Zephyr Scale test cases [default: the project's setting, else jira].",
+)
+@click.option(
+    "--xray-tests",
+    "xray_test_type",
+    type=click.Choice(XRAY_TEST_TYPES),
+    default=None,
+    help="With --target xray: manual tests (steps) or cucumber tests (the Gherkin scenario as the definition) "
+    "[default: the project's setting, else manual].",
 )
 @click.option(
     "--zephyr-url",
@@ -157,6 +168,7 @@ def publish_command(
     save: bool,
     expect_revision: int | None,
     target: Target | None,
+    xray_test_type: XrayTestType | None,
     zephyr_url: str,
     zephyr_token: str | None,
     xray_url: str,
@@ -209,6 +221,7 @@ def publish_command(
             expect_revision,
             target,
             access,
+            xray_test_type,
         )
     )
     if saved:

@@ -1,23 +1,67 @@
-"""``flowcase results``: execution results (Xray JSON, JUnit XML, Cucumber JSON) back onto the design."""
+"""``flowcase results``: execution results back onto the design, from files (Xray JSON, JUnit XML, Cucumber JSON)
+or read straight from Xray's test runs or Zephyr Scale's test executions (``--from``)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import click
 
 from flowcase.cli import main
-from flowcase.cli.common import fail, friendly_errors
+from flowcase.cli.common import EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors
 from flowcase.cli.export_commands import _generate, _read_suite, _source_model
+from flowcase.cli.publish_commands import ISSUE_KEY, PROJECT_KEY, check_url
+from flowcase.export.results import Results
+from flowcase.generate.suite import Suite
+from flowcase.jira.auth import ApiTokenAuth
+from flowcase.jira.client import JiraClient
 from flowcase.model.io import load_path
 from flowcase.model.types import Model
+from flowcase.targets import XRAY_URL, ZEPHYR_URL, VendorAccess
 
 
 @main.command("results")
 @click.argument("source", type=click.Path(dir_okay=False))
-@click.argument(
-    "results_files", metavar="RESULTS...", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True)
+@click.argument("results_files", metavar="[RESULTS...]", nargs=-1, type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--from",
+    "remote",
+    type=click.Choice(["xray", "zephyr"]),
+    default=None,
+    help="Read the results from the test tool instead of files: the latest Xray test run or Zephyr Scale test "
+    "execution of each test published for --story.",
+)
+@click.option("--jira", "jira_url", envvar="FLOWCASE_JIRA_URL", help="With --from: Jira site URL.")
+@click.option("--project", help="With --from: the project the tests were published in (default: the story's).")
+@click.option("--story", help="With --from: the story the tests were published for.")
+@click.option("--email", envvar="FLOWCASE_JIRA_EMAIL", help="Atlassian account e-mail [env FLOWCASE_JIRA_EMAIL].")
+@click.option("--token", envvar="FLOWCASE_JIRA_TOKEN", help="Jira API token [env FLOWCASE_JIRA_TOKEN; preferred].")
+@click.option(
+    "--zephyr-url",
+    envvar="FLOWCASE_ZEPHYR_URL",
+    default=ZEPHYR_URL,
+    show_default=True,
+    help="Zephyr Scale Cloud API base URL [env FLOWCASE_ZEPHYR_URL].",
+)
+@click.option(
+    "--zephyr-token", envvar="FLOWCASE_ZEPHYR_TOKEN", help="Zephyr Scale API token [env FLOWCASE_ZEPHYR_TOKEN]."
+)
+@click.option(
+    "--xray-url",
+    envvar="FLOWCASE_XRAY_URL",
+    default=XRAY_URL,
+    show_default=True,
+    help="Xray Cloud base URL [env FLOWCASE_XRAY_URL].",
+)
+@click.option(
+    "--xray-client-id", envvar="FLOWCASE_XRAY_CLIENT_ID", help="Xray API key client id [env FLOWCASE_XRAY_CLIENT_ID]."
+)
+@click.option(
+    "--xray-client-secret",
+    envvar="FLOWCASE_XRAY_CLIENT_SECRET",
+    help="Xray API key client secret [env FLOWCASE_XRAY_CLIENT_SECRET; preferred].",
 )
 @click.option(
     "--model",
@@ -49,6 +93,17 @@ from flowcase.model.types import Model
 def results_command(
     source: str,
     results_files: tuple[str, ...],
+    remote: str | None,
+    jira_url: str | None,
+    project: str | None,
+    story: str | None,
+    email: str | None,
+    token: str | None,
+    zephyr_url: str,
+    zephyr_token: str | None,
+    xray_url: str,
+    xray_client_id: str | None,
+    xray_client_secret: str | None,
     model_path: str | None,
     fmt: str,
     keys_path: str | None,
@@ -59,8 +114,12 @@ def results_command(
 
     SOURCE is a model file (its tests are generated with the default options) or a tests file. Each result is
     matched by the test id it names (TC-...: the Gherkin, Robot and pytest exports carry it), by its Xray
-    testKey (with --keys), or by the test's name. Exit codes: 0 read (whatever the results say); 1 a file
-    cannot be read; 2 usage.
+    testKey (with --keys), or by the test's name.
+
+    With --from xray|zephyr (and --jira, --story, the Jira and the tool's credentials) the results are read from
+    the tool: each test published for the story is found by the identity the publish wrote, and its latest
+    execution gives its status (printed with the execution and its date). Exit codes: 0 read (whatever the
+    results say); 1 a file cannot be read; 2 usage; 3 Jira or the tool failed or refused.
     """
     from flowcase.export.results import ResultsError, heat, load
 
@@ -83,11 +142,34 @@ def results_command(
             if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
                 fail(f"{keys_path}: expected a JSON object of test id -> issue key")
             keys = {str(k): v for k, v in data.items()}
-        files = [(name, Path(name).read_bytes()) for name in results_files]
-        try:
-            results = load(suite, files, keys, None if fmt == "auto" else fmt)  # type: ignore[arg-type]
-        except ResultsError as exc:
-            fail(str(exc))
+        if remote is not None:
+            if results_files:
+                fail("give RESULTS files or --from, not both", EXIT_USAGE)
+            results = _remote(
+                remote,
+                suite,
+                model,
+                jira_url,
+                project,
+                story,
+                email,
+                token,
+                VendorAccess(
+                    zephyr_url=check_url(zephyr_url, "--zephyr-url"),
+                    zephyr_token=zephyr_token or "",
+                    xray_url=check_url(xray_url, "--xray-url"),
+                    xray_client_id=xray_client_id or "",
+                    xray_client_secret=xray_client_secret or "",
+                ),
+            )
+        else:
+            if not results_files:
+                fail("give RESULTS files, or --from xray|zephyr to read them from the test tool", EXIT_USAGE)
+            files = [(name, Path(name).read_bytes()) for name in results_files]
+            try:
+                results = load(suite, files, keys, None if fmt == "auto" else fmt)  # type: ignore[arg-type]
+            except ResultsError as exc:
+                fail(str(exc))
     heat_map = heat(model, suite, results)
     if as_json:
         click.echo(
@@ -102,7 +184,9 @@ def results_command(
         for test in suite.tests:
             status = results.tests[test.id]
             why = f"  {results.messages[test.id]}" if test.id in results.messages else ""
-            click.echo(f"  {status:<8} {test.id}  {test.name}{why}")
+            src = results.sources.get(test.id)
+            where = f"  ({src['key']} in {src['execution']}: {src['status']}, {src['at'] or 'no date'})" if src else ""
+            click.echo(f"  {status:<8} {test.id}  {test.name}{where}{why}")
         failing = [(ref, h) for ref, h in heat_map.items() if h.failed and "#" not in ref]
         if failing:
             click.echo("Failing behaviour (steps whose tests failed, most failures first):")
@@ -117,3 +201,42 @@ def results_command(
 
         Path(output).write_text(html(suite, model, results), encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+def _remote(
+    source: str,
+    suite: Suite,
+    model: Model,
+    jira_url: str | None,
+    project: str | None,
+    story: str | None,
+    email: str | None,
+    token: str | None,
+    access: VendorAccess,
+) -> Results:
+    """The suite's results read from Xray or Zephyr Scale for ``story`` (docs/targets.md)."""
+    from flowcase.targets.results_remote import RemoteResultsError, read_remote
+
+    if not jira_url or not story:
+        fail("--from needs --jira (or FLOWCASE_JIRA_URL) and --story", EXIT_USAGE)
+    url = check_url(jira_url)
+    if not ISSUE_KEY.fullmatch(story):
+        fail(f"--story {story!r} is not an issue key (e.g. DEMO-1)", EXIT_USAGE)
+    project = project or story.rsplit("-", 1)[0]
+    if not PROJECT_KEY.fullmatch(project):
+        fail(f"--project {project!r} is not a Jira project key (e.g. DEMO)", EXIT_USAGE)
+    if not email or not token:
+        fail(
+            "Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
+            EXIT_USAGE,
+        )
+
+    async def run() -> Results:
+        async with JiraClient(url, ApiTokenAuth(email, token)) as jira:
+            found = await read_remote(source, jira, access, project, story, model.id)  # type: ignore[arg-type]
+        return found.results(suite)
+
+    try:
+        return asyncio.run(run())
+    except RemoteResultsError as exc:
+        fail(str(exc), EXIT_SERVICE)

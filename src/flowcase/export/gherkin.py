@@ -113,6 +113,13 @@ def scenario(test: TestCase, model: Model | None = None) -> list[str]:
     return lines
 
 
+def definition(test: TestCase, model: Model | None = None) -> str:
+    """The scenario's steps alone (and its Examples for data variants), left-aligned: what Xray keeps as the
+    Gherkin definition of a Cucumber test (the Scenario line is the test's summary, tags are its labels)."""
+    lines = scenario(test, model)[2 + len(test.objectives) :]
+    return "\n".join(line.removeprefix(INDENT * 2) for line in lines).strip("\n") + "\n"
+
+
 def render(suite: Suite, model: Model | None = None) -> str:
     """The feature file for the whole suite."""
     name = suite.model_name or (model.label if model else "") or suite.model

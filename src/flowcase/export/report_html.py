@@ -191,14 +191,21 @@ def _results_section(suite: Suite, results: Results) -> str:
         '<span style="background:#ffe380"></span>some failed'
         '<span style="background:#abf5d1"></span>all passed'
         '<span style="background:#f4f5f7"></span>not run</p>'
-        "<table><thead><tr><th>Test</th><th>Status</th><th>First failure</th></tr></thead><tbody>"
+        "<table><thead><tr><th>Test</th><th>Status</th><th>First failure</th>"
+        + ("<th>Latest execution</th>" if results.sources else "")
+        + "</tr></thead><tbody>"
     ]
     for test in suite.tests:
         status = results.tests.get(test.id, "not-run")
+        where = ""
+        if results.sources:  # read from Xray or Zephyr Scale: the execution the status comes from
+            src = results.sources.get(test.id)
+            text = f"{src['key']} in {src['execution']}: {src['status']}, {src['at']}" if src else ""
+            where = f"<td>{_e(text)}</td>"
         parts.append(
             f'<tr data-test-id="{_e(test.id)}" data-status="{status}"><td>{_e(test.id)}: '
             f'{_e(one_line(test.name))}</td><td><span class="status st-{status}">{status}</span></td>'
-            f"<td>{_e(results.messages.get(test.id, ''))}</td></tr>"
+            f"<td>{_e(results.messages.get(test.id, ''))}</td>{where}</tr>"
         )
     parts.append("</tbody></table>")
     if results.unmatched:

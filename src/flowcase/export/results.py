@@ -71,6 +71,8 @@ class Results:
     messages: dict[str, str] = field(default_factory=dict)  # test id -> first failure line
     unmatched: list[str] = field(default_factory=list)  # results that name no test
     matched: int = 0
+    # test id -> where its status comes from, when read from a test tool: {key, status, execution, at}
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def counts(self) -> dict[Status, int]:
         out: dict[Status, int] = dict.fromkeys(STATUSES, 0)
@@ -85,6 +87,7 @@ class Results:
             "unmatched": list(self.unmatched),
             "matched": self.matched,
             "counts": self.counts(),
+            "sources": {k: dict(v) for k, v in self.sources.items()},
         }
 
 

@@ -22,6 +22,10 @@ OutputStyle = Literal["steps-table", "gherkin", "bullets"]
 # Cloud test cases.
 Target = Literal["jira", "xray", "zephyr"]
 TARGETS: tuple[Target, ...] = ("jira", "xray", "zephyr")
+# What an Xray test is: manual steps (action, data, expected result) or a Cucumber test whose definition is the
+# Gherkin scenario (docs/targets.md).
+XrayTestType = Literal["manual", "cucumber"]
+XRAY_TEST_TYPES: tuple[XrayTestType, ...] = ("manual", "cucumber")
 
 
 class PublishSettings(BaseModel):
@@ -33,6 +37,9 @@ class PublishSettings(BaseModel):
     labels: tuple[str, ...] = Field(default=(), description="Extra labels on every test issue.")
     output_style: OutputStyle = "steps-table"
     target: Target = Field(default="jira", description="Publishing target: jira, xray or zephyr.")
+    xray_test_type: XrayTestType = Field(
+        default="manual", description="With target xray: manual tests (steps) or cucumber tests (Gherkin)."
+    )
 
     @field_validator("labels")
     @classmethod

@@ -143,7 +143,8 @@ class RunningSandbox:
         return run_sync(go())
 
     def setup_xray(self, project: str = "DEMO") -> None:
-        """What installing Xray does to a site: the issue types "Test" and "Test Set" in ``project``'s scheme
+        """What installing Xray does to a site: the issue types "Test", "Test Set" and "Test Execution" in
+        ``project``'s scheme
         (flowcase's own setup, :meth:`setup_flowcase`, adds the "Test" link type Xray reads as coverage)."""
         from flowcase.sandbox import catalog
         from flowcase.sandbox.issues import find_project
@@ -153,10 +154,71 @@ class RunningSandbox:
             if proj is None or proj.scheme_id is None:
                 raise LookupError(f"no company-managed project {project}")
             made = []
-            for name in ("Test", "Test Set"):
+            for name in ("Test", "Test Set", "Test Execution"):
                 it = catalog.issue_type(s, name) or catalog.create_issue_type(s, name, f"Xray {name}", 0)
                 made.append(it.id)
             catalog.add_to_scheme(s, proj.scheme_id, made)
+
+    def xray_execution(self, statuses: dict[str, str], project: str = "DEMO", summary: str = "Regression") -> str:
+        """Run tests in Xray as a tester would, through the stand-in's GraphQL API: a Test Execution of the Test
+        issues ``statuses`` names (issue key -> PASSED, FAILED, TODO, EXECUTING or ABORTED), each test run set to
+        its status. Returns the Test Execution's issue key."""
+        with httpx.Client(base_url=self.xray_url, timeout=30) as h:
+            token = h.post(
+                "/api/v2/authenticate",
+                json={
+                    "client_id": self.sandbox.config.xray_client_id,
+                    "client_secret": self.sandbox.config.xray_client_secret,
+                },
+            ).json()
+            auth = {"Authorization": f"Bearer {token}"}
+
+            def gql(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+                body = h.post("/api/v2/graphql", json={"query": query, "variables": variables}, headers=auth).json()
+                if body.get("errors"):
+                    raise RuntimeError(body["errors"])
+                data: dict[str, Any] = body["data"]
+                return data
+
+            with self.sandbox.session() as s:
+                from flowcase.sandbox.issues import get_issue
+
+                ids = {key: str(get_issue(s, key).id) for key in statuses}
+            made = gql(
+                "mutation Run($jira: JSON!, $tests: [String]) { createTestExecution(jira: $jira, testIssueIds: $tests)"
+                ' { testExecution { issueId jira(fields: ["key"]) testRuns(limit: 100) { results { id test'
+                " { issueId } } } } warnings } }",
+                {"jira": {"fields": {"summary": summary, "project": {"key": project}}}, "tests": list(ids.values())},
+            )["createTestExecution"]["testExecution"]
+            by_test = {r["test"]["issueId"]: r["id"] for r in made["testRuns"]["results"]}
+            for key, status in statuses.items():
+                gql(
+                    "mutation Status($id: String!, $status: String!) { updateTestRunStatus(id: $id, status: $status) }",
+                    {"id": by_test[ids[key]], "status": status},
+                )
+            return str(made["jira"]["key"])
+
+    def zephyr_execution(self, statuses: dict[str, str], project: str = "DEMO", **extra: Any) -> str:
+        """Run test cases in Zephyr Scale as a tester would, through the stand-in's REST API: a test cycle with one
+        execution per test case ``statuses`` names (key -> Pass, Fail, Blocked, In Progress or Not Executed;
+        ``extra`` adds fields such as ``actualEndDate`` or ``comment``). Returns the test cycle's key."""
+        auth = {"Authorization": f"Bearer {self.sandbox.config.zephyr_token}"}
+        with httpx.Client(base_url=self.zephyr_url, headers=auth, timeout=30) as h:
+            made = h.post("/testcycles", json={"projectKey": project, "name": "Regression"})
+            made.raise_for_status()
+            cycle = str(made.json()["key"])
+            for key, status in statuses.items():
+                h.post(
+                    "/testexecutions",
+                    json={
+                        "projectKey": project,
+                        "testCaseKey": key,
+                        "testCycleKey": cycle,
+                        "statusName": status,
+                        **extra,
+                    },
+                ).raise_for_status()
+            return cycle
 
     def install(self, descriptor_url: str) -> Installation:
         """Install an app from its descriptor URL (the app must be reachable, e.g. another running server)."""

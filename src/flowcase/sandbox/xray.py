@@ -5,9 +5,13 @@
 - ``POST /xray/api/v2/graphql`` (``Authorization: Bearer <token>``) runs GraphQL against
   ``xray_schema.graphql``, the subset of Xray's schema flowcase uses, itself checked against Xray's published
   schema by ``tests/test_xray_contract.py``. Queries that are not valid for that schema are refused as Xray
-  refuses them (``errors``). Tests and Test Sets are issues of the sandbox's Jira of type "Test" and "Test Set"
-  (what installing Xray adds: :meth:`flowcase.sandbox.testing.RunningSandbox.setup_xray`); Xray keeps their
-  manual steps and test set membership (in memory here).
+  refuses them (``errors``). Tests, Test Sets and Test Executions are issues of the sandbox's Jira of type
+  "Test", "Test Set" and "Test Execution" (what installing Xray adds:
+  :meth:`flowcase.sandbox.testing.RunningSandbox.setup_xray`); Xray keeps their manual steps or Gherkin definition
+  (test types Manual and Cucumber), test set membership and test runs (in memory here);
+- test executions: ``createTestExecution`` makes a Test Execution issue with one test run per test (status
+  ``TODO``), ``updateTestRunStatus`` records a run's status (a final status sets ``finishedOn``), and
+  ``getTestExecution(s)`` / ``getTestRuns`` read them back, as Xray's API does.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hmac
 import json
 import secrets
 import time
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,14 +30,33 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from flowcase.sandbox.issues import find_issue, type_of
+from flowcase.sandbox.errors import JiraHTTPError
+from flowcase.sandbox.issues import create_issue, find_issue, type_of
 from flowcase.sandbox.vendor_state import XrayState
 
 PREFIX = "/xray/api/v2"
 TOKEN_SECONDS = 24 * 3600
 MAX_LIMIT = 100
 SCHEMA_FILE = Path(__file__).with_name("xray_schema.graphql")
-TEST_TYPE = {"id": "manual", "name": "Manual", "kind": "Steps"}
+TEST_TYPES = {
+    "manual": {"id": "manual", "name": "Manual", "kind": "Steps"},
+    "cucumber": {"id": "cucumber", "name": "Cucumber", "kind": "Gherkin"},
+    "generic": {"id": "generic", "name": "Generic", "kind": "Unstructured"},
+}
+TEST_TYPE = TEST_TYPES["manual"]
+EXECUTION_TYPE = "Test Execution"
+# Xray's built-in test run statuses (custom ones are a site's own): name -> (final, color, description)
+RUN_STATUSES = {
+    "TODO": (False, "#A2A6AE", "The test run has not started"),
+    "EXECUTING": (False, "#F1E069", "The test run is currently being executed"),
+    "PASSED": (True, "#95C160", "The test run has passed"),
+    "FAILED": (True, "#D45D52", "The test run has failed"),
+    "ABORTED": (True, "#111111", "The test run was aborted"),
+}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @cache
@@ -94,16 +118,74 @@ class _Resolvers:
 
         return jira
 
+    def _kind(self, issue: Any) -> dict[str, str]:
+        with self.state.lock:
+            return TEST_TYPES[self.state.test_types.get(issue.id, "manual")]
+
     def _test(self, issue: Any) -> dict[str, Any]:
         with self.state.lock:
             steps = [dict(s) for s in self.state.steps.get(issue.id, [])]
+            gherkin = self.state.gherkin.get(issue.id)
+        kind = self._kind(issue)
         return {
             "issueId": str(issue.id),
             "projectId": str(issue.project_id),
             "jira": self._jira(issue),
-            "testType": TEST_TYPE,
-            "steps": steps,
+            "testType": kind,
+            "steps": steps if kind["kind"] == "Steps" else [],
+            "gherkin": gherkin if kind["kind"] == "Gherkin" else None,
             "lastModified": issue.updated.isoformat(),
+        }
+
+    def _execution(self, issue: Any) -> dict[str, Any]:
+        def runs(_info: Any, limit: int, start: int | None = None) -> dict[str, Any]:
+            with self.state.lock:
+                rows = [r for r in self.state.runs.values() if r["exec"] == issue.id]
+            return self._run_page(rows, limit, start)
+
+        def tests(
+            _info: Any, limit: int, issueIds: list[str] | None = None, start: int | None = None
+        ) -> dict[str, Any]:
+            with self.state.lock:
+                ids = [r["test"] for r in self.state.runs.values() if r["exec"] == issue.id]
+            if issueIds is not None:
+                ids = [i for i in ids if str(i) in issueIds]
+            return self._results(ids, limit, start)
+
+        return {
+            "issueId": str(issue.id),
+            "projectId": str(issue.project_id),
+            "jira": self._jira(issue),
+            "lastModified": issue.updated.isoformat(),
+            "testEnvironments": [],
+            "tests": tests,
+            "testRuns": runs,
+        }
+
+    def _run(self, row: dict[str, Any]) -> dict[str, Any]:
+        final, color, description = RUN_STATUSES[row["status"]]
+        test = self._issue(str(row["test"]), "Test")
+        execution = self._issue(str(row["exec"]), EXECUTION_TYPE)
+        return {
+            "id": row["id"],
+            "status": {"name": row["status"], "color": color, "description": description, "final": final},
+            "comment": row["comment"],
+            "startedOn": row["startedOn"],
+            "finishedOn": row["finishedOn"],
+            "lastModified": row["lastModified"],
+            "test": None if test is None else self._test(test),
+            "testExecution": None if execution is None else self._execution(execution),
+        }
+
+    def _run_page(self, rows: list[dict[str, Any]], limit: int, start: int | None) -> dict[str, Any]:
+        if not 1 <= limit <= MAX_LIMIT:
+            raise GraphQLError(f"limit must be between 1 and {MAX_LIMIT}")
+        first = start or 0
+        return {
+            "total": len(rows),
+            "start": first,
+            "limit": limit,
+            "results": [self._run(r) for r in rows[first : first + limit]],
         }
 
     def _results(self, ids: list[int], limit: int, start: int | None) -> dict[str, Any]:
@@ -154,6 +236,50 @@ class _Resolvers:
 
         return {"issueId": str(issue.id), "projectId": str(issue.project_id), "jira": self._jira(issue), "tests": tests}
 
+    def getTestExecution(self, _info: Any, issueId: str | None = None) -> dict[str, Any] | None:
+        issue = self._issue(issueId, EXECUTION_TYPE)
+        return None if issue is None else self._execution(issue)
+
+    def getTestExecutions(
+        self,
+        _info: Any,
+        limit: int,
+        issueIds: list[str] | None = None,
+        jql: str | None = None,
+        start: int | None = None,
+    ) -> dict[str, Any]:
+        if jql is not None:
+            raise GraphQLError("jql is not supported by the sandbox's Xray; pass issueIds")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise GraphQLError(f"limit must be between 1 and {MAX_LIMIT}")
+        found = [e for e in (self._issue(i, EXECUTION_TYPE) for i in issueIds or []) if e is not None]
+        first = start or 0
+        return {
+            "total": len(found),
+            "start": first,
+            "limit": limit,
+            "results": [self._execution(e) for e in found[first : first + limit]],
+        }
+
+    def getTestRuns(
+        self,
+        _info: Any,
+        limit: int,
+        start: int | None = None,
+        testExecIssueIds: list[str] | None = None,
+        testIssueIds: list[str] | None = None,
+    ) -> dict[str, Any]:
+        if testExecIssueIds is None and testIssueIds is None:
+            raise GraphQLError("testIssueIds or testExecIssueIds are required")
+        with self.state.lock:
+            rows = [
+                r
+                for r in self.state.runs.values()
+                if (testIssueIds is None or str(r["test"]) in testIssueIds)
+                and (testExecIssueIds is None or str(r["exec"]) in testExecIssueIds)
+            ]
+        return self._run_page(rows, limit, start)
+
     # -- Mutation ------------------------------------------------------------------------------------------------
 
     def _test_or_error(self, issue_id: str) -> Any:
@@ -166,6 +292,8 @@ class _Resolvers:
         self, _info: Any, issueId: str, step: dict[str, Any], versionId: int | None = None
     ) -> dict[str, Any]:
         issue = self._test_or_error(issueId)
+        if self._kind(issue)["kind"] != "Steps":
+            raise GraphQLError(f"Test with id {issueId} is not a test of kind Steps: it has no steps")
         if not any(step.get(k) for k in ("action", "data", "result")):
             raise GraphQLError("a step needs an action, data or a result")
         with self.state.lock:
@@ -183,6 +311,95 @@ class _Resolvers:
         with self.state.lock:
             self.state.steps[issue.id] = []
         return "All steps were removed."
+
+    def updateTestType(
+        self, _info: Any, issueId: str, testType: dict[str, Any], versionId: int | None = None
+    ) -> dict[str, Any]:
+        issue = self._test_or_error(issueId)
+        wanted = next(
+            (
+                key
+                for key, t in TEST_TYPES.items()
+                if testType.get("id") == t["id"] or str(testType.get("name") or "").lower() == t["name"].lower()
+            ),
+            None,
+        )
+        if wanted is None:
+            raise GraphQLError(f"Test Type {testType.get('name') or testType.get('id')} was not found!")
+        with self.state.lock:
+            if self.state.test_types.get(issue.id, "manual") != wanted:  # the definition belongs to the old type
+                self.state.test_types[issue.id] = wanted
+                self.state.steps.pop(issue.id, None)
+                self.state.gherkin.pop(issue.id, None)
+        return self._test(issue)
+
+    def updateGherkinTestDefinition(
+        self, _info: Any, gherkin: str, issueId: str, versionId: int | None = None
+    ) -> dict[str, Any]:
+        issue = self._test_or_error(issueId)
+        if self._kind(issue)["kind"] != "Gherkin":
+            raise GraphQLError(f"Test with id {issueId} is not a test of kind Gherkin")
+        with self.state.lock:
+            self.state.gherkin[issue.id] = gherkin
+        return self._test(issue)
+
+    def createTestExecution(
+        self,
+        _info: Any,
+        jira: Any,
+        testEnvironments: list[str | None] | None = None,
+        testIssueIds: list[str | None] | None = None,
+    ) -> dict[str, Any]:
+        fields = jira.get("fields") if isinstance(jira, dict) else None
+        if not isinstance(fields, dict):
+            raise GraphQLError("jira.fields is required")
+        try:
+            with self.sandbox.session() as s:
+                made = create_issue(s, {"fields": {**fields, "issuetype": {"name": EXECUTION_TYPE}}})
+                self.sandbox.index.created(made.id)
+                issue_id = str(made.id)
+        except JiraHTTPError as exc:
+            raise GraphQLError(
+                "the Test Execution cannot be created: " + "; ".join([*exc.messages, *exc.errors.values()])
+            ) from None
+        execution = self._issue(issue_id, EXECUTION_TYPE)
+        warnings: list[str] = []
+        for raw in testIssueIds or []:
+            test = self._issue(raw, "Test")
+            if test is None:
+                warnings.append(f"Test with id {raw} was not found and was not added to the Test Execution.")
+                continue
+            with self.state.lock:
+                run_id = secrets.token_hex(12)
+                self.state.runs[run_id] = {
+                    "id": run_id,
+                    "test": test.id,
+                    "exec": int(issue_id),
+                    "status": "TODO",
+                    "comment": None,
+                    "startedOn": None,
+                    "finishedOn": None,
+                    "lastModified": _now(),
+                }
+        return {
+            "testExecution": None if execution is None else self._execution(execution),
+            "warnings": warnings,
+            "createdTestEnvironments": [],
+        }
+
+    def updateTestRunStatus(self, _info: Any, id: str, status: str) -> str:
+        if status not in RUN_STATUSES:
+            raise GraphQLError(f"Status {status} was not found!")
+        with self.state.lock:
+            run = self.state.runs.get(id)
+            if run is None:
+                raise GraphQLError(f"Test Run with id {id} was not found!")
+            stamp = _now()
+            run["status"], run["lastModified"] = status, stamp
+            if status != "TODO":
+                run["startedOn"] = run["startedOn"] or stamp
+            run["finishedOn"] = stamp if RUN_STATUSES[status][0] else None
+        return f"Test Run status updated to {status}."
 
     def addTestsToTestSet(self, _info: Any, issueId: str, testIssueIds: list[str | None]) -> dict[str, Any]:
         test_set = self._issue(issueId, "Test Set")

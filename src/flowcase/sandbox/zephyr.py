@@ -6,7 +6,13 @@ authenticates with a Zephyr API access token (``Authorization: Bearer <token>``;
 Jira projects of the sandbox site, pages lists (``maxResults`` at most 1000, default 10), takes at most 100 test
 steps per request, and links test cases to Jira issues by issue id (type ``COVERAGE``).
 
-State is kept in memory for the life of the sandbox process (test cases, steps, links, folders).
+Test executions: ``POST /testcycles`` makes a test cycle, ``POST /testexecutions`` records a test case's execution
+in one with a status name (the project's test execution statuses, ``GET /statuses``: Not Executed, In Progress,
+Pass, Fail, Blocked) and ``GET /testexecutions`` lists them (filters ``projectKey``, ``testCycle``, ``testCase``,
+``onlyLastExecutions``).
+
+State is kept in memory for the life of the sandbox process (test cases, steps, links, folders, test cycles,
+test executions).
 """
 
 from __future__ import annotations
@@ -16,17 +22,28 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from flowcase.sandbox.issues import find_issue, find_project
+from flowcase.sandbox.models import Project
 from flowcase.sandbox.vendor_state import TestCaseRow, ZephyrState
 
 PREFIX = "/zephyr/v2"
 MAX_RESULTS = 1000
 MAX_STEPS_PER_REQUEST = 100
 TEST_CASE_KEY = re.compile(r"(.+)-T([0-9]+)")
+TEST_CYCLE_KEY = re.compile(r"([A-Z][A-Z_0-9]+)-R([0-9]+)")
+# Zephyr Scale's default test execution statuses (a project may add its own): (id, name, color)
+EXECUTION_STATUSES = (
+    (101, "Not Executed", "#8c8c8c"),
+    (102, "In Progress", "#f2b61f"),
+    (103, "Pass", "#61a055"),
+    (104, "Fail", "#e13b3b"),
+    (105, "Blocked", "#4a6785"),
+)
 PROJECT_KEY = re.compile(r"[A-Z][A-Z_0-9]+")
 
 
@@ -360,6 +377,156 @@ async def folders(request: Request) -> Response:
     return JSONResponse({"id": ident, "self": f"{base}/folders/{ident}"}, status_code=201)
 
 
+def _number(state: ZephyrState, kind: str, project_id: int) -> int:
+    number = state.counters.get((kind, project_id), 0) + 1
+    state.counters[(kind, project_id)] = number
+    return number
+
+
+async def statuses(request: Request) -> Response:
+    _authorize(request)
+    base = _base(request)
+    project_key = request.query_params.get("projectKey")
+    kind = request.query_params.get("statusType")
+    if kind not in (None, "TEST_CASE", "TEST_PLAN", "TEST_CYCLE", "TEST_EXECUTION"):
+        raise ZephyrError(400, "statusType must be TEST_CASE, TEST_PLAN, TEST_CYCLE or TEST_EXECUTION")
+    if project_key:
+        projects = [_project(request, project_key)[0]]
+    else:
+        with _sandbox(request).session() as s:
+            projects = sorted(s.scalars(select(Project.id)).all())
+    items = [
+        {
+            "id": ident,
+            "project": {"id": project_id, "self": f"{base}/projects/{project_id}"},
+            "name": name,
+            "description": None,
+            "index": n,
+            "color": color,
+            "archived": False,
+            "default": n == 0,
+        }
+        for project_id in projects
+        if kind in (None, "TEST_EXECUTION")
+        for n, (ident, name, color) in enumerate(EXECUTION_STATUSES)
+    ]
+    return JSONResponse(_page(request, items, "/statuses"))
+
+
+async def test_cycles(request: Request) -> Response:
+    _authorize(request)
+    state: ZephyrState = _sandbox(request).zephyr
+    body = await _json_body(request)
+    key = body.get("projectKey")
+    if not isinstance(key, str) or not PROJECT_KEY.fullmatch(key):
+        raise ZephyrError(400, "projectKey must be a Jira project key")
+    project_id, project_key = _project(request, key)
+    name = _name(body.get("name"))
+    with state.lock:
+        cycle: dict[str, Any] = {
+            "id": next(state.ids),
+            "key": f"{project_key}-R{_number(state, 'R', project_id)}",
+            "projectId": project_id,
+            "name": name,
+        }
+        state.cycles[cycle["key"]] = cycle
+    return JSONResponse(
+        {"id": cycle["id"], "key": cycle["key"], "self": f"{_base(request)}/testcycles/{cycle['id']}"},
+        status_code=201,
+    )
+
+
+def _execution_json(request: Request, row: dict[str, Any]) -> dict[str, Any]:
+    base = _base(request)
+    return {
+        "id": row["id"],
+        "key": row["key"],
+        "project": {"id": row["projectId"], "self": f"{base}/projects/{row['projectId']}"},
+        "testCase": {"id": row["testCaseId"], "self": f"{base}/testcases/{row['testCaseKey']}/versions/1"},
+        "testExecutionStatus": {"id": row["statusId"], "self": f"{base}/statuses/{row['statusId']}"},
+        "actualEndDate": row["actualEndDate"],
+        "estimatedTime": None,
+        "executionTime": row["executionTime"],
+        "executedById": None,
+        "assignedToId": None,
+        "comment": row["comment"],
+        "automated": False,
+        "testCycle": {"id": row["testCycleId"], "self": f"{base}/testcycles/{row['testCycleId']}"},
+        "customFields": {},
+        "links": {"self": f"{base}/testexecutions/{row['id']}/links", "issues": []},
+    }
+
+
+def _bool_param(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name, "false")
+    if raw not in ("true", "false"):
+        raise ZephyrError(400, f"{name} must be true or false")
+    return raw == "true"
+
+
+async def test_executions(request: Request) -> Response:
+    _authorize(request)
+    state: ZephyrState = _sandbox(request).zephyr
+    if request.method == "GET":
+        project_key = request.query_params.get("projectKey")
+        project_id = _project(request, project_key)[0] if project_key else None
+        cycle, case = request.query_params.get("testCycle"), request.query_params.get("testCase")
+        only_last = _bool_param(request, "onlyLastExecutions")
+        with state.lock:
+            rows = [
+                r
+                for r in state.executions
+                if (project_id is None or r["projectId"] == project_id)
+                and (cycle is None or r["testCycleKey"] == cycle)
+                and (case is None or r["testCaseKey"] == case or str(r["testCaseId"]) == case)
+            ]
+            if only_last:  # the last execution of each test cycle item
+                last = {(r["testCycleId"], r["testCaseId"]): r["id"] for r in rows}
+                rows = [r for r in rows if last[(r["testCycleId"], r["testCaseId"])] == r["id"]]
+            items = [_execution_json(request, r) for r in rows]
+        return JSONResponse(_page(request, items, "/testexecutions"))
+    body = await _json_body(request)
+    key = body.get("projectKey")
+    if not isinstance(key, str) or not PROJECT_KEY.fullmatch(key):
+        raise ZephyrError(400, "projectKey must be a Jira project key")
+    project_id, _ = _project(request, key)
+    status = next((s for s in EXECUTION_STATUSES if s[1] == body.get("statusName")), None)
+    if status is None:
+        raise ZephyrError(400, f"statusName {body.get('statusName')!r} is not a test execution status of {key}")
+    end = body.get("actualEndDate")
+    if end is not None and not (isinstance(end, str) and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", end)):
+        raise ZephyrError(400, "actualEndDate must look like yyyy-MM-dd'T'HH:mm:ss'Z'")
+    comment = body.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise ZephyrError(400, "comment must be a string")
+    elapsed = body.get("executionTime")
+    if elapsed is not None and (not isinstance(elapsed, int) or elapsed < 0):
+        raise ZephyrError(400, "executionTime must be a number of milliseconds")
+    with state.lock:
+        test_case = _get_case(state, str(body.get("testCaseKey") or ""))
+        test_cycle = state.cycles.get(str(body.get("testCycleKey") or ""))
+        if test_case.project_id != project_id:
+            raise ZephyrError(400, "the test case is not in this project")
+        if test_cycle is None or test_cycle["projectId"] != project_id:
+            raise ZephyrError(400, f"Test cycle '{body.get('testCycleKey')}' was not found in {key}")
+        number = _number(state, "E", project_id)
+        row = {
+            "id": next(state.ids),
+            "key": f"{key}-E{number}",
+            "projectId": project_id,
+            "testCaseId": test_case.id,
+            "testCaseKey": test_case.key,
+            "testCycleId": test_cycle["id"],
+            "testCycleKey": test_cycle["key"],
+            "statusId": status[0],
+            "actualEndDate": end or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "executionTime": elapsed,
+            "comment": comment,
+        }
+        state.executions.append(row)
+    return Response(status_code=201, headers={"location": f"{_base(request)}/testexecutions/{row['id']}"})
+
+
 def _guarded(handler: Any) -> Any:
     async def run(request: Request) -> Response:
         try:
@@ -379,4 +546,7 @@ routes = [
     Route(f"{PREFIX}/testcases/{{key}}/links", _guarded(test_case_links), methods=["GET"]),
     Route(f"{PREFIX}/testcases/{{key}}/links/issues", _guarded(test_case_issue_link), methods=["POST"]),
     Route(f"{PREFIX}/folders", _guarded(folders), methods=["GET", "POST"]),
+    Route(f"{PREFIX}/statuses", _guarded(statuses), methods=["GET"]),
+    Route(f"{PREFIX}/testcycles", _guarded(test_cycles), methods=["POST"]),
+    Route(f"{PREFIX}/testexecutions", _guarded(test_executions), methods=["GET", "POST"]),
 ]

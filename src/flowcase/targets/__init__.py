@@ -1,8 +1,8 @@
 """Publishing targets: where a story's tests go (docs/targets.md).
 
 - ``jira``: plain Jira issues, steps in the description (:mod:`flowcase.jira.publish`);
-- ``xray``: Xray Cloud tests, manual steps through Xray's GraphQL API, a test set per workflow
-  (:mod:`flowcase.targets.xray`);
+- ``xray``: Xray Cloud tests, manual steps through Xray's GraphQL API (or Cucumber tests with the Gherkin
+  scenario, :mod:`flowcase.targets.xray_gherkin`), a test set per workflow (:mod:`flowcase.targets.xray`);
 - ``zephyr``: Zephyr Scale Cloud test cases with steps, a folder per workflow (:mod:`flowcase.targets.zephyr`).
 
 Every target keeps the guarantees of Jira publishing: one publish per story at a time (the story's ``publish``
@@ -129,9 +129,10 @@ async def publish_to_target(call: PublishCall, access: VendorAccess | None = Non
         from flowcase.targets import zephyr
 
         return await zephyr.publish(call, access)
-    from flowcase.targets import xray
+    from flowcase.targets import xray, xray_gherkin
 
-    return await xray.publish(call, access)
+    # manual steps or Cucumber (the xray_test_type setting)
+    return await xray.publish(call, access, extras_class=xray_gherkin.extras_class(call.settings))
 
 
 __all__ = ["XRAY_URL", "ZEPHYR_URL", "PublishCall", "VendorAccess", "publish_to_target", "site_access"]

@@ -40,6 +40,7 @@ TEST_SET_TYPE = "Test Set"
 TEST_SET_PROPERTY = "flowcase-testset"
 TEST_SET_LINK = "Relates"
 STEPS_PER_CALL = 50
+MANUAL_TYPE = 'type: updateTestType(issueId: $id, testType: {name: "Manual"}) { issueId }'
 PAGE = 100
 
 
@@ -166,7 +167,8 @@ class XrayExtras:
         for n in range(0, max(len(steps), 1), STEPS_PER_CALL):
             chunk = steps[n : n + STEPS_PER_CALL]
             args = ", ".join(["$id: String!"] + [f"$s{i}: CreateStepInput!" for i in range(len(chunk))])
-            fields = ["clear: removeAllTestSteps(issueId: $id)"] if n == 0 else []
+            # a Test that was published as a Cucumber test becomes a manual one again (a no-op for manual Tests)
+            fields = [MANUAL_TYPE, "clear: removeAllTestSteps(issueId: $id)"] if n == 0 else []
             fields += [f"s{i}: addTestStep(issueId: $id, step: $s{i}) {{ id }}" for i in range(len(chunk))]
             variables: JsonObj = {"id": issue_id, **{f"s{i}": step for i, step in enumerate(chunk)}}
             await self.xray.graphql(f"mutation Steps({args}) {{ {' '.join(fields)} }}", variables)
@@ -251,8 +253,9 @@ class XrayExtras:
             )
 
 
-async def publish(call: PublishCall, access: Any) -> PublishResult:
-    """Publish ``call.suite`` as Xray tests of the story (see the module docs)."""
+async def publish(call: PublishCall, access: Any, extras_class: type[XrayExtras] | None = None) -> PublishResult:
+    """Publish ``call.suite`` as Xray tests of the story (see the module docs); ``extras_class`` writes what a Test
+    holds (default: manual steps; :mod:`flowcase.targets.xray_gherkin` for Cucumber tests)."""
     async with XrayClient(access.xray_url, access.xray_client_id, access.xray_client_secret) as xray:
         try:
             await xray.graphql("query Ping { getTests(limit: 1, issueIds: []) { total } }")
@@ -260,7 +263,9 @@ async def publish(call: PublishCall, access: Any) -> PublishResult:
             raise PublishError(
                 f"Xray: {exc.summary().removeprefix('Xray ')}", status=exc.status or 502, retryable=exc.retryable
             ) from exc
-        extras = XrayExtras(xray, call.jira, call.model, call.suite, call.story_key, call.project_key, call.settings)
+        extras = (extras_class or XrayExtras)(
+            xray, call.jira, call.model, call.suite, call.story_key, call.project_key, call.settings
+        )
         # Xray's failures are JiraErrors whose summary names Xray: publish reports them as it reports Jira's.
         result = await publish_call(call, extras)
         log.info("xray publish of %s: %d GraphQL calls, test set %s", call.story_key, xray.calls, extras.test_set_key)

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 
 def api_routes() -> list[Route]:
-    from flowcase.web import api_jira, vendor_api
+    from flowcase.web import api_jira, api_results, vendor_api
 
     return [
         Route("/api/me", _me, methods=["GET"]),
@@ -58,6 +58,7 @@ def api_routes() -> list[Route]:
         Route("/api/generate", api_models.generate_tests, methods=["POST"]),
         Route("/api/export", api_models.export_file, methods=["POST"]),
         Route("/api/results", api_models.import_results, methods=["POST"]),
+        Route("/api/results/remote", api_results.remote_results, methods=["POST"]),
         Route("/api/models/{issue_key}", api_jira.get_model, methods=["GET"]),
         Route("/api/models/{issue_key}", api_jira.put_model, methods=["PUT"]),
         Route("/api/models/{issue_key}/restore", api_jira.restore_model, methods=["POST"]),

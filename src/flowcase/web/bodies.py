@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,6 +69,12 @@ class SuiteBody(_Body):
     doc: EditorDoc
     criterion: Criterion = "all-decisions"
     options: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class RemoteResultsBody(SuiteBody):
+    source: Literal["xray", "zephyr"] | None = Field(
+        default=None, description="The test tool to read the results from (default: the project's target)."
+    )
 
 
 class SettingsBody(_Body):

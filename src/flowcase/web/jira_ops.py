@@ -168,9 +168,9 @@ async def diff(
         existing, _ = await find_existing(jira, project, issue_key, model.id)
         extras = None
         if settings.target == "xray":  # the steps are part of an Xray test's hash (nothing is sent to Xray here)
-            from flowcase.targets.xray import XrayExtras
+            from flowcase.targets.xray_gherkin import extras_class
 
-            extras = XrayExtras(cast(Any, None), jira, model, suite, issue_key, project, settings)
+            extras = extras_class(settings)(cast(Any, None), jira, model, suite, issue_key, project, settings)
         planned = plan(model, suite, project, settings, extras)
     names = {t.id: t.name for t in suite.tests}
     out: dict[str, list[dict[str, str]]] = {"unchanged": [], "updated": [], "new": [], "obsolete": []}

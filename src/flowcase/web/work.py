@@ -20,6 +20,7 @@ from flowcase.web.bodies import (
     ExportBody,
     GenerateBody,
     ImportBody,
+    RemoteResultsBody,
     ResultsBody,
     SaveBody,
     SuiteBody,
@@ -158,6 +159,21 @@ def results_request(raw: bytes, max_nodes: int) -> bytes:
     except ResultsError as exc:
         raise ApiError(422, "bad-results", str(exc)) from None
     return _json({**results.as_json(), "elements": {k: v.as_json() for k, v in heat(model, suite, results).items()}})
+
+
+def remote_results_request(raw: bytes, max_nodes: int) -> tuple[str, str | None, Model, Suite]:
+    """(issue key, source or None, model, suite) of a request for results read from Xray or Zephyr Scale."""
+    body = parse_json_body(RemoteResultsBody, raw)
+    model, _ = checked(body.doc, max_nodes)
+    return body.issue_key, body.source, model, generate_suite(model, body.criterion, body.options)
+
+
+def results_answer(model: Model, suite: Suite, results: Any, extra: dict[str, Any]) -> bytes:
+    """Results (``flowcase.export.results.Results``) with the heat of every diagram element, as JSON."""
+    from flowcase.export.results import heat
+
+    elements = {k: v.as_json() for k, v in heat(model, suite, results).items()}
+    return _json({**results.as_json(), "elements": elements, **extra})
 
 
 def save_request(raw: bytes, max_nodes: int) -> tuple[Model, SaveBody]:

@@ -5,6 +5,7 @@ import { createStorageUi } from './storage.js';
 import { renderGrid, parseList, formatList, parseValue, formatValue } from './grid.js';
 import { createModeler, kindOf, KIND_LABEL, outgoingTargets, flowNodes, keyOf, nodeIdOf, workflowOf, processes, elementIndex, markFlowLabels, fitDiagram } from './modeler.js';
 import { TestsView } from './tests.js';
+import { wireEditorResults } from './results-remote.js';
 
 const host = getHost();
 const ctx = host.context;
@@ -707,4 +708,5 @@ loadInitial().finally(() => {
   $('import-file').disabled = false;
   $('main').setAttribute('aria-busy', 'false');
   host.resize();
+  wireEditorResults({ host, state, tests });
 });

@@ -1,11 +1,13 @@
 // The issue panel: does the story have a workflow, how many tests, what coverage, when last published.
 import { getHost } from './host.js';
 import { confirmPublish, renderResult, runPublish, setProgress, showIn } from './publish-flow.js';
+import { showPanelResults } from './results-remote.js';
 
 const host = getHost();
 const key = host.context.issueKey;
 const $ = (id) => document.getElementById(id);
 let doc = null;
+let published = false;
 
 const KIND = { 'all-steps': ['step', 'steps'], 'all-decisions': ['decision', 'decisions'], 'all-pairs': ['pair', 'decision pairs'],
   'all-paths': ['path', 'paths'], purposes: ['purpose', 'purposes'] };
@@ -30,6 +32,7 @@ async function refresh() {
   try {
     const data = await host.api('GET', `/api/models/${encodeURIComponent(key)}`);
     const pub = data.published;
+    published = Boolean(pub && pub.at);
     $('f-published').textContent = pub && pub.at ? `${new Date(pub.at).toLocaleString()} · ${pub.tests} test${pub.tests === 1 ? '' : 's'}` : 'Never';
     if (!data.exists && await showLineage()) return;
     if (!data.exists) {
@@ -109,6 +112,8 @@ async function generate(announce = false) {
   }
   try {
     const { suite } = await host.api('POST', '/api/generate', { doc, criterion: 'all-decisions' });
+    // the tests' latest executions in Xray or Zephyr Scale, once the story has published tests (in the background)
+    if (!announce && published) showPanelResults({ host, issueKey: key, suite, request: { issueKey: key, doc, criterion: 'all-decisions' } });
     $('f-tests').textContent = String(suite.tests.length);
     $('f-coverage').textContent = coverageText(suite);
     $('message').textContent = announce

@@ -1,0 +1,175 @@
+"""Xray Cucumber tests (issue 20): with ``xray_test_type = "cucumber"`` each test is published as an Xray Test
+of type Cucumber whose definition is the Gherkin scenario (the Gherkin export's text), through the sandbox's
+stand-in: publish, republish unchanged (0 creates, nothing written to Xray), change a step (the definition
+rewritten in place, same key), and switching between manual and Cucumber converts the published Tests in place."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from flowcase.export.gherkin import definition, render
+from flowcase.generate import GenerateOptions, generate
+from flowcase.jira.publish import OBSOLETE_LABEL, TEST_PROPERTY, PublishResult
+from flowcase.jira.settings_store import PublishSettings
+from flowcase.model.types import Model
+from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.targets import PublishCall, publish_to_target
+from test_xray_publish import FAST, GRAPHQL, PROJECT, issues_of, jira, model_of, new_story, xray
+
+CUCUMBER = PublishSettings(target="xray", xray_test_type="cucumber")
+MANUAL = PublishSettings(target="xray")
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[RunningSandbox]:
+    with running_sandbox(demo_data=True, setup=True) as running:
+        running.setup_xray("DEMO")
+        yield running
+
+
+def publish(sb: RunningSandbox, model: Model, story: str, settings: PublishSettings) -> PublishResult:
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+
+    async def go() -> PublishResult:
+        async with jira(sb) as c:
+            return await publish_to_target(
+                PublishCall(c, model, suite, story, PROJECT, settings, settle_seconds=0, lease_timing=FAST),
+                sb.vendor_access(),
+            )
+
+    return asyncio.run(go())
+
+
+def held_test(sb: RunningSandbox, issue_id: str) -> dict[str, Any]:
+    data = xray(
+        sb,
+        "query($id: String) { getTest(issueId: $id) { testType { name kind } gherkin steps { action } } }",
+        {"id": issue_id},
+    )
+    return dict(data["getTest"])
+
+
+def live_tests(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
+    return [
+        i
+        for i in issues_of(sb, model_id)
+        if i["fields"]["issuetype"]["name"] == "Test" and OBSOLETE_LABEL not in i["fields"]["labels"]
+    ]
+
+
+def test_the_definition_is_the_gherkin_exports_scenario_without_its_header() -> None:
+    model = model_of("gdef", 2)
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    feature = render(suite, model)
+    for test in suite.tests:
+        text = definition(test, model)
+        assert text.startswith("When ") and text.endswith('And the test ends at "Paid"\n')
+        assert "Scenario" not in text and "@" not in text
+        assert "\n".join("    " + line for line in text.splitlines()) in feature  # the same steps, re-indented
+
+
+def test_cucumber_full_cycle_and_switching_types(sb: RunningSandbox) -> None:
+    story = new_story(sb)
+    model = model_of("gcycle", 3)
+    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    first = publish(sb, model, story, CUCUMBER)
+    assert (first.created, first.updated, first.unchanged) == (3, 0, 0)
+    tests = live_tests(sb, "gcycle")
+    assert len(tests) == 3
+    by_id = {i["properties"][TEST_PROPERTY]["id"]: i for i in tests}
+    for t in suite.tests:
+        issue = by_id[t.id]
+        assert issue["properties"][TEST_PROPERTY]["hash"]  # complete: the definition written, then the hash
+        held = held_test(sb, issue["id"])
+        assert held["testType"] == {"name": "Cucumber", "kind": "Gherkin"} and held["steps"] == []
+        assert held["gherkin"] == definition(t, model)
+        assert "When Choose product" in held["gherkin"] and "Then Paid" in held["gherkin"]
+
+    sb.clear_calls()
+    again = publish(sb, model, story, CUCUMBER)
+    assert (again.created, again.updated, again.unchanged, again.create_calls) == (0, 0, 3, 0)
+    assert sb.count_calls("POST", GRAPHQL) == 2  # the ping and the test set's members: nothing written
+
+    sb.clear_calls()
+    changed_model = model_of("gcycle", 3, word="Select")
+    changed = publish(sb, changed_model, story, CUCUMBER)
+    assert (changed.created, changed.updated, changed.unchanged, changed.obsoleted) == (0, 3, 0, 0)
+    after = live_tests(sb, "gcycle")
+    assert {i["key"] for i in after} == {i["key"] for i in tests}  # rewritten in place
+    assert sb.count_calls("POST", GRAPHQL) == 2 + 3  # one request per test: type and definition together
+    for issue in after:
+        assert held_test(sb, issue["id"])["gherkin"].startswith("When Select product")
+
+    manual = publish(sb, changed_model, story, MANUAL)  # the setting switched back: manual steps, same keys
+    assert (manual.created, manual.updated) == (0, 3)
+    for issue in live_tests(sb, "gcycle"):
+        held = held_test(sb, issue["id"])
+        assert held["testType"]["kind"] == "Steps" and held["gherkin"] is None
+        assert held["steps"][0]["action"].startswith("Select product")
+    assert publish(sb, changed_model, story, MANUAL).unchanged == 3
+    back = publish(sb, changed_model, story, CUCUMBER)
+    assert (back.created, back.updated) == (0, 3)
+    assert {held_test(sb, i["id"])["testType"]["name"] for i in live_tests(sb, "gcycle")} == {"Cucumber"}
+
+
+def test_data_variants_make_the_definition_a_scenario_outline() -> None:
+    from pathlib import Path
+
+    from flowcase.model.io import load_path
+
+    model = load_path(Path(__file__).resolve().parents[1] / "examples" / "login.yaml").model
+    suite = generate(model, GenerateOptions(criterion="all-decisions", data="pairwise"))
+    test = next(t for t in suite.tests if len(t.variants) > 1)
+    text = definition(test, model)
+    head, examples = text.split("\nExamples:\n")
+    assert head.startswith("Given the test data:\n  | account ") and "| <account> |" in head
+    assert len(examples.strip().splitlines()) == 1 + len(test.variants)  # the header and one row per variant
+
+
+def test_compare_with_published_reads_the_cucumber_hash(sb: RunningSandbox) -> None:
+    """The editor's "Compare with published" (``/api/diff``) plans as the Cucumber publish does: unchanged after a
+    publish, updated when the scenario changes, and updated when the project's setting says manual tests."""
+    import json as jsonlib
+
+    from starlette.testclient import TestClient
+
+    from flowcase.config import Settings
+    from flowcase.hosts.standalone import JiraSite, StandaloneHost
+    from flowcase.jira.settings_store import save_settings
+    from flowcase.model.io import dumps
+    from flowcase.web.app import create_app
+
+    story = new_story(sb)
+    model = model_of("gdiff", 2)
+    publish(sb, model, story, CUCUMBER)
+
+    def settings(value: PublishSettings) -> None:
+        async def go() -> None:
+            async with jira(sb) as c:
+                await save_settings(c, value, project_key=PROJECT)
+
+        asyncio.run(go())
+
+    token = "gherkin-diff-token-0123456789"
+    host = StandaloneHost(JiraSite(sb.base_url, sb.email, sb.api_token), token)
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def diff(m: Model) -> dict[str, list[Any]]:
+        body = {"issueKey": story, "doc": {"model": jsonlib.loads(dumps(m, "json"))}}
+        with TestClient(create_app(Settings(env="test"), hosts=[host])) as client:
+            answer = client.post("/api/diff", json=body, headers=auth)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json()["diff"])
+
+    settings(CUCUMBER)
+    try:
+        assert [len(diff(model)[k]) for k in ("unchanged", "updated", "new")] == [2, 0, 0]
+        assert [len(diff(model_of("gdiff", 2, word="Select"))[k]) for k in ("unchanged", "updated")] == [0, 2]
+        settings(MANUAL)
+        assert [len(diff(model)[k]) for k in ("unchanged", "updated")] == [0, 2]
+    finally:
+        settings(PublishSettings())
