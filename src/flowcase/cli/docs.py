@@ -57,7 +57,16 @@ def error_table() -> str:
 
 
 def _helps(command: click.Command, path: list[str], parent: click.Context | None) -> list[tuple[str, str]]:
-    ctx = click.Context(command, info_name=path[-1], parent=parent, terminal_width=WIDTH, max_content_width=WIDTH)
+    # the help options as the real CLI has them (``-h, --help``): click caches a command's help option on first use,
+    # so a context without them would print whatever an earlier run in the same process left
+    ctx = click.Context(
+        command,
+        info_name=path[-1],
+        parent=parent,
+        terminal_width=WIDTH,
+        max_content_width=WIDTH,
+        help_option_names=main.context_settings["help_option_names"],
+    )
     out = [(" ".join(path), command.get_help(ctx))]
     if isinstance(command, click.Group):
         for name in command.list_commands(ctx):
