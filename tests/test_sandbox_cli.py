@@ -115,3 +115,22 @@ def test_sandbox_command_refuses_a_taken_port_with_one_line(tmp_path: Path) -> N
     assert result.exit_code == 2
     assert result.output.startswith(f"flowcase: error: cannot listen on 127.0.0.1:{port}")
     assert result.output.count("\n") == 1
+
+
+def test_a_sandbox_database_from_an_older_sandbox_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from flowcase.cli import main
+
+    # what an older sandbox left: a table of today's schema without one of today's columns
+    with sqlite3.connect(tmp_path / "sandbox.db") as db:
+        db.execute("CREATE TABLE sb_project (id INTEGER PRIMARY KEY)")
+    result = CliRunner().invoke(main, ["sandbox", "--port", str(free_port()), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("flowcase: error: the sandbox database sqlite:///")
+    assert "older flowcase sandbox (table sb_project lacks" in result.output
+    assert "delete it" in result.output
+    assert result.output.count("\n") == 1
+    assert (tmp_path / "sandbox.db").exists()  # nothing the user had is removed for them

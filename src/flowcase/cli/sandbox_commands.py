@@ -66,7 +66,11 @@ def sandbox_command(host: str, port: int, data_dir: str, demo_data: bool, instal
         sock = bind_or_explain(host, port)
     except PortInUseError as exc:
         fail(str(exc), EXIT_USAGE)
-    app = create_sandbox_app(config)
+    try:
+        app = create_sandbox_app(config)
+    except BaseException:
+        sock.close()  # e.g. a database from an older sandbox: the port is given back
+        raise
 
     async def started() -> None:
         click.echo(f"Sandbox Jira running at {config.base_url}/jira  (Ctrl-C to stop)")

@@ -14,10 +14,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from flowcase.errors import ConfigError
 from flowcase.sandbox.faults import CallLog, FaultRegistry
 from flowcase.sandbox.index import SearchIndex
 from flowcase.sandbox.models import Installation, Meta, SandboxBase
@@ -132,6 +133,22 @@ def new_signing_key() -> SigningKey:
     return SigningKey(f"sandbox/{uuid.uuid4().hex}", private_pem, public_pem)
 
 
+def _check_schema(engine: Engine) -> None:
+    """The sandbox has no migrations: a database an older sandbox wrote is refused with what to do, not with an
+    SQL error at the first request that touches a missing column."""
+    found = inspect(engine)
+    for table in SandboxBase.metadata.sorted_tables:
+        have = {c["name"] for c in found.get_columns(table.name)}
+        missing = sorted(c.name for c in table.columns if c.name not in have)
+        if missing:
+            where = engine.url.render_as_string(hide_password=True)
+            raise ConfigError(
+                f"the sandbox database {where} was written by an older flowcase sandbox (table {table.name} lacks "
+                f"{', '.join(missing)}); the sandbox has no migrations: move that file aside or delete it "
+                "(or set FLOWCASE_SANDBOX_DATABASE_URL) and start again"
+            )
+
+
 def make_sandbox_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
@@ -177,6 +194,7 @@ class Sandbox:
 
         engine = make_sandbox_engine(config.database_url)
         SandboxBase.metadata.create_all(engine)
+        _check_schema(engine)
         sandbox = cls(config=config, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
         sandbox.index.lag = config.index_lag
         with sandbox.session() as s:
