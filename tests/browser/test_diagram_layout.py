@@ -149,3 +149,37 @@ def test_the_html_report_draws_the_same_routes(path: Path) -> None:
         d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points)
         assert f'data-ref="{workflow.id}/{node}#{row}"' in page
         assert d in page, (node, row)
+
+
+# The report's diagrams as Chromium draws them: every label's text (node names and arrow labels) against every
+# other one, and every arrow label against every node's shape.
+REPORT_MEASURE = """() => {
+  const out = { overlaps: [], onNodes: [], arrowLabels: 0 };
+  for (const svg of document.querySelectorAll('svg.diagram')) {
+    const texts = [...svg.querySelectorAll('text.label, text.edge-label')]
+      .map(t => ({ t, box: t.getBoundingClientRect(), node: t.closest('g.node') }));
+    out.arrowLabels += texts.filter(x => x.t.classList.contains('edge-label')).length;
+    const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        if (hit(texts[i].box, texts[j].box)) out.overlaps.push(`${texts[i].t.textContent} / ${texts[j].t.textContent}`);
+      }
+      for (const shape of svg.querySelectorAll('g.node .shape')) {
+        if (shape.closest('g.node') === texts[i].node) continue;
+        if (hit(texts[i].box, shape.getBoundingClientRect())) {
+          out.onNodes.push(`${texts[i].t.textContent} over ${shape.closest('g.node').dataset.ref}`);
+        }
+      }
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_html_report_labels_cover_no_label_and_no_node(page: Any, path: Path) -> None:
+    model = load_path(path).model
+    page.set_content(export(generate(model), "html", model=model).text)
+    result = page.evaluate(REPORT_MEASURE)
+    assert result["arrowLabels"] > 0
+    assert result["overlaps"] == [] and result["onNodes"] == [], result

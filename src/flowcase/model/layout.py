@@ -393,9 +393,15 @@ def _overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def labels(workflow: Workflow, layouts: Mapping[str, Layout], arrows: Mapping[Key, list[Point]]) -> dict[Key, Layout]:
+def labels(
+    workflow: Workflow,
+    layouts: Mapping[str, Layout],
+    arrows: Mapping[Key, list[Point]],
+    texts: Mapping[Key, str] | None = None,
+) -> dict[Key, Layout]:
     """Where the label of every arrow that has one goes (see :func:`place_labels`), beside the routes of
-    :func:`routes`, clear of every node, node label and other arrow label."""
+    :func:`routes`, clear of every node, node label and other arrow label. ``texts`` (by default
+    :func:`edge_label` of each row) are the labels' texts."""
     obstacles: list[Layout] = []
     for node in workflow.nodes:
         lay = layouts.get(node.id)
@@ -405,7 +411,8 @@ def labels(workflow: Workflow, layouts: Mapping[str, Layout], arrows: Mapping[Ke
         label = label_box(node, lay)
         if label is not None:
             obstacles.append(label)
-    texts = {(node.id, row.id or ""): edge_label(row) for node, row in workflow.edges()}
+    if texts is None:
+        texts = {(node.id, row.id or ""): edge_label(row) for node, row in workflow.edges()}
     return place_labels(arrows, texts, obstacles)
 
 
