@@ -148,9 +148,8 @@ def elk_graph(workflow: Workflow) -> dict[str, Any]:
         w, h = SIZES[node.kind]
         child: dict[str, Any] = {"id": node.id, "width": w, "height": h}
         if node.kind in ("start", "end", "choice") and node.name:
-            lw, lh = text_size(node.name)
-            child["labels"] = [{"id": f"node:{node.id}", "text": node.name, "width": 90.0, "height": max(14.0, lh)}]
-            del lw
+            height = max(14.0, text_size(node.name)[1])
+            child["labels"] = [{"id": f"node:{node.id}", "text": node.name, "width": 90.0, "height": height}]
         children.append(child)
     edges = []
     for (source, row), (_, target) in _ends(workflow).items():
