@@ -16,7 +16,7 @@ from html import escape
 
 from flowcase.export.common import workflow_id
 from flowcase.generate.suite import TestCase
-from flowcase.model.layout import LABEL_LINE_HEIGHT, bounds, edge_label, labels, layout_of, routes, text_lines
+from flowcase.model.layout import LABEL_LINE_HEIGHT, bounds, labels, layout_of, routes, text_lines
 from flowcase.model.types import Layout, Model, Node, Workflow
 
 CHAR_WIDTH = 6.4
@@ -112,11 +112,9 @@ def svg(workflow: Workflow, node_tests: Mapping[str, set[str]], edge_tests: Mapp
     """The workflow drawn as one ``<svg>`` element (no XML declaration; meant to be inlined in HTML)."""
     layouts = layout_of(workflow)
     arrows = routes(workflow, layouts)
-    # the editor's arrow labels (test purpose, else condition), or the row id where a node has several rows
-    texts = {
-        (node.id, row.id or ""): edge_label(row) or (str(row.id) if len(node.table) > 1 else "")
-        for node, row in workflow.edges()
-    }
+    # where a node has several rows, each arrow is labelled with its row id (the tests list says the rest; the
+    # editor shows purposes and conditions, which would not fit a compact page), placed as the editor's labels
+    texts = {(node.id, row.id or ""): str(row.id) if len(node.table) > 1 else "" for node, row in workflow.edges()}
     boxes = labels(workflow, layouts, arrows, texts)
     by_id = workflow.by_id
     edges: list[str] = []

@@ -188,10 +188,22 @@ def _grid_route(source: Layout, target: Layout, boxes: list[Box]) -> list[Point]
         xs.update((px, qx))
         ys.update((py, qy))
     xs_sorted, ys_sorted = sorted(xs), sorted(ys)
+    x_index = {x: i for i, x in enumerate(xs_sorted)}
+    y_index = {y: i for i, y in enumerate(ys_sorted)}
     all_boxes = [*boxes, _box(source, OBSTACLE_MARGIN / 2), _box(target, OBSTACLE_MARGIN / 2)]
+    # per grid line, the spans of the boxes it runs through: a step along a line is blocked where it meets one
+    on_row = {y: [(b[0], b[2]) for b in all_boxes if b[1] < y < b[3]] for y in ys_sorted}
+    on_column = {x: [(b[1], b[3]) for b in all_boxes if b[0] < x < b[2]] for x in xs_sorted}
 
     def free(p: Point) -> bool:
-        return not any(b[0] < p[0] < b[2] and b[1] < p[1] < b[3] for b in all_boxes)
+        return not any(lo < p[0] < hi for lo, hi in on_row[p[1]])
+
+    def blocked(p: Point, q: Point) -> bool:
+        if p[1] == q[1]:
+            a, b = min(p[0], q[0]), max(p[0], q[0])
+            return any(a < hi and b > lo for lo, hi in on_row[p[1]])
+        a, b = min(p[1], q[1]), max(p[1], q[1])
+        return any(a < hi and b > lo for lo, hi in on_column[p[0]])
 
     goals = {stub: attach for attach, stub in ports_in}
     # state: (point, direction 0=horizontal 1=vertical)
@@ -215,14 +227,14 @@ def _grid_route(source: Layout, target: Layout, boxes: list[Box]) -> list[Point]
             if not _crosses([point, attach], boxes):
                 return _simplify([*path, attach])
         x, y = point
-        ix, iy = xs_sorted.index(x), ys_sorted.index(y)
+        ix, iy = x_index[x], y_index[y]
         for new_dir, line, index in ((0, xs_sorted, ix), (1, ys_sorted, iy)):
             for step in (-1, 1):
                 j = index + step
                 if not 0 <= j < len(line):
                     continue
                 nxt = (line[j], y) if new_dir == 0 else (x, line[j])
-                if not free(nxt) or any(_segment_crosses(point, nxt, b) for b in all_boxes):
+                if blocked(point, nxt):
                     continue
                 extra = abs(line[j] - line[index]) + (BEND_COST if new_dir != direction else 0.0)
                 counter += 1
@@ -360,6 +372,8 @@ def place_labels(
 
 
 STACK = 6  # how many labels may stack beside one spot of an arrow
+RINGS = 12  # then how many rings around the arrow's longest segment are tried, RING_STEP apart
+RING_STEP = 20.0
 
 
 def _candidates(points: list[Point], w: float, h: float) -> Iterable[Box]:
@@ -387,6 +401,15 @@ def _candidates(points: list[Point], w: float, h: float) -> Iterable[Box]:
                     off = depth * (h + s)
                     yield (x1 + s + 2.0, top + off, x1 + s + 2.0 + w, top + h + off)
                     yield (x1 - s - 2.0 - w, top + off, x1 - s - 2.0, top + h + off)
+    # then ever further from the arrow's middle, in eight directions
+    (ax, ay), (bx, by) = max(pairwise(points), key=lambda seg: abs(seg[1][0] - seg[0][0]) + abs(seg[1][1] - seg[0][1]))
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    for ring in range(1, RINGS + 1):
+        r = ring * RING_STEP
+        for dx, dy in ((0, -1), (0, 1), (1, 0), (-1, 0), (1, -1), (-1, -1), (1, 1), (-1, 1)):
+            left = cx - w / 2 + dx * (r + w / 2)
+            top = cy - h / 2 + dy * (r + h / 2)
+            yield (left, top, left + w, top + h)
 
 
 def _overlaps(a: Box, b: Box) -> bool:
