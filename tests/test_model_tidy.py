@@ -87,3 +87,22 @@ def test_tidy_keeps_vertical_pools_as_drawn() -> None:
     model = load_path(ROOT / "tests" / "data" / "bpmn-miwg" / "reference" / "A.4.1.bpmn").model
     with pytest.raises(CannotTidy, match="vertical"):
         tidy(model)
+
+
+def test_the_editor_tidies_lanes_and_says_why_it_keeps_vertical_pools() -> None:
+    import json
+
+    from flowcase.web.documents import for_editor
+    from flowcase.web.errors import ApiError
+    from flowcase.web.work import editor_request
+
+    def request(path: Path) -> bytes:
+        data = for_editor(load_path(path).model)
+        doc = {"bpmn": data["bpmn"], "tables": data["tables"], "name": "x"}
+        return editor_request(json.dumps({"doc": doc, "tidy": True}).encode(), 1000)
+
+    answer = json.loads(request(FILES[0]))
+    assert "Lane_Experts" in answer["bpmn"] and answer["model"]["bpmn"]["lanes"]
+    with pytest.raises(ApiError) as refused:
+        request(ROOT / "tests" / "data" / "bpmn-miwg" / "reference" / "A.4.1.bpmn")
+    assert refused.value.status == 422 and "vertical" in str(refused.value)
