@@ -116,3 +116,35 @@ def test_templates_name_static_files_only_through_the_builder() -> None:
     templates = Path(__file__).resolve().parents[1] / "src" / "flowcase" / "web" / "templates"
     for template in templates.glob("*.html"):
         assert "/static/" not in template.read_text(encoding="utf-8"), template.name
+
+
+def test_a_page_script_hash_covers_every_module_it_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowcase.web import static_urls
+
+    js = tmp_path / "js"
+    js.mkdir()
+    (js / "page.js").write_text("import { a } from './part.js';\nexport { b } from './other.js';\n", encoding="utf-8")
+    (js / "part.js").write_text("import { c } from './deep.js';\nexport const a = 1;\n", encoding="utf-8")
+    (js / "other.js").write_text("export const b = 2;\n", encoding="utf-8")
+    (js / "deep.js").write_text("export const c = 3;\n", encoding="utf-8")
+    monkeypatch.setattr(static_urls, "STATIC", tmp_path)
+    static_urls.content_hash.cache_clear()
+    try:
+        assert static_urls._imports("js/page.js") == {"js/part.js", "js/other.js", "js/deep.js"}
+        before = static_urls.content_hash("js/page.js")
+        static_urls.content_hash.cache_clear()
+        (js / "deep.js").write_text("export const c = 4;\n", encoding="utf-8")
+        assert static_urls.content_hash("js/page.js") != before  # a module two imports down changed
+    finally:
+        static_urls.content_hash.cache_clear()
+
+
+def test_the_editor_modules_are_served_and_bundled_for_forge(tmp_path: Path) -> None:
+    from flowcase.web.forge_bundle import build
+    from flowcase.web.static_urls import STATIC, _imports
+
+    parts = {"js/editor-history.js", "js/editor-tables.js", "js/editor-problems.js", "js/editor-files.js"}
+    assert parts <= _imports("js/editor.js")
+    (editor,) = [f for f in build(tmp_path) if f.name == "editor"]
+    for part in parts:
+        assert (editor / "static" / part).read_bytes() == (STATIC / part).read_bytes()

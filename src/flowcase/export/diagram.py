@@ -13,11 +13,10 @@ import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html import escape
-from itertools import pairwise
 
 from flowcase.export.common import workflow_id
 from flowcase.generate.suite import TestCase
-from flowcase.model.layout import bounds, layout_of, routes
+from flowcase.model.layout import LABEL_LINE_HEIGHT, bounds, labels, layout_of, routes, text_lines
 from flowcase.model.types import Layout, Model, Node, Workflow
 
 CHAR_WIDTH = 6.4
@@ -96,7 +95,7 @@ def _shape(node: Node, lay: Layout) -> str:
 
 def _node_label(node: Node, lay: Layout) -> str:
     w, h = lay.width or 0.0, lay.height or 0.0
-    if node.kind in ("step", "call"):
+    if node.kind in ("step", "call") and w >= 60:  # a smaller step is an event drawn on its host: named below
         lines = _label(node.label, w - 10)
         top = lay.y + (h - len(lines) * LINE_HEIGHT) / 2
         return _text(lines, lay.x + w / 2, top, "label")
@@ -113,6 +112,10 @@ def svg(workflow: Workflow, node_tests: Mapping[str, set[str]], edge_tests: Mapp
     """The workflow drawn as one ``<svg>`` element (no XML declaration; meant to be inlined in HTML)."""
     layouts = layout_of(workflow)
     arrows = routes(workflow, layouts)
+    # where a node has several rows, each arrow is labelled with its row id (the tests list says the rest; the
+    # editor shows purposes and conditions, which would not fit a compact page), placed as the editor's labels
+    texts = {(node.id, row.id or ""): str(row.id) if len(node.table) > 1 else "" for node, row in workflow.edges()}
+    boxes = labels(workflow, layouts, arrows, texts)
     by_id = workflow.by_id
     edges: list[str] = []
     points: list[tuple[float, float]] = []
@@ -126,12 +129,15 @@ def svg(workflow: Workflow, node_tests: Mapping[str, set[str]], edge_tests: Mapp
         when = f": {row.when}" if row.when else ""
         title = escape(f"{node.label} \u2192 {by_id[row.next].label} ({row.id}){when}")
         label = ""
-        if len(node.table) > 1:
-            (ax, ay), (bx, by) = max(pairwise(route), key=lambda s: abs(s[1][0] - s[0][0]) + abs(s[1][1] - s[0][1]))
-            label = (
-                f'<text class="edge-label" x="{(ax + bx) / 2:.1f}" y="{(ay + by) / 2 - 4:.1f}" '
-                f'text-anchor="middle">{escape(str(row.id))}</text>'
+        box = boxes.get((node.id, row.id or ""))
+        if box is not None:  # placed by the layout module: beside its arrow, clear of nodes and other labels
+            text = texts[(node.id, row.id or "")]
+            spans = "".join(
+                f'<tspan x="{box.x:.1f}" y="{box.y + (i + 1) * LABEL_LINE_HEIGHT - 3:.1f}">{escape(line)}</tspan>'
+                for i, line in enumerate(text_lines(text))
             )
+            label = f'<text class="edge-label">{spans}</text>'
+            points += [(box.x + (box.width or 0.0), box.y + (box.height or 0.0))]
         edges.append(
             f'<g class="edge-group"><path class="edge" data-ref="{escape(ref)}"'
             f'{_tests_attr(ref, edge_tests)} d="{d}"><title>{title}</title></path>{label}</g>'

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
 
-from flowcase.model.types import Layout, Model, Node, NodeKind, Workflow
+from flowcase.model.types import Decision, Layout, Model, Node, NodeKind, Workflow
 
 Point = tuple[float, float]
 
@@ -39,11 +39,16 @@ __all__ = [
     "Point",
     "auto_layout",
     "bounds",
+    "edge_label",
     "edge_waypoints",
     "label_box",
+    "labels",
     "layout_of",
+    "place_labels",
     "routes",
     "size_of",
+    "text_lines",
+    "text_size",
     "without_layout",
 ]
 
@@ -183,10 +188,22 @@ def _grid_route(source: Layout, target: Layout, boxes: list[Box]) -> list[Point]
         xs.update((px, qx))
         ys.update((py, qy))
     xs_sorted, ys_sorted = sorted(xs), sorted(ys)
+    x_index = {x: i for i, x in enumerate(xs_sorted)}
+    y_index = {y: i for i, y in enumerate(ys_sorted)}
     all_boxes = [*boxes, _box(source, OBSTACLE_MARGIN / 2), _box(target, OBSTACLE_MARGIN / 2)]
+    # per grid line, the spans of the boxes it runs through: a step along a line is blocked where it meets one
+    on_row = {y: [(b[0], b[2]) for b in all_boxes if b[1] < y < b[3]] for y in ys_sorted}
+    on_column = {x: [(b[1], b[3]) for b in all_boxes if b[0] < x < b[2]] for x in xs_sorted}
 
     def free(p: Point) -> bool:
-        return not any(b[0] < p[0] < b[2] and b[1] < p[1] < b[3] for b in all_boxes)
+        return not any(lo < p[0] < hi for lo, hi in on_row[p[1]])
+
+    def blocked(p: Point, q: Point) -> bool:
+        if p[1] == q[1]:
+            a, b = min(p[0], q[0]), max(p[0], q[0])
+            return any(a < hi and b > lo for lo, hi in on_row[p[1]])
+        a, b = min(p[1], q[1]), max(p[1], q[1])
+        return any(a < hi and b > lo for lo, hi in on_column[p[0]])
 
     goals = {stub: attach for attach, stub in ports_in}
     # state: (point, direction 0=horizontal 1=vertical)
@@ -210,14 +227,14 @@ def _grid_route(source: Layout, target: Layout, boxes: list[Box]) -> list[Point]
             if not _crosses([point, attach], boxes):
                 return _simplify([*path, attach])
         x, y = point
-        ix, iy = xs_sorted.index(x), ys_sorted.index(y)
+        ix, iy = x_index[x], y_index[y]
         for new_dir, line, index in ((0, xs_sorted, ix), (1, ys_sorted, iy)):
             for step in (-1, 1):
                 j = index + step
                 if not 0 <= j < len(line):
                     continue
                 nxt = (line[j], y) if new_dir == 0 else (x, line[j])
-                if not free(nxt) or any(_segment_crosses(point, nxt, b) for b in all_boxes):
+                if blocked(point, nxt):
                     continue
                 extra = abs(line[j] - line[index]) + (BEND_COST if new_dir != direction else 0.0)
                 counter += 1
@@ -253,14 +270,173 @@ def _simplify(points: list[Point]) -> list[Point]:
 LABEL_WIDTH = 90.0
 LABEL_HEIGHT = 14.0
 LABEL_GAP = 7.0
+#: bpmn-js draws external labels (events, gateways, arrows) in 11 px Arial wrapped at 90 px; these bound that text
+#: from above: a character is at most this wide on average, a line this high.
+LABEL_CHAR_WIDTH = 6.5
+LABEL_LINE_HEIGHT = 14.0
+LABEL_SPACE = 2.0  # between an arrow label and its arrow, another label or a node
+
+
+def text_lines(text: str, width: float = LABEL_WIDTH) -> list[str]:
+    """``text`` wrapped at word boundaries into lines of at most ``width`` (by :data:`LABEL_CHAR_WIDTH`)."""
+    per_line = max(1, int(width // LABEL_CHAR_WIDTH))
+    lines: list[str] = []
+    for word in text.split():
+        while len(word) > per_line:  # a word longer than a line is cut, as bpmn-js does
+            if lines and not lines[-1]:
+                lines.pop()
+            lines.append(word[:per_line])
+            word = word[per_line:]
+        if lines and len(lines[-1]) + 1 + len(word) <= per_line:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def text_size(text: str) -> tuple[float, float]:
+    """An upper bound of the size bpmn-js gives an external label showing ``text``."""
+    lines = text_lines(text)
+    width = LABEL_WIDTH if len(lines) > 1 else min(LABEL_WIDTH, len(lines[0]) * LABEL_CHAR_WIDTH + 4.0)
+    return width, len(lines) * LABEL_LINE_HEIGHT
 
 
 def label_box(node: Node, lay: Layout) -> Layout | None:
-    """Where the external label of a named start, end or choice goes: centred below the shape (BPMN's habit)."""
+    """Where the external label of a named start, end or choice goes: centred below the shape (BPMN's habit),
+    as high as its wrapped name."""
     if node.kind not in ("start", "end", "choice") or not node.name:
         return None
     w, h = _size(lay)
-    return Layout(x=lay.x + w / 2 - LABEL_WIDTH / 2, y=lay.y + h + LABEL_GAP, width=LABEL_WIDTH, height=LABEL_HEIGHT)
+    height = max(LABEL_HEIGHT, text_size(node.name)[1])
+    return Layout(x=lay.x + w / 2 - LABEL_WIDTH / 2, y=lay.y + h + LABEL_GAP, width=LABEL_WIDTH, height=height)
+
+
+def edge_label(decision: Decision) -> str:
+    """The text of an arrow's label: the row's test purpose, else its condition (the BPMN flow's name)."""
+    return decision.objective or decision.when
+
+
+Key = tuple[str, str]
+
+
+def place_labels(
+    arrows: Mapping[Key, list[Point]],
+    texts: Mapping[Key, str],
+    obstacles: Iterable[Layout],
+    fixed: Mapping[Key, Layout] | None = None,
+) -> dict[Key, Layout]:
+    """A box for the label of every arrow in ``texts``, in their order, that covers no obstacle (nodes, node
+    labels), no label placed before it, no ``fixed`` label (kept where a modeler drew it; returned as it is) and,
+    where it can, no arrow.
+
+    Candidates run along the arrow from its source: beside each segment, near its start, middle and end. Rows
+    sharing one route (several decisions towards the same node) find the first candidates taken and stack beside
+    them, away from the arrow. A label that fits nowhere near its arrow goes below the drawing, under its source.
+    The result depends only on what comes before a label, so a drawing read back with its labels kept places the
+    others where they were.
+    """
+    fixed = fixed or {}
+    hard = [_box(o, LABEL_SPACE) for o in obstacles]
+    placed = [_box(f) for f in fixed.values()]
+    segments = [(a, b) for points in arrows.values() for a, b in pairwise(points)]
+    lowest = max([0.0, *(b[3] for b in hard), *(p[1] for pts in arrows.values() for p in pts)])
+    result: dict[Key, Layout] = {}
+    for key, text in texts.items():
+        points = arrows.get(key)
+        if key in fixed:
+            result[key] = fixed[key]
+            continue
+        if not text or not points or len(points) < 2:
+            continue
+        w, h = text_size(text)
+        best: tuple[float, Box] | None = None
+        for rank, (left, top, _, _) in enumerate(_candidates(points, w, h)):
+            box = (_round(left), _round(top), _round(left) + w, _round(top) + h)
+            if best is not None and rank >= best[0]:
+                break
+            if box[0] < 0 or box[1] < 0 or any(_overlaps(box, o) for o in [*hard, *placed]):
+                continue
+            cost = rank + 1000.0 * sum(1 for a, b in segments if _segment_crosses(a, b, box))
+            if best is None or cost < best[0]:
+                best = (cost, box)
+        if best is None:
+            x = points[0][0]
+            box = (_round(x), _round(lowest + LABEL_SPACE), _round(x) + w, _round(lowest + LABEL_SPACE) + h)
+            while any(_overlaps(box, o) for o in placed):
+                box = (box[0], box[1] + h, box[2], box[3] + h)
+            best = (0.0, box)
+        box = best[1]
+        placed.append(box)
+        result[key] = Layout(x=box[0], y=box[1], width=w, height=h)
+    return result
+
+
+STACK = 6  # how many labels may stack beside one spot of an arrow
+RINGS = 12  # then how many rings around the arrow's longest segment are tried, RING_STEP apart
+RING_STEP = 20.0
+
+
+def _candidates(points: list[Point], w: float, h: float) -> Iterable[Box]:
+    """Label boxes beside the route, best first: segment by segment from the source, at a few spots along each,
+    on either side, then stacked further away."""
+    s = LABEL_SPACE
+    for depth in range(STACK):
+        for (x1, y1), (x2, y2) in pairwise(points):
+            if y1 == y2:  # horizontal: above, then below
+                lo, hi = min(x1, x2), max(x1, x2)
+                if hi - lo < 10.0:
+                    continue
+                near, far = (x1 + 8.0, x2 - 12.0 - w) if x2 > x1 else (x1 - 8.0 - w, x2 + 12.0)
+                starts = [near, (lo + hi - w) / 2, far]
+                for left in starts:
+                    yield (left, y1 - s - h - depth * (h + s), left + w, y1 - s - depth * (h + s))
+                    yield (left, y1 + s + depth * (h + s), left + w, y1 + s + h + depth * (h + s))
+            else:  # vertical: right, then left
+                lo, hi = min(y1, y2), max(y1, y2)
+                if hi - lo < h:
+                    continue
+                near, far = (y1 + 4.0, y2 - 8.0 - h) if y2 > y1 else (y1 - 4.0 - h, y2 + 8.0)
+                tops = [near, (lo + hi - h) / 2, far]
+                for top in tops:
+                    off = depth * (h + s)
+                    yield (x1 + s + 2.0, top + off, x1 + s + 2.0 + w, top + h + off)
+                    yield (x1 - s - 2.0 - w, top + off, x1 - s - 2.0, top + h + off)
+    # then ever further from the arrow's middle, in eight directions
+    (ax, ay), (bx, by) = max(pairwise(points), key=lambda seg: abs(seg[1][0] - seg[0][0]) + abs(seg[1][1] - seg[0][1]))
+    cx, cy = (ax + bx) / 2, (ay + by) / 2
+    for ring in range(1, RINGS + 1):
+        r = ring * RING_STEP
+        for dx, dy in ((0, -1), (0, 1), (1, 0), (-1, 0), (1, -1), (-1, -1), (1, 1), (-1, 1)):
+            left = cx - w / 2 + dx * (r + w / 2)
+            top = cy - h / 2 + dy * (r + h / 2)
+            yield (left, top, left + w, top + h)
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def labels(
+    workflow: Workflow,
+    layouts: Mapping[str, Layout],
+    arrows: Mapping[Key, list[Point]],
+    texts: Mapping[Key, str] | None = None,
+) -> dict[Key, Layout]:
+    """Where the label of every arrow that has one goes (see :func:`place_labels`), beside the routes of
+    :func:`routes`, clear of every node, node label and other arrow label. ``texts`` (by default
+    :func:`edge_label` of each row) are the labels' texts."""
+    obstacles: list[Layout] = []
+    for node in workflow.nodes:
+        lay = layouts.get(node.id)
+        if lay is None:
+            continue
+        obstacles.append(lay)
+        label = label_box(node, lay)
+        if label is not None:
+            obstacles.append(label)
+    if texts is None:
+        texts = {(node.id, row.id or ""): edge_label(row) for node, row in workflow.edges()}
+    return place_labels(arrows, texts, obstacles)
 
 
 def routes(workflow: Workflow, layouts: Mapping[str, Layout]) -> dict[tuple[str, str], list[Point]]:

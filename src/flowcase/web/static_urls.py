@@ -11,6 +11,8 @@ rewrites the rendered HTML afterwards.
 from __future__ import annotations
 
 import hashlib
+import posixpath
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,13 +22,44 @@ from markupsafe import Markup
 STATIC = Path(__file__).parent / "static"
 
 
+#: a static ``import``/``export ... from`` of a relative module in one of our JavaScript modules
+_IMPORT = re.compile(rb"""^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"](\.{1,2}/[^'"]+)['"]""", re.MULTILINE)
+
+
 @lru_cache(maxsize=512)
 def content_hash(relative: str) -> str:
-    """The first 12 hex digits of the SHA-256 of ``static/<relative>`` (a missing file is a bug: it raises)."""
+    """The first 12 hex digits of the SHA-256 of ``static/<relative>`` (a missing file is a bug: it raises).
+
+    A JavaScript module's hash covers the modules it imports (relative ``import ... from './x.js'``, all the way
+    down): its dependencies are loaded by their plain URL, so a page's script URL changes whenever any part of
+    the page's code does (a page split into several modules, such as the editor's, is covered as a whole)."""
     path = (STATIC / relative).resolve()
     if not path.is_relative_to(STATIC.resolve()) or not path.is_file():
         raise FileNotFoundError(f"no static file {relative!r}")
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(path.read_bytes())
+    if path.suffix == ".js":
+        for module in sorted(_imports(path.relative_to(STATIC.resolve()).as_posix())):
+            digest.update(module.encode() + b"\0" + _own_hash(module).encode())
+    return digest.hexdigest()[:12]
+
+
+def _own_hash(relative: str) -> str:
+    return hashlib.sha256((STATIC / relative).read_bytes()).hexdigest()
+
+
+def _imports(relative: str) -> set[str]:
+    """Every module ``static/<relative>`` imports, directly or not (paths relative to ``static/``)."""
+    seen: set[str] = set()
+    todo = [relative]
+    while todo:
+        current = todo.pop()
+        folder = posixpath.dirname(current)
+        for match in _IMPORT.finditer((STATIC / current).read_bytes()):
+            target = posixpath.normpath(posixpath.join(folder, match.group(1).decode()))
+            if target not in seen and target != relative and (STATIC / target).is_file():
+                seen.add(target)
+                todo.append(target)
+    return seen
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,17 +115,12 @@ def editor_request(raw: bytes, max_nodes: int) -> bytes:
     body = parse_json_body(ValidateBody, raw)
     model, diagnostics = build(body.doc, max_nodes)
     if body.tidy:  # "Tidy up": every node placed anew by the automatic layout, every arrow routed around nodes
-        from flowcase.model.layout import without_layout
+        from flowcase.model.tidy import CannotTidy, tidy
 
-        if model.bpmn is not None and (model.bpmn.collaborations or model.bpmn.lanes):
-            raise ApiError(
-                422,
-                "cannot-tidy",
-                "this diagram has pools or lanes drawn in another modeler; Tidy up "
-                "lays out diagrams without them, so it is kept as drawn",
-            )
-
-        model = without_layout(model)
+        try:
+            model = tidy(model)  # in pools and lanes too: each node stays in its lane
+        except CannotTidy as exc:
+            raise ApiError(422, "cannot-tidy", str(exc)) from exc
     return _json({**for_editor(model), "diagnostics": _diagnostics(diagnostics)})
 
 

@@ -1078,8 +1078,9 @@ def _moved(lay: Layout, offset: Point) -> Layout:
 
 
 def _drawn_by_default(drawn: BpmnFlow, source: _NodeDraft, target: _NodeDraft, row: str, offset: Point) -> bool:
-    """A flow of our file with the id and route export gives a flow it has no drawing for."""
-    if drawn.label is not None or source.layout is None or target.layout is None:
+    """A flow of our file with the id and route export gives a flow it has no drawing for (its label then goes
+    where export puts it too: beside the route, clear of the others)."""
+    if source.layout is None or target.layout is None:
         return False
     if not re.fullmatch(rf"Flow_{re.escape(source.xml_id)}_{re.escape(row)}(?:_\d+)?", drawn.id):
         return False

@@ -30,7 +30,7 @@ from flowcase.model.bpmn.common import (
     _scalar_type,
 )
 from flowcase.model.diagnostics import Diagnostic, ModelError
-from flowcase.model.layout import layout_of, routes
+from flowcase.model.layout import edge_label, layout_of, place_labels, routes, text_size
 from flowcase.model.types import (
     FORMAT_VERSION,
     BpmnArtifact,
@@ -778,6 +778,7 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
     arrows = routes(workflow, layouts)
     pending: list[tuple[str, str]] = []
     holds = {key[1]: wid for wid, key in plan.embedded.items() if key[0] == workflow.id}
+    node_labels: list[Layout] = []
     for node in workflow.nodes:
         key = (workflow.id, node.id)
         tag, xml_id, lay, b = plan.tags[key], plan.xml[key], layouts[node.id], node.bpmn
@@ -790,6 +791,8 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
         label = b.label if b is not None and b.label is not None and _near(b.label, lay, 200.0) else None
         if label is None and (tag.endswith("Event") or tag in _GATEWAYS) and node.name:
             label = _default_label(lay)  # events and gateways have their label outside, below the shape
+        if label is not None and node.name:  # as bpmn-js draws it: the name wrapped at 90 px from the top
+            node_labels.append(label.model_copy(update={"height": max(label.height or 0.0, text_size(node.name)[1])}))
         _shape(canvas, plan, xml_id, lay, attrs, label)
     for node in workflow.nodes:
         sub = holds.get(node.id)
@@ -800,10 +803,13 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
             pending += _draw_workflow(canvas, plan, plan.model.workflow(sub), b.origin or (0.0, 0.0))
         else:
             pending.append((plan.node_xml(workflow.id, node.id), sub))
+    drawn: list[tuple[str, tuple[str, str], tuple[Point, ...]]] = []
+    fixed: dict[tuple[str, str], Layout] = {}  # labels kept where the modeler drew them, with the route they belong to
     for node, decision in workflow.edges():
         flow_id = plan.flow_ids.get((workflow.id, node.id, decision.id or ""))
         if flow_id is None:
             continue
+        key = (node.id, decision.id or "")
         source, target = layouts[node.id], layouts[decision.next]
         kept = decision.bpmn
         if (
@@ -813,10 +819,21 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
             and _near_point(kept.waypoints[-1], target)
         ):
             points: tuple[Point, ...] = kept.waypoints
+            if kept.label is not None:
+                fixed[key] = kept.label
         else:
             # orthogonal, around every other node and label (model/layout.py)
-            points = tuple((x + 0.0, y + 0.0) for x, y in arrows[(node.id, decision.id or "")])
-        _edge(canvas, plan, flow_id, points, kept.label if kept is not None else None)
+            points = tuple((x + 0.0, y + 0.0) for x, y in arrows[key])
+        drawn.append((flow_id, key, points))
+    # the other arrow labels beside their routes, clear of nodes, node labels and one another (model/layout.py)
+    placed = place_labels(
+        {key: list(points) for _, key, points in drawn},
+        {(n.id, d.id or ""): edge_label(d) for n, d in workflow.edges()},
+        [*layouts.values(), *node_labels],
+        fixed,
+    )
+    for flow_id, key, points in drawn:
+        _edge(canvas, plan, flow_id, points, placed.get(key))
     _draw_artifacts(canvas, plan, _of(plan, workflow.id))
     return pending
 

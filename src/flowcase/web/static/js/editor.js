@@ -1,11 +1,17 @@
 // The full-page editor: diagram (bpmn-js), decision tables, parameters, undo/redo, autosave, import/export,
 // and the tests view (tests.js). All conversions happen on the server; this page holds BPMN XML + tables.
-import { getHost, saveBlob } from './host.js';
+// This module wires the parts together and owns loading, the element picker, tabs and autosave; the parts are
+// editor-history.js (undo/redo), editor-tables.js (decision tables and parameters), editor-problems.js
+// (validation messages) and editor-files.js (Tidy up, Fit, Import, Download).
+import { getHost } from './host.js';
 import { createStorageUi } from './storage.js';
-import { renderGrid, parseList, formatList, parseValue, formatValue } from './grid.js';
-import { createModeler, kindOf, KIND_LABEL, outgoingTargets, flowNodes, keyOf, nodeIdOf, workflowOf, processes, elementIndex, markFlowLabels, fitDiagram } from './modeler.js';
+import { createModeler, kindOf, KIND_LABEL, flowNodes, markFlowLabels, fitDiagram } from './modeler.js';
 import { TestsView } from './tests.js';
 import { wireEditorResults } from './results-remote.js';
+import { createHistory } from './editor-history.js';
+import { createTables, nameOf } from './editor-tables.js';
+import { createProblems } from './editor-problems.js';
+import { installFileActions } from './editor-files.js';
 
 const host = getHost();
 const ctx = host.context;
@@ -27,262 +33,39 @@ const state = {
 
 const modeler = createModeler($('canvas'));
 window.flowcaseModeler = modeler; // for browser tests and debugging
-const commandStack = modeler.get('commandStack');
 const tests = new TestsView({ host, modeler, state, documentOf: () => currentDoc(), showWorkflow: (id) => showWorkflow(id) });
 
-// --- history: one timeline for diagram commands and table/parameter edits --------------------------------
-const history = { past: [], future: [], replaying: false };
-
-function snapshot() {
-  return JSON.stringify({ tables: state.tables, parameters: state.parameters, variables: state.variables,
-    name: $('model-name').value });
-}
-
-function restore(snap) {
-  const s = JSON.parse(snap);
-  state.tables = s.tables;
-  state.parameters = s.parameters;
-  state.variables = s.variables;
-  $('model-name').value = s.name;
-}
-
-function recordData(before) {
-  history.past.push({ kind: 'data', before, after: snapshot() });
-  history.future = [];
-  changed();
-}
-
-function undo() {
-  const entry = history.past.pop();
-  if (!entry) return;
-  history.replaying = true;
-  if (entry.kind === 'diagram') commandStack.undo();
-  else restore(entry.before);
-  history.replaying = false;
-  history.future.push(entry);
-  renderAll();
-  changed();
-}
-
-function redo() {
-  const entry = history.future.pop();
-  if (!entry) return;
-  history.replaying = true;
-  if (entry.kind === 'diagram') commandStack.redo();
-  else restore(entry.after);
-  history.replaying = false;
-  history.past.push(entry);
-  renderAll();
-  changed();
-}
-
-modeler.on('commandStack.changed', (event) => {
-  if (history.replaying) return;
-  const trigger = event && event.trigger;
-  if (trigger === 'clear') { // a new diagram is shown: its commands cannot be undone from here any more
-    history.past = history.past.filter((e) => e.kind !== 'diagram');
-    history.future = history.future.filter((e) => e.kind !== 'diagram');
-    updateUndoButtons();
-    return;
-  }
-  if (trigger === 'undo') { // the canvas's own Ctrl+Z
-    const i = history.past.map((e) => e.kind).lastIndexOf('diagram');
-    if (i >= 0) history.future.push(...history.past.splice(i, 1));
-  } else if (trigger === 'redo') {
-    const i = history.future.map((e) => e.kind).lastIndexOf('diagram');
-    if (i >= 0) history.past.push(...history.future.splice(i, 1));
-  } else {
-    history.past.push({ kind: 'diagram' });
-    history.future = [];
-  }
-  reconcileTables();
-  markFlowLabels(modeler);
-  renderStep();
-  changed();
-});
+// the parts of the editor share this context; each adds what the others call
+const ed = {
+  host, modeler, state, tests,
+  currentDoc: () => currentDoc(),
+  loadDocument: (data) => loadDocument(data),
+  changed: () => changed(),
+  setStatus: (text, kind) => setStatus(text, kind),
+  selectTab: (name) => selectTab(name),
+  renderAll: () => renderAll(),
+  onDiagramChange() {
+    tables.reconcileTables();
+    markFlowLabels(modeler);
+    tables.renderStep();
+  },
+};
+const history = ed.history = createHistory(ed);
+const tables = ed.tables = createTables(ed);
+const problems = ed.problems = createProblems(ed);
+const { reconcileTables, renderStep, renderData } = tables;
+const { showDiagnostics, scheduleValidate } = problems;
+const { snapshot, recordData, undo, redo } = history;
 
 modeler.on('import.done', () => markFlowLabels(modeler));
 $('show-labels').addEventListener('change', (ev) => {
   $('canvas').classList.toggle('fc-show-labels', ev.target.checked);
 });
 
-function updateUndoButtons() {
-  $('undo').disabled = history.past.length === 0;
-  $('redo').disabled = history.future.length === 0;
-}
-
-document.addEventListener('keydown', (ev) => {
-  const inField = ev.target.closest && ev.target.closest('input, select, textarea, #canvas');
-  if (inField || !(ev.ctrlKey || ev.metaKey)) return;
-  if (ev.key.toLowerCase() === 'z' && !ev.shiftKey) { ev.preventDefault(); undo(); }
-  else if (ev.key.toLowerCase() === 'y' || (ev.key.toLowerCase() === 'z' && ev.shiftKey)) { ev.preventDefault(); redo(); }
-});
-$('undo').onclick = undo;
-$('redo').onclick = redo;
-
-// --- tables follow the diagram -----------------------------------------------------------------------------
-
-function blankRow(rows, next) {
-  return { id: nextRowId(rows), when: '', set: '', action: '', expected: '', next };
-}
-
-// Each node on screen gets a table; a new arrow gets a row; rows towards deleted nodes go.
-// Only the workflows shown are touched: tables of other workflows are kept as they are.
-function reconcileTables() {
-  const nodes = flowNodes(modeler);
-  const shown = new Set(nodes.map((n) => workflowOf(n)));
-  const keys = new Set(nodes.map((n) => keyOf(n)));
-  for (const key of Object.keys(state.tables)) {
-    if (shown.has(key.slice(0, key.indexOf('/'))) && !keys.has(key)) delete state.tables[key];
-  }
-  for (const node of nodes) {
-    const key = keyOf(node);
-    if (kindOf(node) === 'end') { delete state.tables[key]; continue; }
-    const ids = new Set(nodes.filter((n) => workflowOf(n) === workflowOf(node)).map((n) => nodeIdOf(n)));
-    const rows = (state.tables[key] || []).filter((r) => !r.next || ids.has(r.next));
-    const referenced = new Set(rows.map((r) => r.next));
-    for (const target of outgoingTargets(node)) {
-      if (!referenced.has(nodeIdOf(target))) rows.push(blankRow(rows, nodeIdOf(target)));
-    }
-    state.tables[key] = rows;
-  }
-}
-
-function nextRowId(rows) {
-  let n = rows.length + 1;
-  const used = new Set(rows.map((r) => String(r.id)));
-  while (used.has(String(n))) n += 1;
-  return String(n);
-}
-
-// --- rendering ---------------------------------------------------------------------------------------------
-
-function nameOf(element) {
-  return (element.businessObject && element.businessObject.name) || element.id;
-}
-
-const LEVELS = ['', 'low', 'medium', 'high', 'critical'];
-
-function renderStep() {
-  const el = state.selected && modeler.get('elementRegistry').get(state.selected.id);
-  const kind = kindOf(el);
-  if (!el || !kind || kind === 'end') {
-    $('step-editor').hidden = true;
-    $('step-empty').hidden = false;
-    $('step-empty').textContent = kind === 'end'
-      ? `“${nameOf(el)}” is an end: tests stop here, it has no decision table.`
-      : 'Select a step, choice, call or start on the diagram to edit its decision table.';
-    return;
-  }
-  $('step-empty').hidden = true;
-  $('step-editor').hidden = false;
-  $('step-kind').textContent = KIND_LABEL[kind];
-  $('step-name').textContent = nameOf(el);
-  const key = keyOf(el);
-  if (!state.tables[key]) reconcileTables();
-  const rows = state.tables[key] || [];
-  const targets = () => outgoingTargets(el).map((t) => ({ value: nodeIdOf(t), label: nameOf(t) }));
-  renderCall(el, kind);
-  renderGrid($('table-host'), {
-    label: `Decision table of ${nameOf(el)}`,
-    addLabel: 'Add decision',
-    columns: [
-      { key: 'when', label: 'When', placeholder: 'always', width: '9rem' },
-      { key: 'set', label: 'Set', placeholder: '—', width: '7rem' },
-      { key: 'action', label: 'Action', width: '9rem' },
-      { key: 'expected', label: 'Expected result', width: '9rem' },
-      { key: 'next', label: 'Next', type: 'select', required: true, options: targets, width: '7rem' },
-      { key: 'objective', label: 'Test purpose', width: '7rem' },
-      { key: 'requirements', label: 'Requirements', width: '6rem', placeholder: 'DEMO-1',
-        format: (v) => (v || []).join(', '), parse: (t) => t.split(',').map((s) => s.trim()).filter(Boolean) },
-      { key: 'priority', label: 'Priority', type: 'select', options: () => LEVELS.slice(1).map((l) => ({ value: l, label: l })) },
-    ],
-    rows,
-    messages: state.messages[key] || {},
-    newRow: () => blankRow(state.tables[key] || [], outgoingTargets(el)[0] ? nodeIdOf(outgoingTargets(el)[0]) : ''),
-    onCommit(next, structural) {
-      const before = snapshot();
-      state.tables[key] = next;
-      recordData(before);
-      if (structural) renderStep();
-    },
-  });
-}
-
-// A call node names the workflow it calls (BPMN calledElement = that process).
-function renderCall(el, kind) {
-  const box = $('call-box');
-  box.hidden = kind !== 'call';
-  if (kind !== 'call') return;
-  const select = $('call-target');
-  const own = workflowOf(el);
-  const current = el.businessObject.calledElement || '';
-  select.replaceChildren();
-  const none = document.createElement('option');
-  none.value = '';
-  none.textContent = '— choose a workflow —';
-  select.append(none);
-  for (const p of processes(modeler)) {
-    if (p.id === own) continue;
-    const opt = document.createElement('option');
-    opt.value = p.xmlId;
-    opt.textContent = p.name;
-    select.append(opt);
-  }
-  if (current && ![...select.options].some((o) => o.value === current)) {
-    const opt = document.createElement('option');
-    opt.value = current;
-    opt.textContent = current;
-    select.append(opt);
-  }
-  select.value = current;
-  select.onchange = () => modeler.get('modeling').updateProperties(el, { calledElement: select.value || undefined });
-}
-
-function renderData() {
-  renderGrid($('params-host'), {
-    label: 'Parameters',
-    addLabel: 'Add parameter',
-    columns: [
-      { key: 'name', label: 'Name', width: '7rem' },
-      { key: 'values', label: 'Values', width: '12rem', placeholder: 'ok, wrong',
-        format: formatList, parse: parseList },
-      { key: 'description', label: 'Description', width: '10rem' },
-    ],
-    rows: state.parameters,
-    messages: state.messages['#parameters'] || {},
-    newRow: () => ({ name: `p${state.parameters.length + 1}`, values: [true, false], description: '' }),
-    onCommit(next, structural) {
-      const before = snapshot();
-      state.parameters = next;
-      recordData(before);
-      if (structural) renderData();
-    },
-  });
-  renderGrid($('vars-host'), {
-    label: 'Variables',
-    addLabel: 'Add variable',
-    columns: [
-      { key: 'name', label: 'Name', width: '7rem' },
-      { key: 'initial', label: 'Initial value', width: '7rem', format: formatValue, parse: parseValue },
-      { key: 'description', label: 'Description', width: '10rem' },
-    ],
-    rows: state.variables,
-    messages: state.messages['#variables'] || {},
-    newRow: () => ({ name: `v${state.variables.length + 1}`, initial: 0, description: '' }),
-    onCommit(next, structural) {
-      const before = snapshot();
-      state.variables = next;
-      recordData(before);
-      if (structural) renderData();
-    },
-  });
-}
-
 function renderAll() {
   renderStep();
   renderData();
-  updateUndoButtons();
+  history.updateButtons();
 }
 
 modeler.on('selection.changed', (event) => {
@@ -445,8 +228,7 @@ export async function loadDocument(data) {
   state.tables = {};
   for (const [key, rows] of Object.entries(data.tables || {})) state.tables[key] = rows.map((r) => ({ ...r }));
   reconcileTables();
-  history.past = [];
-  history.future = [];
+  history.clear();
   state.selected = null;
   fitDiagram(modeler);
   tests.reset();
@@ -479,86 +261,6 @@ async function loadInitial() {
   if (damagedError) storageUi.damaged(damagedError);
 }
 
-// --- validation and inline messages ------------------------------------------------------------------------
-
-let validateTimer = null;
-let validateSeq = 0;
-function scheduleValidate() {
-  clearTimeout(validateTimer);
-  validateTimer = setTimeout(validate, 500);
-}
-
-async function validate() {
-  const seq = ++validateSeq;
-  try {
-    const result = await host.api('POST', '/api/models/validate', { doc: await currentDoc() });
-    if (seq !== validateSeq) return;
-    showDiagnostics(result.diagnostics, result.model);
-  } catch (err) {
-    if (seq !== validateSeq) return;
-    showDiagnostics(err.diagnostics && err.diagnostics.length ? err.diagnostics : [{ severity: 'error', message: err.message, text: err.message }]);
-  }
-}
-
-function showDiagnostics(diagnostics, model) {
-  state.messages = {};
-  const list = $('problem-list');
-  list.replaceChildren();
-  for (const d of diagnostics) {
-    const where = locate(d, model);
-    if (where) {
-      const bucket = state.messages[where.key] || (state.messages[where.key] = {});
-      const row = bucket[where.row] || (bucket[where.row] = {});
-      if (!row[where.field]) row[where.field] = { severity: d.severity, message: d.message };
-    }
-    const li = document.createElement('li');
-    li.className = `fc-problem fc-problem-${d.severity}`;
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'fc-problem-link';
-    const element = displayElement(d, where);
-    button.textContent = `${d.severity === 'error' ? 'Error' : 'Warning'}: ${[element, d.field && `field ${d.field}`].filter(Boolean).join(', ')}${element || d.field ? ': ' : ''}${d.message}`;
-    button.onclick = () => {
-      const el = where && elementIndex(modeler).get(where.key);
-      if (el) modeler.get('selection').select(el);
-      else if (where && where.key.startsWith('#')) selectTab('data');
-    };
-    li.append(button);
-    list.append(li);
-  }
-  $('problems').hidden = diagnostics.length === 0;
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  $('problem-count').textContent = errors ? `${errors} error${errors > 1 ? 's' : ''}` : `${diagnostics.length} warning${diagnostics.length > 1 ? 's' : ''}`;
-  $('problem-count').className = `ak-lozenge ${errors ? 'ak-lozenge__appearance-removed' : 'ak-lozenge__appearance-moved'}`;
-  renderStep();
-  renderData();
-}
-
-// What a diagnostic is about, by the names the user sees ("Step “Check order”, decision 2"), not XML ids.
-function displayElement(d, where) {
-  const el = where && !where.key.startsWith('#') && elementIndex(modeler).get(where.key);
-  if (!el || !kindOf(el)) return d.element;
-  const named = `${KIND_LABEL[kindOf(el)]} “${nameOf(el)}”`;
-  return where.row >= 0 ? `${named}, decision ${where.row + 1}` : named;
-}
-
-// A diagnostic's path -> which grid cell shows it.
-function locate(d, model) {
-  const p = d.path || [];
-  if (p[0] === 'parameters' || p[0] === 'variables') {
-    return { key: `#${p[0]}`, row: p[1], field: p[2] === 'values' || p[2] === 'initial' || p[2] === 'description' ? p[2] : 'name' };
-  }
-  if (p[0] !== 'workflows' || !model) return null;
-  const wf = (model.workflows || [])[p[1]];
-  const node = wf && p[2] === 'nodes' ? (wf.nodes || [])[p[3]] : null;
-  if (!node) return null;
-  if (p[4] === 'decisions' && typeof p[5] === 'number') {
-    const field = ['when', 'set', 'action', 'expected', 'next', 'objective', 'requirements', 'priority'].includes(p[6]) ? p[6] : 'when';
-    return { key: `${wf.id}/${node.id}`, row: p[5], field };
-  }
-  return { key: `${wf.id}/${node.id}`, row: -1, field: 'when' };
-}
-
 // --- autosave with revision conflicts ----------------------------------------------------------------------
 
 function setStatus(text, kind = '') {
@@ -570,7 +272,7 @@ function setStatus(text, kind = '') {
 let saveTimer = null;
 function changed() {
   state.dirty = true;
-  updateUndoButtons();
+  history.updateButtons();
   tests.invalidate();
   scheduleValidate();
   if (state.issueKey && !state.conflict) {
@@ -621,87 +323,7 @@ window.addEventListener('beforeunload', (ev) => {
   if (state.issueKey && state.dirty) { ev.preventDefault(); }
 });
 
-// --- layout --------------------------------------------------------------------------------------------------
-
-// "Tidy up": the server lays every workflow out anew (the same layout as the HTML report) and routes every
-// arrow around the boxes; the tables, parameters and names stay as they are.
-$('tidy').addEventListener('click', async () => {
-  const button = $('tidy');
-  button.disabled = true;
-  try {
-    const shown = $('workflow-select').value;
-    const data = await host.api('POST', '/api/models/editor', { doc: await currentDoc(), tidy: true });
-    await loadDocument(data);
-    if (shown && $('workflow-select').value !== shown && $('workflow-select').options[Number(shown)]) {
-      $('workflow-select').value = shown;
-      $('workflow-select').dispatchEvent(new Event('change'));
-    }
-    host.flag('Diagram tidied up', 'success');
-    changed();
-  } catch (err) {
-    host.flag(`Could not tidy up: ${err.message}`, 'error');
-  } finally {
-    button.disabled = false;
-  }
-});
-$('fit').addEventListener('click', () => { fitDiagram(modeler); $('canvas').focus(); });
-
-// --- import / export ---------------------------------------------------------------------------------------
-
-$('import-file').addEventListener('change', async (ev) => {
-  const file = ev.target.files && ev.target.files[0];
-  ev.target.value = '';
-  if (!file) return;
-  try {
-    const text = await file.text();
-    const data = await host.api('POST', '/api/models/import', { text, filename: file.name });
-    const keepId = state.modelId;
-    await loadDocument(data);
-    // a story that already has a saved workflow keeps its model id: published tests are matched by it
-    if (state.issueKey && state.revision !== null) state.modelId = keepId || state.modelId;
-    host.flag(`Imported ${file.name}`, 'success');
-    changed();
-  } catch (err) {
-    host.flag(`Could not import ${file.name}: ${err.message}`, 'error');
-    if (err.diagnostics && err.diagnostics.length) showDiagnostics(err.diagnostics);
-  }
-});
-
-(function exportChoices() {
-  const select = $('export-format');
-  const groups = {};
-  for (const c of ctx.exports || []) {
-    if (!groups[c.group]) {
-      groups[c.group] = document.createElement('optgroup');
-      groups[c.group].label = c.group;
-      select.append(groups[c.group]);
-    }
-    const opt = document.createElement('option');
-    opt.value = c.value;
-    opt.textContent = c.label;
-    groups[c.group].append(opt);
-  }
-}());
-
-$('export').addEventListener('click', async () => {
-  const format = $('export-format').value;
-  const button = $('export');
-  button.disabled = true;
-  const before = [$('save-status').textContent, $('save-status').className.replace('fc-save-status', '').trim()];
-  setStatus('Preparing the download…');
-  try {
-    const project = state.issueKey ? state.issueKey.replace(/-\d+$/, '') : undefined;
-    const body = { doc: await currentDoc(), format, project, ...tests.generationRequest() };
-    const file = await host.download('/api/export', body);
-    saveBlob(file);
-    host.flag(`Downloaded ${file.filename}`, 'success');
-  } catch (err) {
-    host.flag(`Export failed: ${err.message}`, 'error');
-  } finally {
-    button.disabled = false;
-    if ($('save-status').textContent === 'Preparing the download…') setStatus(...before);
-  }
-});
+installFileActions(ed);
 
 window.flowcaseEditor = { state, loadDocument, currentDoc, undo, redo, save, selectTab };
 loadInitial().finally(() => {
