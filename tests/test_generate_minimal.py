@@ -123,7 +123,7 @@ def test_cyclic_cover_is_valid_and_never_beaten(g: Digraph) -> None:
 def test_all_solvers_agree(g: Digraph) -> None:
     _, alive = g.alive()
     required = {e for e in range(len(g.src)) if alive[e]}
-    covers = [min_cover(g, required, solver=s) for s in ("ssp", "highs", "networkx")]
+    covers = [min_cover(g, required, solver=s) for s in ("ssp", "primal-dual", "highs", "networkx")]
     assert len({c.count for c in covers}) == 1
     if all(c.length_optimal for c in covers):
         assert len({sum(map(len, c.walks)) for c in covers}) == 1
