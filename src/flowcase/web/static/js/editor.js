@@ -27,7 +27,7 @@ const state = {
 const modeler = createModeler($('canvas'));
 window.flowcaseModeler = modeler; // for browser tests and debugging
 const commandStack = modeler.get('commandStack');
-const tests = new TestsView({ host, modeler, state, documentOf: () => currentDoc(), showWorkflow: (id) => showWorkflow(id) });
+const tests = new TestsView({ host, modeler, state, documentOf: () => currentDoc(), showWorkflow: (id) => showWorkflow(id), pinsChanged: () => pinsChanged() });
 
 // --- history: one timeline for diagram commands and table/parameter edits --------------------------------
 const history = { past: [], future: [], replaying: false };
@@ -368,6 +368,7 @@ async function currentDoc() {
     variables: state.variables.map((v) => ({ name: v.name, initial: v.initial, ...(v.description ? { description: v.description } : {}) })),
     id: state.modelId || undefined,
     name: $('model-name').value,
+    pins: tests.pins,
   };
 }
 
@@ -449,6 +450,7 @@ export async function loadDocument(data) {
   state.selected = null;
   fitDiagram(modeler);
   tests.reset();
+  tests.setPins(model.pins);
   renderAll();
   showDiagnostics(data.diagnostics || []);
 }
@@ -572,6 +574,16 @@ function changed() {
   updateUndoButtons();
   tests.invalidate();
   scheduleValidate();
+  if (state.issueKey && !state.conflict) {
+    setStatus('Unsaved changes');
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(save, 800);
+  }
+}
+
+// Pinning a test changes what is saved, not the workflow: the tests on screen stay valid.
+function pinsChanged() {
+  state.dirty = true;
   if (state.issueKey && !state.conflict) {
     setStatus('Unsaved changes');
     clearTimeout(saveTimer);

@@ -1,6 +1,7 @@
 // The issue panel: does the story have a workflow, how many tests, what coverage, when last published.
 import { getHost } from './host.js';
 import { confirmPublish, renderResult, runPublish, setProgress, showIn } from './publish-flow.js';
+import { renderRequirements } from './requirements.js';
 
 const host = getHost();
 const key = host.context.issueKey;
@@ -108,7 +109,9 @@ async function generate(announce = false) {
     $('message').textContent = 'Generating…';
   }
   try {
-    const { suite } = await host.api('POST', '/api/generate', { doc, criterion: 'all-decisions' });
+    const { suite, requirements } = await host.api('POST', '/api/generate', { doc, criterion: 'all-decisions' });
+    renderRequirements($('requirements'), requirements || [], Object.fromEntries(suite.tests.map((t) => [t.id, t.name])));
+    host.resize();
     $('f-tests').textContent = String(suite.tests.length);
     $('f-coverage').textContent = coverageText(suite);
     $('message').textContent = announce
