@@ -227,8 +227,15 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
     backward_keys = head[arcs] * size + tail[arcs]
     keys = np.unique(np.concatenate([forward_keys, backward_keys, source * size + everyone, everyone * size + sink]))
     rows, cols = keys // size, keys % size
-    indptr = np.searchsorted(rows, np.arange(size + 1))
+    cols32 = cols.astype(np.int32)  # 32-bit indices: scipy takes them as they are (64-bit ones it converts, slowly)
     pairs = len(keys)
+
+    def matrix(data: np.ndarray, kept: np.ndarray) -> csr_matrix:
+        """The pairs ``kept`` (a mask) as a sparse matrix holding ``data``."""
+        pointer = np.zeros(size + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows[kept], minlength=size), out=pointer[1:])
+        return csr_matrix((data, cols32[kept], pointer), shape=(size, size))
+
     fpair = np.searchsorted(keys, forward_keys)
     bpair = np.searchsorted(keys, backward_keys)
     from_source = np.searchsorted(keys, source * size + everyone)
@@ -245,39 +252,32 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
     back_order = np.argsort(bpair, kind="stable")
     back_pair, back_arc = bpair[back_order], arcs[back_order]
     group_start = np.searchsorted(back_pair, back_pair)
+    reverse_of = np.full(m, -1, dtype=np.int64)  # arc -> the pair that can take its extra flow back
+    reverse_of[arcs] = bpair
     potential = np.zeros(size, dtype=np.int64)
+    left = balance.copy()  # what each node still has to send (> 0) or receive (< 0)
+    back_cap = np.zeros(pairs, dtype=np.int64)  # per pair: the extra flow its reverse arcs can take back
     while True:
-        sent = np.bincount(tail, weights=extra, minlength=n) - np.bincount(head, weights=extra, minlength=n)
-        left = balance - sent.astype(np.int64)
         excess, deficit = np.flatnonzero(left > 0), np.flatnonzero(left < 0)
         if not len(excess):
             break
-        back_cap = np.bincount(bpair, weights=extra[arcs], minlength=pairs).astype(np.int64)
         reduced = pair_cost + potential[rows] - potential[cols]
         weight = np.where(forward, reduced, np.inf)
         weight[back_cap > 0] = 0  # backward residual arcs have reduced cost 0 (complementary slackness)
-        dist = dijkstra(
-            csr_matrix((weight, cols, indptr), shape=(size, size)), directed=True, indices=excess, min_only=True
-        )
+        usable = np.isfinite(weight)
+        dist = dijkstra(matrix(weight[usable], usable), directed=True, indices=excess, min_only=True)
         reach = float(dist[deficit].min())
         if not np.isfinite(reach):  # pragma: no cover - every lower bound lies on a start-to-end walk
             raise RuntimeError("flow solver failed: infeasible")
         potential[:n] += np.rint(np.minimum(dist[:n], reach)).astype(np.int64)
         big = int(left[excess].sum())
-        capacity = back_cap
+        capacity = back_cap.copy()
         capacity[forward & (pair_cost + potential[rows] - potential[cols] == 0)] = big
         capacity[from_source[excess]] = left[excess]
         capacity[to_sink[deficit]] = -left[deficit]
         np.minimum(capacity, big, out=capacity)
         some = capacity > 0  # zero capacities would only slow the maximum flow down
-        result = maximum_flow(
-            csr_matrix(
-                (capacity[some].astype(np.int32), cols[some], np.searchsorted(rows[some], np.arange(size + 1))),
-                shape=(size, size),
-            ),
-            source,
-            sink,
-        )
+        result = maximum_flow(matrix(capacity[some].astype(np.int32), some), source, sink)
         if result.flow_value == 0:  # pragma: no cover - the Dijkstra step always opens an augmenting path
             raise RuntimeError("flow solver failed: no progress")
         flow = result.flow.tocoo()
@@ -288,17 +288,22 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
             raise RuntimeError("flow solver failed: flow off the network")
         amount = np.zeros(pairs, dtype=np.int64)
         amount[at] = flow.data[positive]
+        left -= amount[from_source]
+        left += amount[to_sink]
         # a pair's flow first takes back extra flow on the reverse arcs, then goes on the pair's cheapest arc
         available = extra[back_arc]
         before = np.cumsum(available) - available
         before -= before[group_start]
         taken = np.clip(amount[back_pair] - before, 0, available)
         extra[back_arc] -= taken
-        amount -= np.bincount(back_pair, weights=taken, minlength=pairs).astype(np.int64)
+        given_back = np.bincount(back_pair, weights=taken, minlength=pairs).astype(np.int64)
+        amount -= given_back
+        back_cap -= given_back
         rest = np.flatnonzero((amount > 0) & (rows < n) & (cols < n))
         if np.any(representative[rest] < 0):  # pragma: no cover - scipy kept every capacity
             raise RuntimeError("flow solver failed: flow on no admissible arc")
         extra[representative[rest]] += amount[rest]
+        back_cap[reverse_of[representative[rest]]] += amount[rest]
     return [int(x) for x in low + extra]
 
 
