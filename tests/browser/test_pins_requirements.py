@@ -152,3 +152,31 @@ def test_the_requirement_matrix_shows_in_the_tests_view_and_on_the_story_panel(p
     found = blocking(page, axe_source())
     assert not found, report(found)
     assert not [e for e in page.js_errors if "favicon" not in e]
+
+
+def test_a_pin_that_no_longer_fits_is_named_and_can_be_unpinned_from_the_message(page: Any, app_url: str) -> None:
+    model = load_path(LOGIN).model
+    through = next(t.id for t in generate(model).tests if any(s.decision == "correct" for s in t.steps))
+    sign_in(page, app_url, "/app/editor")
+    busy_done(page)
+    page.set_input_files("#import-file", str(LOGIN))
+    page.wait_for_selector(".djs-element[data-element-id=credentials]")
+    generate_with(page, "all-decisions")
+    page.locator(f".fc-pin[data-pin='{through}']").click()
+    # the pinned test's first decision can no longer be taken: its data does not satisfy the new condition
+    page.click(".djs-element[data-element-id=credentials]")
+    when = page.locator("#table-host .fc-cell[data-row='0'][data-key='when']")
+    when.fill('account == "active" and account != "active"')
+    when.press("Tab")
+    page.wait_for_function("document.getElementById('problem-list').textContent.includes('can never hold')")
+    page.click("#generate")
+    page.wait_for_selector("#pin-problem:not([hidden]) button")
+    assert f"pinned test {through} no longer fits the model" in page.inner_text("#gen-summary")
+    found = blocking(page, axe_source())
+    assert not found, report(found)
+    page.click(f"#pin-problem button:text-is('Unpin {through} and generate')")
+    page.wait_for_selector(".fc-test-row")
+    page.wait_for_function("!document.getElementById('gen-summary').textContent.startsWith('Generating')")
+    assert "Cannot generate" not in page.inner_text("#gen-summary")
+    assert page.locator("#pin-problem").is_hidden()
+    assert page.evaluate("document.querySelectorAll('.fc-pin[aria-pressed=true]').length") == 0

@@ -109,6 +109,7 @@ export class TestsView {
     const button = $('generate');
     button.disabled = true;
     $('gen-summary').textContent = 'Generating…';
+    $('pin-problem').hidden = true;
     try {
       const result = await this.host.api('POST', '/api/generate', { doc: await this.documentOf(), ...this.generationRequest() });
       this.suite = result.suite;
@@ -119,9 +120,32 @@ export class TestsView {
     } catch (err) {
       $('gen-summary').textContent = `Cannot generate: ${err.message}`;
       this.host.flag(`Cannot generate: ${err.message}`, 'error');
+      this.offerUnpin(err.message);
     } finally {
       button.disabled = false;
     }
+  }
+
+  // A pin that no longer fits the workflow stops generation (the server names it): offer to unpin it here, since
+  // its row may not be on screen (after a reload nothing is).
+  offerUnpin(message) {
+    const box = $('pin-problem');
+    box.replaceChildren();
+    const named = [...message.matchAll(/pinned test (\S+) no longer fits/g)].map((m) => m[1]);
+    for (const id of named.filter((i) => this.isPinned(i))) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'ak-button ak-button__appearance-default';
+      button.textContent = `Unpin ${id} and generate`;
+      button.addEventListener('click', () => {
+        this.pins = this.pins.filter((p) => p.id !== id);
+        if (this.pinsChanged) this.pinsChanged();
+        box.hidden = true;
+        this.generate();
+      });
+      box.append(button);
+    }
+    box.hidden = box.childElementCount === 0;
   }
 
   render() {
