@@ -192,13 +192,13 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
     Every arc but a fixed return arc is uncapacitated above its lower bound and costs ``objective[i] >= 0``.
     Sending the lower bounds leaves an excess at some nodes and a deficit at others; the extra flow that balances
     them at least cost is found in phases: a multi-source Dijkstra on reduced costs from every node with excess
-    raises the node potentials (reduced costs stay non-negative), then a maximum flow on the arcs of reduced cost
-    zero moves as much as it can from the excess to the deficit (every unit along a shortest path). Reduced-cost
-    optimality holds throughout, so the result is a minimum. Both steps are scipy's compiled graph routines over
-    one sparse pattern built once (each pair of nodes joined by arcs in either direction, plus a super source and
-    sink); a phase is linear in the network, and there are as many phases as distinct shortest augmenting
-    distances (the potentials only grow), which grows slowly with the network: 31 phases at 5,000 GraphWalker
-    vertices, 55 at 50,000 (benchmarks/graphwalker_scale.py).
+    raises the node potentials by the distances (reduced costs stay non-negative, and the arcs of every shortest
+    path become of reduced cost zero), then a maximum flow on the arcs of reduced cost zero moves as much as it
+    can from the excess to the deficit. Flow moved along arcs of reduced cost zero keeps every residual arc's
+    reduced cost non-negative, so the flow is a minimum once nothing is left to move. Both steps are scipy's
+    compiled graph routines over one sparse pattern built once (each pair of nodes joined by arcs in either
+    direction, plus a super source and sink); a phase is linear in the network, and the phases grow slowly with
+    it: 15 at 5,000 GraphWalker vertices, 24 at 50,000 (benchmarks/graphwalker_scale.py).
     """
     import numpy as np
     from scipy.sparse import csr_matrix
@@ -267,9 +267,12 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         weight[back_cap > 0] = 0  # backward residual arcs have reduced cost 0 (complementary slackness)
         usable = np.isfinite(weight)
         dist = dijkstra(matrix(weight[usable], usable), directed=True, indices=excess, min_only=True)
-        reach = float(dist[deficit].min())
-        if not np.isfinite(reach):  # pragma: no cover - every lower bound lies on a start-to-end walk
+        if not np.isfinite(dist[deficit]).any():  # pragma: no cover - every lower bound lies on a start-to-end walk
             raise RuntimeError("flow solver failed: infeasible")
+        # potentials rise by the whole distance (capped for nodes out of reach), not just up to the nearest deficit:
+        # reduced costs stay non-negative all the same, and every shortest path to every deficit becomes tight, so
+        # one maximum flow serves deficits at all distances (pushing along tight paths keeps the flow optimal)
+        reach = float(dist[:n][np.isfinite(dist[:n])].max())
         potential[:n] += np.rint(np.minimum(dist[:n], reach)).astype(np.int64)
         big = int(left[excess].sum())
         capacity = back_cap.copy()
