@@ -90,14 +90,14 @@ def workflows(sizes: list[int]) -> None:
 
 
 def solvers(sizes: list[int]) -> None:
-    """The three min-flow solvers on the same covers (the pure-Python one only where it is meant to run)."""
+    """The four min-flow solvers on the same covers (the pure-Python one only where it is meant to run)."""
     print("| steps | solver | walks | total steps | time (s) |")
     print("|---|---|---|---|---|")
     for steps in sizes:
         graph = flatten(synthetic(steps))
         g = digraph(graph)
         required = [e.index for e in graph.decision_edges]
-        for solver in ("highs", "networkx", "ssp"):
+        for solver in ("primal-dual", "highs", "networkx", "ssp"):
             if solver == "ssp" and steps > 1000:
                 continue
             start = time.perf_counter()

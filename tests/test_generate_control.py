@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -127,3 +128,28 @@ def test_cli_pins_a_test_of_a_previous_suite(tmp_path: Path) -> None:
     assert {**chosen, "pinned": True} == tests[chosen["id"]]
     bad = CliRunner().invoke(main, ["generate", model, "--pins", str(first), "--pin", "TC-nope"])
     assert bad.exit_code == 1 and "has no test TC-nope" in bad.stderr
+
+
+def test_cli_keeps_the_tests_pinned_in_the_model_file(tmp_path: Path) -> None:
+    """The editor saves pins with the workflow (the model's ``pins``); the CLI keeps them too."""
+    model_path = ROOT / "examples" / "login.yaml"
+    first = tmp_path / "first.json"
+    assert CliRunner().invoke(main, ["generate", str(model_path), "-o", str(first)]).exit_code == 0
+    fewest = tmp_path / "fewest.json"
+    assert (
+        CliRunner().invoke(main, ["generate", str(model_path), "--criterion", "all-steps", "-o", str(fewest)]).exit_code
+        == 0
+    )
+    dropped = {t["id"] for t in json.loads(fewest.read_text())["tests"]}
+    chosen = next(t for t in json.loads(first.read_text())["tests"] if t["id"] not in dropped)
+    data = yaml.safe_load(model_path.read_text())
+    pinned_model = tmp_path / "pinned.json"
+    pinned_model.write_text(json.dumps({**data, "pins": [chosen]}))
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(main, ["generate", str(pinned_model), "--criterion", "all-steps", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"1 pinned, kept exactly: {chosen['id']}" in result.stderr
+    assert {t["id"]: t for t in json.loads(out.read_text())["tests"]}[chosen["id"]] == {**chosen, "pinned": True}
+    pinned_model.write_text(json.dumps({**data, "pins": [{"id": "TC-x"}]}))
+    bad = CliRunner().invoke(main, ["generate", str(pinned_model)])
+    assert bad.exit_code == 1 and "is not a test of a generated suite" in bad.stderr

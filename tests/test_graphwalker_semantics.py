@@ -107,10 +107,22 @@ def test_stop_anywhere_makes_a_model_without_ends_valid_and_walks_end_anywhere()
     assert test.end == "a"  # the walk stops where its last step leads, with no step added to stop
 
 
-def test_stop_anywhere_round_trips_through_json_and_graphwalker() -> None:
+def test_stop_anywhere_round_trips_through_json_bpmn_and_graphwalker() -> None:
     model = _open_model(True)
-    for fmt in ("json", "yaml", "graphwalker"):
+    for fmt in ("json", "yaml", "graphwalker", "bpmn"):
         back = io.loads(io.dumps(model, fmt), fmt).model
         assert back.main.stop_anywhere and same_meaning(model, back) == [], fmt
     assert same_meaning(model, _open_model(False)) != []
     assert graphwalker.loads(graphwalker.dumps(model)).warnings == ()
+
+
+def test_an_imported_graphwalker_model_keeps_stop_anywhere_through_bpmn() -> None:
+    model = load_path(PROJECT / "UC01.json", "graphwalker").model
+    text = io.dumps(model, "bpmn")
+    assert 'flowcase:stopAnywhere="true"' in text
+    back = io.loads(text, "bpmn")
+    assert back.model.main.stop_anywhere and same_meaning(model, back.model) == []
+    assert [d for d in validate(back.model) if d.severity == "error"] == []
+    assert [t.steps for t in generate(back.model).tests] == [t.steps for t in generate(model).tests]
+    closed = io.loads(io.dumps(_open_model(False), "bpmn"), "bpmn").model
+    assert not closed.main.stop_anywhere

@@ -270,3 +270,32 @@ def test_results_are_mapped_onto_tests_and_diagram(client: TestClient) -> None:
         headers=HEADERS,
     )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad-results"
+
+
+def test_generate_keeps_the_pinned_tests_of_the_document_and_answers_the_requirement_matrix(client: TestClient) -> None:
+    model = login_model()
+    first = client.post("/api/generate", json={"doc": {"model": model}}, headers=HEADERS).json()
+    rows = {r["key"]: r for r in first["requirements"]}
+    assert rows and all(r["covered"] and r["tests"] and r["decisions"] for r in rows.values())
+    by_id = {t["id"]: t for t in first["suite"]["tests"]}
+    assert set(rows["DEMO-101"]["tests"]) <= set(by_id)
+    # all steps alone needs fewer tests than all decisions: the pinned one stays anyway, exactly as it was
+    fewest = client.post(
+        "/api/generate", json={"doc": {"model": model}, "criterion": "all-steps"}, headers=HEADERS
+    ).json()["suite"]
+    pin = next(t for t in first["suite"]["tests"] if t["id"] not in {t["id"] for t in fewest["tests"]})
+    kept = client.post(
+        "/api/generate", json={"doc": {"model": model, "pins": [pin]}, "criterion": "all-steps"}, headers=HEADERS
+    ).json()["suite"]
+    again = next(t for t in kept["tests"] if t["id"] == pin["id"])
+    assert again == {**pin, "pinned": True}
+    assert len(kept["tests"]) <= len(fewest["tests"]) + 1 and kept["lower_bound"] is not None
+    # pins are part of the model the editor saves (Jira storage), and a pin that no longer fits is refused clearly
+    assert client.post("/api/models/validate", json={"doc": {"model": model, "pins": [pin]}}, headers=HEADERS).json()[
+        "model"
+    ]["pins"] == [pin]
+    gone = {**pin, "steps": [{**pin["steps"][1], "node": "nowhere"}, *pin["steps"][2:]]}
+    refused = client.post("/api/generate", json={"doc": {"model": model, "pins": [gone]}}, headers=HEADERS)
+    assert refused.status_code == 422 and "no longer fits the model" in refused.json()["error"]["message"]
+    not_a_test = client.post("/api/generate", json={"doc": {"model": model, "pins": [{"id": 1}]}}, headers=HEADERS)
+    assert not_a_test.status_code == 422 and not_a_test.json()["error"]["code"] == "bad-pin"

@@ -15,6 +15,7 @@ from flowcase.cli.common import EXIT_INVALID, fail, friendly_errors, report
 from flowcase.generate import GenerateOptions, Suite, diff, generate, parse_purpose
 from flowcase.generate.engine import Progress
 from flowcase.generate.options import CRITERIA, DATA_MODES
+from flowcase.generate.suite import TestCase
 from flowcase.model.io import load_path
 from flowcase.model.types import LEVELS, Model
 
@@ -139,6 +140,9 @@ def generate_command(
             if unknown:
                 fail(f"{pins_file} has no test {', '.join(sorted(unknown))}")
             pins = [t for t in held if t.pinned or t.id in pin_ids]
+        chosen = "purposes" if purposes else criterion
+        if model.pins and chosen in ("all-steps", "all-decisions", "all-pairs"):  # pinned in the editor, saved in it
+            pins += _model_pins(model_file, model, {t.id for t in pins})
         options = GenerateOptions(
             criterion="purposes" if purposes else criterion,  # type: ignore[arg-type]
             loop_bound=loop_bound,
@@ -159,6 +163,15 @@ def generate_command(
         _write(suite.model_dump_json(indent=2) + "\n", output)
         for line in summary(suite):
             click.echo(line, err=True)
+
+
+def _model_pins(path: str, model: Model, have: set[str]) -> list[TestCase]:
+    """The tests pinned in the model itself (the editor saves pins with the workflow)."""
+    try:
+        held = [TestCase.model_validate({**p, "pinned": True}) for p in model.pins]
+    except ValidationError:
+        fail(f"{path}: a pinned test in 'pins' is not a test of a generated suite")
+    return [t for t in held if t.id not in have]
 
 
 def _load_suite(path: str) -> Suite:

@@ -41,9 +41,9 @@ def build_test(
     graph: FlatGraph, walk: Sequence[int], data: dict[str, Scalar], variants: tuple[dict[str, Scalar], ...]
 ) -> TestCase:
     steps: list[TestStep] = []
-    objectives: list[str] = []
+    objectives: dict[str, None] = {}  # ordered sets: walks can be very long (constant-time membership)
     phrases: list[str] = []  # the objectives as the name reads them
-    requirements: list[str] = []
+    requirements: dict[str, None] = {}
     tags: set[str] = set()
     priorities: list[Level | None] = []
     risks: list[Level | None] = []
@@ -66,9 +66,9 @@ def build_test(
             )
         )
         if d.objective and d.objective not in objectives:
-            objectives.append(d.objective)
+            objectives[d.objective] = None
             phrases.append(objective_phrase(edge.node, d.objective))
-        requirements += [r for r in d.requirements if r not in requirements]
+        requirements.update(dict.fromkeys(d.requirements))
         tags.update(d.tags)
         priorities.append(d.priority)
         risks.append(d.risk)

@@ -4,9 +4,10 @@ The exact method: condense the strongly connected components (a walk can tour a 
 inside), then solve a minimum flow with lower bounds on the condensation, a DAG: node-split arcs carry a lower
 bound of 1 for components holding a requirement, cross arcs for required edges. Phase 1 minimises the flow on
 the return arc (the number of walks, a proven minimum); phase 2 fixes it and minimises the total cost (number
-of steps). Both phases are linear programs over a network matrix, so basic optimal solutions are integral;
-HiGHS (through scipy) solves them; networkx's network simplex is a comparison solver for the benchmarks (a dev
-dependency: a production install does not have it). The flow is decomposed
+of steps). Both phases are minimum-cost flows: small networks go to a pure-Python successive shortest paths,
+larger ones to a primal-dual method over scipy's compiled Dijkstra and maximum flow (near-linear in practice);
+HiGHS (a linear program over the network matrix, whose basic solutions are integral) and networkx's network
+simplex (a dev dependency: a production install does not have it) are comparison solvers. The flow is decomposed
 into paths of the condensation and each is lifted to a walk, touring the required items inside components.
 On acyclic graphs the total length is minimal too; inside cyclic components the tours are greedy.
 """
@@ -21,9 +22,10 @@ from typing import Literal
 # scipy is imported where it is used: it takes most of a second to load, and only generation needs it (not
 # every `flowcase` command that imports this package). numpy is loaded by generate.pairwise with the package.
 
-Solver = Literal["auto", "highs", "networkx", "ssp"]
-SMALL = 400  # arcs: up to this size the pure-Python successive shortest paths beat the LP's set-up cost
+Solver = Literal["auto", "primal-dual", "highs", "networkx", "ssp"]
+SMALL = 400  # arcs: up to this size the pure-Python successive shortest paths beat the vectorised set-up cost
 IPM_ARCS = 60_000  # arcs: above this size HiGHS's interior point method (with crossover) replaces dual simplex
+INT32 = 2**31 - 1  # scipy's maximum flow takes 32-bit capacities
 
 
 @dataclass(slots=True)
@@ -184,6 +186,131 @@ def _solve_highs(net: _Network, objective: Sequence[int], fixed_return: int | No
     return [int(x) for x in flow]
 
 
+def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: int | None) -> list[int]:
+    """Min-cost circulation with lower bounds by the primal-dual method, exact in integers.
+
+    Every arc but a fixed return arc is uncapacitated above its lower bound and costs ``objective[i] >= 0``.
+    Sending the lower bounds leaves an excess at some nodes and a deficit at others; the extra flow that balances
+    them at least cost is found in phases: a multi-source Dijkstra on reduced costs from every node with excess
+    raises the node potentials by the distances (reduced costs stay non-negative, and the arcs of every shortest
+    path become of reduced cost zero), then a maximum flow on the arcs of reduced cost zero moves as much as it
+    can from the excess to the deficit. Flow moved along arcs of reduced cost zero keeps every residual arc's
+    reduced cost non-negative, so the flow is a minimum once nothing is left to move. Both steps are scipy's
+    compiled graph routines over one sparse pattern built once (each pair of nodes joined by arcs in either
+    direction, plus a super source and sink); a phase is linear in the network, and the phases grow slowly with
+    it: 15 at 5,000 GraphWalker vertices, 24 at 50,000 (benchmarks/graphwalker_scale.py).
+    """
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra, maximum_flow
+
+    n, m = net.nodes, len(net.tail)
+    tail = np.array(net.tail, dtype=np.int64)
+    head = np.array(net.head, dtype=np.int64)
+    low = np.array(net.lower, dtype=np.int64)
+    cost = np.array(objective, dtype=np.int64)
+    free = tail != head  # a loop never helps: its cost is non-negative
+    if fixed_return is not None:
+        low[net.ret] = fixed_return
+        free[net.ret] = False
+    # > 0: the lower bounds bring that much more into the node than they take out of it
+    balance = (np.bincount(head, weights=low, minlength=n) - np.bincount(tail, weights=low, minlength=n)).astype(
+        np.int64
+    )
+    total = int(balance[balance > 0].sum())
+    if total >= INT32:  # pragma: no cover - beyond any model we can hold
+        return _solve_highs(net, objective, fixed_return)
+    extra = np.zeros(m, dtype=np.int64)
+    arcs = np.flatnonzero(free)
+    size, source, sink = n + 2, n, n + 1
+    everyone = np.arange(n, dtype=np.int64)
+    forward_keys = tail[arcs] * size + head[arcs]
+    backward_keys = head[arcs] * size + tail[arcs]
+    keys = np.unique(np.concatenate([forward_keys, backward_keys, source * size + everyone, everyone * size + sink]))
+    rows, cols = keys // size, keys % size
+    cols32 = cols.astype(np.int32)  # 32-bit indices: scipy takes them as they are (64-bit ones it converts, slowly)
+    pairs = len(keys)
+
+    def matrix(data: np.ndarray, kept: np.ndarray) -> csr_matrix:
+        """The pairs ``kept`` (a mask) as a sparse matrix holding ``data``."""
+        pointer = np.zeros(size + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows[kept], minlength=size), out=pointer[1:])
+        return csr_matrix((data, cols32[kept], pointer), shape=(size, size))
+
+    fpair = np.searchsorted(keys, forward_keys)
+    bpair = np.searchsorted(keys, backward_keys)
+    from_source = np.searchsorted(keys, source * size + everyone)
+    to_sink = np.searchsorted(keys, everyone * size + sink)
+    # the cheapest arc of each pair carries what goes forward (costs are fixed, potentials are per node)
+    by_cost = np.lexsort((cost[arcs], fpair))
+    cheapest = np.ones(len(by_cost), dtype=bool)
+    cheapest[1:] = fpair[by_cost][1:] != fpair[by_cost][:-1]
+    representative = np.full(pairs, -1, dtype=np.int64)
+    representative[fpair[by_cost][cheapest]] = arcs[by_cost][cheapest]
+    forward = representative >= 0
+    pair_cost = np.where(forward, cost[np.maximum(representative, 0)], 0)
+    # the arcs whose extra flow a pair can take back, grouped by that pair
+    back_order = np.argsort(bpair, kind="stable")
+    back_pair, back_arc = bpair[back_order], arcs[back_order]
+    group_start = np.searchsorted(back_pair, back_pair)
+    reverse_of = np.full(m, -1, dtype=np.int64)  # arc -> the pair that can take its extra flow back
+    reverse_of[arcs] = bpair
+    potential = np.zeros(size, dtype=np.int64)
+    left = balance.copy()  # what each node still has to send (> 0) or receive (< 0)
+    back_cap = np.zeros(pairs, dtype=np.int64)  # per pair: the extra flow its reverse arcs can take back
+    while True:
+        excess, deficit = np.flatnonzero(left > 0), np.flatnonzero(left < 0)
+        if not len(excess):
+            break
+        reduced = pair_cost + potential[rows] - potential[cols]
+        weight = np.where(forward, reduced, np.inf)
+        weight[back_cap > 0] = 0  # backward residual arcs have reduced cost 0 (complementary slackness)
+        usable = np.isfinite(weight)
+        dist = dijkstra(matrix(weight[usable], usable), directed=True, indices=excess, min_only=True)
+        if not np.isfinite(dist[deficit]).any():  # pragma: no cover - every lower bound lies on a start-to-end walk
+            raise RuntimeError("flow solver failed: infeasible")
+        # potentials rise by the whole distance (capped for nodes out of reach), not just up to the nearest deficit:
+        # reduced costs stay non-negative all the same, and every shortest path to every deficit becomes tight, so
+        # one maximum flow serves deficits at all distances (pushing along tight paths keeps the flow optimal)
+        reach = float(dist[:n][np.isfinite(dist[:n])].max())
+        potential[:n] += np.rint(np.minimum(dist[:n], reach)).astype(np.int64)
+        big = int(left[excess].sum())
+        capacity = back_cap.copy()
+        capacity[forward & (pair_cost + potential[rows] - potential[cols] == 0)] = big
+        capacity[from_source[excess]] = left[excess]
+        capacity[to_sink[deficit]] = -left[deficit]
+        np.minimum(capacity, big, out=capacity)
+        some = capacity > 0  # zero capacities would only slow the maximum flow down
+        result = maximum_flow(matrix(capacity[some].astype(np.int32), some), source, sink)
+        if result.flow_value == 0:  # pragma: no cover - the Dijkstra step always opens an augmenting path
+            raise RuntimeError("flow solver failed: no progress")
+        flow = result.flow.tocoo()
+        positive = flow.data > 0
+        flow_keys = flow.row[positive].astype(np.int64) * size + flow.col[positive]
+        at = np.searchsorted(keys, flow_keys)
+        if np.any(at >= pairs) or np.any(keys[np.minimum(at, pairs - 1)] != flow_keys):  # pragma: no cover
+            raise RuntimeError("flow solver failed: flow off the network")
+        amount = np.zeros(pairs, dtype=np.int64)
+        amount[at] = flow.data[positive]
+        left -= amount[from_source]
+        left += amount[to_sink]
+        # a pair's flow first takes back extra flow on the reverse arcs, then goes on the pair's cheapest arc
+        available = extra[back_arc]
+        before = np.cumsum(available) - available
+        before -= before[group_start]
+        taken = np.clip(amount[back_pair] - before, 0, available)
+        extra[back_arc] -= taken
+        given_back = np.bincount(back_pair, weights=taken, minlength=pairs).astype(np.int64)
+        amount -= given_back
+        back_cap -= given_back
+        rest = np.flatnonzero((amount > 0) & (rows < n) & (cols < n))
+        if np.any(representative[rest] < 0):  # pragma: no cover - scipy kept every capacity
+            raise RuntimeError("flow solver failed: flow on no admissible arc")
+        extra[representative[rest]] += amount[rest]
+        back_cap[reverse_of[representative[rest]]] += amount[rest]
+    return [int(x) for x in low + extra]
+
+
 def _solve_networkx(net: _Network, objective: Sequence[int], fixed_return: int | None) -> list[int]:
     import networkx as nx  # type: ignore[import-untyped]
 
@@ -290,6 +417,10 @@ def _solve_ssp(net: _Network, objective: Sequence[int], fixed_return: int | None
     return [lows[i] + cap[a ^ 1] for i, a in enumerate(ids)]
 
 
+def _solver(solver: Solver) -> Callable[[_Network, Sequence[int], int | None], list[int]]:
+    return {"highs": _solve_highs, "networkx": _solve_networkx}.get(solver, _solve_primal_dual)
+
+
 def _solve(net: _Network, solver: Solver, length: bool) -> list[int]:
     if solver == "ssp" or (solver == "auto" and len(net.tail) <= SMALL):
         objective = [0] * len(net.tail)
@@ -300,7 +431,7 @@ def _solve(net: _Network, solver: Solver, length: bool) -> list[int]:
         else:
             objective[net.ret] = 1
         return _solve_ssp(net, objective, None)
-    solve = _solve_networkx if solver == "networkx" else _solve_highs
+    solve = _solver(solver)
     phase1 = [0] * len(net.tail)
     phase1[net.ret] = 1
     flow = solve(net, phase1, None)
@@ -379,7 +510,7 @@ def _shortest_walks(
     if solver == "ssp" or (solver == "auto" and len(tail) <= SMALL):
         flow = _solve_ssp(net, cost, count)
     else:
-        flow = (_solve_networkx if solver == "networkx" else _solve_highs)(net, cost, count)
+        flow = _solver(solver)(net, cost, count)
     used = [i for i, f in enumerate(flow) if f > 0]
     parent = list(range(net.nodes))
 

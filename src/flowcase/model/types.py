@@ -362,6 +362,12 @@ class Model(_Frozen):
     bpmn: BpmnDiagram | None = Field(
         default=None, description="Set by BPMN import: pools, lanes, message flows and artifacts; no effect on tests."
     )
+    pins: tuple[dict[str, Any], ...] = Field(
+        default=(),
+        description="Tests a user pinned (each a test of a generated suite: path, data, id, name): generation keeps "
+        "them exactly and makes the rest of the suite minimal given them. Saved with the model; no effect on its "
+        "meaning.",
+    )
 
     @property
     def label(self) -> str:

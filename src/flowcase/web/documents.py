@@ -33,6 +33,9 @@ class EditorDoc(BaseModel):
     variables: list[dict[str, Any]] | None = None
     id: str | None = None
     name: str | None = None
+    pins: list[dict[str, Any]] | None = Field(
+        default=None, max_length=1000, description="Pinned tests (as the suite has them), kept by regeneration."
+    )
 
 
 def to_model(doc: EditorDoc) -> tuple[Model, tuple[Diagnostic, ...]]:
@@ -56,6 +59,8 @@ def to_model(doc: EditorDoc) -> tuple[Model, tuple[Diagnostic, ...]]:
         data["id"] = doc.id
     if doc.name is not None:
         data["name"] = doc.name
+    if doc.pins is not None:
+        data["pins"] = doc.pins
     return io.from_data(data, source="editor"), warnings
 
 

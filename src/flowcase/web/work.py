@@ -11,7 +11,9 @@ import json
 import re
 from typing import Any
 
-from flowcase.generate.suite import Criterion, Suite
+from pydantic import ValidationError
+
+from flowcase.generate.suite import Criterion, Suite, TestCase
 from flowcase.generate.uses import parameters_used
 from flowcase.model import io
 from flowcase.model.diagnostics import Diagnostic
@@ -70,12 +72,27 @@ def checked(doc: EditorDoc, max_nodes: int = MAX_NODES) -> tuple[Model, list[Dia
     return model, diagnostics
 
 
+PIN_CRITERIA = ("all-steps", "all-decisions", "all-pairs")
+"""The criteria that keep pinned tests (all paths and test purposes list their own tests)."""
+
+
+def pinned(model: Model, criterion: Criterion) -> list[TestCase]:
+    """The model's pinned tests when ``criterion`` keeps pins; a pin that is not a test is a 422."""
+    if criterion not in PIN_CRITERIA:
+        return []
+    try:
+        return [TestCase.model_validate({**p, "pinned": True}) for p in model.pins]
+    except ValidationError:
+        raise ApiError(422, "bad-pin", "a pinned test is not a test of a generated suite; unpin it") from None
+
+
 def generate_suite(model: Model, criterion: Criterion, options: dict[str, Scalar]) -> Suite:
-    """The suite for ``model``; bad options or an ungeneratable model give a 422 with one clear line."""
+    """The suite for ``model`` (keeping its pinned tests); bad options, an ungeneratable model or a pin that no
+    longer fits give a 422 with one clear line."""
     from flowcase.generate import generate
     from flowcase.generate.options import GenerateOptions
 
-    return generate(model, GenerateOptions.from_suite_options(criterion, options))
+    return generate(model, GenerateOptions.from_suite_options(criterion, options), pins=pinned(model, criterion))
 
 
 def _diagnostics(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> list[dict[str, Any]]:
@@ -137,9 +154,20 @@ def generate_request(raw: bytes, max_nodes: int) -> bytes:
         {
             "suite": suite.model_dump(mode="json"),
             "uses": parameters_used(model, suite.tests),
+            "requirements": requirements_json(suite, model),
             "diagnostics": _diagnostics(diagnostics),
         }
     )
+
+
+def requirements_json(suite: Suite, model: Model) -> list[dict[str, Any]]:
+    """The requirement coverage matrix (``flowcase requirements``): key -> decisions, tests, why uncovered."""
+    from flowcase.generate.requirements import requirement_matrix
+
+    return [
+        {"key": r.key, "decisions": list(r.decisions), "tests": list(r.tests), "covered": r.covered, "reason": r.reason}
+        for r in requirement_matrix(suite, model)
+    ]
 
 
 def results_request(raw: bytes, max_nodes: int) -> bytes:
@@ -213,7 +241,7 @@ def generate_stored(model: Model, criterion: Criterion, options: dict[str, Scala
     """The publish resolver's generation (the model stored on the story, the recipe the job recorded)."""
     from flowcase.generate import GenerateOptions, generate
 
-    return generate(model, GenerateOptions.from_suite_options(criterion, options))
+    return generate(model, GenerateOptions.from_suite_options(criterion, options), pins=pinned(model, criterion))
 
 
 def lineage(facts: Any) -> dict[str, Any]:

@@ -832,7 +832,15 @@ def _read_container(
     c.offset = reader.origins.get(container.get("id") or "", (0.0, 0.0))
     _read_flows(flows, c, skipped, workflow_id, reader)
     nodes = _finish_nodes(c, workflow_id, reader)
-    reader.workflows.append(Workflow(id=workflow_id, name=name, description=description, nodes=tuple(nodes)))
+    reader.workflows.append(
+        Workflow(
+            id=workflow_id,
+            name=name,
+            description=description,
+            stop_anywhere=container.get(_f("stopAnywhere")) == "true",
+            nodes=tuple(nodes),
+        )
+    )
     origins: dict[str, Point] = {}
     for element, sub_id in subprocesses:
         # the sub-process's content is drawn inline when it is in the plane of the sub-process's own shape

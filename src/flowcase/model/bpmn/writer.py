@@ -382,6 +382,8 @@ def _export_process(root: ET.Element, plan: _Plan, workflow: Workflow) -> None:
     attrs["isExecutable"] = "false"
     if process_id != workflow.id:
         attrs[_f("id")] = workflow.id
+    if workflow.stop_anywhere:  # a test may stop at any node (GraphWalker's semantics); BPMN has no word for it
+        attrs[_f("stopAnywhere")] = "true"
     process = ET.SubElement(root, _b("process"), attrs)
     if workflow.description:
         ET.SubElement(process, _b("documentation")).text = workflow.description

@@ -33,7 +33,7 @@ const state = {
 
 const modeler = createModeler($('canvas'));
 window.flowcaseModeler = modeler; // for browser tests and debugging
-const tests = new TestsView({ host, modeler, state, documentOf: () => currentDoc(), showWorkflow: (id) => showWorkflow(id) });
+const tests = new TestsView({ host, modeler, state, documentOf: () => currentDoc(), showWorkflow: (id) => showWorkflow(id), pinsChanged: () => pinsChanged() });
 
 // the parts of the editor share this context; each adds what the others call
 const ed = {
@@ -152,6 +152,7 @@ async function currentDoc() {
     variables: state.variables.map((v) => ({ name: v.name, initial: v.initial, ...(v.description ? { description: v.description } : {}) })),
     id: state.modelId || undefined,
     name: $('model-name').value,
+    pins: tests.pins,
   };
 }
 
@@ -232,6 +233,7 @@ export async function loadDocument(data) {
   state.selected = null;
   fitDiagram(modeler);
   tests.reset();
+  tests.setPins(model.pins);
   renderAll();
   showDiagnostics(data.diagnostics || []);
 }
@@ -275,6 +277,16 @@ function changed() {
   history.updateButtons();
   tests.invalidate();
   scheduleValidate();
+  if (state.issueKey && !state.conflict) {
+    setStatus('Unsaved changes');
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(save, 800);
+  }
+}
+
+// Pinning a test changes what is saved, not the workflow: the tests on screen stay valid.
+function pinsChanged() {
+  state.dirty = true;
   if (state.issueKey && !state.conflict) {
     setStatus('Unsaved changes');
     clearTimeout(saveTimer);

@@ -2,6 +2,7 @@
 import { getHost } from './host.js';
 import { confirmPublish, renderResult, runPublish, setProgress, showIn } from './publish-flow.js';
 import { showPanelResults } from './results-remote.js';
+import { renderRequirements } from './requirements.js';
 
 const host = getHost();
 const key = host.context.issueKey;
@@ -111,7 +112,9 @@ async function generate(announce = false) {
     $('message').textContent = 'Generating…';
   }
   try {
-    const { suite } = await host.api('POST', '/api/generate', { doc, criterion: 'all-decisions' });
+    const { suite, requirements } = await host.api('POST', '/api/generate', { doc, criterion: 'all-decisions' });
+    renderRequirements($('requirements'), requirements || [], Object.fromEntries(suite.tests.map((t) => [t.id, t.name])));
+    host.resize();
     // the tests' latest executions in Xray or Zephyr Scale, once the story has published tests (in the background)
     if (!announce && published) showPanelResults({ host, issueKey: key, suite, request: { issueKey: key, doc, criterion: 'all-decisions' } });
     $('f-tests').textContent = String(suite.tests.length);

@@ -1,6 +1,7 @@
 // The tests view: generate, list tests, highlight a test's path, coverage badges, diff, publish with progress.
 import { highlightPath, clearPath, showCoverage, clearCoverage, elementIndex, showHeat, clearHeat } from './modeler.js';
 import { confirmPublish, renderDiff, renderResult, runPublish, setProgress, showIn } from './publish-flow.js';
+import { renderRequirements } from './requirements.js';
 
 const $ = (id) => document.getElementById(id);
 // The one definition of a test step, as flowcase.generate.suite.is_test_step: a path step with an action, an
@@ -10,9 +11,11 @@ export const testSteps = (test) => test.steps.filter((s) => s.action || s.expect
 const KIND_NAMES = { step: 'Steps', decision: 'Decisions', pair: 'Decision pairs', path: 'Paths', purpose: 'Purposes', requirement: 'Requirements' };
 
 export class TestsView {
-  constructor({ host, modeler, state, documentOf, showWorkflow }) {
-    Object.assign(this, { host, modeler, state, documentOf, showWorkflow });
+  constructor({ host, modeler, state, documentOf, showWorkflow, pinsChanged }) {
+    Object.assign(this, { host, modeler, state, documentOf, showWorkflow, pinsChanged });
     this.suite = null;
+    this.pins = []; // pinned tests, as the suite had them: saved with the workflow, kept by every regeneration
+    this.requirements = [];
     this.uses = {};
     this.selected = null;
     this.published = null;
@@ -45,6 +48,8 @@ export class TestsView {
   reset() {
     this.suite = null;
     this.uses = {};
+    this.requirements = [];
+    renderRequirements($('requirements'), []);
     this.select(null);
     clearCoverage(this.modeler);
     $('tests-table').hidden = true;
@@ -61,22 +66,86 @@ export class TestsView {
 
   setPublished(info) { this.published = info; }
 
+  // The pins of a loaded workflow (its model's ``pins``).
+  setPins(pins) { this.pins = (pins || []).map((p) => ({ ...p })); }
+
+  isPinned(testId) { return this.pins.some((p) => p.id === testId); }
+
+  // A toggle per test: pinned tests are saved with the workflow and kept exactly (path and data) by every
+  // regeneration; the rest of the suite is then the fewest tests covering what the pins do not.
+  pinButton(test) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'ak-button ak-button__appearance-subtle fc-pin';
+    button.dataset.pin = test.id;
+    button.setAttribute('aria-label', `Pin ${test.id}: keep it exactly when tests are generated again`);
+    const show = () => {
+      const on = this.isPinned(test.id);
+      button.setAttribute('aria-pressed', String(on));
+      button.textContent = on ? 'Pinned' : 'Pin';
+    };
+    show();
+    button.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      this.togglePin(test);
+      show();
+    });
+    button.addEventListener('keydown', (ev) => ev.stopPropagation()); // Enter and Space press the button, not the row
+    return button;
+  }
+
+  togglePin(test) {
+    if (this.isPinned(test.id)) this.pins = this.pins.filter((p) => p.id !== test.id);
+    else {
+      const kept = { ...test };
+      delete kept.pinned;
+      this.pins = [...this.pins, kept];
+    }
+    $('gen-summary').textContent = `${this.pins.length} test${this.pins.length === 1 ? '' : 's'} pinned: generate again to keep ${this.pins.length === 1 ? 'it' : 'them'} and make the rest minimal.`;
+    if (this.pinsChanged) this.pinsChanged();
+  }
+
   async generate() {
     const button = $('generate');
     button.disabled = true;
     $('gen-summary').textContent = 'Generating…';
+    $('pin-problem').hidden = true;
     try {
       const result = await this.host.api('POST', '/api/generate', { doc: await this.documentOf(), ...this.generationRequest() });
       this.suite = result.suite;
       this.uses = result.uses || {};
+      this.requirements = result.requirements || [];
       this.render();
       $('gen-summary').scrollIntoView({ block: 'nearest' });
     } catch (err) {
       $('gen-summary').textContent = `Cannot generate: ${err.message}`;
       this.host.flag(`Cannot generate: ${err.message}`, 'error');
+      this.offerUnpin(err.message);
     } finally {
       button.disabled = false;
     }
+  }
+
+  // A pin that no longer fits the workflow stops generation (the server names it): offer to unpin it here, since
+  // its row may not be on screen (after a reload nothing is).
+  offerUnpin(message) {
+    const box = $('pin-problem');
+    box.replaceChildren();
+    const named = [...message.matchAll(/pinned test (\S+) no longer fits/g)].map((m) => m[1]);
+    for (const id of named.filter((i) => this.isPinned(i))) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'ak-button ak-button__appearance-default';
+      button.textContent = `Unpin ${id} and generate`;
+      button.addEventListener('click', () => {
+        this.pins = this.pins.filter((p) => p.id !== id);
+        if (this.pinsChanged) this.pinsChanged();
+        box.hidden = true;
+        this.generate();
+      });
+      box.append(button);
+    }
+    box.hidden = box.childElementCount === 0;
   }
 
   render() {
@@ -86,6 +155,8 @@ export class TestsView {
     if (suite.lower_bound !== null && suite.lower_bound !== undefined) {
       summary += suite.optimal ? ` · proven minimal (lower bound ${suite.lower_bound})` : ` · lower bound ${suite.lower_bound}`;
     }
+    const pinned = suite.tests.filter((t) => t.pinned).length;
+    if (pinned) summary += ` · ${pinned} pinned, kept exactly`;
     $('gen-summary').textContent = summary;
     const body = $('tests-table').tBodies[0];
     body.replaceChildren();
@@ -100,7 +171,7 @@ export class TestsView {
       name.firstChild.firstChild.textContent = test.id;
       name.firstChild.lastChild.textContent = test.name;
       name.firstChild.title = `${test.id} ${test.name}`;
-      name.append(this.dataCell(test));
+      name.append(this.dataCell(test), this.pinButton(test));
       const steps = tr.insertCell();
       steps.className = 'fc-num';
       steps.textContent = String(testSteps(test).length);
@@ -116,6 +187,7 @@ export class TestsView {
     $('results-box').hidden = n === 0;
     this.clearResults();
     this.renderCoverage();
+    renderRequirements($('requirements'), this.requirements, Object.fromEntries(suite.tests.map((t) => [t.id, t.name])));
     $('publish-box').hidden = !this.state.issueKey || n === 0;
     $('diff-result').replaceChildren();
     $('publish-progress').hidden = true;

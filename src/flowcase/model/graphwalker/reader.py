@@ -1,16 +1,8 @@
-"""GraphWalker JSON: export for GraphWalker (vertices, edges, JavaScript guards and actions, shared states)
-and import of our own files (lossless) and of plain GraphWalker models (with warnings where meaning is
-approximated). The mapping is described in ``docs/formats.md``.
-
-Nodes are vertices and decisions are edges. Conditions become JavaScript guards and assignments become
-JavaScript actions; flowcase's own fields (and the exact expressions) travel in ``properties.flowcase``
-so our round trip loses nothing. Each workflow is one GraphWalker model; a call vertex, the called
-model's start vertex and its end vertices share a state named after the called workflow.
-"""
+"""GraphWalker JSON import: our own files (lossless) and plain GraphWalker 4 models (GraphWalker's semantics,
+with warnings where meaning is approximated)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,8 +17,6 @@ from flowcase.model.expr import (
     Const,
     Expr,
     ExprError,
-    ListExpr,
-    Name,
     Neg,
     Not,
     format_value,
@@ -34,280 +24,9 @@ from flowcase.model.expr import (
     parse_assignments,
     parse_condition,
 )
-from flowcase.model.layout import layout_of
-from flowcase.model.semantics import format_expr
+from flowcase.model.graphwalker.common import js_to_assignments, js_to_condition, unique
 from flowcase.model.source import Loaded, parse_json
 from flowcase.model.types import Decision, Layout, Model, Node, NodeKind, Parameter, Scalar, Variable, Workflow
-
-GENERATOR = "random(edge_coverage(100))"
-_DECISION_FIELDS = ("when", "set", "action", "expected", "after", "objective", "priority", "risk")
-
-__all__ = ["condition_to_js", "dumps", "js_to_assignments", "js_to_condition", "loads"]
-
-
-# -- expressions: flowcase <-> JavaScript ---------------------------------------------------------------
-
-_JS_OPS = {
-    "and": "&&",
-    "or": "||",
-    "==": "==",
-    "!=": "!=",
-    "<": "<",
-    "<=": "<=",
-    ">": ">",
-    ">=": ">=",
-    "+": "+",
-    "-": "-",
-    "*": "*",
-    "/": "/",
-    "%": "%",
-}
-
-
-def _js(expr: Expr) -> str:
-    """JavaScript for an expression, fully parenthesised where precedence could differ."""
-    if isinstance(expr, Const):
-        return json.dumps(expr.value, ensure_ascii=False) if isinstance(expr.value, str) else format_value(expr.value)
-    if isinstance(expr, Name):
-        return expr.name
-    if isinstance(expr, ListExpr):
-        return "[" + ", ".join(_js(i) for i in expr.items) + "]"
-    if isinstance(expr, Not):
-        return f"!({_js(expr.operand)})" if not isinstance(expr.operand, Name) else f"!{expr.operand.name}"
-    if isinstance(expr, Neg):
-        return f"-({_js(expr.operand)})"
-    if expr.op in ("in", "not in"):
-        found = f"{_js(expr.right)}.indexOf({_js(expr.left)})"
-        return f"({found} {'>=' if expr.op == 'in' else '<'} 0)"
-    return f"{_operand(expr.left)} {_JS_OPS[expr.op]} {_operand(expr.right)}"
-
-
-def _operand(expr: Expr) -> str:
-    return f"({_js(expr)})" if isinstance(expr, BinOp) and expr.op not in ("in", "not in") else _js(expr)
-
-
-def condition_to_js(text: str) -> str:
-    """A flowcase condition as a GraphWalker (JavaScript) guard; empty for an always-true condition."""
-    expr = parse_condition(text)
-    return "" if expr is None else _js(expr)
-
-
-def assignments_to_js(text: str) -> list[str]:
-    """Flowcase assignments as GraphWalker actions, one ``name = value;`` statement each."""
-    return [f"{a.target} = {_js(a.expr)};" for a in parse_assignments(text)]
-
-
-def _negations(js: str) -> str:
-    """JavaScript's ``!`` binds tighter than comparisons, flowcase's ``not`` looser: make it explicit."""
-    out: list[str] = []
-    i = 0
-    while i < len(js):
-        char = js[i]
-        if char == "!" and not js.startswith("!=", i):
-            j = i + 1
-            while j < len(js) and js[j].isspace():
-                j += 1
-            if j < len(js) and js[j] == "(":
-                depth, k = 0, j
-                while k < len(js):
-                    depth += {"(": 1, ")": -1}.get(js[k], 0)
-                    if depth == 0:
-                        break
-                    k += 1
-                out.append(f"(not {_negations(js[j : k + 1])})")
-                i = k + 1
-                continue
-            match = re.match(r"[A-Za-z_$][\w.$]*", js[j:])
-            if match:
-                out.append(f"(not {match.group()})")
-                i = j + match.end()
-                continue
-        if char in "\"'":  # copy string literals unchanged
-            end = i + 1
-            while end < len(js) and js[end] != char:
-                end += 2 if js[end] == "\\" else 1
-            out.append(js[i : end + 1])
-            i = end + 1
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def js_to_condition(js: str) -> str | None:
-    """A GraphWalker guard in flowcase's language (normal form), or ``None`` when it cannot be read."""
-    text = _negations(js.strip().rstrip(";").replace("===", "==").replace("!==", "!="))
-    try:
-        expr = parse_condition(text)
-    except ExprError:
-        return None
-    return "" if expr is None else format_expr(expr)
-
-
-_STATEMENT = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(\+\+|--|\+=|-=|\*=|=)\s*(.*?)\s*$", re.DOTALL)
-
-
-def js_to_assignments(actions: list[str]) -> tuple[str, list[str]]:
-    """GraphWalker actions as flowcase assignments, plus the statements that could not be read."""
-    done: list[str] = []
-    unread: list[str] = []
-    for action in actions:
-        for statement in _statements(action):
-            match = _STATEMENT.match(statement)
-            if match is None or statement.strip().startswith(("var ", "let ", "const ")):
-                unread.append(statement.strip())
-                continue
-            target, op, rest = match.groups()
-            if op in ("++", "--"):
-                value: str | None = f"{target} {op[0]} 1" if not rest else None
-            else:
-                value = js_to_condition(rest)
-                if value and op != "=":
-                    value = f"{target} {op[0]} ({value})"
-            if not value:
-                unread.append(statement.strip())
-                continue
-            done.append(f"{target} = {value}")
-    text = "; ".join(done)
-    try:
-        parsed = parse_assignments(text)
-    except ExprError:  # e.g. the same variable assigned twice
-        return "", [s for a in actions for s in _statements(a)]
-    return "; ".join(f"{a.target} = {format_expr(a.expr)}" for a in parsed), unread
-
-
-def _statements(action: str) -> list[str]:
-    parts: list[str] = []
-    current: list[str] = []
-    quote = ""
-    for char in action:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char == ";":
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return [p for p in parts if p.strip()]
-
-
-# -- export --------------------------------------------------------------------------------------------
-
-
-def _identifier(text: str) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", text)
-    return "".join(w[:1].upper() + w[1:] for w in words) or "X"
-
-
-def dumps(model: Model) -> str:
-    """The model as GraphWalker JSON: one model per workflow, deterministic."""
-    models = [_export_workflow(model, w) for w in model.workflows]
-    return json.dumps({"models": models}, indent=2, ensure_ascii=False) + "\n"
-
-
-def _export_workflow(model: Model, workflow: Workflow) -> dict[str, Any]:
-    layouts = layout_of(workflow)
-    callers = {n.workflow for w in model.workflows for n in w.nodes if n.kind == "call"}
-    vertex_ids = {n.id for n in workflow.nodes}
-    vertices = []
-    for node in workflow.nodes:
-        lay = layouts[node.id]
-        ours: dict[str, Any] = {"id": node.id, "kind": node.kind}
-        if node.name:
-            ours["name"] = node.name
-        if node.workflow:
-            ours["workflow"] = node.workflow
-        if lay.width is not None and lay.height is not None:
-            ours["size"] = [lay.width, lay.height]
-        properties: dict[str, Any] = {"x": lay.x, "y": lay.y}
-        if node.description:
-            properties["description"] = node.description
-        properties["flowcase"] = ours
-        vertex: dict[str, Any] = {"id": node.id, "name": f"v_{_identifier(node.name or node.id)}"}
-        shared = _shared_state(node, workflow, callers)
-        if shared:
-            vertex["sharedState"] = shared
-        vertex["properties"] = properties
-        vertices.append(vertex)
-    edges = []
-    used = set(vertex_ids)
-    for node, decision in workflow.edges():
-        edge_id = _unique(f"{node.id}.{decision.id}", used)
-        ours = {"id": decision.id}
-        for name in _DECISION_FIELDS:
-            value = getattr(decision, name)
-            if value:
-                ours[name] = value
-        for name in ("requirements", "tags"):
-            if getattr(decision, name):
-                ours[name] = list(getattr(decision, name))
-        if decision.custom:
-            ours["custom"] = dict(decision.custom)
-        edge: dict[str, Any] = {
-            "id": edge_id,
-            "name": f"e_{_identifier(decision.objective or f'{node.id} {decision.id}')}",
-            "sourceVertexId": node.id,
-            "targetVertexId": decision.next,
-        }
-        guard = _try(condition_to_js, decision.when)
-        if guard:
-            edge["guard"] = guard
-        edge["actions"] = _try(assignments_to_js, decision.set) or []
-        if decision.requirements:
-            edge["requirements"] = list(decision.requirements)
-        edge["properties"] = {**({"description": decision.action} if decision.action else {}), "flowcase": ours}
-        edges.append(edge)
-    result: dict[str, Any] = {"id": workflow.id, "name": workflow.name or workflow.id, "generator": GENERATOR}
-    if workflow.start is not None:
-        result["startElementId"] = workflow.start.id
-    result["vertices"] = vertices
-    result["edges"] = edges
-    initial = [f"{v.name} = {_js(Const(v.initial))};" for v in model.variables]
-    result["actions"] = initial if workflow is model.main else []
-    ours_model: dict[str, Any] = {
-        "workflow": {"id": workflow.id, "name": workflow.name, "description": workflow.description}
-    }
-    if workflow.stop_anywhere:
-        ours_model["workflow"]["stop_anywhere"] = True
-    if workflow is model.main:
-        ours_model["model"] = {
-            "id": model.id,
-            "name": model.name,
-            "description": model.description,
-            "parameters": [p.model_dump(mode="json", exclude_defaults=True) for p in model.parameters],
-            "variables": [v.model_dump(mode="json", exclude_defaults=True) for v in model.variables],
-        }
-    result["properties"] = {"flowcase": ours_model}
-    return result
-
-
-def _shared_state(node: Node, workflow: Workflow, callers: set[str | None]) -> str | None:
-    """Call vertices, the called model's start and its ends share a state named after the called workflow."""
-    if node.kind == "call" and node.workflow:
-        return node.workflow
-    if node.kind in ("start", "end") and workflow.id in callers:
-        return workflow.id
-    return None
-
-
-def _try(convert: Any, text: str) -> Any:
-    try:
-        return convert(text)
-    except ExprError:
-        return None
-
-
-def _unique(wanted: str, used: set[str]) -> str:
-    candidate, n = wanted, 1
-    while candidate in used:
-        n += 1
-        candidate = f"{wanted}_{n}"
-    used.add(candidate)
-    return candidate
-
 
 # -- import --------------------------------------------------------------------------------------------
 
@@ -480,7 +199,7 @@ def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
     model_ids: list[str] = []
     used_models: set[str] = set()
     for gw in models:
-        model_ids.append(_unique(_sanitise(str(gw.get("name") or gw.get("id") or "model")), used_models))
+        model_ids.append(unique(_sanitise(str(gw.get("name") or gw.get("id") or "model")), used_models))
     vertices = [(mi, v) for mi, gw in enumerate(models) for v in gw.get("vertices", [])]
     names = Counter(str(v.get("name") or "") for _, v in vertices)
     qualified = Counter((mi, str(v.get("name") or "")) for mi, v in vertices)
@@ -521,7 +240,7 @@ def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
             layout = None
             if isinstance(props.get("x"), int | float) and isinstance(props.get("y"), int | float):
                 layout = Layout(x=props["x"], y=props["y"])
-            draft = _Draft(_unique(_sanitise(raw), used), "step", label, str(props.get("description") or ""), layout)
+            draft = _Draft(unique(_sanitise(raw), used), "step", label, str(props.get("description") or ""), layout)
             drafts.append(draft)
             if shared:
                 by_shared[shared] = draft
@@ -678,7 +397,7 @@ def _plain_nodes(
                     f"no start element: the walk starts at vertex {entry[0].name or entry[0].id!r}",
                 )
             start_decisions = [Decision(next=d.id) for d in entry]
-        nodes.append(Node(id=_unique("start", used), kind="start", decisions=tuple(_unique_rows(start_decisions))))
+        nodes.append(Node(id=unique("start", used), kind="start", decisions=tuple(_unique_rows(start_decisions))))
     for draft in drafts:
         if not draft.decisions and draft.kind == "step":
             draft.kind = "end"
@@ -794,7 +513,7 @@ def _unique_rows(decisions: list[Decision]) -> list[Decision]:
     used: set[str] = set()
     result = []
     for i, d in enumerate(decisions):
-        row = d.id if d.id and d.id not in used else _unique(str(i + 1), used)
+        row = d.id if d.id and d.id not in used else unique(str(i + 1), used)
         used.add(row)
         result.append(d if row == d.id else d.model_copy(update={"id": row}))
     return result
