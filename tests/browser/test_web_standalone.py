@@ -170,6 +170,9 @@ def test_main_job_standalone(page: Any, app_url: str, sandbox: RunningSandbox) -
         f"{sandbox.base_url}/rest/api/3/project/DEMO/properties/flowcase-settings", auth=sandbox.basic_auth()
     )
     assert stored.json()["value"]["labels"] == ["regression", "web"]
+    # standalone keeps no per-site vendor credentials: the section says where they come from, nothing to enter
+    page.wait_for_selector("#vendor-message:has-text('keeps no per-site credentials')")
+    assert page.locator("#zephyr-token").is_disabled()
     page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
     screenshot(page, "admin")
 

@@ -58,6 +58,25 @@ async def _status(store: VendorCredentialStore, site_id: str) -> dict[str, Any]:
 
 
 async def get_vendor_credentials(request: Request) -> Response:
+    caller = await authenticate(request)
+    if caller.is_admin and vendor_store(request) is None:
+        # a normal state for a standalone deployment, not an error: what its configuration holds for this site
+        from flowcase.targets import VendorAccess
+
+        access = VendorAccess.configured().for_site(caller.base_url)
+        configured = {
+            "xray": "set" if not access.missing("xray") else "not set",
+            "zephyr": "set" if not access.missing("zephyr") else "not set",
+        }
+        return JSONResponse(
+            {
+                "credentials": configured,
+                "perSite": False,
+                "message": "this deployment keeps no per-site credentials: they come from its configuration "
+                "(FLOWCASE_XRAY_CLIENT_ID/FLOWCASE_XRAY_CLIENT_SECRET, FLOWCASE_ZEPHYR_TOKEN, for the site "
+                "FLOWCASE_VENDOR_SITE_URL names)",
+            }
+        )
     caller, store = await _admin(request)
     return JSONResponse({"credentials": await _status(store, caller.site_id)})
 

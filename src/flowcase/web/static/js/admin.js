@@ -112,6 +112,10 @@ $('use-existing').addEventListener('click', () => {
 function showVendor(data) {
   $('xray-state').textContent = data.credentials.xray;
   $('zephyr-state').textContent = data.credentials.zephyr;
+  if (data.perSite === false) { // standalone: the deployment's configuration holds them, nothing to enter here
+    $('vendor-message').textContent = `Credentials: ${data.message}.`;
+    for (const el of $('vendor').querySelectorAll('input, button')) el.disabled = true;
+  }
   host.resize();
 }
 
