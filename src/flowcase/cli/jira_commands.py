@@ -13,16 +13,8 @@ from typing import TypeVar
 
 import click
 
-from flowcase.cli import main
+from flowcase.cli import jira_options, main
 from flowcase.cli.common import EXIT_INVALID, EXIT_SERVICE, fail, friendly_errors, report
-from flowcase.cli.jira_options import (
-    check_project,
-    check_story,
-    check_url,
-    credential_options,
-    credentials,
-    jira_url_option,
-)
 from flowcase.config import get_settings
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient, JiraRefused
@@ -52,9 +44,9 @@ def _timing() -> LeaseTiming:
 def _run(
     jira_url: str, email: str | None, token: str | None, story: str, action: Callable[[JiraClient], Awaitable[T]]
 ) -> T:
-    url = check_url(jira_url)
-    check_story(story, "")
-    email, token = credentials(email, token)
+    url = jira_options.check_url(jira_url)
+    jira_options.check_story(story, "")
+    email, token = jira_options.credentials(email, token)
 
     async def go() -> T:
         async with JiraClient(url, ApiTokenAuth(email, token)) as client:
@@ -65,8 +57,8 @@ def _run(
 
 @jira_group.command("setup")
 @click.option("--project", required=True, help="Key of the project tests are published to.")
-@jira_url_option
-@credential_options
+@jira_options.jira_url_option
+@jira_options.credential_options
 @click.option("--check", "check_only", is_flag=True, help="Only tell what is missing; change nothing.")
 @click.option(
     "--use-issue-type",
@@ -96,9 +88,9 @@ def setup_command(
     from flowcase.jira.preflight import Readiness, check, setup
     from flowcase.jira.settings_store import load_settings
 
-    check_project(project)
-    url = check_url(jira_url)
-    email, token = credentials(email, token)
+    jira_options.check_project(project)
+    url = jira_options.check_url(jira_url)
+    email, token = jira_options.credentials(email, token)
 
     async def go() -> tuple[list[str], Readiness]:
         async with JiraClient(url, ApiTokenAuth(email, token)) as client:
@@ -125,8 +117,8 @@ def setup_command(
 @jira_group.command("save")
 @click.argument("model_file", type=click.Path(dir_okay=False))
 @click.option("--story", required=True, help="Issue key of the story that keeps the model.")
-@jira_url_option
-@credential_options
+@jira_options.jira_url_option
+@jira_options.credential_options
 @expect_option
 @click.option(
     "--replace-damaged",
@@ -167,8 +159,8 @@ def save_command(
 
 @jira_group.command("restore")
 @click.argument("story")
-@jira_url_option
-@credential_options
+@jira_options.jira_url_option
+@jira_options.credential_options
 @expect_option
 def restore_command(
     story: str, jira_url: str, email: str | None, token: str | None, expect_revision: int | None
