@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from flowcase.generate.suite import TestCase, TestStep
+from flowcase.generate.suite import Suite, TestCase, TestStep
 from flowcase.model.expr import ExprError, names, parse_condition
 from flowcase.model.types import Level, Scalar
 
@@ -40,6 +40,20 @@ def step_ref(step: TestStep) -> str:
 def workflow_id(instance: str) -> str:
     """The workflow of a step's instance: ``fraud>fraud_assessment`` -> ``fraud_assessment``."""
     return instance.rsplit(">", 1)[-1]
+
+
+def step_key(step: TestStep) -> str:
+    """``workflow/node#decision`` by the step's workflow (not its instance): the steps a skeleton writes once."""
+    return f"{workflow_id(step.workflow)}/{step.node}#{step.decision}"
+
+
+def distinct_steps(suite: Suite) -> dict[str, TestStep]:
+    """Every distinct visible step of the suite by :func:`step_key`, in the order the tests first take them."""
+    steps: dict[str, TestStep] = {}
+    for test in suite.tests:
+        for step in visible_steps(test):
+            steps.setdefault(step_key(step), step)
+    return steps
 
 
 def scalar_text(value: Scalar) -> str:
