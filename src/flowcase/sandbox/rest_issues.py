@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -34,6 +35,8 @@ from flowcase.sandbox.issues import (
 )
 from flowcase.sandbox.models import Attachment, Comment, Issue, IssueLink
 from flowcase.sandbox.site import Principal, Sandbox, now
+
+R = TypeVar("R")
 
 BULK_LIMIT = 50
 
@@ -256,17 +259,26 @@ async def create_link(request: Request) -> Response:
     return Response(status_code=201)
 
 
+def _by_id(s: Session, model: type[R], raw_id: str, missing: str) -> R:
+    """The row of ``model`` with the id of the URL, or Jira's 404 (``missing`` with the id for ``{}``)."""
+    row = s.get(model, int(raw_id)) if raw_id.isdigit() else None
+    if row is None:
+        raise JiraHTTPError(404, missing.format(raw_id))
+    return row
+
+
+def _deleted(s: Session, row: object) -> Response:
+    s.delete(row)
+    return Response(status_code=204)
+
+
 async def link(request: Request) -> Response:
     require(request)
     sandbox = sandbox_of(request)
-    link_id = request.path_params["link_id"]
     with sandbox.session() as s:
-        row = s.get(IssueLink, int(link_id)) if link_id.isdigit() else None
-        if row is None:
-            raise JiraHTTPError(404, f"No issue link with id '{link_id}' exists.")
+        row = _by_id(s, IssueLink, request.path_params["link_id"], "No issue link with id '{}' exists.")
         if request.method == "DELETE":
-            s.delete(row)
-            return Response(status_code=204)
+            return _deleted(s, row)
         inward, outward = s.get(Issue, row.inward_issue_id), s.get(Issue, row.outward_issue_id)
         lt = link_type_of(s, row)
         base = sandbox.base_url
@@ -318,14 +330,10 @@ async def add_attachments(request: Request) -> Response:
 async def attachment(request: Request) -> Response:
     require(request)
     sandbox = sandbox_of(request)
-    att_id = request.path_params["att_id"]
     with sandbox.session() as s:
-        att = s.get(Attachment, int(att_id)) if att_id.isdigit() else None
-        if att is None:
-            raise JiraHTTPError(404, f"The attachment with id '{att_id}' does not exist.")
+        att = _by_id(s, Attachment, request.path_params["att_id"], "The attachment with id '{}' does not exist.")
         if request.method == "DELETE":
-            s.delete(att)
-            return Response(status_code=204)
+            return _deleted(s, att)
         if request.url.path.startswith("/rest/api/3/attachment/content/"):
             if request.query_params.get("redirect", "true").lower() == "false":
                 return _content(att)
