@@ -34,7 +34,8 @@ from starlette.routing import Route
 
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.forge_jwks import ForgeSigner, fit_claims
-from flowcase.sandbox.models import Issue, Project
+from flowcase.sandbox.issues import issue_with_project
+from flowcase.sandbox.models import Project
 from flowcase.sandbox.site import DEMO_USER, Principal, Sandbox, User
 
 STATIC = Path(__file__).parent / "static"
@@ -209,11 +210,10 @@ async def browse(request: Request) -> Response:
     sandbox = _sandbox(request)
     key = request.path_params["key"].upper()
     with sandbox.session() as s:
-        issue = s.scalar(select(Issue).where(Issue.key == key))
-        if issue is None:
+        found = issue_with_project(s, key)
+        if found is None:
             raise JiraHTTPError(404, f"Issue {key} does not exist.")
-        project = s.get(Project, issue.project_id)
-        assert project is not None
+        issue, project = found
         extension = {
             "type": MODULES["issue-panel"],
             "issue": {"key": issue.key, "id": str(issue.id)},

@@ -43,6 +43,16 @@ def find_issue(session: Session, ref: str) -> Issue | None:
     return session.scalar(select(Issue).where(Issue.key == ref.upper()))
 
 
+def issue_with_project(session: Session, key: str) -> tuple[Issue, Project] | None:
+    """The issue with this key (as written: no id, no case folding) and its project; None when there is none."""
+    issue = session.scalar(select(Issue).where(Issue.key == key))
+    if issue is None:
+        return None
+    project = session.get(Project, issue.project_id)
+    assert project is not None
+    return issue, project
+
+
 def get_issue(session: Session, ref: str) -> Issue:
     issue = find_issue(session, ref)
     if issue is None:
