@@ -53,6 +53,14 @@ def issue_with_project(session: Session, key: str) -> tuple[Issue, Project] | No
     return issue, project
 
 
+def get_project(session: Session, ref: str) -> Project:
+    """The project with this key or id, or Jira's 404."""
+    project = find_project(session, ref)
+    if project is None:
+        raise JiraHTTPError(404, f"No project could be found with key '{ref}'.")
+    return project
+
+
 def get_issue(session: Session, ref: str) -> Issue:
     issue = find_issue(session, ref)
     if issue is None:
