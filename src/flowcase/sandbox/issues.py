@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from flowcase.sandbox import catalog
 from flowcase.sandbox.adf import AdfError, validate_adf
-from flowcase.sandbox.catalog import IssueType, LinkType, issue_type
+from flowcase.sandbox.catalog import IssueType, LinkType, issue_type, next_id
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.models import Attachment, Issue, IssueLink, IssueProperty, Project
 from flowcase.sandbox.site import DEMO_USER, now
@@ -23,11 +23,6 @@ APP_PROPERTY_KEY_LIMIT = 127
 
 def iso(value: Any) -> str:
     return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}+0000"
-
-
-def next_id(session: Session, column: Any, start: int) -> int:
-    current = session.scalar(select(func.max(column)))
-    return max(int(current or 0) + 1, start)
 
 
 def find_project(session: Session, ref: object) -> Project | None:

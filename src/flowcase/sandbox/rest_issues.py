@@ -17,6 +17,7 @@ from starlette.routing import Route
 from flowcase.sandbox import catalog
 from flowcase.sandbox.adf import AdfError, validate_adf
 from flowcase.sandbox.auth import require
+from flowcase.sandbox.catalog import next_id
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.index import snapshot
 from flowcase.sandbox.issues import (
@@ -30,7 +31,6 @@ from flowcase.sandbox.issues import (
     issue_json,
     link_type_json,
     link_type_of,
-    next_id,
     parse_field_list,
 )
 from flowcase.sandbox.models import Attachment, Comment, Issue, IssueLink
