@@ -95,6 +95,11 @@ def requirements_of(test: TestCase) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def issue_links_of(test: TestCase) -> list[str]:
+    """The requirement keys that are Jira issue keys: those a test tool links the test to."""
+    return [k for k in requirements_of(test) if ISSUE_KEY.match(k)]
+
+
 def id_label(test: TestCase) -> str:
     """The Jira label carrying the stable id (labels cannot hold spaces)."""
     return f"flowcase-id:{test.id}"
