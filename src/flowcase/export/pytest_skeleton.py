@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flowcase.export.common import (
-    action_of,
-    distinct_steps,
-    one_line,
-    slug,
-    step_key,
-    visible_steps,
-)
+from flowcase.export.common import action_of, distinct_steps, one_line, slug, step_key, visible_steps
 from flowcase.generate.suite import Suite, TestCase, TestStep
 from flowcase.model.types import Scalar
 

@@ -7,14 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flowcase.export.common import (
-    action_of,
-    columns_of,
-    one_line,
-    requirements_of,
-    scalar_text,
-    visible_steps,
-)
+from flowcase.export.common import action_of, columns_of, one_line, requirements_of, scalar_text, visible_steps
 from flowcase.generate.suite import CoverageItem, Suite, TestCase
 from flowcase.model.types import Model, Workflow
 
