@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -19,7 +20,14 @@ from flowcase.generate.suite import TestCase
 from flowcase.model.io import load_path
 from flowcase.model.types import LEVELS, Model
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 UNREQUIRED = ("not required by", "excluded by the filters")
+
+
+def _tests_option(help: str) -> Callable[[F], F]:
+    """``--tests FILE``: a suite to start from instead of the one generated with default options."""
+    return click.option("--tests", "tests_file", type=click.Path(dir_okay=False), help=help)
 
 
 def load_model(path: str) -> Model:
@@ -186,12 +194,7 @@ def _load_suite(path: str) -> Suite:
 @main.command("diff")
 @click.argument("old_file", type=click.Path(dir_okay=False))
 @click.argument("new_file", type=click.Path(dir_okay=False))
-@click.option(
-    "--tests",
-    "tests_file",
-    type=click.Path(dir_okay=False),
-    help="The previous suite (default: generated from OLD with default options).",
-)
+@_tests_option("The previous suite (default: generated from OLD with default options).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the regenerated suite JSON here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the classification as JSON on stdout.")
 def diff_command(old_file: str, new_file: str, tests_file: str | None, output: str | None, as_json: bool) -> None:
@@ -220,12 +223,7 @@ def diff_command(old_file: str, new_file: str, tests_file: str | None, output: s
 
 @main.command("requirements")
 @click.argument("model_file", type=click.Path(dir_okay=False))
-@click.option(
-    "--tests",
-    "tests_file",
-    type=click.Path(dir_okay=False),
-    help="The suite to trace (default: generated from MODEL_FILE with default options).",
-)
+@_tests_option("The suite to trace (default: generated from MODEL_FILE with default options).")
 @click.option(
     "--expect",
     "expected",

@@ -13,9 +13,8 @@ from typing import TypeVar
 
 import click
 
-from flowcase.cli import main
-from flowcase.cli.common import EXIT_INVALID, EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors, report
-from flowcase.cli.publish_commands import ISSUE_KEY, check_url
+from flowcase.cli import jira_options, main
+from flowcase.cli.common import EXIT_INVALID, EXIT_SERVICE, fail, friendly_errors, report
 from flowcase.config import get_settings
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient, JiraRefused
@@ -24,15 +23,6 @@ from flowcase.jira.storage import ConflictError, DamagedError, StorageError, loa
 
 T = TypeVar("T")
 
-jira_url_option = click.option(
-    "--jira", "jira_url", required=True, envvar="FLOWCASE_JIRA_URL", help="Jira site URL [env FLOWCASE_JIRA_URL]."
-)
-email_option = click.option(
-    "--email", envvar="FLOWCASE_JIRA_EMAIL", help="Atlassian account e-mail [env FLOWCASE_JIRA_EMAIL]."
-)
-token_option = click.option(
-    "--token", envvar="FLOWCASE_JIRA_TOKEN", help="API token [env FLOWCASE_JIRA_TOKEN; preferred]."
-)
 expect_option = click.option(
     "--expect-revision",
     type=click.IntRange(min=1),
@@ -54,14 +44,9 @@ def _timing() -> LeaseTiming:
 def _run(
     jira_url: str, email: str | None, token: str | None, story: str, action: Callable[[JiraClient], Awaitable[T]]
 ) -> T:
-    url = check_url(jira_url)
-    if not ISSUE_KEY.fullmatch(story):
-        fail(f"{story!r} is not an issue key (e.g. DEMO-1)", EXIT_USAGE)
-    if not email or not token:
-        fail(
-            "Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
-            EXIT_USAGE,
-        )
+    url = jira_options.check_url(jira_url)
+    jira_options.check_story(story, "")
+    email, token = jira_options.credentials(email, token)
 
     async def go() -> T:
         async with JiraClient(url, ApiTokenAuth(email, token)) as client:
@@ -72,9 +57,8 @@ def _run(
 
 @jira_group.command("setup")
 @click.option("--project", required=True, help="Key of the project tests are published to.")
-@jira_url_option
-@email_option
-@token_option
+@jira_options.jira_url_option
+@jira_options.credential_options
 @click.option("--check", "check_only", is_flag=True, help="Only tell what is missing; change nothing.")
 @click.option(
     "--use-issue-type",
@@ -101,18 +85,12 @@ def setup_command(
 
     Exit codes: 0 ready; 2 usage; 3 Jira failed or something is still missing (what and how to fix it is printed).
     """
-    from flowcase.cli.publish_commands import PROJECT_KEY
     from flowcase.jira.preflight import Readiness, check, setup
     from flowcase.jira.settings_store import load_settings
 
-    if not PROJECT_KEY.fullmatch(project):
-        fail(f"--project {project!r} is not a Jira project key (e.g. DEMO)", EXIT_USAGE)
-    url = check_url(jira_url)
-    if not email or not token:
-        fail(
-            "Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
-            EXIT_USAGE,
-        )
+    jira_options.check_project(project)
+    url = jira_options.check_url(jira_url)
+    email, token = jira_options.credentials(email, token)
 
     async def go() -> tuple[list[str], Readiness]:
         async with JiraClient(url, ApiTokenAuth(email, token)) as client:
@@ -139,9 +117,8 @@ def setup_command(
 @jira_group.command("save")
 @click.argument("model_file", type=click.Path(dir_okay=False))
 @click.option("--story", required=True, help="Issue key of the story that keeps the model.")
-@jira_url_option
-@email_option
-@token_option
+@jira_options.jira_url_option
+@jira_options.credential_options
 @expect_option
 @click.option(
     "--replace-damaged",
@@ -182,9 +159,8 @@ def save_command(
 
 @jira_group.command("restore")
 @click.argument("story")
-@jira_url_option
-@email_option
-@token_option
+@jira_options.jira_url_option
+@jira_options.credential_options
 @expect_option
 def restore_command(
     story: str, jira_url: str, email: str | None, token: str | None, expect_revision: int | None

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import sys
-from urllib.parse import urlsplit
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from flowcase.cli import main
-from flowcase.cli.common import EXIT_INVALID, EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors, report
+from flowcase.cli.common import EXIT_INVALID, EXIT_SERVICE, fail, friendly_errors, report
+from flowcase.cli.jira_options import (
+    check_project,
+    check_story,
+    check_url,
+    credential_options,
+    credentials,
+    jira_url_option,
+    vendor_access,
+    vendor_options,
+)
 from flowcase.generate.suite import Criterion, Suite
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
@@ -26,24 +34,9 @@ from flowcase.jira.publish import PublishResult
 from flowcase.jira.settings_store import TARGETS, XRAY_TEST_TYPES, Target, XrayTestType, load_settings
 from flowcase.jira.storage import ConflictError, canonical_json, load_model, save_model
 from flowcase.model.types import Model
-from flowcase.targets import XRAY_URL, ZEPHYR_URL, PublishCall, VendorAccess, publish_to_target
+from flowcase.targets import PublishCall, VendorAccess, publish_to_target
 
-PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}")
-ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,15}")
 CRITERIA = ("all-steps", "all-decisions", "all-pairs", "all-paths")
-
-
-def check_url(url: str, option: str = "--jira") -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        fail(f"{option} must be the site URL, e.g. https://your-site.atlassian.net", EXIT_USAGE)
-    if parts.username or parts.password or parts.query or parts.fragment:
-        fail(
-            f"{option} must not carry credentials or a query; pass the credentials as options or environment "
-            "variables instead",
-            EXIT_USAGE,
-        )
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _generate(model: Model, criterion: Criterion) -> Suite:
@@ -103,11 +96,10 @@ async def _run(
 
 @main.command("publish")
 @click.argument("model_file", type=click.Path(dir_okay=False))
-@click.option("--jira", "jira_url", required=True, envvar="FLOWCASE_JIRA_URL", help="Jira site URL.")
+@jira_url_option
 @click.option("--project", required=True, help="Project key the test issues are created in.")
 @click.option("--story", required=True, help="Issue key of the story the tests are linked to.")
-@click.option("--email", envvar="FLOWCASE_JIRA_EMAIL", help="Atlassian account e-mail [env FLOWCASE_JIRA_EMAIL].")
-@click.option("--token", envvar="FLOWCASE_JIRA_TOKEN", help="API token [env FLOWCASE_JIRA_TOKEN; preferred].")
+@credential_options
 @click.option("--criterion", type=click.Choice(CRITERIA), default="all-decisions", show_default=True)
 @click.option("--save-model", "save", is_flag=True, help="Also store the model on the story (panel, editor).")
 @click.option(
@@ -131,31 +123,7 @@ async def _run(
     help="With --target xray: manual tests (steps) or cucumber tests (the Gherkin scenario as the definition) "
     "[default: the project's setting, else manual].",
 )
-@click.option(
-    "--zephyr-url",
-    envvar="FLOWCASE_ZEPHYR_URL",
-    default=ZEPHYR_URL,
-    show_default=True,
-    help="Zephyr Scale Cloud API base URL [env FLOWCASE_ZEPHYR_URL].",
-)
-@click.option(
-    "--zephyr-token", envvar="FLOWCASE_ZEPHYR_TOKEN", help="Zephyr Scale API token [env FLOWCASE_ZEPHYR_TOKEN]."
-)
-@click.option(
-    "--xray-url",
-    envvar="FLOWCASE_XRAY_URL",
-    default=XRAY_URL,
-    show_default=True,
-    help="Xray Cloud base URL [env FLOWCASE_XRAY_URL].",
-)
-@click.option(
-    "--xray-client-id", envvar="FLOWCASE_XRAY_CLIENT_ID", help="Xray API key client id [env FLOWCASE_XRAY_CLIENT_ID]."
-)
-@click.option(
-    "--xray-client-secret",
-    envvar="FLOWCASE_XRAY_CLIENT_SECRET",
-    help="Xray API key client secret [env FLOWCASE_XRAY_CLIENT_SECRET; preferred].",
-)
+@vendor_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def publish_command(
     model_file: str,
@@ -184,15 +152,9 @@ def publish_command(
     from flowcase.cli.model_commands import load_checked
 
     url = check_url(jira_url)
-    if not PROJECT_KEY.fullmatch(project):
-        fail(f"--project {project!r} is not a Jira project key (e.g. DEMO)", EXIT_USAGE)
-    if not ISSUE_KEY.fullmatch(story):
-        fail(f"--story {story!r} is not an issue key (e.g. DEMO-1)", EXIT_USAGE)
-    if not email or not token:
-        fail(
-            "Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
-            EXIT_USAGE,
-        )
+    check_project(project)
+    check_story(story)
+    email, token = credentials(email, token)
     with friendly_errors():
         loaded, diagnostics = load_checked(model_file)
     if any(d.severity == "error" for d in diagnostics):
@@ -201,13 +163,7 @@ def publish_command(
     model = loaded.model
     suite = _generate(model, criterion)
     auth = ApiTokenAuth(email, token)  # errors: flowcase.errors, translated by the CLI (exit codes in docs/cli.md)
-    access = VendorAccess(
-        zephyr_url=check_url(zephyr_url, "--zephyr-url"),
-        zephyr_token=zephyr_token or "",
-        xray_url=check_url(xray_url, "--xray-url"),
-        xray_client_id=xray_client_id or "",
-        xray_client_secret=xray_client_secret or "",
-    )
+    access = vendor_access(zephyr_url, zephyr_token, xray_url, xray_client_id, xray_client_secret)
     result, saved = asyncio.run(
         _run(
             url,

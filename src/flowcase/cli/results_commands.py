@@ -12,14 +12,22 @@ import click
 from flowcase.cli import main
 from flowcase.cli.common import EXIT_SERVICE, EXIT_USAGE, fail, friendly_errors
 from flowcase.cli.export_commands import _generate, _read_suite, _source_model
-from flowcase.cli.publish_commands import ISSUE_KEY, PROJECT_KEY, check_url
+from flowcase.cli.jira_options import (
+    check_project,
+    check_story,
+    check_url,
+    credential_options,
+    credentials,
+    vendor_access,
+    vendor_options,
+)
 from flowcase.export.results import Results
 from flowcase.generate.suite import Suite
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.model.io import load_path
 from flowcase.model.types import Model
-from flowcase.targets import XRAY_URL, ZEPHYR_URL, VendorAccess
+from flowcase.targets import VendorAccess
 
 
 @main.command("results")
@@ -36,33 +44,8 @@ from flowcase.targets import XRAY_URL, ZEPHYR_URL, VendorAccess
 @click.option("--jira", "jira_url", envvar="FLOWCASE_JIRA_URL", help="With --from: Jira site URL.")
 @click.option("--project", help="With --from: the project the tests were published in (default: the story's).")
 @click.option("--story", help="With --from: the story the tests were published for.")
-@click.option("--email", envvar="FLOWCASE_JIRA_EMAIL", help="Atlassian account e-mail [env FLOWCASE_JIRA_EMAIL].")
-@click.option("--token", envvar="FLOWCASE_JIRA_TOKEN", help="Jira API token [env FLOWCASE_JIRA_TOKEN; preferred].")
-@click.option(
-    "--zephyr-url",
-    envvar="FLOWCASE_ZEPHYR_URL",
-    default=ZEPHYR_URL,
-    show_default=True,
-    help="Zephyr Scale Cloud API base URL [env FLOWCASE_ZEPHYR_URL].",
-)
-@click.option(
-    "--zephyr-token", envvar="FLOWCASE_ZEPHYR_TOKEN", help="Zephyr Scale API token [env FLOWCASE_ZEPHYR_TOKEN]."
-)
-@click.option(
-    "--xray-url",
-    envvar="FLOWCASE_XRAY_URL",
-    default=XRAY_URL,
-    show_default=True,
-    help="Xray Cloud base URL [env FLOWCASE_XRAY_URL].",
-)
-@click.option(
-    "--xray-client-id", envvar="FLOWCASE_XRAY_CLIENT_ID", help="Xray API key client id [env FLOWCASE_XRAY_CLIENT_ID]."
-)
-@click.option(
-    "--xray-client-secret",
-    envvar="FLOWCASE_XRAY_CLIENT_SECRET",
-    help="Xray API key client secret [env FLOWCASE_XRAY_CLIENT_SECRET; preferred].",
-)
+@credential_options
+@vendor_options
 @click.option(
     "--model",
     "model_path",
@@ -154,13 +137,7 @@ def results_command(
                 story,
                 email,
                 token,
-                VendorAccess(
-                    zephyr_url=check_url(zephyr_url, "--zephyr-url"),
-                    zephyr_token=zephyr_token or "",
-                    xray_url=check_url(xray_url, "--xray-url"),
-                    xray_client_id=xray_client_id or "",
-                    xray_client_secret=xray_client_secret or "",
-                ),
+                vendor_access(zephyr_url, zephyr_token, xray_url, xray_client_id, xray_client_secret),
             )
         else:
             if not results_files:
@@ -220,16 +197,9 @@ def _remote(
     if not jira_url or not story:
         fail("--from needs --jira (or FLOWCASE_JIRA_URL) and --story", EXIT_USAGE)
     url = check_url(jira_url)
-    if not ISSUE_KEY.fullmatch(story):
-        fail(f"--story {story!r} is not an issue key (e.g. DEMO-1)", EXIT_USAGE)
-    project = project or story.rsplit("-", 1)[0]
-    if not PROJECT_KEY.fullmatch(project):
-        fail(f"--project {project!r} is not a Jira project key (e.g. DEMO)", EXIT_USAGE)
-    if not email or not token:
-        fail(
-            "Jira credentials missing: pass --email and --token or set FLOWCASE_JIRA_EMAIL/FLOWCASE_JIRA_TOKEN",
-            EXIT_USAGE,
-        )
+    check_story(story)
+    project = check_project(project or story.rsplit("-", 1)[0])
+    email, token = credentials(email, token)
 
     async def run() -> Results:
         async with JiraClient(url, ApiTokenAuth(email, token)) as jira:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -13,6 +14,14 @@ from flowcase.cli import main
 from flowcase.cli.common import EXIT_SERVICE, EXIT_USAGE, fail
 
 DEFAULT_DATA_DIR = "./var"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _data_dir_option(help: str) -> Callable[[F], F]:
+    """``--data-dir DIR``, ``./var`` by default: where the databases are kept."""
+    return click.option(
+        "--data-dir", default=DEFAULT_DATA_DIR, show_default=True, type=click.Path(file_okay=False), help=help
+    )
 
 
 def _sandbox_config(host: str, port: int, data_dir: Path, demo_data: bool) -> Any:
@@ -40,13 +49,7 @@ def _print_access(config: Any) -> None:
 @main.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (keep it local).")
 @click.option("--port", default=8900, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option(
-    "--data-dir",
-    default=DEFAULT_DATA_DIR,
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where sandbox.db is kept (or set FLOWCASE_SANDBOX_DATABASE_URL).",
-)
+@_data_dir_option("Where sandbox.db is kept (or set FLOWCASE_SANDBOX_DATABASE_URL).")
 @click.option("--demo-data/--no-demo-data", default=True, show_default=True, help="Create project DEMO.")
 @click.option(
     "--install",
@@ -132,13 +135,7 @@ def _build_app(settings: Any) -> Any:
 @click.option(
     "--sandbox-port", default=8900, show_default=True, type=click.IntRange(1, 65535), help="Port of the sandbox Jira."
 )
-@click.option(
-    "--data-dir",
-    default=DEFAULT_DATA_DIR,
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where the sandbox and app databases are kept.",
-)
+@_data_dir_option("Where the sandbox and app databases are kept.")
 def demo_command(port: int, sandbox_port: int, data_dir: str) -> None:
     """Start the sandbox Jira and flowcase together, install flowcase, load demo data, print the URL to open."""
     from sqlalchemy.exc import SQLAlchemyError

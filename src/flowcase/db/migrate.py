@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -25,23 +26,21 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` up to ``revision``."""
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-    finally:
-        engine.dispose()
+    _run(command.upgrade, url, revision)
 
 
 def downgrade(url: str, revision: str) -> None:
+    _run(command.downgrade, url, revision)
+
+
+def _run(step: Callable[[Config, str], None], url: str, revision: str) -> None:
+    """An Alembic command (upgrade or downgrade to ``revision``) in one transaction on the database at ``url``."""
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
             config = alembic_config(url)
             config.attributes["connection"] = connection
-            command.downgrade(config, revision)
+            step(config, revision)
     finally:
         engine.dispose()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from flowcase.generate.suite import TestCase, TestStep
+from flowcase.generate.suite import Suite, TestCase, TestStep
 from flowcase.model.expr import ExprError, names, parse_condition
 from flowcase.model.types import Level, Scalar
 
@@ -40,6 +40,20 @@ def step_ref(step: TestStep) -> str:
 def workflow_id(instance: str) -> str:
     """The workflow of a step's instance: ``fraud>fraud_assessment`` -> ``fraud_assessment``."""
     return instance.rsplit(">", 1)[-1]
+
+
+def step_key(step: TestStep) -> str:
+    """``workflow/node#decision`` by the step's workflow (not its instance): the steps a skeleton writes once."""
+    return f"{workflow_id(step.workflow)}/{step.node}#{step.decision}"
+
+
+def distinct_steps(suite: Suite) -> dict[str, TestStep]:
+    """Every distinct visible step of the suite by :func:`step_key`, in the order the tests first take them."""
+    steps: dict[str, TestStep] = {}
+    for test in suite.tests:
+        for step in visible_steps(test):
+            steps.setdefault(step_key(step), step)
+    return steps
 
 
 def scalar_text(value: Scalar) -> str:
@@ -79,6 +93,11 @@ def requirements_of(test: TestCase) -> list[str]:
     """The test's requirement keys and its steps', once each, in order."""
     keys = [*test.requirements, *(r for s in test.steps for r in s.requirements)]
     return list(dict.fromkeys(keys))
+
+
+def issue_links_of(test: TestCase) -> list[str]:
+    """The requirement keys that are Jira issue keys: those a test tool links the test to."""
+    return [k for k in requirements_of(test) if ISSUE_KEY.match(k)]
 
 
 def id_label(test: TestCase) -> str:

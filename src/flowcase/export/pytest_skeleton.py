@@ -9,13 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flowcase.export.common import (
-    action_of,
-    one_line,
-    slug,
-    visible_steps,
-    workflow_id,
-)
+from flowcase.export.common import action_of, distinct_steps, one_line, slug, step_key, visible_steps
 from flowcase.generate.suite import Suite, TestCase, TestStep
 from flowcase.model.types import Scalar
 
@@ -39,15 +33,8 @@ def literal(data: Mapping[str, Scalar]) -> str:
     return "{" + ", ".join(f"{name!r}: {value!r}" for name, value in data.items()) + "}"
 
 
-def step_key(step: TestStep) -> str:
-    return f"{workflow_id(step.workflow)}/{step.node}#{step.decision}"
-
-
 def step_functions(suite: Suite) -> dict[str, tuple[str, TestStep]]:
-    steps: dict[str, TestStep] = {}
-    for test in suite.tests:
-        for step in visible_steps(test):
-            steps.setdefault(step_key(step), step)
+    steps = distinct_steps(suite)
     names: dict[str, tuple[str, TestStep]] = {}
     taken: set[str] = set()
     for key, step in steps.items():

@@ -7,14 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flowcase.export.common import (
-    action_of,
-    columns_of,
-    one_line,
-    requirements_of,
-    scalar_text,
-    visible_steps,
-)
+from flowcase.export.common import action_of, columns_of, one_line, requirements_of, scalar_text, visible_steps
 from flowcase.generate.suite import CoverageItem, Suite, TestCase
 from flowcase.model.types import Model, Workflow
 
@@ -88,14 +81,20 @@ def mermaid(workflow: Workflow) -> list[str]:
     return lines
 
 
-def _test_section(test: TestCase) -> list[str]:
-    out = [f"### {test.id}: {one_line(test.name)}", ""]
+def facts_of(test: TestCase) -> list[str]:
+    """Where the test ends, its priority and risk, its requirements: one line each (shared with the HTML report)."""
     facts = [f"Ends at: {test.end_name or test.end}"]
     if test.priority or test.risk:
         facts.append(f"Priority: {test.priority or '-'}, risk: {test.risk or '-'}")
     reqs = requirements_of(test)
     if reqs:
         facts.append("Requirements: " + ", ".join(reqs))
+    return facts
+
+
+def _test_section(test: TestCase) -> list[str]:
+    out = [f"### {test.id}: {one_line(test.name)}", ""]
+    facts = facts_of(test)
     if test.tags:
         facts.append("Tags: " + ", ".join(test.tags))
     out += [f"- {md_cell(f)}" for f in [*(f"Objective: {o}" for o in test.objectives), *facts]]

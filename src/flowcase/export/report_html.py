@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from html import escape
 
-from flowcase.export.common import action_of, columns_of, one_line, requirements_of, scalar_text, visible_steps
+from flowcase.export.common import action_of, columns_of, one_line, scalar_text, visible_steps
 from flowcase.export.diagram import MARKERS, path_of, svg
-from flowcase.export.report import coverage_summary, headline, percent, uncovered
+from flowcase.export.report import coverage_summary, facts_of, headline, percent, uncovered
 from flowcase.export.results import Results, heat
 from flowcase.generate.requirements import requirement_matrix
 from flowcase.generate.suite import Suite, TestCase
@@ -99,13 +99,7 @@ def _detail(key: str, test: TestCase) -> str:
         f'<article class="detail" id="d-{key}" data-test-id="{_e(test.id)}">',
         f"<h2>{_e(test.id)}: {_e(one_line(test.name))}</h2>",
     ]
-    facts = [f"Ends at: {test.end_name or test.end}"]
-    if test.priority or test.risk:
-        facts.append(f"Priority: {test.priority or '-'}, risk: {test.risk or '-'}")
-    reqs = requirements_of(test)
-    if reqs:
-        facts.append("Requirements: " + ", ".join(reqs))
-    parts.append('<ul class="facts">' + "".join(f"<li>{_e(f)}</li>" for f in facts) + "</ul>")
+    parts.append('<ul class="facts">' + "".join(f"<li>{_e(f)}</li>" for f in facts_of(test)) + "</ul>")
     for objective in test.objectives:
         parts.append(f"<p>Objective: {_e(objective)}</p>")
     if test.tags:

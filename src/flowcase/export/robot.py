@@ -12,12 +12,13 @@ from collections.abc import Mapping
 
 from flowcase.export.common import (
     action_of,
+    distinct_steps,
     one_line,
     requirements_of,
     scalar_text,
     step_data,
+    step_key,
     visible_steps,
-    workflow_id,
 )
 from flowcase.generate.suite import Suite, TestCase, TestStep
 from flowcase.model.types import Scalar
@@ -53,16 +54,9 @@ def _normal(name: str) -> str:
     return re.sub(r"[\s_]+", "", name).lower()
 
 
-def step_key(step: TestStep) -> str:
-    return f"{workflow_id(step.workflow)}/{step.node}#{step.decision}"
-
-
 def step_keywords(suite: Suite) -> dict[str, tuple[str, TestStep]]:
     """Every distinct step (by workflow, node and decision) and its unique keyword name."""
-    steps: dict[str, TestStep] = {}
-    for test in suite.tests:
-        for step in visible_steps(test):
-            steps.setdefault(step_key(step), step)
+    steps = distinct_steps(suite)
     # Robot compares keyword names ignoring case, spaces and underscores; path keywords are "Path TC-…".
     taken = {_normal(f"Path {t.id}") for t in suite.tests}
     names: dict[str, str] = {}

@@ -18,12 +18,12 @@ import io
 from collections.abc import Iterable, Sequence
 
 from flowcase.export.common import (
-    ISSUE_KEY,
     JIRA_PRIORITY,
     action_of,
     data_text,
     description_of,
     folder_of,
+    issue_links_of,
     labels_of,
     one_line,
     requirements_of,
@@ -138,7 +138,7 @@ def xray(suite: Suite, model: Model | None = None, *, folder: str | None = None,
     repo = folder_of(suite.model_name or suite.model, folder)
     rows: list[list[str]] = []
     for test in suite.tests:
-        links = ";".join(k for k in requirements_of(test) if ISSUE_KEY.match(k))
+        links = ";".join(issue_links_of(test))
         head = [one_line(test.name) or test.id, JIRA_PRIORITY[test.priority] if test.priority else ""]
         extra = [";".join(labels_of(test)), description_of(test), repo, links]
         steps: list[TestStep | None] = [*visible_steps(test)] or [None]

@@ -11,15 +11,14 @@ import json
 from typing import Any
 
 from flowcase.export.common import (
-    ISSUE_KEY,
     JIRA_PRIORITY,
     action_of,
     data_text,
     description_of,
     folder_of,
+    issue_links_of,
     labels_of,
     one_line,
-    requirements_of,
     step_data,
     visible_steps,
 )
@@ -54,7 +53,7 @@ def entry(test: TestCase, *, project: str | None, folder: str) -> dict[str, Any]
         "steps": steps,
         "xray_test_repository_folder": folder,
     }
-    links = [k for k in requirements_of(test) if ISSUE_KEY.match(k)]
+    links = issue_links_of(test)
     if links:
         result["update"] = {
             "issuelinks": [{"add": {"type": {"name": LINK_TYPE}, "outwardIssue": {"key": k}}} for k in links]

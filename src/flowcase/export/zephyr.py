@@ -13,15 +13,14 @@ import json
 from typing import Any
 
 from flowcase.export.common import (
-    ISSUE_KEY,
     action_of,
     columns_of,
     data_text,
     description_of,
     folder_of,
+    issue_links_of,
     labels_of,
     one_line,
-    requirements_of,
     scalar_text,
     step_data,
     visible_steps,
@@ -44,7 +43,7 @@ def body(test: TestCase, *, project: str | None, folder: str | None) -> dict[str
     if test.priority:
         result["priority"] = PRIORITY[test.priority]
     result["labels"] = labels_of(test)
-    links = [k for k in requirements_of(test) if ISSUE_KEY.match(k)]
+    links = issue_links_of(test)
     if links:
         result["issueLinks"] = links
     if folder is not None and folder_of("", folder):

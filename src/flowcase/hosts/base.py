@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+import httpx
+
 if TYPE_CHECKING:
     from starlette.requests import Request
 
@@ -37,3 +39,13 @@ class Host(Protocol):
     def jira(self, caller: Caller) -> JiraClient:
         """A Jira client that acts for ``caller``'s site (and user, where the host allows)."""
         ...
+
+
+async def ask_global_permission(
+    base_url: str, auth: httpx.Auth, transport: httpx.AsyncBaseTransport | None, caller: Caller, permission: str
+) -> httpx.Response:
+    """Jira's answer (as the app, with ``auth``) to whether ``caller``'s user holds a global permission; what the
+    answer means, and what a failure does, is each host's to decide."""
+    body = {"accountId": caller.account_id, "globalPermissions": [permission]}
+    async with httpx.AsyncClient(base_url=base_url, auth=auth, transport=transport, timeout=10.0) as client:
+        return await client.post("/rest/api/3/permissions/check", json=body)

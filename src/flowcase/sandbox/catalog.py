@@ -85,7 +85,8 @@ def _lt(row: LinkTypeRow) -> LinkType:
     return LinkType(row.id, row.name, row.inward, row.outward)
 
 
-def _next_id(session: Session, column: Any, start: int) -> int:
+def next_id(session: Session, column: Any, start: int) -> int:
+    """The next free id of ``column`` (one past the largest, and at least ``start``)."""
     current: int | None = session.scalar(select(func.max(column)))
     return max(int(current or 0) + 1, start)
 
@@ -124,7 +125,7 @@ def issue_type(session: Session, ref: object, project: Project | None = None) ->
 
 def create_issue_type(session: Session, name: str, description: str, hierarchy_level: int) -> IssueType:
     row = IssueTypeRow(
-        id=_next_id(session, IssueTypeRow.id, 10000),
+        id=next_id(session, IssueTypeRow.id, 10000),
         name=name,
         description=description,
         hierarchy_level=hierarchy_level,
@@ -150,7 +151,7 @@ def link_type(session: Session, ref: object) -> LinkType | None:
 
 
 def create_link_type(session: Session, name: str, inward: str, outward: str) -> LinkType:
-    row = LinkTypeRow(id=_next_id(session, LinkTypeRow.id, 10000), name=name, inward=inward, outward=outward)
+    row = LinkTypeRow(id=next_id(session, LinkTypeRow.id, 10000), name=name, inward=inward, outward=outward)
     session.add(row)
     session.flush()
     return _lt(row)
@@ -170,12 +171,12 @@ def create_project(
     if style not in ("classic", "next-gen"):
         raise ValueError("style must be 'classic' or 'next-gen'")
     hidden = [f for f in hidden_fields if f not in REQUIRED_ON_SCREEN]
-    pid = project_id or _next_id(session, Project.id, 10000)
+    pid = project_id or next_id(session, Project.id, 10000)
     project = Project(id=pid, key=key, name=name, next_number=1, style=style, hidden_fields=json.dumps(hidden))
     session.add(project)
     session.flush()
     if style == "classic":
-        scheme = _next_id(session, SchemeItem.scheme_id, 10001)
+        scheme = next_id(session, SchemeItem.scheme_id, 10001)
         project.scheme_id = scheme
         for it in DEFAULT_ISSUE_TYPES:
             session.add(SchemeItem(scheme_id=scheme, issuetype_id=it.id))
@@ -185,7 +186,7 @@ def create_project(
                 continue  # team-managed projects show epics differently; not modelled
             session.add(
                 IssueTypeRow(
-                    id=_next_id(session, IssueTypeRow.id, 10000),
+                    id=next_id(session, IssueTypeRow.id, 10000),
                     name=it.name,
                     description=it.description,
                     hierarchy_level=it.hierarchy_level,

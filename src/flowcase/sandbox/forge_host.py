@@ -34,7 +34,8 @@ from starlette.routing import Route
 
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.forge_jwks import ForgeSigner, fit_claims
-from flowcase.sandbox.models import Issue, Project
+from flowcase.sandbox.issues import issue_with_project
+from flowcase.sandbox.models import Project
 from flowcase.sandbox.site import DEMO_USER, Principal, Sandbox, User
 
 STATIC = Path(__file__).parent / "static"
@@ -209,11 +210,10 @@ async def browse(request: Request) -> Response:
     sandbox = _sandbox(request)
     key = request.path_params["key"].upper()
     with sandbox.session() as s:
-        issue = s.scalar(select(Issue).where(Issue.key == key))
-        if issue is None:
+        found = issue_with_project(s, key)
+        if found is None:
             raise JiraHTTPError(404, f"Issue {key} does not exist.")
-        project = s.get(Project, issue.project_id)
-        assert project is not None
+        issue, project = found
         extension = {
             "type": MODULES["issue-panel"],
             "issue": {"key": issue.key, "id": str(issue.id)},
@@ -297,13 +297,19 @@ async def context(request: Request) -> Response:
     )
 
 
-async def modal(request: Request) -> Response:
-    """A frame URL for ``openModal``: the opener's extension plus ``modal`` = the context it passed."""
+async def _frame_call(request: Request) -> tuple[Sandbox, dict[str, Any], dict[str, Any], ForgeApp | None]:
+    """A call from a Custom UI frame (same origin only): the sandbox, the call's JSON, what the frame's token says
+    and the frame's app (None: no longer installed)."""
     sandbox = _sandbox(request)
     _same_origin(request, sandbox)
     payload = await request.json()
     data = read_frame_token(sandbox, str(payload.get("ctx", "")))
-    app = forge_mode(sandbox).apps.get(str(data.get("app")))
+    return sandbox, payload, data, forge_mode(sandbox).apps.get(str(data.get("app")))
+
+
+async def modal(request: Request) -> Response:
+    """A frame URL for ``openModal``: the opener's extension plus ``modal`` = the context it passed."""
+    sandbox, payload, data, app = await _frame_call(request)
     resource = str(payload.get("resource") or data["resource"])
     if app is None or resource not in MODULES:
         raise JiraHTTPError(404, "No such Custom UI resource.")
@@ -313,11 +319,7 @@ async def modal(request: Request) -> Response:
 
 async def invoke(request: Request) -> Response:
     """``invokeRemote``: sign a FIT for the frame's context and forward the call to the app's remote."""
-    sandbox = _sandbox(request)
-    _same_origin(request, sandbox)
-    payload = await request.json()
-    data = read_frame_token(sandbox, str(payload.get("ctx", "")))
-    app = forge_mode(sandbox).apps.get(str(data.get("app")))
+    sandbox, payload, data, app = await _frame_call(request)
     path, method = str(payload.get("path", "")), str(payload.get("method", "GET")).upper()
     if app is None:
         raise JiraHTTPError(404, "The app is not installed.")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from flowcase.sandbox import catalog
 from flowcase.sandbox.adf import AdfError, validate_adf
-from flowcase.sandbox.catalog import IssueType, LinkType, issue_type
+from flowcase.sandbox.catalog import IssueType, LinkType, issue_type, next_id
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.models import Attachment, Issue, IssueLink, IssueProperty, Project
 from flowcase.sandbox.site import DEMO_USER, now
@@ -25,11 +25,6 @@ def iso(value: Any) -> str:
     return f"{value:%Y-%m-%dT%H:%M:%S}.{value.microsecond // 1000:03d}+0000"
 
 
-def next_id(session: Session, column: Any, start: int) -> int:
-    current = session.scalar(select(func.max(column)))
-    return max(int(current or 0) + 1, start)
-
-
 def find_project(session: Session, ref: object) -> Project | None:
     text = str(ref).strip()
     if text.isdigit():
@@ -41,6 +36,24 @@ def find_issue(session: Session, ref: str) -> Issue | None:
     if ref.isdigit():
         return session.get(Issue, int(ref))
     return session.scalar(select(Issue).where(Issue.key == ref.upper()))
+
+
+def issue_with_project(session: Session, key: str) -> tuple[Issue, Project] | None:
+    """The issue with this key (as written: no id, no case folding) and its project; None when there is none."""
+    issue = session.scalar(select(Issue).where(Issue.key == key))
+    if issue is None:
+        return None
+    project = session.get(Project, issue.project_id)
+    assert project is not None
+    return issue, project
+
+
+def get_project(session: Session, ref: str) -> Project:
+    """The project with this key or id, or Jira's 404."""
+    project = find_project(session, ref)
+    if project is None:
+        raise JiraHTTPError(404, f"No project could be found with key '{ref}'.")
+    return project
 
 
 def get_issue(session: Session, ref: str) -> Issue:

@@ -26,7 +26,7 @@ from flowcase.sandbox.adf_html import adf_html
 from flowcase.sandbox.catalog import all_issue_types
 from flowcase.sandbox.connect import PageContext, signed_iframe_url
 from flowcase.sandbox.errors import JiraHTTPError
-from flowcase.sandbox.issues import find_project, issue_fields
+from flowcase.sandbox.issues import find_project, issue_fields, issue_with_project
 from flowcase.sandbox.models import Installation, Issue, Project
 from flowcase.sandbox.modules import Module, all_hold, find_module, modules_of, raw_modules
 from flowcase.sandbox.site import DEMO_USER, Sandbox
@@ -138,11 +138,10 @@ async def browse(request: Request) -> Response:
     sandbox = _sandbox(request)
     key = request.path_params["key"].upper()
     with sandbox.session() as s:
-        issue = s.scalar(select(Issue).where(Issue.key == key))
-        if issue is None:
+        found = issue_with_project(s, key)
+        if found is None:
             return _not_found(request, sandbox, f"Issue {key} does not exist.")
-        project = s.get(Project, issue.project_id)
-        assert project is not None
+        issue, project = found
         fields = issue_fields(s, sandbox.base_url, issue, None)
         context = PageContext(issue.key, str(issue.id), project.key, str(project.id), str(issue.issuetype_id))
         contents, panels = [], []
@@ -183,14 +182,9 @@ async def project_page(request: Request) -> Response:
         issues = list(s.scalars(select(Issue).where(Issue.project_id == project.id).order_by(Issue.number)))
     context = PageContext(project_key=project.key, project_id=str(project.id))
     tabs = [m for inst in sandbox.installations() for m in modules_of(inst, "jiraProjectPages")]
-    frame = None
-    app_key, module_key = request.path_params.get("app"), request.path_params.get("module")
-    if app_key and module_key:
-        inst = sandbox.installation(app_key)
-        module = find_module(inst, module_key) if inst else None
-        if inst is None or module is None:
-            return _not_found(request, sandbox, "This app page does not exist.")
-        frame = frame_for(sandbox, inst, module, context)
+    frame, found = _app_frame(request, sandbox, context)
+    if not found:
+        return _not_found(request, sandbox, "This app page does not exist.")
     with sandbox.session() as s:
         types = {it.id: it.name for it in all_issue_types(s)}
     return _render(
@@ -198,18 +192,26 @@ async def project_page(request: Request) -> Response:
     )
 
 
+def _app_frame(request: Request, sandbox: Sandbox, context: PageContext) -> tuple[dict[str, Any] | None, bool]:
+    """The frame of the app page the URL names (``{app}/{module}``), None when it names none; and whether that
+    page exists."""
+    app_key, module_key = request.path_params.get("app"), request.path_params.get("module")
+    if not (app_key and module_key):
+        return None, True
+    inst = sandbox.installation(app_key)
+    module = find_module(inst, module_key) if inst else None
+    if inst is None or module is None:
+        return None, False
+    return frame_for(sandbox, inst, module, context), True
+
+
 async def admin_page(request: Request) -> Response:
     sandbox = _sandbox(request)
     installations = sandbox.installations()
     pages = [m for inst in installations for m in modules_of(inst, "adminPages")]
-    frame = None
-    app_key, module_key = request.path_params.get("app"), request.path_params.get("module")
-    if app_key and module_key:
-        inst = sandbox.installation(app_key)
-        module = find_module(inst, module_key) if inst else None
-        if inst is None or module is None:
-            return _not_found(request, sandbox, "This app page does not exist.")
-        frame = frame_for(sandbox, inst, module, PageContext())
+    frame, found = _app_frame(request, sandbox, PageContext())
+    if not found:
+        return _not_found(request, sandbox, "This app page does not exist.")
     return _render(request, sandbox, "admin.html", PageContext(), installations=installations, pages=pages, frame=frame)
 
 

@@ -6,9 +6,11 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,6 +18,7 @@ from starlette.routing import Route
 from flowcase.sandbox import catalog
 from flowcase.sandbox.adf import AdfError, validate_adf
 from flowcase.sandbox.auth import require
+from flowcase.sandbox.catalog import next_id
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.index import snapshot
 from flowcase.sandbox.issues import (
@@ -29,11 +32,12 @@ from flowcase.sandbox.issues import (
     issue_json,
     link_type_json,
     link_type_of,
-    next_id,
     parse_field_list,
 )
 from flowcase.sandbox.models import Attachment, Comment, Issue, IssueLink
 from flowcase.sandbox.site import Principal, Sandbox, now
+
+R = TypeVar("R")
 
 BULK_LIMIT = 50
 
@@ -256,29 +260,44 @@ async def create_link(request: Request) -> Response:
     return Response(status_code=201)
 
 
-async def link(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
-    link_id = request.path_params["link_id"]
-    with sandbox.session() as s:
-        row = s.get(IssueLink, int(link_id)) if link_id.isdigit() else None
-        if row is None:
-            raise JiraHTTPError(404, f"No issue link with id '{link_id}' exists.")
-        if request.method == "DELETE":
-            s.delete(row)
-            return Response(status_code=204)
-        inward, outward = s.get(Issue, row.inward_issue_id), s.get(Issue, row.outward_issue_id)
-        lt = link_type_of(s, row)
-        base = sandbox.base_url
-        return JSONResponse(
-            {
-                "id": str(row.id),
-                "self": f"{base}/rest/api/3/issueLink/{row.id}",
-                "type": link_type_json(base, lt),
-                "inwardIssue": {"id": str(row.inward_issue_id), "key": inward.key if inward else None},
-                "outwardIssue": {"id": str(row.outward_issue_id), "key": outward.key if outward else None},
-            }
-        )
+def _get_or_delete(
+    model: type[R], param: str, missing: str, show: Callable[[Request, Sandbox, Session, R], Response]
+) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of one row of ``model`` by the numeric id in the URL: DELETE removes it, GET answers
+    ``show(...)``; an unknown id is Jira's 404 (``missing`` with the id for ``{}``)."""
+
+    async def endpoint(request: Request) -> Response:
+        require(request)
+        sandbox = sandbox_of(request)
+        raw_id = request.path_params[param]
+        with sandbox.session() as s:
+            row = s.get(model, int(raw_id)) if raw_id.isdigit() else None
+            if row is None:
+                raise JiraHTTPError(404, missing.format(raw_id))
+            if request.method == "DELETE":
+                s.delete(row)
+                return Response(status_code=204)
+            return show(request, sandbox, s, row)
+
+    return endpoint
+
+
+def _link_json(_request: Request, sandbox: Sandbox, s: Session, row: IssueLink) -> Response:
+    inward, outward = s.get(Issue, row.inward_issue_id), s.get(Issue, row.outward_issue_id)
+    lt = link_type_of(s, row)
+    base = sandbox.base_url
+    return JSONResponse(
+        {
+            "id": str(row.id),
+            "self": f"{base}/rest/api/3/issueLink/{row.id}",
+            "type": link_type_json(base, lt),
+            "inwardIssue": {"id": str(row.inward_issue_id), "key": inward.key if inward else None},
+            "outwardIssue": {"id": str(row.outward_issue_id), "key": outward.key if outward else None},
+        }
+    )
+
+
+link = _get_or_delete(IssueLink, "link_id", "No issue link with id '{}' exists.", _link_json)
 
 
 async def add_attachments(request: Request) -> Response:
@@ -315,26 +334,19 @@ async def add_attachments(request: Request) -> Response:
     return JSONResponse(created)
 
 
-async def attachment(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
-    att_id = request.path_params["att_id"]
-    with sandbox.session() as s:
-        att = s.get(Attachment, int(att_id)) if att_id.isdigit() else None
-        if att is None:
-            raise JiraHTTPError(404, f"The attachment with id '{att_id}' does not exist.")
-        if request.method == "DELETE":
-            s.delete(att)
-            return Response(status_code=204)
-        if request.url.path.startswith("/rest/api/3/attachment/content/"):
-            if request.query_params.get("redirect", "true").lower() == "false":
-                return _content(att)
-            # Jira answers 303 to a pre-signed media URL (no credentials needed there, short-lived).
-            expires = int(time.time()) + MEDIA_TTL
-            sig = _media_sig(sandbox, att.id, expires)
-            location = f"{sandbox.base_url}/_sandbox/media/{att.id}?expires={expires}&sig={sig}"
-            return Response(status_code=303, headers={"Location": location})
-        return JSONResponse(attachment_json(sandbox.base_url, att))
+def _attachment(request: Request, sandbox: Sandbox, _s: Session, att: Attachment) -> Response:
+    if request.url.path.startswith("/rest/api/3/attachment/content/"):
+        if request.query_params.get("redirect", "true").lower() == "false":
+            return _content(att)
+        # Jira answers 303 to a pre-signed media URL (no credentials needed there, short-lived).
+        expires = int(time.time()) + MEDIA_TTL
+        sig = _media_sig(sandbox, att.id, expires)
+        location = f"{sandbox.base_url}/_sandbox/media/{att.id}?expires={expires}&sig={sig}"
+        return Response(status_code=303, headers={"Location": location})
+    return JSONResponse(attachment_json(sandbox.base_url, att))
+
+
+attachment = _get_or_delete(Attachment, "att_id", "The attachment with id '{}' does not exist.", _attachment)
 
 
 MEDIA_TTL = 300

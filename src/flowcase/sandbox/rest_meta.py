@@ -12,7 +12,7 @@ from starlette.routing import Route
 from flowcase.sandbox import catalog
 from flowcase.sandbox.auth import require
 from flowcase.sandbox.errors import JiraHTTPError
-from flowcase.sandbox.issues import find_issue, find_project, issue_type_json, project_json, user_json
+from flowcase.sandbox.issues import find_issue, find_project, get_project, issue_type_json, project_json, user_json
 from flowcase.sandbox.models import Project
 from flowcase.sandbox.rest_issues import read_json, require_admin, sandbox_of
 from flowcase.sandbox.site import GLOBAL_PERMISSIONS, USERS, Principal, now
@@ -48,19 +48,11 @@ async def project_search(request: Request) -> Response:
         )
 
 
-def _project(request: Request, s: Any) -> Project:
-    ref = request.path_params["project"]
-    project = find_project(s, ref)
-    if project is None:
-        raise JiraHTTPError(404, f"No project could be found with key '{ref}'.")
-    return project
-
-
 async def project(request: Request) -> Response:
     require(request)
     sandbox = sandbox_of(request)
     with sandbox.session() as s:
-        return JSONResponse(project_json(s, sandbox.base_url, _project(request, s)))
+        return JSONResponse(project_json(s, sandbox.base_url, get_project(s, request.path_params["project"])))
 
 
 async def issue_types(request: Request) -> Response:
@@ -168,7 +160,7 @@ async def createmeta_types(request: Request) -> Response:
     sandbox = sandbox_of(request)
     start, size = _page(request)
     with sandbox.session() as s:
-        project = _project(request, s)
+        project = get_project(s, request.path_params["project"])
         types = [issue_type_json(sandbox.base_url, it) for it in catalog.project_issue_types(s, project)]
     page = types[start : start + size]
     return JSONResponse({"issueTypes": page, "maxResults": size, "startAt": start, "total": len(types)})
@@ -192,7 +184,7 @@ async def createmeta_fields(request: Request) -> Response:
     sandbox = sandbox_of(request)
     start, size = _page(request)
     with sandbox.session() as s:
-        project = _project(request, s)
+        project = get_project(s, request.path_params["project"])
         it = catalog.issue_type(s, request.path_params["type_id"], project)
         on_screen = catalog.screen_fields(project)
     if it is None or not str(request.path_params["type_id"]).isdigit():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -19,16 +19,27 @@ from flowcase.sandbox.issues import (
     APP_PROPERTY_KEY_LIMIT,
     ISSUE_PROPERTY_KEY_LIMIT,
     check_property,
-    find_project,
     get_issue,
+    get_project,
 )
-from flowcase.sandbox.models import AppProperty, IssueProperty, Project, ProjectProperty
+from flowcase.sandbox.models import AppProperty, IssueProperty, ProjectProperty
 from flowcase.sandbox.rest_issues import sandbox_of
 from flowcase.sandbox.site import now
 
 
 def _missing(key: str) -> JiraHTTPError:
     return JiraHTTPError(404, f"The property with key '{key}' does not exist.")
+
+
+def _keys_json(base: str, rows: Iterable[IssueProperty | ProjectProperty | AppProperty]) -> Response:
+    """The answer to a list of property keys (``base``: the URL of the properties, with its ending '/')."""
+    return JSONResponse({"keys": [{"self": base + quote(r.key, safe=""), "key": r.key} for r in rows]})
+
+
+async def _property_request(request: Request) -> tuple[str, str]:
+    """The property key of the URL and the body of a PUT (empty for GET and DELETE)."""
+    raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
+    return request.path_params["prop"], raw
 
 
 async def issue_property_keys(request: Request) -> Response:
@@ -38,14 +49,13 @@ async def issue_property_keys(request: Request) -> Response:
         issue = get_issue(s, request.path_params["key"])
         rows = s.scalars(select(IssueProperty).where(IssueProperty.issue_id == issue.id).order_by(IssueProperty.key))
         base = f"{sandbox.base_url}/rest/api/3/issue/{issue.id}/properties/"
-        return JSONResponse({"keys": [{"self": base + quote(r.key, safe=""), "key": r.key} for r in rows]})
+        return _keys_json(base, rows)
 
 
 async def issue_property(request: Request) -> Response:
     require(request)
     sandbox = sandbox_of(request)
-    key = request.path_params["prop"]
-    raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
+    key, raw = await _property_request(request)
     with sandbox.session() as s:
         issue = get_issue(s, request.path_params["key"])
         if request.method in ("PUT", "DELETE"):
@@ -92,28 +102,20 @@ async def project_property_keys(request: Request) -> Response:
     require(request)
     sandbox = sandbox_of(request)
     with sandbox.session() as s:
-        project = _project(s, request.path_params["project"])
+        project = get_project(s, request.path_params["project"])
         rows = s.scalars(
             select(ProjectProperty).where(ProjectProperty.project_id == project.id).order_by(ProjectProperty.key)
         )
         base = f"{sandbox.base_url}/rest/api/3/project/{project.id}/properties/"
-        return JSONResponse({"keys": [{"self": base + quote(r.key, safe=""), "key": r.key} for r in rows]})
-
-
-def _project(s: Any, ref: str) -> Project:
-    project = find_project(s, ref)
-    if project is None:
-        raise JiraHTTPError(404, f"No project could be found with key '{ref}'.")
-    return project
+        return _keys_json(base, rows)
 
 
 async def project_property(request: Request) -> Response:
     require(request)
     sandbox = sandbox_of(request)
-    key = request.path_params["prop"]
-    raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
+    key, raw = await _property_request(request)
     with sandbox.session() as s:
-        project = _project(s, request.path_params["project"])
+        project = get_project(s, request.path_params["project"])
         return _entity_property(
             s,
             request.method,
@@ -140,14 +142,13 @@ async def app_property_keys(request: Request) -> Response:
     with sandbox.session() as s:
         rows = s.scalars(select(AppProperty).where(AppProperty.addon_key == addon).order_by(AppProperty.key))
         base = f"{sandbox.base_url}/rest/atlassian-connect/1/addons/{addon}/properties/"
-        return JSONResponse({"keys": [{"self": base + quote(r.key, safe=""), "key": r.key} for r in rows]})
+        return _keys_json(base, rows)
 
 
 async def app_property(request: Request) -> Response:
     addon = _app_guard(request)
     sandbox = sandbox_of(request)
-    key = request.path_params["prop"]
-    raw = (await request.body()).decode("utf-8", "replace") if request.method == "PUT" else ""
+    key, raw = await _property_request(request)
     with sandbox.session() as s:
         row = s.get(AppProperty, (addon, key))
         if request.method == "GET":

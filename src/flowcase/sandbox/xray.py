@@ -20,10 +20,11 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import GraphQLError, GraphQLSchema, build_schema, graphql_sync
 from starlette.requests import Request
@@ -33,6 +34,8 @@ from starlette.routing import Route
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.issues import create_issue, find_issue, type_of
 from flowcase.sandbox.vendor_state import XrayState
+
+T = TypeVar("T")
 
 PREFIX = "/xray/api/v2"
 TOKEN_SECONDS = 24 * 3600
@@ -141,7 +144,7 @@ class _Resolvers:
         def runs(_info: Any, limit: int, start: int | None = None) -> dict[str, Any]:
             with self.state.lock:
                 rows = [r for r in self.state.runs.values() if r["exec"] == issue.id]
-            return self._run_page(rows, limit, start)
+            return self._page(rows, limit, start, self._run)
 
         def tests(
             _info: Any, limit: int, issueIds: list[str] | None = None, start: int | None = None
@@ -177,30 +180,27 @@ class _Resolvers:
             "testExecution": None if execution is None else self._execution(execution),
         }
 
-    def _run_page(self, rows: list[dict[str, Any]], limit: int, start: int | None) -> dict[str, Any]:
+    @staticmethod
+    def _page(items: list[T], limit: int, start: int | None, render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+        """One page of a list result (``limit`` items from ``start``), as Xray's GraphQL API pages them."""
         if not 1 <= limit <= MAX_LIMIT:
             raise GraphQLError(f"limit must be between 1 and {MAX_LIMIT}")
         first = start or 0
         return {
-            "total": len(rows),
+            "total": len(items),
             "start": first,
             "limit": limit,
-            "results": [self._run(r) for r in rows[first : first + limit]],
+            "results": [render(item) for item in items[first : first + limit]],
         }
 
     def _results(self, ids: list[int], limit: int, start: int | None) -> dict[str, Any]:
-        if not 1 <= limit <= MAX_LIMIT:
-            raise GraphQLError(f"limit must be between 1 and {MAX_LIMIT}")
-        first = start or 0
         tests = [t for t in (self._issue(str(i), "Test") for i in ids) if t is not None]
-        page = tests[first : first + limit]
-        return {
-            "total": len(tests),
-            "start": first,
-            "limit": limit,
-            "results": [self._test(t) for t in page],
-            "warnings": [],
-        }
+        return {**self._page(tests, limit, start, self._test), "warnings": []}
+
+    @staticmethod
+    def _refuse_jql(jql: str | None) -> None:
+        if jql is not None:
+            raise GraphQLError("jql is not supported by the sandbox's Xray; pass issueIds")
 
     # -- Query ---------------------------------------------------------------------------------------------------
 
@@ -216,8 +216,7 @@ class _Resolvers:
         jql: str | None = None,
         start: int | None = None,
     ) -> dict[str, Any]:
-        if jql is not None:
-            raise GraphQLError("jql is not supported by the sandbox's Xray; pass issueIds")
+        self._refuse_jql(jql)
         return self._results([int(i) for i in issueIds or [] if i and i.isdigit()], limit, start)
 
     def getTestSet(self, _info: Any, issueId: str | None = None) -> dict[str, Any] | None:
@@ -248,18 +247,9 @@ class _Resolvers:
         jql: str | None = None,
         start: int | None = None,
     ) -> dict[str, Any]:
-        if jql is not None:
-            raise GraphQLError("jql is not supported by the sandbox's Xray; pass issueIds")
-        if not 1 <= limit <= MAX_LIMIT:
-            raise GraphQLError(f"limit must be between 1 and {MAX_LIMIT}")
+        self._refuse_jql(jql)
         found = [e for e in (self._issue(i, EXECUTION_TYPE) for i in issueIds or []) if e is not None]
-        first = start or 0
-        return {
-            "total": len(found),
-            "start": first,
-            "limit": limit,
-            "results": [self._execution(e) for e in found[first : first + limit]],
-        }
+        return self._page(found, limit, start, self._execution)
 
     def getTestRuns(
         self,
@@ -278,7 +268,7 @@ class _Resolvers:
                 if (testIssueIds is None or str(r["test"]) in testIssueIds)
                 and (testExecIssueIds is None or str(r["exec"]) in testExecIssueIds)
             ]
-        return self._run_page(rows, limit, start)
+        return self._page(rows, limit, start, self._run)
 
     # -- Mutation ------------------------------------------------------------------------------------------------
 

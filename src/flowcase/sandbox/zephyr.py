@@ -70,6 +70,13 @@ def _authorize(request: Request) -> None:
         raise ZephyrError(401, "Unauthorized: the Zephyr API access token is missing or invalid")
 
 
+def _authorized_state(request: Request) -> ZephyrState:
+    """The Zephyr Scale state, once the request's token is checked."""
+    _authorize(request)
+    state: ZephyrState = _sandbox(request).zephyr
+    return state
+
+
 def _int_param(request: Request, name: str, default: int, *, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
@@ -77,6 +84,19 @@ def _int_param(request: Request, name: str, default: int, *, low: int, high: int
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise ZephyrError(400, f"{name} must be an integer between {low} and {high}")
     return int(raw)
+
+
+def _project_key(body: dict[str, Any]) -> str:
+    key = body.get("projectKey")
+    if not isinstance(key, str) or not PROJECT_KEY.fullmatch(key):
+        raise ZephyrError(400, "projectKey must be a Jira project key")
+    return key
+
+
+def _project_filter(request: Request) -> int | None:
+    """The id of the ``projectKey`` a list is filtered by (None: no filter)."""
+    key = request.query_params.get("projectKey")
+    return _project(request, key)[0] if key else None
 
 
 def _project(request: Request, ref: str) -> tuple[int, str]:
@@ -181,11 +201,9 @@ async def get_project(request: Request) -> Response:
 
 
 async def test_cases(request: Request) -> Response:
-    _authorize(request)
-    state: ZephyrState = _sandbox(request).zephyr
+    state = _authorized_state(request)
     if request.method == "GET":
-        project_key = request.query_params.get("projectKey")
-        project_id = _project(request, project_key)[0] if project_key else None
+        project_id = _project_filter(request)
         folder_id = _int_param(request, "folderId", 0, low=1, high=2**62) if "folderId" in request.query_params else 0
         with state.lock:
             rows = [
@@ -196,9 +214,7 @@ async def test_cases(request: Request) -> Response:
             items = [_test_case_json(request, r) for r in rows]
         return JSONResponse(_page(request, items, "/testcases"))
     body = await _json_body(request)
-    key = body.get("projectKey")
-    if not isinstance(key, str) or not PROJECT_KEY.fullmatch(key):
-        raise ZephyrError(400, "projectKey must be a Jira project key")
+    key = _project_key(body)
     project_id, project_key = _project(request, key)
     name, labels = _name(body.get("name")), _labels(body.get("labels"))
     with state.lock:
@@ -223,8 +239,7 @@ async def test_cases(request: Request) -> Response:
 
 
 async def test_case(request: Request) -> Response:
-    _authorize(request)
-    state: ZephyrState = _sandbox(request).zephyr
+    state = _authorized_state(request)
     key = request.path_params["key"]
     if request.method == "GET":
         with state.lock:
@@ -250,8 +265,7 @@ async def test_case(request: Request) -> Response:
 
 
 async def test_steps(request: Request) -> Response:
-    _authorize(request)
-    state: ZephyrState = _sandbox(request).zephyr
+    state = _authorized_state(request)
     key = request.path_params["key"]
     if request.method == "GET":
         with state.lock:
@@ -279,8 +293,7 @@ async def test_steps(request: Request) -> Response:
 
 
 async def test_case_links(request: Request) -> Response:
-    _authorize(request)
-    state: ZephyrState = _sandbox(request).zephyr
+    state = _authorized_state(request)
     key = request.path_params["key"]
     base = _base(request)
     jira = _sandbox(request).base_url
@@ -300,8 +313,7 @@ async def test_case_links(request: Request) -> Response:
 
 
 async def test_case_issue_link(request: Request) -> Response:
-    _authorize(request)
-    state: ZephyrState = _sandbox(request).zephyr
+    state = _authorized_state(request)
     key = request.path_params["key"]
     body = await _json_body(request)
     issue_id = body.get("issueId")
@@ -320,12 +332,10 @@ async def test_case_issue_link(request: Request) -> Response:
 
 
 async def folders(request: Request) -> Response:
-    _authorize(request)
-    state: ZephyrState = _sandbox(request).zephyr
+    state = _authorized_state(request)
     base = _base(request)
     if request.method == "GET":
-        project_key = request.query_params.get("projectKey")
-        project_id = _project(request, project_key)[0] if project_key else None
+        project_id = _project_filter(request)
         kind = request.query_params.get("folderType")
         with state.lock:
             rows = [
@@ -346,9 +356,7 @@ async def folders(request: Request) -> Response:
             ]
         return JSONResponse(_page(request, items, "/folders"))
     body = await _json_body(request)
-    key, name, kind = body.get("projectKey"), body.get("name"), body.get("folderType")
-    if not isinstance(key, str) or not PROJECT_KEY.fullmatch(key):
-        raise ZephyrError(400, "projectKey must be a Jira project key")
+    key, name, kind = _project_key(body), body.get("name"), body.get("folderType")
     if kind not in ("TEST_CASE", "TEST_PLAN", "TEST_CYCLE"):
         raise ZephyrError(400, 'folderType must be "TEST_CASE", "TEST_PLAN" or "TEST_CYCLE"')
     if not isinstance(name, str) or not 1 <= len(name) <= 255 or "/" in name:
@@ -414,12 +422,9 @@ async def statuses(request: Request) -> Response:
 
 
 async def test_cycles(request: Request) -> Response:
-    _authorize(request)
-    state: ZephyrState = _sandbox(request).zephyr
+    state = _authorized_state(request)
     body = await _json_body(request)
-    key = body.get("projectKey")
-    if not isinstance(key, str) or not PROJECT_KEY.fullmatch(key):
-        raise ZephyrError(400, "projectKey must be a Jira project key")
+    key = _project_key(body)
     project_id, project_key = _project(request, key)
     name = _name(body.get("name"))
     with state.lock:
@@ -465,11 +470,9 @@ def _bool_param(request: Request, name: str) -> bool:
 
 
 async def test_executions(request: Request) -> Response:
-    _authorize(request)
-    state: ZephyrState = _sandbox(request).zephyr
+    state = _authorized_state(request)
     if request.method == "GET":
-        project_key = request.query_params.get("projectKey")
-        project_id = _project(request, project_key)[0] if project_key else None
+        project_id = _project_filter(request)
         cycle, case = request.query_params.get("testCycle"), request.query_params.get("testCase")
         only_last = _bool_param(request, "onlyLastExecutions")
         with state.lock:
@@ -486,9 +489,7 @@ async def test_executions(request: Request) -> Response:
             items = [_execution_json(request, r) for r in rows]
         return JSONResponse(_page(request, items, "/testexecutions"))
     body = await _json_body(request)
-    key = body.get("projectKey")
-    if not isinstance(key, str) or not PROJECT_KEY.fullmatch(key):
-        raise ZephyrError(400, "projectKey must be a Jira project key")
+    key = _project_key(body)
     project_id, _ = _project(request, key)
     status = next((s for s in EXECUTION_STATUSES if s[1] == body.get("statusName")), None)
     if status is None:

@@ -150,7 +150,7 @@ class XrayExtras:
         settings: PublishSettings,
     ) -> None:
         self.xray, self.jira, self.model, self.story, self.project = xray, jira, model, story_key, project_key
-        self.settings = settings
+        self.settings, self.suite = settings, suite
         self.steps = {t.id: _steps(t) for t in suite.tests}
         self.test_set: str | None = None  # issue id
         self.test_set_key: str | None = None

@@ -15,14 +15,13 @@ tests); only what a Test holds differs:
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from flowcase.export.gherkin import definition
-from flowcase.generate.suite import Suite, TestCase
-from flowcase.jira.client import JiraClient
+from flowcase.generate.suite import TestCase
 from flowcase.jira.settings_store import PublishSettings
-from flowcase.model.types import Model
-from flowcase.targets.xray import XrayClient, XrayExtras
+from flowcase.targets.xray import XrayExtras
 
 CUCUMBER = "Cucumber"
 WRITE = (
@@ -35,18 +34,10 @@ WRITE = (
 class XrayGherkinExtras(XrayExtras):
     """Cucumber Tests (see the module docs); the Test Set and the description as for manual tests."""
 
-    def __init__(
-        self,
-        xray: XrayClient,
-        jira: JiraClient,
-        model: Model,
-        suite: Suite,
-        story_key: str,
-        project_key: str,
-        settings: PublishSettings,
-    ) -> None:
-        super().__init__(xray, jira, model, suite, story_key, project_key, settings)
-        self.gherkin = {t.id: definition(t, model) for t in suite.tests}
+    @cached_property
+    def gherkin(self) -> dict[str, str]:
+        """Each test's Gherkin scenario, the definition of its Cucumber Test."""
+        return {t.id: definition(t, self.model) for t in self.suite.tests}
 
     def content(self, test: TestCase) -> Any:
         return {"testType": CUCUMBER, "gherkin": self.gherkin.get(test.id, "")}

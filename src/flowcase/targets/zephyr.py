@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from flowcase.export import zephyr as zephyr_export
-from flowcase.export.common import ISSUE_KEY, labels_of, requirements_of
+from flowcase.export.common import issue_links_of, labels_of
 from flowcase.generate.suite import Suite
 from flowcase.jira.client import JiraClient, JiraError, JsonObj
 from flowcase.jira.publish import DUPLICATE_LABEL, LABEL, OBSOLETE_LABEL, PublishError, model_label
@@ -128,7 +128,7 @@ def plan(model: Model, suite: Suite, story_key: str, settings: PublishSettings) 
                 ]
             )
         )
-        reqs = tuple(k for k in requirements_of(test) if ISSUE_KEY.match(k) and k != story_key)
+        reqs = tuple(k for k in issue_links_of(test) if k != story_key)
         digest_src = {
             "name": body["name"],
             "objective": body["objective"],

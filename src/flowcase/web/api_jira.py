@@ -10,7 +10,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from flowcase.generate.suite import Suite
 from flowcase.hosts.base import Caller
+from flowcase.model.types import Model
 from flowcase.web import jira_ops, vendor_api, work
 from flowcase.web.api_models import compute, max_nodes
 from flowcase.web.auth import authenticate, current_host
@@ -95,11 +97,17 @@ async def restore_model(request: Request) -> Response:
     return JSONResponse({"issueKey": key, "exists": True, "revision": revision, **editor})
 
 
-async def diff(request: Request) -> Response:
-    caller = await authenticate(request)
+async def _suite_request(request: Request, caller: Caller) -> tuple[str, Model, Suite]:
+    """The issue, model and suite of a diff or publish request, once the caller may touch that issue."""
     raw = await read_json_bytes(request)
     issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw, max_nodes(request))
     _allowed_issue(request, issue_key)
+    return issue_key, model, suite
+
+
+async def diff(request: Request) -> Response:
+    caller = await authenticate(request)
+    issue_key, model, suite = await _suite_request(request, caller)
     async with jira_ops.client(current_host(request), caller) as jira:
         base_url = jira.base_url
         changes = await jira_ops.diff(
@@ -127,9 +135,7 @@ async def lineage(request: Request) -> Response:
 
 async def start_publish(request: Request) -> Response:
     caller = await authenticate(request)
-    raw = await read_json_bytes(request)
-    issue_key, model, suite = await compute(request).run(caller.site_id, work.suite_request, raw, max_nodes(request))
-    _allowed_issue(request, issue_key)
+    issue_key, model, suite = await _suite_request(request, caller)
     # Never queue a publish that cannot create anything: say what the project lacks and how to fix it.
     async with jira_ops.client(current_host(request), caller) as jira:
         readiness = await jira_ops.preflight(jira, request.app.state.settings.app_key, _project_of(issue_key))

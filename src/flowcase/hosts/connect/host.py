@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from flowcase.config import Settings
 from flowcase.db.store import InstallationStore
-from flowcase.hosts.base import Caller
+from flowcase.hosts.base import Caller, ask_global_permission
 from flowcase.hosts.connect.auth import ConnectJwtAuth, TenantUnavailableError
 from flowcase.hosts.connect.incoming import Mode, VerifiedRequest, verify_request
 from flowcase.hosts.connect.jwt import JwtError
@@ -152,12 +152,8 @@ class ConnectHost:
 
     async def _ask_global_permission(self, caller: Caller, permission: str) -> bool | None:
         auth = self.auth_for(caller.site_id, caller.base_url)
-        body = {"accountId": caller.account_id, "globalPermissions": [permission]}
         try:
-            async with httpx.AsyncClient(
-                base_url=caller.base_url, auth=auth, transport=self._transport(), timeout=10.0
-            ) as client:
-                response = await client.post("/rest/api/3/permissions/check", json=body)
+            response = await ask_global_permission(caller.base_url, auth, self._transport(), caller, permission)
         except (httpx.HTTPError, TenantUnavailableError, SiteUrlError) as exc:
             log.warning("connect: permission check for %s failed (%s)", caller.site_id, type(exc).__name__)
             return None

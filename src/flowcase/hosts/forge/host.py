@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from flowcase.errors import TenantUnavailableError
-from flowcase.hosts.base import Caller
+from flowcase.hosts.base import Caller, ask_global_permission
 from flowcase.hosts.forge.auth import ForgeTokenAuth, ForgeTokenMissingError
 from flowcase.hosts.forge.fit import FitError, Invocation, verify_fit
 from flowcase.hosts.forge.jwks import JwksCache
@@ -158,15 +158,9 @@ class ForgeHost:
         cached = self._permission_cache.get(key)
         if cached is not None and time.monotonic() - cached[1] < ADMIN_CACHE_SECONDS:
             return cached[0]
-        body = {"accountId": caller.account_id, "globalPermissions": [permission]}
         try:
-            async with httpx.AsyncClient(
-                base_url=caller.base_url,
-                auth=self.auth_for(caller, system=True),
-                transport=self._transport(),
-                timeout=10.0,
-            ) as client:
-                response = await client.post("/rest/api/3/permissions/check", json=body)
+            auth = self.auth_for(caller, system=True)
+            response = await ask_global_permission(caller.base_url, auth, self._transport(), caller, permission)
         except (httpx.HTTPError, ForgeTokenMissingError, SiteUrlError) as exc:
             log.warning("forge: permission check for %s failed (%s)", caller.site_id, type(exc).__name__)
             return False

@@ -55,25 +55,35 @@ function applyColorMode() {
   document.documentElement.dataset.colorMode = stored || (dark ? 'dark' : 'light');
 }
 
-function standaloneHost() {
-  const request = async (method, path, body, opts = {}) => {
-    const headers = { 'X-Flowcase-Client': 'web', Accept: 'application/json' };
+// api() over fetch: `identify()` gives the headers that say who calls (cookie client or Connect JWT), `init` the
+// other fetch options; opts.raw answers the Response itself, else its JSON (an ApiError when not ok).
+function fetchApi(identify, init = {}) {
+  return async (method, path, body, opts = {}) => {
+    const headers = { ...(await identify()), Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const response = await fetch(path, {
-      method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body),
-      signal: opts.signal,
+      method, headers, ...init, body: body === undefined ? undefined : JSON.stringify(body), signal: opts.signal,
     });
     return opts.raw ? response : parse(response);
   };
+}
+
+// download() over a fetchApi request: the POST's body as a Blob with the file name the server gave.
+function downloader(request) {
+  return async (path, body) => {
+    const response = await request('POST', path, body, { raw: true });
+    if (!response.ok) await parse(response);
+    return { blob: await response.blob(), filename: filenameOf(response) };
+  };
+}
+
+function standaloneHost() {
+  const request = fetchApi(() => ({ 'X-Flowcase-Client': 'web' }), { credentials: 'same-origin' });
   return {
     mode: 'standalone',
     context: pageContext,
     api: request,
-    async download(path, body) {
-      const response = await request('POST', path, body, { raw: true });
-      if (!response.ok) await parse(response);
-      return { blob: await response.blob(), filename: filenameOf(response) };
-    },
+    download: downloader(request),
     flag: showFlag,
     resize() {},
     editorUrl: (issue) => (issue ? fill(pageContext.links.editor, { issue }) : '/app/editor'),
@@ -92,23 +102,12 @@ function connectHost(AP) {
   const token = () => new Promise((resolve, reject) => {
     try { AP.context.getToken(resolve); } catch (e) { reject(e); }
   });
-  const request = async (method, path, body, opts = {}) => {
-    const headers = { Authorization: `JWT ${await token()}`, Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const response = await fetch(path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: opts.signal,
-    });
-    return opts.raw ? response : parse(response);
-  };
+  const request = fetchApi(async () => ({ Authorization: `JWT ${await token()}` }));
   return {
     mode: 'connect',
     context: pageContext,
     api: request,
-    async download(path, body) {
-      const response = await request('POST', path, body, { raw: true });
-      if (!response.ok) await parse(response);
-      return { blob: await response.blob(), filename: filenameOf(response) };
-    },
+    download: downloader(request),
     flag(message, type = 'info') {
       if (AP.flag && AP.flag.create) {
         AP.flag.create({ title: 'flowcase', body: message, type: type === 'error' ? 'error' : type, close: 'auto' });
