@@ -68,7 +68,7 @@ class ForgeHost:
         self.policy = policy or SitePolicy("forge", ("api.atlassian.com",), enforce=False)
         self._raw_transport = jira_transport
         self._tokens: dict[tuple[str, str | None], tuple[str, float]] = {}
-        self._permission_cache: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._permission_cache: dict[tuple[str, str, str], tuple[bool, float]] = {}
 
     async def verify(self, request: Request) -> Invocation:
         """The verified invocation of ``request`` (no installation check); raises HTTPException 401/503."""
@@ -154,7 +154,7 @@ class ForgeHost:
         return self.jira(Caller(site_id=site_id, base_url=record.base_url))
 
     async def has_global_permission(self, caller: Caller, permission: str) -> bool:
-        key = (caller.site_id, caller.account_id or "")
+        key = (caller.site_id, caller.account_id or "", permission)  # one answer per permission asked
         cached = self._permission_cache.get(key)
         if cached is not None and time.monotonic() - cached[1] < ADMIN_CACHE_SECONDS:
             return cached[0]
@@ -173,5 +173,7 @@ class ForgeHost:
             return False
         granted_list = answer.get("globalPermissions", []) if isinstance(answer, dict) else None
         granted = isinstance(granted_list, list) and permission in granted_list
+        if len(self._permission_cache) > 10_000:
+            self._permission_cache.clear()
         self._permission_cache[key] = (granted, time.monotonic())
         return granted
