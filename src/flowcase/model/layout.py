@@ -416,6 +416,20 @@ def _overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def _node_obstacles(workflow: Workflow, layouts: Mapping[str, Layout]) -> list[Layout]:
+    """Every laid-out node's box and the box of its label, if it has one: what arrows and their labels avoid."""
+    obstacles: list[Layout] = []
+    for node in workflow.nodes:
+        lay = layouts.get(node.id)
+        if lay is None:
+            continue
+        obstacles.append(lay)
+        label = label_box(node, lay)
+        if label is not None:
+            obstacles.append(label)
+    return obstacles
+
+
 def labels(
     workflow: Workflow,
     layouts: Mapping[str, Layout],
@@ -425,15 +439,7 @@ def labels(
     """Where the label of every arrow that has one goes (see :func:`place_labels`), beside the routes of
     :func:`routes`, clear of every node, node label and other arrow label. ``texts`` (by default
     :func:`edge_label` of each row) are the labels' texts."""
-    obstacles: list[Layout] = []
-    for node in workflow.nodes:
-        lay = layouts.get(node.id)
-        if lay is None:
-            continue
-        obstacles.append(lay)
-        label = label_box(node, lay)
-        if label is not None:
-            obstacles.append(label)
+    obstacles = _node_obstacles(workflow, layouts)
     if texts is None:
         texts = {(node.id, row.id or ""): edge_label(row) for node, row in workflow.edges()}
     return place_labels(arrows, texts, obstacles)
@@ -441,15 +447,7 @@ def labels(
 
 def routes(workflow: Workflow, layouts: Mapping[str, Layout]) -> dict[tuple[str, str], list[Point]]:
     """The route of every arrow (keyed by node id and row id) around every other node and node label."""
-    obstacles: list[Layout] = []
-    for node in workflow.nodes:
-        lay = layouts.get(node.id)
-        if lay is None:
-            continue
-        obstacles.append(lay)
-        label = label_box(node, lay)
-        if label is not None:
-            obstacles.append(label)
+    obstacles = _node_obstacles(workflow, layouts)
     result: dict[tuple[str, str], list[Point]] = {}
     for node, row in workflow.edges():
         source, target = layouts.get(node.id), layouts.get(row.next)
