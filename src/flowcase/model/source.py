@@ -1,5 +1,6 @@
-"""What every format reader shares: the size limits, bounded JSON parsing, and :class:`Loaded` (a model read from
-a file with its warnings and, for JSON and YAML, where each value was).
+"""What every format reader shares: the size limits, bounded JSON parsing, the message for invalid embedded
+flowcase data, and :class:`Loaded` (a model read from a file with its warnings and, for JSON and YAML, where each
+value was).
 
 Kept apart from :mod:`flowcase.model.io` (which dispatches to the readers) so that the BPMN and GraphWalker
 readers need not import the module that imports them.
@@ -11,6 +12,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic import ValidationError
 
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.types import Model
@@ -49,6 +52,14 @@ class Loaded:
 
 
 _Positions = dict[tuple[str | int, ...], tuple[int, int]]
+
+
+def invalid_data(exc: ValidationError) -> str:
+    """The message for flowcase data embedded in another format (BPMN, GraphWalker) that does not validate: where
+    the first error is and what it is."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"the flowcase data in this file is invalid at {exc.title}{'.' + where if where else ''}: {first['msg']}"
 
 
 def _limit_error(

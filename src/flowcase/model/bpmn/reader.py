@@ -44,7 +44,7 @@ from flowcase.model.expr import (
     parse_condition,
 )
 from flowcase.model.layout import edge_waypoints
-from flowcase.model.source import MAX_DEPTH, Loaded
+from flowcase.model.source import MAX_DEPTH, Loaded, invalid_data
 from flowcase.model.types import (
     BpmnArtifact,
     BpmnCollaboration,
@@ -242,12 +242,7 @@ def loads(text: str, source: str | None = None) -> Loaded:
     except ModelError:
         raise
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise reader.error(
-            "bpmn-invalid",
-            f"the flowcase data in this file is invalid at {exc.title}{'.' + where if where else ''}: {first['msg']}",
-        ) from None
+        raise reader.error("bpmn-invalid", invalid_data(exc)) from None
     except BadScalar as exc:  # a typed value that does not read as its type
         raise reader.error("bpmn-invalid", f"the flowcase data in this file is invalid: {exc}") from None
 

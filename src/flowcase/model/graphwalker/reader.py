@@ -25,7 +25,7 @@ from flowcase.model.expr import (
     parse_condition,
 )
 from flowcase.model.graphwalker.common import js_to_assignments, js_to_condition, unique
-from flowcase.model.source import Loaded, parse_json
+from flowcase.model.source import Loaded, invalid_data, parse_json
 from flowcase.model.types import Decision, Layout, Model, Node, NodeKind, Parameter, Scalar, Variable, Workflow
 
 # -- import --------------------------------------------------------------------------------------------
@@ -95,11 +95,7 @@ def _loads(text: str, source: str | None) -> Loaded:
     except ModelError:
         raise
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise reader.fail(
-            f"the flowcase data in this file is invalid at {exc.title}{'.' + where if where else ''}: {first['msg']}"
-        ) from None
+        raise reader.fail(invalid_data(exc)) from None
     except (TypeError, KeyError, IndexError, AttributeError, ValueError) as exc:
         # a value of the wrong shape somewhere in the properties (a list where an object belongs, ...)
         raise reader.fail(f"malformed GraphWalker data ({type(exc).__name__}: {exc})") from None
