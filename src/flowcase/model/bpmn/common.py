@@ -42,6 +42,16 @@ def _default_label(lay: Layout) -> Layout:
     return Layout(x=lay.x + width / 2 - 45, y=lay.y + height + 7, width=90, height=14)
 
 
+# the BPMN element types of every kind of task, sub-process and gateway
+_TASKS = frozenset(
+    {"task", "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask"}
+)
+_SUBPROCESSES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
+_GATEWAYS = frozenset(
+    {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway"}
+)
+
+
 # ``set`` is a method of every element in bpmn-moddle (bpmn.io's model): an attribute of that name would be lost
 # when bpmn.io saves the diagram, so assignments are written as ``assign`` (``set`` is still read).
 _ATTRIBUTE = {"set": "assign"}

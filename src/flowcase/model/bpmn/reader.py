@@ -17,6 +17,9 @@ from pydantic import ValidationError
 
 from flowcase.model.bpmn.common import (
     _ELEMENT_OF,
+    _GATEWAYS,
+    _SUBPROCESSES,
+    _TASKS,
     BPMN,
     BPMNDI,
     DC,
@@ -67,13 +70,8 @@ from flowcase.model.types import (
     Workflow,
 )
 
-_TASKS = frozenset(
-    {"task", "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask"}
-)
-_OTHER_GATEWAYS = frozenset({"parallelGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway"})
-_SUBPROCESSES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
+_OTHER_GATEWAYS = _GATEWAYS - {"exclusiveGateway"}
 _INTERMEDIATE = frozenset({"intermediateCatchEvent", "intermediateThrowEvent"})
-_GATEWAYS = frozenset({"exclusiveGateway", *_OTHER_GATEWAYS})
 _FLOW_NODES = frozenset(
     {"startEvent", "endEvent", "boundaryEvent", "callActivity", *_TASKS, *_GATEWAYS, *_SUBPROCESSES, *_INTERMEDIATE}
 )

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from flowcase.model.bpmn.common import (
     _ATTRIBUTE,
     _ELEMENT_OF,
+    _GATEWAYS,
+    _SUBPROCESSES,
+    _TASKS,
     BPMNDI,
     DC,
     DI,
@@ -44,13 +47,6 @@ from flowcase.model.types import (
     Workflow,
 )
 
-_TASKS = frozenset(
-    {"task", "userTask", "serviceTask", "manualTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask"}
-)
-_SUBPROCESSES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
-_GATEWAYS = frozenset(
-    {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "complexGateway", "eventBasedGateway"}
-)
 _ACTIVITIES = frozenset({*_TASKS, *_SUBPROCESSES, "callActivity"})
 _CATCH_EVENTS = frozenset({"startEvent", "boundaryEvent", "intermediateCatchEvent"})
 _THROW_EVENTS = frozenset({"endEvent", "intermediateThrowEvent"})
