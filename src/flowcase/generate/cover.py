@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from flowcase.generate.flow import Digraph, Solver, min_count, min_cover
@@ -107,19 +107,23 @@ def lower_bound(graph: FlatGraph, targets: Sequence[Target], solver: Solver = "a
     return min_count(digraph(graph), edges, verts, solver)
 
 
-def covered_by(graph: FlatGraph, walk: Sequence[int]) -> set[str]:
-    """Refs of every step, decision and consecutive decision pair the walk passes."""
-    refs: set[str] = set()
+def reached(graph: FlatGraph, walk: Sequence[int]) -> Iterator[str]:
+    """Refs of every step, decision and consecutive decision pair the walk passes, in the order it reaches them
+    (again each time it passes one again)."""
     previous = ""
     for e in walk:
         edge = graph.edges[e]
         vertex = graph.vertices[edge.dst]
         if vertex.role == "node":
-            refs.add(vertex.ref)
+            yield vertex.ref
         if edge.synthetic:
             continue
-        refs.add(edge.ref)
+        yield edge.ref
         if previous:
-            refs.add(f"{previous}>{edge.ref}")
+            yield f"{previous}>{edge.ref}"
         previous = edge.ref
-    return refs
+
+
+def covered_by(graph: FlatGraph, walk: Sequence[int]) -> set[str]:
+    """Refs of every step, decision and consecutive decision pair the walk passes."""
+    return set(reached(graph, walk))

@@ -8,7 +8,7 @@ from typing import Literal
 
 from flowcase.gcpause import paused_gc
 from flowcase.generate import assemble, data, paths
-from flowcase.generate.cover import covered_by, digraph, lower_bound, structural_cover
+from flowcase.generate.cover import covered_by, digraph, lower_bound, reached, structural_cover
 from flowcase.generate.graph import FlatGraph, NoRoute, flatten
 from flowcase.generate.guards import Found, Goal, Logic, Searcher, Waypoint
 from flowcase.generate.options import GenerateOptions, GenerationError
@@ -300,7 +300,7 @@ def cover_targets(
         for i, walk in enumerate(infeasible):  # keep as many of the walk's targets together as conditions allow
             if ctx.progress:
                 ctx.progress("repairing infeasible paths", i, len(infeasible))
-            on_walk = [by_ref[r] for r in _in_order(ctx.graph, walk) if r in by_ref and r not in done]
+            on_walk = [by_ref[r] for r in reached(ctx.graph, walk) if r in by_ref and r not in done]
             packed = _pack(ctx, on_walk)
             if packed is not None:
                 kept.append(packed)
@@ -319,23 +319,6 @@ def cover_targets(
         done |= covered_by(ctx.graph, searched.walk)
     fixed = len(previous)
     return fixed_then_pruned(ctx, kept, fixed, [t for t in candidates if t.ref not in reasons], pinned), reasons, wanted
-
-
-def _in_order(graph: FlatGraph, walk: list[int]) -> list[str]:
-    """The refs a walk covers, in the order it reaches them."""
-    refs: list[str] = []
-    previous = ""
-    for e in walk:
-        edge = graph.edges[e]
-        vertex = graph.vertices[edge.dst]
-        if vertex.role == "node":
-            refs.append(vertex.ref)
-        if not edge.synthetic:
-            refs.append(edge.ref)
-            if previous:
-                refs.append(f"{previous}>{edge.ref}")
-            previous = edge.ref
-    return refs
 
 
 def _pack(ctx: Context, wanted: list[Target]) -> Found | None:
