@@ -47,6 +47,12 @@ def sandbox_of(request: Request) -> Sandbox:
     return sandbox
 
 
+def authorized(request: Request) -> Sandbox:
+    """The sandbox, once the caller is authenticated and has the scope for this request (:func:`require`)."""
+    require(request)
+    return sandbox_of(request)
+
+
 async def read_json(request: Request) -> Any:
     raw = await request.body()
     if not raw.strip():
@@ -94,8 +100,7 @@ async def bulk_create(request: Request) -> Response:
 
 
 async def get(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     wanted = parse_field_list(request.query_params.getlist("fields"))
     props = [p for v in request.query_params.getlist("properties") for p in v.split(",") if p.strip()]
     with sandbox.session() as s:

@@ -14,7 +14,7 @@ from flowcase.sandbox.auth import require
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.issues import find_issue, find_project, get_project, issue_type_json, project_json, user_json
 from flowcase.sandbox.models import Project
-from flowcase.sandbox.rest_issues import read_json, require_admin, sandbox_of
+from flowcase.sandbox.rest_issues import authorized, read_json, require_admin, sandbox_of
 from flowcase.sandbox.site import GLOBAL_PERMISSIONS, USERS, Principal, now
 
 SERVER_VERSION = "1001.0.0-SNAPSHOT"
@@ -30,8 +30,7 @@ def _page(request: Request, default: int = 50) -> tuple[int, int]:
 
 
 async def project_search(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     start, size = _page(request)
     with sandbox.session() as s:
         projects = list(s.scalars(select(Project).order_by(Project.key)))
@@ -49,8 +48,7 @@ async def project_search(request: Request) -> Response:
 
 
 async def project(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     with sandbox.session() as s:
         return JSONResponse(project_json(s, sandbox.base_url, get_project(s, request.path_params["project"])))
 
@@ -81,8 +79,7 @@ async def issue_types(request: Request) -> Response:
 
 
 async def issue_types_for_project(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     ref = request.query_params.get("projectId", "")
     with sandbox.session() as s:
         project = find_project(s, ref) if ref.isdigit() else None
@@ -156,8 +153,7 @@ async def scheme_add_types(request: Request) -> Response:
 
 
 async def createmeta_types(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     start, size = _page(request)
     with sandbox.session() as s:
         project = get_project(s, request.path_params["project"])
@@ -180,8 +176,7 @@ def _field(key: str, name: str, required: bool, schema: dict[str, Any], ops: lis
 
 async def createmeta_fields(request: Request) -> Response:
     """The fields on the create screen of an issue type in a project (only those the sandbox models)."""
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     start, size = _page(request)
     with sandbox.session() as s:
         project = get_project(s, request.path_params["project"])

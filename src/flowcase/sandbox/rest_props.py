@@ -23,7 +23,7 @@ from flowcase.sandbox.issues import (
     get_project,
 )
 from flowcase.sandbox.models import AppProperty, IssueProperty, ProjectProperty
-from flowcase.sandbox.rest_issues import sandbox_of
+from flowcase.sandbox.rest_issues import authorized, sandbox_of
 from flowcase.sandbox.site import now
 
 
@@ -43,8 +43,7 @@ async def _property_request(request: Request) -> tuple[str, str]:
 
 
 async def issue_property_keys(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     with sandbox.session() as s:
         issue = get_issue(s, request.path_params["key"])
         rows = s.scalars(select(IssueProperty).where(IssueProperty.issue_id == issue.id).order_by(IssueProperty.key))
@@ -53,8 +52,7 @@ async def issue_property_keys(request: Request) -> Response:
 
 
 async def issue_property(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     key, raw = await _property_request(request)
     with sandbox.session() as s:
         issue = get_issue(s, request.path_params["key"])
@@ -99,8 +97,7 @@ def _entity_property(
 
 
 async def project_property_keys(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     with sandbox.session() as s:
         project = get_project(s, request.path_params["project"])
         rows = s.scalars(
@@ -111,8 +108,7 @@ async def project_property_keys(request: Request) -> Response:
 
 
 async def project_property(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     key, raw = await _property_request(request)
     with sandbox.session() as s:
         project = get_project(s, request.path_params["project"])

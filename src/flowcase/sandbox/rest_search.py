@@ -13,12 +13,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from flowcase.sandbox import catalog, jql
-from flowcase.sandbox.auth import require
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.index import MAX_RECONCILE, row_of
 from flowcase.sandbox.issues import issue_json, issue_properties, parse_field_list
 from flowcase.sandbox.models import Issue, IssueProperty, Project
-from flowcase.sandbox.rest_issues import read_json, sandbox_of
+from flowcase.sandbox.rest_issues import authorized, read_json
 from flowcase.sandbox.site import Sandbox
 
 MAX_PAGE_FIELDS = 100
@@ -108,8 +107,7 @@ async def _params(request: Request) -> dict[str, Any]:
 
 
 async def search(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     p = await _params(request)
     text = p["jql"]
     if not isinstance(text, str) or not text.strip():
@@ -155,8 +153,7 @@ async def search(request: Request) -> Response:
 
 
 async def approximate_count(request: Request) -> Response:
-    require(request)
-    sandbox = sandbox_of(request)
+    sandbox = authorized(request)
     body = await read_json(request)
     text = body.get("jql") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
