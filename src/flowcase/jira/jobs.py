@@ -325,27 +325,27 @@ class JobStore:
             raise LeaseLost(job_id)
         return row
 
-    def renew(self, job_id: str, worker_id: str, lease_seconds: float) -> None:
+    def _renewed(self, s: Session, job_id: str, worker_id: str, lease_seconds: float) -> PublishJob:
+        """The job's row with its lease renewed for ``lease_seconds``; LeaseLost if the worker's lease is gone."""
         now = self.clock()
+        row = self._owned(s, job_id, worker_id)
+        if row.lease_expires is not None and _aware(row.lease_expires) < now:
+            raise LeaseLost(job_id)
+        row.lease_expires = now + timedelta(seconds=lease_seconds)
+        row.updated_at = now
+        return row
+
+    def renew(self, job_id: str, worker_id: str, lease_seconds: float) -> None:
         with self.sessions.begin() as s:
-            row = self._owned(s, job_id, worker_id)
-            if row.lease_expires is not None and _aware(row.lease_expires) < now:
-                raise LeaseLost(job_id)
-            row.lease_expires = now + timedelta(seconds=lease_seconds)
-            row.updated_at = now
+            self._renewed(s, job_id, worker_id, lease_seconds)
 
     def checkpoint(self, job_id: str, worker_id: str, lease_seconds: float, progress: Progress) -> None:
         """Renew the lease and record progress in one transaction."""
-        now = self.clock()
         with self.sessions.begin() as s:
-            row = self._owned(s, job_id, worker_id)
-            if row.lease_expires is not None and _aware(row.lease_expires) < now:
-                raise LeaseLost(job_id)
-            row.lease_expires = now + timedelta(seconds=lease_seconds)
+            row = self._renewed(s, job_id, worker_id, lease_seconds)
             row.phase = progress.phase[:16]
             row.done = progress.done
             row.total = progress.total
-            row.updated_at = now
 
     def progress(self, job_id: str, worker_id: str, progress: Progress) -> None:
         with self.sessions.begin() as s:
