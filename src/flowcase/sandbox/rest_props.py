@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -60,25 +60,15 @@ async def issue_property(request: Request) -> Response:
             sandbox.index.changing(issue.id, lambda: snapshot(s, issue))
         if request.method == "PUT":
             issue.updated = now()  # rolled back with the session if the value is refused
-        return _entity_property(
-            s,
-            request.method,
-            key,
-            raw,
-            s.get(IssueProperty, (issue.id, key)),
-            lambda text: IssueProperty(issue_id=issue.id, key=key, value=text),
-        )
+        return _entity_property(s, request.method, key, raw, IssueProperty, issue_id=issue.id)
 
 
 def _entity_property(
-    s: Any,
-    method: str,
-    key: str,
-    raw: str,
-    row: IssueProperty | ProjectProperty | None,
-    create: Callable[[str], IssueProperty | ProjectProperty],
+    s: Any, method: str, key: str, raw: str, model: type[IssueProperty | ProjectProperty], **owner: int
 ) -> Response:
-    """GET, PUT or DELETE one issue or project property, answering as Jira does."""
+    """GET, PUT or DELETE one issue or project property, answering as Jira does (``owner``: the owner's id,
+    ``issue_id=`` or ``project_id=``)."""
+    row: IssueProperty | ProjectProperty | None = s.get(model, (*owner.values(), key))
     if method == "GET":
         if row is None:
             raise _missing(key)
@@ -90,7 +80,7 @@ def _entity_property(
         return Response(status_code=204)
     text = json.dumps(check_property(key, raw, ISSUE_PROPERTY_KEY_LIMIT), separators=(",", ":"))
     if row is None:
-        s.add(create(text))
+        s.add(model(**owner, key=key, value=text))
         return Response(status_code=201)
     row.value = text
     return Response(status_code=200)
@@ -112,14 +102,7 @@ async def project_property(request: Request) -> Response:
     key, raw = await _property_request(request)
     with sandbox.session() as s:
         project = get_project(s, request.path_params["project"])
-        return _entity_property(
-            s,
-            request.method,
-            key,
-            raw,
-            s.get(ProjectProperty, (project.id, key)),
-            lambda text: ProjectProperty(project_id=project.id, key=key, value=text),
-        )
+        return _entity_property(s, request.method, key, raw, ProjectProperty, project_id=project.id)
 
 
 def _app_guard(request: Request) -> str:
