@@ -116,6 +116,10 @@ def test_app_properties_belong_to_their_app(env: tuple[RunningSandbox, TinyApp])
     assert call(sb, "PUT", own, sb.app_token(tiny.key, "PUT", own), json={"v": 1}).status_code == 201
     assert call(sb, "PUT", own, sb.app_token(tiny.key, "PUT", own), json={"v": 2}).status_code == 200
     assert call(sb, "GET", own, sb.app_token(tiny.key, "GET", own)).json()["value"] == {"v": 2}
+    keys = own.rsplit("/", 1)[0]
+    assert call(sb, "GET", keys, sb.app_token(tiny.key, "GET", keys)).json()["keys"] == [
+        {"self": f"{sb.base_url}{keys}/config", "key": "config"}
+    ]
     long_key = own.rsplit("/", 1)[0] + "/" + "k" * 128
     assert call(sb, "PUT", long_key, sb.app_token(tiny.key, "PUT", long_key), json=1).status_code == 400
     other = "/rest/atlassian-connect/1/addons/flowcase/properties/config"

@@ -174,6 +174,12 @@ def test_create_with_properties_and_project_properties(client: TestClient) -> No
     assert client.get(f"/rest/api/3/issue/{key}/properties/p1").json()["value"] == {"n": 1}
     assert client.put("/rest/api/3/project/DEMO/properties/cfg", json={"a": 1}).status_code == 201
     assert client.get("/rest/api/3/project/DEMO/properties/cfg").json()["value"] == {"a": 1}
+    project_id = client.get("/rest/api/3/project/DEMO").json()["id"]
+    assert client.get("/rest/api/3/project/DEMO/properties").json()["keys"] == [
+        {"self": f"{BASE}/rest/api/3/project/{project_id}/properties/cfg", "key": "cfg"}
+    ]
+    assert client.delete("/rest/api/3/project/DEMO/properties/cfg").status_code == 204
+    assert client.get("/rest/api/3/project/DEMO/properties").json()["keys"] == []
 
 
 def test_app_properties_need_the_app_itself(client: TestClient) -> None:

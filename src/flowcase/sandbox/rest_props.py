@@ -31,8 +31,14 @@ def _missing(key: str) -> JiraHTTPError:
     return JiraHTTPError(404, f"The property with key '{key}' does not exist.")
 
 
-def _keys_json(base: str, rows: Iterable[IssueProperty | ProjectProperty | AppProperty]) -> Response:
-    """The answer to a list of property keys (``base``: the URL of the properties, with its ending '/')."""
+def _keys_json(
+    s: Any, base: str, model: type[IssueProperty | ProjectProperty | AppProperty], **owner: int | str
+) -> Response:
+    """The answer to a list of the property keys of one owner (``base``: the URL of its properties, with its ending
+    '/'; ``owner``: the owner's id, ``issue_id=``, ``project_id=`` or ``addon_key=``)."""
+    rows: Iterable[IssueProperty | ProjectProperty | AppProperty] = s.scalars(
+        select(model).filter_by(**owner).order_by(model.key)
+    )
     return JSONResponse({"keys": [{"self": base + quote(r.key, safe=""), "key": r.key} for r in rows]})
 
 
@@ -46,9 +52,8 @@ async def issue_property_keys(request: Request) -> Response:
     sandbox = authorized(request)
     with sandbox.session() as s:
         issue = get_issue(s, request.path_params["key"])
-        rows = s.scalars(select(IssueProperty).where(IssueProperty.issue_id == issue.id).order_by(IssueProperty.key))
         base = f"{sandbox.base_url}/rest/api/3/issue/{issue.id}/properties/"
-        return _keys_json(base, rows)
+        return _keys_json(s, base, IssueProperty, issue_id=issue.id)
 
 
 async def issue_property(request: Request) -> Response:
@@ -90,11 +95,8 @@ async def project_property_keys(request: Request) -> Response:
     sandbox = authorized(request)
     with sandbox.session() as s:
         project = get_project(s, request.path_params["project"])
-        rows = s.scalars(
-            select(ProjectProperty).where(ProjectProperty.project_id == project.id).order_by(ProjectProperty.key)
-        )
         base = f"{sandbox.base_url}/rest/api/3/project/{project.id}/properties/"
-        return _keys_json(base, rows)
+        return _keys_json(s, base, ProjectProperty, project_id=project.id)
 
 
 async def project_property(request: Request) -> Response:
@@ -119,9 +121,8 @@ async def app_property_keys(request: Request) -> Response:
     addon = _app_guard(request)
     sandbox = sandbox_of(request)
     with sandbox.session() as s:
-        rows = s.scalars(select(AppProperty).where(AppProperty.addon_key == addon).order_by(AppProperty.key))
         base = f"{sandbox.base_url}/rest/atlassian-connect/1/addons/{addon}/properties/"
-        return _keys_json(base, rows)
+        return _keys_json(s, base, AppProperty, addon_key=addon)
 
 
 async def app_property(request: Request) -> Response:
