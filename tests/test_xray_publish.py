@@ -299,3 +299,31 @@ def test_compare_with_published_counts_the_steps(sb: RunningSandbox) -> None:
         httpx.delete(settings_url, auth=sb.basic_auth())
     assert (len(same["unchanged"]), len(same["updated"]), len(same["new"])) == (3, 0, 0)
     assert (len(reworded["unchanged"]), len(reworded["updated"])) == (0, 3)
+
+
+def test_get_tests_and_executions_list_only_issues_of_their_type(sb: RunningSandbox) -> None:
+    run_publish(sb, model_of("xlists", 2), new_story(sb))
+    issues = issues_of(sb, "xlists")
+    tests = sorted(i["id"] for i in issues if i["fields"]["issuetype"]["name"] == "Test")
+    set_id = next(i["id"] for i in issues if i["fields"]["issuetype"]["name"] == "Test Set")
+    asked = [*tests, set_id, "DEMO-x", ""]
+    data = xray(
+        sb,
+        "query($ids: [String]) { getTests(issueIds: $ids, limit: 10) { total results { issueId } warnings }"
+        " getTestExecutions(issueIds: $ids, limit: 10) { total results { issueId } } }",
+        {"ids": asked},
+    )
+    assert data["getTests"] == {"total": 2, "results": [{"issueId": i} for i in tests], "warnings": []}
+    assert data["getTestExecutions"] == {"total": 0, "results": []}
+    cfg = sb.sandbox.config
+    token = httpx.post(
+        f"{sb.xray_url}/api/v2/authenticate",
+        json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret},
+    ).json()
+    for query in ("getTests", "getTestExecutions"):
+        body = httpx.post(
+            f"{sb.xray_url}/api/v2/graphql",
+            json={"query": f'{{ {query}(jql: "project = DEMO", limit: 10) {{ total }} }}'},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        assert body["errors"][0]["message"] == "jql is not supported by the sandbox's Xray; pass issueIds"

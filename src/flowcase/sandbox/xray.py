@@ -197,10 +197,11 @@ class _Resolvers:
         tests = [t for t in (self._issue(str(i), "Test") for i in ids) if t is not None]
         return {**self._page(tests, limit, start, self._test), "warnings": []}
 
-    @staticmethod
-    def _refuse_jql(jql: str | None) -> None:
+    def _by_ids(self, kind: str, issue_ids: list[str] | None, jql: str | None) -> list[Any]:
+        """The issues of this type among ``issue_ids`` (one that is not such an issue is left out); JQL is refused."""
         if jql is not None:
             raise GraphQLError("jql is not supported by the sandbox's Xray; pass issueIds")
+        return [i for i in (self._issue(raw, kind) for raw in issue_ids or []) if i is not None]
 
     # -- Query ---------------------------------------------------------------------------------------------------
 
@@ -216,8 +217,7 @@ class _Resolvers:
         jql: str | None = None,
         start: int | None = None,
     ) -> dict[str, Any]:
-        self._refuse_jql(jql)
-        return self._results([int(i) for i in issueIds or [] if i and i.isdigit()], limit, start)
+        return {**self._page(self._by_ids("Test", issueIds, jql), limit, start, self._test), "warnings": []}
 
     def getTestSet(self, _info: Any, issueId: str | None = None) -> dict[str, Any] | None:
         issue = self._issue(issueId, "Test Set")
@@ -247,9 +247,7 @@ class _Resolvers:
         jql: str | None = None,
         start: int | None = None,
     ) -> dict[str, Any]:
-        self._refuse_jql(jql)
-        found = [e for e in (self._issue(i, EXECUTION_TYPE) for i in issueIds or []) if e is not None]
-        return self._page(found, limit, start, self._execution)
+        return self._page(self._by_ids(EXECUTION_TYPE, issueIds, jql), limit, start, self._execution)
 
     def getTestRuns(
         self,
