@@ -65,16 +65,13 @@ _TOKEN = re.compile(r"r[0-9]{1,9}x[0-9a-f]{1,32}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class DamagedError(StorageError):
+class DamagedError(StorageError, status=409, code="storage-damaged"):
     """The model stored on an issue cannot be read back: ``what`` says which part is damaged.
 
     ``revision`` is the damaged revision when the manifest still names one. Nothing is deleted automatically:
     the user may restore the previous revision or replace the damaged model (``save_model(replace_damaged=True)``).
     ``previous_revision`` is filled in by callers that looked (the web API tells the editor what can be restored).
     """
-
-    http_status = 409
-    api_code = "storage-damaged"
 
     def __init__(self, issue_key: str, what: str, revision: int | None = None) -> None:
         self.issue_key = issue_key
@@ -93,30 +90,20 @@ class DamagedError(StorageError):
         return {"damaged": self.what, "revision": self.revision, "previousRevision": self.previous_revision}
 
 
-class StorageRefused(StorageError):
+class StorageRefused(StorageError, status=422, code="storage-refused"):
     """A save or restore that cannot be done as asked (too large, nothing to restore, nothing to repair)."""
 
-    http_status = 422
-    api_code = "storage-refused"
 
-
-class NotDamaged(StorageRefused):
+class NotDamaged(StorageRefused, status=409):
     """``replace_damaged`` asked for a model that is not damaged."""
 
-    http_status = 409
 
-
-class NoPreviousRevision(StorageRefused):
+class NoPreviousRevision(StorageRefused, status=409, code="no-previous"):
     """A restore on an issue that keeps no previous revision of its model."""
 
-    http_status = 409
-    api_code = "no-previous"
 
-
-class BusyError(ConflictError):
+class BusyError(ConflictError, code="busy"):
     """Another save of the same issue held it for longer than we waited: nothing was written."""
-
-    api_code = "busy"
 
     def __init__(self, issue_key: str, message: str) -> None:
         super().__init__(issue_key, None, None)
