@@ -9,19 +9,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from flowcase.config import Settings
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.db.migrate import upgrade
-from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 from flowcase.jira.jobs import DONE, JobStore
 from flowcase.sandbox.connect import PageContext, context_token
 from flowcase.sandbox.server import bind, serve_in_thread
@@ -33,34 +30,15 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[str]:
-    try:
-        with postgres_url() as url:
-            yield url
-    except PostgresUnavailable as exc:
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
-        pytest.skip(f"no PostgreSQL: {exc}")
-
-
-def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
-    upgrade(pg)
+def test_a_job_queued_before_a_deploy_runs_after_it(pg_url: str) -> None:
+    pg = pg_url  # conftest.py: this worker's own database, emptied
     engine = make_engine(pg)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE installations, publish_job_tests, publish_jobs, procrastinate_jobs, "
-                "procrastinate_workers RESTART IDENTITY CASCADE"
-            )
-        )
     store = JobStore(session_factory(engine))
     key = Fernet.generate_key().decode()
     model = yaml.safe_load((ROOT / "examples" / "login.yaml").read_text())
     with running_sandbox(demo_data=True, setup=True) as sb:
         sock = bind()
         port = sock.getsockname()[1]
-        sock.close()
         settings = Settings(
             env="test",
             base_url=f"http://127.0.0.1:{port}",
@@ -71,7 +49,7 @@ def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
         # Release 1: web processes only; a user publishes, the job is queued.
         app = create_app(settings)
         assert isinstance(app.state.publisher, QueuedPublisher)
-        with serve_in_thread(app, port=port) as url:
+        with serve_in_thread(app, sock=sock) as url:
             installation = sb.install(f"{url}/atlassian-connect.json")
             token = context_token(
                 sb.sandbox,

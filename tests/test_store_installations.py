@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from flowcase.db.crypto import SecretBox, SecretDecryptionError
 from flowcase.db.migrate import current_revision, downgrade, head_revision
 from flowcase.db.models import InstallationState
 from flowcase.db.store import InstallationData, InstallationStore
-from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
+from flowcase.db.testing import PostgresUnavailable, postgres_url
 
 INSTALL_COLUMNS = {
     "client_key",
@@ -35,18 +34,6 @@ INSTALL_COLUMNS = {
     "installation_id",
 }
 BOOKKEEPING_COLUMNS = {"state", "created_at", "updated_at", "last_event_at", "last_event_digest"}
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str | None]:
-    try:
-        with postgres_url() as url:
-            yield url
-    except PostgresUnavailable as exc:
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
-        yield None
-        return
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
