@@ -7,7 +7,9 @@ standalone host when ``FLOWCASE_STANDALONE=1`` or in development. Tests pass ``h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -115,8 +117,10 @@ def create_app(
     configure_logging(settings.log_level)
     host_list: list[Host] = list(hosts) if hosts is not None else []
     connect_routes: list[BaseRoute] = []
+    owns_connect = False
     if connect is None and hosts is None and (settings.secret_keys or not standalone_enabled(settings)):
         connect = connect_from_settings(settings)
+        owns_connect = True
     if connect is not None:
         connect_routes = list(connect.routes)
         if hosts is None:
@@ -147,13 +151,34 @@ def create_app(
             HTTPException: http_error_handler,
             Exception: unexpected_error_handler,
         },
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.compute = Compute(Limits.from_settings(settings))
     app.state.hosts = host_list
     app.state.connect = connect
     app.state.publisher = make_publisher(settings, connect, forge.host if forge is not None else None)
+    app.state.owns_connect = owns_connect
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    yield
+    await close_app(app)
+
+
+async def close_app(app: Starlette) -> None:
+    """Close what the app opened (at shutdown): the job queue's connection pool, the installations listener and,
+    when the app made the Connect setup itself, its database engine's pooled connections."""
+    publisher = app.state.publisher
+    if isinstance(publisher, QueuedPublisher):
+        await publisher.queue.close()
+    connect: ConnectSetup | None = app.state.connect
+    if connect is not None:
+        await connect.store.stop_listening()
+        if app.state.owns_connect:
+            await asyncio.to_thread(connect.store.engine.dispose)
 
 
 def is_postgres(database_url: str) -> bool:
