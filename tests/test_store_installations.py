@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -192,3 +193,19 @@ def test_postgres_helper_explains_when_it_cannot_start(monkeypatch: pytest.Monke
     monkeypatch.setattr(testing, "_binary", lambda name: None)
     with pytest.raises(PostgresUnavailable, match="initdb/pg_ctl not found"), postgres_url():
         pass
+
+
+@pytest.mark.postgres
+def test_each_pytest_xdist_worker_has_a_database_of_its_own(pg_database: str) -> None:
+    """tests/conftest.py: under pytest-xdist the store tests of one worker never see another worker's rows."""
+    name = make_url(pg_database).database
+    engine = make_engine(pg_database)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT current_database()")) == name
+            assert "publish_jobs" in inspect(conn).get_table_names()  # migrated
+    finally:
+        engine.dispose()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        assert name is not None and name.endswith(f"_{worker}")
