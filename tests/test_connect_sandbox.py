@@ -87,7 +87,6 @@ def running(tmp_path: Path) -> Iterator[Running]:
     with sandbox_testing.running_sandbox() as sb:
         sock = bind()
         port = sock.getsockname()[1]
-        sock.close()
         settings = Settings(
             env="test",
             base_url=f"http://127.0.0.1:{port}",
@@ -100,7 +99,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
         upgrade(settings.database_url)
         store = store_from_settings(settings)
         host = ConnectHost(settings, store)
-        with serve_in_thread(build_app(settings, host), port=port) as url:
+        with serve_in_thread(build_app(settings, host), sock=sock) as url:
             yield Running(sb, url, host)
         store.engine.dispose()
 

@@ -4,6 +4,7 @@ status in the web app, through one translation on each side; nothing catches Val
 from __future__ import annotations
 
 import ast
+import gc
 from pathlib import Path
 
 import click
@@ -27,6 +28,7 @@ from flowcase.errors import (
     ModelError,
     OptionError,
     SettingsError,
+    error_classes,
     jira_failure,
 )
 from flowcase.jira.storage import BusyError, DamagedError, NoPreviousRevision
@@ -214,3 +216,47 @@ KNOWN = {"model/graphwalker/reader.py"}
 
 def test_no_broad_value_or_type_error_catch() -> None:
     assert [f for f in _broad_catches() if f.split(":")[0] not in KNOWN] == []
+
+
+def test_error_classes_declare_their_answers_as_class_keywords() -> None:
+    try:
+        _declare_and_check()
+    finally:
+        gc.collect()  # the classes made here leave FlowcaseError.__subclasses__() (the docs table walks it)
+    assert "Tired" not in {cls.__name__ for cls in error_classes()}
+
+
+def _declare_and_check() -> None:
+    class Tired(JiraError, status=503, code="tired"):
+        """Jira is tired."""
+
+    class VeryTired(Tired, code="very-tired"):
+        """Inherits the exit code and the status, says its own code."""
+
+    assert (Tired.exit_code, Tired.http_status, Tired.api_code) == (3, 503, "tired")
+    assert (VeryTired.exit_code, VeryTired.http_status, VeryTired.api_code) == (3, 503, "very-tired")
+    assert (JiraError.http_status, JiraError.api_code) == (502, "jira-error")  # the parent is untouched
+    assert _cli(VeryTired(502, ["slow"])).exit_code == 3
+    with pytest.raises(TypeError, match="exit code 0"):
+
+        class Fine(FlowcaseError, exit_code=0):
+            pass
+
+    with pytest.raises(TypeError, match="HTTP status 200"):
+
+        class Okay(FlowcaseError, status=200):
+            pass
+
+
+def test_every_error_class_declares_its_answers_in_its_class_statement() -> None:
+    """No class body assigns ``exit_code``/``http_status``/``api_code`` any more: the class keywords say it."""
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and node.name != "FlowcaseError":
+                for stmt in node.body:
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else []
+                    names = {getattr(t, "id", "") for t in targets}
+                    if names & {"exit_code", "http_status", "api_code"}:
+                        found.append(f"{path.relative_to(SRC)}:{stmt.lineno}: {node.name}")
+    assert found == []

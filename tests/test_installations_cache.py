@@ -5,9 +5,7 @@ before the cache would expire."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,9 +15,7 @@ from starlette.testclient import TestClient
 
 from flowcase.db.crypto import SecretBox
 from flowcase.db.engine import make_engine
-from flowcase.db.migrate import upgrade
 from flowcase.db.store import InstallationData, InstallationStore
-from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 from flowcase.web.connect_testing import ConnectTestbed, new_tenant
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,17 +55,6 @@ def test_authenticated_requests_cost_one_lookup_then_none(tmp_path: Path) -> Non
         bed.close()
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[str]:
-    try:
-        with postgres_url() as url:
-            yield url
-    except PostgresUnavailable as exc:
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
-        pytest.skip(f"no PostgreSQL: {exc}")
-
-
 def data(key: str, secret: str) -> InstallationData:
     return InstallationData(
         client_key=key, app_key="flowcase", base_url="https://x.atlassian.net", shared_secret=secret
@@ -77,8 +62,8 @@ def data(key: str, secret: str) -> InstallationData:
 
 
 @pytest.mark.postgres
-def test_a_change_in_another_process_reaches_the_cache_at_once(pg: str) -> None:
-    upgrade(pg)
+def test_a_change_in_another_process_reaches_the_cache_at_once(pg_url: str) -> None:
+    pg = pg_url  # conftest.py: this worker's own database, emptied
     box = SecretBox([Fernet.generate_key().decode()])
     web_engine, other_engine = make_engine(pg), make_engine(pg)
     web = InstallationStore(web_engine, box, cache_seconds=300)  # expiry alone would take 5 minutes
@@ -135,9 +120,8 @@ def test_a_change_in_another_process_reaches_the_cache_at_once(pg: str) -> None:
 
 
 @pytest.mark.postgres
-def test_nothing_is_cached_while_nobody_listens(pg: str) -> None:
-    upgrade(pg)
-    engine = make_engine(pg)
+def test_nothing_is_cached_while_nobody_listens(pg_url: str) -> None:
+    engine = make_engine(pg_url)
     store = InstallationStore(engine, SecretBox([Fernet.generate_key().decode()]), cache_seconds=300)
     key = f"nolisten-{time.time_ns()}"
     try:

@@ -165,25 +165,15 @@ def test_design_publish_edit_republish_leaves_no_customer_text_in_the_db(sb: Run
 
 
 @pytest.mark.postgres
-def test_the_queue_on_postgresql_holds_no_customer_text_either(sb: RunningSandbox) -> None:
+def test_the_queue_on_postgresql_holds_no_customer_text_either(sb: RunningSandbox, pg_url: str) -> None:
     """The same publish through the procrastinate queue and a worker on PostgreSQL; then every row of every table
     (procrastinate's included), rendered whole as text, is searched for the customer's words."""
-    import os
-
-    from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
     from flowcase.jira.queue import PublishQueue, WorkerTiming
 
+    url = pg_url  # conftest.py: this worker's own database, emptied
+    engine = make_engine(url)
+    store = JobStore(session_factory(engine))
     try:
-        server = postgres_url()
-        url = server.__enter__()
-    except PostgresUnavailable as exc:
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
-        pytest.skip(f"no PostgreSQL: {exc}")
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        store = JobStore(session_factory(engine))
         model = load_path(EXAMPLE).model
         suite = generate(model, GenerateOptions(criterion="all-decisions"))
 
@@ -247,6 +237,5 @@ def test_the_queue_on_postgresql_holds_no_customer_text_either(sb: RunningSandbo
                     leaked = [s for s in secrets if s in low]
                     assert not leaked, f"{name} holds customer text: {leaked[0]!r}"
         assert rows_seen > len(suite.tests)
-        engine.dispose()
     finally:
-        server.__exit__(None, None, None)
+        engine.dispose()

@@ -4,63 +4,41 @@ release queues the job (no worker runs), the release goes away, and the new rele
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from flowcase.config import Settings
 from flowcase.db.engine import make_engine, session_factory
-from flowcase.db.migrate import upgrade
-from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 from flowcase.jira.jobs import DONE, JobStore
 from flowcase.sandbox.connect import PageContext, context_token
 from flowcase.sandbox.server import bind, serve_in_thread
 from flowcase.sandbox.testing import running_sandbox
-from flowcase.web.app import create_app
+from flowcase.web.app import close_app, create_app
 from flowcase.web.publishing import QueuedPublisher
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[str]:
-    try:
-        with postgres_url() as url:
-            yield url
-    except PostgresUnavailable as exc:
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
-        pytest.skip(f"no PostgreSQL: {exc}")
-
-
-def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
-    upgrade(pg)
+def test_a_job_queued_before_a_deploy_runs_after_it(pg_url: str) -> None:
+    pg = pg_url  # conftest.py: this worker's own database, emptied
     engine = make_engine(pg)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE installations, publish_job_tests, publish_jobs, procrastinate_jobs, "
-                "procrastinate_workers RESTART IDENTITY CASCADE"
-            )
-        )
     store = JobStore(session_factory(engine))
     key = Fernet.generate_key().decode()
     model = yaml.safe_load((ROOT / "examples" / "login.yaml").read_text())
     with running_sandbox(demo_data=True, setup=True) as sb:
         sock = bind()
         port = sock.getsockname()[1]
-        sock.close()
         settings = Settings(
             env="test",
             base_url=f"http://127.0.0.1:{port}",
@@ -71,7 +49,7 @@ def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
         # Release 1: web processes only; a user publishes, the job is queued.
         app = create_app(settings)
         assert isinstance(app.state.publisher, QueuedPublisher)
-        with serve_in_thread(app, port=port) as url:
+        with serve_in_thread(app, sock=sock) as url:
             installation = sb.install(f"{url}/atlassian-connect.json")
             token = context_token(
                 sb.sandbox,
@@ -120,18 +98,24 @@ def test_a_job_queued_before_a_deploy_runs_after_it(pg: str) -> None:
     engine.dispose()
 
 
-def test_forge_sites_publish_in_the_web_process(pg: str) -> None:
+def test_forge_sites_publish_in_the_web_process(pg_url: str) -> None:
     """Forge's tokens come with each invocation and live in the web process's memory, so a worker process could
     not call Jira for a Forge site: those publishes run in the web process; Connect sites go to the queue."""
     from flowcase.hosts.forge.host import FORGE_INSTALLATION
 
-    upgrade(pg)
     settings = Settings(
         env="test",
-        database_url=pg,
+        database_url=pg_url,
         secret_keys=Fernet.generate_key().decode(),
         forge_app_id="ari:cloud:ecosystem::app/00000000-0000-4000-8000-000000000000",
     )
-    publisher = create_app(settings).state.publisher
+    app = create_app(settings)
+    publisher = app.state.publisher
     assert isinstance(publisher, QueuedPublisher)
     assert publisher.in_process(f"{FORGE_INSTALLATION}abc") and not publisher.in_process("connect-client-key")
+    # the app's shutdown closes what it opened: the queue's pool and the pooled connections of its engine
+    engine = app.state.connect.store.engine
+    assert publisher.store.get("no-such-job") is None  # a database read leaves a connection in the pool
+    assert engine.pool.checkedin() == 1
+    asyncio.run(close_app(app))
+    assert engine.pool.checkedin() == 0

@@ -14,28 +14,28 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine
 
-from flowcase.db.engine import make_engine, session_factory
+from flowcase.db.engine import session_factory
 from flowcase.db.migrate import upgrade
-from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 from flowcase.generate import GenerateOptions, generate
 from flowcase.generate.suite import Suite
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
-from flowcase.jira.jobs import DONE, FAILED, JobStore, JobView, PublishJob, Worker, submit
+from flowcase.jira.jobs import DONE, FAILED, JobStore, JobView, PublishJob, Worker
 from flowcase.jira.publish import LABEL, OBSOLETE_LABEL, TEST_PROPERTY, model_label, publish
 from flowcase.jira.queue import PublishQueue, WorkerTiming
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.jira.storage import save_model
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
+from jobtools import save_and_submit
 
 PROJECT = "DEMO"
 BULK = "/rest/api/3/issue/bulk"
@@ -123,32 +123,6 @@ def story_links(issue: dict[str, Any], story: str) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[str]:
-    try:
-        with postgres_url() as url:
-            yield url
-    except PostgresUnavailable as exc:
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
-        pytest.skip(f"no PostgreSQL: {exc}")
-
-
-@pytest.fixture
-def pg_url(pg: str) -> str:
-    upgrade(pg)
-    engine = make_engine(pg)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE publish_job_tests, publish_jobs, procrastinate_jobs, procrastinate_workers "
-                "RESTART IDENTITY CASCADE"
-            )
-        )
-    engine.dispose()
-    return pg
-
-
 # A worker process of the queue: heartbeats every 0.5 s, so it is declared stalled 2 s after it dies.
 WORKER_SCRIPT = textwrap.dedent("""
     import asyncio, sys
@@ -168,27 +142,19 @@ WORKER_SCRIPT = textwrap.dedent("""
 FAST = WorkerTiming(heartbeat=0.5, stalled_after=2.0, sweep_every=0.5, poll=0.2)
 
 
-def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, pg_url: str) -> None:
+def test_300_tests_survive_faults_and_a_killed_worker(
+    sb: RunningSandbox, pg_url: str, engine_of: Callable[[str], Engine]
+) -> None:
     db_url = pg_url
     model = big_model("bigcheckout")
     suite = generate(model, GenerateOptions(criterion="all-decisions"))
     assert len(suite.tests) == 300
     story = asyncio.run(new_story(sb))
-    store = JobStore(session_factory(make_engine(db_url)))
+    store = JobStore(session_factory(engine_of(db_url)))
 
     async def prepare() -> tuple[str, int]:
         async with client_for(sb) as c:
-            revision = await save_model(c, story, model, None)
-            job = await submit(
-                store,
-                c,
-                site_id="sandbox",
-                story_key=story,
-                project_key=PROJECT,
-                revision=revision,
-                model=model,
-                suite=suite,
-            )
+            job, _ = await save_and_submit(c, store, story, model, suite, project=PROJECT)
         queue = PublishQueue(db_url)
         try:
             return job, await queue.defer(job, "sandbox", story)
@@ -206,21 +172,20 @@ def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, pg_url
         "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
         "FLOWCASE_PUBLISH_LEASE_SECONDS": "6",
     }
-    doomed = subprocess.Popen(
+    with subprocess.Popen(  # leaving the block waits for it and closes its pipes
         [sys.executable, "-c", WORKER_SCRIPT, db_url, sb.base_url, sb.email, sb.api_token],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while sb.count_calls("POST", BULK, 201) < 2:
-            assert doomed.poll() is None, doomed.stderr.read().decode() if doomed.stderr else ""
-            assert time.monotonic() < deadline, "the first worker never got going"
-            time.sleep(0.05)
-        os.kill(doomed.pid, signal.SIGKILL)
-    finally:
-        doomed.wait(timeout=10)
+    ) as doomed:
+        try:
+            deadline = time.monotonic() + 180  # a bound on a hang, not a speed test: a busy machine starts it slowly
+            while sb.count_calls("POST", BULK, 201) < 2:
+                assert doomed.poll() is None, doomed.stderr.read().decode() if doomed.stderr else ""
+                assert time.monotonic() < deadline, "the first worker never got going"
+                time.sleep(0.05)
+        finally:
+            doomed.kill()
     assert doomed.returncode == -signal.SIGKILL
     time.sleep(1.0)  # a bulk call in flight when the worker died may still land: Jira applied it, nobody recorded it
     halfway = store.get(job_id)
@@ -301,28 +266,21 @@ def test_300_tests_survive_faults_and_a_killed_worker(sb: RunningSandbox, pg_url
     assert sb.count_calls("POST", "/rest/api/3/issueLink") == 0 and sb.count_calls("PUT", "/rest/api/3/issue/") == 0
 
 
-def test_crash_after_jira_accepted_a_create_does_not_duplicate(sb: RunningSandbox, db_url: str) -> None:
+def test_crash_after_jira_accepted_a_create_does_not_duplicate(
+    sb: RunningSandbox, db_url: str, engine_of: Callable[[str], Engine]
+) -> None:
     """The worker dies right after Jira answered a bulk create, before recording it: the next worker finds those
     issues by their identity property and creates none of them again."""
     model = big_model("crashy", 70)
     suite = generate(model, GenerateOptions(criterion="all-decisions"))
     story = asyncio.run(new_story(sb))
     clock = {"now": datetime.now(UTC)}
-    store = JobStore(session_factory(make_engine(db_url)), clock=lambda: clock["now"])
+    store = JobStore(session_factory(engine_of(db_url)), clock=lambda: clock["now"])
 
     async def prepare() -> str:
         async with client_for(sb) as c:
-            revision = await save_model(c, story, model, None)
-            return await submit(
-                store,
-                c,
-                site_id="sandbox",
-                story_key=story,
-                project_key=PROJECT,
-                revision=revision,
-                model=model,
-                suite=suite,
-            )
+            job, _ = await save_and_submit(c, store, story, model, suite, project=PROJECT)
+            return job
 
     job_id = asyncio.run(prepare())
 
@@ -365,25 +323,17 @@ def test_crash_after_jira_accepted_a_create_does_not_duplicate(sb: RunningSandbo
     assert all(story_links(i, story) == ["Test"] for i in issues)
 
 
-def test_job_refuses_a_model_changed_after_queueing(sb: RunningSandbox, db_url: str) -> None:
+def test_job_refuses_a_model_changed_after_queueing(
+    sb: RunningSandbox, db_url: str, engine_of: Callable[[str], Engine]
+) -> None:
     model = big_model("moving", 3)
     suite: Suite = generate(model, GenerateOptions(criterion="all-decisions"))
     story = asyncio.run(new_story(sb))
-    store = JobStore(session_factory(make_engine(db_url)))
+    store = JobStore(session_factory(engine_of(db_url)))
 
     async def prepare() -> str:
         async with client_for(sb) as c:
-            revision = await save_model(c, story, model, None)
-            job = await submit(
-                store,
-                c,
-                site_id="sandbox",
-                story_key=story,
-                project_key=PROJECT,
-                revision=revision,
-                model=model,
-                suite=suite,
-            )
+            job, revision = await save_and_submit(c, store, story, model, suite, project=PROJECT)
             await save_model(c, story, big_model("moving", 4), revision)
             return job
 
@@ -392,7 +342,7 @@ def test_job_refuses_a_model_changed_after_queueing(sb: RunningSandbox, db_url: 
     assert view is not None and view.id == job_id
     assert (view.state, view.error_code, view.created) == ("failed", "model-changed", 0)
     assert asyncio.run(published(sb, "moving")) == []
-    with session_factory(make_engine(db_url))() as s:
+    with session_factory(engine_of(db_url))() as s:
         row = s.get(PublishJob, job_id)
         assert row is not None and row.lease_owner is None and row.finished_at is not None
 

@@ -3,7 +3,6 @@ re-queueing, purging. Which job runs when is the queue's business (test_publish_
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,6 @@ from sqlalchemy import text
 
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.db.migrate import upgrade
-from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 from flowcase.jira.jobs import DONE, FAILED, QUEUED, RUNNING, JobStore, LeaseLost
 from flowcase.jira.publish import Progress, PublishResult
 
@@ -31,28 +29,13 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[str | None]:
-    try:
-        with postgres_url() as url:
-            upgrade(url)
-            yield url
-    except PostgresUnavailable as exc:
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
-        yield None
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[JobStore, Clock]]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/jobs.db"
         upgrade(url)
     else:
-        server = request.getfixturevalue("postgres_server")
-        if server is None:
-            pytest.skip("no PostgreSQL: set FLOWCASE_TEST_POSTGRES_URL or install initdb/pg_ctl")
-        url = server
+        url = request.getfixturevalue("pg_url")  # conftest.py: this worker's own database, emptied
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM publish_job_tests"))

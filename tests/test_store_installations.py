@@ -19,7 +19,7 @@ from flowcase.db.crypto import SecretBox, SecretDecryptionError
 from flowcase.db.migrate import current_revision, downgrade, head_revision
 from flowcase.db.models import InstallationState
 from flowcase.db.store import InstallationData, InstallationStore
-from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
+from flowcase.db.testing import PostgresUnavailable, postgres_url
 
 INSTALL_COLUMNS = {
     "client_key",
@@ -35,18 +35,6 @@ INSTALL_COLUMNS = {
     "installation_id",
 }
 BOOKKEEPING_COLUMNS = {"state", "created_at", "updated_at", "last_event_at", "last_event_digest"}
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str | None]:
-    try:
-        with postgres_url() as url:
-            yield url
-    except PostgresUnavailable as exc:
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
-        yield None
-        return
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -205,3 +193,19 @@ def test_postgres_helper_explains_when_it_cannot_start(monkeypatch: pytest.Monke
     monkeypatch.setattr(testing, "_binary", lambda name: None)
     with pytest.raises(PostgresUnavailable, match="initdb/pg_ctl not found"), postgres_url():
         pass
+
+
+@pytest.mark.postgres
+def test_each_pytest_xdist_worker_has_a_database_of_its_own(pg_database: str) -> None:
+    """tests/conftest.py: under pytest-xdist the store tests of one worker never see another worker's rows."""
+    name = make_url(pg_database).database
+    engine = make_engine(pg_database)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT current_database()")) == name
+            assert "publish_jobs" in inspect(conn).get_table_names()  # migrated
+    finally:
+        engine.dispose()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        assert name is not None and name.endswith(f"_{worker}")

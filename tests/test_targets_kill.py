@@ -20,12 +20,9 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import text
 
 from flowcase.db.crypto import SecretBox
 from flowcase.db.engine import make_engine, session_factory
-from flowcase.db.migrate import upgrade
-from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 from flowcase.db.vendor import VendorCredentialStore
 from flowcase.generate import GenerateOptions, generate
 from flowcase.jira.auth import ApiTokenAuth
@@ -71,35 +68,17 @@ WORKER_SCRIPT = textwrap.dedent("""
 FAST = WorkerTiming(heartbeat=0.5, stalled_after=2.0, sweep_every=0.5, poll=0.2)
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[str]:
-    try:
-        with postgres_url() as url:
-            yield url
-    except PostgresUnavailable as exc:
-        if os.environ.get(ENV_REQUIRE) == "1":
-            pytest.fail(f"PostgreSQL required ({ENV_REQUIRE}=1) but unavailable: {exc}")
-        pytest.skip(f"no PostgreSQL: {exc}")
-
-
 @pytest.fixture
-def pg_url(pg: str, sb: RunningSandbox) -> str:
-    """The app database, migrated and emptied, holding the sandbox's vendor credentials for :data:`SITE`."""
-    upgrade(pg)
-    engine = make_engine(pg)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE publish_job_tests, publish_jobs, procrastinate_jobs, procrastinate_workers, "
-                "vendor_credentials RESTART IDENTITY CASCADE"
-            )
-        )
+def pg_url(pg_url: str, sb: RunningSandbox) -> str:
+    """The app database (conftest: this worker's own, migrated and emptied), holding the sandbox's vendor
+    credentials for :data:`SITE`."""
+    engine = make_engine(pg_url)
     cfg = sb.sandbox.config
     vendor = VendorCredentialStore(engine, SecretBox([KEY]))
     vendor.set_zephyr(SITE, cfg.zephyr_token)
     vendor.set_xray(SITE, cfg.xray_client_id, cfg.xray_client_secret)
     engine.dispose()
-    return pg
+    return pg_url
 
 
 @pytest.fixture

@@ -41,7 +41,6 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     with running_sandbox(demo_data=True, setup=True) as sb:
         sock = bind()
         port = sock.getsockname()[1]
-        sock.close()
         settings = Settings(
             env="test",
             base_url=f"http://127.0.0.1:{port}",
@@ -50,7 +49,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             connect_key_server=sb.key_server,
         )
         upgrade(settings.database_url)
-        with serve_in_thread(create_app(settings), port=port) as url:
+        with serve_in_thread(create_app(settings), sock=sock) as url:
             installation = sb.install(f"{url}/atlassian-connect.json")
             yield Env(sb, installation, url)
 

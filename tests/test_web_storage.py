@@ -4,6 +4,7 @@ who-and-when, restoring the previous revision, and damaged storage explained and
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +16,7 @@ from starlette.testclient import TestClient
 
 from flowcase.config import Settings
 from flowcase.hosts.standalone import JiraSite, StandaloneHost
+from flowcase.jira import storage
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.storage import CHUNK_PREFIX, MANIFEST_KEY
@@ -157,3 +159,47 @@ def test_a_hostile_manifest_is_a_clear_answer_not_a_500(client: TestClient, sand
     jira(sandbox, plant)
     loaded = client.get(f"/api/models/{key}", headers=AUTH)
     assert loaded.status_code == 409 and "declares 'many' parts" in loaded.json()["error"]["message"]
+
+
+def big_doc(steps: int) -> dict[str, Any]:
+    """A valid model of ``steps + 2`` nodes in one chain (the interactive limit is 5,000 nodes)."""
+    nodes: list[dict[str, Any]] = [{"id": "start", "kind": "start", "next": "s0"}]
+    nodes += [
+        {"id": f"s{i}", "kind": "step", "name": f"Step {i}", "next": f"s{i + 1}" if i + 1 < steps else "done"}
+        for i in range(steps)
+    ]
+    nodes.append({"id": "done", "kind": "end", "name": "Done"})
+    return {"model": {"id": "big", "name": "Big", "workflows": [{"id": "main", "nodes": nodes}]}, "name": "big"}
+
+
+def test_a_big_save_leaves_the_event_loop_free_for_other_requests(
+    client: TestClient, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a 5,000-node save serialises and compresses its model, the same app answers another request.
+
+    The serialisation is held open (a real one, run once the other request has been answered): had it run on the
+    event loop, the other request could not be answered until it let go, and ``answered`` would stay unset."""
+    real = storage.canonical_json
+    saving, answered = threading.Event(), threading.Event()
+    seen: list[tuple[str, bool]] = []
+
+    def held_open(model: Any) -> bytes:
+        if model.id == "big":
+            saving.set()
+            seen.append((threading.current_thread().name, answered.wait(30)))
+        return real(model)
+
+    monkeypatch.setattr(storage, "canonical_json", held_open)
+    key = new_story(sandbox)
+    body = {"doc": big_doc(4998), "revision": None}
+    with ThreadPoolExecutor(1) as pool:
+        save = pool.submit(client.put, f"/api/models/{key}", json=body, headers=AUTH)
+        assert saving.wait(60), save.result().text
+        me = client.get("/api/me", headers=AUTH)  # served by the app's event loop while the save is held open
+        answered.set()
+        saved = save.result(60)
+    assert me.status_code == 200, me.text
+    assert saved.status_code == 200 and saved.json()["revision"] == 1, saved.text
+    assert len(seen) == 1 and seen[0][1], seen  # the other request was answered while the save was working
+    stored = jira(sandbox, lambda c: storage.load_model(c, key))  # and what was saved reads back whole
+    assert stored is not None and stored.revision == 1 and len(stored.model.workflows[0].nodes) == 5000

@@ -128,10 +128,9 @@ def recorded() -> Iterator[tuple[RunningSandbox, list[Exchange]]]:
     log: list[Exchange] = []
     sock = bind()
     port = sock.getsockname()[1]
-    sock.close()
     app = create_sandbox_app(SandboxConfig(base_url=f"http://127.0.0.1:{port}", demo_data=True))
     app.app = Recorder(app.app, log)
-    with serve_in_thread(app, port=port) as url:
+    with serve_in_thread(app, sock=sock) as url:
         sb = RunningSandbox(url, app, app.sandbox)
         sb.setup_flowcase("DEMO")
         run_sync(full_cycle(sb))

@@ -20,14 +20,14 @@ from flowcase.db.migrate import upgrade
 from flowcase.generate import GenerateOptions, generate
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
-from flowcase.jira.jobs import DONE, JobStore, PublishJobTest, Worker, submit
+from flowcase.jira.jobs import DONE, JobStore, PublishJobTest, Worker
 from flowcase.jira.lease import LeaseTiming
 from flowcase.jira.publish import OBSOLETE_LABEL, PublishError, PublishResult
 from flowcase.jira.settings_store import PublishSettings
-from flowcase.jira.storage import save_model
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
 from flowcase.targets import PublishCall, VendorAccess, publish_to_target
+from jobtools import save_and_submit
 
 PROJECT = "DEMO"
 CREATE = "/zephyr/v2/testcases"
@@ -210,17 +210,8 @@ def test_a_worker_killed_after_zephyr_created_resumes_without_duplicates(sb: Run
 
     async def prepare() -> str:
         async with jira(sb) as c:
-            revision = await save_model(c, story, model, None)
-            return await submit(
-                store,
-                c,
-                site_id="sandbox",
-                story_key=story,
-                project_key=PROJECT,
-                revision=revision,
-                model=model,
-                suite=suite,
-            )
+            job, _ = await save_and_submit(c, store, story, model, suite, project=PROJECT)
+            return job
 
     class Crash(BaseException):
         pass

@@ -1,6 +1,7 @@
 """Every expected failure of flowcase, in one tree rooted at :class:`FlowcaseError`.
 
-Each class knows what it means at the two edges: ``exit_code`` for the command line (the table in docs/cli.md,
+Each class declares what it means at the two edges as class keywords (``exit_code=``, ``status=``, ``code=``;
+see :class:`FlowcaseError`): ``exit_code`` for the command line (the table in docs/cli.md,
 checked by tests/test_cli_docs.py) and ``http_status`` with ``api_code`` for the JSON API. The CLI translates
 them in one place (``flowcase.cli.common.friendly_errors``), the web app in one handler
 (``flowcase.web.errors.flowcase_error_handler``). Anything else that escapes is a bug: a traceback on the
@@ -62,13 +63,31 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 class FlowcaseError(Exception):
     """An expected failure: a one-line message for people, an exit code and an HTTP answer for machines.
 
-    ``exit_code``, ``http_status`` and ``api_code`` are class attributes; a subclass whose answer depends on
-    the case (a Jira 404 versus 403) sets them on the instance.
+    A subclass declares its answers as class keywords, ``class RateLimited(JiraError, status=503,
+    code="rate-limited")``: ``exit_code`` (the CLI's), ``status`` (the API's HTTP status) and ``code`` (the
+    API's error code), each inherited when not given. They become the class attributes ``exit_code``,
+    ``http_status`` and ``api_code``; a subclass whose answer depends on the case (a Jira 404 versus 403) sets
+    them on the instance.
     """
 
     exit_code: int = EXIT_INVALID
     http_status: int = 500
     api_code: str = "internal"
+
+    def __init_subclass__(
+        cls, *, exit_code: int | None = None, status: int | None = None, code: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            if exit_code not in EXIT_MEANINGS or exit_code == EXIT_OK:
+                raise TypeError(f"{cls.__qualname__}: exit code {exit_code} is not one of the documented failures")
+            cls.exit_code = exit_code
+        if status is not None:
+            if not 400 <= status <= 599:
+                raise TypeError(f"{cls.__qualname__}: HTTP status {status} is not an error status")
+            cls.http_status = status
+        if code is not None:
+            cls.api_code = code
 
     def cli_message(self) -> str:
         """What the command line prints after ``flowcase: error:`` (then any notes added on the way up)."""
@@ -86,12 +105,8 @@ class FlowcaseError(Exception):
 # --- input: models, expressions, generation, export -------------------------------------------------------------
 
 
-class ModelError(FlowcaseError):
+class ModelError(FlowcaseError, exit_code=EXIT_INVALID, status=422, code="invalid-model"):
     """A model that cannot be read or is invalid; carries every error found."""
-
-    exit_code = EXIT_INVALID
-    http_status = 422
-    api_code = "invalid-model"
 
     def __init__(self, diagnostics: Sequence[Diagnostic], source: str | None = None) -> None:
         self.diagnostics = tuple(diagnostics)
@@ -109,63 +124,41 @@ class ModelError(FlowcaseError):
         return {"diagnostics": [d.as_json() for d in self.diagnostics]}
 
 
-class ExpressionError(FlowcaseError):
+class ExpressionError(FlowcaseError, exit_code=EXIT_INVALID, status=422, code="invalid-expression"):
     """A condition or assignment that does not parse, type-check or evaluate (model/expr.py)."""
 
-    exit_code = EXIT_INVALID
-    http_status = 422
-    api_code = "invalid-expression"
 
-
-class GenerationError(FlowcaseError):
+class GenerationError(FlowcaseError, exit_code=EXIT_INVALID, status=422, code="cannot-generate"):
     """Options or a model that generation cannot work with; the message is one friendly line."""
 
-    exit_code = EXIT_INVALID
-    http_status = 422
-    api_code = "cannot-generate"
 
-
-class OptionError(GenerationError):
+class OptionError(GenerationError, code="bad-option"):
     """A generation option of the wrong type or value (from a suite file, the API or the CLI)."""
-
-    api_code = "bad-option"
 
     def api_message(self) -> str:
         return f"bad generation option: {self}"
 
 
-class ExportError(FlowcaseError):
+class ExportError(FlowcaseError, exit_code=EXIT_INVALID, status=422, code="unknown-format"):
     """An export that cannot be made (unknown format, or a format that needs the model); one friendly line."""
-
-    exit_code = EXIT_INVALID
-    http_status = 422
-    api_code = "unknown-format"
 
 
 # --- configuration -----------------------------------------------------------------------------------------------
 
 
-class ConfigError(FlowcaseError):
+class ConfigError(FlowcaseError, exit_code=EXIT_USAGE, status=500, code="misconfigured"):
     """The environment does not describe a usable configuration (one-line message, no secrets)."""
-
-    exit_code = EXIT_USAGE
-    http_status = 500
-    api_code = "misconfigured"
 
 
 # --- Jira and what is kept in it -----------------------------------------------------------------------------------
 
 
-class JiraError(FlowcaseError):
+class JiraError(FlowcaseError, exit_code=EXIT_SERVICE, status=502, code="jira-error"):
     """Jira failed a request. ``status`` is 0 when no HTTP answer arrived at all.
 
     :func:`jira_failure` picks the subclass for a status: :class:`JiraRateLimited` for 429,
     :class:`JiraRefused` for the other 4xx answers.
     """
-
-    exit_code = EXIT_SERVICE
-    http_status = 502
-    api_code = "jira-error"
 
     def __init__(self, status: int, messages: Sequence[str], response: httpx.Response | None = None) -> None:
         self.status = status
@@ -188,11 +181,8 @@ class JiraError(FlowcaseError):
         return f"Jira failed ({self.status or 'no answer'}): {self._text()}"
 
 
-class JiraRateLimited(JiraError):
+class JiraRateLimited(JiraError, status=503, code="rate-limited"):
     """Jira answered 429 and kept doing so for as long as the client waited; ``retry_after`` in seconds."""
-
-    http_status = 503
-    api_code = "rate-limited"
 
     def __init__(
         self,
@@ -211,11 +201,8 @@ class JiraRateLimited(JiraError):
         return {"retryAfter": max(1, round(self.retry_after))} if self.retry_after is not None else {}
 
 
-class JiraRefused(JiraError):
+class JiraRefused(JiraError, status=403, code="jira-forbidden"):
     """Jira refused the request (a 4xx other than 429): no permission, no such issue, invalid fields."""
-
-    http_status = 403
-    api_code = "jira-forbidden"
 
     def __init__(self, status: int, messages: Sequence[str], response: httpx.Response | None = None) -> None:
         super().__init__(status, messages, response)
@@ -246,20 +233,12 @@ def jira_failure(
     return JiraError(status, messages, response)
 
 
-class StorageError(FlowcaseError):
+class StorageError(FlowcaseError, exit_code=EXIT_SERVICE, status=502, code="storage-error"):
     """The model kept in Jira is missing pieces, corrupt, unreadable, or cannot be written (one-line message)."""
 
-    exit_code = EXIT_SERVICE
-    http_status = 502
-    api_code = "storage-error"
 
-
-class PublishError(FlowcaseError):
+class PublishError(FlowcaseError, exit_code=EXIT_SERVICE, status=502, code="publish-failed"):
     """Publishing stopped; ``retryable`` tells whether trying again later may succeed (one-line message)."""
-
-    exit_code = EXIT_SERVICE
-    http_status = 502
-    api_code = "publish-failed"
 
     def __init__(self, message: str, *, retryable: bool = False, status: int = 0) -> None:
         super().__init__(message)
@@ -267,12 +246,8 @@ class PublishError(FlowcaseError):
         self.status = status
 
 
-class ConflictError(FlowcaseError):
+class ConflictError(FlowcaseError, exit_code=EXIT_CONFLICT, status=409, code="conflict"):
     """Someone saved the model after the revision this edit started from."""
-
-    exit_code = EXIT_CONFLICT
-    http_status = 409
-    api_code = "conflict"
 
     def __init__(
         self,
@@ -298,12 +273,8 @@ class ConflictError(FlowcaseError):
         return {"revision": self.actual, "savedAt": self.saved_at, "savedBy": self.saved_by}
 
 
-class SettingsError(FlowcaseError):
+class SettingsError(FlowcaseError, exit_code=EXIT_SERVICE, status=422, code="bad-settings"):
     """Publish settings (kept in Jira) that Jira would refuse or that make no sense (one-line message)."""
-
-    exit_code = EXIT_SERVICE
-    http_status = 422
-    api_code = "bad-settings"
 
     def cli_message(self) -> str:
         return f"project settings: {self}"
@@ -312,29 +283,19 @@ class SettingsError(FlowcaseError):
 # --- authentication ------------------------------------------------------------------------------------------------
 
 
-class AuthError(FlowcaseError):
+class AuthError(FlowcaseError, exit_code=EXIT_USAGE, status=401, code="unauthenticated"):
     """A request or a token that does not authenticate (signature, expiry, audience, site)."""
 
-    exit_code = EXIT_USAGE
-    http_status = 401
-    api_code = "unauthenticated"
 
-
-class TenantUnavailableError(AuthError):
+class TenantUnavailableError(AuthError, status=403, code="not-installed"):
     """The site is uninstalled or disabled: no call is made."""
-
-    http_status = 403
-    api_code = "not-installed"
 
     def api_message(self) -> str:
         return "flowcase is not installed or is disabled on this Jira site"
 
 
-class CredentialsError(AuthError):
+class CredentialsError(AuthError, status=400, code="bad-credentials"):
     """Credentials refused before anything is sent (missing, or a token over plain http)."""
-
-    http_status = 400
-    api_code = "bad-credentials"
 
 
 def error_classes() -> list[type[FlowcaseError]]:

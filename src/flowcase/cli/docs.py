@@ -57,16 +57,10 @@ def error_table() -> str:
 
 
 def _helps(command: click.Command, path: list[str], parent: click.Context | None) -> list[tuple[str, str]]:
-    # the help options as the real CLI has them (``-h, --help``): click caches a command's help option on first use,
-    # so a context without them would print whatever an earlier run in the same process left
-    ctx = click.Context(
-        command,
-        info_name=path[-1],
-        parent=parent,
-        terminal_width=WIDTH,
-        max_content_width=WIDTH,
-        help_option_names=main.context_settings["help_option_names"],
-    )
+    # the command's own context settings, as `flowcase ... --help` has them (-h, --help): click keeps the help option
+    # it made first, so help rendered without them would depend on what ran before in the same process
+    settings = {**command.context_settings, "terminal_width": WIDTH, "max_content_width": WIDTH}
+    ctx = click.Context(command, info_name=path[-1], parent=parent, **settings)
     out = [(" ".join(path), command.get_help(ctx))]
     if isinstance(command, click.Group):
         for name in command.list_commands(ctx):

@@ -52,9 +52,15 @@ class SiteCredentials:
 
 
 class VendorCredentialStore:
-    def __init__(self, engine: Engine, box: SecretBox) -> None:
+    def __init__(self, engine: Engine, box: SecretBox, *, owns_engine: bool = False) -> None:
         self._sessions: sessionmaker[Session] = session_factory(engine)
         self._box = box
+        self._engine = engine if owns_engine else None
+
+    def close(self) -> None:
+        """Dispose the engine's pooled connections when this store made it (a standalone app's own database)."""
+        if self._engine is not None:
+            self._engine.dispose()
 
     @contextmanager
     def _session(self) -> Iterator[Session]:

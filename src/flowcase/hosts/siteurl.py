@@ -27,11 +27,8 @@ from flowcase.config import Settings
 from flowcase.errors import AuthError
 
 
-class SiteUrlError(AuthError):
+class SiteUrlError(AuthError, status=403, code="site-refused"):
     """A tenant URL outside the policy: refused before anything is sent there."""
-
-    http_status = 403
-    api_code = "site-refused"
 
     def api_message(self) -> str:
         return f"this site's Jira address is not allowed: {self}"

@@ -64,15 +64,12 @@ _ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
 log = logging.getLogger("flowcase.jira.publish")
 
 
-class PublishNotReady(PublishError):
+class PublishNotReady(PublishError, status=409, code="not-ready"):
     """The preflight found the project not ready (no "Test" issue type, link type, fields, permissions)."""
 
     def __init__(self, readiness: preflight.Readiness) -> None:
         super().__init__(readiness.summary(), retryable=False, status=409)
         self.readiness = readiness
-
-    http_status = 409
-    api_code = "not-ready"
 
     def cli_message(self) -> str:
         project = self.readiness.project_key

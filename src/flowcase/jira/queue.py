@@ -183,11 +183,14 @@ class PublishQueue:
                 waiting.cancel()
             if not worker.done():
                 worker.cancel()  # procrastinate stops gracefully: running jobs finish first
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            self._executor = None
+            try:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker  # raises what stopped procrastinate's worker, if anything did
+            finally:
+                # even then: the sweeper and the stop waiter are awaited, none is left pending on the loop
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.gather(sweeper, *waits[1:])
+                self._executor = None
 
     async def _sweep(self, timing: WorkerTiming) -> None:
         while True:

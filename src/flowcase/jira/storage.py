@@ -21,6 +21,10 @@ the revision it started from (:class:`ConflictError` otherwise), writes its data
 lease is still its own (the fence), switches the manifest, then deletes data that neither the new manifest nor
 its ``previous`` references (older revisions, and the leftovers of saves that crashed).
 
+The CPU work of a save or a load (serialising, hashing, compressing, decompressing, validating: tens of
+milliseconds for a model of thousands of nodes) runs in a thread (``asyncio.to_thread``), never on the event loop
+that serves the web app's other requests.
+
 Reading never trusts what it reads: the manifest's sizes and chunk count are checked before anything is fetched,
 and inflation stops at the size the manifest declares (at most :data:`MAX_MODEL_BYTES`), so a hostile property or
 attachment cannot make the server inflate a bomb.
@@ -28,6 +32,7 @@ attachment cannot make the server inflate a bomb.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import gzip
@@ -65,16 +70,13 @@ _TOKEN = re.compile(r"r[0-9]{1,9}x[0-9a-f]{1,32}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class DamagedError(StorageError):
+class DamagedError(StorageError, status=409, code="storage-damaged"):
     """The model stored on an issue cannot be read back: ``what`` says which part is damaged.
 
     ``revision`` is the damaged revision when the manifest still names one. Nothing is deleted automatically:
     the user may restore the previous revision or replace the damaged model (``save_model(replace_damaged=True)``).
     ``previous_revision`` is filled in by callers that looked (the web API tells the editor what can be restored).
     """
-
-    http_status = 409
-    api_code = "storage-damaged"
 
     def __init__(self, issue_key: str, what: str, revision: int | None = None) -> None:
         self.issue_key = issue_key
@@ -93,30 +95,20 @@ class DamagedError(StorageError):
         return {"damaged": self.what, "revision": self.revision, "previousRevision": self.previous_revision}
 
 
-class StorageRefused(StorageError):
+class StorageRefused(StorageError, status=422, code="storage-refused"):
     """A save or restore that cannot be done as asked (too large, nothing to restore, nothing to repair)."""
 
-    http_status = 422
-    api_code = "storage-refused"
 
-
-class NotDamaged(StorageRefused):
+class NotDamaged(StorageRefused, status=409):
     """``replace_damaged`` asked for a model that is not damaged."""
 
-    http_status = 409
 
-
-class NoPreviousRevision(StorageRefused):
+class NoPreviousRevision(StorageRefused, status=409, code="no-previous"):
     """A restore on an issue that keeps no previous revision of its model."""
 
-    http_status = 409
-    api_code = "no-previous"
 
-
-class BusyError(ConflictError):
+class BusyError(ConflictError, code="busy"):
     """Another save of the same issue held it for longer than we waited: nothing was written."""
-
-    api_code = "busy"
 
     def __init__(self, issue_key: str, message: str) -> None:
         super().__init__(issue_key, None, None)
@@ -176,8 +168,37 @@ def canonical_json(model: Model) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def model_sha256(model: Model) -> str:
+    """The sha256 of the model's canonical JSON (what the manifest records); CPU work: call it off the loop."""
+    return hashlib.sha256(canonical_json(model)).hexdigest()
+
+
 def encode(raw: bytes) -> str:
     return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A model ready to write: its canonical JSON's size and sha256, and either the zlib+base64 property chunks
+    or, above the attachment threshold, the gzip attachment."""
+
+    size: int
+    sha256: str
+    chunks: tuple[str, ...]
+    gzip_blob: bytes | None
+
+
+def prepare_payload(model: Model, attachment_threshold: int = ATTACHMENT_THRESHOLD) -> Payload:
+    """Serialise, hash and compress ``model`` (CPU work: :func:`save_model` runs it in a thread)."""
+    raw = canonical_json(model)
+    if len(raw) > MAX_MODEL_BYTES:
+        raise StorageRefused(f"the model is {len(raw):,} bytes, more than the {MAX_MODEL_BYTES:,} that can be stored")
+    digest = hashlib.sha256(raw).hexdigest()
+    encoded = encode(raw)
+    if len(encoded) > attachment_threshold:
+        # fixed header: the same model gives the same bytes
+        return Payload(len(raw), digest, (), gzip.compress(raw, 9, mtime=0))
+    return Payload(len(raw), digest, tuple(split(encoded)), None)
 
 
 def inflate(data: bytes, limit: int, *, gzip_wrapped: bool = False) -> bytes:
@@ -312,17 +333,7 @@ async def load_model(client: JiraClient, issue_key: str, *, previous: bool = Fal
 
 async def _load(client: JiraClient, issue_key: str, manifest: Manifest) -> Stored:
     raw = await _read_payload(client, issue_key, manifest)
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != manifest.sha256:
-        raise DamagedError(issue_key, f"revision {manifest.revision} is corrupt (checksum mismatch)", manifest.revision)
-    try:
-        model = Model.model_validate_json(raw)
-    except ValidationError as exc:
-        raise DamagedError(
-            issue_key,
-            f"revision {manifest.revision} is not a valid flowcase model: {exc.errors()[0]['msg']}",
-            manifest.revision,
-        ) from exc
+    digest, model = await asyncio.to_thread(_check_and_parse, issue_key, manifest, raw)
     previous = manifest.previous.revision if manifest.previous else None
     return Stored(
         model,
@@ -336,6 +347,21 @@ async def _load(client: JiraClient, issue_key: str, manifest: Manifest) -> Store
     )
 
 
+def _check_and_parse(issue_key: str, manifest: Manifest, raw: bytes) -> tuple[str, Model]:
+    """The sha256 check and the model's validation (CPU work: :func:`_load` runs it in a thread)."""
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != manifest.sha256:
+        raise DamagedError(issue_key, f"revision {manifest.revision} is corrupt (checksum mismatch)", manifest.revision)
+    try:
+        return digest, Model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise DamagedError(
+            issue_key,
+            f"revision {manifest.revision} is not a valid flowcase model: {exc.errors()[0]['msg']}",
+            manifest.revision,
+        ) from exc
+
+
 async def _read_payload(client: JiraClient, issue_key: str, manifest: Manifest) -> bytes:
     where = f"revision {manifest.revision}"
     try:
@@ -347,7 +373,7 @@ async def _read_payload(client: JiraClient, issue_key: str, manifest: Manifest) 
                 if exc.status == 404:
                     raise DamagedError(issue_key, f"{where}'s attachment is missing", manifest.revision) from exc
                 raise
-            return inflate(blob, manifest.size, gzip_wrapped=True)
+            return await asyncio.to_thread(inflate, blob, manifest.size, gzip_wrapped=True)
         parts: list[str] = []
         for i in range(manifest.chunks):
             value = await client.get_property("issue", issue_key, f"{CHUNK_PREFIX}{manifest.token}-{i}")
@@ -356,7 +382,7 @@ async def _read_payload(client: JiraClient, issue_key: str, manifest: Manifest) 
                     issue_key, f"{where} is missing part {i + 1} of {manifest.chunks}", manifest.revision
                 )
             parts.append(value["d"])
-        return decode("".join(parts), manifest.size)
+        return await asyncio.to_thread(decode, "".join(parts), manifest.size)
     except DamagedError:
         raise
     except StorageError as exc:
@@ -382,9 +408,7 @@ async def save_model(
     (:class:`DamagedError`); it then replaces it whatever ``expected_revision`` says. Raises
     :class:`ConflictError` (someone saved since), :class:`BusyError` (another save held the issue too long).
     """
-    raw = canonical_json(model)
-    if len(raw) > MAX_MODEL_BYTES:
-        raise StorageRefused(f"the model is {len(raw):,} bytes, more than the {MAX_MODEL_BYTES:,} that can be stored")
+    payload = await asyncio.to_thread(prepare_payload, model, attachment_threshold)
     try:
         async with lease.hold(client, issue_key, SAVE_LEASE, timing=timing) as held:
             return await _save_held(
@@ -392,11 +416,10 @@ async def save_model(
                 held,
                 issue_key,
                 model,
-                raw,
+                payload,
                 expected_revision,
                 summary,
                 includes,
-                attachment_threshold,
                 saved_by,
                 replace_damaged,
             )
@@ -409,11 +432,10 @@ async def _save_held(
     held: lease.Lease,
     issue_key: str,
     model: Model,
-    raw: bytes,
+    payload: Payload,
     expected_revision: int | None,
     summary: Mapping[str, Any] | None,
     includes: Sequence[Include],
-    attachment_threshold: int,
     saved_by: str | None,
     replace_damaged: bool,
 ) -> int:
@@ -448,24 +470,23 @@ async def _save_held(
     manifest: dict[str, Any] = {
         "format": MODEL_FORMAT,
         "revision": revision,
-        "sha256": hashlib.sha256(raw).hexdigest(),
-        "size": len(raw),
+        "sha256": payload.sha256,
+        "size": payload.size,
         "token": token,
         "includes": [{"workflow": i.workflow, "issue": i.issue} for i in includes],
         "savedAt": _now(),
         "savedBy": saved_by,
         "previous": before.slim() if before else None,
     }
-    encoded = encode(raw)
-    if len(encoded) > attachment_threshold:
-        blob = gzip.compress(raw, 9, mtime=0)  # fixed header: the same model gives the same bytes
-        attachment = await client.add_attachment(issue_key, f"{CHUNK_PREFIX}{token}.json.gz", blob, "application/gzip")
+    if payload.gzip_blob is not None:
+        attachment = await client.add_attachment(
+            issue_key, f"{CHUNK_PREFIX}{token}.json.gz", payload.gzip_blob, "application/gzip"
+        )
         manifest.update(storage="attachment", encoding="gzip", attachment=str(attachment.get("id")))
     else:
-        chunks = split(encoded)
-        for i, chunk in enumerate(chunks):
+        for i, chunk in enumerate(payload.chunks):
             await client.put_property("issue", issue_key, f"{CHUNK_PREFIX}{token}-{i}", {"d": chunk})
-        manifest.update(storage="properties", encoding="zlib+base64", chunks=len(chunks))
+        manifest.update(storage="properties", encoding="zlib+base64", chunks=len(payload.chunks))
     await held.check()  # the fence: only the lease holder may switch the manifest
     await client.put_property("issue", issue_key, MANIFEST_KEY, manifest)
     await write_summary(client, issue_key, model, revision, summary)

@@ -36,12 +36,8 @@ CONTEXT_TOKEN_SECONDS = 900
 MAX_DESCRIPTOR_BYTES = 512 * 1024
 
 
-class InstallError(FlowcaseError):
+class InstallError(FlowcaseError, exit_code=EXIT_SERVICE, status=502, code="install-failed"):
     """The app could not be installed (one-line message, no secrets)."""
-
-    exit_code = EXIT_SERVICE
-    http_status = 502
-    api_code = "install-failed"
 
 
 @dataclass(frozen=True, slots=True)

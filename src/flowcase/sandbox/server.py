@@ -20,10 +20,10 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)
-        sock.setblocking(False)
     except OSError:
-        sock.close()  # a taken port leaks no socket
+        sock.close()  # a taken port: the caller gets the error, not a socket left to the garbage collector
         raise
+    sock.setblocking(False)
     return sock
 
 
@@ -43,9 +43,13 @@ def make_server(app: Any, log_level: str = "warning") -> QuietServer:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve ``app`` on a free local port in a daemon thread; yields its base URL; stops on exit."""
-    sock = bind(host, port)
+def serve_in_thread(
+    app: Any, host: str = "127.0.0.1", port: int = 0, *, sock: socket.socket | None = None
+) -> Iterator[str]:
+    """Serve ``app`` on a free local port in a daemon thread; yields its base URL; stops on exit (and closes the
+    socket). ``sock``: a socket from :func:`bind` to serve on instead, for a caller that needs the port before it
+    can build the app; holding it from the start means no other process takes the port in between."""
+    sock = sock or bind(host, port)
     actual = sock.getsockname()[1]
     server = make_server(app)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)

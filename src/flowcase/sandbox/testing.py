@@ -251,14 +251,17 @@ def running_sandbox(
 
     Like a fresh Jira Cloud site it has no "Test" issue type or link type: ``setup=True`` (with ``demo_data``)
     runs flowcase's admin setup on project DEMO first, as tests that publish need."""
-    sock = bind()
+    sock = bind()  # held until served: no other process (a pytest-xdist worker) can take the port meanwhile
     port = sock.getsockname()[1]
-    sock.close()
     cfg = config or SandboxConfig()
     cfg.base_url = f"http://127.0.0.1:{port}"
     cfg.demo_data = cfg.demo_data or demo_data
-    app = create_sandbox_app(cfg)
-    with serve_in_thread(app, port=port) as url:
+    try:
+        app = create_sandbox_app(cfg)
+    except BaseException:
+        sock.close()
+        raise
+    with serve_in_thread(app, sock=sock) as url:
         running = RunningSandbox(url, app, app.sandbox)
         if setup:
             running.setup_flowcase("DEMO")

@@ -7,7 +7,9 @@ standalone host when ``FLOWCASE_STANDALONE=1`` or in development. Tests pass ``h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -121,8 +123,10 @@ def create_app(
     configure_logging(settings.log_level)
     host_list: list[Host] = list(hosts) if hosts is not None else []
     connect_routes: list[BaseRoute] = []
+    owns_connect = False
     if connect is None and hosts is None and (settings.secret_keys or not standalone_enabled(settings)):
         connect = connect_from_settings(settings)
+        owns_connect = True
     if connect is not None:
         connect_routes = list(connect.routes)
         if hosts is None:
@@ -153,6 +157,7 @@ def create_app(
             HTTPException: http_error_handler,
             Exception: unexpected_error_handler,
         },
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.compute = Compute(Limits.from_settings(settings))
@@ -162,6 +167,7 @@ def create_app(
     app.state.publisher = make_publisher(
         settings, connect, forge.host if forge is not None else None, vendor=app.state.vendor
     )
+    app.state.owns_connect = owns_connect
     return app
 
 
@@ -177,7 +183,9 @@ def vendor_store(settings: Settings, connect: ConnectSetup | None) -> VendorCred
     from flowcase.db.crypto import SecretBox
     from flowcase.db.engine import make_engine
 
-    return VendorCredentialStore(make_engine(settings.database_url), SecretBox(settings.encryption_keys()))
+    return VendorCredentialStore(
+        make_engine(settings.database_url), SecretBox(settings.encryption_keys()), owns_engine=True
+    )
 
 
 def vendor_access_for(vendor: VendorCredentialStore | None) -> Callable[[str, str], VendorAccess]:
@@ -185,6 +193,28 @@ def vendor_access_for(vendor: VendorCredentialStore | None) -> Callable[[str, st
     from flowcase.targets import site_access
 
     return lambda site_id, base_url: site_access(vendor, site_id, base_url)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    yield
+    await close_app(app)
+
+
+async def close_app(app: Starlette) -> None:
+    """Close what the app opened (at shutdown): the job queue's connection pool, the installations listener and,
+    when the app made the Connect setup or the credential store itself, their database engines' pooled connections."""
+    publisher = app.state.publisher
+    if isinstance(publisher, QueuedPublisher):
+        await publisher.queue.close()
+    connect: ConnectSetup | None = app.state.connect
+    if connect is not None:
+        await connect.store.stop_listening()
+        if app.state.owns_connect:
+            await asyncio.to_thread(connect.store.engine.dispose)
+    vendor: VendorCredentialStore | None = app.state.vendor
+    if vendor is not None:
+        await asyncio.to_thread(vendor.close)
 
 
 def is_postgres(database_url: str) -> bool:

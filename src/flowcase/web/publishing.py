@@ -15,7 +15,6 @@ Both answer with the same JSON: ``{id, issueKey, state, done, total, message, re
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,12 +110,12 @@ class QueuedPublisher:
 
         if self.in_process(caller.site_id):
             return await self.local.start(host, caller, issue_key, model, suite, app_key)
-        from flowcase.jira.storage import canonical_json, load_model
+        from flowcase.jira.storage import load_model, model_sha256
 
         async with jira_ops.client(host, caller) as jira:
             stored = await load_model(jira, issue_key)
             revision = stored.revision if stored else None
-            if stored is None or stored.sha256 != hashlib.sha256(canonical_json(model)).hexdigest():
+            if stored is None or stored.sha256 != await asyncio.to_thread(model_sha256, model):
                 revision = await jira_ops.save_model(jira, issue_key, model, revision)
             assert revision is not None
             job_id = await submit(

@@ -141,11 +141,8 @@ async def verify_request(
     return VerifiedRequest(installation, claims, source, claims.get("qsh") == "context-qsh")
 
 
-class BodyTooLarge(JwtError):
+class BodyTooLarge(JwtError, status=413, code="too-large"):
     """A signed request whose body is larger than the app accepts (refused before it is read)."""
-
-    http_status = 413
-    api_code = "too-large"
 
     def __init__(self) -> None:
         super().__init__("request body too large", status=413)

@@ -23,12 +23,8 @@ from flowcase.errors import EXIT_SERVICE, FlowcaseError
 log = logging.getLogger(__name__)
 
 
-class JwksUnavailableError(FlowcaseError):
+class JwksUnavailableError(FlowcaseError, exit_code=EXIT_SERVICE, status=503, code="keys-unavailable"):
     """The key endpoint could not be read (Atlassian's side is unavailable: try again)."""
-
-    exit_code = EXIT_SERVICE
-    http_status = 503
-    api_code = "keys-unavailable"
 
 
 class JwksCache:
