@@ -180,15 +180,18 @@ def kill_worker_once(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    try:
-        deadline = time.monotonic() + 60
-        while not landed():
-            assert doomed.poll() is None, doomed.stderr.read().decode() if doomed.stderr else ""
-            assert time.monotonic() < deadline, "the first worker never got going"
-            time.sleep(0.02)
-        os.kill(doomed.pid, signal.SIGKILL)
-    finally:
-        doomed.wait(timeout=10)
+    with doomed:  # its pipes are closed, however the test ends
+        try:
+            deadline = time.monotonic() + 180  # a busy machine starts the worker slowly
+            while not landed():
+                assert doomed.poll() is None, doomed.stderr.read().decode() if doomed.stderr else ""
+                assert time.monotonic() < deadline, "the first worker never got going"
+                time.sleep(0.02)
+            os.kill(doomed.pid, signal.SIGKILL)
+        finally:
+            if doomed.poll() is None:
+                doomed.kill()
+            doomed.wait(timeout=10)
     assert doomed.returncode == -signal.SIGKILL
     time.sleep(1.0)  # a call in flight when the worker died may still land
     engine = make_engine(db_url)
