@@ -14,10 +14,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from flowcase.db.engine import make_engine
 from flowcase.errors import ConfigError
 from flowcase.sandbox.faults import CallLog, FaultRegistry
 from flowcase.sandbox.index import SearchIndex
@@ -150,20 +151,11 @@ def _check_schema(engine: Engine) -> None:
 
 
 def make_sandbox_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
-        if url in ("sqlite://", "sqlite:///:memory:"):
-            kwargs["poolclass"] = StaticPool
-        engine = create_engine(url, **kwargs)
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-        return engine
-    return create_engine(url)
+    """The sandbox's engine: the app's engine construction (SQLite foreign keys on, the file's folder made), one
+    shared connection for an in-memory database so that every session sees the same site."""
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        return make_engine(url, poolclass=StaticPool)
+    return make_engine(url)
 
 
 def now() -> datetime:
