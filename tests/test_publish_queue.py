@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -137,3 +144,114 @@ def test_workers_claiming_at_once_never_run_one_story_twice(store: JobStore, pg:
 
 def _gone() -> JobView:
     raise AssertionError("job vanished")
+
+
+# A worker process of its own (worker "A"): it takes each job over in the job store, holds the first one for
+# 2 s (time to pause it mid-job), reports on stdout what it begun, ran or lost, and heartbeats every 0.2 s.
+PAUSED_WORKER = textwrap.dedent("""
+    import asyncio, sys, time
+    from flowcase.db.engine import make_engine, session_factory
+    from flowcase.jira.jobs import JobStore, LeaseLost
+    from flowcase.jira.publish import PublishResult
+    from flowcase.jira.queue import PublishQueue, WorkerTiming
+
+    db = sys.argv[1]
+    store = JobStore(session_factory(make_engine(db)))
+    held = []
+
+    async def execute(job_id):
+        view = await asyncio.to_thread(store.begin, job_id, "A", 30.0)
+        if view is None:
+            return None
+        print("begun", job_id, flush=True)
+        await asyncio.sleep(0.0 if held else 2.0)
+        held.append(job_id)
+        try:
+            await asyncio.to_thread(store.finish, job_id, "A", PublishResult())
+            print("ran", job_id, flush=True)
+        except LeaseLost:
+            print("lost", job_id, flush=True)
+        return await asyncio.to_thread(store.get, job_id)
+
+    timing = WorkerTiming(heartbeat=0.2, stalled_after=1.0, sweep_every=0.3, poll=0.05)
+    asyncio.run(PublishQueue(db, pool_size=2).run_worker(execute, concurrency=1, timing=timing))
+""")
+SHORT = WorkerTiming(heartbeat=0.2, stalled_after=1.0, sweep_every=0.3, poll=0.05)
+
+
+def test_a_paused_worker_is_not_pruned_hands_its_job_over_and_keeps_serving(store: JobStore, pg: str) -> None:
+    """Worker A (a process) is paused with SIGSTOP in the middle of a job for longer than ``stalled_after``. Worker
+    B's sweep puts A's job back to ``todo`` and runs it; A's registration stays (only workers silent for
+    ``prune_after`` are pruned), so after SIGCONT A loses the job's lease instead of finishing it a second time,
+    and then runs the next job: it used to crash there, refused by the queue's foreign key on its pruned worker
+    row."""
+    engine = make_engine(pg)
+    lines: list[str] = []
+
+    def workers() -> int:
+        with engine.connect() as c:
+            return int(c.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
+
+    def state(job_id: str) -> str:
+        view = store.get(job_id)
+        assert view is not None
+        return view.state
+
+    async def defer(job_id: str, story: str) -> None:
+        q = PublishQueue(pg, pool_size=1)
+        try:
+            await q.defer(job_id, "site", story)
+        finally:
+            await q.close()
+
+    async def run_b(first: str) -> None:
+        async def execute(job_id: str) -> JobView | None:
+            view = await asyncio.to_thread(store.begin, job_id, "B", 30.0)
+            if view is not None:
+                await asyncio.to_thread(store.finish, job_id, "B", PublishResult())
+            return await asyncio.to_thread(store.get, job_id)
+
+        q, stop = PublishQueue(pg, pool_size=2), asyncio.Event()
+        run = asyncio.create_task(
+            q.run_worker(execute, concurrency=1, timing=SHORT, stop=stop, install_signal_handlers=False)
+        )
+        try:
+            await until(lambda: state(first) == DONE)
+            await asyncio.sleep(1.5)  # several more sweeps of B while A is still paused
+        finally:
+            stop.set()
+            try:
+                await run
+            finally:
+                await q.close()
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    with subprocess.Popen(
+        [sys.executable, "-c", PAUSED_WORKER, pg], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as a:
+        assert a.stdout is not None and a.stderr is not None
+        reader = threading.Thread(target=lambda: lines.extend(a.stdout or []), daemon=True)
+        reader.start()
+        try:
+            first, second = enqueue(store, "DEMO-1"), enqueue(store, "DEMO-2")
+            asyncio.run(until(lambda: workers() == 1, timeout=120))  # a busy machine starts a process slowly
+            asyncio.run(defer(first, "DEMO-1"))
+            asyncio.run(until(lambda: f"begun {first}\n" in lines))
+            a.send_signal(signal.SIGSTOP)
+            try:
+                asyncio.run(run_b(first))  # B's sweep finds A's job stalled; B runs it to the end
+            finally:
+                a.send_signal(signal.SIGCONT)
+            asyncio.run(until(lambda: f"lost {first}\n" in lines))
+            asyncio.run(defer(second, "DEMO-2"))  # only A is running now
+            asyncio.run(until(lambda: state(second) == DONE or a.poll() is not None))
+            assert a.poll() is None, a.stderr.read()
+            assert f"ran {second}\n" in lines and f"ran {first}\n" not in lines
+            assert workers() == 1  # A is still registered (B unregistered when it stopped)
+            done = store.get(first)
+            assert done is not None and done.state == DONE and done.attempts == 2  # A's run, then B's: once each
+        finally:
+            a.terminate()
+            a.wait(timeout=60)
+        reader.join(timeout=10)
+    engine.dispose()

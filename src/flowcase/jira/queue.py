@@ -69,11 +69,20 @@ Executor = Callable[[str], Awaitable[JobView | None]]
 
 @dataclass(frozen=True, slots=True)
 class WorkerTiming:
-    """Heartbeats and the stalled-job sweep; a worker silent for ``stalled_after`` seconds is presumed dead."""
+    """Heartbeats and the stalled-job sweep.
+
+    The jobs of a worker silent for ``stalled_after`` seconds are put back to ``todo`` (it may be dead); its
+    registration (procrastinate's ``procrastinate_workers`` row) is deleted only once it has been silent for
+    ``prune_after`` seconds. A worker that was only late (a busy machine, a long pause of its process) thus keeps
+    its row and carries on: procrastinate's worker never re-registers, and its next fetch of a job would be refused
+    by the queue's foreign key on a deleted row, stopping the worker. ``prune_after`` bounds how long a dead
+    worker's row stays; nothing reads it but the stalled-job query, which goes by the heartbeat's age.
+    """
 
     heartbeat: float = 10.0
     stalled_after: float = 30.0
     sweep_every: float = 15.0
+    prune_after: float = 3600.0
     # LISTEN/NOTIFY wakes workers when a job is queued; polling finds the next job of a story once the one before
     # it ended (procrastinate sends no notification then)
     poll: float = 1.0
@@ -132,8 +141,17 @@ class PublishQueue:
         if view is not None and view.state == QUEUED:
             raise RetryLater(view_retry_seconds(view))
 
-    async def recover_stalled(self, stalled_after: float) -> int:
-        """Put back to ``todo`` every running job whose worker sent no heartbeat for ``stalled_after`` seconds."""
+    async def recover_stalled(self, stalled_after: float, prune_after: float | None = None) -> int:
+        """Put back to ``todo`` every running job whose worker sent no heartbeat for ``stalled_after`` seconds,
+        then delete the registration of workers silent for ``prune_after`` seconds (default: a ``WorkerTiming``'s).
+
+        A live worker late by more than ``stalled_after`` loses its job (another worker runs it; the job store's
+        lease stops the late one at its next write) but not its registration, so it keeps fetching jobs.
+        """
+        if prune_after is None:
+            prune_after = WorkerTiming().prune_after
+        if prune_after < stalled_after:
+            raise ValueError("prune_after must not be shorter than stalled_after")
         await self.open()
         stalled = list(
             await self.app.job_manager.get_stalled_jobs(task_name=TASK, seconds_since_heartbeat=stalled_after)
@@ -141,7 +159,7 @@ class PublishQueue:
         for job in stalled:
             log.warning("job %s was left by a stalled worker: queued again", job.id)
             await self.app.job_manager.retry_job(job)
-        await self.app.job_manager.prune_stalled_workers(stalled_after)
+        await self.app.job_manager.prune_stalled_workers(prune_after)
         return len(stalled)
 
     async def run_worker(
@@ -157,7 +175,7 @@ class PublishQueue:
         timing = timing or WorkerTiming()
         self._executor = execute
         await self.open()
-        await self.recover_stalled(timing.stalled_after)
+        await self.recover_stalled(timing.stalled_after, timing.prune_after)
         worker = asyncio.create_task(
             self.app.run_worker_async(
                 queues=[QUEUE],
@@ -166,7 +184,8 @@ class PublishQueue:
                 wait=True,
                 fetch_job_polling_interval=timing.poll,
                 update_heartbeat_interval=timing.heartbeat,
-                stalled_worker_timeout=timing.stalled_after,
+                # procrastinate prunes workers silent for this long when it starts (nothing else)
+                stalled_worker_timeout=timing.prune_after,
                 install_signal_handlers=install_signal_handlers,
                 delete_jobs="successful",
             )
@@ -196,7 +215,7 @@ class PublishQueue:
         while True:
             await asyncio.sleep(timing.sweep_every)
             try:
-                await self.recover_stalled(timing.stalled_after)
+                await self.recover_stalled(timing.stalled_after, timing.prune_after)
             except Exception as exc:  # the database may be briefly unreachable: try again next round
                 log.warning("stalled-job sweep failed (%s)", type(exc).__name__)
 
