@@ -4,6 +4,7 @@ once (200 trials, 0 overlaps), retries, stalled-job recovery, and the job store'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import random
@@ -179,30 +180,64 @@ PAUSED_WORKER = textwrap.dedent("""
 SHORT = WorkerTiming(heartbeat=0.2, stalled_after=1.0, sweep_every=0.3, poll=0.05)
 
 
+@contextlib.contextmanager
+def worker_a(pg: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """Runs PAUSED_WORKER; yields the process and the lines it printed so far, once it is registered."""
+    lines: list[str] = []
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    with subprocess.Popen(
+        [sys.executable, "-c", PAUSED_WORKER, pg], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as a:
+        reader = threading.Thread(target=lambda: lines.extend(a.stdout or []), daemon=True)
+        reader.start()
+        try:
+            asyncio.run(until(lambda: registered(pg) == 1, timeout=120))  # a busy machine starts a process slowly
+            yield a, lines
+        finally:
+            a.send_signal(signal.SIGCONT)  # a failed test may leave it paused
+            a.terminate()
+            a.wait(timeout=60)
+            reader.join(timeout=10)
+
+
+def sql(pg: str, query: str, **params: object) -> list[tuple[object, ...]]:
+    engine = make_engine(pg)
+    try:
+        with engine.connect() as c:
+            return [tuple(row) for row in c.execute(text(query), params)]
+    finally:
+        engine.dispose()
+
+
+def registered(pg: str) -> int:
+    return int(str(sql(pg, "SELECT count(*) FROM procrastinate_workers")[0][0]))
+
+
+def queue_row(pg: str, queue_job: int) -> tuple[object, ...] | None:
+    rows = sql(pg, "SELECT status, worker_id FROM procrastinate_jobs WHERE id = :id", id=queue_job)
+    return rows[0] if rows else None
+
+
+async def defer(pg: str, job_id: str, story: str) -> int:
+    q = PublishQueue(pg, pool_size=1)
+    try:
+        return await q.defer(job_id, "site", story)
+    finally:
+        await q.close()
+
+
+def state_of(store: JobStore, job_id: str) -> str:
+    view = store.get(job_id)
+    assert view is not None
+    return view.state
+
+
 def test_a_paused_worker_is_not_pruned_hands_its_job_over_and_keeps_serving(store: JobStore, pg: str) -> None:
     """Worker A (a process) is paused with SIGSTOP in the middle of a job for longer than ``stalled_after``. Worker
     B's sweep puts A's job back to ``todo`` and runs it; A's registration stays (only workers silent for
     ``prune_after`` are pruned), so after SIGCONT A loses the job's lease instead of finishing it a second time,
     and then runs the next job: it used to crash there, refused by the queue's foreign key on its pruned worker
     row."""
-    engine = make_engine(pg)
-    lines: list[str] = []
-
-    def workers() -> int:
-        with engine.connect() as c:
-            return int(c.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
-
-    def state(job_id: str) -> str:
-        view = store.get(job_id)
-        assert view is not None
-        return view.state
-
-    async def defer(job_id: str, story: str) -> None:
-        q = PublishQueue(pg, pool_size=1)
-        try:
-            await q.defer(job_id, "site", story)
-        finally:
-            await q.close()
 
     async def run_b(first: str) -> None:
         async def execute(job_id: str) -> JobView | None:
@@ -216,7 +251,7 @@ def test_a_paused_worker_is_not_pruned_hands_its_job_over_and_keeps_serving(stor
             q.run_worker(execute, concurrency=1, timing=SHORT, stop=stop, install_signal_handlers=False)
         )
         try:
-            await until(lambda: state(first) == DONE)
+            await until(lambda: state_of(store, first) == DONE)
             await asyncio.sleep(1.5)  # several more sweeps of B while A is still paused
         finally:
             stop.set()
@@ -225,33 +260,74 @@ def test_a_paused_worker_is_not_pruned_hands_its_job_over_and_keeps_serving(stor
             finally:
                 await q.close()
 
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    with subprocess.Popen(
-        [sys.executable, "-c", PAUSED_WORKER, pg], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as a:
-        assert a.stdout is not None and a.stderr is not None
-        reader = threading.Thread(target=lambda: lines.extend(a.stdout or []), daemon=True)
-        reader.start()
+    first, second = enqueue(store, "DEMO-1"), enqueue(store, "DEMO-2")
+    with worker_a(pg) as (a, lines):
+        asyncio.run(defer(pg, first, "DEMO-1"))
+        asyncio.run(until(lambda: f"begun {first}\n" in lines))
+        a.send_signal(signal.SIGSTOP)
         try:
-            first, second = enqueue(store, "DEMO-1"), enqueue(store, "DEMO-2")
-            asyncio.run(until(lambda: workers() == 1, timeout=120))  # a busy machine starts a process slowly
-            asyncio.run(defer(first, "DEMO-1"))
-            asyncio.run(until(lambda: f"begun {first}\n" in lines))
-            a.send_signal(signal.SIGSTOP)
-            try:
-                asyncio.run(run_b(first))  # B's sweep finds A's job stalled; B runs it to the end
-            finally:
-                a.send_signal(signal.SIGCONT)
-            asyncio.run(until(lambda: f"lost {first}\n" in lines))
-            asyncio.run(defer(second, "DEMO-2"))  # only A is running now
-            asyncio.run(until(lambda: state(second) == DONE or a.poll() is not None))
-            assert a.poll() is None, a.stderr.read()
-            assert f"ran {second}\n" in lines and f"ran {first}\n" not in lines
-            assert workers() == 1  # A is still registered (B unregistered when it stopped)
-            done = store.get(first)
-            assert done is not None and done.state == DONE and done.attempts == 2  # A's run, then B's: once each
+            asyncio.run(run_b(first))  # B's sweep finds A's job stalled; B runs it to the end
         finally:
-            a.terminate()
-            a.wait(timeout=60)
-        reader.join(timeout=10)
-    engine.dispose()
+            a.send_signal(signal.SIGCONT)
+        asyncio.run(until(lambda: f"lost {first}\n" in lines))
+        asyncio.run(defer(pg, second, "DEMO-2"))  # only A is running now
+        asyncio.run(until(lambda: state_of(store, second) == DONE or a.poll() is not None))
+        assert a.poll() is None, a.stderr.read() if a.stderr else ""
+        assert f"ran {second}\n" in lines and f"ran {first}\n" not in lines
+        assert registered(pg) == 1  # A is still registered (B unregistered when it stopped)
+    done = store.get(first)
+    assert done is not None and done.state == DONE and done.attempts == 2  # A's run, then B's: once each
+
+
+def test_a_late_worker_does_not_end_the_queue_job_another_worker_runs(store: JobStore, pg: str) -> None:
+    """As above, but B still runs A's job when A resumes. A loses the job store's lease and its task returns; the
+    queue job is B's now, so A must not end it: procrastinate's finish goes by job id alone and would delete the
+    job B runs, which frees the story's lock (a second job of the story would start beside B)."""
+    first, later = enqueue(store, "DEMO-1"), enqueue(store, "DEMO-1")
+    release = asyncio.Event()
+
+    async def scenario(a: subprocess.Popen[str], lines: list[str]) -> None:
+        queue_job = await defer(pg, first, "DEMO-1")
+        await until(lambda: f"begun {first}\n" in lines)
+        a_id = (queue_row(pg, queue_job) or (None, None))[1]
+        assert a_id is not None
+
+        async def execute(job_id: str) -> JobView | None:
+            view = await asyncio.to_thread(store.begin, job_id, "B", 30.0)
+            if view is not None:
+                if job_id == first:
+                    await release.wait()
+                await asyncio.to_thread(store.finish, job_id, "B", PublishResult())
+            return await asyncio.to_thread(store.get, job_id)
+
+        q, stop = PublishQueue(pg, pool_size=2), asyncio.Event()
+        a.send_signal(signal.SIGSTOP)
+        run = asyncio.create_task(
+            q.run_worker(execute, concurrency=2, timing=SHORT, stop=stop, install_signal_handlers=False)
+        )
+        try:
+            # B's sweep requeues A's job, B takes it over and holds it
+            await until(lambda: (store.get(first) or _gone()).attempts == 2)
+            a.send_signal(signal.SIGCONT)
+            await until(lambda: f"lost {first}\n" in lines)
+            await defer(pg, later, "DEMO-1")
+            await asyncio.sleep(1.5)  # A's task has ended; a wrongly freed lock would let `later` start by now
+            row = queue_row(pg, queue_job)
+            assert row is not None and row[0] == "doing" and row[1] not in (None, a_id), row
+            assert state_of(store, later) == "queued"
+            assert state_of(store, first) == "running"
+            release.set()
+            await until(lambda: state_of(store, first) == DONE and state_of(store, later) == DONE)
+            assert queue_row(pg, queue_job) is None  # B's success deleted it
+            assert a.poll() is None, a.stderr.read() if a.stderr else ""
+        finally:
+            release.set()
+            stop.set()
+            try:
+                await run
+            finally:
+                await q.close()
+
+    with worker_a(pg) as (a, lines):
+        asyncio.run(scenario(a, lines))
+        assert f"ran {first}\n" not in lines

@@ -20,10 +20,12 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
-from procrastinate.jobs import Job
+from procrastinate.jobs import Job, Status
+from procrastinate.manager import JobManager
 from sqlalchemy.engine import make_url
 
 from flowcase.jira.jobs import QUEUED, JobView
@@ -88,12 +90,71 @@ class WorkerTiming:
     poll: float = 1.0
 
 
+# A job is still a worker's own while it is running with that worker's id on it. Another worker's sweep puts the job
+# of a late worker back to ``todo`` (keeping the id) and a worker that fetches it puts its own id on it.
+_FINISH_OWN = """
+SELECT procrastinate_finish_job_v1(own.id, %(status)s, %(delete_job)s)
+  FROM (SELECT id FROM procrastinate_jobs
+         WHERE id = %(job_id)s AND status = 'doing' AND worker_id = %(worker_id)s FOR UPDATE) AS own
+"""
+_RETRY_OWN = """
+SELECT procrastinate_retry_job_v2(own.id, %(retry_at)s, %(new_priority)s, %(new_queue_name)s, %(new_lock)s)
+  FROM (SELECT id FROM procrastinate_jobs
+         WHERE id = %(job_id)s AND status = 'doing' AND worker_id = %(worker_id)s FOR UPDATE) AS own
+"""
+
+
+class _OwnJobsManager(JobManager):
+    """procrastinate's job manager, except that a worker ends (finishes or retries) only a job still its own.
+
+    procrastinate's ``finish_job`` and ``retry_job`` go by the job's id alone. A worker that was late by more than
+    ``stalled_after`` (its job put back to ``todo`` by another worker's sweep, perhaps already fetched by a third)
+    would, when its task returns, delete or re-queue the job another worker is running and so free the story's
+    lock. Here it leaves the job alone: the worker that has it ends it. The check and the change are one
+    statement, the job's row locked in between.
+    """
+
+    async def finish_job(self, job: Job, status: Status, delete_job: bool) -> None:
+        if job.worker_id is None:  # not fetched by a worker (procrastinate's own callers): as procrastinate does
+            await super().finish_job(job, status, delete_job)
+            return
+        rows = await self.connector.execute_query_all_async(
+            query=_FINISH_OWN, job_id=job.id, worker_id=job.worker_id, status=status.value, delete_job=delete_job
+        )
+        if not rows:
+            log.warning("queue job %s was handed to another worker while this one ran it: left to that worker", job.id)
+
+    async def retry_job(
+        self,
+        job: Job,
+        retry_at: datetime | None = None,
+        priority: int | None = None,
+        queue: str | None = None,
+        lock: str | None = None,
+    ) -> None:
+        if job.worker_id is None:
+            await super().retry_job(job, retry_at, priority, queue, lock)
+            return
+        rows = await self.connector.execute_query_all_async(
+            query=_RETRY_OWN,
+            job_id=job.id,
+            worker_id=job.worker_id,
+            retry_at=retry_at or datetime.now(UTC),
+            new_priority=priority,
+            new_queue_name=queue,
+            new_lock=lock,
+        )
+        if not rows:
+            log.warning("queue job %s was handed to another worker while this one ran it: left to that worker", job.id)
+
+
 class PublishQueue:
     """procrastinate's app for publish jobs: defer from the web process, run in ``flowcase worker``."""
 
     def __init__(self, database_url: str, *, pool_size: int = 4) -> None:
         self.connector = PsycopgConnector(conninfo=conninfo(database_url), min_size=1, max_size=pool_size)
         self.app = App(connector=self.connector)
+        self.app.job_manager = _OwnJobsManager(connector=self.connector)  # workers end jobs through it
         self._executor: Executor | None = None
         self._open_lock = asyncio.Lock()
         self._opened = False
