@@ -1,5 +1,6 @@
 """The publish queue on procrastinate, on a real PostgreSQL: per-story exclusivity with 2-4 workers claiming at
-once (200 trials, 0 overlaps), retries, stalled-job recovery, and the job store's own unique index."""
+once (200 trials, 0 overlaps), retries, stalled-job recovery, a late (paused) worker process, and the job store's
+own unique index."""
 
 from __future__ import annotations
 
@@ -29,9 +30,9 @@ from flowcase.jira.queue import PublishQueue, WorkerTiming, story_lock
 
 pytestmark = pytest.mark.postgres
 SHA = "b" * 64
-# Stalled-worker detection is not what these tests check: a worker is declared stalled only after 30 s without a
-# heartbeat, so a worker slowed down by a busy machine is not pruned while it runs (and then refused by the
-# queue's foreign key when it fetches its next job).
+# Stalled-worker detection is not what the claiming tests check: a worker is declared stalled only after 30 s
+# without a heartbeat, so the job of a worker slowed down by a busy machine is not handed to another worker while
+# it runs (the late-worker tests at the end of this file do that on purpose).
 FAST = WorkerTiming(heartbeat=0.5, stalled_after=30.0, sweep_every=0.5, poll=0.05)
 
 

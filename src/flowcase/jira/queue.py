@@ -10,6 +10,8 @@ reconciliation with Jira that makes a re-run never duplicate an issue.
 The queue's job carries only the publish job id (a random hex string); its lock is a hash of the site and the
 story key. Stalled jobs, whose worker stopped sending heartbeats (killed, lost its machine), are put back to
 ``todo`` by :meth:`PublishQueue.recover_stalled`, which every worker runs when it starts and then periodically.
+A worker that was only late keeps its registration (pruned after ``WorkerTiming.prune_after``) and serves other
+jobs; it ends the queue job it lost only if no other worker has it (:class:`_OwnJobsManager`).
 """
 
 from __future__ import annotations
