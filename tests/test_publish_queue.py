@@ -149,7 +149,7 @@ def _gone() -> JobView:
 
 
 # A worker process of its own (worker "A"): it takes each job over in the job store, holds the first one for
-# 2 s (time to pause it mid-job), reports on stdout what it begun, ran or lost, and heartbeats every 0.2 s.
+# 5 s (time to pause it mid-job), reports on stdout what it begun, ran or lost, and heartbeats every 0.3 s.
 PAUSED_WORKER = textwrap.dedent("""
     import asyncio, sys, time
     from flowcase.db.engine import make_engine, session_factory
@@ -166,7 +166,7 @@ PAUSED_WORKER = textwrap.dedent("""
         if view is None:
             return None
         print("begun", job_id, flush=True)
-        await asyncio.sleep(0.0 if held else 2.0)
+        await asyncio.sleep(0.0 if held else 5.0)
         held.append(job_id)
         try:
             await asyncio.to_thread(store.finish, job_id, "A", PublishResult())
@@ -175,10 +175,10 @@ PAUSED_WORKER = textwrap.dedent("""
             print("lost", job_id, flush=True)
         return await asyncio.to_thread(store.get, job_id)
 
-    timing = WorkerTiming(heartbeat=0.2, stalled_after=1.0, sweep_every=0.3, poll=0.05)
+    timing = WorkerTiming(heartbeat=0.3, stalled_after=3.0, sweep_every=0.3, poll=0.05)
     asyncio.run(PublishQueue(db, pool_size=2).run_worker(execute, concurrency=1, timing=timing))
 """)
-SHORT = WorkerTiming(heartbeat=0.2, stalled_after=1.0, sweep_every=0.3, poll=0.05)
+SHORT = WorkerTiming(heartbeat=0.3, stalled_after=3.0, sweep_every=0.3, poll=0.05)
 
 
 @contextlib.contextmanager
