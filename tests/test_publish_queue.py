@@ -1,14 +1,23 @@
 """The publish queue on procrastinate, on a real PostgreSQL: per-story exclusivity with 2-4 workers claiming at
-once (200 trials, 0 overlaps), retries, stalled-job recovery, and the job store's own unique index."""
+once (200 trials, 0 overlaps), retries, stalled-job recovery, a late (paused) worker process, and the job store's
+own unique index."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import os
 import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -21,9 +30,9 @@ from flowcase.jira.queue import PublishQueue, WorkerTiming, story_lock
 
 pytestmark = pytest.mark.postgres
 SHA = "b" * 64
-# Stalled-worker detection is not what these tests check: a worker is declared stalled only after 30 s without a
-# heartbeat, so a worker slowed down by a busy machine is not pruned while it runs (and then refused by the
-# queue's foreign key when it fetches its next job).
+# Stalled-worker detection is not what the claiming tests check: a worker is declared stalled only after 30 s
+# without a heartbeat, so the job of a worker slowed down by a busy machine is not handed to another worker while
+# it runs (the late-worker tests at the end of this file do that on purpose).
 FAST = WorkerTiming(heartbeat=0.5, stalled_after=30.0, sweep_every=0.5, poll=0.05)
 
 
@@ -137,3 +146,189 @@ def test_workers_claiming_at_once_never_run_one_story_twice(store: JobStore, pg:
 
 def _gone() -> JobView:
     raise AssertionError("job vanished")
+
+
+# A worker process of its own (worker "A"): it takes each job over in the job store, holds the first one for
+# 5 s (time to pause it mid-job), reports on stdout what it begun, ran or lost, and heartbeats every 0.3 s.
+PAUSED_WORKER = textwrap.dedent("""
+    import asyncio, sys, time
+    from flowcase.db.engine import make_engine, session_factory
+    from flowcase.jira.jobs import JobStore, LeaseLost
+    from flowcase.jira.publish import PublishResult
+    from flowcase.jira.queue import PublishQueue, WorkerTiming
+
+    db = sys.argv[1]
+    store = JobStore(session_factory(make_engine(db)))
+    held = []
+
+    async def execute(job_id):
+        view = await asyncio.to_thread(store.begin, job_id, "A", 30.0)
+        if view is None:
+            return None
+        print("begun", job_id, flush=True)
+        await asyncio.sleep(0.0 if held else 5.0)
+        held.append(job_id)
+        try:
+            await asyncio.to_thread(store.finish, job_id, "A", PublishResult())
+            print("ran", job_id, flush=True)
+        except LeaseLost:
+            print("lost", job_id, flush=True)
+        return await asyncio.to_thread(store.get, job_id)
+
+    timing = WorkerTiming(heartbeat=0.3, stalled_after=3.0, sweep_every=0.3, poll=0.05)
+    asyncio.run(PublishQueue(db, pool_size=2).run_worker(execute, concurrency=1, timing=timing))
+""")
+SHORT = WorkerTiming(heartbeat=0.3, stalled_after=3.0, sweep_every=0.3, poll=0.05)
+
+
+@contextlib.contextmanager
+def worker_a(pg: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """Runs PAUSED_WORKER; yields the process and the lines it printed so far, once it is registered."""
+    lines: list[str] = []
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    with subprocess.Popen(
+        [sys.executable, "-c", PAUSED_WORKER, pg], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as a:
+        reader = threading.Thread(target=lambda: lines.extend(a.stdout or []), daemon=True)
+        reader.start()
+        try:
+            asyncio.run(until(lambda: registered(pg) == 1, timeout=120))  # a busy machine starts a process slowly
+            yield a, lines
+        finally:
+            a.send_signal(signal.SIGCONT)  # a failed test may leave it paused
+            a.terminate()
+            a.wait(timeout=60)
+            reader.join(timeout=10)
+
+
+def sql(pg: str, query: str, **params: object) -> list[tuple[object, ...]]:
+    engine = make_engine(pg)
+    try:
+        with engine.connect() as c:
+            return [tuple(row) for row in c.execute(text(query), params)]
+    finally:
+        engine.dispose()
+
+
+def registered(pg: str) -> int:
+    return int(str(sql(pg, "SELECT count(*) FROM procrastinate_workers")[0][0]))
+
+
+def queue_row(pg: str, queue_job: int) -> tuple[object, ...] | None:
+    rows = sql(pg, "SELECT status, worker_id FROM procrastinate_jobs WHERE id = :id", id=queue_job)
+    return rows[0] if rows else None
+
+
+async def defer(pg: str, job_id: str, story: str) -> int:
+    q = PublishQueue(pg, pool_size=1)
+    try:
+        return await q.defer(job_id, "site", story)
+    finally:
+        await q.close()
+
+
+def state_of(store: JobStore, job_id: str) -> str:
+    view = store.get(job_id)
+    assert view is not None
+    return view.state
+
+
+def test_a_paused_worker_is_not_pruned_hands_its_job_over_and_keeps_serving(store: JobStore, pg: str) -> None:
+    """Worker A (a process) is paused with SIGSTOP in the middle of a job for longer than ``stalled_after``. Worker
+    B's sweep puts A's job back to ``todo`` and runs it; A's registration stays (only workers silent for
+    ``prune_after`` are pruned), so after SIGCONT A loses the job's lease instead of finishing it a second time,
+    and then runs the next job: it used to crash there, refused by the queue's foreign key on its pruned worker
+    row."""
+
+    async def run_b(first: str) -> None:
+        async def execute(job_id: str) -> JobView | None:
+            view = await asyncio.to_thread(store.begin, job_id, "B", 30.0)
+            if view is not None:
+                await asyncio.to_thread(store.finish, job_id, "B", PublishResult())
+            return await asyncio.to_thread(store.get, job_id)
+
+        q, stop = PublishQueue(pg, pool_size=2), asyncio.Event()
+        run = asyncio.create_task(
+            q.run_worker(execute, concurrency=1, timing=SHORT, stop=stop, install_signal_handlers=False)
+        )
+        try:
+            await until(lambda: state_of(store, first) == DONE)
+            await asyncio.sleep(1.5)  # several more sweeps of B while A is still paused
+        finally:
+            stop.set()
+            try:
+                await run
+            finally:
+                await q.close()
+
+    first, second = enqueue(store, "DEMO-1"), enqueue(store, "DEMO-2")
+    with worker_a(pg) as (a, lines):
+        asyncio.run(defer(pg, first, "DEMO-1"))
+        asyncio.run(until(lambda: f"begun {first}\n" in lines))
+        a.send_signal(signal.SIGSTOP)
+        try:
+            asyncio.run(run_b(first))  # B's sweep finds A's job stalled; B runs it to the end
+        finally:
+            a.send_signal(signal.SIGCONT)
+        asyncio.run(until(lambda: f"lost {first}\n" in lines))
+        asyncio.run(defer(pg, second, "DEMO-2"))  # only A is running now
+        asyncio.run(until(lambda: state_of(store, second) == DONE or a.poll() is not None))
+        assert a.poll() is None, a.stderr.read() if a.stderr else ""
+        assert f"ran {second}\n" in lines and f"ran {first}\n" not in lines
+        assert registered(pg) == 1  # A is still registered (B unregistered when it stopped)
+    done = store.get(first)
+    assert done is not None and done.state == DONE and done.attempts == 2  # A's run, then B's: once each
+
+
+def test_a_late_worker_does_not_end_the_queue_job_another_worker_runs(store: JobStore, pg: str) -> None:
+    """As above, but B still runs A's job when A resumes. A loses the job store's lease and its task returns; the
+    queue job is B's now, so A must not end it: procrastinate's finish goes by job id alone and would delete the
+    job B runs, which frees the story's lock (a second job of the story would start beside B)."""
+    first, later = enqueue(store, "DEMO-1"), enqueue(store, "DEMO-1")
+    release = asyncio.Event()
+
+    async def scenario(a: subprocess.Popen[str], lines: list[str]) -> None:
+        queue_job = await defer(pg, first, "DEMO-1")
+        await until(lambda: f"begun {first}\n" in lines)
+        a_id = (queue_row(pg, queue_job) or (None, None))[1]
+        assert a_id is not None
+
+        async def execute(job_id: str) -> JobView | None:
+            view = await asyncio.to_thread(store.begin, job_id, "B", 30.0)
+            if view is not None:
+                if job_id == first:
+                    await release.wait()
+                await asyncio.to_thread(store.finish, job_id, "B", PublishResult())
+            return await asyncio.to_thread(store.get, job_id)
+
+        q, stop = PublishQueue(pg, pool_size=2), asyncio.Event()
+        a.send_signal(signal.SIGSTOP)
+        run = asyncio.create_task(
+            q.run_worker(execute, concurrency=2, timing=SHORT, stop=stop, install_signal_handlers=False)
+        )
+        try:
+            # B's sweep requeues A's job, B takes it over and holds it
+            await until(lambda: (store.get(first) or _gone()).attempts == 2)
+            a.send_signal(signal.SIGCONT)
+            await until(lambda: f"lost {first}\n" in lines)
+            await defer(pg, later, "DEMO-1")
+            await asyncio.sleep(1.5)  # A's task has ended; a wrongly freed lock would let `later` start by now
+            row = queue_row(pg, queue_job)
+            assert row is not None and row[0] == "doing" and row[1] not in (None, a_id), row
+            assert state_of(store, later) == "queued"
+            assert state_of(store, first) == "running"
+            release.set()
+            await until(lambda: state_of(store, first) == DONE and state_of(store, later) == DONE)
+            assert queue_row(pg, queue_job) is None  # B's success deleted it
+            assert a.poll() is None, a.stderr.read() if a.stderr else ""
+        finally:
+            release.set()
+            stop.set()
+            try:
+                await run
+            finally:
+                await q.close()
+
+    with worker_a(pg) as (a, lines):
+        asyncio.run(scenario(a, lines))
+        assert f"ran {first}\n" not in lines

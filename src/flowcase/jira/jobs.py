@@ -541,9 +541,11 @@ async def submit(
     The generation recipe (criterion and options) is written to the story's ``flowcase-publish`` property, in
     Jira, so the job row needs nothing but hashes.
     """
-    from flowcase.jira.storage import canonical_json
+    from flowcase.jira.storage import model_sha256
 
-    digest = suite_sha256(suite)
+    # both digests serialise the whole model or suite: CPU work, off the event loop
+    digest = await asyncio.to_thread(suite_sha256, suite)
+    model_digest = await asyncio.to_thread(model_sha256, model)
     recipe = {
         "criterion": suite.criterion,
         "options": dict(suite.options),
@@ -557,7 +559,7 @@ async def submit(
         story_key=story_key,
         project_key=project_key,
         model_revision=revision,
-        model_sha256=hashlib.sha256(canonical_json(model)).hexdigest(),
+        model_sha256=model_digest,
         suite_sha256=digest,
         total=len(suite.tests),
     )
@@ -576,7 +578,7 @@ def make_resolver(app_key: str | None = None, generator: Generator | None = None
         if not isinstance(recipe, dict) or recipe.get("suiteSha256") != row.suite_sha256:
             raise JobInputError("recipe-changed", f"a newer publish was requested for {job.story_key}")
         suite = await run_generation(job.site_id, stored.model, recipe["criterion"], recipe["options"])
-        if suite_sha256(suite) != row.suite_sha256:
+        if await asyncio.to_thread(suite_sha256, suite) != row.suite_sha256:
             raise JobInputError("suite-changed", "generation gave a different suite than when the job was queued")
         settings = await load_settings(client, app_key=app_key, project_key=row.project_key)
         return Work(stored.model, suite, settings)
