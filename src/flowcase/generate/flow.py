@@ -17,7 +17,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # scipy is imported where it is used: it takes most of a second to load, and only generation needs it (not
 # every `flowcase` command that imports this package). numpy is loaded by generate.pairwise with the package.
@@ -226,7 +229,9 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
     everyone = np.arange(n, dtype=np.int64)
     forward_keys = tail[arcs] * size + head[arcs]
     backward_keys = head[arcs] * size + tail[arcs]
-    keys = np.unique(np.concatenate([forward_keys, backward_keys, source * size + everyone, everyone * size + sink]))
+    keys = _sorted_unique(
+        np.concatenate([forward_keys, backward_keys, source * size + everyone, everyone * size + sink])
+    )
     rows, cols = keys // size, keys % size
     cols32 = cols.astype(np.int32)  # 32-bit indices: scipy takes them as they are (64-bit ones it converts, slowly)
     pairs = len(keys)
@@ -309,6 +314,20 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         extra[representative[rest]] += amount[rest]
         back_cap[reverse_of[representative[rest]]] += amount[rest]
     return [int(x) for x in low + extra]
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` by a sort: numpy 2's ``unique`` hashes first and then sorts anyway, 100 times slower
+    on the 400,000 keys of a 50,000-vertex model (0.3 s against 3 ms, more than every Dijkstra together)."""
+    import numpy as np
+
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    distinct = np.empty(len(ordered), dtype=bool)
+    distinct[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
+    return ordered[distinct]
 
 
 def _solve_networkx(net: _Network, objective: Sequence[int], fixed_return: int | None) -> list[int]:
