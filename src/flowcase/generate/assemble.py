@@ -38,8 +38,13 @@ def _max_level(levels: list[Level | None]) -> Level | None:
 
 
 def build_test(
-    graph: FlatGraph, walk: Sequence[int], data: dict[str, Scalar], variants: tuple[dict[str, Scalar], ...]
+    graph: FlatGraph,
+    walk: Sequence[int],
+    data: dict[str, Scalar],
+    variants: tuple[dict[str, Scalar], ...],
+    key: str | None = None,
 ) -> TestCase:
+    """The test case of ``walk``; ``key`` is the walk's :func:`path_key` when the caller has it already."""
     steps: list[TestStep] = []
     objectives: dict[str, None] = {}  # ordered sets: walks can be very long (constant-time membership)
     phrases: list[str] = []  # the objectives as the name reads them
@@ -75,7 +80,7 @@ def build_test(
     end_vertex = graph.edges[walk[-1]].src
     end = graph.main_ends[end_vertex]
     return TestCase(
-        id=test_id(path_key(graph, walk)),
+        id=test_id(path_key(graph, walk) if key is None else key),
         name=_name(graph.model, steps, phrases, end.label),
         steps=tuple(steps),
         end=end.id,

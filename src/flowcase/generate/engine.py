@@ -373,7 +373,7 @@ def finish(
         unique: dict[str, Found] = {}  # by path key, the first of each
         for f in found:
             unique.setdefault(assemble.path_key(g, f.walk), f)
-        tests = [data.make_test(ctx, f) for f in unique.values()]
+        tests = [data.make_test(ctx, f, key) for key, f in unique.items()]
         keys = list(unique)
         tests = assemble.unique_ids(assemble.unique_names(tests, g.model), keys)
         if pins:  # pinned tests stay exactly as they were pinned

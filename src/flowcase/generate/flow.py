@@ -263,11 +263,11 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
     potential = np.zeros(size, dtype=np.int64)
     left = balance.copy()  # what each node still has to send (> 0) or receive (< 0)
     back_cap = np.zeros(pairs, dtype=np.int64)  # per pair: the extra flow its reverse arcs can take back
+    reduced = pair_cost + potential[rows] - potential[cols]  # kept up to date as the potentials rise
     while True:
         excess, deficit = np.flatnonzero(left > 0), np.flatnonzero(left < 0)
         if not len(excess):
             break
-        reduced = pair_cost + potential[rows] - potential[cols]
         weight = np.where(forward, reduced, np.inf)
         weight[back_cap > 0] = 0  # backward residual arcs have reduced cost 0 (complementary slackness)
         usable = np.isfinite(weight)
@@ -281,7 +281,8 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         potential[:n] += np.rint(np.minimum(dist[:n], reach)).astype(np.int64)
         big = int(left[excess].sum())
         capacity = back_cap.copy()
-        capacity[forward & (pair_cost + potential[rows] - potential[cols] == 0)] = big
+        reduced = pair_cost + potential[rows] - potential[cols]
+        capacity[forward & (reduced == 0)] = big
         capacity[from_source[excess]] = left[excess]
         capacity[to_sink[deficit]] = -left[deficit]
         np.minimum(capacity, big, out=capacity)
