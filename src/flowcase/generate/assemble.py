@@ -58,7 +58,7 @@ def build_test(
             continue
         d = edge.decision
         steps.append(
-            TestStep.model_construct(  # every value comes from the validated model, of the field's type already
+            TestStep.trusted(  # every value comes from the validated model, of the field's type already
                 workflow=edge.instance,
                 node=edge.node.id,
                 decision=d.id or "",
