@@ -126,3 +126,24 @@ def test_an_imported_graphwalker_model_keeps_stop_anywhere_through_bpmn() -> Non
     assert [t.steps for t in generate(back.model).tests] == [t.steps for t in generate(model).tests]
     closed = io.loads(io.dumps(_open_model(False), "bpmn"), "bpmn").model
     assert not closed.main.stop_anywhere
+
+
+def test_a_long_walk_is_named_and_stepped_as_if_built_in_full() -> None:
+    """SuperLarge's one walk of 1,820 traversals: its name stops reading choices once the name is full, and its
+    steps are built without validation; both are exactly what the full construction gives."""
+    from flowcase.generate import assemble
+    from flowcase.generate.suite import TestStep
+
+    model = load_path(PROJECT / "SuperLarge.json").model
+    (test,) = generate(model).tests
+    taken = [c.phrase for c in assemble.choices(model, test.steps) if not c.main]
+    assert len(taken) > 20  # many more choices than the name can hold
+    end = model.main.by_id[test.end].label
+    assert test.name == assemble.cut(f"{', '.join(taken)} \u2192 {end}")
+    assert test.name.endswith("\u2026") and len(test.name) <= assemble.MAX_NAME
+    for step in test.steps:
+        validated = TestStep.model_validate(step.model_dump())
+        assert step == validated and step.model_dump_json() == validated.model_dump_json()
+        assert step.model_fields_set == validated.model_fields_set
+    changed = test.steps[0].model_copy(update={"name": "other"})
+    assert changed.name == "other" and test.steps[1].model_fields_set == set(TestStep.model_fields)

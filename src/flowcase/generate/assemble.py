@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from flowcase.generate.graph import FlatGraph
@@ -38,8 +38,13 @@ def _max_level(levels: list[Level | None]) -> Level | None:
 
 
 def build_test(
-    graph: FlatGraph, walk: Sequence[int], data: dict[str, Scalar], variants: tuple[dict[str, Scalar], ...]
+    graph: FlatGraph,
+    walk: Sequence[int],
+    data: dict[str, Scalar],
+    variants: tuple[dict[str, Scalar], ...],
+    key: str | None = None,
 ) -> TestCase:
+    """The test case of ``walk``; ``key`` is the walk's :func:`path_key` when the caller has it already."""
     steps: list[TestStep] = []
     objectives: dict[str, None] = {}  # ordered sets: walks can be very long (constant-time membership)
     phrases: list[str] = []  # the objectives as the name reads them
@@ -53,7 +58,7 @@ def build_test(
             continue
         d = edge.decision
         steps.append(
-            TestStep(
+            TestStep.trusted(  # every value comes from the validated model, of the field's type already
                 workflow=edge.instance,
                 node=edge.node.id,
                 decision=d.id or "",
@@ -75,7 +80,7 @@ def build_test(
     end_vertex = graph.edges[walk[-1]].src
     end = graph.main_ends[end_vertex]
     return TestCase(
-        id=test_id(path_key(graph, walk)),
+        id=test_id(path_key(graph, walk) if key is None else key),
         name=_name(graph.model, steps, phrases, end.label),
         steps=tuple(steps),
         end=end.id,
@@ -104,24 +109,41 @@ class Choice:
 
 def choices(model: Model, steps: Sequence[TestStep]) -> list[Choice]:
     """The test's choices, in path order, once each: ``Node: row name``, or ``Node -> next node`` for unnamed rows."""
-    out: dict[Choice, None] = {}  # ordered, with constant-time membership (walks can be very long)
+    return list(iter_choices(model, steps))
+
+
+def iter_choices(model: Model, steps: Sequence[TestStep]) -> Iterator[Choice]:
+    """:func:`choices` one at a time, so that a caller needing only the first few stops early (walks can be very
+    long). A step seen before (same workflow, node and row) gives the same choice, so it is looked up once."""
+    seen: set[tuple[str, str, str]] = set()
+    out: set[Choice] = set()
     for step in steps:
-        workflow = model.workflows_by_id.get(step.workflow.rsplit(">", 1)[-1])
-        node = workflow.by_id.get(step.node) if workflow else None
-        if workflow is None or node is None or len(node.table) < 2:
+        key = (step.workflow, step.node, step.decision)
+        if key in seen:
             continue
-        index = next((i for i, d in enumerate(node.table) if (d.id or "") == step.decision), None)
-        if index is None:
-            continue
-        row = node.table[index]
-        label = "" if is_generated_id(node.label) else node.label
-        if row.id and not is_generated_id(row.id):
-            phrase = f"{label}: {humanize(row.id)}" if label else humanize(row.id)
-        else:
-            target = workflow.by_id.get(row.next)
-            phrase = f"{label or 'then'} \u2192 {target.label if target else row.next}"
-        out.setdefault(Choice(phrase, index == 0), None)
-    return list(out)
+        seen.add(key)
+        choice = _choice(model, step)
+        if choice is not None and choice not in out:
+            out.add(choice)
+            yield choice
+
+
+def _choice(model: Model, step: TestStep) -> Choice | None:
+    workflow = model.workflows_by_id.get(step.workflow.rsplit(">", 1)[-1])
+    node = workflow.by_id.get(step.node) if workflow else None
+    if workflow is None or node is None or len(node.table) < 2:
+        return None
+    index = next((i for i, d in enumerate(node.table) if (d.id or "") == step.decision), None)
+    if index is None:
+        return None
+    row = node.table[index]
+    label = "" if is_generated_id(node.label) else node.label
+    if row.id and not is_generated_id(row.id):
+        phrase = f"{label}: {humanize(row.id)}" if label else humanize(row.id)
+    else:
+        target = workflow.by_id.get(row.next)
+        phrase = f"{label or 'then'} \u2192 {target.label if target else row.next}"
+    return Choice(phrase, index == 0)
 
 
 def objective_phrase(node: Node, objective: str) -> str:
@@ -151,7 +173,17 @@ def _name(model: Model, steps: Sequence[TestStep], objectives: list[str], end_la
     """From the objectives, else from the choices that leave a table's first row, else the main path."""
     if objectives:
         return cut("; ".join(objectives))
-    taken = [c.phrase for c in choices(model, steps) if not c.main]
+    taken: list[str] = []
+    length = 0
+    for c in iter_choices(model, steps):
+        if c.main:
+            continue
+        taken.append(c.phrase)
+        length += len(c.phrase) + 2
+        # the name is cut to MAX_NAME characters: once the choices so far fill more than that (with spaces
+        # collapsed, as cut() does), the later ones cannot change it (only what is past the cut)
+        if length > MAX_NAME + 2 and len(" ".join(", ".join(taken).split())) > MAX_NAME:
+            return cut(", ".join(taken))
     if taken:
         return cut(f"{', '.join(taken)} \u2192 {end_label}")
     return cut(f"Main path to {end_label}")

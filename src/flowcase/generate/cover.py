@@ -107,23 +107,26 @@ def lower_bound(graph: FlatGraph, targets: Sequence[Target], solver: Solver = "a
     return min_count(digraph(graph), edges, verts, solver)
 
 
-def reached(graph: FlatGraph, walk: Sequence[int]) -> Iterator[str]:
-    """Refs of every step, decision and consecutive decision pair the walk passes, in the order it reaches them
-    (again each time it passes one again)."""
+def reached(graph: FlatGraph, walk: Sequence[int], pairs: bool = True) -> Iterator[str]:
+    """Refs of every step, decision and (unless ``pairs`` is false) consecutive decision pair the walk passes, in
+    the order it reaches them (again each time it passes one again)."""
     previous = ""
+    edges, vertices = graph.edges, graph.vertices
     for e in walk:
-        edge = graph.edges[e]
-        vertex = graph.vertices[edge.dst]
+        edge = edges[e]
+        vertex = vertices[edge.dst]
         if vertex.role == "node":
             yield vertex.ref
-        if edge.synthetic:
+        if edge.decision is None:  # synthetic
             continue
         yield edge.ref
-        if previous:
-            yield f"{previous}>{edge.ref}"
-        previous = edge.ref
+        if pairs:
+            if previous:
+                yield f"{previous}>{edge.ref}"
+            previous = edge.ref
 
 
-def covered_by(graph: FlatGraph, walk: Sequence[int]) -> set[str]:
-    """Refs of every step, decision and consecutive decision pair the walk passes."""
-    return set(reached(graph, walk))
+def covered_by(graph: FlatGraph, walk: Sequence[int], pairs: bool = True) -> set[str]:
+    """Refs of every step, decision and (unless ``pairs`` is false: a caller that needs no pair says so, for the
+    walk can be very long) consecutive decision pair the walk passes."""
+    return set(reached(graph, walk, pairs))

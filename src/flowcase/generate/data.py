@@ -128,7 +128,8 @@ def _same(a: Value, b: Value) -> bool:
     return type(a) is type(b) and a == b
 
 
-def make_test(ctx: Context, found: Found) -> TestCase:
+def make_test(ctx: Context, found: Found, key: str | None = None) -> TestCase:
+    """The test of a found walk; ``key`` is its :func:`assemble.path_key` when the caller has it already."""
     rows: tuple[dict[str, Scalar], ...] = ()
     if ctx.options.data != "one":
         rows = variants(ctx, found)
@@ -139,4 +140,4 @@ def make_test(ctx: Context, found: Found) -> TestCase:
     ):  # risk-based strength: stronger data on the tests that pass a decision in focus
         rows = variants(ctx, found, ctx.options.focus_data)
     data = rows[0] if rows else first_data(ctx, found)
-    return assemble.build_test(ctx.graph, found.walk, data, rows)
+    return assemble.build_test(ctx.graph, found.walk, data, rows, key)

@@ -277,9 +277,10 @@ def cover_targets(
         else:
             reasons[t.ref] = why
     kept: list[Found] = list(previous)
-    done: set[str] = set()
+    done: set[str] = set()  # refs only matter as far as they are candidates'
+    with_pairs = any(len(t.waypoint.edges) == 2 for t in candidates)
     for f in kept:
-        done |= covered_by(ctx.graph, f.walk)
+        done |= covered_by(ctx.graph, f.walk, with_pairs)
     todo = [t for t in candidates if t.ref not in done]
     if todo:
         cover = structural_cover(ctx.graph, todo)
@@ -290,7 +291,7 @@ def cover_targets(
             feasible = ctx.feasible(walk)
             if feasible is not None:
                 kept.append(feasible)
-                done |= covered_by(ctx.graph, walk)
+                done |= covered_by(ctx.graph, walk, with_pairs)
             else:
                 infeasible.append(walk)
         if not infeasible and not previous and len(todo) == len(wanted):
@@ -304,7 +305,7 @@ def cover_targets(
             packed = _pack(ctx, on_walk)
             if packed is not None:
                 kept.append(packed)
-                done |= covered_by(ctx.graph, packed.walk)
+                done |= covered_by(ctx.graph, packed.walk, with_pairs)
     todo = [t for t in candidates if t.ref not in done]
     for i, t in enumerate(todo):
         if ctx.progress:
@@ -316,7 +317,7 @@ def cover_targets(
             reasons[t.ref] = why
             continue
         kept.append(searched)
-        done |= covered_by(ctx.graph, searched.walk)
+        done |= covered_by(ctx.graph, searched.walk, with_pairs)
     fixed = len(previous)
     return fixed_then_pruned(ctx, kept, fixed, [t for t in candidates if t.ref not in reasons], pinned), reasons, wanted
 
@@ -340,7 +341,8 @@ def fixed_then_pruned(
 ) -> list[Found]:
     """Drop walks (newest first) whose wanted targets the other walks cover too; the first ``pinned`` stay."""
     refs = {t.ref for t in wanted}
-    cover = [covered_by(ctx.graph, f.walk) & refs for f in walks]
+    with_pairs = any(len(t.waypoint.edges) == 2 for t in wanted)
+    cover = [covered_by(ctx.graph, f.walk, with_pairs) & refs for f in walks]
     count: dict[str, int] = {}
     for c in cover:
         for ref in c:
@@ -368,15 +370,11 @@ def finish(
     g = ctx.graph
     if tests is None:
         found = sorted(found, key=lambda f: f.walk)
-        seen: set[str] = set()
-        unique = []
+        unique: dict[str, Found] = {}  # by path key, the first of each
         for f in found:
-            key = assemble.path_key(g, f.walk)
-            if key not in seen:
-                seen.add(key)
-                unique.append(f)
-        tests = [data.make_test(ctx, f) for f in unique]
-        keys = [assemble.path_key(g, f.walk) for f in unique]
+            unique.setdefault(assemble.path_key(g, f.walk), f)
+        tests = [data.make_test(ctx, f, key) for key, f in unique.items()]
+        keys = list(unique)
         tests = assemble.unique_ids(assemble.unique_names(tests, g.model), keys)
         if pins:  # pinned tests stay exactly as they were pinned
             by_key = {assemble.path_key(g, walk_of(g, p)): p.model_copy(update={"pinned": True}) for p in pins}
@@ -446,11 +444,12 @@ def _coverage(
 ) -> list[CoverageItem]:
     g = ctx.graph
     by_ref: dict[str, list[str]] = {}
+    criterion = ctx.options.criterion
+    with_pairs = criterion == "all-pairs" or bool(ctx.options.focus)  # pair items are listed only then
     for t, walk in zip(tests, walks, strict=True):
-        for ref in covered_by(g, walk):
+        for ref in covered_by(g, walk, with_pairs):
             by_ref.setdefault(ref, []).append(t.id)
     wanted_refs = {t.ref for t in wanted}
-    criterion = ctx.options.criterion
     if criterion == "all-pairs":
         wanted_refs |= {e.ref for e in g.decision_edges}
 

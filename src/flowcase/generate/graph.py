@@ -46,13 +46,14 @@ class Vertex:
     instance: str
     node: Node | None  # None for the sink
     role: Literal["node", "return", "sink"] = "node"
+    ref: str = field(init=False, default="")  # 'instance/node', 'instance/node@return' or the sink's; made once
 
-    @property
-    def ref(self) -> str:
+    def __post_init__(self) -> None:
         if self.node is None:
-            return SINK
-        suffix = "@return" if self.role == "return" else ""
-        return f"{self.instance}/{self.node.id}{suffix}"
+            self.ref = SINK
+        else:
+            suffix = "@return" if self.role == "return" else ""
+            self.ref = f"{self.instance}/{self.node.id}{suffix}"
 
 
 @dataclass(slots=True)

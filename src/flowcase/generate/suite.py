@@ -34,6 +34,45 @@ class TestStep(_Frozen):
     objective: str = ""
     requirements: tuple[str, ...] = ()
 
+    @classmethod
+    def trusted(
+        cls,
+        workflow: str,
+        node: str,
+        decision: str,
+        name: str,
+        action: str,
+        expected: str,
+        condition: str,
+        objective: str,
+        requirements: tuple[str, ...],
+    ) -> TestStep:
+        """A step from values that are of the fields' types already (they come from a validated model), equal to
+        ``TestStep(...)`` with the same values but built without validating them and sharing one set of field
+        names: a walk of a large model has hundreds of thousands of steps (at 50,000 GraphWalker vertices this
+        is 0.4 s -> 0.17 s and 180 -> 60 MiB; ``model_construct`` is slower than validating)."""
+        step = cls.__new__(cls)
+        values = {
+            "workflow": workflow,
+            "node": node,
+            "decision": decision,
+            "name": name,
+            "action": action,
+            "expected": expected,
+            "condition": condition,
+            "objective": objective,
+            "requirements": requirements,
+        }
+        object.__setattr__(step, "__dict__", values)
+        object.__setattr__(step, "__pydantic_fields_set__", _STEP_FIELDS)
+        object.__setattr__(step, "__pydantic_extra__", None)
+        object.__setattr__(step, "__pydantic_private__", None)
+        return step
+
+
+#: The fields a trusted step sets (all of them), shared: pydantic copies the set before changing it (model_copy)
+_STEP_FIELDS = set(TestStep.model_fields)
+
 
 def is_test_step(step: TestStep) -> bool:
     """Whether a path step is a step the tester performs: it has an action, an expected result, a condition or
