@@ -37,8 +37,8 @@ def access_for(request: Request, caller: Caller, base_url: str) -> VendorAccess:
     return site_access(vendor_store(request), caller.site_id, base_url)
 
 
-async def _admin(request: Request) -> tuple[Caller, VendorCredentialStore]:
-    caller = await authenticate(request)
+async def _admin(request: Request, caller: Caller | None = None) -> tuple[Caller, VendorCredentialStore]:
+    caller = caller or await authenticate(request)
     if not caller.is_admin:
         raise HTTPException(403, "only Jira administrators can see or change the site's Xray and Zephyr credentials")
     store = vendor_store(request)
@@ -77,7 +77,7 @@ async def get_vendor_credentials(request: Request) -> Response:
                 "FLOWCASE_VENDOR_SITE_URL names)",
             }
         )
-    caller, store = await _admin(request)
+    caller, store = await _admin(request, caller)  # authenticated once, above
     return JSONResponse({"credentials": await _status(store, caller.site_id)})
 
 
