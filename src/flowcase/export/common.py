@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from flowcase.generate.suite import Suite, TestCase, TestStep
 from flowcase.model.expr import ExprError, names, parse_condition
@@ -157,3 +158,33 @@ def description_of(test: TestCase) -> str:
         lines.append("Requirements: " + ", ".join(reqs))
     lines.append(f"flowcase id: {test.id}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFields:
+    """What a test-management tool keeps about a test besides its steps, the same for every tool."""
+
+    name: str  # on one line; the id when the test has no name
+    priority: Level | None
+    labels: list[str]
+    description: str
+    links: list[str]  # the requirement keys that are Jira issue keys
+
+
+def tool_fields(test: TestCase) -> ToolFields:
+    return ToolFields(
+        one_line(test.name) or test.id, test.priority, labels_of(test), description_of(test), issue_links_of(test)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ManualStep:
+    """A step as a manual test tool shows it: what to do, the data its condition reads, what to expect."""
+
+    action: str
+    data: dict[str, Scalar]
+    expected: str
+
+
+def manual_steps(test: TestCase) -> list[ManualStep]:
+    return [ManualStep(action_of(s), step_data(s, test.data), s.expected) for s in visible_steps(test)]

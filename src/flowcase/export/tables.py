@@ -19,20 +19,18 @@ from collections.abc import Iterable, Sequence
 
 from flowcase.export.common import (
     JIRA_PRIORITY,
+    ManualStep,
     action_of,
     data_text,
-    description_of,
     folder_of,
-    issue_links_of,
-    labels_of,
-    one_line,
+    manual_steps,
     requirements_of,
-    scalar_text,
     step_data,
+    tool_fields,
     variants_of,
     visible_steps,
 )
-from flowcase.generate.suite import Suite, TestCase, TestStep
+from flowcase.generate.suite import Suite, TestCase
 from flowcase.model.types import Model
 
 BOM = "\ufeff"
@@ -138,16 +136,12 @@ def xray(suite: Suite, model: Model | None = None, *, folder: str | None = None,
     repo = folder_of(suite.model_name or suite.model, folder)
     rows: list[list[str]] = []
     for test in suite.tests:
-        links = ";".join(issue_links_of(test))
-        head = [one_line(test.name) or test.id, JIRA_PRIORITY[test.priority] if test.priority else ""]
-        extra = [";".join(labels_of(test)), description_of(test), repo, links]
-        steps: list[TestStep | None] = [*visible_steps(test)] or [None]
+        about = tool_fields(test)
+        head = [about.name, JIRA_PRIORITY[about.priority] if about.priority else ""]
+        extra = [";".join(about.labels), about.description, repo, ";".join(about.links)]
+        steps: list[ManualStep | None] = [*manual_steps(test)] or [None]
         for n, step in enumerate(steps):
-            cells = (
-                ["", "", ""]
-                if step is None
-                else [action_of(step), data_text(step_data(step, test.data)), step.expected]
-            )
+            cells = ["", "", ""] if step is None else [step.action, data_text(step.data), step.expected]
             if n == 0:
                 rows.append([test.id, "", "Manual", *head, *cells, *extra])
             else:
@@ -159,28 +153,17 @@ def testrail(suite: Suite, *, section: str | None = None, bom: bool = False) -> 
     where = section if section is not None else (suite.model_name or suite.model)
     rows: list[list[str]] = []
     for test in suite.tests:
-        pre = description_of(test)
+        about = tool_fields(test)
+        pre = about.description
         if len(test.variants) > 1:
             pre += "\nRun once for each data variant:\n" + _variants_text(test)
-        head = [
-            one_line(test.name) or test.id,
-            test.id,
-            where,
-            "Test Case (Steps)",
-            "Functional",
-            (test.priority or "").capitalize(),
-            pre,
-        ]
+        head = [about.name, test.id, where, "Test Case (Steps)", "Functional", (about.priority or "").capitalize(), pre]
         refs = ", ".join(requirements_of(test))
-        steps: list[TestStep | None] = [*visible_steps(test)] or [None]
+        steps: list[ManualStep | None] = [*manual_steps(test)] or [None]
         for n, step in enumerate(steps):
             if step is None:
                 cells = ["", ""]
             else:
-                data = step_data(step, test.data)
-                text = action_of(step) + (
-                    "\nData: " + ", ".join(f"{k} = {scalar_text(v)}" for k, v in data.items()) if data else ""
-                )
-                cells = [text, step.expected]
+                cells = [step.action + ("\nData: " + data_text(step.data, ", ") if step.data else ""), step.expected]
             rows.append([*head, *cells, refs] if n == 0 else ["", "", "", "", "", "", "", *cells, ""])
     return write(TESTRAIL_COLUMNS, rows, bom=bom)

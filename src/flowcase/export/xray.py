@@ -10,18 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flowcase.export.common import (
-    JIRA_PRIORITY,
-    action_of,
-    data_text,
-    description_of,
-    folder_of,
-    issue_links_of,
-    labels_of,
-    one_line,
-    step_data,
-    visible_steps,
-)
+from flowcase.export.common import JIRA_PRIORITY, data_text, folder_of, manual_steps, tool_fields
 from flowcase.generate.suite import Suite, TestCase
 
 SUMMARY_LIMIT = 255
@@ -29,22 +18,20 @@ LINK_TYPE = "Tests"
 
 
 def summary(test: TestCase) -> str:
-    text = one_line(test.name) or test.id
+    text = tool_fields(test).name
     return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 1] + "\u2026"
 
 
 def entry(test: TestCase, *, project: str | None, folder: str) -> dict[str, Any]:
+    about = tool_fields(test)
     fields: dict[str, Any] = {"summary": summary(test)}
     if project:
         fields["project"] = {"key": project}
-    fields["labels"] = labels_of(test)
-    fields["description"] = description_of(test)
-    if test.priority:
-        fields["priority"] = {"name": JIRA_PRIORITY[test.priority]}
-    steps = [
-        {"action": action_of(s), "data": data_text(step_data(s, test.data)), "result": s.expected}
-        for s in visible_steps(test)
-    ]
+    fields["labels"] = about.labels
+    fields["description"] = about.description
+    if about.priority:
+        fields["priority"] = {"name": JIRA_PRIORITY[about.priority]}
+    steps = [{"action": s.action, "data": data_text(s.data), "result": s.expected} for s in manual_steps(test)]
     if not steps:
         steps = [{"action": summary(test), "data": "", "result": ""}]
     result: dict[str, Any] = {
@@ -53,10 +40,9 @@ def entry(test: TestCase, *, project: str | None, folder: str) -> dict[str, Any]
         "steps": steps,
         "xray_test_repository_folder": folder,
     }
-    links = issue_links_of(test)
-    if links:
+    if about.links:
         result["update"] = {
-            "issuelinks": [{"add": {"type": {"name": LINK_TYPE}, "outwardIssue": {"key": k}}} for k in links]
+            "issuelinks": [{"add": {"type": {"name": LINK_TYPE}, "outwardIssue": {"key": k}}} for k in about.links]
         }
     return result
 

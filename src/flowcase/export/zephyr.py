@@ -12,19 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flowcase.export.common import (
-    action_of,
-    columns_of,
-    data_text,
-    description_of,
-    folder_of,
-    issue_links_of,
-    labels_of,
-    one_line,
-    scalar_text,
-    step_data,
-    visible_steps,
-)
+from flowcase.export.common import columns_of, data_text, folder_of, manual_steps, one_line, scalar_text, tool_fields
 from flowcase.generate.suite import Suite, TestCase
 from flowcase.model.types import Level
 
@@ -32,31 +20,30 @@ PRIORITY: dict[Level, str] = {"critical": "High", "high": "High", "medium": "Nor
 
 
 def body(test: TestCase, *, project: str | None, folder: str | None) -> dict[str, Any]:
+    about = tool_fields(test)
     result: dict[str, Any] = {}
     if project:
         result["projectKey"] = project
-    result["name"] = one_line(test.name) or test.id
+    result["name"] = about.name
     objective = "; ".join(one_line(o) for o in test.objectives)
     result["objective"] = (objective + "\n" if objective else "") + f"flowcase id: {test.id}"
-    result["precondition"] = description_of(test)
+    result["precondition"] = about.description
     result["status"] = "Draft"
-    if test.priority:
-        result["priority"] = PRIORITY[test.priority]
-    result["labels"] = labels_of(test)
-    links = issue_links_of(test)
-    if links:
-        result["issueLinks"] = links
+    if about.priority:
+        result["priority"] = PRIORITY[about.priority]
+    result["labels"] = about.labels
+    if about.links:
+        result["issueLinks"] = about.links
     if folder is not None and folder_of("", folder):
         result["folder"] = "/" + folder_of("", folder)
     variants = [dict(v) for v in test.variants]
     parametrised = len(variants) > 1
     steps = []
-    for step in visible_steps(test):
-        data = step_data(step, test.data)
-        text = ", ".join(f"{k} = {{{k}}}" for k in data) if parametrised else data_text(data, ", ")
-        steps.append({"description": action_of(step), "testData": text, "expectedResult": step.expected})
+    for step in manual_steps(test):
+        text = ", ".join(f"{k} = {{{k}}}" for k in step.data) if parametrised else data_text(step.data, ", ")
+        steps.append({"description": step.action, "testData": text, "expectedResult": step.expected})
     if not steps:
-        steps = [{"description": result["name"], "testData": "", "expectedResult": ""}]
+        steps = [{"description": about.name, "testData": "", "expectedResult": ""}]
     result["testScript"] = {"type": "STEP_BY_STEP", "steps": steps}
     if parametrised:
         names = columns_of(variants)
