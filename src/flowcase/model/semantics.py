@@ -11,18 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flowcase.model.expr import (
-    Const,
-    Expr,
-    ExprError,
-    ListExpr,
-    Name,
-    Neg,
-    Not,
-    format_value,
-    parse_assignments,
-    parse_condition,
-)
+from flowcase.model import expr as ex
+from flowcase.model.expr import Expr, ExprError, format_value, parse_assignments, parse_condition
 from flowcase.model.types import Decision, Model, Node, Scalar, Workflow
 
 __all__ = ["canonical", "format_expr", "normal_assignments", "normal_condition", "same_meaning"]
@@ -54,15 +44,15 @@ def format_expr(expr: Expr) -> str:
 
 
 def _format(expr: Expr) -> tuple[str, int]:
-    if isinstance(expr, Const):
+    if isinstance(expr, ex.Const):
         return format_value(expr.value), _ATOM
-    if isinstance(expr, Name):
+    if isinstance(expr, ex.Name):
         return expr.name, _ATOM
-    if isinstance(expr, ListExpr):
+    if isinstance(expr, ex.ListExpr):
         return "[" + ", ".join(format_expr(i) for i in expr.items) + "]", _ATOM
-    if isinstance(expr, Not):
+    if isinstance(expr, ex.Not):
         return "not " + _wrap(expr.operand, _NOT), _NOT
-    if isinstance(expr, Neg):
+    if isinstance(expr, ex.Neg):
         return "-" + _wrap(expr.operand, _NEG), _NEG
     strength = _STRENGTH[expr.op]
     # comparisons do not chain: a comparison inside a comparison needs parentheses on either side

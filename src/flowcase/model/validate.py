@@ -18,17 +18,12 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from flowcase.model import expr as ex
 from flowcase.model.diagnostics import Diagnostic
 from flowcase.model.expr import (
-    BinOp,
-    Const,
     EvalError,
     Expr,
     ExprError,
-    ListExpr,
-    Name,
-    Neg,
-    Not,
     Value,
     evaluate,
     format_value,
@@ -609,7 +604,7 @@ class _Checker:
         for workflow in self.model.workflows:
             for _, decision in workflow.edges():
                 for a in parse_assignments(decision.set):
-                    if isinstance(a.expr, Const):
+                    if isinstance(a.expr, ex.Const):
                         if a.expr.value not in values.get(a.target, []):
                             values.setdefault(a.target, []).append(a.expr.value)
                     else:
@@ -657,29 +652,29 @@ def _infer(expr: Expr | None, types: Mapping[str, str]) -> str:
     """The type of ``expr``: bool, number, text or list; raises _TypeProblem on misuse."""
     if expr is None:
         return "bool"
-    if isinstance(expr, Const):
+    if isinstance(expr, ex.Const):
         return _type_of(expr.value)
-    if isinstance(expr, Name):
+    if isinstance(expr, ex.Name):
         if expr.name not in types:
             known = ", ".join(sorted(types)) or "none declared"
             hint = did_you_mean(expr.name, types)
             raise _TypeProblem("unknown-name", f"unknown name {expr.name!r}{hint or f' (known: {known})'}", expr.column)
         return types[expr.name]
-    if isinstance(expr, ListExpr):
+    if isinstance(expr, ex.ListExpr):
         kinds = {_infer(item, types) for item in expr.items}
         if len(kinds) > 1:
             raise _TypeProblem("type-mismatch", "a list must hold values of one type", expr.column)
         return "list:" + (kinds.pop() if kinds else "any")
-    if isinstance(expr, Not):
+    if isinstance(expr, ex.Not):
         _expect(expr.operand, "bool", types, "'not'")
         return "bool"
-    if isinstance(expr, Neg):
+    if isinstance(expr, ex.Neg):
         _expect(expr.operand, "number", types, "'-'")
         return "number"
     return _infer_binop(expr, types)
 
 
-def _infer_binop(expr: BinOp, types: Mapping[str, str]) -> str:
+def _infer_binop(expr: ex.BinOp, types: Mapping[str, str]) -> str:
     op = expr.op
     if op in ("and", "or"):
         _expect(expr.left, "bool", types, f"'{op}'")

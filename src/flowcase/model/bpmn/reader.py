@@ -15,6 +15,7 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from pydantic import ValidationError
 
+from flowcase.model import expr as ex
 from flowcase.model.bpmn.common import (
     _ELEMENT_OF,
     _GATEWAYS,
@@ -32,20 +33,7 @@ from flowcase.model.bpmn.common import (
     _scalar_from,
 )
 from flowcase.model.diagnostics import Diagnostic, ModelError
-from flowcase.model.expr import (
-    BinOp,
-    Const,
-    Expr,
-    ExprError,
-    ListExpr,
-    Name,
-    Neg,
-    Not,
-    Value,
-    format_value,
-    names,
-    parse_condition,
-)
+from flowcase.model.expr import Expr, ExprError, Value, format_value, names, parse_condition
 from flowcase.model.layout import edge_waypoints
 from flowcase.model.source import MAX_DEPTH, Loaded, invalid_data
 from flowcase.model.types import (
@@ -404,19 +392,19 @@ def _infer_parameters(model: Model, reader: _Reader) -> Model:
 
 
 def _collect(expr: Expr | None, uses: dict[str, _Use]) -> None:
-    if isinstance(expr, Not | Neg):
+    if isinstance(expr, ex.Not | ex.Neg):
         _collect(expr.operand, uses)
-    elif isinstance(expr, ListExpr):
+    elif isinstance(expr, ex.ListExpr):
         for item in expr.items:
             _collect(item, uses)
-    elif isinstance(expr, BinOp):
-        if isinstance(expr.left, Name) and isinstance(expr.right, Const):
+    elif isinstance(expr, ex.BinOp):
+        if isinstance(expr.left, ex.Name) and isinstance(expr.right, ex.Const):
             uses[expr.left.name].constants.append((expr.op, expr.right.value))
-        elif isinstance(expr.right, Name) and isinstance(expr.left, Const) and expr.op in _FLIPPED:
+        elif isinstance(expr.right, ex.Name) and isinstance(expr.left, ex.Const) and expr.op in _FLIPPED:
             uses[expr.right.name].constants.append((_FLIPPED[expr.op], expr.left.value))
-        elif isinstance(expr.left, Name) and isinstance(expr.right, ListExpr) and expr.op in ("in", "not in"):
+        elif isinstance(expr.left, ex.Name) and isinstance(expr.right, ex.ListExpr) and expr.op in ("in", "not in"):
             for item in expr.right.items:
-                if isinstance(item, Const):
+                if isinstance(item, ex.Const):
                     uses[expr.left.name].constants.append(("==", item.value))
         _collect(expr.left, uses)
         _collect(expr.right, uses)
@@ -1117,9 +1105,9 @@ def _condition_text(raw: str, *, bare_name_ok: bool) -> str | None:
             expr = parse_condition(candidate)
         except ExprError:
             continue
-        if expr is None or (not bare_name_ok and not isinstance(expr, BinOp | Not)):
+        if expr is None or (not bare_name_ok and not isinstance(expr, ex.BinOp | ex.Not)):
             return None
-        if isinstance(expr, Const) and not isinstance(expr.value, bool):
+        if isinstance(expr, ex.Const) and not isinstance(expr.value, bool):
             return None  # a number or a text is no condition
         return candidate
     return None

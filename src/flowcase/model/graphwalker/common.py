@@ -5,19 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from flowcase.model.expr import (
-    BinOp,
-    Const,
-    Expr,
-    ExprError,
-    ListExpr,
-    Name,
-    Neg,
-    Not,
-    format_value,
-    parse_assignments,
-    parse_condition,
-)
+from flowcase.model import expr as ex
+from flowcase.model.expr import Expr, ExprError, format_value, parse_assignments, parse_condition
 from flowcase.model.semantics import format_expr
 
 GENERATOR = "random(edge_coverage(100))"
@@ -45,15 +34,15 @@ _JS_OPS = {
 
 def js(expr: Expr) -> str:
     """JavaScript for an expression, fully parenthesised where precedence could differ."""
-    if isinstance(expr, Const):
+    if isinstance(expr, ex.Const):
         return json.dumps(expr.value, ensure_ascii=False) if isinstance(expr.value, str) else format_value(expr.value)
-    if isinstance(expr, Name):
+    if isinstance(expr, ex.Name):
         return expr.name
-    if isinstance(expr, ListExpr):
+    if isinstance(expr, ex.ListExpr):
         return "[" + ", ".join(js(i) for i in expr.items) + "]"
-    if isinstance(expr, Not):
-        return f"!({js(expr.operand)})" if not isinstance(expr.operand, Name) else f"!{expr.operand.name}"
-    if isinstance(expr, Neg):
+    if isinstance(expr, ex.Not):
+        return f"!({js(expr.operand)})" if not isinstance(expr.operand, ex.Name) else f"!{expr.operand.name}"
+    if isinstance(expr, ex.Neg):
         return f"-({js(expr.operand)})"
     if expr.op in ("in", "not in"):
         found = f"{js(expr.right)}.indexOf({js(expr.left)})"
@@ -62,7 +51,7 @@ def js(expr: Expr) -> str:
 
 
 def _operand(expr: Expr) -> str:
-    return f"({js(expr)})" if isinstance(expr, BinOp) and expr.op not in ("in", "not in") else js(expr)
+    return f"({js(expr)})" if isinstance(expr, ex.BinOp) and expr.op not in ("in", "not in") else js(expr)
 
 
 def condition_to_js(text: str) -> str:
