@@ -38,6 +38,7 @@ from flowcase.model.layout import edge_waypoints
 from flowcase.model.source import MAX_DEPTH, Loaded, invalid_data
 from flowcase.model.types import (
     BpmnArtifact,
+    BpmnArtifactType,
     BpmnCollaboration,
     BpmnDiagram,
     BpmnEventKind,
@@ -73,20 +74,8 @@ _SPLIT_WARNING = {
     "are not enumerated",
     "complexGateway": "complex gateway: each test follows one of its outgoing flows",
 }
-_ARTIFACTS = frozenset(
-    {
-        "textAnnotation",
-        "association",
-        "group",
-        "dataObject",
-        "dataObjectReference",
-        "dataStoreReference",
-        "dataInputAssociation",
-        "dataOutputAssociation",
-        "ioSpecification",
-        "property",
-    }
-)
+# flow-element tags that are artifacts (the types a model keeps, and the process's data declarations)
+_ARTIFACTS = frozenset(get_args(BpmnArtifactType)) | {"ioSpecification", "property"}
 # root elements that only define things other elements refer to; what refers to them is warned about there
 _DEFINITIONS_ONLY = frozenset(
     {

@@ -190,6 +190,12 @@ class _Draft:
     decisions: list[Decision] = field(default_factory=list)
     has_incoming: bool = False
 
+    def node(self) -> Node:
+        rows = tuple(_unique_rows(self.decisions)) if self.kind != "end" else ()
+        return Node(
+            id=self.id, kind=self.kind, name=self.name, description=self.description, decisions=rows, layout=self.layout
+        )
+
 
 def _read_plain(models: list[dict[str, Any]], reader: _Reader) -> Model:
     model_ids: list[str] = []
@@ -397,16 +403,7 @@ def _plain_nodes(
     for draft in drafts:
         if not draft.decisions and draft.kind == "step":
             draft.kind = "end"
-        nodes.append(
-            Node(
-                id=draft.id,
-                kind=draft.kind,
-                name=draft.name,
-                description=draft.description,
-                decisions=tuple(_unique_rows(draft.decisions)) if draft.kind != "end" else (),
-                layout=draft.layout,
-            )
-        )
+        nodes.append(draft.node())
     return nodes
 
 
