@@ -24,7 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import select
@@ -36,7 +36,7 @@ from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.forge_jwks import ForgeSigner, fit_claims
 from flowcase.sandbox.issues import issue_with_project
 from flowcase.sandbox.models import Project
-from flowcase.sandbox.site import DEMO_USER, Principal, Sandbox, User
+from flowcase.sandbox.site import DEMO_USER, Principal, Sandbox, User, sandbox_of
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_SECONDS = 3600
@@ -172,11 +172,6 @@ def frame_src(sandbox: Sandbox, app: ForgeApp, resource: str, extension: dict[st
 # --- pages --------------------------------------------------------------------------------------------------
 
 
-def _sandbox(request: Request) -> Sandbox:
-    sandbox: Sandbox = request.app.state.sandbox
-    return sandbox
-
-
 def _same_origin(request: Request, sandbox: Sandbox) -> None:
     """Bridge calls come from the sandbox's own frames, never from another site in the visitor's browser."""
     origin = request.headers.get("origin")
@@ -206,14 +201,20 @@ def _apps(sandbox: Sandbox) -> list[ForgeApp]:
     return list(forge_mode(sandbox).apps.values())
 
 
+_T = TypeVar("_T")
+
+
+def _found(value: _T | None, message: str) -> _T:
+    if value is None:
+        raise JiraHTTPError(404, message)
+    return value
+
+
 async def browse(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     key = request.path_params["key"].upper()
     with sandbox.session() as s:
-        found = issue_with_project(s, key)
-        if found is None:
-            raise JiraHTTPError(404, f"Issue {key} does not exist.")
-        issue, project = found
+        issue, project = _found(issue_with_project(s, key), f"Issue {key} does not exist.")
         extension = {
             "type": MODULES["issue-panel"],
             "issue": {"key": issue.key, "id": str(issue.id)},
@@ -225,19 +226,17 @@ async def browse(request: Request) -> Response:
 
 
 async def project_page(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     key = request.path_params["key"].upper()
     with sandbox.session() as s:
-        project = s.scalar(select(Project).where(Project.key == key))
-        if project is None:
-            raise JiraHTTPError(404, f"Project {key} does not exist.")
+        project = _found(s.scalar(select(Project).where(Project.key == key)), f"Project {key} does not exist.")
         extension = {"type": MODULES["project-page"], "project": {"key": project.key, "id": str(project.id)}}
     frames = [("project-page", frame_src(sandbox, app, "project-page", extension)) for app in _apps(sandbox)]
     return _page(f"Project {key}", frames)
 
 
 async def admin_page(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     frames = [
         ("admin-page", frame_src(sandbox, app, "admin-page", {"type": MODULES["admin-page"]})) for app in _apps(sandbox)
     ]
@@ -248,7 +247,7 @@ async def admin_page(request: Request) -> Response:
 
 
 async def cdn(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     app = next((a for a in _apps(sandbox) if a.connect_key == request.path_params["app"]), None)
     resource = request.path_params["resource"]
     if app is None or resource not in MODULES:
@@ -273,11 +272,11 @@ async def static_file(request: Request) -> Response:
 
 
 async def jwks(request: Request) -> Response:
-    return JSONResponse(forge_mode(_sandbox(request)).signer.jwks())
+    return JSONResponse(forge_mode(sandbox_of(request)).signer.jwks())
 
 
 async def context(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     data = read_frame_token(sandbox, request.query_params.get("ctx", ""))
     app = forge_mode(sandbox).apps.get(str(data.get("app")))
     if app is None:
@@ -300,7 +299,7 @@ async def context(request: Request) -> Response:
 async def _frame_call(request: Request) -> tuple[Sandbox, dict[str, Any], dict[str, Any], ForgeApp | None]:
     """A call from a Custom UI frame (same origin only): the sandbox, the call's JSON, what the frame's token says
     and the frame's app (None: no longer installed)."""
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     _same_origin(request, sandbox)
     payload = await request.json()
     data = read_frame_token(sandbox, str(payload.get("ctx", "")))

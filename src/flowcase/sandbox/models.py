@@ -82,11 +82,16 @@ class IssueLink(SandboxBase):
     outward_issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), index=True)
 
 
-class IssueProperty(SandboxBase):
-    __tablename__ = "sb_issue_property"
-    issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), primary_key=True)
+class _EntityProperty:
+    """The key and JSON text of an issue's or a project's entity property (its owner's id comes first)."""
+
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class IssueProperty(_EntityProperty, SandboxBase):
+    __tablename__ = "sb_issue_property"
+    issue_id: Mapped[int] = mapped_column(ForeignKey("sb_issue.id"), primary_key=True)
 
 
 class AppProperty(SandboxBase):
@@ -117,11 +122,9 @@ class Installation(SandboxBase):
     installed_at: Mapped[datetime] = mapped_column()
 
 
-class ProjectProperty(SandboxBase):
+class ProjectProperty(_EntityProperty, SandboxBase):
     __tablename__ = "sb_project_property"
     project_id: Mapped[int] = mapped_column(ForeignKey("sb_project.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
 
 
 class Comment(SandboxBase):

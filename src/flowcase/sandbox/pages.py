@@ -29,7 +29,7 @@ from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.issues import find_project, issue_fields, issue_with_project
 from flowcase.sandbox.models import Installation, Issue, Project
 from flowcase.sandbox.modules import Module, all_hold, find_module, modules_of, raw_modules
-from flowcase.sandbox.site import DEMO_USER, Sandbox
+from flowcase.sandbox.site import DEMO_USER, Sandbox, sandbox_of
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -120,13 +120,8 @@ def _render(request: Request, sandbox: Sandbox, template: str, context: PageCont
     return HTMLResponse(html, headers=headers)
 
 
-def _sandbox(request: Request) -> Sandbox:
-    sandbox: Sandbox = request.app.state.sandbox
-    return sandbox
-
-
 async def home(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     with sandbox.session() as s:
         projects = list(s.scalars(select(Project).order_by(Project.key)))
     return _render(
@@ -135,7 +130,7 @@ async def home(request: Request) -> Response:
 
 
 async def browse(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     key = request.path_params["key"].upper()
     with sandbox.session() as s:
         found = issue_with_project(s, key)
@@ -174,7 +169,7 @@ async def browse(request: Request) -> Response:
 
 
 async def project_page(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     with sandbox.session() as s:
         project = find_project(s, request.path_params["key"])
         if project is None:
@@ -206,7 +201,7 @@ def _app_frame(request: Request, sandbox: Sandbox, context: PageContext) -> tupl
 
 
 async def admin_page(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     installations = sandbox.installations()
     pages = [m for inst in installations for m in modules_of(inst, "adminPages")]
     frame, found = _app_frame(request, sandbox, PageContext())
@@ -217,7 +212,7 @@ async def admin_page(request: Request) -> Response:
 
 async def general_page(request: Request) -> Response:
     """``/plugins/servlet/ac/{app}/{module}``: context from ``issue.key``/``project.key``, ``ac.*`` forwarded."""
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     inst = sandbox.installation(request.path_params["app"])
     module = find_module(inst, request.path_params["module"]) if inst else None
     if inst is None or module is None:

@@ -35,16 +35,11 @@ from flowcase.sandbox.issues import (
     parse_field_list,
 )
 from flowcase.sandbox.models import Attachment, Comment, Issue, IssueLink
-from flowcase.sandbox.site import Principal, Sandbox, now
+from flowcase.sandbox.site import Principal, Sandbox, now, sandbox_of
 
 R = TypeVar("R")
 
 BULK_LIMIT = 50
-
-
-def sandbox_of(request: Request) -> Sandbox:
-    sandbox: Sandbox = request.app.state.sandbox
-    return sandbox
 
 
 def authorized(request: Request) -> Sandbox:

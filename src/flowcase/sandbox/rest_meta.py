@@ -14,8 +14,8 @@ from flowcase.sandbox.auth import require
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.issues import find_issue, find_project, get_project, issue_type_json, project_json, user_json
 from flowcase.sandbox.models import Project
-from flowcase.sandbox.rest_issues import authorized, read_json, require_admin, sandbox_of
-from flowcase.sandbox.site import GLOBAL_PERMISSIONS, USERS, Principal, now
+from flowcase.sandbox.rest_issues import authorized, read_json, require_admin
+from flowcase.sandbox.site import GLOBAL_PERMISSIONS, USERS, Principal, now, sandbox_of
 
 SERVER_VERSION = "1001.0.0-SNAPSHOT"
 

@@ -23,8 +23,8 @@ from flowcase.sandbox.issues import (
     get_project,
 )
 from flowcase.sandbox.models import AppProperty, IssueProperty, ProjectProperty
-from flowcase.sandbox.rest_issues import authorized, sandbox_of
-from flowcase.sandbox.site import now
+from flowcase.sandbox.rest_issues import authorized
+from flowcase.sandbox.site import now, sandbox_of
 
 
 def _missing(key: str) -> JiraHTTPError:
@@ -48,12 +48,16 @@ async def _property_request(request: Request) -> tuple[str, str]:
     return request.path_params["prop"], raw
 
 
-async def issue_property_keys(request: Request) -> Response:
+async def entity_property_keys(request: Request) -> Response:
+    """The property keys of an issue (``/issue/{key}/properties``) or of a project (``/project/{project}/...``)."""
     sandbox = authorized(request)
+    api = f"{sandbox.base_url}/rest/api/3"
     with sandbox.session() as s:
-        issue = get_issue(s, request.path_params["key"])
-        base = f"{sandbox.base_url}/rest/api/3/issue/{issue.id}/properties/"
-        return _keys_json(s, base, IssueProperty, issue_id=issue.id)
+        if "key" in request.path_params:
+            issue = get_issue(s, request.path_params["key"])
+            return _keys_json(s, f"{api}/issue/{issue.id}/properties/", IssueProperty, issue_id=issue.id)
+        project = get_project(s, request.path_params["project"])
+        return _keys_json(s, f"{api}/project/{project.id}/properties/", ProjectProperty, project_id=project.id)
 
 
 async def issue_property(request: Request) -> Response:
@@ -89,14 +93,6 @@ def _entity_property(
         return Response(status_code=201)
     row.value = text
     return Response(status_code=200)
-
-
-async def project_property_keys(request: Request) -> Response:
-    sandbox = authorized(request)
-    with sandbox.session() as s:
-        project = get_project(s, request.path_params["project"])
-        base = f"{sandbox.base_url}/rest/api/3/project/{project.id}/properties/"
-        return _keys_json(s, base, ProjectProperty, project_id=project.id)
 
 
 async def project_property(request: Request) -> Response:
@@ -151,9 +147,9 @@ async def app_property(request: Request) -> Response:
 
 
 routes = [
-    Route("/rest/api/3/issue/{key}/properties", issue_property_keys, methods=["GET"]),
+    Route("/rest/api/3/issue/{key}/properties", entity_property_keys, methods=["GET"]),
     Route("/rest/api/3/issue/{key}/properties/{prop}", issue_property, methods=["GET", "PUT", "DELETE"]),
-    Route("/rest/api/3/project/{project}/properties", project_property_keys, methods=["GET"]),
+    Route("/rest/api/3/project/{project}/properties", entity_property_keys, methods=["GET"]),
     Route("/rest/api/3/project/{project}/properties/{prop}", project_property, methods=["GET", "PUT", "DELETE"]),
     Route("/rest/atlassian-connect/1/addons/{addon}/properties", app_property_keys, methods=["GET"]),
     Route("/rest/atlassian-connect/1/addons/{addon}/properties/{prop}", app_property, methods=["GET", "PUT", "DELETE"]),

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from starlette.requests import Request
 
 from flowcase.db.engine import make_engine
 from flowcase.errors import ConfigError
@@ -249,3 +250,9 @@ class Principal:
 
     def allows(self, scope: str) -> bool:
         return not self.is_app or scope == "NONE" or scope in self.scopes
+
+
+def sandbox_of(request: Request) -> Sandbox:
+    """The sandbox serving this request (every sandbox route's app has one in its state)."""
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from flowcase.sandbox.errors import JiraHTTPError
 from flowcase.sandbox.issues import create_issue, find_issue, type_of
+from flowcase.sandbox.site import sandbox_of
 from flowcase.sandbox.vendor_state import XrayState
 
 T = TypeVar("T")
@@ -67,12 +68,8 @@ def schema() -> GraphQLSchema:
     return build_schema(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 
-def _sandbox(request: Request) -> Any:
-    return request.app.state.sandbox
-
-
 async def authenticate(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     try:
         body = await request.json()
     except ValueError:
@@ -197,11 +194,21 @@ class _Resolvers:
         tests = [t for t in (self._issue(str(i), "Test") for i in ids) if t is not None]
         return {**self._page(tests, limit, start, self._test), "warnings": []}
 
-    def _by_ids(self, kind: str, issue_ids: list[str] | None, jql: str | None) -> list[Any]:
-        """The issues of this type among ``issue_ids`` (one that is not such an issue is left out); JQL is refused."""
+    def _listing(
+        self,
+        kind: str,
+        render: Callable[[Any], dict[str, Any]],
+        limit: int,
+        issueIds: list[str] | None = None,
+        jql: str | None = None,
+        start: int | None = None,
+    ) -> dict[str, Any]:
+        """A page of the issues of this type among ``issueIds`` (one that is not such an issue is left out), as
+        getTests and getTestExecutions answer (the schema has checked the arguments' names); JQL is refused."""
         if jql is not None:
             raise GraphQLError("jql is not supported by the sandbox's Xray; pass issueIds")
-        return [i for i in (self._issue(raw, kind) for raw in issue_ids or []) if i is not None]
+        issues = [i for i in (self._issue(raw, kind) for raw in issueIds or []) if i is not None]
+        return self._page(issues, limit, start, render)
 
     # -- Query ---------------------------------------------------------------------------------------------------
 
@@ -209,15 +216,8 @@ class _Resolvers:
         issue = self._issue(issueId, "Test")
         return None if issue is None else self._test(issue)
 
-    def getTests(
-        self,
-        _info: Any,
-        limit: int,
-        issueIds: list[str] | None = None,
-        jql: str | None = None,
-        start: int | None = None,
-    ) -> dict[str, Any]:
-        return {**self._page(self._by_ids("Test", issueIds, jql), limit, start, self._test), "warnings": []}
+    def getTests(self, _info: Any, limit: int, **query: Any) -> dict[str, Any]:
+        return {**self._listing("Test", self._test, limit, **query), "warnings": []}
 
     def getTestSet(self, _info: Any, issueId: str | None = None) -> dict[str, Any] | None:
         issue = self._issue(issueId, "Test Set")
@@ -239,15 +239,8 @@ class _Resolvers:
         issue = self._issue(issueId, EXECUTION_TYPE)
         return None if issue is None else self._execution(issue)
 
-    def getTestExecutions(
-        self,
-        _info: Any,
-        limit: int,
-        issueIds: list[str] | None = None,
-        jql: str | None = None,
-        start: int | None = None,
-    ) -> dict[str, Any]:
-        return self._page(self._by_ids(EXECUTION_TYPE, issueIds, jql), limit, start, self._execution)
+    def getTestExecutions(self, _info: Any, limit: int, **query: Any) -> dict[str, Any]:
+        return self._listing(EXECUTION_TYPE, self._execution, limit, **query)
 
     def getTestRuns(
         self,
@@ -419,7 +412,7 @@ class _Resolvers:
 
 
 async def graphql_endpoint(request: Request) -> Response:
-    sandbox = _sandbox(request)
+    sandbox = sandbox_of(request)
     state: XrayState = sandbox.xray
     header = request.headers.get("authorization", "")
     token = header[7:] if header.startswith("Bearer ") else ""

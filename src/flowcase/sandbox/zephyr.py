@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from flowcase.sandbox.issues import find_issue, find_project
 from flowcase.sandbox.models import Project
+from flowcase.sandbox.site import sandbox_of
 from flowcase.sandbox.vendor_state import TestCaseRow, ZephyrState
 
 PREFIX = "/zephyr/v2"
@@ -54,16 +55,12 @@ class ZephyrError(Exception):
         self.message = message
 
 
-def _sandbox(request: Request) -> Any:
-    return request.app.state.sandbox
-
-
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"errorCode": status, "message": message}, status_code=status)
 
 
 def _authorize(request: Request) -> None:
-    token = _sandbox(request).config.zephyr_token
+    token = sandbox_of(request).config.zephyr_token
     header = request.headers.get("authorization", "")
     given = header[7:] if header.startswith("Bearer ") else ""
     if not given or not hmac.compare_digest(given.encode(), token.encode()):
@@ -73,7 +70,7 @@ def _authorize(request: Request) -> None:
 def _authorized_state(request: Request) -> ZephyrState:
     """The Zephyr Scale state, once the request's token is checked."""
     _authorize(request)
-    state: ZephyrState = _sandbox(request).zephyr
+    state: ZephyrState = sandbox_of(request).zephyr
     return state
 
 
@@ -100,7 +97,7 @@ def _project_filter(request: Request) -> int | None:
 
 
 def _project(request: Request, ref: str) -> tuple[int, str]:
-    with _sandbox(request).session() as s:
+    with sandbox_of(request).session() as s:
         project = find_project(s, ref)
         if project is None:
             raise ZephyrError(404, f"Project '{ref}' was not found")
@@ -130,7 +127,7 @@ def _page(request: Request, items: list[dict[str, Any]], path: str) -> dict[str,
 
 
 def _base(request: Request) -> str:
-    return f"{_sandbox(request).base_url}{PREFIX}"
+    return f"{sandbox_of(request).base_url}{PREFIX}"
 
 
 def _test_case_json(request: Request, row: TestCaseRow) -> dict[str, Any]:
@@ -296,7 +293,7 @@ async def test_case_links(request: Request) -> Response:
     state = _authorized_state(request)
     key = request.path_params["key"]
     base = _base(request)
-    jira = _sandbox(request).base_url
+    jira = sandbox_of(request).base_url
     with state.lock:
         row = _get_case(state, key)
         issues = [
@@ -319,7 +316,7 @@ async def test_case_issue_link(request: Request) -> Response:
     issue_id = body.get("issueId")
     if not isinstance(issue_id, int) or issue_id < 1:
         raise ZephyrError(400, "issueId must be a Jira issue id")
-    with _sandbox(request).session() as s:
+    with sandbox_of(request).session() as s:
         if find_issue(s, str(issue_id)) is None:
             raise ZephyrError(400, f"Jira issue {issue_id} was not found")
     with state.lock:
@@ -401,7 +398,7 @@ async def statuses(request: Request) -> Response:
     if project_key:
         projects = [_project(request, project_key)[0]]
     else:
-        with _sandbox(request).session() as s:
+        with sandbox_of(request).session() as s:
             projects = sorted(s.scalars(select(Project.id)).all())
     items = [
         {
