@@ -89,17 +89,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# what an install event says about the site, stored as sent and shown in a view (the secret and key are not shown)
+_SITE_FIELDS = (
+    "app_key",
+    "base_url",
+    "display_url",
+    "product_type",
+    "server_version",
+    "plugins_version",
+    "oauth_client_id",
+    "installation_id",
+)
+
+
 def _view(row: Installation) -> InstallationView:
     return InstallationView(
         client_key=row.client_key,
-        app_key=row.app_key,
-        base_url=row.base_url,
-        display_url=row.display_url,
-        product_type=row.product_type,
-        server_version=row.server_version,
-        plugins_version=row.plugins_version,
-        oauth_client_id=row.oauth_client_id,
-        installation_id=row.installation_id,
+        **{name: getattr(row, name) for name in _SITE_FIELDS},
         state=InstallationState(row.state),
         has_secret=row.shared_secret_encrypted is not None,
         created_at=_aware(row.created_at),
@@ -294,16 +300,10 @@ class InstallationStore:
                 session.add(row)
             elif _replay(row, event_at, digest) or _stale(row, event_at, uninstall=False):
                 return False
-            row.app_key = data.app_key
-            row.base_url = data.base_url
+            for name in _SITE_FIELDS:
+                setattr(row, name, getattr(data, name))
             row.public_key = data.public_key
             row.shared_secret_encrypted = self._box.encrypt(data.shared_secret)
-            row.server_version = data.server_version
-            row.plugins_version = data.plugins_version
-            row.display_url = data.display_url
-            row.product_type = data.product_type
-            row.oauth_client_id = data.oauth_client_id
-            row.installation_id = data.installation_id
             if row.state not in (InstallationState.ENABLED, InstallationState.DISABLED):
                 row.state = InstallationState.INSTALLED
             row.updated_at = now
