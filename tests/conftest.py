@@ -2,8 +2,9 @@
 
 ``sb``: a running sandbox Jira with the demo data, one per test module (a fresh Jira Cloud site: no "Test" issue
 type or link type). A module marked ``pytestmark = pytest.mark.sandbox(setup=True)`` gets a site that is set up
-for publishing instead. The sandbox serves on a free port of 127.0.0.1 and keeps its data in its own temporary
-database, so modules (and pytest-xdist workers) never share one.
+for publishing instead; ``sandbox(setup=True, xray=True)``, one where Xray is installed in project DEMO as well
+(its issue types: ``RunningSandbox.setup_xray``). The sandbox serves on a free port of 127.0.0.1 and keeps its
+data in its own temporary database, so modules (and pytest-xdist workers) never share one.
 
 PostgreSQL (tests marked ``postgres``): ``postgres_server`` is the server, ``FLOWCASE_TEST_POSTGRES_URL`` or a
 throwaway one per test process (None when there is none, which skips, or fails under FLOWCASE_REQUIRE_POSTGRES=1);
@@ -36,12 +37,15 @@ from flowcase.sandbox.testing import RunningSandbox, running_sandbox
 def sb(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
     marker = request.node.get_closest_marker("sandbox")
     setup = bool(marker.kwargs.get("setup", False)) if marker else False
+    xray = bool(marker.kwargs.get("xray", False)) if marker else False
     # The sandbox server runs in a thread of this process: switch threads more often than every 5 ms so that the
     # client and the server do not wait on each other for the GIL at every call (about 2x faster).
     previous = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     try:
         with running_sandbox(demo_data=True, setup=setup) as running:
+            if xray:
+                running.setup_xray("DEMO")
             yield running
     finally:
         sys.setswitchinterval(previous)
