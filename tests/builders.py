@@ -4,9 +4,11 @@ install into the sandbox. (The fixtures are in conftest.py; publish-job helpers 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.fernet import Fernet
 from starlette.testclient import TestClient
@@ -18,8 +20,11 @@ from flowcase.hosts.standalone import StandaloneHost
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.lease import LeaseTiming
+from flowcase.jira.publish import PublishResult
+from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox, run_sync
+from flowcase.targets import PublishCall, VendorAccess, publish_to_target
 from flowcase.web.app import create_app
 
 PROJECT = "DEMO"
@@ -100,6 +105,38 @@ def new_story(sb: RunningSandbox, project: str = PROJECT, summary: str = "Checko
             return await create_story(c, project, summary)
 
     return run_sync(go())
+
+
+def publish_to(
+    sb: RunningSandbox,
+    model: Model,
+    story: str,
+    settings: PublishSettings,
+    access: VendorAccess | None = None,
+    **call: Any,
+) -> PublishResult:
+    """Publish ``model``'s :func:`all_decisions` suite on ``story`` of project DEMO to ``settings``' target, with
+    the stand-ins' credentials unless ``access`` is given and a :data:`FAST` lease; ``call``: more of
+    :class:`PublishCall`'s fields (``settle_seconds``)."""
+    suite = all_decisions(model)
+
+    async def go() -> PublishResult:
+        async with jira_client(sb) as c:
+            publish = PublishCall(c, model, suite, story, PROJECT, settings, lease_timing=FAST, **call)
+            return await publish_to_target(publish, access or sb.vendor_access())
+
+    return run_sync(go())
+
+
+@contextmanager
+def project_target(sb: RunningSandbox, target: str, project: str = PROJECT) -> Iterator[None]:
+    """Within: ``project`` publishes to ``target`` (its stored settings say so); its settings are removed after."""
+    url = f"{sb.base_url}/rest/api/3/project/{project}/properties/flowcase-settings"
+    httpx.put(url, json={"target": target}, auth=sb.basic_auth()).raise_for_status()
+    try:
+        yield
+    finally:
+        httpx.delete(url, auth=sb.basic_auth())
 
 
 def vendor_env(
