@@ -139,6 +139,37 @@ def project_target(sb: RunningSandbox, target: str, project: str = PROJECT) -> I
         httpx.delete(url, auth=sb.basic_auth())
 
 
+def xray_token(sb: RunningSandbox) -> str:
+    """A token of the sandbox's Xray stand-in, for its client id and secret."""
+    cfg = sb.sandbox.config
+    answer = httpx.post(
+        f"{sb.xray_url}/api/v2/authenticate",
+        json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret},
+    )
+    return str(answer.json())
+
+
+def xray_graphql(sb: RunningSandbox, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """Ask the sandbox's Xray stand-in (with a fresh :func:`xray_token`); the answer's data, after checking it has
+    no errors."""
+    token = xray_token(sb)
+    body = httpx.post(
+        f"{sb.xray_url}/api/v2/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert not body.get("errors"), body
+    return body["data"]
+
+
+def zephyr_get(sb: RunningSandbox, path: str, **params: Any) -> Any:
+    """GET ``path`` of the sandbox's Zephyr Scale stand-in with its API token; the JSON answer (2xx only)."""
+    headers = {"Authorization": f"Bearer {sb.sandbox.config.zephyr_token}"}
+    response = httpx.get(f"{sb.zephyr_url}{path}", params=params, headers=headers)
+    response.raise_for_status()
+    return response.json()
+
+
 def vendor_env(
     monkeypatch: pytest.MonkeyPatch, sb: RunningSandbox, *, zephyr: bool = True, site: str | None = None
 ) -> None:

@@ -12,7 +12,17 @@ from typing import Any
 import httpx
 import pytest
 
-from builders import PROJECT, all_decisions, checkout_model, jira_client, new_story, project_target, publish_to
+from builders import (
+    PROJECT,
+    all_decisions,
+    checkout_model,
+    jira_client,
+    new_story,
+    project_target,
+    publish_to,
+    xray_graphql,
+    xray_token,
+)
 from flowcase.jira.jobs import DONE
 from flowcase.jira.publish import OBSOLETE_LABEL, TEST_PROPERTY, PublishError, PublishResult, model_label
 from flowcase.jira.settings_store import PublishSettings
@@ -35,25 +45,6 @@ def run_publish(sb: RunningSandbox, model: Model, story: str, access: VendorAcce
     return publish_to(sb, model, story, XRAY, access, settle_seconds=0)
 
 
-def xray_token(sb: RunningSandbox) -> Any:
-    cfg = sb.sandbox.config
-    return httpx.post(
-        f"{sb.xray_url}/api/v2/authenticate",
-        json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret},
-    ).json()
-
-
-def xray(sb: RunningSandbox, query: str, variables: dict[str, Any] | None = None) -> Any:
-    token = xray_token(sb)
-    body = httpx.post(
-        f"{sb.xray_url}/api/v2/graphql",
-        json={"query": query, "variables": variables or {}},
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()
-    assert not body.get("errors"), body
-    return body["data"]
-
-
 def issues_of(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
     async def go() -> list[dict[str, Any]]:
         async with jira_client(sb) as c:
@@ -67,12 +58,14 @@ def issues_of(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
 
 
 def steps_of(sb: RunningSandbox, issue_id: str) -> list[dict[str, Any]]:
-    data = xray(sb, "query($id: String) { getTest(issueId: $id) { steps { action data result } } }", {"id": issue_id})
+    data = xray_graphql(
+        sb, "query($id: String) { getTest(issueId: $id) { steps { action data result } } }", {"id": issue_id}
+    )
     return list(data["getTest"]["steps"])
 
 
 def set_members(sb: RunningSandbox, set_id: str) -> set[str]:
-    data = xray(
+    data = xray_graphql(
         sb,
         "query($id: String) { getTestSet(issueId: $id) { tests(limit: 100) { results { issueId } } } }",
         {"id": set_id},
@@ -200,7 +193,7 @@ def test_get_tests_and_executions_list_only_issues_of_their_type(sb: RunningSand
     tests = sorted(i["id"] for i in issues if i["fields"]["issuetype"]["name"] == "Test")
     set_id = next(i["id"] for i in issues if i["fields"]["issuetype"]["name"] == "Test Set")
     asked = [*tests, set_id, "DEMO-x", ""]
-    data = xray(
+    data = xray_graphql(
         sb,
         "query($ids: [String]) { getTests(issueIds: $ids, limit: 10) { total results { issueId } warnings }"
         " getTestExecutions(issueIds: $ids, limit: 10) { total results { issueId } } }",

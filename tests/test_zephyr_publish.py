@@ -13,7 +13,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from builders import PROJECT, all_decisions, checkout_model, jira_client, new_story, project_target, publish_to
+from builders import (
+    PROJECT,
+    all_decisions,
+    checkout_model,
+    jira_client,
+    new_story,
+    project_target,
+    publish_to,
+    zephyr_get,
+)
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.jira.jobs import DONE, PublishJobTest
 from flowcase.jira.publish import OBSOLETE_LABEL, PublishError, PublishResult
@@ -41,13 +50,6 @@ def model_of(model_id: str, n: int, *, word: str = "Choose", extra_req: bool = T
 
 def run_publish(sb: RunningSandbox, model: Model, story: str, access: VendorAccess | None = None) -> PublishResult:
     return publish_to(sb, model, story, ZEPHYR, access)
-
-
-def zephyr_get(sb: RunningSandbox, path: str, **params: Any) -> Any:
-    headers = {"Authorization": f"Bearer {sb.sandbox.config.zephyr_token}"}
-    response = httpx.get(f"{sb.zephyr_url}{path}", params=params, headers=headers)
-    response.raise_for_status()
-    return response.json()
 
 
 def cases_of(sb: RunningSandbox, story: str) -> list[dict[str, Any]]:
