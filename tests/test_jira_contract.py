@@ -18,29 +18,23 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import jsonschema
 import pytest
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
-from flowcase.generate import GenerateOptions, generate
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
+from builders import all_decisions, checkout_model, jira_client
 from flowcase.jira.lease import LeaseTiming
 from flowcase.jira.preflight import check, setup
 from flowcase.jira.publish import publish
 from flowcase.jira.settings_store import load_settings
 from flowcase.jira.storage import load_model, save_model
 from flowcase.model.types import Model
-from flowcase.sandbox.app import create_sandbox_app
-from flowcase.sandbox.server import bind, serve_in_thread
-from flowcase.sandbox.site import SandboxConfig
 from flowcase.sandbox.testing import RunningSandbox, run_sync
+from recording import Exchange, recording_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_FILE = ROOT / "tests" / "data" / "jira" / "jira-cloud-platform-v3.openapi.json"
@@ -49,109 +43,21 @@ ADF_DIR = ROOT / ".cache" / "adf-schema"
 ADF_SCHEMA = ADF_DIR / "node_modules" / "@atlaskit" / "adf-schema" / "dist" / "json-schema" / "v1" / "full.json"
 
 
-@dataclass
-class Exchange:
-    method: str
-    path: str
-    query: list[tuple[str, str]]
-    request: bytes
-    request_type: str
-    status: int
-    response: bytes
-    response_type: str
-
-
-class Recorder:
-    """ASGI middleware recording every ``/rest/`` exchange exactly as sent and answered."""
-
-    def __init__(self, app: Any, log: list[Exchange]) -> None:
-        self.app, self.log = app, log
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/rest/"):
-            await self.app(scope, receive, send)
-            return
-        body, out, state = bytearray(), bytearray(), {"status": 0, "type": ""}
-
-        async def recv() -> Any:
-            message = await receive()
-            if message["type"] == "http.request":
-                body.extend(message.get("body", b""))
-            return message
-
-        async def snd(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-                state["type"] = dict(message.get("headers", [])).get(b"content-type", b"").decode()
-            elif message["type"] == "http.response.body":
-                out.extend(message.get("body", b""))
-            await send(message)
-
-        await self.app(scope, recv, snd)
-        headers = dict(scope.get("headers", []))
-        self.log.append(
-            Exchange(
-                scope["method"],
-                scope["path"],
-                parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True),
-                bytes(body),
-                headers.get(b"content-type", b"").decode(),
-                int(state["status"]),
-                bytes(out),
-                str(state["type"]),
-            )
-        )
-
-
 @pytest.fixture(scope="module")
 def recorded() -> Iterator[tuple[RunningSandbox, list[Exchange]]]:
     log: list[Exchange] = []
-    sock = bind()
-    port = sock.getsockname()[1]
-    app = create_sandbox_app(SandboxConfig(base_url=f"http://127.0.0.1:{port}", demo_data=True, index_lag=0.5))
-    app.app = Recorder(app.app, log)
-    with serve_in_thread(app, sock=sock) as url:
-        sb = RunningSandbox(url, app, app.sandbox)
+    with recording_sandbox(log, "/rest/", index_lag=0.5) as sb:
         run_sync(full_cycle(sb))
         yield sb, log
 
 
 def model_of(n: int) -> Model:
-    return Model.model_validate(
-        {
-            "id": "contract",
-            "name": "Contract checkout",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {
-                            "id": "pick",
-                            "kind": "step",
-                            "name": "Pick",
-                            "decisions": [
-                                {
-                                    "id": f"p{i}",
-                                    "action": f"Choose product {i}",
-                                    "expected": f"Product {i} in the basket",
-                                    "next": "done",
-                                    "requirements": ["DEMO-2", "DEMO-404"],
-                                }
-                                for i in range(n)
-                            ],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
-    )
+    return checkout_model("contract", n, name="Contract checkout", requirements=["DEMO-2", "DEMO-404"])
 
 
 async def full_cycle(sb: RunningSandbox) -> None:
     fast = LeaseTiming(settle=0.1, ttl=30, wait=30, poll=0.05)
-    async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+    async with jira_client(sb) as c:
         settings = await load_settings(c, app_key="flowcase", project_key="DEMO")  # app property: 401 over Basic
         assert not (await check(c, "DEMO", settings)).ready
         assert (await setup(c, "DEMO", settings)).readiness.ready
@@ -159,7 +65,7 @@ async def full_cycle(sb: RunningSandbox) -> None:
             model = model_of(n)
             revision = await load_model(c, "DEMO-1") or None
             await save_model(c, "DEMO-1", model, revision.revision if revision else None, timing=fast)
-            suite = generate(model, GenerateOptions(criterion="all-decisions"))
+            suite = all_decisions(model)
             await publish(c, model, suite, "DEMO-1", "DEMO", settings, settle_seconds=0, lease_timing=fast)
         att = await c.add_attachment("DEMO-3", "notes.json", b"{}", "application/json")
         assert await c.attachment_content(str(att["id"])) == b"{}"
@@ -277,24 +183,35 @@ def test_every_request_and_response_matches_jiras_description(recorded: tuple[Ru
 def test_the_oracle_catches_drift() -> None:
     """The checks are not vacuous: a wrong path, parameter, body or status is reported."""
     bad = [
-        Exchange("POST", "/rest/api/3/issue/mass", [], b"", "", 201, b"", ""),
+        Exchange("POST", "/rest/api/3/issue/mass", [], b"", 201, b""),
         Exchange(
-            "GET", "/rest/api/3/search/jql", [("jql", "x"), ("reconcile", "1")], b"", "", 200, b"{}", "application/json"
+            "GET",
+            "/rest/api/3/search/jql",
+            [("jql", "x"), ("reconcile", "1")],
+            b"",
+            200,
+            b"{}",
+            response_type="application/json",
         ),
         Exchange(
             "POST",
             "/rest/api/3/issueLink",
             [],
             b'{"type": {"name": "Test"}, "from": "A-1"}',
-            "application/json",
             201,
             b"",
-            "",
+            request_type="application/json",
         ),
         Exchange(
-            "GET", "/rest/api/3/issueLinkType", [], b"", "", 200, b'{"issueLinkTypes": [{"id": 5}]}', "application/json"
+            "GET",
+            "/rest/api/3/issueLinkType",
+            [],
+            b"",
+            200,
+            b'{"issueLinkTypes": [{"id": 5}]}',
+            response_type="application/json",
         ),
-        Exchange("GET", "/rest/atlassian-connect/1/addons/a/properties/b", [], b"", "", 403, b"", ""),
+        Exchange("GET", "/rest/atlassian-connect/1/addons/a/properties/b", [], b"", 403, b""),
     ]
     assert [bool(problems_of(ex)) for ex in bad] == [True] * len(bad)
 
