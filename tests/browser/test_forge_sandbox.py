@@ -8,12 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from webtools import free_port, screenshot, serve
+from webtools import design_checkout, free_port, publish_and_confirm, published_issues, screenshot, serve
 
 from flowcase.config import Settings
 from flowcase.db.migrate import upgrade
@@ -25,7 +23,6 @@ from flowcase.web.forge_bundle import build
 
 pytestmark = pytest.mark.browser
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STORY = "DEMO-1"
 APP_ID = "5f0c6f0e-6c3b-4a53-9f53-1d0c0f0e0a01"
 
@@ -75,31 +72,12 @@ def test_main_job_inside_the_sandbox_forge_issue_page(page: Any, env: Env) -> No
     panel.locator("#open-editor").click()
     editor = forge_frame(page, "editor")
     editor.locator("#main[aria-busy='false']").wait_for()
-    editor.locator("#import-file").set_input_files(str(EXAMPLES / "bpmn" / "checkout.bpmn"))
-    editor.locator(".djs-element[data-element-id=cart]").wait_for()
-    editor.locator(".djs-element[data-element-id=cart]").click()
-    cell = editor.locator("#table-host .fc-cell[data-row='0'][data-key='action']")
-    cell.fill("Open the cart page with three items in it.")
-    cell.press("Tab")
-    editor.locator("#save-status:text-matches('^Saved')").wait_for(timeout=20000)
-    editor.locator("#generate").click()
-    editor.locator(".fc-test-row").first.wait_for()
-    count = editor.locator(".fc-test-row").count()
-    editor.locator(".fc-test-row").nth(1).click()
-    assert editor.locator(".djs-element.fc-path").count() > 2
+    count = design_checkout(editor)
     screenshot(page, "forge-sandbox-editor")
-    editor.locator("#publish").click()
-    editor.locator("#confirm-publish").click()
-    editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
+    publish_and_confirm(editor)
 
     # the issues exist in the sandbox Jira, created with the Forge user token
-    r = httpx.get(
-        f"{sb.base_url}/rest/api/3/search/jql",
-        params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary"},
-        auth=sb.basic_auth(),
-    )
-    assert r.status_code == 200
-    assert len(r.json()["issues"]) == count
+    assert len(published_issues(sb)) == count
 
     # closing the editor modal (view.close) calls the panel's onClose: it shows the published suite
     editor.locator("#close").click()
