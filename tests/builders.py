@@ -1,6 +1,9 @@
 """Builders shared by the test files: the small "checkout" model most publishing tests use, a Jira client and a
-story on a running sandbox, the vendor stand-ins' settings in the environment, and an app's settings for a Connect
-install into the sandbox. (The fixtures are in conftest.py; publish-job helpers in jobtools.py.)"""
+story on a running sandbox, publishing there, the Xray and Zephyr Scale stand-ins' APIs and settings, an app's
+settings for a Connect install into the sandbox, and Jira's lifecycle callbacks to a Connect testbed.
+
+The fixtures are in conftest.py, publish-job helpers in jobtools.py, the recording sandbox of the contract tests
+in recording.py, and browser helpers in browser/webtools.py."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox, run_sync
 from flowcase.targets import PublishCall, VendorAccess, publish_to_target
 from flowcase.web.app import create_app
+from flowcase.web.connect_testing import ConnectTestbed, Tenant
 
 PROJECT = "DEMO"
 # A lease that settles quickly, for publishing into the sandbox (which has no index lag unless a test sets one).
@@ -198,6 +202,16 @@ def connect_settings(sb: RunningSandbox, port: int, database_url: str, **more: A
         connect_key_server=sb.key_server,
         **more,
     )
+
+
+def lifecycle(tc: TestClient, bed: ConnectTestbed, tenant: Tenant, event: str = "installed", **claims: Any) -> int:
+    """Jira's signed ``event`` lifecycle callback for ``tenant`` to the testbed's app (``claims``: the install
+    token's, e.g. ``now``); its status code."""
+    return tc.post(
+        f"/connect/lifecycle/{event}",
+        json=bed.payload(tenant, event),
+        headers=bed.install_headers(tenant, event, **claims),
+    ).status_code
 
 
 def standalone_client(token: str) -> TestClient:

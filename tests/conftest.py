@@ -13,6 +13,8 @@ creates ``<database>_<worker>`` (``flowcase_test_gw0``, ...) and drops it at the
 other's rows, LISTEN/NOTIFY channels or advisory locks; run serially it is the server's database itself.
 ``pg_url`` is that database emptied for one test (installations, jobs and the procrastinate queue).
 
+``connect_bed``: a Connect app on a fresh SQLite database of the test (``ConnectTestbed``), closed after it.
+
 ``engine_of``: ``make_engine`` for one test; every engine it made is disposed when the test ends, so no pooled
 connection is left for the garbage collector (psycopg warns about those, and a warning fails the suite).
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -31,6 +34,7 @@ from flowcase.db.engine import make_engine
 from flowcase.db.migrate import upgrade
 from flowcase.db.testing import ENV_REQUIRE, PostgresUnavailable, postgres_url
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.web.connect_testing import ConnectTestbed
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +118,12 @@ def engine_of() -> Iterator[Callable[[str], Engine]]:
     yield make
     for engine in made:
         engine.dispose()
+
+
+@pytest.fixture
+def connect_bed(tmp_path: Path) -> Iterator[ConnectTestbed]:
+    bed = ConnectTestbed(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        yield bed
+    finally:
+        bed.close()
