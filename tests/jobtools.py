@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from builders import jira_client
 from flowcase.db.engine import make_engine, session_factory
@@ -94,6 +95,32 @@ def vendor_worker(sb: RunningSandbox, store: JobStore, worker_id: str, lease_sec
 def drop_publish_lease(sb: RunningSandbox, story: str) -> None:
     """What the expiry of a dead worker's publish lease on ``story`` does."""
     httpx.delete(f"{sb.base_url}/rest/api/3/issue/{story}/properties/flowcase-lease-publish", auth=sb.basic_auth())
+
+
+class Crash(BaseException):
+    """A worker dying mid-job (a BaseException: nothing in the worker catches it)."""
+
+
+def crash_first_worker(
+    sb: RunningSandbox, store: JobStore, job_id: str, owner: object, name: str, crashing: object
+) -> None:
+    """A first worker runs job ``job_id`` with ``owner.name`` replaced by ``crashing`` (which raises
+    :class:`Crash`) and dies of it; ``owner.name`` is restored after."""
+    first = vendor_worker(sb, store, "first", lease_seconds=60)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(owner, name, crashing)
+        with pytest.raises(Crash):
+            asyncio.run(first.execute(job_id))
+
+
+def resume_after_crash(sb: RunningSandbox, store: JobStore, clock: Clock, story: str, job_id: str) -> JobView | None:
+    """The dead worker's lease on the job and on ``story`` expire; a second worker runs the job (with the sandbox's
+    calls cleared first, so that a test counts only the second worker's)."""
+    clock.advance(61)
+    drop_publish_lease(sb, story)
+    sb.clear_calls()
+    second = vendor_worker(sb, store, "second", lease_seconds=5)
+    return asyncio.run(second.execute(job_id))
 
 
 async def work_until_settled(

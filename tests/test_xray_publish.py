@@ -29,7 +29,7 @@ from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
 from flowcase.targets import VendorAccess
-from jobtools import drop_publish_lease, sqlite_job_store, submit_sync, vendor_worker
+from jobtools import Crash, crash_first_worker, resume_after_crash, sqlite_job_store, submit_sync
 
 BULK = "/rest/api/3/issue/bulk"
 GRAPHQL = "/xray/api/v2/graphql"
@@ -133,32 +133,17 @@ def test_a_worker_killed_before_the_steps_resumes_without_duplicates(sb: Running
     suite = all_decisions(model)
     story = new_story(sb)
 
-    class Crash(BaseException):
-        pass
-
     from flowcase.targets import xray as xray_module
-
-    original = xray_module.XrayExtras.write
 
     async def crashing(self: Any, key: str, issue_id: str, test_id: str) -> None:
         raise Crash  # Jira created the Tests; not one step was written
 
     with project_target(sb, "xray"):
         job_id = submit_sync(sb, store, story, model, suite)
-        first = vendor_worker(sb, store, "first", lease_seconds=60)
-        xray_module.XrayExtras.write = crashing  # type: ignore[method-assign]
-        try:
-            with pytest.raises(Crash):
-                asyncio.run(first.execute(job_id))
-        finally:
-            xray_module.XrayExtras.write = original  # type: ignore[method-assign]
+        crash_first_worker(sb, store, job_id, xray_module.XrayExtras, "write", crashing)
         made = [i for i in issues_of(sb, "xkilled") if i["fields"]["issuetype"]["name"] == "Test"]
         assert len(made) == 5 and all(i["properties"][TEST_PROPERTY]["hash"] == "" for i in made)
-        clock.advance(61)
-        drop_publish_lease(sb, story)
-        sb.clear_calls()
-        second = vendor_worker(sb, store, "second", lease_seconds=5)
-        view = asyncio.run(second.execute(job_id))
+        view = resume_after_crash(sb, store, clock, story, job_id)
     assert view is not None and view.state == DONE, view
     assert sb.count_calls("POST", BULK) == 0  # nothing created again
     tests = [i for i in issues_of(sb, "xkilled") if i["fields"]["issuetype"]["name"] == "Test"]

@@ -30,7 +30,7 @@ from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
 from flowcase.targets import VendorAccess
-from jobtools import drop_publish_lease, sqlite_job_store, submit_sync, vendor_worker
+from jobtools import Crash, crash_first_worker, resume_after_crash, sqlite_job_store, submit_sync
 
 CREATE = "/zephyr/v2/testcases"
 ZEPHYR = PublishSettings(target="zephyr")
@@ -142,9 +142,6 @@ def test_a_worker_killed_after_zephyr_created_resumes_without_duplicates(sb: Run
     suite = all_decisions(model)
     story = new_story(sb)
 
-    class Crash(BaseException):
-        pass
-
     from flowcase.jira import jobs as jobs_module
 
     original = jobs_module._DbJournal.created
@@ -158,21 +155,11 @@ def test_a_worker_killed_after_zephyr_created_resumes_without_duplicates(sb: Run
 
     with project_target(sb, "zephyr"):
         job_id = submit_sync(sb, store, story, model, suite)
-        first = vendor_worker(sb, store, "first", lease_seconds=60)
-        jobs_module._DbJournal.created = crashing  # type: ignore[method-assign]
-        try:
-            with pytest.raises(Crash):
-                asyncio.run(first.execute(job_id))
-        finally:
-            jobs_module._DbJournal.created = original  # type: ignore[method-assign]
+        crash_first_worker(sb, store, job_id, jobs_module._DbJournal, "created", crashing)
         assert store.unconfirmed(job_id)  # the third create was sent but never confirmed
         assert len(cases_of(sb, story)) == 3
         # The story's publish lease of the dead worker expires; the queue hands the job on.
-        clock.advance(61)
-        drop_publish_lease(sb, story)
-        sb.clear_calls()
-        second = vendor_worker(sb, store, "second", lease_seconds=5)
-        view = asyncio.run(second.execute(job_id))
+        view = resume_after_crash(sb, store, clock, story, job_id)
     assert view is not None and view.state == DONE, view
     assert sb.count_calls("POST", CREATE) == 2  # only the two never sent
     cases = cases_of(sb, story)
