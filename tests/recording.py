@@ -1,10 +1,12 @@
 """A sandbox Jira behind a recorder: every HTTP exchange under a path prefix, exactly as sent and answered, for the
 contract tests that check them against the vendors' own descriptions (test_jira_contract.py,
-test_zephyr_contract.py, test_xray_contract.py)."""
+test_zephyr_contract.py, test_xray_contract.py); and the parts of their oracles that are the same (an OpenAPI
+description's operations, the problems found in a log)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -82,3 +84,26 @@ def recording_sandbox(log: list[Exchange], prefix: str, *, strip: str = "", **co
     app.app = Recorder(app.app, log, prefix, strip=strip)
     with serve_in_thread(app, sock=sock) as url:
         yield RunningSandbox(url, app, app.sandbox)
+
+
+def problems_in(log: Iterable[Exchange], problems_of: Callable[[Exchange], list[str]]) -> list[str]:
+    """Every problem an oracle (``problems_of``) finds in the exchanges of ``log``, each once, sorted."""
+    return sorted({p for ex in log for p in problems_of(ex)})
+
+
+Operation = tuple[re.Pattern[str], str, dict[str, Any], list[dict[str, Any]]]
+
+
+def openapi_operations(paths: dict[str, Any], *, named: bool = False) -> list[Operation]:
+    """The operations of an OpenAPI description's ``paths``: (a pattern of the path, the method, the operation,
+    the path item's shared parameters), literal paths before templated ones (``/issue/bulk`` is not
+    ``/issue/{issueIdOrKey}``); with ``named``, a path parameter is a named group of the pattern."""
+    out = []
+    for template, item in paths.items():
+        parameter = r"(?P<\1>[^/]+)" if named else "[^/]+"
+        pattern = re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", parameter, re.escape(template)) + "$")
+        for method, op in item.items():
+            if isinstance(op, dict) and "responses" in op:
+                out.append((pattern, method.upper(), op, list(item.get("parameters") or [])))
+    out.sort(key=lambda o: o[0].pattern.count("[^/]+"))
+    return out

@@ -34,7 +34,7 @@ from flowcase.jira.settings_store import load_settings
 from flowcase.jira.storage import load_model, save_model
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox, run_sync
-from recording import Exchange, recording_sandbox
+from recording import Exchange, Operation, openapi_operations, problems_in, recording_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_FILE = ROOT / "tests" / "data" / "jira" / "jira-cloud-platform-v3.openapi.json"
@@ -82,16 +82,8 @@ def spec() -> dict[str, Any]:
 
 
 @cache
-def operations() -> list[tuple[re.Pattern[str], str, dict[str, Any], list[dict[str, Any]]]]:
-    out = []
-    for template, item in spec()["paths"].items():
-        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
-        for method, op in item.items():
-            if isinstance(op, dict) and "responses" in op:
-                out.append((pattern, method.upper(), op, list(item.get("parameters") or [])))
-    # literal paths before templated ones (/issue/bulk is not /issue/{issueIdOrKey})
-    out.sort(key=lambda o: o[0].pattern.count("[^/]+"))
-    return out
+def operations() -> list[Operation]:
+    return openapi_operations(spec()["paths"])
 
 
 def operation_for(method: str, path: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
@@ -176,7 +168,7 @@ def test_the_full_cycle_covers_the_api_the_app_uses(recorded: tuple[RunningSandb
 
 def test_every_request_and_response_matches_jiras_description(recorded: tuple[RunningSandbox, list[Exchange]]) -> None:
     _, log = recorded
-    problems = sorted({p for ex in log for p in problems_of(ex)})
+    problems = problems_in(log, problems_of)
     assert not problems, "\n".join(problems[:40])
 
 

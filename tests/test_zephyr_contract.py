@@ -32,7 +32,7 @@ from flowcase.sandbox.testing import RunningSandbox, run_sync
 from flowcase.targets import PublishCall, publish_to_target
 from flowcase.targets.results_remote import read_remote
 from flowcase.targets.zephyr import find_existing, zephyr_client
-from recording import Exchange, recording_sandbox
+from recording import Exchange, Operation, openapi_operations, problems_in, recording_sandbox
 
 SPEC_FILE = Path(__file__).resolve().parent / "data" / "vendor" / "zephyr-scale-cloud-api.v2.openapi.yml"
 PREFIX = "/zephyr/v2"
@@ -98,15 +98,8 @@ def spec() -> dict[str, Any]:
 
 
 @cache
-def operations() -> list[tuple[re.Pattern[str], str, dict[str, Any], list[dict[str, Any]]]]:
-    out = []
-    for template, item in spec()["paths"].items():
-        pattern = re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
-        for method, op in item.items():
-            if isinstance(op, dict) and "responses" in op:
-                out.append((pattern, method.upper(), op, list(item.get("parameters") or [])))
-    out.sort(key=lambda o: o[0].pattern.count("[^/]+"))  # literal paths first
-    return out
+def operations() -> list[Operation]:
+    return openapi_operations(spec()["paths"], named=True)
 
 
 # The one place where the description contradicts itself: FolderInput says a root folder's ``parentId`` "must be
@@ -217,7 +210,7 @@ def test_the_cycle_uses_every_operation_of_the_publisher(recorded: tuple[Running
 
 def test_every_request_and_answer_matches_zephyrs_description(recorded: tuple[RunningSandbox, list[Exchange]]) -> None:
     _, log = recorded
-    problems = sorted({p for ex in log for p in problems_of(ex)})
+    problems = problems_in(log, problems_of)
     assert not problems, "\n".join(problems[:40])
 
 
