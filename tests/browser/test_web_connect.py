@@ -5,31 +5,32 @@ the app calls the sandbox's REST API signed as the app."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from webtools import connect_app, design_checkout, publish_and_confirm, published_issues, screenshot
+from webtools import (
+    SandboxApp,
+    close_editor,
+    connect_app,
+    design_checkout,
+    publish_and_confirm,
+    screenshot,
+    shows_tests,
+)
 
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.sandbox.testing import running_sandbox
 
 pytestmark = pytest.mark.browser
 
 STORY = "DEMO-1"
 
 
-@dataclass
-class Env:
-    sandbox: RunningSandbox
-    app_url: str
-
-
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxApp]:
     db = tmp_path_factory.mktemp("connect") / "app.db"
     with running_sandbox(demo_data=True, setup=True) as sb, connect_app(sb, f"sqlite:///{db}") as (app, url):
         assert [h.name for h in app.state.hosts] == ["connect"]
-        yield Env(sb, url)
+        yield SandboxApp(sb, url)
 
 
 def app_frame(page: Any, module_suffix: str) -> Any:
@@ -38,7 +39,7 @@ def app_frame(page: Any, module_suffix: str) -> Any:
     return frame
 
 
-def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
+def test_main_job_inside_the_sandbox_issue_page(page: Any, env: SandboxApp) -> None:
     sb = env.sandbox
     page.goto(f"{sb.base_url}/browse/{STORY}")
     panel = app_frame(page, "issue-panel")
@@ -48,7 +49,6 @@ def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
     # open the editor: a full-screen dialog of the app, opened through AP.dialog
     panel.locator("#open-editor").click()
     editor = app_frame(page, "-editor")
-    editor.locator("#main[aria-busy='false']").wait_for()
     count = design_checkout(editor)
     frame = next(f for f in page.frames if "/connect/editor" in f.url)
     frame.evaluate(
@@ -56,28 +56,24 @@ def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
         "window.flowcaseModeler.get('selection').select([])"
     )
     screenshot(page, "sandbox-editor")
-    publish_and_confirm(editor)
-
-    # the issues exist in the sandbox Jira
-    assert len(published_issues(sb)) == count
+    assert len(publish_and_confirm(editor, sb)) == count  # the issues exist in the sandbox Jira
 
     # closing the editor dialog refreshes the panel: it shows the published suite
-    editor.locator("#close").click()
-    page.wait_for_selector("iframe[data-ap-module$='-editor']", state="detached")
-    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    close_editor(page, editor, "iframe[data-ap-module$='-editor']")
+    shows_tests(panel, count)
     assert panel.locator("#open-editor").inner_text() == "Open editor"
     # reloaded, the story shows its linked test issues, and the workflow as issue content: the side panel that
     # started it is only for stories without a workflow
     page.reload()
     panel = app_frame(page, "issue-content")
     assert page.locator("iframe[data-ap-module$='issue-panel']").count() == 0
-    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    shows_tests(panel, count)
     page.wait_for_timeout(300)  # let the sandbox resize the panel iframes
     assert panel.locator("#f-published").inner_text() != "Never"
     screenshot(page, "sandbox-issue")
 
 
-def test_project_and_admin_pages_inside_the_sandbox(page: Any, env: Env) -> None:
+def test_project_and_admin_pages_inside_the_sandbox(page: Any, env: SandboxApp) -> None:
     sb = env.sandbox
     page.goto(f"{sb.base_url}/projects/DEMO/apps/flowcase/flowcase-project")
     project = app_frame(page, "-project")

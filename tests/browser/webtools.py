@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,14 @@ def serve(app: Any, port: int | None = None) -> Iterator[str]:
         thread.join(5)
 
 
+@dataclass
+class SandboxApp:
+    """The app installed into a sandbox Jira (a module's fixture): the sandbox and the app's base URL."""
+
+    sandbox: RunningSandbox
+    app_url: str
+
+
 @contextmanager
 def connect_app(sb: RunningSandbox, database_url: str, **settings: Any) -> Iterator[tuple[Any, str]]:
     """The app (:func:`builders.connect_settings`, ``settings`` for more) on a migrated ``database_url``, served and
@@ -81,8 +90,9 @@ def connect_app(sb: RunningSandbox, database_url: str, **settings: Any) -> Itera
 
 
 def design_checkout(editor: Any) -> int:
-    """In an open, empty editor: import examples/bpmn/checkout.bpmn, reword the cart step's first action (saved),
-    generate and highlight the second test's path; returns how many tests there are."""
+    """In an open, empty editor, once it is ready: import examples/bpmn/checkout.bpmn, reword the cart step's
+    first action (saved), generate and highlight the second test's path; returns how many tests there are."""
+    editor.locator("#main[aria-busy='false']").wait_for()
     editor.locator("#import-file").set_input_files(str(EXAMPLES / "bpmn" / "checkout.bpmn"))
     editor.locator(".djs-element[data-element-id=cart]").wait_for()
     # edit a decision-table cell
@@ -100,11 +110,24 @@ def design_checkout(editor: Any) -> int:
     return count
 
 
-def publish_and_confirm(editor: Any) -> None:
-    """Publish from the editor, confirm, and wait until it says it has published."""
+def publish_and_confirm(editor: Any, sb: RunningSandbox) -> list[dict[str, Any]]:
+    """Publish from the editor, confirm, and wait until it says it has published; returns the issues flowcase has
+    published in the sandbox's project DEMO (:func:`published_issues`)."""
     editor.locator("#publish").click()
     editor.locator("#confirm-publish").click()
     editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
+    return published_issues(sb)
+
+
+def close_editor(page: Any, editor: Any, iframe: str) -> None:
+    """Close the editor (its Close button) and wait until its ``iframe`` has left the page."""
+    editor.locator("#close").click()
+    page.wait_for_selector(iframe, state="detached")
+
+
+def shows_tests(panel: Any, count: int) -> None:
+    """Wait until the issue panel shows ``count`` published tests."""
+    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
 
 
 def published_issues(sb: RunningSandbox) -> list[dict[str, Any]]:
