@@ -14,12 +14,13 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from flowcase.config import Settings
 from flowcase.generate import GenerateOptions, generate
 from flowcase.generate.suite import Suite
-from flowcase.hosts.standalone import StandaloneHost
+from flowcase.hosts.standalone import JiraSite, StandaloneHost
 from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.lease import LeaseTiming
@@ -214,9 +215,15 @@ def lifecycle(tc: TestClient, bed: ConnectTestbed, tenant: Tenant, event: str = 
     ).status_code
 
 
+def standalone_app(token: str, sb: RunningSandbox | None = None, **settings: Any) -> Starlette:
+    """The app with the standalone host (its access token ``token``) on the sandbox's site with the demo user's
+    API token, or on no Jira site; ``settings``: more of the test settings."""
+    site = JiraSite(sb.base_url, sb.email, sb.api_token) if sb is not None else None
+    return create_app(Settings(env="test", **settings), hosts=[StandaloneHost(site, token)])
+
+
 def standalone_client(token: str) -> TestClient:
     """A test client of the app with the standalone host and no Jira site, signed in with ``token``."""
-    app = create_app(Settings(env="test"), hosts=[StandaloneHost(None, token)])
-    c = TestClient(app)
+    c = TestClient(standalone_app(token))
     c.cookies.set("flowcase_local", token)
     return c

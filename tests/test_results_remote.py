@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from builders import FAST, all_decisions, checkout_model, jira_client, vendor_env
+from builders import FAST, all_decisions, checkout_model, jira_client, standalone_app, vendor_env
 from flowcase.cli import main
 from flowcase.export.results import heat
 from flowcase.jira.settings_store import PublishSettings
@@ -163,18 +163,14 @@ def test_web_api_reads_the_storys_results_from_the_projects_tool(
 ) -> None:
     from starlette.testclient import TestClient
 
-    from flowcase.config import Settings
-    from flowcase.hosts.standalone import JiraSite, StandaloneHost
     from flowcase.jira.settings_store import save_settings
-    from flowcase.web.app import create_app
 
     model = checkout_model("rweb")
     keys = run_sync(_publish(sb, model, "DEMO-4", "zephyr"))
     a, b, _ = (keys[t.id] for t in all_decisions(model).tests)
     sb.zephyr_execution({a: "Pass", b: "Fail"}, comment="Total wrong")
     body = {"issueKey": "DEMO-4", "doc": {"model": json.loads(dumps(model, "json"))}}
-    host = StandaloneHost(JiraSite(sb.base_url, sb.email, sb.api_token), TOKEN)
-    with TestClient(create_app(Settings(env="test"), hosts=[host])) as client:
+    with TestClient(standalone_app(TOKEN, sb)) as client:
         plain = client.post("/api/results/remote", json=body, headers=AUTH)  # the project publishes Jira issues
         assert plain.status_code == 200 and plain.json()["source"] is None
         assert "publishes plain Jira issues" in plain.json()["message"]
