@@ -159,6 +159,24 @@ def kill_worker_once(
     assert halfway is not None and halfway.state == "running" and halfway.attempts == 1
 
 
+def queue_and_kill(
+    sb: RunningSandbox,
+    db_url: str,
+    env: dict[str, str],
+    model: Model,
+    slow: str,
+    latency_ms: int,
+    landed: Callable[[], bool],
+) -> tuple[str, str, int]:
+    """:func:`queue_job`, then with the sandbox's calls cleared and its POSTs under ``slow`` delayed by
+    ``latency_ms``, :func:`kill_worker_once` when ``landed()``; returns what queue_job did."""
+    story, job_id, queue_id = queue_job(sb, db_url, model)
+    sb.clear_calls()
+    sb.add_fault(kind="latency", path_prefix=slow, method="POST", latency_ms=latency_ms)
+    kill_worker_once(sb, db_url, env, job_id, landed)
+    return story, job_id, queue_id
+
+
 def rescue(sb: RunningSandbox, db_url: str, job_id: str, queue_job: int) -> JobView:
     """Another worker starts; nobody touches the job: the queue finds it stalled and runs it again."""
     engine = make_engine(db_url)
@@ -189,10 +207,9 @@ def test_zephyr_publish_survives_a_killed_worker(
     n = 12
     target("zephyr")
     model = model_of("zkill", n)
-    story, job_id, queue_id = queue_job(sb, pg_url, model)
-    sb.clear_calls()
-    sb.add_fault(kind="latency", path_prefix=ZEPHYR_CREATE, method="POST", latency_ms=300)
-    kill_worker_once(sb, pg_url, vendor_urls, job_id, lambda: sb.count_calls("POST", ZEPHYR_CREATE, 201) >= 4)
+    story, job_id, queue_id = queue_and_kill(
+        sb, pg_url, vendor_urls, model, ZEPHYR_CREATE, 300, lambda: sb.count_calls("POST", ZEPHYR_CREATE, 201) >= 4
+    )
     before = sb.count_calls("POST", ZEPHYR_CREATE, 201)
     assert 4 <= before < n
 
@@ -222,11 +239,10 @@ def test_xray_publish_survives_a_killed_worker(
     sb.setup_xray(PROJECT)
     target("xray")
     model = model_of("xkill", n)
-    _story, job_id, queue_id = queue_job(sb, pg_url, model)
-    sb.clear_calls()
     # Killed while writing the manual steps of the first 50 Test issues (created, identity without hash yet).
-    sb.add_fault(kind="latency", path_prefix=XRAY_GRAPHQL, method="POST", latency_ms=100)
-    kill_worker_once(sb, pg_url, vendor_urls, job_id, lambda: sb.count_calls("POST", XRAY_GRAPHQL, 200) >= 15)
+    _story, job_id, queue_id = queue_and_kill(
+        sb, pg_url, vendor_urls, model, XRAY_GRAPHQL, 100, lambda: sb.count_calls("POST", XRAY_GRAPHQL, 200) >= 15
+    )
     assert sb.count_calls("POST", BULK, 201) == 1
 
     sb.clear_faults()
