@@ -13,10 +13,7 @@ So neither the app nor the sandbox can drift from Jira unnoticed.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -34,6 +31,7 @@ from flowcase.jira.settings_store import load_settings
 from flowcase.jira.storage import load_model, save_model
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox, run_sync
+from npmcache import npm_cached
 from recording import Exchange, Operation, openapi_operations, problems_in, recording_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,25 +211,13 @@ def test_the_oracle_catches_drift() -> None:
 
 @pytest.fixture(scope="module")
 def adf_schema() -> dict[str, Any]:
-    if not ADF_SCHEMA.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            if os.environ.get("FLOWCASE_REQUIRE_ADF_SCHEMA") == "1":
-                pytest.fail("npm is needed to install the ADF JSON schema (@atlaskit/adf-schema)")
-            pytest.skip("npm is not installed: the ADF JSON schema (@atlaskit/adf-schema) cannot be fetched")
-        ADF_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(ADF_DIR), ADF_PACKAGE],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0 or not ADF_SCHEMA.exists():
-            message = f"npm install {ADF_PACKAGE} failed: {(done.stderr or done.stdout)[-500:]}"
-            if os.environ.get("FLOWCASE_REQUIRE_ADF_SCHEMA") == "1":
-                pytest.fail(message)
-            pytest.skip(message)
+    npm_cached(
+        ADF_PACKAGE,
+        ADF_DIR,
+        ADF_SCHEMA,
+        require_env="FLOWCASE_REQUIRE_ADF_SCHEMA",
+        no_npm="npm is not installed: the ADF JSON schema (@atlaskit/adf-schema) cannot be fetched",
+    )
     data: dict[str, Any] = json.loads(ADF_SCHEMA.read_text(encoding="utf-8"))
     return data
 
