@@ -22,6 +22,31 @@ from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
 
 
+async def submit_revision(
+    client: JiraClient,
+    store: JobStore,
+    story: str,
+    revision: int,
+    model: Model,
+    suite: Suite,
+    *,
+    project: str = "DEMO",
+    site_id: str = "sandbox",
+) -> str:
+    """Record a publish job of ``suite`` for revision ``revision`` of ``model`` (saved on ``story``) for
+    ``site_id`` (the sandbox's site); returns the job id."""
+    return await submit(
+        store,
+        client,
+        site_id=site_id,
+        story_key=story,
+        project_key=project,
+        revision=revision,
+        model=model,
+        suite=suite,
+    )
+
+
 async def save_and_submit(
     client: JiraClient,
     store: JobStore,
@@ -32,19 +57,10 @@ async def save_and_submit(
     project: str = "DEMO",
     site_id: str = "sandbox",
 ) -> tuple[str, int]:
-    """Save ``model`` on ``story`` (a new model there), then record a publish job of ``suite`` for ``site_id`` (the
-    sandbox's site); returns the job id and the model's revision."""
+    """Save ``model`` on ``story`` (a new model there), then :func:`submit_revision`; returns the job id and the
+    model's revision."""
     revision = await save_model(client, story, model, None)
-    job = await submit(
-        store,
-        client,
-        site_id=site_id,
-        story_key=story,
-        project_key=project,
-        revision=revision,
-        model=model,
-        suite=suite,
-    )
+    job = await submit_revision(client, store, story, revision, model, suite, project=project, site_id=site_id)
     return job, revision
 
 

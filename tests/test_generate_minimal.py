@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from flowcase.generate import GenerateOptions, diff, generate
-from flowcase.generate.flow import Digraph, min_count, min_cover
+from flowcase.generate.flow import Cover, Digraph, min_count, min_cover
 from flowcase.model.types import Decision, Model, Node, Workflow
 
 SETTINGS = settings(
@@ -97,12 +97,18 @@ def check_walks(g: Digraph, result: list[list[int]], required: set[int]) -> None
     assert required <= covered
 
 
-@SETTINGS
-@given(graphs(cyclic=False))
-def test_acyclic_cover_is_minimal_in_count_then_length(g: Digraph) -> None:
+def checked_cover(g: Digraph) -> tuple[set[int], Cover]:
+    """The live edges of ``g`` and their minimal cover, whose walks are checked to be walks covering them."""
     required = live_edges(g)
     cover = min_cover(g, required)
     check_walks(g, cover.walks, required)
+    return required, cover
+
+
+@SETTINGS
+@given(graphs(cyclic=False))
+def test_acyclic_cover_is_minimal_in_count_then_length(g: Digraph) -> None:
+    required, cover = checked_cover(g)
     best = brute_min(required, [(set(w), len(w)) for w in walks(g, 1)])
     assert best is not None
     assert (cover.count, sum(map(len, cover.walks))) == best
@@ -113,9 +119,7 @@ def test_acyclic_cover_is_minimal_in_count_then_length(g: Digraph) -> None:
 @SETTINGS
 @given(graphs(cyclic=True))
 def test_cyclic_cover_is_valid_and_never_beaten(g: Digraph) -> None:
-    required = live_edges(g)
-    cover = min_cover(g, required)
-    check_walks(g, cover.walks, required)
+    required, cover = checked_cover(g)
     assert cover.count == len(cover.walks)
     best = brute_min(required, [(set(w), len(w)) for w in walks(g, 2)])
     if best is not None:

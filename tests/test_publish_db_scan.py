@@ -16,13 +16,13 @@ from flowcase.db.migrate import upgrade
 from flowcase.generate import GenerateOptions, generate
 from flowcase.generate.suite import Suite
 from flowcase.jira.client import JiraClient
-from flowcase.jira.jobs import DONE, JobStore, Worker, submit
+from flowcase.jira.jobs import DONE, JobStore, Worker
 from flowcase.jira.publish import OBSOLETE_LABEL, TEST_PROPERTY, model_label
 from flowcase.jira.storage import load_model, save_model
 from flowcase.model.io import load_path
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
-from jobtools import save_and_submit, work_until_settled
+from jobtools import save_and_submit, submit_revision, work_until_settled
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "checkout.yaml"
 
@@ -83,16 +83,7 @@ def test_design_publish_edit_republish_leaves_no_customer_text_in_the_db(sb: Run
             stored = await load_model(c, story)
             assert stored is not None and stored.model == model
             rev2 = await save_model(c, story, edited, stored.revision)
-            job2 = await submit(
-                store,
-                c,
-                site_id="sandbox",
-                story_key=story,
-                project_key="DEMO",
-                revision=rev2,
-                model=edited,
-                suite=suite2,
-            )
+            job2 = await submit_revision(c, store, story, rev2, edited, suite2)
         second = await worker.execute(job2)
         return story, [first, second]
 

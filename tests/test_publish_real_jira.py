@@ -25,6 +25,7 @@ from flowcase.model.io import dumps
 from flowcase.model.types import Model
 from flowcase.sandbox.site import SandboxConfig
 from flowcase.sandbox.testing import RunningSandbox, run_sync, running_sandbox
+from jobtools import submit_revision
 
 BULK = "/rest/api/3/issue/bulk"
 LINK = "/rest/api/3/issueLink"
@@ -330,7 +331,7 @@ def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: Ru
     story's publish lease in Jira keeps them apart."""
     from flowcase.db.engine import make_engine, session_factory
     from flowcase.db.migrate import upgrade
-    from flowcase.jira.jobs import DONE, JobStore, Worker, submit
+    from flowcase.jira.jobs import DONE, JobStore, Worker
     from flowcase.jira.storage import save_model
 
     sb.setup_flowcase("DEMO")
@@ -350,15 +351,8 @@ def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: Ru
         async with jira_client(sb) as c:
             revision = await save_model(c, story, model, None)
             for store in stores:
-                job_ids[id(store)] = await submit(
-                    store,
-                    c,
-                    site_id="s",
-                    story_key=story,
-                    project_key="JOBS",
-                    revision=revision,
-                    model=model,
-                    suite=suite,
+                job_ids[id(store)] = await submit_revision(
+                    c, store, story, revision, model, suite, project="JOBS", site_id="s"
                 )
 
     run_sync(queue())
