@@ -15,6 +15,7 @@ import jwt as pyjwt
 import pytest
 from starlette.testclient import TestClient
 
+from builders import lifecycle
 from flowcase.hosts.connect.jwt import query_string_hash
 from flowcase.web.connect_testing import APP_BASE_URL, ConnectTestbed, InstallSigner, Tenant, jira_token, new_tenant
 
@@ -27,8 +28,7 @@ class World:
         self.bed, self.client = bed, client
         self.a, self.b = new_tenant("alpha"), new_tenant("beta")
         for tenant in (self.a, self.b):
-            response = client.post(INSTALLED, json=bed.payload(tenant), headers=bed.install_headers(tenant))
-            assert response.status_code == 204
+            assert lifecycle(client, bed, tenant) == 204
         self.tokens: list[str] = []
 
     def hs(self, tenant: Tenant, *, url: str = PAGE, secret: str | None = None, **kw: object) -> str:
@@ -199,12 +199,7 @@ def test_tampered_path_prefix(world: World, caplog: pytest.LogCaptureFixture) ->
 
 
 def test_uninstalled_tenant(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    response = world.client.post(
-        "/connect/lifecycle/uninstalled",
-        json=world.bed.payload(world.a, "uninstalled"),
-        headers=world.bed.install_headers(world.a, "uninstalled"),
-    )
-    assert response.status_code == 204
+    assert lifecycle(world.client, world.bed, world.a, "uninstalled") == 204
     refused(world.get(PAGE, world.hs(world.a)), caplog, "uninstalled")
 
 
