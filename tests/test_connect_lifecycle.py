@@ -14,7 +14,6 @@ from flowcase.db.models import InstallationState
 from flowcase.web.connect_testing import ConnectTestbed, Tenant, jira_token, new_tenant
 
 INSTALLED = "/connect/lifecycle/installed"
-UNINSTALLED = "/connect/lifecycle/uninstalled"
 
 
 @pytest.fixture
