@@ -21,14 +21,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
-from builders import jira_client
+from builders import all_decisions, jira_client
 from flowcase.config import Settings
 from flowcase.db.crypto import SecretBox
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.db.migrate import upgrade
 from flowcase.db.store import InstallationData, InstallationStore
 from flowcase.db.vendor import VendorCredentialStore
-from flowcase.generate import GenerateOptions, generate
 from flowcase.hosts.forge.store import ForgeStore
 from flowcase.hosts.standalone import JiraSite, StandaloneHost
 from flowcase.jira.client import JiraClient
@@ -261,7 +260,7 @@ def test_the_worker_publishes_each_job_with_its_own_sites_credentials(
     jobs = JobStore(session_factory(engine))
     target("zephyr")
     model = Model.model_validate(login_model())
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
 
     def jira() -> JiraClient:
         return jira_client(sb)
