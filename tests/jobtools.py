@@ -48,19 +48,12 @@ async def submit_revision(
 
 
 async def save_and_submit(
-    client: JiraClient,
-    store: JobStore,
-    story: str,
-    model: Model,
-    suite: Suite,
-    *,
-    project: str = "DEMO",
-    site_id: str = "sandbox",
+    client: JiraClient, store: JobStore, story: str, model: Model, suite: Suite, **where: str
 ) -> tuple[str, int]:
-    """Save ``model`` on ``story`` (a new model there), then :func:`submit_revision`; returns the job id and the
-    model's revision."""
+    """Save ``model`` on ``story`` (a new model there), then :func:`submit_revision` (``where``: its ``project``
+    and ``site_id``); returns the job id and the model's revision."""
     revision = await save_model(client, story, model, None)
-    job = await submit_revision(client, store, story, revision, model, suite, project=project, site_id=site_id)
+    job = await submit_revision(client, store, story, revision, model, suite, **where)
     return job, revision
 
 
