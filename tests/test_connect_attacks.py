@@ -15,6 +15,7 @@ import jwt as pyjwt
 import pytest
 from starlette.testclient import TestClient
 
+from builders import lifecycle
 from flowcase.hosts.connect.jwt import query_string_hash
 from flowcase.web.connect_testing import APP_BASE_URL, ConnectTestbed, InstallSigner, Tenant, jira_token, new_tenant
 
@@ -27,8 +28,7 @@ class World:
         self.bed, self.client = bed, client
         self.a, self.b = new_tenant("alpha"), new_tenant("beta")
         for tenant in (self.a, self.b):
-            response = client.post(INSTALLED, json=bed.payload(tenant), headers=bed.install_headers(tenant))
-            assert response.status_code == 204
+            assert lifecycle(client, bed, tenant) == 204
         self.tokens: list[str] = []
 
     def hs(self, tenant: Tenant, *, url: str = PAGE, secret: str | None = None, **kw: object) -> str:
@@ -81,6 +81,28 @@ def now() -> int:
     return int(time.time())
 
 
+def page_claims(world: World) -> dict[str, object]:
+    """Tenant A's claims for a GET of :data:`PAGE`, valid for three minutes."""
+    return {
+        "iss": world.a.client_key,
+        "iat": now(),
+        "exp": now() + 180,
+        "qsh": query_string_hash("GET", PAGE, APP_BASE_URL),
+    }
+
+
+def install_claims(client_key: str) -> dict[str, object]:
+    """An install callback's claims for ``client_key`` (as Jira's install token has them), valid for three
+    minutes."""
+    return {
+        "iss": client_key,
+        "aud": APP_BASE_URL,
+        "iat": now(),
+        "exp": now() + 180,
+        "qsh": query_string_hash("POST", INSTALLED, APP_BASE_URL),
+    }
+
+
 def refused(status: int, caplog: pytest.LogCaptureFixture, reason: str, code: int = 401) -> None:
     assert status == code
     assert any(reason in r.getMessage() and "refused" in r.getMessage() for r in caplog.records), caplog.text
@@ -113,12 +135,7 @@ def test_missing_qsh(world: World, caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_alg_none(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    claims = {
-        "iss": world.a.client_key,
-        "iat": now(),
-        "exp": now() + 180,
-        "qsh": query_string_hash("GET", PAGE, APP_BASE_URL),
-    }
+    claims = page_claims(world)
     for alg in ("none", "None", "NONE"):
         token = f"{b64({'alg': alg, 'typ': 'JWT'})}.{b64(claims)}."
         refused(world.get(PAGE, token), caplog, "refused")
@@ -130,25 +147,14 @@ def test_alg_none(world: World, caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_rs256_token_on_hs256_endpoint(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    claims = {
-        "iss": world.a.client_key,
-        "iat": now(),
-        "exp": now() + 180,
-        "qsh": query_string_hash("GET", PAGE, APP_BASE_URL),
-    }
+    claims = page_claims(world)
     refused(world.get(PAGE, world.bed.signer.token(claims)), caplog, "algorithm not allowed")
 
 
 def test_hs256_signed_with_the_public_key_on_install(world: World, caplog: pytest.LogCaptureFixture) -> None:
     """Classic RS/HS confusion: an HS256 token whose HMAC key is the (public) RSA key."""
     tenant = new_tenant("mallory")
-    claims = {
-        "iss": tenant.client_key,
-        "aud": APP_BASE_URL,
-        "iat": now(),
-        "exp": now() + 180,
-        "qsh": query_string_hash("POST", INSTALLED, APP_BASE_URL),
-    }
+    claims = install_claims(tenant.client_key)
     header = b64({"alg": "HS256", "typ": "JWT", "kid": world.bed.signer.kid})
     signing_input = f"{header}.{b64(claims)}"
     sig = hmac.new(world.bed.signer.public_pem, signing_input.encode(), hashlib.sha256).digest()
@@ -193,12 +199,7 @@ def test_tampered_path_prefix(world: World, caplog: pytest.LogCaptureFixture) ->
 
 
 def test_uninstalled_tenant(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    response = world.client.post(
-        "/connect/lifecycle/uninstalled",
-        json=world.bed.payload(world.a, "uninstalled"),
-        headers=world.bed.install_headers(world.a, "uninstalled"),
-    )
-    assert response.status_code == 204
+    assert lifecycle(world.client, world.bed, world.a, "uninstalled") == 204
     refused(world.get(PAGE, world.hs(world.a)), caplog, "uninstalled")
 
 
@@ -282,13 +283,7 @@ def test_install_bad_kid(world: World, caplog: pytest.LogCaptureFixture, kid: st
 
 def test_install_missing_kid(world: World, caplog: pytest.LogCaptureFixture) -> None:
     attacker, body = _hijack(world)
-    claims = {
-        "iss": attacker.client_key,
-        "aud": APP_BASE_URL,
-        "iat": now(),
-        "exp": now() + 180,
-        "qsh": query_string_hash("POST", INSTALLED, APP_BASE_URL),
-    }
+    claims = install_claims(attacker.client_key)
     token = pyjwt.encode(claims, world.bed.signer.key, algorithm="RS256")
     refused(world.install(token, body), caplog, "invalid key id")
 

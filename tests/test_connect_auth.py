@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from builders import lifecycle
 from flowcase.hosts.base import Caller
 from flowcase.hosts.connect.auth import ConnectJwtAuth, TenantUnavailableError
 from flowcase.hosts.connect.incoming import raw_target
@@ -112,39 +112,22 @@ def test_never_a_body_on_get() -> None:
     assert seen == []
 
 
-def test_uninstalled_site_gets_no_call(tmp_path: Path) -> None:
+def test_uninstalled_site_gets_no_call(connect_bed: ConnectTestbed) -> None:
     """Through ConnectHost: once uninstalled, the auth refuses before anything is sent."""
-    bed = ConnectTestbed(f"sqlite:///{tmp_path / 'a.db'}")
-    try:
-        tenant = new_tenant()
-        with TestClient(bed.app, base_url=bed.settings.base_url) as tc:
-            assert (
-                tc.post(
-                    "/connect/lifecycle/installed",
-                    json=bed.payload(tenant),
-                    headers=bed.install_headers(tenant, now=int(time.time()) - 5),
-                ).status_code
-                == 204
-            )
-            app, seen = fake_jira(tenant.secret, tenant.client_key)
-            caller = Caller(site_id=tenant.client_key, base_url="https://site.test")
-            auth = bed.host.auth_for(caller.site_id, caller.base_url)
+    bed = connect_bed
+    tenant = new_tenant()
+    with TestClient(bed.app, base_url=bed.settings.base_url) as tc:
+        assert lifecycle(tc, bed, tenant, now=int(time.time()) - 5) == 204
+        app, seen = fake_jira(tenant.secret, tenant.client_key)
+        caller = Caller(site_id=tenant.client_key, base_url="https://site.test")
+        auth = bed.host.auth_for(caller.site_id, caller.base_url)
 
-            async def call() -> int:
-                async with client_for(app, auth) as client:
-                    return (await client.get("/rest/api/3/myself")).status_code
+        async def call() -> int:
+            async with client_for(app, auth) as client:
+                return (await client.get("/rest/api/3/myself")).status_code
 
-            assert asyncio.run(call()) == 200 and len(seen) == 1
-            assert (
-                tc.post(
-                    "/connect/lifecycle/uninstalled",
-                    json=bed.payload(tenant, "uninstalled"),
-                    headers=bed.install_headers(tenant, "uninstalled"),
-                ).status_code
-                == 204
-            )
-            with pytest.raises(TenantUnavailableError):
-                asyncio.run(call())
-            assert len(seen) == 1
-    finally:
-        bed.close()
+        assert asyncio.run(call()) == 200 and len(seen) == 1
+        assert lifecycle(tc, bed, tenant, "uninstalled") == 204
+        with pytest.raises(TenantUnavailableError):
+            asyncio.run(call())
+        assert len(seen) == 1

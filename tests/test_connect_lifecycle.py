@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from builders import lifecycle
 from flowcase.db.models import InstallationState
 from flowcase.web.connect_testing import ConnectTestbed, Tenant, jira_token, new_tenant
 
 INSTALLED = "/connect/lifecycle/installed"
-UNINSTALLED = "/connect/lifecycle/uninstalled"
 
 
 @pytest.fixture
@@ -27,11 +27,6 @@ def bed(tmp_path: Path) -> Iterator[ConnectTestbed]:
 def client(bed: ConnectTestbed) -> Iterator[TestClient]:
     with TestClient(bed.app, base_url="https://flowcase.example.com") as c:
         yield c
-
-
-def install(client: TestClient, bed: ConnectTestbed, tenant: Tenant, **claims: object) -> int:
-    response = client.post(INSTALLED, json=bed.payload(tenant), headers=bed.install_headers(tenant, **claims))
-    return response.status_code
 
 
 def toggle(client: TestClient, bed: ConnectTestbed, tenant: Tenant, event: str, now: int | None = None) -> int:
@@ -74,7 +69,7 @@ def test_descriptor(client: TestClient) -> None:
 
 def test_install_stores_the_install_fields_and_encrypts_the_secret(client: TestClient, bed: ConnectTestbed) -> None:
     tenant = new_tenant()
-    assert install(client, bed, tenant) == 204
+    assert lifecycle(client, bed, tenant) == 204
     view = bed.store.get(tenant.client_key)
     assert view is not None and view.active and view.state == InstallationState.INSTALLED
     assert view.base_url == tenant.base_url and view.product_type == "jira"
@@ -91,16 +86,16 @@ def test_install_stores_the_install_fields_and_encrypts_the_secret(client: TestC
 
 def test_key_fetched_once_per_kid(client: TestClient, bed: ConnectTestbed) -> None:
     for _ in range(3):
-        assert install(client, bed, new_tenant()) == 204
+        assert lifecycle(client, bed, new_tenant()) == 204
     assert bed.key_app.state.requests == [bed.signer.kid]
 
 
 def test_reinstall_overwrites_the_secret(client: TestClient, bed: ConnectTestbed) -> None:
     tenant = new_tenant()
-    assert install(client, bed, tenant, now=int(time.time()) - 10) == 204
+    assert lifecycle(client, bed, tenant, now=int(time.time()) - 10) == 204
     old_secret = tenant.secret
     tenant.secret = "new-" + old_secret
-    assert install(client, bed, tenant) == 204
+    assert lifecycle(client, bed, tenant) == 204
     assert bed.store.shared_secret(tenant.client_key) == tenant.secret
     old_page = bed.page_url(Tenant(tenant.client_key, tenant.base_url, old_secret), "/connect/page?x=1")
     assert client.get(old_page).status_code == 401
@@ -109,12 +104,9 @@ def test_reinstall_overwrites_the_secret(client: TestClient, bed: ConnectTestbed
 
 def test_uninstall_erases_secret_and_refuses_everything_after(client: TestClient, bed: ConnectTestbed) -> None:
     tenant = new_tenant()
-    assert install(client, bed, tenant, now=int(time.time()) - 5) == 204
+    assert lifecycle(client, bed, tenant, now=int(time.time()) - 5) == 204
     page = bed.page_url(tenant, "/connect/page?a=b")
-    response = client.post(
-        UNINSTALLED, json=bed.payload(tenant, "uninstalled"), headers=bed.install_headers(tenant, "uninstalled")
-    )
-    assert response.status_code == 204
+    assert lifecycle(client, bed, tenant, "uninstalled") == 204
     view = bed.store.get(tenant.client_key)
     assert view is not None and view.state == InstallationState.UNINSTALLED and not view.has_secret
     with bed.engine.connect() as conn:
@@ -123,16 +115,13 @@ def test_uninstall_erases_secret_and_refuses_everything_after(client: TestClient
     assert client.get(page).status_code == 401
     assert toggle(client, bed, tenant, "enabled") == 401
     # idempotent
-    again = client.post(
-        UNINSTALLED, json=bed.payload(tenant, "uninstalled"), headers=bed.install_headers(tenant, "uninstalled")
-    )
-    assert again.status_code == 204
+    assert lifecycle(client, bed, tenant, "uninstalled") == 204
 
 
 def test_enable_disable(client: TestClient, bed: ConnectTestbed) -> None:
     tenant = new_tenant()
     now = int(time.time())
-    assert install(client, bed, tenant, now=now - 20) == 204
+    assert lifecycle(client, bed, tenant, now=now - 20) == 204
     assert toggle(client, bed, tenant, "enabled", now=now - 10) == 204
     assert bed.store.get(tenant.client_key).state == InstallationState.ENABLED  # type: ignore[union-attr]
     assert toggle(client, bed, tenant, "disabled", now=now - 5) == 204
@@ -148,30 +137,22 @@ def test_enable_disable(client: TestClient, bed: ConnectTestbed) -> None:
 def test_order_independent_uninstall_wins(client: TestClient, bed: ConnectTestbed) -> None:
     tenant = new_tenant()
     now = int(time.time())
-    assert install(client, bed, tenant, now=now - 30) == 204
+    assert lifecycle(client, bed, tenant, now=now - 30) == 204
     # uninstalled arrives before the (older) disabled: the final state is still uninstalled
-    response = client.post(
-        UNINSTALLED,
-        json=bed.payload(tenant, "uninstalled"),
-        headers=bed.install_headers(tenant, "uninstalled", now=now),
-    )
-    assert response.status_code == 204
+    assert lifecycle(client, bed, tenant, "uninstalled", now=now) == 204
     assert toggle(client, bed, tenant, "disabled", now=now - 1) == 401  # secret gone: refused
     # a replay of the old signed install (still within its exp) cannot resurrect the site
-    assert install(client, bed, tenant, now=now - 30) == 204
+    assert lifecycle(client, bed, tenant, now=now - 30) == 204
     assert bed.store.get(tenant.client_key).state == InstallationState.UNINSTALLED  # type: ignore[union-attr]
     assert bed.store.shared_secret(tenant.client_key) is None
     # a new signed install does
-    assert install(client, bed, tenant, now=now + 1) == 204
+    assert lifecycle(client, bed, tenant, now=now + 1) == 204
     assert bed.store.shared_secret(tenant.client_key) == tenant.secret
 
 
 def test_uninstall_of_unknown_site_is_a_no_op(client: TestClient, bed: ConnectTestbed) -> None:
     tenant = new_tenant()
-    response = client.post(
-        UNINSTALLED, json=bed.payload(tenant, "uninstalled"), headers=bed.install_headers(tenant, "uninstalled")
-    )
-    assert response.status_code == 204
+    assert lifecycle(client, bed, tenant, "uninstalled") == 204
     assert bed.store.get(tenant.client_key) is None
 
 
@@ -193,7 +174,7 @@ def test_licence_policy(tmp_path: Path) -> None:
     try:
         with TestClient(bed.app, base_url="https://flowcase.example.com") as client:
             tenant = new_tenant()
-            assert install(client, bed, tenant) == 204
+            assert lifecycle(client, bed, tenant) == 204
             assert client.get(bed.page_url(tenant, "/connect/page?lic=none")).status_code == 403
             assert client.get(bed.page_url(tenant, "/connect/page")).status_code == 403
             ok = client.get(bed.page_url(tenant, "/connect/page?lic=active"))
@@ -204,7 +185,7 @@ def test_licence_policy(tmp_path: Path) -> None:
 
 def test_licence_warn_lets_the_page_know(client: TestClient, bed: ConnectTestbed) -> None:
     tenant = new_tenant()
-    assert install(client, bed, tenant) == 204
+    assert lifecycle(client, bed, tenant) == 204
     response = client.get(bed.page_url(tenant, "/connect/page?lic=none"))
     assert response.status_code == 200 and response.json()["licence"] == "inactive"
 
@@ -237,13 +218,13 @@ def test_a_retried_identical_delivery_is_a_harmless_no_op(client: TestClient, be
 def test_a_new_install_needs_a_strictly_newer_issue_time(client: TestClient, bed: ConnectTestbed) -> None:
     tenant = new_tenant()
     now = int(time.time())
-    assert install(client, bed, tenant, now=now - 5) == 204
+    assert lifecycle(client, bed, tenant, now=now - 5) == 204
     first_secret = tenant.secret
     tenant.secret = "second-" + first_secret
     # another token signed in the same second, with another secret: refused
-    assert install(client, bed, tenant, now=now - 5, exp=now + 100) == 409
+    assert lifecycle(client, bed, tenant, now=now - 5, exp=now + 100) == 409
     assert bed.store.shared_secret(tenant.client_key) == first_secret
-    assert install(client, bed, tenant, now=now - 4) == 204
+    assert lifecycle(client, bed, tenant, now=now - 4) == 204
     assert bed.store.shared_secret(tenant.client_key) == tenant.secret
 
 

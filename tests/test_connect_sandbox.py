@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -24,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from builders import connect_settings
 from flowcase.config import Settings
 from flowcase.db.migrate import upgrade
 from flowcase.db.models import InstallationState
@@ -87,14 +87,8 @@ def running(tmp_path: Path) -> Iterator[Running]:
     with sandbox_testing.running_sandbox() as sb:
         sock = bind()
         port = sock.getsockname()[1]
-        settings = Settings(
-            env="test",
-            base_url=f"http://127.0.0.1:{port}",
-            app_key=APP_KEY,
-            database_url=f"sqlite:///{tmp_path / 'app.db'}",
-            secret_keys=Fernet.generate_key().decode(),
-            connect_key_server=sb.key_server,
-            licence_policy="enforce",
+        settings = connect_settings(
+            sb, port, f"sqlite:///{tmp_path / 'app.db'}", app_key=APP_KEY, licence_policy="enforce"
         )
         upgrade(settings.database_url)
         store = store_from_settings(settings)

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from builders import lifecycle
 from flowcase.web.connect_testing import APP_BASE_URL, ConnectTestbed, Tenant, jira_token, new_tenant
 from flowcase.web.security import content_security_policy, origin_of
 
@@ -39,10 +40,7 @@ def setup(tmp_path: Path) -> Iterator[tuple[ConnectTestbed, TestClient, Tenant]]
     tenant = new_tenant()
     bed = ConnectTestbed(f"sqlite:///{tmp_path / 's.db'}", jira=httpx.ASGITransport(app=permissions_jira(tenant)))
     with TestClient(bed.app, base_url=APP_BASE_URL) as client:
-        response = client.post(
-            "/connect/lifecycle/installed", json=bed.payload(tenant), headers=bed.install_headers(tenant)
-        )
-        assert response.status_code == 204
+        assert lifecycle(client, bed, tenant) == 204
         yield bed, client, tenant
     bed.close()
 

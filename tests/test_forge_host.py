@@ -66,6 +66,23 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             yield Env(sb, forge, url, db_url, installed)
 
 
+def invoke_models_get(env: Env) -> dict[str, object]:
+    """What the issue panel of DEMO-1 does first: an ``invokeRemote`` of ``GET /api/models/DEMO-1`` through the
+    sandbox's Forge bridge; the bridge's answer."""
+    frame = frame_src(
+        env.sb.sandbox,
+        env.installed,
+        "issue-panel",
+        {"issue": {"key": "DEMO-1", "id": "10000"}, "project": {"key": "DEMO"}},
+    )
+    ctx = frame.split("ctx=", 1)[1]
+    return httpx.post(
+        f"{env.sb.base_url}/_forge/invoke",
+        headers={"Origin": env.sb.base_url},
+        json={"ctx": ctx, "path": "/api/models/DEMO-1", "method": "GET"},
+    ).json()
+
+
 def test_the_forge_table_is_in_the_migration_chain() -> None:
     from alembic.script import ScriptDirectory
 
@@ -102,18 +119,7 @@ def test_the_app_calls_jira_with_the_token_forge_sent(env: Env) -> None:
     with pytest.raises(ForgeTokenMissingError):
         asyncio.run(myself())
     # an invokeRemote through the sandbox's Forge mode hands the tokens over; the user token acts as the user
-    frame = frame_src(
-        env.sb.sandbox,
-        env.installed,
-        "issue-panel",
-        {"issue": {"key": "DEMO-1", "id": "10000"}, "project": {"key": "DEMO"}},
-    )
-    ctx = frame.split("ctx=", 1)[1]
-    answer = httpx.post(
-        f"{env.sb.base_url}/_forge/invoke",
-        headers={"Origin": env.sb.base_url},
-        json={"ctx": ctx, "path": "/api/models/DEMO-1", "method": "GET"},
-    ).json()
+    answer = invoke_models_get(env)
     assert answer["success"], answer
     assert asyncio.run(myself()) == caller.account_id
     assert env.sb.count_calls("GET", "/rest/api/3/myself", status=200) >= 1
@@ -206,18 +212,7 @@ def test_in_production_an_api_base_url_off_atlassians_api_host_is_refused(env: E
     relaxed = host.policy
     host.policy = SitePolicy.forge(Settings(env="production"))
     try:
-        frame = frame_src(
-            env.sb.sandbox,
-            env.installed,
-            "issue-panel",
-            {"issue": {"key": "DEMO-1", "id": "10000"}, "project": {"key": "DEMO"}},
-        )
-        ctx = frame.split("ctx=", 1)[1]
-        answer = httpx.post(
-            f"{env.sb.base_url}/_forge/invoke",
-            headers={"Origin": env.sb.base_url},
-            json={"ctx": ctx, "path": "/api/models/DEMO-1", "method": "GET"},
-        ).json()
+        answer = invoke_models_get(env)
         assert not answer["success"]
         assert answer.get("status") == 403 or "403" in str(answer), answer
     finally:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from flowcase.generate import GenerateOptions, diff, generate
-from flowcase.generate.flow import Digraph, min_count, min_cover
+from flowcase.generate.flow import Cover, Digraph, min_count, min_cover
 from flowcase.model.types import Decision, Model, Node, Workflow
 
 SETTINGS = settings(
@@ -79,6 +79,12 @@ def brute_min(required: set[str] | set[int], candidates: list[tuple[set[Any], in
     return None
 
 
+def live_edges(g: Digraph) -> set[int]:
+    """The edges on some path from the start to the end: what a cover must cover."""
+    _, alive = g.alive()
+    return {e for e in range(len(g.src)) if alive[e]}
+
+
 def check_walks(g: Digraph, result: list[list[int]], required: set[int]) -> None:
     covered: set[int] = set()
     for walk in result:
@@ -91,13 +97,18 @@ def check_walks(g: Digraph, result: list[list[int]], required: set[int]) -> None
     assert required <= covered
 
 
+def checked_cover(g: Digraph) -> tuple[set[int], Cover]:
+    """The live edges of ``g`` and their minimal cover, whose walks are checked to be walks covering them."""
+    required = live_edges(g)
+    cover = min_cover(g, required)
+    check_walks(g, cover.walks, required)
+    return required, cover
+
+
 @SETTINGS
 @given(graphs(cyclic=False))
 def test_acyclic_cover_is_minimal_in_count_then_length(g: Digraph) -> None:
-    _, alive = g.alive()
-    required = {e for e in range(len(g.src)) if alive[e]}
-    cover = min_cover(g, required)
-    check_walks(g, cover.walks, required)
+    required, cover = checked_cover(g)
     best = brute_min(required, [(set(w), len(w)) for w in walks(g, 1)])
     assert best is not None
     assert (cover.count, sum(map(len, cover.walks))) == best
@@ -108,10 +119,7 @@ def test_acyclic_cover_is_minimal_in_count_then_length(g: Digraph) -> None:
 @SETTINGS
 @given(graphs(cyclic=True))
 def test_cyclic_cover_is_valid_and_never_beaten(g: Digraph) -> None:
-    _, alive = g.alive()
-    required = {e for e in range(len(g.src)) if alive[e]}
-    cover = min_cover(g, required)
-    check_walks(g, cover.walks, required)
+    required, cover = checked_cover(g)
     assert cover.count == len(cover.walks)
     best = brute_min(required, [(set(w), len(w)) for w in walks(g, 2)])
     if best is not None:
@@ -123,8 +131,7 @@ def test_cyclic_cover_is_valid_and_never_beaten(g: Digraph) -> None:
 @SETTINGS
 @given(graphs(cyclic=True))
 def test_all_solvers_agree(g: Digraph) -> None:
-    _, alive = g.alive()
-    required = {e for e in range(len(g.src)) if alive[e]}
+    required = live_edges(g)
     covers = [min_cover(g, required, solver=s) for s in ("ssp", "primal-dual", "highs", "networkx")]
     assert len({c.count for c in covers}) == 1
     if all(c.length_optimal for c in covers):

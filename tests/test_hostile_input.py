@@ -17,11 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from flowcase.config import Settings
-from flowcase.hosts.standalone import StandaloneHost
+from builders import standalone_client
 from flowcase.model import io
 from flowcase.model.diagnostics import ModelError
-from flowcase.web.app import create_app
 
 TOKEN = "local-test-token-0123456789"
 HEADERS = {"X-Flowcase-Client": "web"}
@@ -46,10 +44,7 @@ def deep_json(depth: int) -> str:
 
 @pytest.fixture
 def client() -> TestClient:
-    app = create_app(Settings(env="test"), hosts=[StandaloneHost(None, TOKEN)])
-    c = TestClient(app)
-    c.cookies.set("flowcase_local", TOKEN)
-    return c
+    return standalone_client(TOKEN)
 
 
 def test_the_alias_bomb_is_refused_at_its_first_anchor_without_expanding() -> None:

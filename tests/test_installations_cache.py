@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from starlette.testclient import TestClient
 
+from builders import lifecycle
 from flowcase.db.crypto import SecretBox
 from flowcase.db.engine import make_engine
 from flowcase.db.store import InstallationData, InstallationStore
@@ -21,38 +21,21 @@ from flowcase.web.connect_testing import ConnectTestbed, new_tenant
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def test_authenticated_requests_cost_one_lookup_then_none(tmp_path: Path) -> None:
-    bed = ConnectTestbed(f"sqlite:///{tmp_path / 'a.db'}")
-    try:
-        tenant = new_tenant()
-        with TestClient(bed.app, base_url=bed.settings.base_url) as tc:
-            assert (
-                tc.post(
-                    "/connect/lifecycle/installed",
-                    json=bed.payload(tenant),
-                    headers=bed.install_headers(tenant, now=int(time.time()) - 5),
-                ).status_code
-                == 204
-            )
-            before = bed.store.lookups
-            first = tc.get(bed.page_url(tenant, "/connect/page?issueKey=DEMO-1"))
-            assert first.status_code == 200, first.text
-            assert bed.store.lookups - before <= 1
-            for n in range(20):
-                assert tc.get(bed.page_url(tenant, f"/connect/page?issueKey=DEMO-{n + 2}")).status_code == 200
-            assert bed.store.lookups - before <= 1  # served from the cache
-            # the uninstall is applied in this process: the very next request is refused
-            assert (
-                tc.post(
-                    "/connect/lifecycle/uninstalled",
-                    json=bed.payload(tenant, "uninstalled"),
-                    headers=bed.install_headers(tenant, "uninstalled"),
-                ).status_code
-                == 204
-            )
-            assert tc.get(bed.page_url(tenant, "/connect/page?issueKey=DEMO-1")).status_code == 401
-    finally:
-        bed.close()
+def test_authenticated_requests_cost_one_lookup_then_none(connect_bed: ConnectTestbed) -> None:
+    bed = connect_bed
+    tenant = new_tenant()
+    with TestClient(bed.app, base_url=bed.settings.base_url) as tc:
+        assert lifecycle(tc, bed, tenant, now=int(time.time()) - 5) == 204
+        before = bed.store.lookups
+        first = tc.get(bed.page_url(tenant, "/connect/page?issueKey=DEMO-1"))
+        assert first.status_code == 200, first.text
+        assert bed.store.lookups - before <= 1
+        for n in range(20):
+            assert tc.get(bed.page_url(tenant, f"/connect/page?issueKey=DEMO-{n + 2}")).status_code == 200
+        assert bed.store.lookups - before <= 1  # served from the cache
+        # the uninstall is applied in this process: the very next request is refused
+        assert lifecycle(tc, bed, tenant, "uninstalled") == 204
+        assert tc.get(bed.page_url(tenant, "/connect/page?issueKey=DEMO-1")).status_code == 401
 
 
 def data(key: str, secret: str) -> InstallationData:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from flowcase.jira.auth import ApiTokenAuth
+from builders import jira_client, new_story
 from flowcase.jira.client import JiraClient
 from flowcase.jira.storage import CHUNK_PREFIX, MANIFEST_KEY, load_model
 from flowcase.sandbox.testing import RunningSandbox
@@ -49,22 +49,14 @@ def variant(tmp_path: Path, name: str) -> str:
 
 def jira(sb: RunningSandbox, fn: object) -> object:
     async def go() -> object:
-        async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+        async with jira_client(sb) as c:
             return await fn(c)  # type: ignore[operator]
 
     return asyncio.run(go())
 
 
-def new_story(sb: RunningSandbox) -> str:
-    async def make(c: JiraClient) -> str:
-        made = await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "S"})
-        return str(made["key"])
-
-    return str(jira(sb, make))
-
-
 def test_two_cli_saves_of_one_revision_one_saves_one_exits_4(sb: RunningSandbox, tmp_path: Path) -> None:
-    key = new_story(sb)
+    key = new_story(sb, summary="S")
     assert done(flowcase(sb, "jira", "save", variant(tmp_path, "base"), "--story", key))[0] == 0
     sb.add_fault(kind="latency", path_prefix=f"/rest/api/3/issue/{key}", latency_ms=50)
     try:
@@ -85,7 +77,7 @@ def test_two_cli_saves_of_one_revision_one_saves_one_exits_4(sb: RunningSandbox,
 
 
 def test_restore_and_repair_from_the_cli(sb: RunningSandbox, tmp_path: Path) -> None:
-    key = new_story(sb)
+    key = new_story(sb, summary="S")
     assert done(flowcase(sb, "jira", "save", variant(tmp_path, "one"), "--story", key))[0] == 0
     code, out = done(flowcase(sb, "jira", "save", variant(tmp_path, "two"), "--story", key))
     assert code == 4 and "now revision 1" in out  # no --expect-revision: a stored model is never replaced blindly

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flowcase.generate import GenerateOptions, generate
+from builders import all_decisions
 from flowcase.hosts.connect.auth import ConnectJwtAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.publish import publish
@@ -52,7 +52,7 @@ def test_storage_settings_and_publish_as_a_connect_app(connect: tuple[RunningSan
     sb.clear_calls()  # the admin setup of the fresh site ran over Basic auth; from here on only the app calls
     auth = ConnectJwtAuth(app_key=tiny.key, client_key=sb.sandbox.client_key, base_url=sb.base_url, secret=tiny.secret)
     model = load_path(EXAMPLE).model
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
 
     async def go() -> tuple[PublishSettings, PublishSettings, int, int]:
         async with JiraClient(sb.base_url, auth) as c:

@@ -13,34 +13,26 @@ So neither the app nor the sandbox can drift from Jira unnoticed.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import jsonschema
 import pytest
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
-from flowcase.generate import GenerateOptions, generate
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
+from builders import all_decisions, checkout_model, jira_client
 from flowcase.jira.lease import LeaseTiming
 from flowcase.jira.preflight import check, setup
 from flowcase.jira.publish import publish
 from flowcase.jira.settings_store import load_settings
 from flowcase.jira.storage import load_model, save_model
 from flowcase.model.types import Model
-from flowcase.sandbox.app import create_sandbox_app
-from flowcase.sandbox.server import bind, serve_in_thread
-from flowcase.sandbox.site import SandboxConfig
 from flowcase.sandbox.testing import RunningSandbox, run_sync
+from npmcache import npm_cached
+from recording import Exchange, Operation, openapi_operations, problems_in, recording_sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_FILE = ROOT / "tests" / "data" / "jira" / "jira-cloud-platform-v3.openapi.json"
@@ -49,109 +41,21 @@ ADF_DIR = ROOT / ".cache" / "adf-schema"
 ADF_SCHEMA = ADF_DIR / "node_modules" / "@atlaskit" / "adf-schema" / "dist" / "json-schema" / "v1" / "full.json"
 
 
-@dataclass
-class Exchange:
-    method: str
-    path: str
-    query: list[tuple[str, str]]
-    request: bytes
-    request_type: str
-    status: int
-    response: bytes
-    response_type: str
-
-
-class Recorder:
-    """ASGI middleware recording every ``/rest/`` exchange exactly as sent and answered."""
-
-    def __init__(self, app: Any, log: list[Exchange]) -> None:
-        self.app, self.log = app, log
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/rest/"):
-            await self.app(scope, receive, send)
-            return
-        body, out, state = bytearray(), bytearray(), {"status": 0, "type": ""}
-
-        async def recv() -> Any:
-            message = await receive()
-            if message["type"] == "http.request":
-                body.extend(message.get("body", b""))
-            return message
-
-        async def snd(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-                state["type"] = dict(message.get("headers", [])).get(b"content-type", b"").decode()
-            elif message["type"] == "http.response.body":
-                out.extend(message.get("body", b""))
-            await send(message)
-
-        await self.app(scope, recv, snd)
-        headers = dict(scope.get("headers", []))
-        self.log.append(
-            Exchange(
-                scope["method"],
-                scope["path"],
-                parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True),
-                bytes(body),
-                headers.get(b"content-type", b"").decode(),
-                int(state["status"]),
-                bytes(out),
-                str(state["type"]),
-            )
-        )
-
-
 @pytest.fixture(scope="module")
 def recorded() -> Iterator[tuple[RunningSandbox, list[Exchange]]]:
     log: list[Exchange] = []
-    sock = bind()
-    port = sock.getsockname()[1]
-    app = create_sandbox_app(SandboxConfig(base_url=f"http://127.0.0.1:{port}", demo_data=True, index_lag=0.5))
-    app.app = Recorder(app.app, log)
-    with serve_in_thread(app, sock=sock) as url:
-        sb = RunningSandbox(url, app, app.sandbox)
+    with recording_sandbox(log, "/rest/", index_lag=0.5) as sb:
         run_sync(full_cycle(sb))
         yield sb, log
 
 
 def model_of(n: int) -> Model:
-    return Model.model_validate(
-        {
-            "id": "contract",
-            "name": "Contract checkout",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {
-                            "id": "pick",
-                            "kind": "step",
-                            "name": "Pick",
-                            "decisions": [
-                                {
-                                    "id": f"p{i}",
-                                    "action": f"Choose product {i}",
-                                    "expected": f"Product {i} in the basket",
-                                    "next": "done",
-                                    "requirements": ["DEMO-2", "DEMO-404"],
-                                }
-                                for i in range(n)
-                            ],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
-    )
+    return checkout_model("contract", n, name="Contract checkout", requirements=["DEMO-2", "DEMO-404"])
 
 
 async def full_cycle(sb: RunningSandbox) -> None:
     fast = LeaseTiming(settle=0.1, ttl=30, wait=30, poll=0.05)
-    async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+    async with jira_client(sb) as c:
         settings = await load_settings(c, app_key="flowcase", project_key="DEMO")  # app property: 401 over Basic
         assert not (await check(c, "DEMO", settings)).ready
         assert (await setup(c, "DEMO", settings)).readiness.ready
@@ -159,7 +63,7 @@ async def full_cycle(sb: RunningSandbox) -> None:
             model = model_of(n)
             revision = await load_model(c, "DEMO-1") or None
             await save_model(c, "DEMO-1", model, revision.revision if revision else None, timing=fast)
-            suite = generate(model, GenerateOptions(criterion="all-decisions"))
+            suite = all_decisions(model)
             await publish(c, model, suite, "DEMO-1", "DEMO", settings, settle_seconds=0, lease_timing=fast)
         att = await c.add_attachment("DEMO-3", "notes.json", b"{}", "application/json")
         assert await c.attachment_content(str(att["id"])) == b"{}"
@@ -176,16 +80,8 @@ def spec() -> dict[str, Any]:
 
 
 @cache
-def operations() -> list[tuple[re.Pattern[str], str, dict[str, Any], list[dict[str, Any]]]]:
-    out = []
-    for template, item in spec()["paths"].items():
-        pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
-        for method, op in item.items():
-            if isinstance(op, dict) and "responses" in op:
-                out.append((pattern, method.upper(), op, list(item.get("parameters") or [])))
-    # literal paths before templated ones (/issue/bulk is not /issue/{issueIdOrKey})
-    out.sort(key=lambda o: o[0].pattern.count("[^/]+"))
-    return out
+def operations() -> list[Operation]:
+    return openapi_operations(spec()["paths"])
 
 
 def operation_for(method: str, path: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
@@ -270,31 +166,42 @@ def test_the_full_cycle_covers_the_api_the_app_uses(recorded: tuple[RunningSandb
 
 def test_every_request_and_response_matches_jiras_description(recorded: tuple[RunningSandbox, list[Exchange]]) -> None:
     _, log = recorded
-    problems = sorted({p for ex in log for p in problems_of(ex)})
+    problems = problems_in(log, problems_of)
     assert not problems, "\n".join(problems[:40])
 
 
 def test_the_oracle_catches_drift() -> None:
     """The checks are not vacuous: a wrong path, parameter, body or status is reported."""
     bad = [
-        Exchange("POST", "/rest/api/3/issue/mass", [], b"", "", 201, b"", ""),
+        Exchange("POST", "/rest/api/3/issue/mass", [], b"", 201, b""),
         Exchange(
-            "GET", "/rest/api/3/search/jql", [("jql", "x"), ("reconcile", "1")], b"", "", 200, b"{}", "application/json"
+            "GET",
+            "/rest/api/3/search/jql",
+            [("jql", "x"), ("reconcile", "1")],
+            b"",
+            200,
+            b"{}",
+            response_type="application/json",
         ),
         Exchange(
             "POST",
             "/rest/api/3/issueLink",
             [],
             b'{"type": {"name": "Test"}, "from": "A-1"}',
-            "application/json",
             201,
             b"",
-            "",
+            request_type="application/json",
         ),
         Exchange(
-            "GET", "/rest/api/3/issueLinkType", [], b"", "", 200, b'{"issueLinkTypes": [{"id": 5}]}', "application/json"
+            "GET",
+            "/rest/api/3/issueLinkType",
+            [],
+            b"",
+            200,
+            b'{"issueLinkTypes": [{"id": 5}]}',
+            response_type="application/json",
         ),
-        Exchange("GET", "/rest/atlassian-connect/1/addons/a/properties/b", [], b"", "", 403, b"", ""),
+        Exchange("GET", "/rest/atlassian-connect/1/addons/a/properties/b", [], b"", 403, b""),
     ]
     assert [bool(problems_of(ex)) for ex in bad] == [True] * len(bad)
 
@@ -304,25 +211,13 @@ def test_the_oracle_catches_drift() -> None:
 
 @pytest.fixture(scope="module")
 def adf_schema() -> dict[str, Any]:
-    if not ADF_SCHEMA.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            if os.environ.get("FLOWCASE_REQUIRE_ADF_SCHEMA") == "1":
-                pytest.fail("npm is needed to install the ADF JSON schema (@atlaskit/adf-schema)")
-            pytest.skip("npm is not installed: the ADF JSON schema (@atlaskit/adf-schema) cannot be fetched")
-        ADF_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(ADF_DIR), ADF_PACKAGE],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0 or not ADF_SCHEMA.exists():
-            message = f"npm install {ADF_PACKAGE} failed: {(done.stderr or done.stdout)[-500:]}"
-            if os.environ.get("FLOWCASE_REQUIRE_ADF_SCHEMA") == "1":
-                pytest.fail(message)
-            pytest.skip(message)
+    npm_cached(
+        ADF_PACKAGE,
+        ADF_DIR,
+        ADF_SCHEMA,
+        require_env="FLOWCASE_REQUIRE_ADF_SCHEMA",
+        no_npm="npm is not installed: the ADF JSON schema (@atlaskit/adf-schema) cannot be fetched",
+    )
     data: dict[str, Any] = json.loads(ADF_SCHEMA.read_text(encoding="utf-8"))
     return data
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flowcase.generate import GenerateOptions, Suite, generate
+from builders import all_decisions
+from flowcase.generate import Suite
 from flowcase.jira.adf import describe_test
 from flowcase.jira.publish import LABEL, model_label, plan
 from flowcase.jira.settings_store import PublishSettings
@@ -20,7 +21,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "checkout.yaml"
 @pytest.fixture(scope="module")
 def suite_and_model() -> tuple[Model, Suite]:
     model = load_path(EXAMPLE).model
-    return model, generate(model, GenerateOptions(criterion="all-decisions"))
+    return model, all_decisions(model)
 
 
 @pytest.mark.parametrize("style", ["steps-table", "gherkin", "bullets"])

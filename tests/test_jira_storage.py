@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from flowcase.jira.auth import ApiTokenAuth
+from builders import jira_client
 from flowcase.jira.client import JiraClient, JiraError
 from flowcase.jira.settings_store import PublishSettings, SettingsError, load_settings, parse
 from flowcase.jira.storage import (
@@ -29,10 +29,6 @@ from flowcase.jira.storage import (
 )
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
-
-
-def client(sb: RunningSandbox, **kwargs: Any) -> JiraClient:
-    return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token), **kwargs)
 
 
 def run(coro: Any) -> Any:
@@ -121,7 +117,7 @@ def test_a_model_of_more_than_1_mb_round_trips_in_chunks_under_the_limit(sb: Run
     model = large_model("big", 1_200_000)
 
     async def go() -> tuple[Any, dict[str, Any], list[int], dict[str, Any] | None]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             revision = await save_model(c, key, model, None, summary={"testCount": 12})
             assert revision == 1
@@ -146,7 +142,7 @@ def test_very_large_models_go_to_an_attachment_and_old_data_is_cleaned(sb: Runni
     model = large_model("huge", 300_000, seed=3)
 
     async def go() -> tuple[Any, ...]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             r1 = await save_model(c, key, small_model(), None)
             r2 = await save_model(c, key, model, r1, attachment_threshold=10_000)
@@ -173,7 +169,7 @@ def test_very_large_models_go_to_an_attachment_and_old_data_is_cleaned(sb: Runni
 
 def test_concurrent_saves_raise_a_conflict_instead_of_losing_an_update(sb: RunningSandbox) -> None:
     async def go() -> tuple[str, Any]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             base = await save_model(c, key, small_model(action="Base"), None)
             await save_model(c, key, small_model(action="Alice"), base)
@@ -193,7 +189,7 @@ def test_a_save_that_dies_half_way_leaves_the_previous_model_intact(sb: RunningS
     model = large_model("crash", 400_000, seed=5)
 
     async def go() -> tuple[Any, Any, list[str]]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             r1 = await save_model(c, key, small_model(action="Before"), None)
         # Jira starts failing on the 3rd chunk write and never recovers during this save.
@@ -206,12 +202,12 @@ def test_a_save_that_dies_half_way_leaves_the_previous_model_intact(sb: RunningS
         )
         sb.add_fault(kind="error", status=500, path_prefix=f"/rest/api/3/issue/{key}/properties/", method="PUT")
         try:
-            async with client(sb, max_retries=1, sleep=_no_sleep) as c:
+            async with jira_client(sb, max_retries=1, sleep=_no_sleep) as c:
                 with pytest.raises(JiraError):
                     await save_model(c, key, model, r1)
         finally:
             sb.clear_faults()
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             survived = await load_model(c, key)
             r2 = await save_model(c, key, small_model(action="After"), r1)
             after = await load_model(c, key)
@@ -232,7 +228,7 @@ async def _no_sleep(_seconds: float) -> None:
 
 def test_corrupt_or_foreign_data_gives_a_clear_error(sb: RunningSandbox) -> None:
     async def go() -> None:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             await save_model(c, key, small_model(), None)
             manifest = await c.get_property("issue", key, MANIFEST_KEY)
@@ -271,7 +267,7 @@ def test_sub_workflows_kept_on_linked_issues(sb: RunningSandbox) -> None:
     shared = small_model("fraud-lib", action="Run the shared fraud check")
 
     async def go() -> tuple[Any, list[dict[str, Any]], str]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             lib, key = await story(c), await story(c)
             await save_model(c, lib, shared, None)
             # the main model does not carry 'fraud': it lives on the library issue
@@ -302,7 +298,7 @@ def test_settings_defaults_and_validation(sb: RunningSandbox) -> None:
         parse({"target": "testrail"})
 
     async def go() -> PublishSettings:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             # Basic auth cannot read app properties (403): defaults are used, no error.
             return await load_settings(c, app_key="flowcase", project_key="DEMO")
 
@@ -311,7 +307,7 @@ def test_settings_defaults_and_validation(sb: RunningSandbox) -> None:
 
 def test_summary_property_is_queryable_with_jql(sb: RunningSandbox) -> None:
     async def go() -> list[str]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             await save_model(c, key, small_model("jql"), None, summary={"testCount": 4242})
             hits = await c.search_all(f"issue.property[{SUMMARY_KEY}].testCount = 4242 AND project = DEMO")
@@ -323,7 +319,7 @@ def test_summary_property_is_queryable_with_jql(sb: RunningSandbox) -> None:
 
 def test_summary_status_follows_saves_and_publishes(sb: RunningSandbox) -> None:
     async def go() -> list[str]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             statuses = []
             r1 = await save_model(c, key, small_model("st"), None)

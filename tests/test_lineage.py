@@ -14,11 +14,9 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from flowcase.config import Settings
-from flowcase.hosts.standalone import JiraSite, StandaloneHost
+from builders import standalone_app
 from flowcase.jira.publish import TEST_PROPERTY
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.web.app import create_app
+from flowcase.sandbox.testing import RunningSandbox
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TOKEN = "lineage-test-token-0123456789"
@@ -26,16 +24,12 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 STORY = "DEMO-4"
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True, setup=True) as sb:
-        yield sb
+pytestmark = pytest.mark.sandbox(setup=True)  # the shared `sb` fixture (conftest.py): a site set up for publishing
 
 
 @pytest.fixture(scope="module")
-def client(sandbox: RunningSandbox) -> Iterator[TestClient]:
-    host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), TOKEN)
-    with TestClient(create_app(Settings(env="test", save_settle_seconds=0.05), hosts=[host])) as c:
+def client(sb: RunningSandbox) -> Iterator[TestClient]:
+    with TestClient(standalone_app(TOKEN, sb, save_settle_seconds=0.05)) as c:
         yield c
 
 
@@ -62,11 +56,11 @@ def publish(client: TestClient, doc: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def published_keys(sandbox: RunningSandbox) -> dict[str, str]:
+def published_keys(sb: RunningSandbox) -> dict[str, str]:
     """test id -> issue key of the story's test issues."""
     r = httpx.get(
-        f"{sandbox.base_url}/rest/api/3/search/jql",
-        auth=sandbox.basic_auth(),
+        f"{sb.base_url}/rest/api/3/search/jql",
+        auth=sb.basic_auth(),
         params={
             "jql": 'project = DEMO AND labels = "flowcase-m-password-reset"',
             "fields": "summary",
@@ -83,11 +77,11 @@ def lineage(client: TestClient, key: str) -> dict[str, Any]:
     return data
 
 
-def test_current_then_outdated_then_obsolete(client: TestClient, sandbox: RunningSandbox) -> None:
+def test_current_then_outdated_then_obsolete(client: TestClient, sb: RunningSandbox) -> None:
     doc = model()
     first = save(client, doc)
     publish(client, doc)
-    keys = published_keys(sandbox)
+    keys = published_keys(sb)
     assert len(keys) == 7
 
     # every test issue names its story and the revision it was written from, and is current

@@ -10,18 +10,19 @@ from typing import Any
 import pytest
 from sqlalchemy import String, Text, inspect, select, text
 
+from builders import all_decisions, create_story, jira_client
 from flowcase.db.engine import Base, make_engine, session_factory
 from flowcase.db.migrate import upgrade
 from flowcase.generate import GenerateOptions, generate
 from flowcase.generate.suite import Suite
-from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
-from flowcase.jira.jobs import DONE, JobStore, Worker, submit
+from flowcase.jira.jobs import DONE, JobStore, Worker
 from flowcase.jira.publish import OBSOLETE_LABEL, TEST_PROPERTY, model_label
 from flowcase.jira.storage import load_model, save_model
 from flowcase.model.io import load_path
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
+from jobtools import save_and_submit, submit_revision, work_until_settled
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "checkout.yaml"
 
@@ -70,44 +71,19 @@ def test_design_publish_edit_republish_leaves_no_customer_text_in_the_db(sb: Run
     suite2 = generate(edited, options)
 
     def client() -> JiraClient:
-        return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
+        return jira_client(sb)
 
     async def flow() -> tuple[str, list[Any]]:
         async with client() as c:
-            story = str(
-                (
-                    await c.create_issue(
-                        {"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
-                    )
-                )["key"]
-            )
-            rev1 = await save_model(c, story, model, None)
-            job1 = await submit(
-                store,
-                c,
-                site_id="sandbox",
-                story_key=story,
-                project_key="DEMO",
-                revision=rev1,
-                model=model,
-                suite=suite,
-            )
+            story = await create_story(c)
+            job1, _ = await save_and_submit(c, store, story, model, suite)
         worker = Worker(store, lambda job: client(), settle_seconds=0)
         first = await worker.execute(job1)
         async with client() as c:
             stored = await load_model(c, story)
             assert stored is not None and stored.model == model
             rev2 = await save_model(c, story, edited, stored.revision)
-            job2 = await submit(
-                store,
-                c,
-                site_id="sandbox",
-                story_key=story,
-                project_key="DEMO",
-                revision=rev2,
-                model=edited,
-                suite=suite2,
-            )
+            job2 = await submit_revision(c, store, story, rev2, edited, suite2)
         second = await worker.execute(job2)
         return story, [first, second]
 
@@ -175,49 +151,19 @@ def test_the_queue_on_postgresql_holds_no_customer_text_either(sb: RunningSandbo
     store = JobStore(session_factory(engine))
     try:
         model = load_path(EXAMPLE).model
-        suite = generate(model, GenerateOptions(criterion="all-decisions"))
-
-        def client() -> JiraClient:
-            return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
+        suite = all_decisions(model)
 
         async def flow() -> str:
-            queue, stop = PublishQueue(url), asyncio.Event()
-            worker = Worker(store, lambda job: client(), settle_seconds=0)
-            running = asyncio.create_task(
-                queue.run_worker(
-                    worker.execute, stop=stop, install_signal_handlers=False, timing=WorkerTiming(poll=0.1)
-                )
-            )
+            queue = PublishQueue(url)
+            worker = Worker(store, lambda job: jira_client(sb), settle_seconds=0)
             try:
-                async with client() as c:
-                    story = str(
-                        (
-                            await c.create_issue(
-                                {"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
-                            )
-                        )["key"]
-                    )
-                    revision = await save_model(c, story, model, None)
-                    job = await submit(
-                        store,
-                        c,
-                        site_id="sandbox",
-                        story_key=story,
-                        project_key="DEMO",
-                        revision=revision,
-                        model=model,
-                        suite=suite,
-                    )
+                async with jira_client(sb) as c:
+                    story = await create_story(c)
+                    job, _ = await save_and_submit(c, store, story, model, suite)
                 await queue.defer(job, "sandbox", story)
-                for _ in range(600):
-                    view = await asyncio.to_thread(store.get, job)
-                    if view is not None and view.state in (DONE, "failed"):
-                        break
-                    await asyncio.sleep(0.1)
+                await work_until_settled(queue, store, job, worker.execute, timing=WorkerTiming(poll=0.1), seconds=60)
                 return job
             finally:
-                stop.set()
-                await running
                 await queue.close()
 
         job_id = asyncio.run(flow())

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 
+from builders import connect_settings
 from flowcase.config import Settings
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.jira.jobs import DONE, JobStore
@@ -39,13 +40,7 @@ def test_a_job_queued_before_a_deploy_runs_after_it(pg_url: str) -> None:
     with running_sandbox(demo_data=True, setup=True) as sb:
         sock = bind()
         port = sock.getsockname()[1]
-        settings = Settings(
-            env="test",
-            base_url=f"http://127.0.0.1:{port}",
-            database_url=pg,
-            secret_keys=key,
-            connect_key_server=sb.key_server,
-        )
+        settings = connect_settings(sb, port, pg, secret_keys=key)
         # Release 1: web processes only; a user publishes, the job is queued.
         app = create_app(settings)
         assert isinstance(app.state.publisher, QueuedPublisher)

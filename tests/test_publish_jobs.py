@@ -22,20 +22,19 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from builders import all_decisions, checkout_model, create_story, jira_client
 from flowcase.db.engine import session_factory
 from flowcase.db.migrate import upgrade
-from flowcase.generate import GenerateOptions, generate
 from flowcase.generate.suite import Suite
-from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
-from flowcase.jira.jobs import DONE, FAILED, JobStore, JobView, PublishJob, Worker
+from flowcase.jira.jobs import DONE, JobStore, JobView, PublishJob, Worker
 from flowcase.jira.publish import LABEL, OBSOLETE_LABEL, TEST_PROPERTY, model_label, publish
 from flowcase.jira.queue import PublishQueue, WorkerTiming
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.jira.storage import save_model
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
-from jobtools import save_and_submit
+from jobtools import save_and_submit, work_until_settled
 
 PROJECT = "DEMO"
 BULK = "/rest/api/3/issue/bulk"
@@ -43,34 +42,13 @@ BULK = "/rest/api/3/issue/bulk"
 
 def big_model(model_id: str, n: int = 300) -> Model:
     """A model whose all-decisions suite has exactly ``n`` tests (one per product choice)."""
-    return Model.model_validate(
-        {
-            "id": model_id,
-            "name": "Big checkout",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {
-                            "id": "pick",
-                            "kind": "step",
-                            "name": "Pick a product",
-                            "decisions": [
-                                {
-                                    "id": f"p{i}",
-                                    "action": f"Choose product number {i}",
-                                    "expected": f"Product {i} is in the basket",
-                                    "next": "done",
-                                }
-                                for i in range(n)
-                            ],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
+    return checkout_model(
+        model_id,
+        n,
+        name="Big checkout",
+        pick="Pick a product",
+        action="Choose product number {i}",
+        expected="Product {i} is in the basket",
     )
 
 
@@ -96,14 +74,12 @@ def db_url(tmp_path: Path) -> str:
 
 
 def client_for(sb: RunningSandbox, sleep: Any = None) -> JiraClient:
-    kwargs = {"sleep": sleep} if sleep else {}
-    return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token), **kwargs)
+    return jira_client(sb, sleep=sleep) if sleep else jira_client(sb)
 
 
 async def new_story(sb: RunningSandbox, summary: str = "Checkout story") -> str:
     async with client_for(sb) as c:
-        made = await c.create_issue({"project": {"key": PROJECT}, "issuetype": {"name": "Story"}, "summary": summary})
-    return str(made["key"])
+        return await create_story(c, PROJECT, summary)
 
 
 async def published(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
@@ -147,7 +123,7 @@ def test_300_tests_survive_faults_and_a_killed_worker(
 ) -> None:
     db_url = pg_url
     model = big_model("bigcheckout")
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     assert len(suite.tests) == 300
     story = asyncio.run(new_story(sb))
     store = JobStore(session_factory(engine_of(db_url)))
@@ -208,22 +184,12 @@ def test_300_tests_survive_faults_and_a_killed_worker(
 
     async def rescue() -> tuple[JobView | None, str | None]:
         """Another worker process starts; nobody touches the job: the queue finds it stalled and runs it again."""
-        queue, stop = PublishQueue(db_url), asyncio.Event()
-        assert await queue.status(queue_job) == "doing"  # still held by the dead worker
-        running = asyncio.create_task(
-            queue.run_worker(rescuer.execute, timing=FAST, stop=stop, install_signal_handlers=False)
-        )
+        queue = PublishQueue(db_url)
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not running.done():
-                view = await asyncio.to_thread(store.get, job_id)
-                if view is not None and view.state in (DONE, FAILED):
-                    return view, await queue.status(queue_job)
-                await asyncio.sleep(0.1)
-            return None, None
+            assert await queue.status(queue_job) == "doing"  # still held by the dead worker
+            view = await work_until_settled(queue, store, job_id, rescuer.execute, timing=FAST, seconds=60)
+            return view, (await queue.status(queue_job) if view is not None else None)
         finally:
-            stop.set()
-            await running
             await queue.close()
 
     final, queue_state = asyncio.run(rescue())
@@ -272,7 +238,7 @@ def test_crash_after_jira_accepted_a_create_does_not_duplicate(
     """The worker dies right after Jira answered a bulk create, before recording it: the next worker finds those
     issues by their identity property and creates none of them again."""
     model = big_model("crashy", 70)
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     story = asyncio.run(new_story(sb))
     clock = {"now": datetime.now(UTC)}
     store = JobStore(session_factory(engine_of(db_url)), clock=lambda: clock["now"])
@@ -327,7 +293,7 @@ def test_job_refuses_a_model_changed_after_queueing(
     sb: RunningSandbox, db_url: str, engine_of: Callable[[str], Engine]
 ) -> None:
     model = big_model("moving", 3)
-    suite: Suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite: Suite = all_decisions(model)
     story = asyncio.run(new_story(sb))
     store = JobStore(session_factory(engine_of(db_url)))
 
@@ -352,7 +318,7 @@ def test_an_ambiguous_bulk_failure_is_reconciled_before_resending(sb: RunningSan
     """A 500 or a dropped connection on a bulk create is not resent blindly: publish looks the tests up first."""
     model_id = f"ambiguous{fault['kind']}"
     model = big_model(model_id, 55)
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     story = asyncio.run(new_story(sb))
     sb.clear_calls()
     sb.add_fault(path_prefix=BULK, method="POST", count=1, **fault)
@@ -375,8 +341,8 @@ def test_an_ambiguous_bulk_failure_is_reconciled_before_resending(sb: RunningSan
 def test_obsolete_tests_are_marked_not_deleted_and_come_back(sb: RunningSandbox) -> None:
     story = asyncio.run(new_story(sb))
     full, trimmed = big_model("cycle", 3), big_model("cycle", 2)
-    suite_full = generate(full, GenerateOptions(criterion="all-decisions"))
-    suite_trimmed = generate(trimmed, GenerateOptions(criterion="all-decisions"))
+    suite_full = all_decisions(full)
+    suite_trimmed = all_decisions(trimmed)
     dropped = ({t.id for t in suite_full.tests} - {t.id for t in suite_trimmed.tests}).pop()
 
     async def go() -> list[Any]:

@@ -16,10 +16,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from builders import all_decisions, checkout_model, jira_client, new_story
 from flowcase.cli import main
-from flowcase.generate import GenerateOptions, generate
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
 from flowcase.jira.lease import LeaseTiming
 from flowcase.jira.publish import DUPLICATE_LABEL, TEST_PROPERTY, PublishNotReady, PublishResult, publish
 from flowcase.jira.settings_store import load_settings
@@ -27,6 +25,7 @@ from flowcase.model.io import dumps
 from flowcase.model.types import Model
 from flowcase.sandbox.site import SandboxConfig
 from flowcase.sandbox.testing import RunningSandbox, run_sync, running_sandbox
+from jobtools import submit_revision
 
 BULK = "/rest/api/3/issue/bulk"
 LINK = "/rest/api/3/issueLink"
@@ -34,60 +33,21 @@ FAST_LEASE = LeaseTiming(settle=0.2, ttl=30.0, wait=60.0, poll=0.05)
 
 
 def model_of(model_id: str, n: int, requirements: tuple[str, ...] = ()) -> Model:
-    return Model.model_validate(
-        {
-            "id": model_id,
-            "name": "Checkout",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {
-                            "id": "pick",
-                            "kind": "step",
-                            "name": "Pick",
-                            "decisions": [
-                                {
-                                    "id": f"p{i}",
-                                    "action": f"Choose product {i}",
-                                    "expected": f"Product {i} in the basket",
-                                    "next": "done",
-                                    "requirements": list(requirements),
-                                }
-                                for i in range(n)
-                            ],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
-    )
-
-
-def client_for(sb: RunningSandbox, email: str | None = None) -> JiraClient:
-    return JiraClient(sb.base_url, ApiTokenAuth(email or sb.email, sb.api_token))
+    return checkout_model(model_id, n, name="Checkout", requirements=requirements)
 
 
 def new_project(sb: RunningSandbox, key: str, **kwargs: Any) -> str:
     """A project with one story; returns the story key."""
     sb.create_project(key, **kwargs)
-
-    async def go() -> str:
-        async with client_for(sb) as c:
-            made = await c.create_issue({"project": {"key": key}, "issuetype": {"name": "Story"}, "summary": "Story"})
-        return str(made["key"])
-
-    return run_sync(go())
+    return new_story(sb, key, "Story")
 
 
 def run_publish(sb: RunningSandbox, model: Model, story: str, **kwargs: Any) -> PublishResult:
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     project = story.rsplit("-", 1)[0]
 
     async def go() -> PublishResult:
-        async with client_for(sb) as c:
+        async with jira_client(sb) as c:
             settings = await load_settings(c, project_key=project)
             return await publish(
                 c, model, suite, story, project, settings, settle_seconds=0, lease_timing=FAST_LEASE, **kwargs
@@ -96,9 +56,17 @@ def run_publish(sb: RunningSandbox, model: Model, story: str, **kwargs: Any) -> 
     return run_sync(go())
 
 
+def run_together(threads: list[threading.Thread], seconds: float) -> None:
+    """Start every thread, then wait up to ``seconds`` for each."""
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds)
+
+
 def story_links(sb: RunningSandbox, key: str) -> list[dict[str, Any]]:
     async def go() -> list[dict[str, Any]]:
-        async with client_for(sb) as c:
+        async with jira_client(sb) as c:
             return await c.issue_links(key)
 
     return run_sync(go())
@@ -110,7 +78,7 @@ def published_for(
     """Every issue carrying a flowcase identity for ``story`` (read by id, not through the lagging search)."""
 
     async def go() -> list[dict[str, Any]]:
-        async with client_for(sb) as c:
+        async with jira_client(sb) as c:
             project = story.rsplit("-", 1)[0]
             sb.sandbox.index.settle()  # the test looks at the truth, not at the index
             found = await c.search_all(
@@ -190,7 +158,7 @@ def test_links_read_is_tested_by_on_the_story_and_tests_on_the_test(sb: RunningS
 
     # A link made the old, reversed way (the story "tests" the test) is replaced on the next publish.
     async def reverse() -> None:
-        async with client_for(sb) as c:
+        async with jira_client(sb) as c:
             [link] = [lk for lk in await c.issue_links(keys[0])]
             await c.delete_link(str(link["id"]))
             await c.link_issues("Test", source=story, target=keys[0])
@@ -258,12 +226,8 @@ def test_three_publishers_of_one_story_at_once_make_one_issue_per_test(sb: Runni
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=one) for _ in range(3)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
+        run_together([threading.Thread(target=one) for _ in range(3)], 120)
     finally:
         sb.set_index_lag(0.0)
     assert not errors, errors
@@ -286,11 +250,7 @@ def test_two_cli_publishers_at_once(sb: RunningSandbox, tmp_path: Path) -> None:
         )
         outputs.append((res.exit_code, res.output))
 
-    threads = [threading.Thread(target=one) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    run_together([threading.Thread(target=one) for _ in range(2)], 120)
     assert [code for code, _ in outputs] == [0, 0], outputs
     assert sorted("12 created" in out for _, out in outputs) == [False, True]
     assert len(published_for(sb, story)) == 12
@@ -304,7 +264,7 @@ def test_a_duplicate_is_unlinked_and_labelled_never_deleted(sb: RunningSandbox) 
     original = sorted(first.keys.items())[0]
 
     async def forge_duplicate() -> str:  # what two racing publishers used to leave behind
-        async with client_for(sb) as c:
+        async with jira_client(sb) as c:
             issue = await c.get_issue(original[1], fields=("summary", "labels"), properties=(TEST_PROPERTY,))
             assert issue is not None
             made = await c.create_issue(
@@ -335,7 +295,7 @@ def test_missing_requirement_keys_are_reported_and_never_linked(sb: RunningSandb
     sb.setup_flowcase("DEMO")
     story = new_project(sb, "REQ")
     sb.setup_flowcase("REQ")
-    real = new_story_in(sb, "REQ")
+    real = new_story(sb, "REQ", "Requirement")
     sb.clear_calls()
     first = run_publish(sb, model_of("req", 3, requirements=(real, "NOPE-7", "REQ-999")), story)
     assert first.missing_requirements == ["NOPE-7", "REQ-999"]
@@ -347,17 +307,6 @@ def test_missing_requirement_keys_are_reported_and_never_linked(sb: RunningSandb
     assert again.unchanged == 3 and sb.count_calls("POST", LINK) == 0
 
 
-def new_story_in(sb: RunningSandbox, project: str) -> str:
-    async def go() -> str:
-        async with client_for(sb) as c:
-            made = await c.create_issue(
-                {"project": {"key": project}, "issuetype": {"name": "Story"}, "summary": "Requirement"}
-            )
-        return str(made["key"])
-
-    return run_sync(go())
-
-
 # -- finding 6: the smaller differences ------------------------------------------------------------------------
 
 
@@ -365,7 +314,7 @@ def test_attachments_redirect_and_non_admins_cannot_silence_notifications() -> N
     with running_sandbox(SandboxConfig(user_email="tester@example.com"), demo_data=True) as sb:
 
         async def go() -> tuple[bytes, bool, int]:
-            async with client_for(sb) as c:
+            async with jira_client(sb) as c:
                 att = await c.add_attachment("DEMO-1", "model.json", b'{"a": 1}', "application/json")
                 raw = httpx.get(f"{sb.base_url}/rest/api/3/attachment/content/{att['id']}", auth=sb.basic_auth())
                 content = await c.attachment_content(str(att["id"]))
@@ -382,14 +331,14 @@ def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: Ru
     story's publish lease in Jira keeps them apart."""
     from flowcase.db.engine import make_engine, session_factory
     from flowcase.db.migrate import upgrade
-    from flowcase.jira.jobs import DONE, JobStore, Worker, submit
+    from flowcase.jira.jobs import DONE, JobStore, Worker
     from flowcase.jira.storage import save_model
 
     sb.setup_flowcase("DEMO")
     story = new_project(sb, "JOBS")
     sb.setup_flowcase("JOBS")
     model = model_of("jobrace", 15)
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     stores = []
     for n in range(2):
         url = f"sqlite:///{tmp_path}/app{n}.db"
@@ -399,18 +348,11 @@ def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: Ru
     job_ids: dict[int, str] = {}
 
     async def queue() -> None:
-        async with client_for(sb) as c:
+        async with jira_client(sb) as c:
             revision = await save_model(c, story, model, None)
             for store in stores:
-                job_ids[id(store)] = await submit(
-                    store,
-                    c,
-                    site_id="s",
-                    story_key=story,
-                    project_key="JOBS",
-                    revision=revision,
-                    model=model,
-                    suite=suite,
+                job_ids[id(store)] = await submit_revision(
+                    c, store, story, revision, model, suite, project="JOBS", site_id="s"
                 )
 
     run_sync(queue())
@@ -418,7 +360,7 @@ def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: Ru
     outcomes: list[Any] = []
 
     def worker(store: JobStore) -> None:
-        runner = Worker(store, lambda job: client_for(sb), settle_seconds=0)
+        runner = Worker(store, lambda job: jira_client(sb), settle_seconds=0)
         outcomes.append(run_sync(runner.execute(job_ids[id(store)])))
 
     def direct() -> None:
@@ -426,10 +368,7 @@ def test_a_job_worker_and_a_cli_publisher_at_once_make_one_issue_per_test(sb: Ru
 
     threads = [threading.Thread(target=worker, args=(s,)) for s in stores] + [threading.Thread(target=direct)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(180)
+        run_together(threads, 180)
     finally:
         sb.set_index_lag(0.0)
     views = [o for o in outcomes if not isinstance(o, PublishResult)]

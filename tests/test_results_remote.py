@@ -6,69 +6,28 @@ onto the diagram; by the library, the CLI (``flowcase results --from``) and the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from builders import FAST, all_decisions, checkout_model, jira_client, standalone_app, vendor_env
 from flowcase.cli import main
 from flowcase.export.results import heat
-from flowcase.generate import GenerateOptions, generate
-from flowcase.generate.suite import Suite
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
-from flowcase.jira.lease import LeaseTiming
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.io import dumps
 from flowcase.model.types import Model
-from flowcase.sandbox.testing import RunningSandbox, run_sync, running_sandbox
+from flowcase.sandbox.testing import RunningSandbox, run_sync
 from flowcase.targets import PublishCall, VendorAccess, publish_to_target
 from flowcase.targets.results_remote import RemoteResults, RemoteResultsError, read_remote
 
-FAST = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
-
-
-def model_of(model_id: str, n: int = 3) -> Model:
-    return Model.model_validate(
-        {
-            "id": model_id,
-            "name": f"Checkout {model_id}",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {
-                            "id": "pick",
-                            "kind": "step",
-                            "name": "Pick",
-                            "decisions": [
-                                {
-                                    "id": f"p{i}",
-                                    "action": f"Choose product {i}",
-                                    "expected": f"Product {i} in the basket",
-                                    "next": "done",
-                                }
-                                for i in range(n)
-                            ],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
-    )
-
-
-def suite_of(model: Model) -> Suite:
-    return generate(model, GenerateOptions(criterion="all-decisions"))
+pytestmark = pytest.mark.sandbox(setup=True, xray=True)  # the shared `sb` fixture (conftest.py)
 
 
 async def _publish(sb: RunningSandbox, model: Model, story: str, target: str) -> dict[str, str]:
-    async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+    async with jira_client(sb) as c:
         settings = PublishSettings(target=target)  # type: ignore[arg-type]
-        call = PublishCall(c, model, suite_of(model), story, "DEMO", settings, settle_seconds=0, lease_timing=FAST)
+        call = PublishCall(c, model, all_decisions(model), story, "DEMO", settings, settle_seconds=0, lease_timing=FAST)
         result = await publish_to_target(call, sb.vendor_access())
     return dict(result.keys)
 
@@ -76,21 +35,14 @@ async def _publish(sb: RunningSandbox, model: Model, story: str, target: str) ->
 async def _read(
     sb: RunningSandbox, source: str, story: str, model: Model, access: VendorAccess | None = None
 ) -> RemoteResults:
-    async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+    async with jira_client(sb) as c:
         return await read_remote(source, c, access or sb.vendor_access(), "DEMO", story, model.id)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True, setup=True) as running:
-        running.setup_xray("DEMO")
-        yield running
-
-
 def test_xray_latest_test_run_wins_and_says_where_it_comes_from(sb: RunningSandbox) -> None:
-    model = model_of("rxray")
+    model = checkout_model("rxray")
     keys = run_sync(_publish(sb, model, "DEMO-1", "xray"))
-    a, b, c = (keys[t.id] for t in suite_of(model).tests)
+    a, b, c = (keys[t.id] for t in all_decisions(model).tests)
     first = sb.xray_execution({a: "FAILED", b: "PASSED"}, summary="Sprint 1")
     second = sb.xray_execution({a: "PASSED", b: "FAILED"}, summary="Sprint 2")
     remote = run_sync(_read(sb, "xray", "DEMO-1", model))
@@ -101,7 +53,7 @@ def test_xray_latest_test_run_wins_and_says_where_it_comes_from(sb: RunningSandb
         b: ("failed", second),
     }
     assert first != second and by_key[a].status_name == "PASSED" and by_key[a].at.startswith("20")
-    results = remote.results(suite_of(model))
+    results = remote.results(all_decisions(model))
     ids = {v: k for k, v in keys.items()}
     assert results.tests == {ids[a]: "passed", ids[b]: "failed", ids[c]: "not-run"}
     assert results.sources[ids[b]] == {"key": b, "status": "FAILED", "execution": second, "at": by_key[b].at}
@@ -109,20 +61,20 @@ def test_xray_latest_test_run_wins_and_says_where_it_comes_from(sb: RunningSandb
     # the latest run wins even when it is still in progress: not run, from that execution
     third = sb.xray_execution({c: "EXECUTING"})
     again = run_sync(_read(sb, "xray", "DEMO-1", model))
-    later = again.results(suite_of(model))
+    later = again.results(all_decisions(model))
     assert later.tests[ids[c]] == "not-run" and later.sources[ids[c]]["execution"] == third
     # a suite generated otherwise, without the third test: its execution is listed as unmatched, not mapped
-    fewer = again.results(suite_of(model_of("rxray", 2)))
+    fewer = again.results(all_decisions(checkout_model("rxray", 2)))
     assert ids[c] not in fewer.tests and fewer.unmatched == [c] and fewer.matched == 2
     # onto the diagram: the step's arrow of the failed test is "fail"
-    elements = heat(model, suite_of(model), results)
+    elements = heat(model, all_decisions(model), results)
     assert sorted(h.level for ref, h in elements.items() if ref.startswith("main/pick#")) == ["fail", "not-run", "pass"]
 
 
 def test_zephyr_latest_execution_wins_and_statuses_are_named_by_the_project(sb: RunningSandbox) -> None:
-    model = model_of("rzephyr")
+    model = checkout_model("rzephyr")
     keys = run_sync(_publish(sb, model, "DEMO-2", "zephyr"))
-    a, b, c = (keys[t.id] for t in suite_of(model).tests)
+    a, b, c = (keys[t.id] for t in all_decisions(model).tests)
     sb.zephyr_execution({a: "Fail", b: "Pass", c: "Pass"}, actualEndDate="2026-11-01T10:00:00Z", comment="Cart empty")
     cycle = sb.zephyr_execution(
         {a: "Pass", b: "Fail"}, actualEndDate="2026-11-02T10:00:00Z", comment="Card refused\nstack"
@@ -130,7 +82,7 @@ def test_zephyr_latest_execution_wins_and_statuses_are_named_by_the_project(sb: 
     sb.zephyr_execution({c: "Blocked"}, actualEndDate="2026-10-01T10:00:00Z")  # older: does not win
     remote = run_sync(_read(sb, "zephyr", "DEMO-2", model))
     ids = {v: k for k, v in keys.items()}
-    results = remote.results(suite_of(model))
+    results = remote.results(all_decisions(model))
     assert results.tests == {ids[a]: "passed", ids[b]: "failed", ids[c]: "passed"}
     assert results.messages == {ids[b]: "Card refused"}
     assert results.sources[ids[b]]["at"] == "2026-11-02T10:00:00Z"
@@ -139,12 +91,12 @@ def test_zephyr_latest_execution_wins_and_statuses_are_named_by_the_project(sb: 
     assert cycle.startswith("DEMO-R")
     blocked = sb.zephyr_execution({c: "Blocked"}, actualEndDate="2026-11-03T10:00:00Z")
     assert blocked
-    again = run_sync(_read(sb, "zephyr", "DEMO-2", model)).results(suite_of(model))
+    again = run_sync(_read(sb, "zephyr", "DEMO-2", model)).results(all_decisions(model))
     assert again.tests[ids[c]] == "not-run" and again.sources[ids[c]]["status"] == "Blocked"
 
 
 def test_missing_or_wrong_credentials_are_refused_naming_the_tool(sb: RunningSandbox) -> None:
-    model = model_of("rxray")
+    model = checkout_model("rxray")
     with pytest.raises(RemoteResultsError, match="Xray needs a client id") as missing:
         run_sync(_read(sb, "xray", "DEMO-1", model, VendorAccess()))
     assert missing.value.status == 401
@@ -155,11 +107,11 @@ def test_missing_or_wrong_credentials_are_refused_naming_the_tool(sb: RunningSan
 
 
 def test_cli_results_from_xray_and_zephyr(sb: RunningSandbox, tmp_path: Path) -> None:
-    model = model_of("rcli", 2)
+    model = checkout_model("rcli", 2)
     path = tmp_path / "model.yaml"
     path.write_text(dumps(model, "yaml"), encoding="utf-8")
     keys = run_sync(_publish(sb, model, "DEMO-3", "xray"))
-    first, second = (keys[t.id] for t in suite_of(model).tests)
+    first, second = (keys[t.id] for t in all_decisions(model).tests)
     execution = sb.xray_execution({first: "FAILED", second: "PASSED"})
     env = {
         "FLOWCASE_JIRA_EMAIL": sb.email,
@@ -206,51 +158,34 @@ TOKEN = "results-remote-test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def _vendor_env(monkeypatch: pytest.MonkeyPatch, sb: RunningSandbox, site: str | None = None) -> None:
-    cfg = sb.sandbox.config
-    for name, value in {
-        "FLOWCASE_ZEPHYR_URL": sb.zephyr_url,
-        "FLOWCASE_ZEPHYR_TOKEN": cfg.zephyr_token,
-        "FLOWCASE_XRAY_URL": sb.xray_url,
-        "FLOWCASE_XRAY_CLIENT_ID": cfg.xray_client_id,
-        "FLOWCASE_XRAY_CLIENT_SECRET": cfg.xray_client_secret,
-        "FLOWCASE_VENDOR_SITE_URL": site or sb.base_url,
-    }.items():
-        monkeypatch.setenv(name, value)
-
-
 def test_web_api_reads_the_storys_results_from_the_projects_tool(
     sb: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from starlette.testclient import TestClient
 
-    from flowcase.config import Settings
-    from flowcase.hosts.standalone import JiraSite, StandaloneHost
     from flowcase.jira.settings_store import save_settings
-    from flowcase.web.app import create_app
 
-    model = model_of("rweb")
+    model = checkout_model("rweb")
     keys = run_sync(_publish(sb, model, "DEMO-4", "zephyr"))
-    a, b, _ = (keys[t.id] for t in suite_of(model).tests)
+    a, b, _ = (keys[t.id] for t in all_decisions(model).tests)
     sb.zephyr_execution({a: "Pass", b: "Fail"}, comment="Total wrong")
     body = {"issueKey": "DEMO-4", "doc": {"model": json.loads(dumps(model, "json"))}}
-    host = StandaloneHost(JiraSite(sb.base_url, sb.email, sb.api_token), TOKEN)
-    with TestClient(create_app(Settings(env="test"), hosts=[host])) as client:
+    with TestClient(standalone_app(TOKEN, sb)) as client:
         plain = client.post("/api/results/remote", json=body, headers=AUTH)  # the project publishes Jira issues
         assert plain.status_code == 200 and plain.json()["source"] is None
         assert "publishes plain Jira issues" in plain.json()["message"]
 
         async def to_zephyr() -> None:
-            async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+            async with jira_client(sb) as c:
                 await save_settings(c, PublishSettings(target="zephyr"), project_key="DEMO")
 
         run_sync(to_zephyr())
         try:
             unconfigured = client.post("/api/results/remote", json=body, headers=AUTH)
             assert unconfigured.status_code == 503 and "Zephyr Scale needs" in unconfigured.json()["error"]["message"]
-            _vendor_env(monkeypatch, sb, site="https://someone-else.atlassian.net")  # another site's credentials
+            vendor_env(monkeypatch, sb, site="https://someone-else.atlassian.net")  # another site's credentials
             assert client.post("/api/results/remote", json=body, headers=AUTH).status_code == 503
-            _vendor_env(monkeypatch, sb)
+            vendor_env(monkeypatch, sb)
             answer = client.post("/api/results/remote", json=body, headers=AUTH)
             assert answer.status_code == 200, answer.text
             data = answer.json()
@@ -268,7 +203,7 @@ def test_web_api_reads_the_storys_results_from_the_projects_tool(
         finally:
 
             async def back() -> None:
-                async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+                async with jira_client(sb) as c:
                     await save_settings(c, PublishSettings(), project_key="DEMO")
 
             run_sync(back())

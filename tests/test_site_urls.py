@@ -14,6 +14,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from builders import lifecycle
 from flowcase.config import Settings
 from flowcase.hosts.base import Caller
 from flowcase.hosts.siteurl import GuardedTransport, SitePolicy, SiteUrlError
@@ -129,8 +130,7 @@ def test_a_signed_install_naming_a_non_atlassian_site_is_refused(bed: ConnectTes
 def test_a_signed_install_of_an_atlassian_site_is_accepted(bed: ConnectTestbed) -> None:
     tenant = new_tenant()
     with TestClient(bed.app, base_url="https://flowcase.example.com") as client:
-        r = client.post(INSTALLED, json=bed.payload(tenant), headers=bed.install_headers(tenant))
-    assert r.status_code == 204
+        assert lifecycle(client, bed, tenant) == 204
 
 
 def test_calls_to_a_stored_site_outside_the_policy_never_leave(bed: ConnectTestbed, recorder: Recorder) -> None:

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from builders import jira_client
 from flowcase.jira import lease
-from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.storage import (
     CHUNK_PREFIX,
@@ -35,10 +35,6 @@ from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
 
 FAST = lease.LeaseTiming(settle=0.6, wait=60)
-
-
-def client(sb: RunningSandbox) -> JiraClient:
-    return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
 
 
 async def story(c: JiraClient) -> str:
@@ -64,7 +60,7 @@ class Outcome:
 
 async def race(sb: RunningSandbox, delays: list[float], latency_ms: int, big: bool) -> tuple[list[Outcome], Any, str]:
     """Savers all starting from the same revision, each after its delay; returns outcomes and what is stored."""
-    async with client(sb) as c:
+    async with jira_client(sb) as c:
         key = await story(c)
         base = await save_model(c, key, model_of("base"), None, timing=FAST)
     if latency_ms:
@@ -76,7 +72,7 @@ async def race(sb: RunningSandbox, delays: list[float], latency_ms: int, big: bo
 
     async def one(outcome: Outcome, delay: float) -> None:
         await asyncio.sleep(delay)
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             try:
                 outcome.saved = await save_model(
                     c, key, model_of(outcome.label, steps), base, timing=FAST, attachment_threshold=threshold
@@ -89,7 +85,7 @@ async def race(sb: RunningSandbox, delays: list[float], latency_ms: int, big: bo
         await asyncio.gather(*(one(o, d) for o, d in zip(outcomes, delays, strict=True)))
     finally:
         sb.clear_faults()
-    async with client(sb) as c:
+    async with jira_client(sb) as c:
         stored = await load_model(c, key)
     return outcomes, stored, key
 
@@ -121,7 +117,7 @@ def test_many_savers_at_the_same_instant_with_latency(sb: RunningSandbox) -> Non
     check(outcomes, stored)
 
     async def leftovers() -> list[str]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             return await c.property_keys("issue", key)
 
     keys = asyncio.run(leftovers())
@@ -132,7 +128,7 @@ def test_many_savers_at_the_same_instant_with_latency(sb: RunningSandbox) -> Non
 
 def test_the_lease_has_at_most_one_holder(sb: RunningSandbox) -> None:
     async def go() -> tuple[list[tuple[float, float]], int]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
         sb.add_fault(kind="latency", path_prefix=f"/rest/api/3/issue/{key}/properties", latency_ms=60)
         spans: list[tuple[float, float]] = []
@@ -140,7 +136,7 @@ def test_the_lease_has_at_most_one_holder(sb: RunningSandbox) -> None:
 
         async def worker(i: int) -> None:
             await asyncio.sleep(random.Random(i).random() * 0.2)
-            async with client(sb) as c, lease.hold(c, key, "test", timing=lease.LeaseTiming(settle=0.3)) as held:
+            async with jira_client(sb) as c, lease.hold(c, key, "test", timing=lease.LeaseTiming(settle=0.3)) as held:
                 start = loop.time()
                 await asyncio.sleep(0.05)
                 await held.check()
@@ -160,7 +156,7 @@ def test_the_lease_has_at_most_one_holder(sb: RunningSandbox) -> None:
 
 def test_a_busy_lease_is_reported_not_waited_for_forever(sb: RunningSandbox) -> None:
     async def go() -> None:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             async with lease.hold(c, key, "save", timing=lease.LeaseTiming(settle=0.1)):
                 with pytest.raises(BusyError, match="busy"):
@@ -172,7 +168,7 @@ def test_a_busy_lease_is_reported_not_waited_for_forever(sb: RunningSandbox) -> 
 
 def test_a_dead_holders_lease_expires(sb: RunningSandbox) -> None:
     async def go() -> int:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             await c.put_property("issue", key, lease.LEASE_PREFIX + "save", {"owner": "crashed", "expiresAt": 1})
             return await save_model(c, key, model_of("after crash"), None, timing=FAST)
@@ -182,7 +178,7 @@ def test_a_dead_holders_lease_expires(sb: RunningSandbox) -> None:
 
 def test_restore_previous_revision_and_undo_it(sb: RunningSandbox) -> None:
     async def go() -> list[str]:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             r1 = await save_model(c, key, model_of("first"), None, timing=FAST)
             r2 = await save_model(c, key, model_of("second"), r1, timing=FAST)
@@ -216,7 +212,7 @@ def test_a_gzip_bomb_attachment_is_refused_without_inflating_it(sb: RunningSandb
     assert len(bomb) < 1_100_000
 
     async def go() -> str:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             made = await c.add_attachment(key, f"{CHUNK_PREFIX}r1xdead.json.gz", bomb, "application/gzip")
             await c.put_property(
@@ -243,7 +239,7 @@ def test_a_zlib_bomb_in_chunks_stops_at_the_declared_size(sb: RunningSandbox) ->
     parts = [payload[i : i + 30_000] for i in range(0, len(payload), 30_000)]
 
     async def go() -> str:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             for i, part in enumerate(parts):
                 await c.put_property("issue", key, f"{CHUNK_PREFIX}r1xdead-{i}", {"d": part})
@@ -271,7 +267,7 @@ def test_a_hostile_manifest_is_refused_before_anything_is_fetched(
     sb: RunningSandbox, fields: dict[str, Any], what: str
 ) -> None:
     async def go() -> str:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             await c.put_property("issue", key, MANIFEST_KEY, {**_manifest(1000, "0" * 64), **fields})
             sb.clear_calls()
@@ -287,7 +283,7 @@ def test_a_hostile_manifest_is_refused_before_anything_is_fetched(
 
 def test_damaged_storage_is_explained_and_replaced_only_on_request(sb: RunningSandbox) -> None:
     async def go() -> None:
-        async with client(sb) as c:
+        async with jira_client(sb) as c:
             key = await story(c)
             r1 = await save_model(c, key, model_of("one"), None, timing=FAST)
             r2 = await save_model(c, key, model_of("two"), r1, timing=FAST)

@@ -14,26 +14,24 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from builders import all_decisions, checkout_model, create_story, jira_client, project_target, xray_graphql, zephyr_get
 from flowcase.db.crypto import SecretBox
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.db.vendor import VendorCredentialStore
-from flowcase.generate import GenerateOptions, generate
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
-from flowcase.jira.jobs import DONE, FAILED, JobStore, JobView, Worker, submit
+from flowcase.jira.jobs import DONE, JobStore, JobView, Worker
 from flowcase.jira.publish import TEST_PROPERTY, model_label
 from flowcase.jira.queue import PublishQueue, WorkerTiming
-from flowcase.jira.storage import save_model
 from flowcase.model.types import Model
 from flowcase.sandbox.testing import RunningSandbox
 from flowcase.web.app import vendor_access_for
+from jobtools import save_and_submit, work_until_settled
 
 pytestmark = pytest.mark.sandbox(setup=True)
 
@@ -94,64 +92,25 @@ def vendor_urls(sb: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> dict[str
 
 @pytest.fixture
 def target(sb: RunningSandbox) -> Iterator[Callable[[str], None]]:
-    url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
-
-    def set_target(name: str) -> None:
-        httpx.put(url, json={"target": name}, auth=sb.basic_auth()).raise_for_status()
-
-    yield set_target
-    httpx.delete(url, auth=sb.basic_auth())
+    """Set the project's publish target (builders.project_target); its settings are removed after the test."""
+    with ExitStack() as stack:
+        yield lambda name: stack.enter_context(project_target(sb, name))
 
 
 def model_of(model_id: str, n: int) -> Model:
-    pick = [
-        {"id": f"p{i}", "action": f"Choose product {i}", "expected": f"Product {i} in the basket", "next": "pay"}
-        for i in range(n)
-    ]
-    return Model.model_validate(
-        {
-            "id": model_id,
-            "name": f"Checkout {model_id}",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {"id": "pick", "kind": "step", "name": "Pick", "decisions": pick},
-                        {
-                            "id": "pay",
-                            "kind": "step",
-                            "name": "Pay",
-                            "decisions": [{"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
-    )
-
-
-def jira(sb: RunningSandbox) -> JiraClient:
-    return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
+    return checkout_model(model_id, n, pay_from=0)
 
 
 def queue_job(sb: RunningSandbox, db_url: str, model: Model) -> tuple[str, str, int]:
     """A story, its saved model and a queued publish job of :data:`SITE`: (story, job id, queue job id)."""
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     engine = make_engine(db_url)
     store = JobStore(session_factory(engine))
 
     async def go() -> tuple[str, str, int]:
-        async with jira(sb) as c:
-            story = await c.create_issue(
-                {"project": {"key": PROJECT}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
-            )
-            key = str(story["key"])
-            revision = await save_model(c, key, model, None)
-            job = await submit(
-                store, c, site_id=SITE, story_key=key, project_key=PROJECT, revision=revision, model=model, suite=suite
-            )
+        async with jira_client(sb) as c:
+            key = await create_story(c)
+            job, _ = await save_and_submit(c, store, key, model, suite, site_id=SITE)
         queue = PublishQueue(db_url)
         try:
             return key, job, await queue.defer(job, SITE, key)
@@ -200,30 +159,37 @@ def kill_worker_once(
     assert halfway is not None and halfway.state == "running" and halfway.attempts == 1
 
 
+def queue_and_kill(
+    sb: RunningSandbox,
+    db_url: str,
+    env: dict[str, str],
+    model: Model,
+    slow: str,
+    latency_ms: int,
+    landed: Callable[[], bool],
+) -> tuple[str, str, int]:
+    """:func:`queue_job`, then with the sandbox's calls cleared and its POSTs under ``slow`` delayed by
+    ``latency_ms``, :func:`kill_worker_once` when ``landed()``; returns what queue_job did."""
+    story, job_id, queue_id = queue_job(sb, db_url, model)
+    sb.clear_calls()
+    sb.add_fault(kind="latency", path_prefix=slow, method="POST", latency_ms=latency_ms)
+    kill_worker_once(sb, db_url, env, job_id, landed)
+    return story, job_id, queue_id
+
+
 def rescue(sb: RunningSandbox, db_url: str, job_id: str, queue_job: int) -> JobView:
     """Another worker starts; nobody touches the job: the queue finds it stalled and runs it again."""
     engine = make_engine(db_url)
     store = JobStore(session_factory(engine))
     vendor = VendorCredentialStore(engine, SecretBox([KEY]))
-    rescuer = Worker(store, lambda job: jira(sb), access_for=vendor_access_for(vendor), settle_seconds=0.05)
+    rescuer = Worker(store, lambda job: jira_client(sb), access_for=vendor_access_for(vendor), settle_seconds=0.05)
 
     async def go() -> JobView | None:
-        queue, stop = PublishQueue(db_url), asyncio.Event()
-        assert await queue.status(queue_job) == "doing"  # still held by the dead worker
-        running = asyncio.create_task(
-            queue.run_worker(rescuer.execute, timing=FAST, stop=stop, install_signal_handlers=False)
-        )
+        queue = PublishQueue(db_url)
         try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline and not running.done():
-                view = await asyncio.to_thread(store.get, job_id)
-                if view is not None and view.state in (DONE, FAILED):
-                    return view
-                await asyncio.sleep(0.1)
-            return None
+            assert await queue.status(queue_job) == "doing"  # still held by the dead worker
+            return await work_until_settled(queue, store, job_id, rescuer.execute, timing=FAST, seconds=90)
         finally:
-            stop.set()
-            await running
             await queue.close()
 
     try:
@@ -241,10 +207,9 @@ def test_zephyr_publish_survives_a_killed_worker(
     n = 12
     target("zephyr")
     model = model_of("zkill", n)
-    story, job_id, queue_id = queue_job(sb, pg_url, model)
-    sb.clear_calls()
-    sb.add_fault(kind="latency", path_prefix=ZEPHYR_CREATE, method="POST", latency_ms=300)
-    kill_worker_once(sb, pg_url, vendor_urls, job_id, lambda: sb.count_calls("POST", ZEPHYR_CREATE, 201) >= 4)
+    story, job_id, queue_id = queue_and_kill(
+        sb, pg_url, vendor_urls, model, ZEPHYR_CREATE, 300, lambda: sb.count_calls("POST", ZEPHYR_CREATE, 201) >= 4
+    )
     before = sb.count_calls("POST", ZEPHYR_CREATE, 201)
     assert 4 <= before < n
 
@@ -253,19 +218,16 @@ def test_zephyr_publish_survives_a_killed_worker(
 
     # Nothing created twice: exactly n creates in all, by both workers together; every test case is complete.
     assert sb.count_calls("POST", ZEPHYR_CREATE, 201) == n
-    headers = {"Authorization": f"Bearer {sb.sandbox.config.zephyr_token}"}
-    rows = httpx.get(
-        f"{sb.zephyr_url}/testcases", params={"projectKey": PROJECT, "maxResults": 1000}, headers=headers
-    ).json()["values"]
+    rows = zephyr_get(sb, "/testcases", projectKey=PROJECT, maxResults=1000)["values"]
     cases = [r for r in rows if f"flowcase-s:{story}" in r["labels"]]
     ids = [lb for c in cases for lb in c["labels"] if lb.startswith("flowcase-id:")]
     assert len(cases) == n and len(set(ids)) == n
     assert all(any(lb.startswith("flowcase-h:") for lb in c["labels"]) for c in cases)  # steps and links written
     assert not any("flowcase-duplicate" in c["labels"] or "flowcase-obsolete" in c["labels"] for c in cases)
     for case in cases:
-        steps = httpx.get(f"{sb.zephyr_url}/testcases/{case['key']}/teststeps", headers=headers).json()
+        steps = zephyr_get(sb, f"/testcases/{case['key']}/teststeps")
         assert len(steps["values"]) == 2
-        links = httpx.get(f"{sb.zephyr_url}/testcases/{case['key']}/links", headers=headers).json()
+        links = zephyr_get(sb, f"/testcases/{case['key']}/links")
         assert len(links["issues"]) == 1  # the story, once
     assert final.created + final.updated + final.unchanged == n and final.created == n - before
 
@@ -277,18 +239,17 @@ def test_xray_publish_survives_a_killed_worker(
     sb.setup_xray(PROJECT)
     target("xray")
     model = model_of("xkill", n)
-    _story, job_id, queue_id = queue_job(sb, pg_url, model)
-    sb.clear_calls()
     # Killed while writing the manual steps of the first 50 Test issues (created, identity without hash yet).
-    sb.add_fault(kind="latency", path_prefix=XRAY_GRAPHQL, method="POST", latency_ms=100)
-    kill_worker_once(sb, pg_url, vendor_urls, job_id, lambda: sb.count_calls("POST", XRAY_GRAPHQL, 200) >= 15)
+    _story, job_id, queue_id = queue_and_kill(
+        sb, pg_url, vendor_urls, model, XRAY_GRAPHQL, 100, lambda: sb.count_calls("POST", XRAY_GRAPHQL, 200) >= 15
+    )
     assert sb.count_calls("POST", BULK, 201) == 1
 
     sb.clear_faults()
     rescue(sb, pg_url, job_id, queue_id)
 
     async def issues() -> list[dict[str, Any]]:
-        async with jira(sb) as c:
+        async with jira_client(sb) as c:
             return await c.search_all(
                 f'project = {PROJECT} AND labels = "{model_label("xkill")}" ORDER BY key',
                 fields=("labels", "issuelinks", "issuetype"),
@@ -303,25 +264,13 @@ def test_xray_publish_survives_a_killed_worker(
     assert sb.count_calls("POST", BULK, 201) == 2  # 50 by the killed worker, 10 by the rescuer: none twice
     assert len(sets) == 1
 
-    cfg = sb.sandbox.config
-    token = httpx.post(
-        f"{sb.xray_url}/api/v2/authenticate",
-        json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret},
-    ).json()
-
-    def graphql(query: str, variables: dict[str, Any]) -> Any:
-        body = httpx.post(
-            f"{sb.xray_url}/api/v2/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()
-        assert not body.get("errors"), body
-        return body["data"]
-
     for issue in tests:
-        steps = graphql("query($id: String) { getTest(issueId: $id) { steps { action } } }", {"id": issue["id"]})
+        steps = xray_graphql(
+            sb, "query($id: String) { getTest(issueId: $id) { steps { action } } }", {"id": issue["id"]}
+        )
         assert len(steps["getTest"]["steps"]) == 2  # replaced, never appended twice
-    members = graphql(
+    members = xray_graphql(
+        sb,
         "query($id: String) { getTestSet(issueId: $id) { tests(limit: 100) { results { issueId } } } }",
         {"id": sets[0]["id"]},
     )

@@ -21,16 +21,15 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
+from builders import all_decisions, jira_client
 from flowcase.config import Settings
 from flowcase.db.crypto import SecretBox
 from flowcase.db.engine import make_engine, session_factory
 from flowcase.db.migrate import upgrade
 from flowcase.db.store import InstallationData, InstallationStore
 from flowcase.db.vendor import VendorCredentialStore
-from flowcase.generate import GenerateOptions, generate
 from flowcase.hosts.forge.store import ForgeStore
 from flowcase.hosts.standalone import JiraSite, StandaloneHost
-from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.jobs import DONE, FAILED, JobStore, Worker, submit
 from flowcase.jira.storage import save_model
@@ -261,10 +260,10 @@ def test_the_worker_publishes_each_job_with_its_own_sites_credentials(
     jobs = JobStore(session_factory(engine))
     target("zephyr")
     model = Model.model_validate(login_model())
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
 
     def jira() -> JiraClient:
-        return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
+        return jira_client(sb)
 
     async def queue(site: str) -> str:
         story = new_story(sb)

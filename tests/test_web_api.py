@@ -9,6 +9,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
+from builders import standalone_client
 from flowcase.config import Settings
 from flowcase.hosts.standalone import StandaloneHost
 from flowcase.web.app import create_app
@@ -20,10 +21,7 @@ HEADERS = {"X-Flowcase-Client": "web"}
 
 @pytest.fixture
 def client() -> TestClient:
-    app = create_app(Settings(env="test"), hosts=[StandaloneHost(None, TOKEN)])
-    c = TestClient(app)
-    c.cookies.set("flowcase_local", TOKEN)
-    return c
+    return standalone_client(TOKEN)
 
 
 def login_model() -> dict[str, Any]:

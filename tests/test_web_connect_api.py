@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from cryptography.fernet import Fernet
 
-from flowcase.config import Settings
+from builders import connect_settings
 from flowcase.db.migrate import upgrade
 from flowcase.sandbox.connect import PageContext, context_token, signed_iframe_url
 from flowcase.sandbox.models import Installation
@@ -41,13 +40,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     with running_sandbox(demo_data=True, setup=True) as sb:
         sock = bind()
         port = sock.getsockname()[1]
-        settings = Settings(
-            env="test",
-            base_url=f"http://127.0.0.1:{port}",
-            database_url=f"sqlite:///{db}",
-            secret_keys=Fernet.generate_key().decode(),
-            connect_key_server=sb.key_server,
-        )
+        settings = connect_settings(sb, port, f"sqlite:///{db}")
         upgrade(settings.database_url)
         with serve_in_thread(create_app(settings), sock=sock) as url:
             installation = sb.install(f"{url}/atlassian-connect.json")

@@ -12,26 +12,21 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from flowcase.config import Settings
+from builders import standalone_app
 from flowcase.hosts.standalone import JiraSite, StandaloneHost
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.web.app import create_app
+from flowcase.sandbox.testing import RunningSandbox
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TOKEN = "jira-api-test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True, setup=True) as sb:
-        yield sb
+pytestmark = pytest.mark.sandbox(setup=True)  # the shared `sb` fixture (conftest.py): a site set up for publishing
 
 
 @pytest.fixture
-def client(sandbox: RunningSandbox) -> Iterator[TestClient]:
-    host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), TOKEN)
-    with TestClient(create_app(Settings(env="test"), hosts=[host])) as c:
+def client(sb: RunningSandbox) -> Iterator[TestClient]:
+    with TestClient(standalone_app(TOKEN, sb)) as c:
         yield c
 
 
@@ -76,7 +71,7 @@ def test_unknown_issue_is_a_clear_error(client: TestClient) -> None:
     assert r.json()["error"]["message"].startswith("Jira")
 
 
-def test_diff_publish_and_republish(client: TestClient, sandbox: RunningSandbox) -> None:
+def test_diff_publish_and_republish(client: TestClient, sb: RunningSandbox) -> None:
     body = {"issueKey": "DEMO-4", "doc": {"model": model()}}
     before = client.post("/api/diff", json=body, headers=AUTH).json()["diff"]
     assert before["unchanged"] == [] and len(before["new"]) == 7
@@ -119,7 +114,7 @@ def test_publish_refuses_an_invalid_model_before_starting(client: TestClient) ->
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid-model"
 
 
-def test_publish_jobs_are_private_to_their_site(client: TestClient, sandbox: RunningSandbox) -> None:
+def test_publish_jobs_are_private_to_their_site(client: TestClient, sb: RunningSandbox) -> None:
     job = client.post("/api/publish", json={"issueKey": "DEMO-3", "doc": {"model": model()}}, headers=AUTH).json()
     other = StandaloneHost(JiraSite("http://127.0.0.1:9", "x@example.com", "t"), "other-token-0123456789")
     client.app.state.hosts.append(other)  # type: ignore[attr-defined]
@@ -154,9 +149,9 @@ def test_project_settings_round_trip_and_validation(client: TestClient) -> None:
 
 
 def test_publish_on_a_project_that_is_not_set_up_is_refused_with_the_fix(
-    client: TestClient, sandbox: RunningSandbox
+    client: TestClient, sb: RunningSandbox
 ) -> None:
-    sandbox.create_project("NEWP")  # its issue type scheme has no "Test" yet
+    sb.create_project("NEWP")  # its issue type scheme has no "Test" yet
     created = client.post("/api/publish", json={"issueKey": "NEWP-1", "doc": {"model": model()}}, headers=AUTH)
     assert created.status_code == 409
     error = created.json()["error"]

@@ -14,30 +14,20 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from flowcase.config import Settings
-from flowcase.hosts.standalone import JiraSite, StandaloneHost
+from builders import jira_client, new_story, standalone_app
 from flowcase.jira import storage
-from flowcase.jira.auth import ApiTokenAuth
 from flowcase.jira.client import JiraClient
 from flowcase.jira.storage import CHUNK_PREFIX, MANIFEST_KEY
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.web.app import create_app
+from flowcase.sandbox.testing import RunningSandbox
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TOKEN = "web-storage-test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True) as sb:
-        yield sb
-
-
 @pytest.fixture
-def client(sandbox: RunningSandbox) -> Iterator[TestClient]:
-    host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), TOKEN)
-    with TestClient(create_app(Settings(env="test", save_settle_seconds=0.3), hosts=[host])) as c:
+def client(sb: RunningSandbox) -> Iterator[TestClient]:
+    with TestClient(standalone_app(TOKEN, sb, save_settle_seconds=0.3)) as c:
         yield c
 
 
@@ -46,28 +36,19 @@ def doc(name: str) -> dict[str, Any]:
     return {"model": data, "name": name}
 
 
-def new_story(sandbox: RunningSandbox) -> str:
-    async def go() -> str:
-        async with JiraClient(sandbox.base_url, ApiTokenAuth(sandbox.email, sandbox.api_token)) as c:
-            made = await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "S"})
-            return str(made["key"])
-
-    return asyncio.run(go())
-
-
-def jira(sandbox: RunningSandbox, fn: Any) -> Any:
+def jira(sb: RunningSandbox, fn: Any) -> Any:
     async def go() -> Any:
-        async with JiraClient(sandbox.base_url, ApiTokenAuth(sandbox.email, sandbox.api_token)) as c:
+        async with jira_client(sb) as c:
             return await fn(c)
 
     return asyncio.run(go())
 
 
-def test_two_editors_saving_the_same_revision_at_once(client: TestClient, sandbox: RunningSandbox) -> None:
-    key = new_story(sandbox)
+def test_two_editors_saving_the_same_revision_at_once(client: TestClient, sb: RunningSandbox) -> None:
+    key = new_story(sb, summary="S")
     base = client.put(f"/api/models/{key}", json={"doc": doc("base"), "revision": None}, headers=AUTH)
     assert base.status_code == 200
-    sandbox.add_fault(kind="latency", path_prefix=f"/rest/api/3/issue/{key}", latency_ms=80)
+    sb.add_fault(kind="latency", path_prefix=f"/rest/api/3/issue/{key}", latency_ms=80)
     try:
         with ThreadPoolExecutor(3) as pool:
             answers = list(
@@ -77,7 +58,7 @@ def test_two_editors_saving_the_same_revision_at_once(client: TestClient, sandbo
                 )
             )
     finally:
-        sandbox.clear_faults()
+        sb.clear_faults()
     codes = sorted(a.status_code for a in answers)
     assert codes == [200, 409, 409], [a.text for a in answers]
     winner = next(a for a in answers if a.status_code == 200)
@@ -92,8 +73,8 @@ def test_two_editors_saving_the_same_revision_at_once(client: TestClient, sandbo
     assert again.status_code == 200 and again.json()["revision"] == 3
 
 
-def test_restore_previous_revision(client: TestClient, sandbox: RunningSandbox) -> None:
-    key = new_story(sandbox)
+def test_restore_previous_revision(client: TestClient, sb: RunningSandbox) -> None:
+    key = new_story(sb, summary="S")
     client.put(f"/api/models/{key}", json={"doc": doc("one"), "revision": None}, headers=AUTH)
     client.put(f"/api/models/{key}", json={"doc": doc("two"), "revision": 1}, headers=AUTH)
     stale = client.post(f"/api/models/{key}/restore", json={"revision": 1}, headers=AUTH)
@@ -102,16 +83,16 @@ def test_restore_previous_revision(client: TestClient, sandbox: RunningSandbox) 
     assert restored.status_code == 200, restored.text
     assert restored.json()["revision"] == 3 and restored.json()["model"]["name"] == "one"
     assert client.get(f"/api/models/{key}", headers=AUTH).json()["model"]["name"] == "one"
-    fresh = new_story(sandbox)
+    fresh = new_story(sb, summary="S")
     client.put(f"/api/models/{fresh}", json={"doc": doc("only"), "revision": None}, headers=AUTH)
     none = client.post(f"/api/models/{fresh}/restore", json={"revision": 1}, headers=AUTH)
     assert none.status_code == 409 and none.json()["error"]["code"] == "no-previous"
 
 
 def test_damaged_storage_is_explained_and_replaced_only_after_confirmation(
-    client: TestClient, sandbox: RunningSandbox
+    client: TestClient, sb: RunningSandbox
 ) -> None:
-    key = new_story(sandbox)
+    key = new_story(sb, summary="S")
     client.put(f"/api/models/{key}", json={"doc": doc("one"), "revision": None}, headers=AUTH)
     client.put(f"/api/models/{key}", json={"doc": doc("two"), "revision": 1}, headers=AUTH)
 
@@ -119,7 +100,7 @@ def test_damaged_storage_is_explained_and_replaced_only_after_confirmation(
         manifest = await c.get_property("issue", key, MANIFEST_KEY)
         await c.delete_property("issue", key, f"{CHUNK_PREFIX}{manifest['token']}-0")
 
-    jira(sandbox, damage)
+    jira(sb, damage)
     loaded = client.get(f"/api/models/{key}", headers=AUTH)
     assert loaded.status_code == 409
     error = loaded.json()["error"]
@@ -137,8 +118,8 @@ def test_damaged_storage_is_explained_and_replaced_only_after_confirmation(
     assert refused.status_code == 409 and "not damaged" in refused.json()["error"]["message"]
 
 
-def test_a_hostile_manifest_is_a_clear_answer_not_a_500(client: TestClient, sandbox: RunningSandbox) -> None:
-    key = new_story(sandbox)
+def test_a_hostile_manifest_is_a_clear_answer_not_a_500(client: TestClient, sb: RunningSandbox) -> None:
+    key = new_story(sb, summary="S")
 
     async def plant(c: JiraClient) -> None:
         await c.put_property(
@@ -156,7 +137,7 @@ def test_a_hostile_manifest_is_a_clear_answer_not_a_500(client: TestClient, sand
             },
         )
 
-    jira(sandbox, plant)
+    jira(sb, plant)
     loaded = client.get(f"/api/models/{key}", headers=AUTH)
     assert loaded.status_code == 409 and "declares 'many' parts" in loaded.json()["error"]["message"]
 
@@ -173,7 +154,7 @@ def big_doc(steps: int) -> dict[str, Any]:
 
 
 def test_a_big_save_leaves_the_event_loop_free_for_other_requests(
-    client: TestClient, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, sb: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While a 5,000-node save serialises and compresses its model, the same app answers another request.
 
@@ -190,7 +171,7 @@ def test_a_big_save_leaves_the_event_loop_free_for_other_requests(
         return real(model)
 
     monkeypatch.setattr(storage, "canonical_json", held_open)
-    key = new_story(sandbox)
+    key = new_story(sb, summary="S")
     body = {"doc": big_doc(4998), "revision": None}
     with ThreadPoolExecutor(1) as pool:
         save = pool.submit(client.put, f"/api/models/{key}", json=body, headers=AUTH)
@@ -201,5 +182,5 @@ def test_a_big_save_leaves_the_event_loop_free_for_other_requests(
     assert me.status_code == 200, me.text
     assert saved.status_code == 200 and saved.json()["revision"] == 1, saved.text
     assert len(seen) == 1 and seen[0][1], seen  # the other request was answered while the save was working
-    stored = jira(sandbox, lambda c: storage.load_model(c, key))  # and what was saved reads back whole
+    stored = jira(sb, lambda c: storage.load_model(c, key))  # and what was saved reads back whole
     assert stored is not None and stored.revision == 1 and len(stored.model.workflows[0].nodes) == 5000

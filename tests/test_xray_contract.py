@@ -31,21 +31,16 @@ from graphql import (
     validate,
 )
 
-from flowcase.generate import GenerateOptions, generate
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
-from flowcase.jira.lease import LeaseTiming
+from builders import FAST, all_decisions, checkout_model, jira_client
 from flowcase.jira.publish import OBSOLETE_LABEL, find_existing
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
-from flowcase.sandbox.app import create_sandbox_app
-from flowcase.sandbox.server import bind, serve_in_thread
-from flowcase.sandbox.site import SandboxConfig
-from flowcase.sandbox.testing import RunningSandbox
 from flowcase.sandbox.xray import SCHEMA_FILE, schema
 from flowcase.targets import PublishCall, publish_to_target
 from flowcase.targets.results_remote import read_remote
+from recording import Exchange, recording_sandbox
 
+GRAPHQL = "/xray/api/v2/graphql"
 VENDOR = (
     Path(__file__).resolve().parent / "data" / "vendor" / ("xray-cloud-graphql-schema.graphql-codegen-types.2025-01.ts")
 )
@@ -183,73 +178,19 @@ def test_the_check_catches_drift() -> None:
 # -- what the publisher sends ----------------------------------------------------------------------------------
 
 
-class Recorder:
-    def __init__(self, app: Any, log: list[dict[str, Any]]) -> None:
-        self.app, self.log = app, log
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != "/xray/api/v2/graphql":
-            await self.app(scope, receive, send)
-            return
-        body = bytearray()
-
-        async def recv() -> Any:
-            message = await receive()
-            if message["type"] == "http.request":
-                body.extend(message.get("body", b""))
-            return message
-
-        await self.app(scope, recv, send)
-        self.log.append(json.loads(bytes(body)))
-
-
 def model_of(n: int, word: str) -> Model:
-    return Model.model_validate(
-        {
-            "id": "xcontract",
-            "name": "Contract checkout",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {
-                            "id": "pick",
-                            "kind": "step",
-                            "name": "Pick",
-                            "decisions": [
-                                {
-                                    "id": f"p{i}",
-                                    "action": f"{word} product {i}",
-                                    "expected": f"Product {i} in the basket",
-                                    "next": "done",
-                                }
-                                for i in range(n)
-                            ],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
-    )
+    return checkout_model("xcontract", n, name="Contract checkout", action=word + " product {i}")
 
 
 @pytest.fixture(scope="module")
 def documents() -> Iterator[list[dict[str, Any]]]:
-    log: list[dict[str, Any]] = []
-    sock = bind()
-    port = sock.getsockname()[1]
-    app = create_sandbox_app(SandboxConfig(base_url=f"http://127.0.0.1:{port}", demo_data=True))
-    app.app = Recorder(app.app, log)
-    with serve_in_thread(app, sock=sock) as url:
-        sb = RunningSandbox(url, app, app.sandbox)
+    log: list[Exchange] = []
+    with recording_sandbox(log, GRAPHQL) as sb:
         sb.setup_flowcase("DEMO")
         sb.setup_xray("DEMO")
 
         async def cycle() -> None:
-            fast = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
-            async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+            async with jira_client(sb) as c:
                 # publish, republish, change; then as Cucumber tests (their Gherkin definition), and back
                 for n, word, kind in (
                     (3, "Choose", "manual"),
@@ -259,15 +200,15 @@ def documents() -> Iterator[list[dict[str, Any]]]:
                     (2, "Select", "manual"),
                 ):
                     model = model_of(n, word)
-                    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+                    suite = all_decisions(model)
                     settings = PublishSettings(target="xray", xray_test_type=kind)  # type: ignore[arg-type]
-                    call = PublishCall(c, model, suite, "DEMO-1", "DEMO", settings, settle_seconds=0, lease_timing=fast)
+                    call = PublishCall(c, model, suite, "DEMO-1", "DEMO", settings, settle_seconds=0, lease_timing=FAST)
                     await publish_to_target(call, sb.vendor_access())
 
         asyncio.run(cycle())
 
         async def keys() -> list[str]:
-            async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+            async with jira_client(sb) as c:
                 found, _ = await find_existing(c, "DEMO", "DEMO-1", "xcontract")
             return sorted(e.key for e in found.values() if OBSOLETE_LABEL not in e.labels)
 
@@ -276,12 +217,12 @@ def documents() -> Iterator[list[dict[str, Any]]]:
         sb.xray_execution({first: "PASSED"})
 
         async def results() -> None:
-            async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+            async with jira_client(sb) as c:
                 remote = await read_remote("xray", c, sb.vendor_access(), "DEMO", "DEMO-1", "xcontract")
             assert sorted(r.status for r in remote.runs.values()) == ["passed", "passed"]
 
         asyncio.run(results())
-        yield log
+        yield [json.loads(ex.request) for ex in log]
 
 
 def test_every_document_the_publisher_sends_is_valid_for_xrays_schema(documents: list[dict[str, Any]]) -> None:

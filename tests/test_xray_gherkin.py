@@ -6,46 +6,32 @@ rewritten in place, same key), and switching between manual and Cucumber convert
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from builders import PROJECT, all_decisions, jira_client, new_story, publish_to, standalone_app, xray_graphql
 from flowcase.export.gherkin import definition, render
 from flowcase.generate import GenerateOptions, generate
 from flowcase.jira.publish import OBSOLETE_LABEL, TEST_PROPERTY, PublishResult
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.targets import PublishCall, publish_to_target
-from test_xray_publish import FAST, GRAPHQL, PROJECT, issues_of, jira, model_of, new_story, xray
+from flowcase.sandbox.testing import RunningSandbox
+from test_xray_publish import GRAPHQL, issues_of, model_of
 
 CUCUMBER = PublishSettings(target="xray", xray_test_type="cucumber")
 MANUAL = PublishSettings(target="xray")
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True, setup=True) as running:
-        running.setup_xray("DEMO")
-        yield running
+pytestmark = pytest.mark.sandbox(setup=True, xray=True)  # the shared `sb` fixture (conftest.py)
 
 
 def publish(sb: RunningSandbox, model: Model, story: str, settings: PublishSettings) -> PublishResult:
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
-
-    async def go() -> PublishResult:
-        async with jira(sb) as c:
-            return await publish_to_target(
-                PublishCall(c, model, suite, story, PROJECT, settings, settle_seconds=0, lease_timing=FAST),
-                sb.vendor_access(),
-            )
-
-    return asyncio.run(go())
+    return publish_to(sb, model, story, settings, settle_seconds=0)
 
 
 def held_test(sb: RunningSandbox, issue_id: str) -> dict[str, Any]:
-    data = xray(
+    data = xray_graphql(
         sb,
         "query($id: String) { getTest(issueId: $id) { testType { name kind } gherkin steps { action } } }",
         {"id": issue_id},
@@ -63,7 +49,7 @@ def live_tests(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
 
 def test_the_definition_is_the_gherkin_exports_scenario_without_its_header() -> None:
     model = model_of("gdef", 2)
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     feature = render(suite, model)
     for test in suite.tests:
         text = definition(test, model)
@@ -75,7 +61,7 @@ def test_the_definition_is_the_gherkin_exports_scenario_without_its_header() -> 
 def test_cucumber_full_cycle_and_switching_types(sb: RunningSandbox) -> None:
     story = new_story(sb)
     model = model_of("gcycle", 3)
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     first = publish(sb, model, story, CUCUMBER)
     assert (first.created, first.updated, first.unchanged) == (3, 0, 0)
     tests = live_tests(sb, "gcycle")
@@ -137,11 +123,8 @@ def test_compare_with_published_reads_the_cucumber_hash(sb: RunningSandbox) -> N
 
     from starlette.testclient import TestClient
 
-    from flowcase.config import Settings
-    from flowcase.hosts.standalone import JiraSite, StandaloneHost
     from flowcase.jira.settings_store import save_settings
     from flowcase.model.io import dumps
-    from flowcase.web.app import create_app
 
     story = new_story(sb)
     model = model_of("gdiff", 2)
@@ -149,18 +132,17 @@ def test_compare_with_published_reads_the_cucumber_hash(sb: RunningSandbox) -> N
 
     def settings(value: PublishSettings) -> None:
         async def go() -> None:
-            async with jira(sb) as c:
+            async with jira_client(sb) as c:
                 await save_settings(c, value, project_key=PROJECT)
 
         asyncio.run(go())
 
     token = "gherkin-diff-token-0123456789"
-    host = StandaloneHost(JiraSite(sb.base_url, sb.email, sb.api_token), token)
     auth = {"Authorization": f"Bearer {token}"}
 
     def diff(m: Model) -> dict[str, list[Any]]:
         body = {"issueKey": story, "doc": {"model": jsonlib.loads(dumps(m, "json"))}}
-        with TestClient(create_app(Settings(env="test"), hosts=[host])) as client:
+        with TestClient(standalone_app(token, sb)) as client:
             answer = client.post("/api/diff", json=body, headers=auth)
         assert answer.status_code == 200, answer.text
         return dict(answer.json()["diff"])

@@ -6,124 +6,48 @@ worker that dies between Jira's create and the steps resumed without duplicates.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from flowcase.db.engine import make_engine, session_factory
-from flowcase.db.migrate import upgrade
-from flowcase.generate import GenerateOptions, generate
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
-from flowcase.jira.jobs import DONE, JobStore, Worker
-from flowcase.jira.lease import LeaseTiming
+from builders import (
+    PROJECT,
+    all_decisions,
+    checkout_model,
+    jira_client,
+    new_story,
+    project_target,
+    publish_to,
+    xray_graphql,
+    xray_token,
+)
+from flowcase.jira.jobs import DONE
 from flowcase.jira.publish import OBSOLETE_LABEL, TEST_PROPERTY, PublishError, PublishResult, model_label
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.targets import PublishCall, VendorAccess, publish_to_target
-from jobtools import save_and_submit
+from flowcase.sandbox.testing import RunningSandbox
+from flowcase.targets import VendorAccess
+from jobtools import Crash, crash_first_worker, resume_after_crash, sqlite_job_store, submit_sync
 
-PROJECT = "DEMO"
 BULK = "/rest/api/3/issue/bulk"
 GRAPHQL = "/xray/api/v2/graphql"
 XRAY = PublishSettings(target="xray")
-FAST = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
+pytestmark = pytest.mark.sandbox(setup=True, xray=True)  # the shared `sb` fixture (conftest.py)
 
 
 def model_of(model_id: str, n: int, *, word: str = "Choose") -> Model:
-    return Model.model_validate(
-        {
-            "id": model_id,
-            "name": f"Checkout {model_id}",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {
-                            "id": "pick",
-                            "kind": "step",
-                            "name": "Pick",
-                            "decisions": [
-                                {
-                                    "id": f"p{i}",
-                                    "action": f"{word} product {i}",
-                                    "expected": f"Product {i} in the basket",
-                                    "next": "pay",
-                                }
-                                for i in range(n)
-                            ],
-                        },
-                        {
-                            "id": "pay",
-                            "kind": "step",
-                            "name": "Pay",
-                            "decisions": [{"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True, setup=True) as running:
-        running.setup_xray("DEMO")
-        yield running
-
-
-def jira(sb: RunningSandbox) -> JiraClient:
-    return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
-
-
-def new_story(sb: RunningSandbox) -> str:
-    async def go() -> str:
-        async with jira(sb) as c:
-            made = await c.create_issue(
-                {"project": {"key": PROJECT}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
-            )
-            return str(made["key"])
-
-    return asyncio.run(go())
+    return checkout_model(model_id, n, action=word + " product {i}", pay_from=0)
 
 
 def run_publish(sb: RunningSandbox, model: Model, story: str, access: VendorAccess | None = None) -> PublishResult:
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
-
-    async def go() -> PublishResult:
-        async with jira(sb) as c:
-            call = PublishCall(c, model, suite, story, PROJECT, XRAY, settle_seconds=0, lease_timing=FAST)
-            return await publish_to_target(call, access or sb.vendor_access())
-
-    return asyncio.run(go())
-
-
-def xray(sb: RunningSandbox, query: str, variables: dict[str, Any] | None = None) -> Any:
-    cfg = sb.sandbox.config
-    token = httpx.post(
-        f"{sb.xray_url}/api/v2/authenticate",
-        json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret},
-    ).json()
-    body = httpx.post(
-        f"{sb.xray_url}/api/v2/graphql",
-        json={"query": query, "variables": variables or {}},
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()
-    assert not body.get("errors"), body
-    return body["data"]
+    return publish_to(sb, model, story, XRAY, access, settle_seconds=0)
 
 
 def issues_of(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
     async def go() -> list[dict[str, Any]]:
-        async with jira(sb) as c:
+        async with jira_client(sb) as c:
             return await c.search_all(
                 f'project = {PROJECT} AND labels = "{model_label(model_id)}" ORDER BY key',
                 fields=("labels", "issuelinks", "issuetype", "summary"),
@@ -134,12 +58,14 @@ def issues_of(sb: RunningSandbox, model_id: str) -> list[dict[str, Any]]:
 
 
 def steps_of(sb: RunningSandbox, issue_id: str) -> list[dict[str, Any]]:
-    data = xray(sb, "query($id: String) { getTest(issueId: $id) { steps { action data result } } }", {"id": issue_id})
+    data = xray_graphql(
+        sb, "query($id: String) { getTest(issueId: $id) { steps { action data result } } }", {"id": issue_id}
+    )
     return list(data["getTest"]["steps"])
 
 
 def set_members(sb: RunningSandbox, set_id: str) -> set[str]:
-    data = xray(
+    data = xray_graphql(
         sb,
         "query($id: String) { getTestSet(issueId: $id) { tests(limit: 100) { results { issueId } } } }",
         {"id": set_id},
@@ -202,63 +128,22 @@ def test_bad_credentials_are_refused_before_anything_is_written(sb: RunningSandb
 def test_a_worker_killed_before_the_steps_resumes_without_duplicates(sb: RunningSandbox, tmp_path: Path) -> None:
     """The durable job: the worker "dies" right after Jira created a chunk of Tests and before their steps were
     written; the next worker finds them by their identity, writes their steps and creates nothing twice."""
-    url = f"sqlite:///{tmp_path}/app.db"
-    upgrade(url)
+    _url, store, clock = sqlite_job_store(tmp_path)
     model = model_of("xkilled", 5)
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     story = new_story(sb)
-    clock = {"now": datetime.now(UTC)}
-    store = JobStore(session_factory(make_engine(url)), clock=lambda: clock["now"])
-    settings_url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
-    httpx.put(settings_url, json={"target": "xray"}, auth=sb.basic_auth()).raise_for_status()
-
-    async def prepare() -> str:
-        async with jira(sb) as c:
-            job, _ = await save_and_submit(c, store, story, model, suite, project=PROJECT)
-            return job
-
-    class Crash(BaseException):
-        pass
 
     from flowcase.targets import xray as xray_module
-
-    original = xray_module.XrayExtras.write
 
     async def crashing(self: Any, key: str, issue_id: str, test_id: str) -> None:
         raise Crash  # Jira created the Tests; not one step was written
 
-    try:
-        job_id = asyncio.run(prepare())
-        first = Worker(
-            store,
-            lambda job: jira(sb),
-            worker_id="first",
-            lease_seconds=60,
-            settle_seconds=0.05,
-            access=sb.vendor_access(),
-        )
-        xray_module.XrayExtras.write = crashing  # type: ignore[method-assign]
-        try:
-            with pytest.raises(Crash):
-                asyncio.run(first.execute(job_id))
-        finally:
-            xray_module.XrayExtras.write = original  # type: ignore[method-assign]
+    with project_target(sb, "xray"):
+        job_id = submit_sync(sb, store, story, model, suite)
+        crash_first_worker(sb, store, job_id, xray_module.XrayExtras, "write", crashing)
         made = [i for i in issues_of(sb, "xkilled") if i["fields"]["issuetype"]["name"] == "Test"]
         assert len(made) == 5 and all(i["properties"][TEST_PROPERTY]["hash"] == "" for i in made)
-        clock["now"] += timedelta(seconds=61)
-        httpx.delete(f"{sb.base_url}/rest/api/3/issue/{story}/properties/flowcase-lease-publish", auth=sb.basic_auth())
-        sb.clear_calls()
-        second = Worker(
-            store,
-            lambda job: jira(sb),
-            worker_id="second",
-            lease_seconds=5,
-            settle_seconds=0.05,
-            access=sb.vendor_access(),
-        )
-        view = asyncio.run(second.execute(job_id))
-    finally:
-        httpx.delete(settings_url, auth=sb.basic_auth())
+        view = resume_after_crash(sb, store, clock, story, job_id)
     assert view is not None and view.state == DONE, view
     assert sb.count_calls("POST", BULK) == 0  # nothing created again
     tests = [i for i in issues_of(sb, "xkilled") if i["fields"]["issuetype"]["name"] == "Test"]
@@ -275,19 +160,14 @@ def test_compare_with_published_counts_the_steps(sb: RunningSandbox) -> None:
 
     story = new_story(sb)
     run_publish(sb, model_of("xdiff", 3), story)
-    settings_url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
-    httpx.put(settings_url, json={"target": "xray"}, auth=sb.basic_auth()).raise_for_status()
 
     async def diff(model: Model) -> dict[str, Any]:
-        async with jira(sb) as c:
-            suite = generate(model, GenerateOptions(criterion="all-decisions"))
-            return await jira_ops.diff(c, story, model, suite, "flowcase")
+        async with jira_client(sb) as c:
+            return await jira_ops.diff(c, story, model, all_decisions(model), "flowcase")
 
-    try:
+    with project_target(sb, "xray"):
         same = asyncio.run(diff(model_of("xdiff", 3)))
         reworded = asyncio.run(diff(model_of("xdiff", 3, word="Select")))
-    finally:
-        httpx.delete(settings_url, auth=sb.basic_auth())
     assert (len(same["unchanged"]), len(same["updated"]), len(same["new"])) == (3, 0, 0)
     assert (len(reworded["unchanged"]), len(reworded["updated"])) == (0, 3)
 
@@ -298,7 +178,7 @@ def test_get_tests_and_executions_list_only_issues_of_their_type(sb: RunningSand
     tests = sorted(i["id"] for i in issues if i["fields"]["issuetype"]["name"] == "Test")
     set_id = next(i["id"] for i in issues if i["fields"]["issuetype"]["name"] == "Test Set")
     asked = [*tests, set_id, "DEMO-x", ""]
-    data = xray(
+    data = xray_graphql(
         sb,
         "query($ids: [String]) { getTests(issueIds: $ids, limit: 10) { total results { issueId } warnings }"
         " getTestExecutions(issueIds: $ids, limit: 10) { total results { issueId } } }",
@@ -306,11 +186,7 @@ def test_get_tests_and_executions_list_only_issues_of_their_type(sb: RunningSand
     )
     assert data["getTests"] == {"total": 2, "results": [{"issueId": i} for i in tests], "warnings": []}
     assert data["getTestExecutions"] == {"total": 0, "results": []}
-    cfg = sb.sandbox.config
-    token = httpx.post(
-        f"{sb.xray_url}/api/v2/authenticate",
-        json={"client_id": cfg.xray_client_id, "client_secret": cfg.xray_client_secret},
-    ).json()
+    token = xray_token(sb)
     for query in ("getTests", "getTestExecutions"):
         body = httpx.post(
             f"{sb.xray_url}/api/v2/graphql",

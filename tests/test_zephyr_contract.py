@@ -14,140 +14,55 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import unquote
 
 import httpx
 import pytest
 import yaml
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
-from flowcase.generate import GenerateOptions, generate
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
-from flowcase.jira.lease import LeaseTiming
+from builders import FAST, all_decisions, checkout_model, jira_client
 from flowcase.jira.publish import OBSOLETE_LABEL
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
-from flowcase.sandbox.app import create_sandbox_app
-from flowcase.sandbox.server import bind, serve_in_thread
-from flowcase.sandbox.site import SandboxConfig
 from flowcase.sandbox.testing import RunningSandbox, run_sync
 from flowcase.targets import PublishCall, publish_to_target
 from flowcase.targets.results_remote import read_remote
 from flowcase.targets.zephyr import find_existing, zephyr_client
+from recording import Exchange, Operation, openapi_operations, problems_in, recording_sandbox
 
 SPEC_FILE = Path(__file__).resolve().parent / "data" / "vendor" / "zephyr-scale-cloud-api.v2.openapi.yml"
 PREFIX = "/zephyr/v2"
 
 
-@dataclass
-class Exchange:
-    method: str
-    path: str  # without the /zephyr/v2 prefix
-    query: list[tuple[str, str]]
-    request: bytes
-    status: int
-    response: bytes
-
-
-class Recorder:
-    def __init__(self, app: Any, log: list[Exchange]) -> None:
-        self.app, self.log = app, log
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PREFIX + "/"):
-            await self.app(scope, receive, send)
-            return
-        body, out, state = bytearray(), bytearray(), {"status": 0}
-
-        async def recv() -> Any:
-            message = await receive()
-            if message["type"] == "http.request":
-                body.extend(message.get("body", b""))
-            return message
-
-        async def snd(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-            elif message["type"] == "http.response.body":
-                out.extend(message.get("body", b""))
-            await send(message)
-
-        await self.app(scope, recv, snd)
-        self.log.append(
-            Exchange(
-                scope["method"],
-                scope["path"][len(PREFIX) :],
-                parse_qsl(scope.get("query_string", b"").decode(), keep_blank_values=True),
-                bytes(body),
-                int(state["status"]),
-                bytes(out),
-            )
-        )
-
-
 def model_of(n: int, word: str = "Choose") -> Model:
-    return Model.model_validate(
-        {
-            "id": "zcontract",
-            "name": "Contract checkout",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {
-                            "id": "pick",
-                            "kind": "step",
-                            "name": "Pick",
-                            "decisions": [
-                                {
-                                    "id": f"p{i}",
-                                    "action": f"{word} product {i}",
-                                    "expected": f"Product {i} in the basket",
-                                    "next": "done",
-                                    "requirements": ["DEMO-2", "DEMO-404"],
-                                }
-                                for i in range(n)
-                            ],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
+    return checkout_model(
+        "zcontract", n, name="Contract checkout", action=word + " product {i}", requirements=["DEMO-2", "DEMO-404"]
     )
 
 
 @pytest.fixture(scope="module")
 def recorded() -> Iterator[tuple[RunningSandbox, list[Exchange]]]:
     log: list[Exchange] = []
-    sock = bind()
-    port = sock.getsockname()[1]
-    app = create_sandbox_app(SandboxConfig(base_url=f"http://127.0.0.1:{port}", demo_data=True))
-    app.app = Recorder(app.app, log)
-    with serve_in_thread(app, sock=sock) as url:
-        sb = RunningSandbox(url, app, app.sandbox)
+    with recording_sandbox(log, PREFIX + "/", strip=PREFIX) as sb:
         sb.setup_flowcase("DEMO")
         run_sync(full_cycle(sb))
         yield sb, log
 
 
 async def full_cycle(sb: RunningSandbox) -> None:
-    fast = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
     settings = PublishSettings(target="zephyr")
-    async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+    async with jira_client(sb) as c:
         for n, word in ((4, "Choose"), (4, "Choose"), (3, "Select")):  # publish, republish, change + obsolete
             model = model_of(n, word)
-            suite = generate(model, GenerateOptions(criterion="all-decisions"))
-            call = PublishCall(c, model, suite, "DEMO-1", "DEMO", settings, lease_timing=fast)
+            suite = all_decisions(model)
+            call = PublishCall(c, model, suite, "DEMO-1", "DEMO", settings, lease_timing=FAST)
             await publish_to_target(call, sb.vendor_access())
     # results: a tester runs the test cases in a test cycle, flowcase reads the latest execution of each back
-    async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+    async with jira_client(sb) as c:
         async with zephyr_client(sb.zephyr_url, sb.sandbox.config.zephyr_token) as z:
             existing, _ = await find_existing(z, "DEMO", "DEMO-1", "zcontract")
         keys = sorted(e.key for e in existing.values() if OBSOLETE_LABEL not in e.labels)
@@ -183,15 +98,8 @@ def spec() -> dict[str, Any]:
 
 
 @cache
-def operations() -> list[tuple[re.Pattern[str], str, dict[str, Any], list[dict[str, Any]]]]:
-    out = []
-    for template, item in spec()["paths"].items():
-        pattern = re.compile("^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
-        for method, op in item.items():
-            if isinstance(op, dict) and "responses" in op:
-                out.append((pattern, method.upper(), op, list(item.get("parameters") or [])))
-    out.sort(key=lambda o: o[0].pattern.count("[^/]+"))  # literal paths first
-    return out
+def operations() -> list[Operation]:
+    return openapi_operations(spec()["paths"], named=True)
 
 
 # The one place where the description contradicts itself: FolderInput says a root folder's ``parentId`` "must be
@@ -302,7 +210,7 @@ def test_the_cycle_uses_every_operation_of_the_publisher(recorded: tuple[Running
 
 def test_every_request_and_answer_matches_zephyrs_description(recorded: tuple[RunningSandbox, list[Exchange]]) -> None:
     _, log = recorded
-    problems = sorted({p for ex in log for p in problems_of(ex)})
+    problems = problems_in(log, problems_of)
     assert not problems, "\n".join(problems[:40])
 
 

@@ -6,8 +6,6 @@ ambiguous create failure, both resumed without duplicates; the job database hold
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,102 +13,43 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from builders import (
+    PROJECT,
+    all_decisions,
+    checkout_model,
+    jira_client,
+    new_story,
+    project_target,
+    publish_to,
+    zephyr_get,
+)
 from flowcase.db.engine import make_engine, session_factory
-from flowcase.db.migrate import upgrade
-from flowcase.generate import GenerateOptions, generate
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
-from flowcase.jira.jobs import DONE, JobStore, PublishJobTest, Worker
-from flowcase.jira.lease import LeaseTiming
+from flowcase.jira.jobs import DONE, PublishJobTest
 from flowcase.jira.publish import OBSOLETE_LABEL, PublishError, PublishResult
 from flowcase.jira.settings_store import PublishSettings
 from flowcase.model.types import Model
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.targets import PublishCall, VendorAccess, publish_to_target
-from jobtools import save_and_submit
+from flowcase.sandbox.testing import RunningSandbox
+from flowcase.targets import VendorAccess
+from jobtools import Crash, crash_first_worker, resume_after_crash, sqlite_job_store, submit_sync
 
-PROJECT = "DEMO"
 CREATE = "/zephyr/v2/testcases"
 ZEPHYR = PublishSettings(target="zephyr")
-FAST = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
+pytestmark = pytest.mark.sandbox(setup=True)  # the shared `sb` fixture (conftest.py)
 
 
 def model_of(model_id: str, n: int, *, word: str = "Choose", extra_req: bool = True) -> Model:
-    return Model.model_validate(
-        {
-            "id": model_id,
-            "name": f"Checkout {model_id}",
-            "workflows": [
-                {
-                    "id": "main",
-                    "nodes": [
-                        {"id": "start", "kind": "start", "next": "pick"},
-                        {
-                            "id": "pick",
-                            "kind": "step",
-                            "name": "Pick",
-                            "decisions": [
-                                {
-                                    "id": f"p{i}",
-                                    "action": f"{word} product {i}",
-                                    "expected": f"Product {i} in the basket",
-                                    "next": "pay",
-                                    "requirements": ["DEMO-2", "DEMO-404"] if extra_req and i == 0 else [],
-                                }
-                                for i in range(n)
-                            ],
-                        },
-                        {
-                            "id": "pay",
-                            "kind": "step",
-                            "name": "Pay",
-                            "decisions": [{"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}],
-                        },
-                        {"id": "done", "kind": "end", "name": "Paid"},
-                    ],
-                }
-            ],
-        }
+    """The first product covers DEMO-2 and DEMO-404 (which does not exist) unless ``extra_req`` is False."""
+    return checkout_model(
+        model_id,
+        n,
+        action=word + " product {i}",
+        pay_from=0,
+        requirements=lambda i: ["DEMO-2", "DEMO-404"] if extra_req and i == 0 else [],
     )
 
 
-@pytest.fixture(scope="module")
-def sb() -> Iterator[RunningSandbox]:
-    with running_sandbox(demo_data=True, setup=True) as running:
-        yield running
-
-
-def jira(sb: RunningSandbox) -> JiraClient:
-    return JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token))
-
-
-def new_story(sb: RunningSandbox) -> str:
-    async def go() -> str:
-        async with jira(sb) as c:
-            made = await c.create_issue(
-                {"project": {"key": PROJECT}, "issuetype": {"name": "Story"}, "summary": "Checkout"}
-            )
-            return str(made["key"])
-
-    return asyncio.run(go())
-
-
 def run_publish(sb: RunningSandbox, model: Model, story: str, access: VendorAccess | None = None) -> PublishResult:
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
-
-    async def go() -> PublishResult:
-        async with jira(sb) as c:
-            call = PublishCall(c, model, suite, story, PROJECT, ZEPHYR, lease_timing=FAST)
-            return await publish_to_target(call, access or sb.vendor_access())
-
-    return asyncio.run(go())
-
-
-def zephyr_get(sb: RunningSandbox, path: str, **params: Any) -> Any:
-    headers = {"Authorization": f"Bearer {sb.sandbox.config.zephyr_token}"}
-    response = httpx.get(f"{sb.zephyr_url}{path}", params=params, headers=headers)
-    response.raise_for_status()
-    return response.json()
+    return publish_to(sb, model, story, ZEPHYR, access)
 
 
 def cases_of(sb: RunningSandbox, story: str) -> list[dict[str, Any]]:
@@ -198,23 +137,10 @@ def test_refused_without_a_valid_token(sb: RunningSandbox) -> None:
 def test_a_worker_killed_after_zephyr_created_resumes_without_duplicates(sb: RunningSandbox, tmp_path: Path) -> None:
     """The durable job: the worker "dies" right after Zephyr created a test case, before the journal recorded it;
     the next worker finds it by its labels, completes it and creates only what is missing."""
-    url = f"sqlite:///{tmp_path}/app.db"
-    upgrade(url)
+    url, store, clock = sqlite_job_store(tmp_path)
     model = model_of("zkilled", 5, extra_req=False)
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
+    suite = all_decisions(model)
     story = new_story(sb)
-    clock = {"now": datetime.now(UTC)}
-    store = JobStore(session_factory(make_engine(url)), clock=lambda: clock["now"])
-    settings_url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
-    httpx.put(settings_url, json={"target": "zephyr"}, auth=sb.basic_auth()).raise_for_status()
-
-    async def prepare() -> str:
-        async with jira(sb) as c:
-            job, _ = await save_and_submit(c, store, story, model, suite, project=PROJECT)
-            return job
-
-    class Crash(BaseException):
-        pass
 
     from flowcase.jira import jobs as jobs_module
 
@@ -227,39 +153,13 @@ def test_a_worker_killed_after_zephyr_created_resumes_without_duplicates(sb: Run
             raise Crash  # Zephyr created (and completed) the third test case; nobody recorded it
         original(self, rows)
 
-    try:
-        job_id = asyncio.run(prepare())
-        first = Worker(
-            store,
-            lambda job: jira(sb),
-            worker_id="first",
-            lease_seconds=60,
-            settle_seconds=0.05,
-            access=sb.vendor_access(),
-        )
-        jobs_module._DbJournal.created = crashing  # type: ignore[method-assign]
-        try:
-            with pytest.raises(Crash):
-                asyncio.run(first.execute(job_id))
-        finally:
-            jobs_module._DbJournal.created = original  # type: ignore[method-assign]
+    with project_target(sb, "zephyr"):
+        job_id = submit_sync(sb, store, story, model, suite)
+        crash_first_worker(sb, store, job_id, jobs_module._DbJournal, "created", crashing)
         assert store.unconfirmed(job_id)  # the third create was sent but never confirmed
         assert len(cases_of(sb, story)) == 3
         # The story's publish lease of the dead worker expires; the queue hands the job on.
-        clock["now"] += timedelta(seconds=61)
-        httpx.delete(f"{sb.base_url}/rest/api/3/issue/{story}/properties/flowcase-lease-publish", auth=sb.basic_auth())
-        sb.clear_calls()
-        second = Worker(
-            store,
-            lambda job: jira(sb),
-            worker_id="second",
-            lease_seconds=5,
-            settle_seconds=0.05,
-            access=sb.vendor_access(),
-        )
-        view = asyncio.run(second.execute(job_id))
-    finally:
-        httpx.delete(settings_url, auth=sb.basic_auth())
+        view = resume_after_crash(sb, store, clock, story, job_id)
     assert view is not None and view.state == DONE, view
     assert sb.count_calls("POST", CREATE) == 2  # only the two never sent
     cases = cases_of(sb, story)
@@ -282,7 +182,7 @@ def test_preflight_follows_the_target(sb: RunningSandbox) -> None:
     sb.create_project("ZED", "Zephyr only")
 
     async def go(target: str) -> list[str]:
-        async with jira(sb) as c:
+        async with jira_client(sb) as c:
             ready = await check(c, "ZED", PublishSettings(target=target))  # type: ignore[arg-type]
             return [p.code for p in ready.problems]
 
@@ -300,19 +200,14 @@ def test_compare_with_published_reads_zephyr(sb: RunningSandbox, monkeypatch: py
     monkeypatch.setenv("FLOWCASE_ZEPHYR_URL", sb.zephyr_url)
     monkeypatch.setenv("FLOWCASE_ZEPHYR_TOKEN", sb.sandbox.config.zephyr_token)
     monkeypatch.setenv("FLOWCASE_VENDOR_SITE_URL", sb.base_url)  # the credentials are this site's
-    settings_url = f"{sb.base_url}/rest/api/3/project/{PROJECT}/properties/flowcase-settings"
-    httpx.put(settings_url, json={"target": "zephyr"}, auth=sb.basic_auth()).raise_for_status()
 
     async def diff(model: Model) -> dict[str, Any]:
-        async with jira(sb) as c:
-            suite = generate(model, GenerateOptions(criterion="all-decisions"))
-            return await jira_ops.diff(c, story, model, suite, "flowcase")
+        async with jira_client(sb) as c:
+            return await jira_ops.diff(c, story, model, all_decisions(model), "flowcase")
 
-    try:
+    with project_target(sb, "zephyr"):
         same = asyncio.run(diff(model_of("zdiff", 3, extra_req=False)))
         fewer = asyncio.run(diff(model_of("zdiff", 2, extra_req=False)))
-    finally:
-        httpx.delete(settings_url, auth=sb.basic_auth())
     assert (len(same["unchanged"]), len(same["updated"]), len(same["new"]), len(same["obsolete"])) == (3, 0, 0, 0)
     assert len(fewer["obsolete"]) == 1 and fewer["obsolete"][0]["key"].startswith("DEMO-T")
 

@@ -1,19 +1,17 @@
 """axe-core (Deque's accessibility engine, from npm) run inside Chromium pages and frames.
 
-The test setup installs the pinned ``axe-core`` package into ``.cache/axe-core`` (gitignored) with npm, once, the
-way ``tests/test_jira_contract.py`` fetches the ADF schema; nothing is fetched while a page is tested, and the app
-never ships or loads it. Without npm the accessibility tests are skipped unless ``FLOWCASE_REQUIRE_AXE=1`` (CI).
+The test setup installs the pinned ``axe-core`` package into ``.cache/axe-core`` (gitignored) with npm, once, as
+``tests/test_jira_contract.py`` fetches the ADF schema (both through ``tests/npmcache.py``); nothing is fetched
+while a page is tested, and the app never ships or loads it. Without npm the accessibility tests are skipped
+unless ``FLOWCASE_REQUIRE_AXE=1`` (CI).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
+from npmcache import npm_cached
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_PACKAGE = "axe-core@4.10.3"
@@ -23,29 +21,16 @@ AXE_JS = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
 
 
-def _give_up(message: str) -> None:
-    if os.environ.get("FLOWCASE_REQUIRE_AXE") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def axe_source() -> str:
     """The axe-core script, installed with npm into the cache on first use."""
-    if not AXE_JS.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            _give_up(f"npm is needed to install {AXE_PACKAGE} for the accessibility tests")
-        AXE_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(AXE_DIR), AXE_PACKAGE],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0 or not AXE_JS.exists():
-            _give_up(f"npm install {AXE_PACKAGE} failed: {(done.stderr or done.stdout)[-500:]}")
-    return AXE_JS.read_text(encoding="utf-8")
+    script = npm_cached(
+        AXE_PACKAGE,
+        AXE_DIR,
+        AXE_JS,
+        require_env="FLOWCASE_REQUIRE_AXE",
+        no_npm=f"npm is needed to install {AXE_PACKAGE} for the accessibility tests",
+    )
+    return script.read_text(encoding="utf-8")
 
 
 _RUN = """async () => {

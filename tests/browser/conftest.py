@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 from webtools import STANDALONE_TOKEN, serve
 
-from flowcase.config import Settings
-from flowcase.hosts.standalone import JiraSite, StandaloneHost
+from builders import standalone_app
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.web.app import create_app
 
 CHROMIUM = os.environ.get("FLOWCASE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -81,6 +79,5 @@ def sandbox() -> Iterator[RunningSandbox]:
 @pytest.fixture(scope="module")
 def app_url(sandbox: RunningSandbox) -> Iterator[str]:
     """The app with the standalone host against the module's sandbox; sign in with ``webtools.sign_in``."""
-    host = StandaloneHost(JiraSite(sandbox.base_url, sandbox.email, sandbox.api_token), STANDALONE_TOKEN)
-    with serve(create_app(Settings(env="test", save_settle_seconds=0.2), hosts=[host])) as url:
+    with serve(standalone_app(STANDALONE_TOKEN, sandbox, save_settle_seconds=0.2)) as url:
         yield url

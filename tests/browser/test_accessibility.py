@@ -5,24 +5,17 @@ keyboard only (open the editor, edit a decision-table cell, generate, select a t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from axe import axe_source, blocking, report
-from cryptography.fernet import Fernet
-from webtools import free_port, screenshot, serve, sign_in
+from webtools import EXAMPLES, connect_app, screenshot, sign_in
 
-from flowcase.config import Settings
-from flowcase.db.migrate import upgrade
 from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.web.app import create_app
 
 pytestmark = pytest.mark.browser
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CHECKOUT = EXAMPLES / "bpmn" / "checkout.bpmn"
 
 
@@ -57,6 +50,15 @@ def published_test_of(sandbox: RunningSandbox, story: str) -> str:
     raise AssertionError(f"no test issue of {story}")
 
 
+def publish_checked(target: Any, axe: str, editor: str, seen: dict[str, str]) -> None:
+    """Publish from the editor in ``target`` (a page or a frame), checking the confirmation (named ``editor``)."""
+    target.click("#publish")
+    target.wait_for_selector("#confirm-publish")
+    check(target, axe, f"{editor} (publish confirmation)", seen)
+    target.click("#confirm-publish")
+    target.wait_for_selector(".fc-publish-result", timeout=60000)
+
+
 def test_standalone_pages_have_no_serious_or_critical_violations(
     page: Any, app_url: str, sandbox: RunningSandbox, axe: str
 ) -> None:
@@ -89,11 +91,7 @@ def test_standalone_pages_have_no_serious_or_critical_violations(
     page.locator(".fc-test-row").nth(1).click()
     page.wait_for_selector("#save-status:text-matches('^Saved')", timeout=20000)
     check(page, axe, "editor (tests, a path highlighted)", seen)
-    page.click("#publish")
-    page.wait_for_selector("#confirm-publish")
-    check(page, axe, "editor (publish confirmation)", seen)
-    page.click("#confirm-publish")
-    page.wait_for_selector(".fc-publish-result", timeout=60000)
+    publish_checked(page, axe, "editor", seen)
     check(page, axe, "editor (published)", seen)
     page.click("#tab-data")
     check(page, axe, "editor (parameters)", seen)
@@ -155,20 +153,8 @@ def test_standalone_pages_have_no_serious_or_critical_violations(
 @pytest.fixture(scope="module")
 def connect_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSandbox, str]]:
     db = tmp_path_factory.mktemp("a11y") / "app.db"
-    with running_sandbox(demo_data=True, setup=True) as sb:
-        port = free_port()
-        settings = Settings(
-            env="test",
-            base_url=f"http://127.0.0.1:{port}",
-            database_url=f"sqlite:///{db}",
-            secret_keys=Fernet.generate_key().decode(),
-            connect_key_server=sb.key_server,
-        )
-        upgrade(settings.database_url)
-        with serve(create_app(settings), port) as url:
-            with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
-                pool.submit(sb.install, f"{url}/atlassian-connect.json").result()
-            yield sb, url
+    with running_sandbox(demo_data=True, setup=True) as sb, connect_app(sb, f"sqlite:///{db}") as (_app, url):
+        yield sb, url
 
 
 def app_frame(page: Any, suffix: str) -> Any:
@@ -197,11 +183,7 @@ def test_connect_pages_in_the_sandbox_have_no_serious_or_critical_violations(
     editor.wait_for_selector(".fc-test-row")
     editor.locator(".fc-test-row").nth(1).click()
     check(editor, axe, "connect editor (tests)", seen)
-    editor.click("#publish")
-    editor.wait_for_selector("#confirm-publish")
-    check(editor, axe, "connect editor (publish confirmation)", seen)
-    editor.click("#confirm-publish")
-    editor.wait_for_selector(".fc-publish-result", timeout=60000)
+    publish_checked(editor, axe, "connect editor", seen)
 
     page.goto(f"{sb.base_url}/browse/{published_test_of(sb, 'DEMO-1')}")
     lineage = app_frame(page, "issue-panel")

@@ -7,22 +7,15 @@ image or connection the policy blocks shows up as a console error and fails the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
-from webtools import free_port, serve, sign_in
+from webtools import EXAMPLES, connect_app, sign_in
 
-from flowcase.config import Settings
-from flowcase.db.migrate import upgrade
 from flowcase.sandbox.testing import RunningSandbox
-from flowcase.web.app import create_app
 
 pytestmark = pytest.mark.browser
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
@@ -64,19 +57,7 @@ def test_the_standalone_editor_works_under_the_policy(strict: Any, app_url: str)
 def test_connect_pages_load_all_js_from_the_site_under_the_policy(
     strict: Any, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    port = free_port()
-    settings = Settings(
-        env="test",
-        base_url=f"http://127.0.0.1:{port}",
-        database_url=f"sqlite:///{tmp_path / 'a.db'}",
-        secret_keys=Fernet.generate_key().decode(),
-        connect_key_server=sandbox.key_server,
-        app_key="flowcase-csp",
-    )
-    upgrade(settings.database_url)
-    with serve(create_app(settings), port) as url:
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(sandbox.install, f"{url}/atlassian-connect.json").result()
+    with connect_app(sandbox, f"sqlite:///{tmp_path / 'a.db'}", app_key="flowcase-csp"):
         strict.goto(f"{sandbox.base_url}/browse/DEMO-1")
         strict.wait_for_selector("iframe[data-ap-module$='issue-panel']")
         panel = strict.frame_locator("iframe[data-ap-module$='issue-panel']")

@@ -7,37 +7,36 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from webtools import free_port, screenshot, serve
+from webtools import (
+    SandboxApp,
+    close_editor,
+    design_checkout,
+    free_port,
+    publish_and_confirm,
+    screenshot,
+    serve,
+    shows_tests,
+)
 
 from flowcase.config import Settings
 from flowcase.db.migrate import upgrade
 from flowcase.hosts.forge.factory import forge_from_settings
 from flowcase.sandbox.forge_host import install_forge_app
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
+from flowcase.sandbox.testing import running_sandbox
 from flowcase.web.app import create_app
 from flowcase.web.forge_bundle import build
 
 pytestmark = pytest.mark.browser
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STORY = "DEMO-1"
 APP_ID = "5f0c6f0e-6c3b-4a53-9f53-1d0c0f0e0a01"
 
 
-@dataclass
-class Env:
-    sandbox: RunningSandbox
-    app_url: str
-
-
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxApp]:
     tmp = tmp_path_factory.mktemp("forge")
     resources = tmp / "customui"
     build(resources)
@@ -57,7 +56,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         with serve(app, port) as url, ThreadPoolExecutor(1) as pool:
             # install from another thread: Playwright's sync API owns this thread's event loop
             pool.submit(install_forge_app, sb.sandbox, app_id=APP_ID, remote_url=url, resources=resources).result()
-            yield Env(sb, url)
+            yield SandboxApp(sb, url)
 
 
 def forge_frame(page: Any, resource: str) -> Any:
@@ -65,7 +64,7 @@ def forge_frame(page: Any, resource: str) -> Any:
     return page.frame_locator(f"iframe[data-forge-resource='{resource}']")
 
 
-def test_main_job_inside_the_sandbox_forge_issue_page(page: Any, env: Env) -> None:
+def test_main_job_inside_the_sandbox_forge_issue_page(page: Any, env: SandboxApp) -> None:
     sb = env.sandbox
     page.goto(f"{sb.base_url}/forge/browse/{STORY}")
     panel = forge_frame(page, "issue-panel")
@@ -74,40 +73,17 @@ def test_main_job_inside_the_sandbox_forge_issue_page(page: Any, env: Env) -> No
     # open the editor: a Forge modal of the app's "editor" resource, opened through @forge/bridge's Modal
     panel.locator("#open-editor").click()
     editor = forge_frame(page, "editor")
-    editor.locator("#main[aria-busy='false']").wait_for()
-    editor.locator("#import-file").set_input_files(str(EXAMPLES / "bpmn" / "checkout.bpmn"))
-    editor.locator(".djs-element[data-element-id=cart]").wait_for()
-    editor.locator(".djs-element[data-element-id=cart]").click()
-    cell = editor.locator("#table-host .fc-cell[data-row='0'][data-key='action']")
-    cell.fill("Open the cart page with three items in it.")
-    cell.press("Tab")
-    editor.locator("#save-status:text-matches('^Saved')").wait_for(timeout=20000)
-    editor.locator("#generate").click()
-    editor.locator(".fc-test-row").first.wait_for()
-    count = editor.locator(".fc-test-row").count()
-    editor.locator(".fc-test-row").nth(1).click()
-    assert editor.locator(".djs-element.fc-path").count() > 2
+    count = design_checkout(editor)
     screenshot(page, "forge-sandbox-editor")
-    editor.locator("#publish").click()
-    editor.locator("#confirm-publish").click()
-    editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
-
     # the issues exist in the sandbox Jira, created with the Forge user token
-    r = httpx.get(
-        f"{sb.base_url}/rest/api/3/search/jql",
-        params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary"},
-        auth=sb.basic_auth(),
-    )
-    assert r.status_code == 200
-    assert len(r.json()["issues"]) == count
+    assert len(publish_and_confirm(editor, sb)) == count
 
     # closing the editor modal (view.close) calls the panel's onClose: it shows the published suite
-    editor.locator("#close").click()
-    page.wait_for_selector("iframe[data-forge-resource='editor']", state="detached")
-    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    close_editor(page, editor, "iframe[data-forge-resource='editor']")
+    shows_tests(panel, count)
     page.reload()
     panel = forge_frame(page, "issue-panel")
-    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    shows_tests(panel, count)
     assert panel.locator("#f-published").inner_text() != "Never"
     assert not [e for e in page.js_errors if "favicon" not in e]
     screenshot(page, "forge-sandbox-issue")

@@ -4,18 +4,14 @@ from; the panel's link opens the editor on the heat map of the same results."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from axe import axe_source, blocking, report
 from webtools import screenshot, sign_in
 
+from builders import FAST, all_decisions, checkout_model, jira_client, vendor_env
 from flowcase.export.results import Results, heat
-from flowcase.generate import GenerateOptions, generate
-from flowcase.jira.auth import ApiTokenAuth
-from flowcase.jira.client import JiraClient
-from flowcase.jira.lease import LeaseTiming
 from flowcase.jira.settings_store import PublishSettings, save_settings
 from flowcase.jira.storage import save_model
 from flowcase.model.types import Model
@@ -25,50 +21,15 @@ from flowcase.targets import PublishCall, publish_to_target
 pytestmark = pytest.mark.browser
 STORY = "DEMO-2"
 
-MODEL = {
-    "id": "panel-results",
-    "name": "Basket",
-    "workflows": [
-        {
-            "id": "main",
-            "nodes": [
-                {"id": "start", "kind": "start", "next": "pick"},
-                {
-                    "id": "pick",
-                    "kind": "step",
-                    "name": "Pick a product",
-                    "decisions": [
-                        {
-                            "id": f"p{i}",
-                            "action": f"Choose product {i}",
-                            "expected": f"Product {i} in the basket",
-                            "next": "pay" if i else "done",
-                        }
-                        for i in range(3)
-                    ],
-                },
-                {
-                    "id": "pay",
-                    "kind": "step",
-                    "name": "Pay",
-                    "decisions": [{"id": "card", "action": "Pay by card", "expected": "Paid", "next": "done"}],
-                },
-                {"id": "done", "kind": "end", "name": "Done"},
-            ],
-        }
-    ],
-}
-
 
 async def _publish(sb: RunningSandbox, model: Model) -> dict[str, str]:
-    fast = LeaseTiming(settle=0.05, ttl=30, wait=30, poll=0.05)
-    suite = generate(model, GenerateOptions(criterion="all-decisions"))
-    async with JiraClient(sb.base_url, ApiTokenAuth(sb.email, sb.api_token)) as c:
+    suite = all_decisions(model)
+    async with jira_client(sb) as c:
         await save_settings(c, PublishSettings(target="xray"), project_key="DEMO")
         await save_model(c, STORY, model, None)
         result = await publish_to_target(
             PublishCall(
-                c, model, suite, STORY, "DEMO", PublishSettings(target="xray"), settle_seconds=0, lease_timing=fast
+                c, model, suite, STORY, "DEMO", PublishSettings(target="xray"), settle_seconds=0, lease_timing=FAST
             ),
             sb.vendor_access(),
         )
@@ -79,15 +40,8 @@ def test_panel_shows_the_latest_xray_executions_and_opens_the_heat_map(
     page: Any, app_url: str, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sandbox.setup_xray("DEMO")
-    cfg = sandbox.sandbox.config
-    for name, value in {
-        "FLOWCASE_XRAY_URL": sandbox.xray_url,
-        "FLOWCASE_XRAY_CLIENT_ID": cfg.xray_client_id,
-        "FLOWCASE_XRAY_CLIENT_SECRET": cfg.xray_client_secret,
-        "FLOWCASE_VENDOR_SITE_URL": sandbox.base_url,
-    }.items():
-        monkeypatch.setenv(name, value)
-    model = Model.model_validate(json.loads(json.dumps(MODEL)))
+    vendor_env(monkeypatch, sandbox, zephyr=False)
+    model = checkout_model("panel-results", 3, name="Basket", pick="Pick a product", pay_from=1, end="Done")
     keys = run_sync(_publish(sandbox, model))
     (first, a), (second, b), (third, _c) = list(keys.items())
     sandbox.xray_execution({a: "PASSED", b: "PASSED"}, summary="Sprint 1")
@@ -126,7 +80,7 @@ def test_panel_shows_the_latest_xray_executions_and_opens_the_heat_map(
     results = Results(tests=statuses)
     expected = {
         ref.split("/", 1)[1]: f"fc-heat-{h.level}"
-        for ref, h in heat(model, generate(model, GenerateOptions(criterion="all-decisions")), results).items()
+        for ref, h in heat(model, all_decisions(model), results).items()
         if "#" not in ref
     }
     marked = dict(

@@ -5,53 +5,32 @@ the app calls the sandbox's REST API signed as the app."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from cryptography.fernet import Fernet
-from webtools import free_port, screenshot, serve
+from webtools import (
+    SandboxApp,
+    close_editor,
+    connect_app,
+    design_checkout,
+    publish_and_confirm,
+    screenshot,
+    shows_tests,
+)
 
-from flowcase.config import Settings
-from flowcase.db.migrate import upgrade
-from flowcase.sandbox.testing import RunningSandbox, running_sandbox
-from flowcase.web.app import create_app
+from flowcase.sandbox.testing import running_sandbox
 
 pytestmark = pytest.mark.browser
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STORY = "DEMO-1"
 
 
-@dataclass
-class Env:
-    sandbox: RunningSandbox
-    app_url: str
-
-
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxApp]:
     db = tmp_path_factory.mktemp("connect") / "app.db"
-    with running_sandbox(demo_data=True, setup=True) as sb:
-        port = free_port()
-        settings = Settings(
-            env="test",
-            base_url=f"http://127.0.0.1:{port}",
-            database_url=f"sqlite:///{db}",
-            secret_keys=Fernet.generate_key().decode(),
-            connect_key_server=sb.key_server,
-        )
-        upgrade(settings.database_url)
-        app = create_app(settings)
+    with running_sandbox(demo_data=True, setup=True) as sb, connect_app(sb, f"sqlite:///{db}") as (app, url):
         assert [h.name for h in app.state.hosts] == ["connect"]
-        with serve(app, port) as url:
-            # install from another thread: Playwright's sync API owns this thread's event loop
-            with ThreadPoolExecutor(1) as pool:
-                pool.submit(sb.install, f"{url}/atlassian-connect.json").result()
-            yield Env(sb, url)
+        yield SandboxApp(sb, url)
 
 
 def app_frame(page: Any, module_suffix: str) -> Any:
@@ -60,7 +39,7 @@ def app_frame(page: Any, module_suffix: str) -> Any:
     return frame
 
 
-def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
+def test_main_job_inside_the_sandbox_issue_page(page: Any, env: SandboxApp) -> None:
     sb = env.sandbox
     page.goto(f"{sb.base_url}/browse/{STORY}")
     panel = app_frame(page, "issue-panel")
@@ -70,57 +49,31 @@ def test_main_job_inside_the_sandbox_issue_page(page: Any, env: Env) -> None:
     # open the editor: a full-screen dialog of the app, opened through AP.dialog
     panel.locator("#open-editor").click()
     editor = app_frame(page, "-editor")
-    editor.locator("#main[aria-busy='false']").wait_for()
-    editor.locator("#import-file").set_input_files(str(EXAMPLES / "bpmn" / "checkout.bpmn"))
-    editor.locator(".djs-element[data-element-id=cart]").wait_for()
-    # edit a decision-table cell
-    editor.locator(".djs-element[data-element-id=cart]").click()
-    cell = editor.locator("#table-host .fc-cell[data-row='0'][data-key='action']")
-    cell.fill("Open the cart page with three items in it.")
-    cell.press("Tab")
-    editor.locator("#save-status:text-matches('^Saved')").wait_for(timeout=20000)
-    # generate, highlight a test, publish
-    editor.locator("#generate").click()
-    editor.locator(".fc-test-row").first.wait_for()
-    count = editor.locator(".fc-test-row").count()
-    editor.locator(".fc-test-row").nth(1).click()
-    assert editor.locator(".djs-element.fc-path").count() > 2
+    count = design_checkout(editor)
     frame = next(f for f in page.frames if "/connect/editor" in f.url)
     frame.evaluate(
         "document.querySelectorAll('.fc-flag').forEach(f => f.remove());"
         "window.flowcaseModeler.get('selection').select([])"
     )
     screenshot(page, "sandbox-editor")
-    editor.locator("#publish").click()
-    editor.locator("#confirm-publish").click()
-    editor.locator("#publish-progress .fc-progress-text:text-matches('^Published')").wait_for(timeout=60000)
-
-    # the issues exist in the sandbox Jira
-    r = httpx.get(
-        f"{sb.base_url}/rest/api/3/search/jql",
-        params={"jql": 'project = DEMO AND labels = "flowcase"', "fields": "summary"},
-        auth=sb.basic_auth(),
-    )
-    assert r.status_code == 200
-    assert len(r.json()["issues"]) == count
+    assert len(publish_and_confirm(editor, sb)) == count  # the issues exist in the sandbox Jira
 
     # closing the editor dialog refreshes the panel: it shows the published suite
-    editor.locator("#close").click()
-    page.wait_for_selector("iframe[data-ap-module$='-editor']", state="detached")
-    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    close_editor(page, editor, "iframe[data-ap-module$='-editor']")
+    shows_tests(panel, count)
     assert panel.locator("#open-editor").inner_text() == "Open editor"
     # reloaded, the story shows its linked test issues, and the workflow as issue content: the side panel that
     # started it is only for stories without a workflow
     page.reload()
     panel = app_frame(page, "issue-content")
     assert page.locator("iframe[data-ap-module$='issue-panel']").count() == 0
-    panel.locator(f"#f-tests:text-is('{count}')").wait_for(timeout=20000)
+    shows_tests(panel, count)
     page.wait_for_timeout(300)  # let the sandbox resize the panel iframes
     assert panel.locator("#f-published").inner_text() != "Never"
     screenshot(page, "sandbox-issue")
 
 
-def test_project_and_admin_pages_inside_the_sandbox(page: Any, env: Env) -> None:
+def test_project_and_admin_pages_inside_the_sandbox(page: Any, env: SandboxApp) -> None:
     sb = env.sandbox
     page.goto(f"{sb.base_url}/projects/DEMO/apps/flowcase/flowcase-project")
     project = app_frame(page, "-project")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from webtools import screenshot, sign_in
 
-from flowcase.jira.auth import ApiTokenAuth
+from builders import jira_client, new_story
 from flowcase.jira.client import JiraClient
 from flowcase.jira.storage import CHUNK_PREFIX, MANIFEST_KEY, load_model
 from flowcase.sandbox.testing import RunningSandbox, run_sync
@@ -100,23 +100,30 @@ def test_draw_generate_undo_export(page: Any, app_url: str) -> None:
     assert not [e for e in page.js_errors if "favicon" not in e]
 
 
+def rename(page: Any, name: str) -> None:
+    """Rename the model in the editor (the field loses the focus: an edit to save)."""
+    page.fill("#model-name", name)
+    page.press("#model-name", "Tab")
+
+
+def saved(page: Any) -> None:
+    page.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
+
+
 def test_autosave_conflict_between_two_editors(browser: Any, app_url: str) -> None:
     a = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     b = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     story = "DEMO-4"
     open_editor(a, app_url, f"/app/editor/{story}")
-    a.fill("#model-name", "First")
-    a.press("#model-name", "Tab")
-    a.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
+    rename(a, "First")
+    saved(a)
 
     open_editor(b, app_url, f"/app/editor/{story}")
     assert b.input_value("#model-name") == "First"
-    a.fill("#model-name", "Edited in A")
-    a.press("#model-name", "Tab")
-    a.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
+    rename(a, "Edited in A")
+    saved(a)
 
-    b.fill("#model-name", "Edited in B")
-    b.press("#model-name", "Tab")
+    rename(b, "Edited in B")
     b.wait_for_selector("#storage-banner:not([hidden])")
     banner = b.inner_text("#storage-banner")
     assert "Revision 2 was saved" in banner and " at " in banner and "started from" in banner, banner
@@ -125,17 +132,15 @@ def test_autosave_conflict_between_two_editors(browser: Any, app_url: str) -> No
     b.wait_for_selector("#storage-banner:has-text('discarded')")  # asks before discarding B's edits
     b.click("#storage-banner button:text-is('Discard mine and load')")
     b.wait_for_function("document.getElementById('model-name').value === 'Edited in A'")
-    b.fill("#model-name", "B after reload")
-    b.press("#model-name", "Tab")
-    b.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
+    rename(b, "B after reload")
+    saved(b)
 
     # A is now behind: it overwrites, but only after confirming, and B's version stays restorable
-    a.fill("#model-name", "A insists")
-    a.press("#model-name", "Tab")
+    rename(a, "A insists")
     a.wait_for_selector("#storage-banner:not([hidden])")
     a.click("#storage-banner button:text-is('Overwrite with mine')")
     a.click("#storage-banner button:text-is('Overwrite')")
-    a.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
+    saved(a)
     a.click("#restore-previous")
     a.click("#storage-banner button:text-is('Restore')")
     a.wait_for_function("document.getElementById('model-name').value === 'B after reload'")
@@ -148,23 +153,18 @@ def test_a_damaged_stored_model_is_explained_then_restored_or_replaced(
     browser: Any, app_url: str, sandbox: RunningSandbox
 ) -> None:
     async def jira(fn: Any) -> Any:
-        async with JiraClient(sandbox.base_url, ApiTokenAuth(sandbox.email, sandbox.api_token)) as c:
+        async with jira_client(sandbox) as c:
             return await fn(c)
-
-    async def new_story(c: JiraClient) -> str:
-        made = await c.create_issue({"project": {"key": "DEMO"}, "issuetype": {"name": "Story"}, "summary": "S"})
-        return str(made["key"])
 
     async def damage(c: JiraClient) -> None:
         manifest = await c.get_property("issue", story, MANIFEST_KEY)
         await c.delete_property("issue", story, f"{CHUNK_PREFIX}{manifest['token']}-0")
 
-    story = run_sync(jira(new_story))
+    story = new_story(sandbox, summary="S")
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     open_editor(page, app_url, f"/app/editor/{story}")
     for name in ("Version one", "Version two"):
-        page.fill("#model-name", name)
-        page.press("#model-name", "Tab")
+        rename(page, name)
         page.wait_for_function(
             f"document.getElementById('save-status').textContent.startsWith('Saved')"
             f" && document.getElementById('model-name').value === {name!r}"
@@ -185,13 +185,12 @@ def test_a_damaged_stored_model_is_explained_then_restored_or_replaced(
     run_sync(jira(damage))
     open_editor(page, app_url, f"/app/editor/{story}")
     page.wait_for_selector("#storage-banner:not([hidden])")
-    page.fill("#model-name", "Replacement")
-    page.press("#model-name", "Tab")
+    rename(page, "Replacement")
     page.wait_for_timeout(1200)  # autosave stays off while the stored model is damaged
     assert run_sync(jira(lambda c: c.get_property("issue", story, MANIFEST_KEY)))["revision"] == 3
     page.click("#storage-banner button:text-matches('Replace it')")
     page.click("#storage-banner button:text-is('Replace')")
-    page.wait_for_function("document.getElementById('save-status').textContent.startsWith('Saved')")
+    saved(page)
     stored = run_sync(jira(lambda c: load_model(c, story)))
     assert stored is not None and stored.model.name == "Replacement" and stored.revision == 4
     page.context.close()
