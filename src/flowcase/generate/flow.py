@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import numpy as np
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 
 # scipy is imported where it is used: it takes most of a second to load, and only generation needs it (not
 # every `flowcase` command that imports this package). numpy is loaded by generate.pairwise with the package.
@@ -106,7 +107,7 @@ def _network(
     pos = {v: k for k, v in enumerate(idx)}
     live_edges = [e for e in range(len(g.src)) if alive_e[e]]
     import numpy as np
-    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+    from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
 
     if live_edges:
@@ -287,12 +288,13 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         capacity[to_sink[deficit]] = -left[deficit]
         np.minimum(capacity, big, out=capacity)
         some = capacity > 0  # zero capacities would only slow the maximum flow down
-        result = maximum_flow(matrix(capacity[some].astype(np.int32), some), source, sink)
+        graph, kept_nodes = _useful(matrix(capacity[some].astype(np.int32), some), source, sink)
+        result = maximum_flow(graph, graph.shape[0] - 2, graph.shape[0] - 1, method="dinic")
         if result.flow_value == 0:  # pragma: no cover - the Dijkstra step always opens an augmenting path
             raise RuntimeError("flow solver failed: no progress")
         flow = result.flow.tocoo()
         positive = flow.data > 0
-        flow_keys = flow.row[positive].astype(np.int64) * size + flow.col[positive]
+        flow_keys = kept_nodes[flow.row[positive]] * size + kept_nodes[flow.col[positive]]
         at = np.searchsorted(keys, flow_keys)
         if np.any(at >= pairs) or np.any(keys[np.minimum(at, pairs - 1)] != flow_keys):  # pragma: no cover
             raise RuntimeError("flow solver failed: flow off the network")
@@ -315,6 +317,40 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         extra[representative[rest]] += amount[rest]
         back_cap[reverse_of[representative[rest]]] += amount[rest]
     return [int(x) for x in low + extra]
+
+
+def _useful(graph: csr_matrix, source: int, sink: int) -> tuple[csr_matrix, np.ndarray]:
+    """The part of a capacity graph that a maximum flow from ``source`` to ``sink`` can use, renumbered.
+
+    Only nodes reachable from the source and reaching the sink (over arcs of positive capacity) are kept, in
+    their order (so every row keeps its arcs in the same order); the source and the sink come last, as in the
+    solver's graphs. Dinic's method (scipy's) gives the same flow on this part as on the whole graph: a node off
+    every source-to-sink path never gets on one (a residual arc appears only against flow pushed along such a
+    path), its level does not change the levels on the paths, and the depth-first search only backs out of it,
+    pushing nothing. The part is much smaller than the graph, and each of Dinic's rounds resets arrays over
+    every node: 0.43 s -> 0.14 s of maximum flows at 50,000 GraphWalker vertices. Returns the part and the
+    original number of each of its nodes.
+    """
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    size = graph.shape[0]
+    useful = np.zeros(size, dtype=bool)
+    useful[breadth_first_order(graph, source, directed=True, return_predecessors=False)] = True
+    back = np.zeros(size, dtype=bool)
+    back[breadth_first_order(graph.T.tocsr(), sink, directed=True, return_predecessors=False)] = True
+    useful &= back
+    useful[[source, sink]] = True  # (when the sink is out of reach, the flow is zero all the same)
+    kept_nodes = np.flatnonzero(useful)
+    number = np.cumsum(useful, dtype=np.int32) - 1
+    rows = np.repeat(np.arange(size, dtype=np.int32), np.diff(graph.indptr))
+    cols = graph.indices
+    kept = useful[rows] & useful[cols]
+    pointer = np.zeros(len(kept_nodes) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(number[rows[kept]], minlength=len(kept_nodes)), out=pointer[1:])
+    part = csr_matrix((graph.data[kept], number[cols[kept]], pointer), shape=(len(kept_nodes), len(kept_nodes)))
+    return part, kept_nodes.astype(np.int64)
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
