@@ -247,10 +247,14 @@ def check_feasible(model: Model, graph: FlatGraph, walk: Sequence[int], data: di
         if edge.decision is None:
             continue
         try:
-            if evaluate(parse_condition(edge.decision.when), env) is not True:
+            condition = parse_condition(edge.decision.when)
+            if condition is not None and evaluate(condition, env) is not True:
                 return f"condition of {edge.ref} does not hold"
+            assignments = parse_assignments(edge.decision.set)
+            if not assignments:  # most steps change nothing: no copy of the state for them
+                continue
             after = dict(env)
-            for a in parse_assignments(edge.decision.set):
+            for a in assignments:
                 value = evaluate(a.expr, env)
                 if isinstance(value, tuple):
                     return f"assignment of {edge.ref} gives a list"
