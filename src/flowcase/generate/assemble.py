@@ -52,13 +52,15 @@ def build_test(
     tags: set[str] = set()
     priorities: list[Level | None] = []
     risks: list[Level | None] = []
+    made: dict[int, TestStep] = {}  # steps are immutable: a decision the walk passes again is the same step
     for e in walk:
         edge = graph.edges[e]
         if edge.node is None or edge.decision is None:
             continue
         d = edge.decision
-        steps.append(
-            TestStep.trusted(  # every value comes from the validated model, of the field's type already
+        step = made.get(e)
+        if step is None:
+            step = made[e] = TestStep.trusted(  # every value comes from the validated model, of its type already
                 workflow=edge.instance,
                 node=edge.node.id,
                 decision=d.id or "",
@@ -69,7 +71,7 @@ def build_test(
                 objective=d.objective,
                 requirements=d.requirements,
             )
-        )
+        steps.append(step)
         if d.objective and d.objective not in objectives:
             objectives[d.objective] = None
             phrases.append(objective_phrase(edge.node, d.objective))

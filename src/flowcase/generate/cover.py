@@ -18,8 +18,12 @@ class Structural:
 
 
 def digraph(graph: FlatGraph) -> Digraph:
+    """The flat graph as a :class:`Digraph` (made once per flat graph: the graph does not change once built)."""
+    made = graph.digraph
+    if isinstance(made, Digraph) and made.n == len(graph.vertices) and len(made.src) == len(graph.edges):
+        return made
     edges = graph.edges
-    return Digraph(
+    made = Digraph(
         len(graph.vertices),
         [e.src for e in edges],
         [e.dst for e in edges],
@@ -27,6 +31,8 @@ def digraph(graph: FlatGraph) -> Digraph:
         graph.source,
         graph.sink,
     )
+    graph.digraph = made
+    return made
 
 
 class _LineGraph:

@@ -44,6 +44,8 @@ class Digraph:
     t: int
     out: list[list[int]] = field(default_factory=list)
     inc: list[list[int]] = field(default_factory=list)
+    _alive: tuple[list[bool], list[bool]] | None = field(default=None, init=False, repr=False, compare=False)
+    _reach: list[bool] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.out = [[] for _ in range(self.n)]
@@ -53,17 +55,46 @@ class Digraph:
             self.inc[b].append(i)
 
     def reach(self) -> list[bool]:
-        return _bfs(self.n, self.s, self.out, self.dst)
+        """Vertices reachable from the start (computed once: the lists returned are shared, never changed)."""
+        if self._reach is None:
+            self._reach = _reachable(self.n, self.s, self.out, self.src, self.dst)
+        return self._reach
 
     def coreach(self) -> list[bool]:
-        return _bfs(self.n, self.t, self.inc, self.src)
+        return _reachable(self.n, self.t, self.inc, self.dst, self.src)
 
     def alive(self) -> tuple[list[bool], list[bool]]:
-        """(vertex on some s-t walk, edge on some s-t walk)."""
-        fwd, bwd = self.reach(), self.coreach()
-        vertices = [f and b for f, b in zip(fwd, bwd, strict=True)]
-        edges = [vertices[a] and vertices[b] for a, b in zip(self.src, self.dst, strict=True)]
-        return vertices, edges
+        """(vertex on some s-t walk, edge on some s-t walk), computed once."""
+        if self._alive is None:
+            fwd, bwd = self.reach(), self.coreach()
+            vertices = [f and b for f, b in zip(fwd, bwd, strict=True)]
+            edges = [vertices[a] and vertices[b] for a, b in zip(self.src, self.dst, strict=True)]
+            self._alive = vertices, edges
+        return self._alive
+
+
+BFS_SCIPY = 2_000  # edges: above this size scipy's compiled search beats a Python loop (both give the same set)
+
+
+def _reachable(n: int, start: int, adj: list[list[int]], tails: list[int], heads: list[int]) -> list[bool]:
+    """The vertices reachable from ``start`` over the edges ``tails[i] -> heads[i]`` (``adj``: each vertex's
+    edges out). Large graphs go to scipy: the Python search grew faster than the graph (x39 from 15,000 to
+    150,000 edges)."""
+    if len(tails) <= BFS_SCIPY:
+        return _bfs(n, start, adj, heads)
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order  # type: ignore[import-untyped]
+
+    rows = np.array(tails, dtype=np.int32)
+    order = np.argsort(rows, kind="stable")
+    pointer = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=n), out=pointer[1:])
+    graph = csr_matrix((np.ones(len(rows), dtype=np.int8), np.array(heads, dtype=np.int32)[order], pointer), (n, n))
+    seen = np.zeros(n, dtype=bool)
+    seen[breadth_first_order(graph, start, directed=True, return_predecessors=False)] = True
+    reached: list[bool] = seen.tolist()
+    return reached
 
 
 def _bfs(n: int, start: int, adj: list[list[int]], head: list[int]) -> list[bool]:
@@ -108,7 +139,7 @@ def _network(
     live_edges = [e for e in range(len(g.src)) if alive_e[e]]
     import numpy as np
     from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
+    from scipy.sparse.csgraph import connected_components
 
     if live_edges:
         rows = np.fromiter((pos[g.src[e]] for e in live_edges), dtype=np.int64, count=len(live_edges))
