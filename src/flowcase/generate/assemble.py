@@ -21,7 +21,8 @@ def model_hash(model: Model) -> str:
 
 def path_key(graph: FlatGraph, walk: Sequence[int]) -> str:
     """The identity of a test: its decisions (qualified) and the end reached."""
-    refs = [graph.edges[e].ref for e in walk if not graph.edges[e].synthetic]
+    edges = graph.edges
+    refs = [edges[e].ref for e in walk if edges[e].decision is not None]  # (not synthetic)
     end = graph.edges[walk[-1]].src if walk else graph.source
     end_node = graph.main_ends.get(end)
     refs.append("end:" + (end_node.id if end_node else "?"))

@@ -27,7 +27,7 @@ def digraph(graph: FlatGraph) -> Digraph:
         len(graph.vertices),
         [e.src for e in edges],
         [e.dst for e in edges],
-        [0 if e.synthetic else 1 for e in edges],
+        [0 if e.decision is None else 1 for e in edges],  # synthetic edges cost nothing
         graph.source,
         graph.sink,
     )

@@ -414,10 +414,14 @@ def walk_of(g: FlatGraph, test: TestCase) -> list[int]:
     connect."""
     walk: list[int] = []
     here = g.source
+    known: dict[int, int] = {}  # a step object met before -> its edge (a long walk passes decisions again)
     for step in test.steps:
-        e = g.edge_by_ref.get(f"{step.workflow}/{step.node}#{step.decision}")
+        e = known.get(id(step))
         if e is None:
-            raise PathGone(f"step {step.workflow}/{step.node}#{step.decision} is gone")
+            e = g.edge_by_ref.get(f"{step.workflow}/{step.node}#{step.decision}")
+            if e is None:
+                raise PathGone(f"step {step.workflow}/{step.node}#{step.decision} is gone")
+            known[id(step)] = e
         try:
             walk += g.synthetic_route(here, g.edges[e].src) if here != g.edges[e].src else []
         except NoRoute:

@@ -86,7 +86,7 @@ class FlatGraph:
 
     @property
     def decision_edges(self) -> list[Edge]:
-        return [e for e in self.edges if not e.synthetic]
+        return [e for e in self.edges if e.decision is not None]  # (not synthetic; no property call per edge)
 
     def next_decisions(self, vertex: int) -> list[int]:
         """The decision edges that can come next from ``vertex`` through synthetic edges; -1 stands for the sink."""
