@@ -67,7 +67,7 @@ class FlatGraph:
     vertex_by_ref: dict[str, int] = field(default_factory=dict)
     edge_by_ref: dict[str, int] = field(default_factory=dict)
     main_ends: dict[int, Node] = field(default_factory=dict)
-    digraph: object = None  # generate.cover.digraph(self), made once
+    digraph: object = field(default=None, repr=False, compare=False)  # generate.cover.digraph(self), made once
 
     def add_vertex(self, instance: str, node: Node | None, role: Literal["node", "return", "sink"] = "node") -> int:
         vertex = Vertex(len(self.vertices), instance, node, role)
