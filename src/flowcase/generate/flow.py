@@ -267,12 +267,15 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
     rows, cols = keys // size, keys % size
     cols32 = cols.astype(np.int32)  # 32-bit indices: scipy takes them as they are (64-bit ones it converts, slowly)
     pairs = len(keys)
+    inner = (rows < n) & (cols < n)  # pairs of two network nodes (not the super source's or sink's)
+
+    row_start = np.searchsorted(rows, np.arange(size + 1))  # the pairs are sorted by row: row r's first pair
+    counted = np.zeros(pairs + 1, dtype=np.int32)
 
     def matrix(data: np.ndarray, kept: np.ndarray) -> csr_matrix:
         """The pairs ``kept`` (a mask) as a sparse matrix holding ``data``."""
-        pointer = np.zeros(size + 1, dtype=np.int32)
-        np.cumsum(np.bincount(rows[kept], minlength=size), out=pointer[1:])
-        return csr_matrix((data, cols32[kept], pointer), shape=(size, size))
+        np.cumsum(kept, out=counted[1:])  # kept pairs before each pair: the row pointers, at each row's start
+        return csr_matrix((data, cols32[kept], counted[row_start]), shape=(size, size))
 
     fpair = np.searchsorted(keys, forward_keys)
     bpair = np.searchsorted(keys, backward_keys)
@@ -300,10 +303,10 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         excess, deficit = np.flatnonzero(left > 0), np.flatnonzero(left < 0)
         if not len(excess):
             break
-        weight = np.where(forward, reduced, np.inf)
-        weight[back_cap > 0] = 0  # backward residual arcs have reduced cost 0 (complementary slackness)
-        usable = np.isfinite(weight)
-        dist = dijkstra(matrix(weight[usable], usable), directed=True, indices=excess, min_only=True)
+        backward = back_cap > 0  # backward residual arcs have reduced cost 0 (complementary slackness)
+        usable = forward | backward
+        weight = np.where(backward, 0.0, reduced)[usable]
+        dist = dijkstra(matrix(weight, usable), directed=True, indices=excess, min_only=True)
         if not np.isfinite(dist[deficit]).any():  # pragma: no cover - every lower bound lies on a start-to-end walk
             raise RuntimeError("flow solver failed: infeasible")
         # potentials rise by the whole distance (capped for nodes out of reach), not just up to the nearest deficit:
@@ -342,7 +345,7 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         given_back = np.bincount(back_pair, weights=taken, minlength=pairs).astype(np.int64)
         amount -= given_back
         back_cap -= given_back
-        rest = np.flatnonzero((amount > 0) & (rows < n) & (cols < n))
+        rest = np.flatnonzero((amount > 0) & inner)
         if np.any(representative[rest] < 0):  # pragma: no cover - scipy kept every capacity
             raise RuntimeError("flow solver failed: flow on no admissible arc")
         extra[representative[rest]] += amount[rest]
