@@ -232,8 +232,9 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
     can from the excess to the deficit. Flow moved along arcs of reduced cost zero keeps every residual arc's
     reduced cost non-negative, so the flow is a minimum once nothing is left to move. Both steps are scipy's
     compiled graph routines over one sparse pattern built once (each pair of nodes joined by arcs in either
-    direction, plus a super source and sink); a phase is linear in the network, and the phases grow slowly with
-    it: 15 at 5,000 GraphWalker vertices, 24 at 50,000 (benchmarks/graphwalker_scale.py).
+    direction, plus a super source and sink; the maximum flow runs on the part that can carry flow, see
+    :func:`_useful`); a phase is linear in the network, and the phases grow slowly with it: 15 at 5,000
+    GraphWalker vertices, 24 at 50,000 (benchmarks/graphwalker_scale.py).
     """
     import numpy as np
     from scipy.sparse import csr_matrix
@@ -363,7 +364,7 @@ def _useful(graph: csr_matrix, source: int, sink: int) -> tuple[csr_matrix, np.n
     every source-to-sink path never gets on one (a residual arc appears only against flow pushed along such a
     path), its level does not change the levels on the paths, and the depth-first search only backs out of it,
     pushing nothing. The part is much smaller than the graph, and each of Dinic's rounds resets arrays over
-    every node: 0.43 s -> 0.14 s of maximum flows at 50,000 GraphWalker vertices. Returns the part and the
+    every node: 0.43 s -> 0.13 s of maximum flows at 50,000 GraphWalker vertices. Returns the part and the
     original number of each of its nodes.
     """
     import numpy as np
