@@ -21,7 +21,8 @@ def model_hash(model: Model) -> str:
 
 def path_key(graph: FlatGraph, walk: Sequence[int]) -> str:
     """The identity of a test: its decisions (qualified) and the end reached."""
-    refs = [graph.edges[e].ref for e in walk if not graph.edges[e].synthetic]
+    edges = graph.edges
+    refs = [edges[e].ref for e in walk if edges[e].decision is not None]  # (not synthetic)
     end = graph.edges[walk[-1]].src if walk else graph.source
     end_node = graph.main_ends.get(end)
     refs.append("end:" + (end_node.id if end_node else "?"))
@@ -52,13 +53,15 @@ def build_test(
     tags: set[str] = set()
     priorities: list[Level | None] = []
     risks: list[Level | None] = []
+    made: dict[int, TestStep] = {}  # steps are immutable: a decision the walk passes again is the same step
     for e in walk:
         edge = graph.edges[e]
         if edge.node is None or edge.decision is None:
             continue
         d = edge.decision
-        steps.append(
-            TestStep.trusted(  # every value comes from the validated model, of the field's type already
+        step = made.get(e)
+        if step is None:
+            step = made[e] = TestStep.trusted(  # every value comes from the validated model, of its type already
                 workflow=edge.instance,
                 node=edge.node.id,
                 decision=d.id or "",
@@ -69,7 +72,7 @@ def build_test(
                 objective=d.objective,
                 requirements=d.requirements,
             )
-        )
+        steps.append(step)
         if d.objective and d.objective not in objectives:
             objectives[d.objective] = None
             phrases.append(objective_phrase(edge.node, d.objective))
@@ -247,10 +250,14 @@ def check_feasible(model: Model, graph: FlatGraph, walk: Sequence[int], data: di
         if edge.decision is None:
             continue
         try:
-            if evaluate(parse_condition(edge.decision.when), env) is not True:
+            condition = parse_condition(edge.decision.when)
+            if condition is not None and evaluate(condition, env) is not True:
                 return f"condition of {edge.ref} does not hold"
+            assignments = parse_assignments(edge.decision.set)
+            if not assignments:  # most steps change nothing: no copy of the state for them
+                continue
             after = dict(env)
-            for a in parse_assignments(edge.decision.set):
+            for a in assignments:
                 value = evaluate(a.expr, env)
                 if isinstance(value, tuple):
                     return f"assignment of {edge.ref} gives a list"

@@ -414,10 +414,14 @@ def walk_of(g: FlatGraph, test: TestCase) -> list[int]:
     connect."""
     walk: list[int] = []
     here = g.source
+    known: dict[int, int] = {}  # a step object met before -> its edge (a long walk passes decisions again)
     for step in test.steps:
-        e = g.edge_by_ref.get(f"{step.workflow}/{step.node}#{step.decision}")
+        e = known.get(id(step))
         if e is None:
-            raise PathGone(f"step {step.workflow}/{step.node}#{step.decision} is gone")
+            e = g.edge_by_ref.get(f"{step.workflow}/{step.node}#{step.decision}")
+            if e is None:
+                raise PathGone(f"step {step.workflow}/{step.node}#{step.decision} is gone")
+            known[id(step)] = e
         try:
             walk += g.synthetic_route(here, g.edges[e].src) if here != g.edges[e].src else []
         except NoRoute:
@@ -443,20 +447,41 @@ def _coverage(
     extra: Sequence[CoverageItem],
 ) -> list[CoverageItem]:
     g = ctx.graph
-    by_ref: dict[str, list[str]] = {}
+    # the tests covering each ref: most refs of a large model are covered by one test, so that one is kept alone
+    # and its tuple shared (a list and a tuple per ref were 150,000 of each at 50,000 GraphWalker vertices)
+    first: dict[str, str] = {}
+    more: dict[str, list[str]] = {}  # every test covering the ref, when several do
     criterion = ctx.options.criterion
     with_pairs = criterion == "all-pairs" or bool(ctx.options.focus)  # pair items are listed only then
     for t, walk in zip(tests, walks, strict=True):
         for ref in covered_by(g, walk, with_pairs):
-            by_ref.setdefault(ref, []).append(t.id)
+            if ref not in first:
+                first[ref] = t.id
+            else:
+                more.setdefault(ref, [first[ref]]).append(t.id)
+    alone: dict[str, tuple[str, ...]] = {}
+
+    def tests_of(ref: str) -> tuple[str, ...]:
+        """The ids of the tests covering ``ref``, sorted."""
+        several = more.get(ref)
+        if several is not None:
+            return tuple(sorted(set(several)))
+        test = first.get(ref)
+        if test is None:
+            return ()
+        ids = alone.get(test)
+        if ids is None:
+            ids = alone[test] = (test,)
+        return ids
+
     wanted_refs = {t.ref for t in wanted}
     if criterion == "all-pairs":
         wanted_refs |= {e.ref for e in g.decision_edges}
 
     def item(kind: Literal["step", "decision", "pair"], ref: str, default_reason: str | None = None) -> CoverageItem:
-        ids = tuple(sorted(set(by_ref.get(ref, ()))))
+        ids = tests_of(ref)
         if ids:
-            return CoverageItem(kind=kind, ref=ref, covered_by=ids)
+            return CoverageItem.trusted_covered(kind, ref, ids)
         reason = reasons.get(ref)
         if reason is None:
             reason = (
@@ -483,7 +508,7 @@ def _coverage(
         if e.decision is None:
             continue
         for req in e.decision.requirements:
-            requirement_tests.setdefault(req, set()).update(by_ref.get(e.ref, ()))
+            requirement_tests.setdefault(req, set()).update(tests_of(e.ref))
     for req in sorted(requirement_tests):
         ids = tuple(sorted(requirement_tests[req]))
         items.append(

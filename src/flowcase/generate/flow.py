@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import numpy as np
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 
 # scipy is imported where it is used: it takes most of a second to load, and only generation needs it (not
 # every `flowcase` command that imports this package). numpy is loaded by generate.pairwise with the package.
@@ -43,6 +44,8 @@ class Digraph:
     t: int
     out: list[list[int]] = field(default_factory=list)
     inc: list[list[int]] = field(default_factory=list)
+    _alive: tuple[list[bool], list[bool]] | None = field(default=None, init=False, repr=False, compare=False)
+    _reach: list[bool] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.out = [[] for _ in range(self.n)]
@@ -52,17 +55,46 @@ class Digraph:
             self.inc[b].append(i)
 
     def reach(self) -> list[bool]:
-        return _bfs(self.n, self.s, self.out, self.dst)
+        """Vertices reachable from the start (computed once: the lists returned are shared, never changed)."""
+        if self._reach is None:
+            self._reach = _reachable(self.n, self.s, self.out, self.src, self.dst)
+        return self._reach
 
     def coreach(self) -> list[bool]:
-        return _bfs(self.n, self.t, self.inc, self.src)
+        return _reachable(self.n, self.t, self.inc, self.dst, self.src)
 
     def alive(self) -> tuple[list[bool], list[bool]]:
-        """(vertex on some s-t walk, edge on some s-t walk)."""
-        fwd, bwd = self.reach(), self.coreach()
-        vertices = [f and b for f, b in zip(fwd, bwd, strict=True)]
-        edges = [vertices[a] and vertices[b] for a, b in zip(self.src, self.dst, strict=True)]
-        return vertices, edges
+        """(vertex on some s-t walk, edge on some s-t walk), computed once."""
+        if self._alive is None:
+            fwd, bwd = self.reach(), self.coreach()
+            vertices = [f and b for f, b in zip(fwd, bwd, strict=True)]
+            edges = [vertices[a] and vertices[b] for a, b in zip(self.src, self.dst, strict=True)]
+            self._alive = vertices, edges
+        return self._alive
+
+
+BFS_SCIPY = 2_000  # edges: above this size scipy's compiled search beats a Python loop (both give the same set)
+
+
+def _reachable(n: int, start: int, adj: list[list[int]], tails: list[int], heads: list[int]) -> list[bool]:
+    """The vertices reachable from ``start`` over the edges ``tails[i] -> heads[i]`` (``adj``: each vertex's
+    edges out). Large graphs go to scipy: the Python search grew faster than the graph (x39 from 15,000 to
+    150,000 edges)."""
+    if len(tails) <= BFS_SCIPY:
+        return _bfs(n, start, adj, heads)
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order  # type: ignore[import-untyped]
+
+    rows = np.array(tails, dtype=np.int32)
+    order = np.argsort(rows, kind="stable")
+    pointer = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=n), out=pointer[1:])
+    graph = csr_matrix((np.ones(len(rows), dtype=np.int8), np.array(heads, dtype=np.int32)[order], pointer), (n, n))
+    seen = np.zeros(n, dtype=bool)
+    seen[breadth_first_order(graph, start, directed=True, return_predecessors=False)] = True
+    reached: list[bool] = seen.tolist()
+    return reached
 
 
 def _bfs(n: int, start: int, adj: list[list[int]], head: list[int]) -> list[bool]:
@@ -106,8 +138,8 @@ def _network(
     pos = {v: k for k, v in enumerate(idx)}
     live_edges = [e for e in range(len(g.src)) if alive_e[e]]
     import numpy as np
-    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
-    from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
     if live_edges:
         rows = np.fromiter((pos[g.src[e]] for e in live_edges), dtype=np.int64, count=len(live_edges))
@@ -200,8 +232,9 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
     can from the excess to the deficit. Flow moved along arcs of reduced cost zero keeps every residual arc's
     reduced cost non-negative, so the flow is a minimum once nothing is left to move. Both steps are scipy's
     compiled graph routines over one sparse pattern built once (each pair of nodes joined by arcs in either
-    direction, plus a super source and sink); a phase is linear in the network, and the phases grow slowly with
-    it: 15 at 5,000 GraphWalker vertices, 24 at 50,000 (benchmarks/graphwalker_scale.py).
+    direction, plus a super source and sink; the maximum flow runs on the part that can carry flow, see
+    :func:`_useful`); a phase is linear in the network, and the phases grow slowly with it: 15 at 5,000
+    GraphWalker vertices, 24 at 50,000 (benchmarks/graphwalker_scale.py).
     """
     import numpy as np
     from scipy.sparse import csr_matrix
@@ -235,12 +268,15 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
     rows, cols = keys // size, keys % size
     cols32 = cols.astype(np.int32)  # 32-bit indices: scipy takes them as they are (64-bit ones it converts, slowly)
     pairs = len(keys)
+    inner = (rows < n) & (cols < n)  # pairs of two network nodes (not the super source's or sink's)
+
+    row_start = np.searchsorted(rows, np.arange(size + 1))  # the pairs are sorted by row: row r's first pair
+    counted = np.zeros(pairs + 1, dtype=np.int32)
 
     def matrix(data: np.ndarray, kept: np.ndarray) -> csr_matrix:
         """The pairs ``kept`` (a mask) as a sparse matrix holding ``data``."""
-        pointer = np.zeros(size + 1, dtype=np.int32)
-        np.cumsum(np.bincount(rows[kept], minlength=size), out=pointer[1:])
-        return csr_matrix((data, cols32[kept], pointer), shape=(size, size))
+        np.cumsum(kept, out=counted[1:])  # kept pairs before each pair: the row pointers, at each row's start
+        return csr_matrix((data, cols32[kept], counted[row_start]), shape=(size, size))
 
     fpair = np.searchsorted(keys, forward_keys)
     bpair = np.searchsorted(keys, backward_keys)
@@ -268,10 +304,10 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         excess, deficit = np.flatnonzero(left > 0), np.flatnonzero(left < 0)
         if not len(excess):
             break
-        weight = np.where(forward, reduced, np.inf)
-        weight[back_cap > 0] = 0  # backward residual arcs have reduced cost 0 (complementary slackness)
-        usable = np.isfinite(weight)
-        dist = dijkstra(matrix(weight[usable], usable), directed=True, indices=excess, min_only=True)
+        backward = back_cap > 0  # backward residual arcs have reduced cost 0 (complementary slackness)
+        usable = forward | backward
+        weight = np.where(backward, 0.0, reduced)[usable]
+        dist = dijkstra(matrix(weight, usable), directed=True, indices=excess, min_only=True)
         if not np.isfinite(dist[deficit]).any():  # pragma: no cover - every lower bound lies on a start-to-end walk
             raise RuntimeError("flow solver failed: infeasible")
         # potentials rise by the whole distance (capped for nodes out of reach), not just up to the nearest deficit:
@@ -287,12 +323,13 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         capacity[to_sink[deficit]] = -left[deficit]
         np.minimum(capacity, big, out=capacity)
         some = capacity > 0  # zero capacities would only slow the maximum flow down
-        result = maximum_flow(matrix(capacity[some].astype(np.int32), some), source, sink)
+        graph, kept_nodes = _useful(matrix(capacity[some].astype(np.int32), some), source, sink)
+        result = maximum_flow(graph, graph.shape[0] - 2, graph.shape[0] - 1, method="dinic")
         if result.flow_value == 0:  # pragma: no cover - the Dijkstra step always opens an augmenting path
             raise RuntimeError("flow solver failed: no progress")
         flow = result.flow.tocoo()
         positive = flow.data > 0
-        flow_keys = flow.row[positive].astype(np.int64) * size + flow.col[positive]
+        flow_keys = kept_nodes[flow.row[positive]] * size + kept_nodes[flow.col[positive]]
         at = np.searchsorted(keys, flow_keys)
         if np.any(at >= pairs) or np.any(keys[np.minimum(at, pairs - 1)] != flow_keys):  # pragma: no cover
             raise RuntimeError("flow solver failed: flow off the network")
@@ -309,12 +346,47 @@ def _solve_primal_dual(net: _Network, objective: Sequence[int], fixed_return: in
         given_back = np.bincount(back_pair, weights=taken, minlength=pairs).astype(np.int64)
         amount -= given_back
         back_cap -= given_back
-        rest = np.flatnonzero((amount > 0) & (rows < n) & (cols < n))
+        rest = np.flatnonzero((amount > 0) & inner)
         if np.any(representative[rest] < 0):  # pragma: no cover - scipy kept every capacity
             raise RuntimeError("flow solver failed: flow on no admissible arc")
         extra[representative[rest]] += amount[rest]
         back_cap[reverse_of[representative[rest]]] += amount[rest]
-    return [int(x) for x in low + extra]
+    flows: list[int] = (low + extra).tolist()  # Python ints at once (int() per element: 15 times slower)
+    return flows
+
+
+def _useful(graph: csr_matrix, source: int, sink: int) -> tuple[csr_matrix, np.ndarray]:
+    """The part of a capacity graph that a maximum flow from ``source`` to ``sink`` can use, renumbered.
+
+    Only nodes reachable from the source and reaching the sink (over arcs of positive capacity) are kept, in
+    their order (so every row keeps its arcs in the same order); the source and the sink come last, as in the
+    solver's graphs. Dinic's method (scipy's) gives the same flow on this part as on the whole graph: a node off
+    every source-to-sink path never gets on one (a residual arc appears only against flow pushed along such a
+    path), its level does not change the levels on the paths, and the depth-first search only backs out of it,
+    pushing nothing. The part is much smaller than the graph, and each of Dinic's rounds resets arrays over
+    every node: 0.43 s -> 0.13 s of maximum flows at 50,000 GraphWalker vertices. Returns the part and the
+    original number of each of its nodes.
+    """
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    size = graph.shape[0]
+    useful = np.zeros(size, dtype=bool)
+    useful[breadth_first_order(graph, source, directed=True, return_predecessors=False)] = True
+    back = np.zeros(size, dtype=bool)
+    back[breadth_first_order(graph.T.tocsr(), sink, directed=True, return_predecessors=False)] = True
+    useful &= back
+    useful[[source, sink]] = True  # (when the sink is out of reach, the flow is zero all the same)
+    kept_nodes = np.flatnonzero(useful)
+    number = np.cumsum(useful, dtype=np.int32) - 1
+    rows = np.repeat(np.arange(size, dtype=np.int32), np.diff(graph.indptr))
+    cols = graph.indices
+    kept = useful[rows] & useful[cols]
+    pointer = np.zeros(len(kept_nodes) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(number[rows[kept]], minlength=len(kept_nodes)), out=pointer[1:])
+    part = csr_matrix((graph.data[kept], number[cols[kept]], pointer), shape=(len(kept_nodes), len(kept_nodes)))
+    return part, kept_nodes.astype(np.int64)
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -498,28 +570,21 @@ def _shortest_walks(
     the arcs it uses are connected, an Euler circuit through them, cut at the return arc, gives ``count`` walks
     of exactly that length: the bound is met. Otherwise (a loop the flow tours on its own) return None.
     """
-    tail: list[int] = []
-    head: list[int] = []
-    lower: list[int] = []
-    cost: list[int] = []
-    edge: list[int] = []
     # vertices are split (in -> out, lower bound 1) only when some must be passed; otherwise a vertex is one node
     split = 2 if rverts else 1
     out_of = 1 if rverts else 0
-    if rverts:
-        for v in range(g.n):
-            tail.append(2 * v)
-            head.append(2 * v + 1)
-            lower.append(1 if v in rverts else 0)
-            cost.append(0)
-            edge.append(-1)
-    for e in range(len(g.src)):
-        if alive_e[e]:
-            tail.append(split * g.src[e] + out_of)
-            head.append(split * g.dst[e])
-            lower.append(1 if e in redges else 0)
-            cost.append(g.cost[e])
-            edge.append(e)
+    live = [e for e in range(len(g.src)) if alive_e[e]]
+    tail = [2 * v for v in range(g.n)] if rverts else []
+    head = [2 * v + 1 for v in range(g.n)] if rverts else []
+    lower = [1 if v in rverts else 0 for v in range(g.n)] if rverts else []
+    cost = [0] * len(tail)
+    edge = [-1] * len(tail)
+    src, dst = g.src, g.dst
+    tail += [split * src[e] + out_of for e in live]
+    head += [split * dst[e] for e in live]
+    lower += [1 if e in redges else 0 for e in live]
+    cost += [g.cost[e] for e in live]
+    edge += live
     ret = len(tail)
     tail.append(split * g.t + out_of)
     head.append(split * g.s)
@@ -532,40 +597,28 @@ def _shortest_walks(
     else:
         flow = _solver(solver)(net, cost, count)
     used = [i for i, f in enumerate(flow) if f > 0]
-    parent = list(range(net.nodes))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i in used:
-        parent[find(tail[i])] = find(head[i])
-    if len({find(tail[i]) for i in used}) != 1:
+    if not _connected(net.nodes, [tail[i] for i in used], [head[i] for i in used]):
         return None
-    remaining = list(flow)
-    out: list[list[int]] = [[] for _ in range(net.nodes)]
-    for i in used:
-        out[tail[i]].append(i)
-    pointer = [0] * net.nodes
-    stack: list[tuple[int, int]] = [(split * g.s, -1)]
+    # Hierholzer's method from the start; at each node the arcs are taken in the order of their numbers, each as
+    # often as its flow: a list per node of what is left, in reverse (taken from its end)
+    left: list[list[int]] = [[] for _ in range(net.nodes)]
+    for i in reversed(used):
+        left[tail[i]] += [i] * flow[i]
+    nodes, vias = [split * g.s], [-1]
     circuit: list[int] = []
-    while stack:
-        v, via = stack[-1]
-        arcs = out[v]
-        while pointer[v] < len(arcs) and remaining[arcs[pointer[v]]] == 0:
-            pointer[v] += 1
-        if pointer[v] < len(arcs):
-            a = arcs[pointer[v]]
-            remaining[a] -= 1
-            stack.append((head[a], a))
+    while nodes:
+        arcs = left[nodes[-1]]
+        if arcs:
+            a = arcs.pop()
+            nodes.append(head[a])
+            vias.append(a)
         else:
-            stack.pop()
+            nodes.pop()
+            via = vias.pop()
             if via >= 0:
                 circuit.append(via)
     circuit.reverse()
-    last = max(i for i, a in enumerate(circuit) if a == ret)
+    last = len(circuit) - 1 - circuit[::-1].index(ret)  # the last return
     circuit = circuit[last + 1 :] + circuit[: last + 1]
     walks: list[list[int]] = []
     current: list[int] = []
@@ -576,6 +629,18 @@ def _shortest_walks(
         elif edge[a] >= 0:
             current.append(edge[a])
     return walks
+
+
+def _connected(nodes: int, tails: list[int], heads: list[int]) -> bool:
+    """Whether the arcs ``tails[i] -> heads[i]`` (at least one) are all in one weakly connected component."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows = np.array(tails, dtype=np.int32)
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, np.array(heads, dtype=np.int32))), (nodes, nodes))
+    _, labels = connected_components(graph.tocsr(), directed=True, connection="weak")
+    return bool(len(rows)) and bool((labels[rows] == labels[rows[0]]).all())
 
 
 def _decompose(net: _Network, flow: list[int], count: int) -> list[list[int]]:

@@ -67,6 +67,7 @@ class FlatGraph:
     vertex_by_ref: dict[str, int] = field(default_factory=dict)
     edge_by_ref: dict[str, int] = field(default_factory=dict)
     main_ends: dict[int, Node] = field(default_factory=dict)
+    digraph: object = field(default=None, repr=False, compare=False)  # generate.cover.digraph(self), made once
 
     def add_vertex(self, instance: str, node: Node | None, role: Literal["node", "return", "sink"] = "node") -> int:
         vertex = Vertex(len(self.vertices), instance, node, role)
@@ -85,7 +86,7 @@ class FlatGraph:
 
     @property
     def decision_edges(self) -> list[Edge]:
-        return [e for e in self.edges if not e.synthetic]
+        return [e for e in self.edges if e.decision is not None]  # (not synthetic; no property call per edge)
 
     def next_decisions(self, vertex: int) -> list[int]:
         """The decision edges that can come next from ``vertex`` through synthetic edges; -1 stands for the sink."""

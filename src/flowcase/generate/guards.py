@@ -102,19 +102,24 @@ class Logic:
         self.initial = tuple(v.initial for v in model.variables)
         param_names = {p.name for p in model.parameters}
         read: set[str] = set()
+        made: dict[tuple[str, str], _Logic] = {}  # one (immutable) _Logic per condition and assignments text
         for edge in self.graph.edges:
             if edge.decision is None:
                 self.edges.append(None)
                 continue
-            cond = _parse_cond(edge.decision.when)
-            sets = _parse_sets(edge.decision.set)
-            cond_names = {n.name for n in names(cond)}
-            set_names = {n.name for a in sets for n in names(a.expr)}
-            cond_params = tuple(sorted(cond_names & param_names))
-            set_params = tuple(sorted(set_names & param_names))
-            read |= set(cond_params) | set(set_params)
-            self.guarded |= cond is not None
-            self.edges.append(_Logic(cond, cond_params, bool(cond_names - param_names), sets, set_params))
+            text = (edge.decision.when, edge.decision.set)
+            logic = made.get(text)
+            if logic is None:
+                cond = _parse_cond(edge.decision.when)
+                sets = _parse_sets(edge.decision.set)
+                cond_names = {n.name for n in names(cond)}
+                set_names = {n.name for a in sets for n in names(a.expr)}
+                cond_params = tuple(sorted(cond_names & param_names))
+                set_params = tuple(sorted(set_names & param_names))
+                read |= set(cond_params) | set(set_params)
+                self.guarded |= cond is not None
+                logic = made[text] = _Logic(cond, cond_params, bool(cond_names - param_names), sets, set_params)
+            self.edges.append(logic)
         self.params = tuple(p.name for p in model.parameters if p.name in read)
         self.domains = tuple(p.values for p in model.parameters if p.name in read)
 
@@ -183,7 +188,8 @@ class Logic:
         """The candidates (mask) for which ``walk`` is feasible."""
         branches = [(self.initial, space.full)]
         for e in walk:
-            if self.edges[e] is None:
+            logic = self.edges[e]
+            if logic is None or (logic.cond is None and not logic.sets):  # the branches stay as they are
                 continue
             nxt: dict[VarState, int] = {}
             for state, mask in branches:
