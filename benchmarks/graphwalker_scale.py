@@ -10,7 +10,7 @@ covered, one test (a strongly connected machine that may stop anywhere needs one
 
 Run: ``.venv/bin/python benchmarks/graphwalker_scale.py [--sizes 5000,10000,20000,50000]``. Prints a Markdown
 table, the ratio of the time at the largest size to the time at the smallest (linear: about 10 for 5k -> 50k),
-and the machine. All models are imported and generated in ``--repeat`` rounds (default 3) and each one's best
+and the machine. All models are imported and generated in ``--repeat`` rounds (default 5) and each one's best
 CPU time counts: on a shared machine the least disturbed run is the one that measures the code, and rounds give
 every size the same chances.
 
@@ -129,7 +129,7 @@ def run_once(m: Measured) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,10000,20000,50000")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds over all models; the best time counts")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds over all models; the best time counts")
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # one measurement: the child process
     args = parser.parse_args()
     if args.measure is not None:

@@ -376,10 +376,13 @@ def finish(
         tests = [data.make_test(ctx, f, key) for key, f in unique.items()]
         keys = list(unique)
         tests = assemble.unique_ids(assemble.unique_names(tests, g.model), keys)
+        walks = [f.walk for f in unique.values()]  # each test was built from its walk
         if pins:  # pinned tests stay exactly as they were pinned
             by_key = {assemble.path_key(g, walk_of(g, p)): p.model_copy(update={"pinned": True}) for p in pins}
             tests = [by_key.get(k, t) for t, k in zip(tests, keys, strict=True)]
-    walks = [_walk_of(g, t) for t in tests]
+            walks = [walk_of(g, t) if t.pinned else w for t, w in zip(tests, walks, strict=True)]
+    else:
+        walks = [walk_of(g, t) for t in tests]
     for t, walk in zip(tests, walks, strict=True):
         for row in (t.data, *t.variants):
             failure = assemble.check_feasible(ctx.model, g, walk, row)
@@ -399,10 +402,6 @@ def finish(
         optimal=optimal,
         notes=tuple(sorted(set(ctx.notes))),
     )
-
-
-def _walk_of(g: FlatGraph, test: TestCase) -> list[int]:
-    return walk_of(g, test)
 
 
 class PathGone(LookupError):
