@@ -446,39 +446,18 @@ def _coverage(
     extra: Sequence[CoverageItem],
 ) -> list[CoverageItem]:
     g = ctx.graph
-    # the tests covering each ref: most refs of a large model are covered by one test, so that one is kept alone
-    # and its tuple shared (a list and a tuple per ref were 150,000 of each at 50,000 GraphWalker vertices)
-    first: dict[str, str] = {}
-    more: dict[str, list[str]] = {}  # every test covering the ref, when several do
     criterion = ctx.options.criterion
     with_pairs = criterion == "all-pairs" or bool(ctx.options.focus)  # pair items are listed only then
-    for t, walk in zip(tests, walks, strict=True):
-        for ref in covered_by(g, walk, with_pairs):
-            if ref not in first:
-                first[ref] = t.id
-            else:
-                more.setdefault(ref, [first[ref]]).append(t.id)
-    alone: dict[str, tuple[str, ...]] = {}
-
-    def tests_of(ref: str) -> tuple[str, ...]:
-        """The ids of the tests covering ``ref``, sorted."""
-        several = more.get(ref)
-        if several is not None:
-            return tuple(sorted(set(several)))
-        test = first.get(ref)
-        if test is None:
-            return ()
-        ids = alone.get(test)
-        if ids is None:
-            ids = alone[test] = (test,)
-        return ids
+    tests_of = _pair_tests(g, tests, walks) if with_pairs else _element_tests(g, tests, walks)
 
     wanted_refs = {t.ref for t in wanted}
     if criterion == "all-pairs":
         wanted_refs |= {e.ref for e in g.decision_edges}
 
-    def item(kind: Literal["step", "decision", "pair"], ref: str, default_reason: str | None = None) -> CoverageItem:
-        ids = tests_of(ref)
+    def item(
+        kind: Literal["step", "decision", "pair"], ref: str, default_reason: str | None = None, *, at: int = -1
+    ) -> CoverageItem:
+        ids = tests_of(ref, at)
         if ids:
             return CoverageItem.trusted_covered(kind, ref, ids)
         reason = reasons.get(ref)
@@ -496,8 +475,8 @@ def _coverage(
             )
         return CoverageItem(kind=kind, ref=ref, reason=reason)
 
-    items = [item("step", g.vertices[v].ref) for v in step_vertices(g)]
-    items += [item("decision", e.ref) for e in g.decision_edges]
+    items = [item("step", g.vertices[v].ref, at=v) for v in step_vertices(g)]
+    items += [item("decision", e.ref, at=e.index + len(g.vertices)) for e in g.decision_edges]
     if criterion == "all-pairs":
         items += [item("pair", f"{a.ref}>{b.ref}") for a, b in pairs(g)]
     elif ctx.options.focus:
@@ -507,7 +486,7 @@ def _coverage(
         if e.decision is None:
             continue
         for req in e.decision.requirements:
-            requirement_tests.setdefault(req, set()).update(tests_of(e.ref))
+            requirement_tests.setdefault(req, set()).update(tests_of(e.ref, e.index + len(g.vertices)))
     for req in sorted(requirement_tests):
         ids = tuple(sorted(requirement_tests[req]))
         items.append(
@@ -519,6 +498,59 @@ def _coverage(
             )
         )
     return [*items, *extra]
+
+
+TestsOf = Callable[[str, int], tuple[str, ...]]  # (ref, element index or -1) -> ids of the tests covering it, sorted
+
+
+class _Recorded:
+    """The tests covering each slot (an element or a ref): the first one, and all of them where several do."""
+
+    def __init__(self, size: int = 0) -> None:
+        self.first: list[str | None] = [None] * size
+        self.more: dict[int, list[str]] = {}
+        self.alone: dict[str, tuple[str, ...]] = {}  # a slot covered by one test (most, in a large model) shares
+
+    def add(self, slot: int, test: str) -> None:
+        first = self.first[slot]
+        if first is None:
+            self.first[slot] = test
+        else:
+            self.more.setdefault(slot, [first]).append(test)
+
+    def tests(self, slot: int) -> tuple[str, ...]:
+        several = self.more.get(slot)
+        if several is not None:
+            return tuple(sorted(set(several)))
+        test = self.first[slot]
+        return () if test is None else self.alone.setdefault(test, (test,))
+
+
+def _element_tests(g: FlatGraph, tests: list[TestCase], walks: list[list[int]]) -> TestsOf:
+    """The tests covering each step vertex and decision edge, recorded by index (vertices first, then edges): a
+    large model has 150,000 of them, and lists indexed by number stay in the caches where dicts by ref did not."""
+    recorded = _Recorded(len(g.vertices) + len(g.edges))
+    edges, vertices, offset = g.edges, g.vertices, len(g.vertices)
+    for t, walk in zip(tests, walks, strict=True):
+        passed = set(walk)
+        slots = {edges[e].dst for e in passed if vertices[edges[e].dst].role == "node"}
+        slots.update(offset + e for e in passed if edges[e].decision is not None)
+        for slot in slots:
+            recorded.add(slot, t.id)
+    return lambda _ref, at: recorded.tests(at) if at >= 0 else ()
+
+
+def _pair_tests(g: FlatGraph, tests: list[TestCase], walks: list[list[int]]) -> TestsOf:
+    """The tests covering each ref, pairs of decisions included."""
+    slot_of: dict[str, int] = {}
+    recorded = _Recorded()
+    for t, walk in zip(tests, walks, strict=True):
+        for ref in covered_by(g, walk, True):
+            slot = slot_of.setdefault(ref, len(recorded.first))
+            if slot == len(recorded.first):
+                recorded.first.append(None)
+            recorded.add(slot, t.id)
+    return lambda ref, _at: recorded.tests(slot_of[ref]) if ref in slot_of else ()
 
 
 def _structural(ctx: Context, ref: str) -> str | None:
