@@ -221,6 +221,9 @@ def tab_to(page: Any, wanted: Any, limit: int = 150, key: str = "Tab") -> dict[s
 
 def test_main_job_by_keyboard_only(page: Any, app_url: str, sandbox: RunningSandbox) -> None:
     story = "DEMO-3"
+    # listen for file choosers from the start: Chromium intercepts them only once a listener is known, and a
+    # listener added just before the key press can lose that race on a busy machine (the native dialog opens)
+    page.on("filechooser", lambda _chooser: None)
     sign_in(page, app_url, f"/app/issue/{story}")
     busy_done(page)
     # open the editor from the story's panel
