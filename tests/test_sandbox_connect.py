@@ -22,6 +22,14 @@ from flowcase.sandbox.testing import RunningSandbox, TinyApp, running_sandbox, r
 HTTP = httpx.Client(timeout=10)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _http_closed() -> Iterator[None]:
+    """The module's client closes its pooled connections when the module's tests end (left to the interpreter's exit,
+    they were ResourceWarnings that no test saw)."""
+    yield
+    HTTP.close()
+
+
 @pytest.fixture(scope="module")
 def env() -> Iterator[tuple[RunningSandbox, TinyApp]]:
     with running_sandbox(demo_data=True) as sb, running_tiny_app(sb) as tiny:
