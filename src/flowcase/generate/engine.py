@@ -8,7 +8,7 @@ from typing import Literal
 
 from flowcase.gcpause import paused_gc
 from flowcase.generate import assemble, data, paths
-from flowcase.generate.cover import covered_by, digraph, lower_bound, reached, structural_cover
+from flowcase.generate.cover import covered_by, digraph, lower_bound, passed, reached, structural_cover
 from flowcase.generate.graph import FlatGraph, NoRoute, flatten
 from flowcase.generate.guards import Found, Goal, Logic, Searcher, Waypoint
 from flowcase.generate.options import GenerateOptions, GenerationError
@@ -278,7 +278,7 @@ def cover_targets(
             reasons[t.ref] = why
     kept: list[Found] = list(previous)
     done: set[str] = set()  # refs only matter as far as they are candidates'
-    with_pairs = any(len(t.waypoint.edges) == 2 for t in candidates)
+    with_pairs = _pairs_among(candidates)
     for f in kept:
         done |= covered_by(ctx.graph, f.walk, with_pairs)
     todo = [t for t in candidates if t.ref not in done]
@@ -336,12 +336,17 @@ def _pack(ctx: Context, wanted: list[Target]) -> Found | None:
     return best
 
 
+def _pairs_among(targets: Sequence[Target]) -> bool:
+    """Whether a pair of decisions is among the targets (only then do covered refs need pairs)."""
+    return any(len(t.waypoint.edges) == 2 for t in targets)
+
+
 def fixed_then_pruned(
     ctx: Context, walks: list[Found], fixed: int, wanted: list[Target], pinned: int = 0
 ) -> list[Found]:
     """Drop walks (newest first) whose wanted targets the other walks cover too; the first ``pinned`` stay."""
     refs = {t.ref for t in wanted}
-    with_pairs = any(len(t.waypoint.edges) == 2 for t in wanted)
+    with_pairs = _pairs_among(wanted)
     cover = [covered_by(ctx.graph, f.walk, with_pairs) & refs for f in walks]
     count: dict[str, int] = {}
     for c in cover:
@@ -530,12 +535,10 @@ def _element_tests(g: FlatGraph, tests: list[TestCase], walks: list[list[int]]) 
     """The tests covering each step vertex and decision edge, recorded by index (vertices first, then edges): a
     large model has 150,000 of them, and lists indexed by number stay in the caches where dicts by ref did not."""
     recorded = _Recorded(len(g.vertices) + len(g.edges))
-    edges, vertices, offset = g.edges, g.vertices, len(g.vertices)
+    offset = len(g.vertices)
     for t, walk in zip(tests, walks, strict=True):
-        passed = set(walk)
-        slots = {edges[e].dst for e in passed if vertices[edges[e].dst].role == "node"}
-        slots.update(offset + e for e in passed if edges[e].decision is not None)
-        for slot in slots:
+        vertices, decisions = passed(g, walk)
+        for slot in (*vertices, *(offset + e for e in decisions)):
             recorded.add(slot, t.id)
     return lambda _ref, at: recorded.tests(at) if at >= 0 else ()
 

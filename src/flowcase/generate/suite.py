@@ -6,7 +6,7 @@ model and options.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
@@ -51,7 +51,6 @@ class TestStep(_Frozen):
         ``TestStep(...)`` with the same values but built without validating them and sharing one set of field
         names: a walk of a large model has hundreds of thousands of steps (at 50,000 GraphWalker vertices this
         is 0.4 s -> 0.17 s and 180 -> 60 MiB; ``model_construct`` is slower than validating)."""
-        step = cls.__new__(cls)
         values = {
             "workflow": workflow,
             "node": node,
@@ -63,14 +62,24 @@ class TestStep(_Frozen):
             "objective": objective,
             "requirements": requirements,
         }
-        object.__setattr__(step, "__dict__", values)
-        object.__setattr__(step, "__pydantic_fields_set__", _STEP_FIELDS)
-        object.__setattr__(step, "__pydantic_extra__", None)
-        object.__setattr__(step, "__pydantic_private__", None)
-        return step
+        return _trusted(cls, values, _STEP_FIELDS)
 
 
-#: The fields a trusted step sets (all of them), shared: pydantic copies the set before changing it (model_copy)
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
+    """An instance of ``cls`` holding ``values`` as they are, without validation (the callers' values are of the
+    fields' types already), its set of field names shared: pydantic copies that set before changing it."""
+    made = cls.__new__(cls)
+    object.__setattr__(made, "__dict__", values)
+    object.__setattr__(made, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
+
+
+#: The fields a trusted step sets (all of them), shared by every trusted step
 _STEP_FIELDS = set(TestStep.model_fields)
 
 
@@ -116,12 +125,8 @@ class CoverageItem(_Frozen):
         """``CoverageItem(kind=kind, ref=ref, covered_by=covered_by)`` built without validating values that are of
         the fields' types already (generation lists an item per step and decision: 150,000 at 50,000 GraphWalker
         vertices)."""
-        item = cls.__new__(cls)
-        object.__setattr__(item, "__dict__", {"kind": kind, "ref": ref, "covered_by": covered_by, "reason": None})
-        object.__setattr__(item, "__pydantic_fields_set__", _COVERED_FIELDS)  # shared, as for steps
-        object.__setattr__(item, "__pydantic_extra__", None)
-        object.__setattr__(item, "__pydantic_private__", None)
-        return item
+        values = {"kind": kind, "ref": ref, "covered_by": covered_by, "reason": None}
+        return _trusted(cls, values, _COVERED_FIELDS)
 
 
 #: The fields a trusted covered item sets, shared by all of them (pydantic copies the set before changing it)
