@@ -83,18 +83,32 @@ def _reachable(n: int, start: int, adj: list[list[int]], tails: list[int], heads
     if len(tails) <= BFS_SCIPY:
         return _bfs(n, start, adj, heads)
     import numpy as np
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import breadth_first_order  # type: ignore[import-untyped]
 
     rows = np.array(tails, dtype=np.int32)
     order = np.argsort(rows, kind="stable")
+    graph = _csr_by_rows(rows[order], np.array(heads, dtype=np.int32)[order], np.ones(len(rows), dtype=np.int8), n)
+    reached: list[bool] = _reached_from(graph, start).tolist()
+    return reached
+
+
+def _csr_by_rows(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, n: int) -> csr_matrix:
+    """The ``n`` x ``n`` sparse matrix of entries ``(rows[i], cols[i]) = data[i]``, ``rows`` sorted ascending."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
     pointer = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=n), out=pointer[1:])
-    graph = csr_matrix((np.ones(len(rows), dtype=np.int8), np.array(heads, dtype=np.int32)[order], pointer), (n, n))
-    seen = np.zeros(n, dtype=bool)
+    return csr_matrix((data, cols, pointer), shape=(n, n))
+
+
+def _reached_from(graph: csr_matrix, start: int) -> np.ndarray:
+    """A mask of the nodes of ``graph`` reachable from ``start`` (scipy's compiled breadth-first search)."""
+    import numpy as np
+    from scipy.sparse.csgraph import breadth_first_order  # type: ignore[import-untyped]
+
+    seen = np.zeros(graph.shape[0], dtype=bool)
     seen[breadth_first_order(graph, start, directed=True, return_predecessors=False)] = True
-    reached: list[bool] = seen.tolist()
-    return reached
+    return seen
 
 
 def _bfs(n: int, start: int, adj: list[list[int]], head: list[int]) -> list[bool]:
@@ -368,24 +382,16 @@ def _useful(graph: csr_matrix, source: int, sink: int) -> tuple[csr_matrix, np.n
     original number of each of its nodes.
     """
     import numpy as np
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import breadth_first_order
 
     size = graph.shape[0]
-    useful = np.zeros(size, dtype=bool)
-    useful[breadth_first_order(graph, source, directed=True, return_predecessors=False)] = True
-    back = np.zeros(size, dtype=bool)
-    back[breadth_first_order(graph.T.tocsr(), sink, directed=True, return_predecessors=False)] = True
-    useful &= back
+    useful = _reached_from(graph, source) & _reached_from(graph.T.tocsr(), sink)
     useful[[source, sink]] = True  # (when the sink is out of reach, the flow is zero all the same)
     kept_nodes = np.flatnonzero(useful)
     number = np.cumsum(useful, dtype=np.int32) - 1
     rows = np.repeat(np.arange(size, dtype=np.int32), np.diff(graph.indptr))
     cols = graph.indices
     kept = useful[rows] & useful[cols]
-    pointer = np.zeros(len(kept_nodes) + 1, dtype=np.int32)
-    np.cumsum(np.bincount(number[rows[kept]], minlength=len(kept_nodes)), out=pointer[1:])
-    part = csr_matrix((graph.data[kept], number[cols[kept]], pointer), shape=(len(kept_nodes), len(kept_nodes)))
+    part = _csr_by_rows(number[rows[kept]], number[cols[kept]], graph.data[kept], len(kept_nodes))
     return part, kept_nodes.astype(np.int64)
 
 
