@@ -305,3 +305,22 @@ def test_unknown_field_is_located_at_its_key() -> None:
     [d] = info.value.diagnostics
     assert isinstance(d, Diagnostic)
     assert (d.line, d.column, d.field, d.element) == (7, 9, "nxt", "start 's'")
+
+
+def test_rows_given_the_same_fields_share_their_set_and_a_copy_changes_only_its_own() -> None:
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parent.parent.joinpath("examples", "checkout.yaml").read_text()
+    model = loads(text, "yaml").model
+    rows = [decision for workflow in model.workflows for _, decision in workflow.edges()]
+    by_set: dict[int, list[Any]] = {}
+    for row in rows:
+        by_set.setdefault(id(row.model_fields_set), []).append(row)
+    assert len(by_set) < len(rows) / 2  # shared (pydantic would give each row a set of its own)
+    first, second = next(group for group in by_set.values() if len(group) > 1)[:2]
+    before = set(second.model_fields_set)
+    changed = first.model_copy(update={"priority": "high"})
+    assert "priority" in changed.model_fields_set
+    assert second.model_fields_set == before and first.model_fields_set == before
+    written = dumps(model, "json")
+    assert dumps(loads(written, "json").model, "json") == written  # read and written as before
