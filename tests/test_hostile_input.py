@@ -90,6 +90,16 @@ def test_nesting_20000_deep_is_a_clear_error_in_every_format(fmt: io.Format, tex
     assert str(io.MAX_DEPTH) in d.message
 
 
+@pytest.mark.parametrize("depth", [io.MAX_DEPTH + 6, 20_000])  # parsed, then refused; beyond the parser's recursion
+def test_json_too_deep_is_refused_where_it_first_nests_too_deep(depth: int) -> None:
+    text = '{"flowcase": "1",\n "id": ' + "[" * depth + "]" * depth + "}"
+    with pytest.raises(ModelError) as caught:
+        io.loads(text, "json")
+    (d,) = caught.value.diagnostics
+    # the object is the first level: the (MAX_DEPTH)th bracket opens one level too many
+    assert (d.code, d.line, d.column) == ("too-deep", 2, len(' "id": ') + io.MAX_DEPTH)
+
+
 def test_nesting_within_the_limit_is_read() -> None:
     with pytest.raises(ModelError) as caught:  # read, then refused by the schema, not by the depth limit
         io.loads(deep_json(io.MAX_DEPTH - 2), "json")
