@@ -13,11 +13,12 @@ table (each model's best CPU time over ``--repeat`` rounds, default 7), the rati
 to the time at the smallest (linear: about 10 for 5k -> 50k; the input text grows x10.4, its ids get longer),
 and the machine.
 
-The ratio is measured in pairs: in every round the smallest and the largest model are measured one right after
-the other (in alternating order), and the ratio of the run is the median of the rounds' ratios. This machine is a
-virtual one shared with other jobs, and its speed changes for tens of seconds at a time: the same code measured
-twice, interleaved, gave 9.9 and 12.2 as the ratio of the best times (each size's best came from a different
-moment), but 10.1 and 10.3 as the median paired ratio. The ratio of the best times is printed as well.
+The ratio is measured in rounds: in every round the smallest model is measured twice before and twice after the
+largest (its time in the round is the median of the four: one measurement of 0.4 s is at the mercy of a moment,
+the largest's 5 s are not), and the ratio of the run is the median of the rounds' ratios. This machine is a
+virtual one shared with other jobs, and its speed changes for seconds to tens of seconds at a time: the same code
+measured twice, interleaved, gave 9.9 and 12.2 as the ratio of the best times (each size's best came from another
+moment). The ratio of the best times is printed as well.
 
 Each measurement runs in a process of its own, after a warm-up on a 500-vertex model (modules loaded, caches
 filled, little memory touched), so every size starts from the same kind of heap. In one process a small model
@@ -136,16 +137,21 @@ def run_once(m: Measured) -> None:
     m.row = f"| {m.label} | {got['row']}"
 
 
+BRACKET = 4  # measurements of the smallest model per round, half before and half after the largest
+
+
 def paired(large: list[float], small: list[float]) -> tuple[float, list[float]]:
-    """The median of the rounds' ratios, and the ratios (rounded)."""
-    ratios = [a / b for a, b in zip(large, small, strict=True)]
+    """The median of the rounds' ratios, and the ratios (rounded): each round's largest time over the median of
+    the round's measurements of the smallest."""
+    rounds = [small[i : i + BRACKET] for i in range(0, len(small), BRACKET)]
+    ratios = [a / statistics.median(b) for a, b in zip(large, rounds, strict=True)]
     return statistics.median(ratios), [round(r, 1) for r in ratios]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,10000,20000,50000")
-    parser.add_argument("--repeat", type=int, default=7, help="rounds over all models; the best time counts")
+    parser.add_argument("--repeat", type=int, default=9, help="rounds over all models")
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # one measurement: the child process
     args = parser.parse_args()
     if args.measure is not None:
@@ -156,8 +162,9 @@ def main() -> None:
     models += [Measured(f"synthetic {n}", n) for n in sizes]
     small, large = models[1], models[-1]
     for round_ in range(args.repeat):  # rounds: every size sees the machine in the same moods
-        pair = [small, large] if round_ % 2 == 0 else [large, small]  # one right after the other
-        for m in [*pair, *(m for m in models if m not in pair)]:
+        half = [small] * (BRACKET // 2)
+        order = [*half, large, *half, *(m for m in models if m not in (small, large))]
+        for m in order if round_ % 2 == 0 else order[::-1]:  # the other sizes before or after, in turn
             run_once(m)
     print("| model | vertices | edges (decisions) | tests | test steps | optimal | import s | generate s | total s |")
     print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
@@ -167,7 +174,7 @@ def main() -> None:
     imported, imports = paired(large.imports, small.imports)
     print(
         f"\n{sizes[-1]} / {sizes[0]} vertices (x{sizes[-1] / sizes[0]:.0f}), CPU time, each measurement in a process "
-        f"of its own, median of {args.repeat} paired rounds:\n"
+        f"of its own, median of {args.repeat} rounds (the smallest measured {BRACKET} times around the largest):\n"
         f"- import + all-edges generation: {total:.1f} (rounds: {', '.join(map(str, totals))})\n"
         f"- import: {imported:.1f} (rounds: {', '.join(map(str, imports))})\n"
         f"- ratio of the best times: {large.best_total / small.best_total:.1f} "
