@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -32,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from npm_install import npm_install
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "benchmarks" / ".cache" / "ace"
@@ -105,17 +105,13 @@ def install_ace() -> None:
     marker = CACHE / "node_modules" / "atlassian-connect-express" / "package.json"
     if marker.exists() and json.loads(marker.read_text())["version"] == "11.5.3":
         return
-    if shutil.which("npm") is None:
-        sys.exit("npm is needed to install ACE 11.5.3 (Debian: apt-get install nodejs npm)")
+    marker.unlink(missing_ok=True)  # another version: installed again
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "package.json").write_text(json.dumps({"name": "ace-bench", "version": "1.0.0", "private": True}))
     print("installing ACE 11.5.3 into", CACHE, file=sys.stderr)
-    subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--omit=optional", *PACKAGES],
-        cwd=CACHE,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    problem = npm_install(PACKAGES, CACHE, marker, "--omit=optional")
+    if problem is not None:
+        sys.exit(f"{problem} (Debian: apt-get install nodejs npm)")
 
 
 def write_ace_app(port: int, database_url: str) -> None:

@@ -35,6 +35,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from npm_install import npm_install
+
 from flowcase.model.io import load_path
 from flowcase.model.layout import (
     COLUMN_GAP,
@@ -96,20 +98,9 @@ class ElkMissing(RuntimeError):
 
 def elk_script() -> Path:
     """The elkjs bundle, installed with npm into the cache on first use."""
-    if not ELK_JS.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise ElkMissing(f"npm is needed to install {ELK_PACKAGE}")
-        ELK_DIR.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(ELK_DIR), ELK_PACKAGE],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0 or not ELK_JS.exists():
-            raise ElkMissing(f"npm install {ELK_PACKAGE} failed: {(done.stderr or done.stdout)[-500:]}")
+    problem = npm_install([ELK_PACKAGE], ELK_DIR, ELK_JS)
+    if problem is not None:
+        raise ElkMissing(problem)
     return ELK_JS
 
 

