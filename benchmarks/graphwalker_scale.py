@@ -34,6 +34,7 @@ import json
 import os
 import platform
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -148,14 +149,51 @@ def paired(large: list[float], small: list[float]) -> tuple[float, list[float]]:
     return statistics.median(ratios), [round(r, 1) for r in ratios]
 
 
+def work(size: int, full: bool) -> None:
+    """What ``--instructions`` counts: the warm-up and the model's text, and when ``full`` also its import and
+    generation (the difference of the two counts is the import and generation)."""
+    generate(loads(synthetic(500)).model)
+    text = text_of(size)
+    if full:
+        generate(loads(text).model)
+
+
+def instructions(size: int) -> int:
+    """Instructions executed by this machine's CPU for importing and generating the model of ``size`` (valgrind's
+    cachegrind: a count, the same on a busy machine as on a quiet one; about 50 times slower than running)."""
+    counts = []
+    valgrind = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    for part in ("base", "full"):
+        done = subprocess.run(
+            [*valgrind, sys.executable, __file__, "--work", str(size), part],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},  # the same hashes, so the same work, in every run
+        )
+        (line,) = [line for line in done.stderr.splitlines() if re.search(r"\bI\s+refs:", line)]
+        counts.append(int(line.split(":")[1].replace(",", "")))
+    return counts[1] - counts[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,10000,20000,50000")
     parser.add_argument("--repeat", type=int, default=9, help="rounds over all models")
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # one measurement: the child process
+    parser.add_argument("--work", nargs=2, help=argparse.SUPPRESS)  # what --instructions counts: the child process
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the instructions of import and generation at the smallest and the largest size "
+        "(needs valgrind; takes minutes)",
+    )
     args = parser.parse_args()
     if args.measure is not None:
         print(json.dumps(measure(args.measure)))
+        return
+    if args.work is not None:
+        work(int(args.work[0]), args.work[1] == "full")
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     models = [Measured("SuperLarge (GraphWalker's own)", 0)]
@@ -180,6 +218,12 @@ def main() -> None:
         f"- ratio of the best times: {large.best_total / small.best_total:.1f} "
         f"(import {large.best_import / small.best_import:.1f})"
     )
+    if args.instructions:
+        few, many = instructions(sizes[0]), instructions(sizes[-1])
+        print(
+            f"- instructions executed (valgrind cachegrind, the same on a busy machine): {few:,} and {many:,}, "
+            f"ratio {many / few:.2f}"
+        )
     print(f"Machine: {machine()}")
 
 
