@@ -18,7 +18,9 @@ largest (its time in the round is the median of the four: one measurement of 0.4
 the largest's 5 s are not), and the ratio of the run is the median of the rounds' ratios. This machine is a
 virtual one shared with other jobs, and its speed changes for seconds to tens of seconds at a time: the same code
 measured twice, interleaved, gave 9.9 and 12.2 as the ratio of the best times (each size's best came from another
-moment). The ratio of the best times is printed as well.
+moment). The ratio of the best times is printed as well. ``--instructions`` also counts the instructions that
+import and generation execute at the smallest and the largest size (valgrind's cachegrind, Debian package
+``valgrind``; minutes): a count that a busy machine does not change, so it shows whether the work is linear.
 
 Each measurement runs in a process of its own, after a warm-up on a 500-vertex model (modules loaded, caches
 filled, little memory touched), so every size starts from the same kind of heap. In one process a small model
