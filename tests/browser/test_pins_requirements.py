@@ -5,6 +5,7 @@ the story panel, with uncovered requirements flagged and explained. axe-core sta
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,45 @@ def test_a_pin_that_no_longer_fits_is_named_and_can_be_unpinned_from_the_message
     assert "Cannot generate" not in page.inner_text("#gen-summary")
     assert page.locator("#pin-problem").is_hidden()
     assert page.evaluate("document.querySelectorAll('.fc-pin[aria-pressed=true]').length") == 0
+
+
+def test_a_pin_made_while_a_save_is_under_way_is_not_reported_saved_until_it_is(
+    page: Any, app_url: str, sandbox: RunningSandbox
+) -> None:
+    story = "DEMO-4"
+    model = load_path(LOGIN).model
+    decisions = [t.id for t in generate(model).tests]
+    sign_in(page, app_url, f"/app/editor/{story}")
+    busy_done(page)
+    page.set_input_files("#import-file", str(LOGIN))
+    page.wait_for_selector(".djs-element[data-element-id=credentials]")
+    assert generate_with(page, "all-decisions") == decisions
+    page.wait_for_selector("#save-status:text-matches('^Saved')", timeout=20000)
+
+    # Jira answers the next save of the model slowly; a second pin comes while that save is under way
+    sandbox.add_fault(
+        kind="latency", path_prefix=f"/rest/api/3/issue/{story}/properties", method="PUT", latency_ms=2500, count=1
+    )
+    page.locator(f".fc-pin[data-pin='{decisions[0]}']").click()
+    page.wait_for_selector("#save-status:text-matches('^Saving')", timeout=20000)
+    page.evaluate(
+        """() => {  // every status the editor shows from now on
+          const el = document.getElementById('save-status');
+          window.statusesSeen = [];
+          new MutationObserver(() => window.statusesSeen.push(el.textContent))
+            .observe(el, { childList: true, characterData: true, subtree: true });
+        }"""
+    )
+    page.locator(f".fc-pin[data-pin='{decisions[1]}']").click()
+    deadline = time.monotonic() + 30
+    while True:  # both pins reach Jira (the slow save holds the first only; the next one holds both)
+        saved = stored(sandbox, story)
+        if saved is not None and sorted(p["id"] for p in saved.model.pins) == sorted(decisions[:2]):
+            break
+        assert time.monotonic() < deadline, "the second pin never reached Jira"
+        page.wait_for_timeout(200)  # (not time.sleep: the page's requests pass the test's route handler meanwhile)
+    page.wait_for_selector("#save-status:text-matches('^Saved')", timeout=20000)
+    seen = page.evaluate("window.statusesSeen")
+    # the slow save ended without the second pin: not "Saved" then, only once the save holding it ended
+    assert [s for s in seen if s.startswith("Saved")] == [seen[-1]], seen
+    assert "Unsaved changes" in seen, seen

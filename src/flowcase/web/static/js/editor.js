@@ -27,6 +27,7 @@ const state = {
   selected: null,    // bpmn element
   messages: {},      // node id -> {row: {field: {severity, message}}}
   dirty: false,
+  edits: 0,          // changes made so far: a save knows whether one came while it was under way
   saving: false,
   conflict: false,
 };
@@ -274,6 +275,7 @@ function setStatus(text, kind = '') {
 let saveTimer = null;
 function changed() {
   state.dirty = true;
+  state.edits += 1;
   history.updateButtons();
   tests.invalidate();
   scheduleValidate();
@@ -287,6 +289,7 @@ function changed() {
 // Pinning a test changes what is saved, not the workflow: the tests on screen stay valid.
 function pinsChanged() {
   state.dirty = true;
+  state.edits += 1;
   if (state.issueKey && !state.conflict) {
     setStatus('Unsaved changes');
     clearTimeout(saveTimer);
@@ -300,12 +303,15 @@ async function save(overwrite = false) {
   state.saving = true;
   setStatus('Saving…');
   try {
+    const edits = state.edits;
     const doc = await currentDoc();
     const result = await host.api('PUT', `/api/models/${encodeURIComponent(state.issueKey)}`, { doc, revision: state.revision });
     state.revision = result.revision;
-    state.dirty = false;
     state.conflict = false;
-    setStatus(`Saved · revision ${result.revision}`, 'fc-ok');
+    // a change made while this save was under way is not in it: still to save (its own save is scheduled)
+    state.dirty = state.edits !== edits;
+    if (state.dirty) setStatus('Unsaved changes');
+    else setStatus(`Saved · revision ${result.revision}`, 'fc-ok');
   } catch (err) {
     if (err.status === 409) {
       storageUi.conflict(err);
