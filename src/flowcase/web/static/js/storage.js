@@ -118,14 +118,16 @@ export function createStorageUi({ host, state, loadDocument, setStatus, save, cu
       'Replace the damaged workflow stored on the issue with the one in this editor (import a file first if you '
       + 'have one)? The damaged data is deleted.', 'Replace', async () => {
         try {
+          const edits = state.edits;
           const result = await host.api('PUT', modelPath(state.issueKey), {
             doc: await currentDoc(), revision: null, replaceDamaged: true,
           });
           state.revision = result.revision;
           state.damaged = null;
           state.conflict = false;
-          state.dirty = false;
-          setStatus(`Saved · revision ${result.revision}`, 'fc-ok');
+          state.dirty = state.edits !== edits; // a change made meanwhile is not in this save
+          if (state.dirty) save();
+          else setStatus(`Saved · revision ${result.revision}`, 'fc-ok');
         } catch (e2) {
           show('error', `Not replaced: ${e2.message}`, [button('Back', 'subtle', again)]);
         }
