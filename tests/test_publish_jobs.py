@@ -165,7 +165,8 @@ def test_300_tests_survive_faults_and_a_killed_worker(
     assert doomed.returncode == -signal.SIGKILL
     time.sleep(1.0)  # a bulk call in flight when the worker died may still land: Jira applied it, nobody recorded it
     halfway = store.get(job_id)
-    assert halfway is not None and halfway.state == "running" and halfway.attempts == 1
+    # (a busy machine can time a call of the doomed worker out before the kill: one more attempt, retried by it)
+    assert halfway is not None and halfway.state == "running" and halfway.attempts >= 1
     made_before = len(asyncio.run(published(sb, "bigcheckout")))
     doomed_calls = sb.count_calls("POST", BULK, 201)
     assert made_before == 50 * doomed_calls
@@ -195,7 +196,7 @@ def test_300_tests_survive_faults_and_a_killed_worker(
     final, queue_state = asyncio.run(rescue())
     assert queue_state in (None, "doing", "succeeded")  # finished (and deleted once done) by the rescuer
     assert final is not None and final.id == job_id
-    assert final.state == DONE and final.error_code is None and final.attempts == 2
+    assert final.state == DONE and final.error_code is None and final.attempts == halfway.attempts + 1
     assert sb.count_calls("POST", BULK, 429) == 2 and sb.count_calls("POST", BULK, 503) == 1
     assert sb.count_calls("GET", "/rest/api/3/search/jql", 502) == 1
     # Retry-After honoured (plus at most 30 % jitter), then exponential backoff for the 502 on search.
