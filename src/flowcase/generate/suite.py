@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from flowcase.model.types import Level, Scalar
+from flowcase.model.types import Level, Scalar, shared_fields
 
 SUITE_FORMAT: Literal["flowcase-suite/1"] = "flowcase-suite/1"
 
@@ -80,7 +80,7 @@ def _trusted(cls: type[_M], values: dict[str, Any], fields_set: set[str]) -> _M:
 
 
 #: The fields a trusted step sets (all of them), shared by every trusted step
-_STEP_FIELDS = set(TestStep.model_fields)
+_STEP_FIELDS = shared_fields(set(TestStep.model_fields))
 
 
 def is_test_step(step: TestStep) -> bool:
@@ -130,7 +130,7 @@ class CoverageItem(_Frozen):
 
 
 #: The fields a trusted covered item sets, shared by all of them (pydantic copies the set before changing it)
-_COVERED_FIELDS = {"kind", "ref", "covered_by"}
+_COVERED_FIELDS = shared_fields({"kind", "ref", "covered_by"})
 
 
 class Suite(_Frozen):

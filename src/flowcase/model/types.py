@@ -45,12 +45,17 @@ class _Frozen(BaseModel):
         pydantic keeps that set per instance: 728 bytes for a row of eight given fields, more than the row's values
         (109 of the 209 MB a 50,000-vertex GraphWalker model took). The instances are frozen, so nothing adds to
         the set, and pydantic copies it before changing it in ``model_copy``."""
-        fields = self.__pydantic_fields_set__
-        object.__setattr__(self, "__pydantic_fields_set__", _FIELD_SETS.setdefault(frozenset(fields), fields))
+        object.__setattr__(self, "__pydantic_fields_set__", shared_fields(self.__pydantic_fields_set__))
 
 
 #: one set of given field names per distinct set (a few dozen over all classes)
 _FIELD_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def shared_fields(fields: set[str]) -> set[str]:
+    """The one set of given field names equal to ``fields``, shared by every instance given those fields (never
+    changed: pydantic copies it before changing it)."""
+    return _FIELD_SETS.setdefault(frozenset(fields), fields)
 
 
 @functools.cache
