@@ -109,10 +109,15 @@ def text_of(size: int) -> str:
     return SUPERLARGE.read_text() if size == 0 else synthetic(size)
 
 
+def warm_up() -> None:
+    """Load the modules and fill the caches on a 500-vertex model, touching little memory."""
+    generate(loads(synthetic(500)).model)
+
+
 def measure(size: int) -> dict[str, Any]:
     """Import and generate once (in this process, after a warm-up); CPU times and the table's row. Garbage of the
     warm-up is collected first, outside the timed part (import and generation pause the cyclic collector)."""
-    generate(loads(synthetic(500)).model)
+    warm_up()
     text = text_of(size)
     gc.collect()
     t0 = time.process_time()
@@ -154,7 +159,7 @@ def paired(large: list[float], small: list[float]) -> tuple[float, list[float]]:
 def work(size: int, full: bool) -> None:
     """What ``--instructions`` counts: the warm-up and the model's text, and when ``full`` also its import and
     generation (the difference of the two counts is the import and generation)."""
-    generate(loads(synthetic(500)).model)
+    warm_up()
     text = text_of(size)
     if full:
         generate(loads(text).model)
@@ -201,9 +206,9 @@ def main() -> None:
     models = [Measured("SuperLarge (GraphWalker's own)", 0)]
     models += [Measured(f"synthetic {n}", n) for n in sizes]
     small, large = models[1], models[-1]
+    half = [small] * (BRACKET // 2)
+    order = [*half, large, *half, *(m for m in models if m not in (small, large))]
     for round_ in range(args.repeat):  # rounds: every size sees the machine in the same moods
-        half = [small] * (BRACKET // 2)
-        order = [*half, large, *half, *(m for m in models if m not in (small, large))]
         for m in order if round_ % 2 == 0 else order[::-1]:  # the other sizes before or after, in turn
             run_once(m)
     print("| model | vertices | edges (decisions) | tests | test steps | optimal | import s | generate s | total s |")
