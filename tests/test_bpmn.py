@@ -305,6 +305,24 @@ def test_invalid_flowcase_data_in_our_extension_is_a_one_line_error() -> None:
         loads(typed, "m.bpmn")
 
 
+@pytest.mark.parametrize(
+    ("pins", "expected"),
+    [
+        ("[{", "the pinned tests in this file: invalid JSON"),
+        ('{"id": "TC-1"}', "the pinned tests in this file are not a list of tests"),
+        ("[1, 2]", "the pinned tests in this file are not a list of tests"),
+        ("[" * 500 + "]" * 500, "the pinned tests in this file: the document nests deeper than"),
+    ],
+)
+def test_broken_pinned_tests_in_our_extension_are_a_one_line_error(pins: str, expected: str) -> None:
+    text = dumps(load_path(DATA / "models" / "order-loop.yaml").model)
+    broken = text.replace("</flowcase:model>", f"<flowcase:pins>{pins}</flowcase:pins></flowcase:model>", 1)
+    assert broken != text
+    with pytest.raises(ModelError) as info:
+        loads(broken, "m.bpmn")
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
 @pytest.mark.parametrize(("name", "model"), MODELS, ids=[n for n, _ in MODELS])
 def test_json_text_to_bpmn_text_to_json_text_keeps_meaning(name: str, model: Model) -> None:
     json_text = io.dumps(model, "json")

@@ -153,3 +153,14 @@ def test_cli_keeps_the_tests_pinned_in_the_model_file(tmp_path: Path) -> None:
     pinned_model.write_text(json.dumps({**data, "pins": [{"id": "TC-x"}]}))
     bad = CliRunner().invoke(main, ["generate", str(pinned_model)])
     assert bad.exit_code == 1 and "is not a test of a generated suite" in bad.stderr
+    # the pins are saved with the model, so they go where it goes: through flowcase's own BPMN and GraphWalker files
+    pinned_model.write_text(json.dumps({**data, "pins": [chosen]}))
+    for to, suffix in (("bpmn", ".bpmn"), ("graphwalker", ".json")):
+        converted = tmp_path / f"converted-{to}{suffix}"
+        done = CliRunner().invoke(main, ["convert", str(pinned_model), "--to", to, "-o", str(converted)])
+        assert done.exit_code == 0, done.output
+        out = tmp_path / f"out-{to}.json"
+        result = CliRunner().invoke(main, ["generate", str(converted), "--criterion", "all-steps", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert f"1 pinned, kept exactly: {chosen['id']}" in result.stderr
+        assert {t["id"]: t for t in json.loads(out.read_text())["tests"]}[chosen["id"]] == {**chosen, "pinned": True}

@@ -35,7 +35,7 @@ from flowcase.model.bpmn.common import (
 from flowcase.model.diagnostics import Diagnostic, ModelError
 from flowcase.model.expr import Expr, ExprError, Value, format_value, names, parse_condition
 from flowcase.model.layout import edge_waypoints
-from flowcase.model.source import MAX_DEPTH, Loaded, invalid_data
+from flowcase.model.source import MAX_DEPTH, Loaded, invalid_data, parse_json
 from flowcase.model.types import (
     BpmnArtifact,
     BpmnArtifactType,
@@ -1442,7 +1442,17 @@ def _build_model(
     model_id = sanitise_id(root.get("id") or "model")
     name = root.get("name") or main.get("name") or ""
     description = ""
+    pins: Any = []
     if ext is not None:
+        pinned = ext.findtext(_f("pins"))
+        if pinned:
+            try:
+                pins = parse_json(pinned, reader.source)
+            except ModelError as exc:
+                why = exc.diagnostics[0].message
+                raise reader.error("bpmn-invalid", f"the pinned tests in this file: {why}") from None
+            if not isinstance(pins, list) or not all(isinstance(p, dict) for p in pins):
+                raise reader.error("bpmn-invalid", "the pinned tests in this file are not a list of tests")
         model_id = ext.get("id") or model_id
         name = ext.get("name") or ""
         description = ext.findtext(_f("description")) or ""
@@ -1466,6 +1476,7 @@ def _build_model(
         parameters=tuple(parameters),
         variables=tuple(variables),
         workflows=tuple(workflows),
+        pins=tuple(pins),
     )
 
 

@@ -10,6 +10,7 @@ to it, a user task turned into a choice) is not used: the node is written as the
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET  # building and writing only; parsing goes through defusedxml
 from dataclasses import dataclass, field
 
@@ -654,6 +655,8 @@ def _model_extension(model: Model) -> ET.Element:
         if variable.description:
             attrs["description"] = variable.description
         ET.SubElement(element, _f("variable"), attrs)
+    if model.pins:  # the tests a user pinned are saved with the model: an export keeps them (as JSON text)
+        ET.SubElement(element, _f("pins")).text = json.dumps(list(model.pins), ensure_ascii=False, sort_keys=True)
     return element
 
 

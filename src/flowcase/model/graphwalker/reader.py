@@ -166,6 +166,7 @@ def _read_ours(models: list[dict[str, Any]], reader: _Reader) -> Model:
         parameters=tuple(Parameter.model_validate(p) for p in info.get("parameters", [])),
         variables=tuple(Variable.model_validate(v) for v in info.get("variables", [])),
         workflows=tuple(workflows),
+        pins=tuple(info.get("pins", [])),
     )
 
 

@@ -100,6 +100,8 @@ def _export_workflow(model: Model, workflow: Workflow) -> dict[str, Any]:
             "parameters": [p.model_dump(mode="json", exclude_defaults=True) for p in model.parameters],
             "variables": [v.model_dump(mode="json", exclude_defaults=True) for v in model.variables],
         }
+        if model.pins:  # the tests a user pinned are saved with the model: an export keeps them
+            ours_model["model"]["pins"] = list(model.pins)
     result["properties"] = {"flowcase": ours_model}
     return result
 
