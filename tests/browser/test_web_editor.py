@@ -241,3 +241,45 @@ def test_uncovered_decisions_are_listed_with_their_reason(page: Any, app_url: st
     page.locator("#uncovered").scroll_into_view_if_needed()
     page.evaluate("document.querySelectorAll('.fc-flag').forEach(f => f.remove())")
     screenshot(page, "editor-uncovered")
+
+
+def label_at(page: Any, flow: str) -> list[float]:
+    """Where the label of sequence flow ``flow`` is on the diagram (diagram coordinates)."""
+    return list(
+        page.evaluate(
+            f"(() => {{ const l = window.flowcaseModeler.get('elementRegistry').get('{flow}').label;"
+            " return [l.x, l.y]; })()"
+        )
+    )
+
+
+def test_a_dragged_arrow_label_stays_where_it_was_dropped(browser: Any, app_url: str, sandbox: RunningSandbox) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    story = new_story(sandbox, summary="Labels")
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    open_editor(page, app_url, f"/app/editor/{story}")
+    page.set_input_files("#import-file", str(examples / "login.yaml"))
+    page.check("#show-labels")  # arrow labels are shown when asked for
+    page.wait_for_selector(".djs-element[data-element-id='Flow_credentials_correct_label']")
+    saved(page)
+    flow = "Flow_credentials_correct"  # its route is the one export draws, so only the label can say it was moved
+    before = label_at(page, flow)
+    box = page.locator(f".djs-element[data-element-id='{flow}_label']").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + 4 * step, y + 6 * step)
+    page.mouse.up()
+    after = label_at(page, flow)
+    assert after != before
+    page.wait_for_function(
+        "document.getElementById('save-status').textContent.startsWith('Unsaved')"
+        " || document.getElementById('save-status').textContent.startsWith('Saving')"
+    )
+    saved(page)
+
+    open_editor(page, app_url, f"/app/editor/{story}")  # the page opens again: the label is where it was dropped
+    page.wait_for_function(f"!!window.flowcaseModeler.get('elementRegistry').get('{flow}_label')")
+    assert label_at(page, flow) == after
+    page.context.close()

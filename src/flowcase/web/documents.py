@@ -72,10 +72,31 @@ def _with_tables(workflow: Any, tables: dict[str, list[dict[str, Any]]]) -> Any:
         if isinstance(node, dict) and node.get("kind") != "end":
             rows = tables.get(f"{workflow.get('id')}/{node.get('id')}", tables.get(str(node.get("id"))))
             if rows is not None:
+                drawn = node.get("decisions")
                 node = {k: v for k, v in node.items() if k not in ("decisions", "next")}
-                node["decisions"] = [_clean_row(r) for r in rows]
+                node["decisions"] = _drawn_as([_clean_row(r) for r in rows], drawn if isinstance(drawn, list) else [])
         nodes.append(node)
     return {**workflow, "nodes": nodes}
+
+
+def _drawn_as(rows: list[dict[str, Any]], drawn: list[Any]) -> list[dict[str, Any]]:
+    """The rows, each with the layout of its flow as the diagram has it now (route and label), not the layout the
+    row carried when the page opened: a label the user dragged stays where it was dropped. A row's flow is the
+    drawn decision with the row's id, else the first one left that goes to the same next step."""
+    layouts = [d for d in drawn if isinstance(d, dict)]
+    left = list(range(len(layouts)))
+    result = []
+    for row in rows:
+        row = {k: v for k, v in row.items() if k != "bpmn"}
+        match = next((i for i in left if row.get("id") and layouts[i].get("id") == row.get("id")), None)
+        if match is None:
+            match = next((i for i in left if layouts[i].get("next") == row.get("next")), None)
+        if match is not None:
+            left.remove(match)
+            if layouts[match].get("bpmn") is not None:
+                row["bpmn"] = layouts[match]["bpmn"]
+        result.append(row)
+    return result
 
 
 def _clean_row(row: dict[str, Any]) -> dict[str, Any]:

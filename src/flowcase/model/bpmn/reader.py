@@ -1004,12 +1004,12 @@ def _decision(flow: ET.Element, draft: _NodeDraft, c: _Container, workflow_id: s
         else None
     )
     ours = flow.find(f"{_b('extensionElements')}/{_f('decision')}")
-    if (
-        ours is not None
-        and drawn is not None
-        and _drawn_by_default(drawn, draft, target_draft, ours.get("id") or "", c.offset)
-    ):
-        drawn = None  # nothing to keep: export draws it so anyway
+    if ours is not None and drawn is not None:
+        if drawn.label is not None and _placed(ours.get("labelPlaced")) == (drawn.label.x, drawn.label.y):
+            drawn = drawn.model_copy(update={"label": None})  # where export put it: export puts it so again
+        if _drawn_by_default(drawn, draft, target_draft, ours.get("id") or "", c.offset):
+            # nothing to keep, as export draws it so anyway; or the route so, the label where the user dropped it
+            drawn = None if drawn.label is None else BpmnFlow(id=drawn.id, label=drawn.label)
     if ours is not None:
         return _our_decision(ours, target, f"sequence flow {flow.get('id') or '?'!r}", workflow_id, reader).model_copy(
             update={"bpmn": drawn}
@@ -1053,6 +1053,15 @@ def _decision(flow: ET.Element, draft: _NodeDraft, c: _Container, workflow_id: s
 
 def _moved(lay: Layout, offset: Point) -> Layout:
     return lay.model_copy(update={"x": lay.x + offset[0], "y": lay.y + offset[1]}) if offset != (0.0, 0.0) else lay
+
+
+def _placed(text: str | None) -> tuple[float, float] | None:
+    """Where export put a flow's label itself (``labelPlaced="x y"``), if it says so."""
+    try:
+        x, y = (float(part) for part in (text or "").split())
+    except ValueError:
+        return None
+    return (x, y)
 
 
 def _drawn_by_default(drawn: BpmnFlow, source: _NodeDraft, target: _NodeDraft, row: str, offset: Point) -> bool:

@@ -116,6 +116,7 @@ class _Plan:
     triggered: set[NodeKey] = field(default_factory=set)
     flow_ids: dict[RowKey, str] = field(default_factory=dict)
     artifacts: dict[str, BpmnArtifact] = field(default_factory=dict)  # the ones written, by XML id
+    decisions: dict[str, ET.Element] = field(default_factory=dict)  # flow XML id -> its flowcase:decision
 
     def node_xml(self, workflow: str, node: str) -> str:
         return self.xml[(workflow, node)]
@@ -434,7 +435,8 @@ def _export_content(parent: ET.Element, plan: _Plan, workflow: Workflow) -> None
         attrs["targetRef"] = plan.node_xml(workflow.id, decision.next)
         flow = ET.SubElement(parent, _b("sequenceFlow"), attrs)
         ext = ET.SubElement(flow, _b("extensionElements"))
-        ext.append(_decision_extension(decision))
+        plan.decisions[flow_id] = _decision_extension(decision)
+        ext.append(plan.decisions[flow_id])
         # conditional flows are allowed from activities and gateways, not from events
         if decision.when.strip() and not plan.tags[(workflow.id, node.id)].endswith("Event"):
             condition = ET.SubElement(flow, _b("conditionExpression"), {_q(XSI, "type"): "bpmn:tFormalExpression"})
@@ -825,6 +827,8 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
         else:
             # orthogonal, around every other node and label (model/layout.py)
             points = tuple((x + 0.0, y + 0.0) for x, y in arrows[key])
+            if kept is not None and not kept.waypoints and kept.label is not None:
+                fixed[key] = kept.label  # the route by default, the label where the user dropped it
         drawn.append((flow_id, key, points))
     # the other arrow labels beside their routes, clear of nodes, node labels and one another (model/layout.py)
     placed = place_labels(
@@ -834,7 +838,11 @@ def _draw_workflow(canvas: _Canvas, plan: _Plan, workflow: Workflow, offset: Poi
         fixed,
     )
     for flow_id, key, points in drawn:
-        _edge(canvas, plan, flow_id, points, placed.get(key))
+        label = placed.get(key)
+        _edge(canvas, plan, flow_id, points, label)
+        if label is not None and key not in fixed and flow_id in plan.decisions:
+            # where export put the label itself: import tells a label the user moved from one left in place
+            plan.decisions[flow_id].set("labelPlaced", f"{_num(label.x)} {_num(label.y)}")
     _draw_artifacts(canvas, plan, _of(plan, workflow.id))
     return pending
 
