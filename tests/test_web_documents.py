@@ -14,6 +14,7 @@ from flowcase.web.documents import EditorDoc, for_editor, to_model
 ROOT = Path(__file__).parent.parent
 DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
 DC = "{http://www.omg.org/spec/DD/20100524/DC}"
+WAYPOINT = "{http://www.omg.org/spec/DD/20100524/DI}waypoint"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 FC = "{https://flowcase.dev/schema/bpmn/1}"
 
@@ -88,3 +89,24 @@ def test_saving_an_untouched_diagram_changes_nothing_in_the_tables() -> None:
         for (node, decision), (node_again, decision_again) in zip(workflow.edges(), again.edges(), strict=True):
             assert node.id == node_again.id
             assert decision.model_copy(update={"bpmn": None}) == decision_again.model_copy(update={"bpmn": None})
+
+
+def test_an_arrow_bent_on_the_diagram_keeps_its_route() -> None:
+    opened = for_editor(load_path(ROOT / "examples" / "login.yaml").model)
+    flow_id, decision_id = _labelled_flow(opened["bpmn"])
+    root = ET.fromstring(opened["bpmn"])
+    edge = next(e for e in root.iter(f"{DI}BPMNEdge") if e.get("bpmnElement") == flow_id)
+    points = edge.findall(WAYPOINT)
+    first, last = points[0], points[-1]
+    for p in points[1:-1]:
+        edge.remove(p)
+    bend = [(float(first.get("x") or 0), 400.0), (float(last.get("x") or 0), 400.0)]
+    for i, (x, y) in enumerate(bend):  # down to y=400 and back up: a route export would not draw
+        point = ET.Element(WAYPOINT, {"x": str(x), "y": str(y)})
+        edge.insert(list(edge).index(first) + 1 + i, point)
+    saved = _save(opened, ET.tostring(root, encoding="unicode"))
+    kept = _decision(saved, decision_id).bpmn
+    assert kept is not None
+    start = (float(first.get("x") or 0), float(first.get("y") or 0))
+    end = (float(last.get("x") or 0), float(last.get("y") or 0))
+    assert kept.waypoints == (start, *bend, end)
