@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -90,9 +91,12 @@ def target(sb: RunningSandbox) -> Iterator[Any]:
     httpx.delete(url, auth=sb.basic_auth())
 
 
+WRONG_TOKEN, WRONG_SECRET = "a-zephyr-token-nobody-issued-5501", "an-xray-secret-nobody-issued-7702"
+
+
 def secrets_of(sb: RunningSandbox) -> list[str]:
     cfg = sb.sandbox.config
-    return [cfg.zephyr_token, cfg.xray_client_id, cfg.xray_client_secret]
+    return [cfg.zephyr_token, cfg.xray_client_id, cfg.xray_client_secret, WRONG_TOKEN, WRONG_SECRET]
 
 
 def new_story(sb: RunningSandbox) -> str:
@@ -203,6 +207,17 @@ def test_admin_api_round_trip_two_sites_and_nothing_echoed(
 
         empty = client.get("/api/admin/vendor-credentials", headers=a)
         assert empty.json() == {"credentials": {"xray": "not set", "zephyr": "not set"}}
+        # credentials the vendor refuses are not saved, with either vendor's (the good one sent with them neither)
+        for wrong in (
+            {"zephyr": {"token": WRONG_TOKEN}},
+            {"xray": {"clientId": cfg.xray_client_id, "clientSecret": WRONG_SECRET}},
+            {"zephyr": {"token": cfg.zephyr_token}, "xray": {"clientId": "someone-else", "clientSecret": WRONG_SECRET}},
+        ):
+            refused = client.put("/api/admin/vendor-credentials", json=wrong, headers=a)
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["error"]["code"] == "credentials-refused" and "nothing was saved" in refused.text
+            answers.append(refused.text)
+        assert client.get("/api/admin/vendor-credentials", headers=a).json() == empty.json()
         bad = client.put("/api/admin/vendor-credentials", json={"zephyr": {"token": "two\nlines"}}, headers=a)
         assert bad.status_code == 422
         saved = client.put(
@@ -214,7 +229,10 @@ def test_admin_api_round_trip_two_sites_and_nothing_echoed(
             headers=a,
         )
         assert saved.status_code == 200
-        assert saved.json() == {"credentials": {"xray": "set", "zephyr": "set"}}
+        assert saved.json() == {
+            "credentials": {"xray": "set", "zephyr": "set"},
+            "checked": {"xray": "accepted", "zephyr": "accepted"},  # each vendor asked before anything was stored
+        }
         answers += [bad.text, saved.text]
         other = client.get("/api/admin/vendor-credentials", headers=b)
         assert other.json() == {"credentials": {"xray": "not set", "zephyr": "not set"}}
@@ -280,3 +298,21 @@ def test_the_worker_publishes_each_job_with_its_own_sites_credentials(
         assert view is not None and view.state == state, (site, view)
         if state == FAILED:
             assert view.error_code == "jira-refused" and view.error_status == 401
+
+
+def test_credentials_are_saved_unchecked_when_the_vendor_cannot_be_reached(
+    sb: RunningSandbox, db_url: str, vendor_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = JiraSite(sb.base_url, sb.email, sb.api_token)
+    settings = Settings(env="test", database_url=db_url, secret_keys=Fernet.generate_key().decode())
+    admin = {"Authorization": f"Bearer {ADMIN_A}"}
+    with socket.socket() as held, TestClient(create_app(settings, hosts=[StandaloneHost(site, ADMIN_A)])) as client:
+        held.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused, and no one else gets the port
+        monkeypatch.setenv("FLOWCASE_XRAY_URL", f"http://127.0.0.1:{held.getsockname()[1]}")
+        body = {"xray": {"clientId": "XRAY-ID-1", "clientSecret": WRONG_SECRET}}
+        saved = client.put("/api/admin/vendor-credentials", json=body, headers=admin)
+    assert saved.status_code == 200, saved.text
+    assert saved.json() == {
+        "credentials": {"xray": "set", "zephyr": "not set"},
+        "checked": {"xray": "not checked: Xray could not be reached"},
+    }

@@ -15,7 +15,9 @@ hashes in flowcase's own database (the job journal). The project's ``target`` se
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
+
+import httpx
 
 from flowcase.jira.publish import PublishCall, PublishError, PublishResult, publish_call
 from flowcase.jira.settings_store import Target
@@ -115,6 +117,47 @@ def site_access(
     return access
 
 
+class CredentialsRefused(Exception):
+    """The vendor refused the credentials an admin entered (the message says which, never their value)."""
+
+
+async def check_credentials(
+    access: VendorAccess, target: Literal["xray", "zephyr"], transport: httpx.AsyncBaseTransport | None = None
+) -> str | None:
+    """Ask the vendor whether ``access``'s credentials for ``target`` are accepted, with one cheap call (Xray:
+    exchanging the API key for a token; Zephyr Scale: reading one test case status). None when they are; a reason
+    when they could not be checked (the vendor unreachable or failing); :class:`CredentialsRefused` when the vendor
+    refuses them. Only to the deployment's vendor URL, never over plain http (but to this machine), a few seconds
+    at most; nothing of the credentials is logged or answered."""
+    from flowcase.jira.auth import LOOPBACK
+    from flowcase.jira.client import JiraClient, JiraError
+
+    name = "Xray" if target == "xray" else "Zephyr Scale"
+    url = access.xray_url if target == "xray" else access.zephyr_url
+    parsed = httpx.URL(url)
+    if parsed.scheme != "https" and parsed.host not in LOOPBACK:
+        return f"not checked: {name}'s URL is not https"
+    if target == "xray":
+        auth: httpx.Auth = httpx.Auth()  # the key goes in the body of the one call
+        path, method = "/api/v2/authenticate", "POST"
+        body: dict[str, str] | None = {"client_id": access.xray_client_id, "client_secret": access.xray_client_secret}
+        params: dict[str, int] = {}
+    else:
+        from flowcase.targets.zephyr import BearerAuth
+
+        auth, path, method, body, params = BearerAuth(access.zephyr_token), "/statuses", "GET", None, {"maxResults": 1}
+    async with JiraClient(url, auth, transport=transport, timeout=10.0, max_retries=2, max_wait=5.0) as client:
+        try:
+            await client.request(method, path, json=body, params=params)
+        except JiraError as exc:
+            if exc.status in (400, 401, 403):
+                what = "client id and secret" if target == "xray" else "API access token"
+                raise CredentialsRefused(f"{name} refused this {what} ({exc.status}): nothing was saved") from None
+            why = f"{name} answered {exc.status}" if exc.status else f"{name} could not be reached"
+            return f"not checked: {why}"
+    return None
+
+
 async def publish_to_target(call: PublishCall, access: VendorAccess | None = None) -> PublishResult:
     """Publish ``call.suite`` to the target ``call.settings`` names (see the module docs), with ``access``: the
     site's vendor credentials (:func:`site_access`)."""
@@ -135,4 +178,13 @@ async def publish_to_target(call: PublishCall, access: VendorAccess | None = Non
     return await xray.publish(call, access, extras_class=xray_gherkin.extras_class(call.settings))
 
 
-__all__ = ["XRAY_URL", "ZEPHYR_URL", "PublishCall", "VendorAccess", "publish_to_target", "site_access"]
+__all__ = [
+    "XRAY_URL",
+    "ZEPHYR_URL",
+    "CredentialsRefused",
+    "PublishCall",
+    "VendorAccess",
+    "check_credentials",
+    "publish_to_target",
+    "site_access",
+]

@@ -86,11 +86,34 @@ async def put_vendor_credentials(request: Request) -> Response:
     body = await read_json(request, VendorCredentialsBody, limit=8 * 1024)
     if body.xray is None and body.zephyr is None:
         raise ApiError(422, "bad-request", "send xray {clientId, clientSecret} and/or zephyr {token}")
+    checked = await _check(body)  # before anything is stored: credentials the vendor refuses are not saved
     if body.xray is not None:
         await asyncio.to_thread(store.set_xray, caller.site_id, body.xray.client_id, body.xray.client_secret)
     if body.zephyr is not None:
         await asyncio.to_thread(store.set_zephyr, caller.site_id, body.zephyr.token)
-    return JSONResponse({"credentials": await _status(store, caller.site_id)})
+    return JSONResponse({"credentials": await _status(store, caller.site_id), "checked": checked})
+
+
+async def _check(body: VendorCredentialsBody) -> dict[str, str]:
+    """Per vendor sent: "accepted", or why it could not be checked; a vendor's refusal is a 422 (nothing saved)."""
+    from flowcase.targets import CredentialsRefused, VendorAccess, check_credentials
+
+    deployment = VendorAccess.configured()  # the vendors' URLs (deployment-wide); the credentials are the body's
+    sent: dict[str, VendorAccess] = {}
+    if body.xray is not None:
+        sent["xray"] = VendorAccess(
+            xray_url=deployment.xray_url, xray_client_id=body.xray.client_id, xray_client_secret=body.xray.client_secret
+        )
+    if body.zephyr is not None:
+        sent["zephyr"] = VendorAccess(zephyr_url=deployment.zephyr_url, zephyr_token=body.zephyr.token)
+    checked: dict[str, str] = {}
+    for vendor, access in sent.items():
+        try:
+            why = await check_credentials(access, "xray" if vendor == "xray" else "zephyr")
+        except CredentialsRefused as exc:
+            raise ApiError(422, "credentials-refused", str(exc)) from None
+        checked[vendor] = why or "accepted"
+    return checked
 
 
 async def delete_vendor_credentials(request: Request) -> Response:

@@ -119,11 +119,23 @@ function showVendor(data) {
   host.resize();
 }
 
-async function vendor(method, path, body) {
+const VENDOR_NAME = { xray: 'Xray', zephyr: 'Zephyr Scale' };
+
+// What the server says of the credentials just sent: each vendor was asked before they were stored.
+function checkedText(checked) {
+  return Object.entries(checked || {}).map(([vendorId, result]) => (result === 'accepted'
+    ? `${VENDOR_NAME[vendorId]} accepted ${vendorId === 'xray' ? 'them' : 'it'}.`
+    : `${VENDOR_NAME[vendorId]}: ${result} (saved; publishing will tell if they are wrong).`)).join(' ');
+}
+
+// ``done`` runs once the server took the change (a form empties its fields then, not when it is refused).
+async function vendor(method, path, body, done) {
   $('vendor-message').textContent = '';
   try {
-    showVendor(await host.api(method, `/api/admin/vendor-credentials${path}`, body));
-    if (method !== 'GET') $('vendor-message').textContent = 'Saved.';
+    const data = await host.api(method, `/api/admin/vendor-credentials${path}`, body);
+    showVendor(data);
+    if (done) done();
+    if (method !== 'GET') $('vendor-message').textContent = ['Saved.', checkedText(data.checked)].filter(Boolean).join(' ');
   } catch (err) {
     $('vendor-message').textContent = `Credentials: ${err.message}`;
     for (const el of $('vendor').querySelectorAll('input, button')) el.disabled = method === 'GET';
@@ -133,14 +145,12 @@ async function vendor(method, path, body) {
 $('xray-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const xray = { clientId: $('xray-id').value.trim(), clientSecret: $('xray-secret').value.trim() };
-  $('xray-id').value = ''; $('xray-secret').value = '';
-  vendor('PUT', '', { xray });
+  vendor('PUT', '', { xray }, () => { $('xray-id').value = ''; $('xray-secret').value = ''; });
 });
 $('zephyr-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const zephyr = { token: $('zephyr-token').value.trim() };
-  $('zephyr-token').value = '';
-  vendor('PUT', '', { zephyr });
+  vendor('PUT', '', { zephyr }, () => { $('zephyr-token').value = ''; });
 });
 $('xray-remove').addEventListener('click', () => vendor('DELETE', '/xray'));
 $('zephyr-remove').addEventListener('click', () => vendor('DELETE', '/zephyr'));
