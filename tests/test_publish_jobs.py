@@ -364,3 +364,48 @@ def test_obsolete_tests_are_marked_not_deleted_and_come_back(sb: RunningSandbox)
     assert (back.created, back.updated, back.unchanged) == (0, 1, 2)  # the same issue is revived
     revived = {i["properties"][TEST_PROPERTY]["id"]: i["fields"]["labels"] for i in asyncio.run(published(sb, "cycle"))}
     assert OBSOLETE_LABEL not in revived[dropped]
+
+
+def test_the_worker_process_generates_in_the_compute_pool_within_its_limits(
+    sb: RunningSandbox, db_url: str, engine_of: Callable[[str], Engine]
+) -> None:
+    """``flowcase worker`` regenerates each job's suite in a compute worker process (web/worker.py): the job is
+    published; a model that cannot be generated within the time limit fails its job as ``too-large`` (the process
+    is stopped, nothing is published, no thread is left running it); with every compute worker busy the job waits
+    its turn (``busy``, queued again)."""
+    from flowcase.jira.jobs import FAILED, QUEUED, make_resolver
+    from flowcase.web.compute import Compute, Limits
+    from flowcase.web.worker import pooled_generation
+
+    store = JobStore(session_factory(engine_of(db_url)))
+
+    def run(model: Model, limits: Limits, hold: bool = False) -> JobView:
+        story = asyncio.run(new_story(sb))
+
+        async def prepare() -> str:
+            async with client_for(sb) as c:
+                job, _ = await save_and_submit(c, store, story, model, all_decisions(model), project=PROJECT)
+                return job
+
+        job_id = asyncio.run(prepare())
+        compute = Compute(limits)
+        if hold:
+            assert compute._admit("sandbox")  # another generation of the same site holds the only worker
+        resolve = make_resolver(generator=pooled_generation(compute))
+        worker = Worker(store, lambda job: client_for(sb), resolve=resolve, settle_seconds=0, retry_in=60)
+        view = asyncio.run(worker.execute(job_id))
+        assert view is not None
+        return view
+
+    roomy = Limits(workers=1, per_tenant=1, timeout=120.0, queue_wait=60.0, memory_mb=0)
+    done = run(big_model("pooled", 3), roomy)
+    assert (done.state, done.created) == (DONE, 3)
+    assert len(asyncio.run(published(sb, "pooled"))) == 3
+
+    tight = Limits(workers=1, per_tenant=1, timeout=0.05, queue_wait=60.0, memory_mb=0)
+    too_large = run(big_model("pooled-slow", 2000), tight)  # about 0.5 s to generate
+    assert (too_large.state, too_large.error_code, too_large.created) == (FAILED, "too-large", 0)
+    assert asyncio.run(published(sb, "pooled-slow")) == []
+
+    busy = run(big_model("pooled-busy", 3), Limits(workers=1, per_tenant=1, timeout=60.0, queue_wait=0.2), hold=True)
+    assert (busy.state, busy.error_code, busy.created) == (QUEUED, "busy", 0)

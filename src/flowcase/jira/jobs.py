@@ -506,8 +506,8 @@ class Work:
 
 
 Resolver = Callable[[JiraClient, JobView, PublishJob], Awaitable[Work]]
-# Generation off the event loop: (site id, model, criterion, options) -> suite. The web app runs it in its compute
-# pool (killable, fair to tenants); the default runs it in a thread.
+# Generation off the event loop: (site id, model, criterion, options) -> suite. The ``flowcase worker`` process runs
+# it in a compute pool (``web/worker.py``: killable, memory-capped, fair to sites); the default runs it in a thread.
 Generator = Callable[[str, Model, Any, dict[str, Any]], Awaitable[Suite]]
 
 
@@ -519,6 +519,15 @@ async def _generate_in_thread(site_id: str, model: Model, criterion: Any, option
 
 class JobInputError(Exception):
     """The story no longer holds what the job was created for; ``code`` is recorded on the job."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class JobDeferred(Exception):
+    """The job cannot run now (every generation worker is busy); ``code`` is recorded and the job runs again
+    later, like one Jira asked to wait."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -660,6 +669,8 @@ class Worker:
             await journal.flush()
         except JobInputError as exc:
             await self._finish(job.id, None, error_code=exc.code)
+        except JobDeferred as exc:
+            await self._finish(job.id, None, error_code=exc.code, retry_in=self.retry_in)
         except (StorageError, ModelError, GenerationError, SettingsError, AuthError):  # not any ValueError (a bug)
             await self._finish(job.id, None, error_code="bad-input")
         except PublishError as exc:

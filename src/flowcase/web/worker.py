@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from flowcase.config import ConfigError, Settings
 from flowcase.db.engine import session_factory
 from flowcase.db.vendor import VendorCredentialStore
+from flowcase.generate.suite import Suite
 from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
 from flowcase.hosts.forge.factory import forge_from_settings
-from flowcase.jira.jobs import JobStore, Worker, make_resolver
+from flowcase.jira.jobs import Generator, JobDeferred, JobInputError, JobStore, Worker, make_resolver
 from flowcase.jira.queue import PublishQueue, WorkerTiming
+from flowcase.model.types import Model
 from flowcase.web.app import is_postgres, job_clients, vendor_access_for
+from flowcase.web.compute import Compute, Limits
+from flowcase.web.errors import ApiError
 
 log = logging.getLogger("flowcase.worker")
 
@@ -34,7 +39,7 @@ def make_worker(
     worker = Worker(
         store,
         job_clients(setup, forge.host if forge is not None else None),
-        resolve=make_resolver(settings.app_key),
+        resolve=make_resolver(settings.app_key, generator=pooled_generation(Compute(Limits.from_settings(settings)))),
         lease_seconds=30.0,
         settle_seconds=settle_seconds,
         retry_in=retry_in,
@@ -42,6 +47,30 @@ def make_worker(
         access_for=vendor_access_for(VendorCredentialStore(setup.store.engine, setup.store.box)),
     )
     return PublishQueue(settings.database_url), worker
+
+
+def _generate(model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
+    """In a compute worker process: the suite of the job's recipe."""
+    from flowcase.generate import GenerateOptions, generate
+
+    return generate(model, GenerateOptions.from_suite_options(criterion, options))
+
+
+def pooled_generation(compute: Compute) -> Generator:
+    """A job's generation in ``compute``'s worker processes, under the same limits as the web's (time, memory, a
+    share per site), so a model that cannot be generated within them fails its job instead of holding a thread of
+    the worker forever: ``too-large`` (time or memory; the CLI has no limit), ``bad-input`` (the model or the
+    recipe cannot be generated), or, when every compute worker is busy, ``busy`` and the job runs again later."""
+
+    async def generate_in_pool(site_id: str, model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
+        try:
+            return await compute.run(site_id, _generate, model, criterion, options)
+        except ApiError as exc:
+            if exc.code == "busy":
+                raise JobDeferred("busy", exc.message) from None
+            raise JobInputError("too-large" if exc.code == "too-large" else "bad-input", exc.message) from None
+
+    return generate_in_pool
 
 
 async def run_worker(
