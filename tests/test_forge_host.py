@@ -4,6 +4,7 @@ with the product tokens Forge sent, JWKS caching, and the sandbox's Forge mode e
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +29,6 @@ from flowcase.web.app import create_app
 APP_ID = "3c2b1a00-1111-4222-8333-944455556666"
 
 
-def free_port() -> int:
-    sock = bind()
-    port = int(sock.getsockname()[1])
-    sock.close()
-    return port
-
-
 @dataclass
 class Env:
     sb: RunningSandbox
@@ -49,10 +43,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     tmp = tmp_path_factory.mktemp("forge-host")
     db_url = f"sqlite:///{tmp / 'app.db'}"
     with running_sandbox(demo_data=True, setup=True) as sb:
-        port = free_port()
+        sock = bind()  # held until the app serves on it: the app must know its URL before it is built
         settings = Settings(
             env="test",
-            base_url=f"http://127.0.0.1:{port}",
+            base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
             database_url=db_url,
             forge_app_id=APP_ID,
             forge_jwks_url=f"{sb.base_url}/_forge/jwks.json",
@@ -61,7 +55,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         forge = forge_from_settings(settings)
         assert forge is not None
         app = create_app(settings, hosts=[forge.host], extra_routes=forge.routes)
-        with serve_in_thread(app, port=port) as url:
+        with serve_in_thread(app, sock=sock) as url:
             installed = install_forge_app(sb.sandbox, app_id=APP_ID, remote_url=url, resources=tmp)
             yield Env(sb, forge, url, db_url, installed)
 
@@ -155,9 +149,11 @@ def test_jwks_cache_reuses_keys_and_reports_an_unreachable_endpoint(env: Env) ->
 
     asyncio.run(twice())
     assert keys.fetches == 1
-    down = JwksCache(f"http://127.0.0.1:{free_port()}/jwks.json")
-    with pytest.raises(JwksUnavailableError):
-        asyncio.run(down.key(kid))
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))  # bound, not listening: connections are refused, and no one else gets the port
+        down = JwksCache(f"http://127.0.0.1:{held.getsockname()[1]}/jwks.json")
+        with pytest.raises(JwksUnavailableError):
+            asyncio.run(down.key(kid))
 
 
 def test_uninstall_event_marks_the_installation(env: Env, tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ from webtools import (
     SandboxApp,
     close_editor,
     design_checkout,
-    free_port,
     publish_and_confirm,
     screenshot,
     serve,
@@ -25,6 +24,7 @@ from flowcase.config import Settings
 from flowcase.db.migrate import upgrade
 from flowcase.hosts.forge.factory import forge_from_settings
 from flowcase.sandbox.forge_host import install_forge_app
+from flowcase.sandbox.server import bind
 from flowcase.sandbox.testing import running_sandbox
 from flowcase.web.app import create_app
 from flowcase.web.forge_bundle import build
@@ -41,10 +41,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxApp]:
     resources = tmp / "customui"
     build(resources)
     with running_sandbox(demo_data=True, setup=True) as sb:
-        port = free_port()
+        sock = bind()
         settings = Settings(
             env="test",
-            base_url=f"http://127.0.0.1:{port}",
+            base_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
             database_url=f"sqlite:///{tmp / 'app.db'}",
             forge_app_id=APP_ID,
             forge_jwks_url=f"{sb.base_url}/_forge/jwks.json",
@@ -53,7 +53,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxApp]:
         forge = forge_from_settings(settings)
         assert forge is not None
         app = create_app(settings, hosts=[forge.host], extra_routes=forge.routes)
-        with serve(app, port) as url, ThreadPoolExecutor(1) as pool:
+        with serve(app, sock) as url, ThreadPoolExecutor(1) as pool:
             # install from another thread: Playwright's sync API owns this thread's event loop
             pool.submit(install_forge_app, sb.sandbox, app_id=APP_ID, remote_url=url, resources=resources).result()
             yield SandboxApp(sb, url)

@@ -20,6 +20,7 @@ import uvicorn
 
 from builders import connect_settings
 from flowcase.db.migrate import upgrade
+from flowcase.sandbox.server import bind
 from flowcase.sandbox.testing import RunningSandbox
 from flowcase.web.app import create_app
 
@@ -42,18 +43,15 @@ def sign_in(page: Any, app_url: str, target: str) -> None:
     page.goto(f"{app_url}/app/login?token={STANDALONE_TOKEN}&next={target}")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
-def serve(app: Any, port: int | None = None) -> Iterator[str]:
-    """Run an ASGI app with uvicorn in a thread; yields its base URL."""
-    port = port or free_port()
+def serve(app: Any, sock: socket.socket | None = None) -> Iterator[str]:
+    """Run an ASGI app with uvicorn in a thread; yields its base URL. ``sock``: a listening socket from
+    :func:`flowcase.sandbox.server.bind` to serve on, for a caller that needs the port before it can build the
+    app; held from the start, so no other process takes the port in between."""
+    sock = sock or bind()
+    port = int(sock.getsockname()[1])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.time() + 10
     while not server.started:
@@ -65,6 +63,7 @@ def serve(app: Any, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(5)
+        sock.close()
 
 
 @dataclass
@@ -79,11 +78,11 @@ class SandboxApp:
 def connect_app(sb: RunningSandbox, database_url: str, **settings: Any) -> Iterator[tuple[Any, str]]:
     """The app (:func:`builders.connect_settings`, ``settings`` for more) on a migrated ``database_url``, served and
     installed into the sandbox as a Connect app; yields the app and its base URL."""
-    port = free_port()
-    app_settings = connect_settings(sb, port, database_url, **settings)
+    sock = bind()
+    app_settings = connect_settings(sb, int(sock.getsockname()[1]), database_url, **settings)
     upgrade(app_settings.database_url)
     app = create_app(app_settings)
-    with serve(app, port) as url:
+    with serve(app, sock) as url:
         with ThreadPoolExecutor(1) as pool:  # install from another thread: Playwright's sync API owns this one's loop
             pool.submit(sb.install, f"{url}/atlassian-connect.json").result()
         yield app, url
