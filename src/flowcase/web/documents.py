@@ -107,7 +107,8 @@ def _clean_row(row: dict[str, Any]) -> dict[str, Any]:
 def for_editor(model: Model) -> dict[str, Any]:
     """What the editor loads: the model's data, its BPMN XML and its effective tables per node."""
     tables = {
-        f"{w.id}/{n.id}": [d.model_dump(mode="json", exclude_defaults=True) for d in n.table]
+        # without each row's drawing: the diagram's XML carries routes and labels, and is what a save reads them from
+        f"{w.id}/{n.id}": [d.model_dump(mode="json", exclude_defaults=True, exclude={"bpmn"}) for d in n.table]
         for w in model.workflows
         for n in w.nodes
         if n.kind != "end"
