@@ -1055,13 +1055,13 @@ def _moved(lay: Layout, offset: Point) -> Layout:
     return lay.model_copy(update={"x": lay.x + offset[0], "y": lay.y + offset[1]}) if offset != (0.0, 0.0) else lay
 
 
+_PLACED = re.compile(r"\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s+(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*")
+
+
 def _placed(text: str | None) -> tuple[float, float] | None:
     """Where export put a flow's label itself (``labelPlaced="x y"``), if it says so."""
-    try:
-        x, y = (float(part) for part in (text or "").split())
-    except ValueError:
-        return None
-    return (x, y)
+    match = _PLACED.fullmatch(text or "")
+    return (float(match.group(1)), float(match.group(2))) if match else None
 
 
 def _drawn_by_default(drawn: BpmnFlow, source: _NodeDraft, target: _NodeDraft, row: str, offset: Point) -> bool:
