@@ -511,10 +511,15 @@ Resolver = Callable[[JiraClient, JobView, PublishJob], Awaitable[Work]]
 Generator = Callable[[str, Model, Any, dict[str, Any]], Awaitable[Suite]]
 
 
-async def _generate_in_thread(site_id: str, model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
+def generate_recipe(model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
+    """The suite of a job's recipe (blocking, CPU-heavy: run it in a thread or a compute worker process)."""
     from flowcase.generate import GenerateOptions, generate
 
-    return await asyncio.to_thread(generate, model, GenerateOptions.from_suite_options(criterion, options))
+    return generate(model, GenerateOptions.from_suite_options(criterion, options))
+
+
+async def _generate_in_thread(site_id: str, model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
+    return await asyncio.to_thread(generate_recipe, model, criterion, options)
 
 
 class JobInputError(Exception):

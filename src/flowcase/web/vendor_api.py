@@ -9,7 +9,7 @@ Publishing for a site uses that site's credentials (:func:`flowcase.targets.site
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -99,7 +99,7 @@ async def _check(body: VendorCredentialsBody) -> dict[str, str]:
     from flowcase.targets import CredentialsRefused, VendorAccess, check_credentials
 
     deployment = VendorAccess.configured()  # the vendors' URLs (deployment-wide); the credentials are the body's
-    sent: dict[str, VendorAccess] = {}
+    sent: dict[Literal["xray", "zephyr"], VendorAccess] = {}
     if body.xray is not None:
         sent["xray"] = VendorAccess(
             xray_url=deployment.xray_url, xray_client_id=body.xray.client_id, xray_client_secret=body.xray.client_secret
@@ -109,7 +109,7 @@ async def _check(body: VendorCredentialsBody) -> dict[str, str]:
     checked: dict[str, str] = {}
     for vendor, access in sent.items():
         try:
-            why = await check_credentials(access, "xray" if vendor == "xray" else "zephyr")
+            why = await check_credentials(access, vendor)
         except CredentialsRefused as exc:
             raise ApiError(422, "credentials-refused", str(exc)) from None
         checked[vendor] = why or "accepted"

@@ -18,7 +18,7 @@ from flowcase.db.vendor import VendorCredentialStore
 from flowcase.generate.suite import Suite
 from flowcase.hosts.connect.factory import ConnectSetup, connect_from_settings
 from flowcase.hosts.forge.factory import forge_from_settings
-from flowcase.jira.jobs import Generator, JobDeferred, JobInputError, JobStore, Worker, make_resolver
+from flowcase.jira.jobs import Generator, JobDeferred, JobInputError, JobStore, Worker, generate_recipe, make_resolver
 from flowcase.jira.queue import PublishQueue, WorkerTiming
 from flowcase.model.types import Model
 from flowcase.web.app import is_postgres, job_clients, vendor_access_for
@@ -49,13 +49,6 @@ def make_worker(
     return PublishQueue(settings.database_url), worker
 
 
-def _generate(model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
-    """In a compute worker process: the suite of the job's recipe."""
-    from flowcase.generate import GenerateOptions, generate
-
-    return generate(model, GenerateOptions.from_suite_options(criterion, options))
-
-
 def pooled_generation(compute: Compute) -> Generator:
     """A job's generation in ``compute``'s worker processes, under the same limits as the web's (time, memory, a
     share per site), so a model that cannot be generated within them fails its job instead of holding a thread of
@@ -64,7 +57,7 @@ def pooled_generation(compute: Compute) -> Generator:
 
     async def generate_in_pool(site_id: str, model: Model, criterion: Any, options: dict[str, Any]) -> Suite:
         try:
-            return await compute.run(site_id, _generate, model, criterion, options)
+            return await compute.run(site_id, generate_recipe, model, criterion, options)
         except ApiError as exc:
             if exc.code == "busy":
                 raise JobDeferred("busy", exc.message) from None
